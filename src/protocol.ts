@@ -1,0 +1,138 @@
+// The runner protocol: zod schemas shared by the Worker (src/routes/runners.ts) and the
+// runner (runner/src). Schema and type carry one name. See docs/runner-protocol.md.
+import { z } from "zod";
+
+export const RUNNER_API_PREFIX = "/api/v2/runners";
+/** Longest a lease request may wait for work before it returns empty. */
+export const MAX_LEASE_WAIT_MS = 25_000;
+/** Largest log batch the server takes in one append. */
+export const MAX_LOG_BATCH_BYTES = 1024 * 1024;
+export const MAX_LEASES_PER_REQUEST = 64;
+
+/** What a runner needs to run one attempt of one step. Fully resolved by the server. */
+export const ExecSpec = z.object({
+  /** Command line run as `shell -c command`, unless `script` is set. */
+  command: z.string().optional(),
+  /** Script text written to a file and run as `shell file` (or `command file` when both are set). */
+  script: z.string().optional(),
+  /** Shell argv, e.g. ["sh"] or ["bash", "-e"]. */
+  shell: z.array(z.string()).min(1),
+  /** Positional parameters, visible to the command as $1, $2, ... */
+  args: z.array(z.string()),
+  /** Working directory; relative paths are resolved against the runner's own. */
+  dir: z.string().optional(),
+  /** Variables added to the runner's environment for this process. */
+  env: z.record(z.string(), z.string()),
+  timeoutSec: z.number().int().positive().optional(),
+  /** When set, the runner captures stdout (trimmed) as this output variable. */
+  output: z.string().optional(),
+  maxOutputBytes: z.number().int().positive(),
+});
+export type ExecSpec = z.infer<typeof ExecSpec>;
+
+export const Lease = z.object({
+  /** `<runId>.<stepIndex>.<dispatchSeq>`: names the run, so calls route without a lookup. */
+  leaseId: z.string(),
+  /** Fencing token: only calls carrying the current token for this lease are accepted. */
+  token: z.string(),
+  runId: z.string(),
+  dagName: z.string(),
+  stepName: z.string(),
+  /** Attempt number of this step, from 1. */
+  attempt: z.number().int().positive(),
+  ttlMs: z.number().int().positive(),
+  heartbeatIntervalMs: z.number().int().positive(),
+  exec: ExecSpec,
+});
+export type Lease = z.infer<typeof Lease>;
+
+export const LeaseRequest = z.object({
+  /** Stable for the life of a runner process; shown in run details. */
+  runnerId: z.string().min(1).max(200),
+  labels: z.record(z.string(), z.string()).default({}),
+  /** Free slots: at most this many leases are returned. */
+  max: z.number().int().min(1).max(MAX_LEASES_PER_REQUEST),
+  /** How long to wait for work when none is ready (long poll). */
+  waitMs: z.number().int().min(0).max(MAX_LEASE_WAIT_MS).default(MAX_LEASE_WAIT_MS),
+});
+export type LeaseRequest = z.input<typeof LeaseRequest>;
+
+export const LeaseResponse = z.object({ leases: z.array(Lease) });
+export type LeaseResponse = z.infer<typeof LeaseResponse>;
+
+export const HeartbeatRequest = z.object({ token: z.string() });
+export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
+
+export const HeartbeatResponse = z.object({
+  /** True when the step was stopped: kill the process group and complete with cancelled. */
+  cancel: z.boolean(),
+  ttlMs: z.number().int().positive(),
+});
+export type HeartbeatResponse = z.infer<typeof HeartbeatResponse>;
+
+export const LogEntry = z.object({
+  /** 1-based sequence number per lease; a repeated seq is ignored (idempotent append). */
+  seq: z.number().int().positive(),
+  stream: z.enum(["stdout", "stderr"]),
+  text: z.string(),
+});
+export type LogEntry = z.infer<typeof LogEntry>;
+
+export const LogAppendRequest = z.object({
+  token: z.string(),
+  entries: z.array(LogEntry).min(1),
+});
+export type LogAppendRequest = z.infer<typeof LogAppendRequest>;
+
+export const LogAppendResponse = z.object({
+  /** Highest seq such that every seq up to it is stored. */
+  ackedSeq: z.number().int().nonnegative(),
+});
+export type LogAppendResponse = z.infer<typeof LogAppendResponse>;
+
+export const CompleteRequest = z.object({
+  token: z.string(),
+  /** Exit code of the process, null when it was ended by a signal or never started. */
+  exitCode: z.number().int().nullable(),
+  signal: z.string().nullable().default(null),
+  timedOut: z.boolean().default(false),
+  cancelled: z.boolean().default(false),
+  /** Why the process could not run (spawn failure, bad dir, ...). */
+  error: z.string().optional(),
+  output: z.string().optional(),
+  outputTruncated: z.boolean().default(false),
+  /** Last log seq the runner sent for this lease (0 when none). */
+  lastLogSeq: z.number().int().nonnegative().default(0),
+  /** Log entries the runner had to drop (buffer overflow while cut off). */
+  droppedLogBytes: z.number().int().nonnegative().default(0),
+  /** Ask for the runner's next lease in the same round trip (no waiting). */
+  next: z
+    .object({
+      runnerId: z.string().min(1).max(200),
+      labels: z.record(z.string(), z.string()).default({}),
+      max: z.number().int().min(1).max(MAX_LEASES_PER_REQUEST),
+    })
+    .optional(),
+});
+export type CompleteRequest = z.input<typeof CompleteRequest>;
+
+export const CompleteResponse = z.object({
+  /** False when this exact completion had already been accepted (a safe repeat). */
+  accepted: z.boolean(),
+  next: z.array(Lease).default([]),
+});
+export type CompleteResponse = z.infer<typeof CompleteResponse>;
+
+export const ReleaseRequest = z.object({
+  token: z.string(),
+  reason: z.string().max(500).default("runner shutting down"),
+});
+export type ReleaseRequest = z.input<typeof ReleaseRequest>;
+
+/** Error body of every endpoint (the contract's flat error). */
+export const ErrorBody = z.object({
+  code: z.string(),
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
