@@ -68,8 +68,6 @@ export type ParseResult =
 
 /** One line of text per issue, as the contract's `errors: string[]` wants. */
 export function formatIssue(i: DagIssue): string {
-  const where = [i.line !== undefined ? `line ${i.line}` : null, i.field ?? null]
-    .filter((x) => x !== null)
-    .join(", ");
+  const where = [i.line !== undefined ? `line ${i.line}` : null, i.field ?? null].filter((x) => x !== null).join(", ");
   return where ? `${where}: ${i.message}` : i.message;
 }

@@ -1,5 +1,5 @@
 // The Dagu v2 contract text, bundled by Vite (`?raw`), and one shared checker built from it.
-// Works in Node and in workerd (no fs). The YAML lives beside the repo in /work/shared.
+// Works in Node and in workerd (no fs). The YAML lives in ../shared beside the checkout.
 import text from "../../../shared/contracts/dagu-api-v2.yaml?raw";
 import { type Contract, createContract } from "./contract";
 

@@ -1,0 +1,22 @@
+import type { ChildProcess } from "node:child_process";
+
+export const ROOT: string;
+export const RUNNER_BUNDLE: string;
+export const QUIET_ENV: Record<string, string>;
+export function buildRunner(): void;
+export function applyMigrations(persistTo?: string): void;
+export function startWorker(opts: {
+  port: number;
+  persistTo?: string;
+  vars?: Record<string, string>;
+  log?: (line: string) => void;
+}): Promise<{ url: string; child: ChildProcess; output: string[]; stop: () => Promise<void> }>;
+export function startRunner(opts: {
+  server: string;
+  token?: string;
+  concurrency?: number;
+  labels?: string;
+  id?: string;
+  log?: (line: string) => void;
+}): { child: ChildProcess; output: string[] };
+export function stopGroup(child: ChildProcess, signal?: NodeJS.Signals): Promise<void>;

@@ -1,0 +1,145 @@
+// Starts dagflare locally: local D1 migrations, `wrangler dev` (workerd with local D1 and
+// Durable Objects) and runner processes. Used by `npm start`, the end-to-end tests and the
+// benchmark, so all three run the same stack.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const RUNNER_BUNDLE = path.join(ROOT, "runner", "dist", "runner.mjs");
+const BIN = path.join(ROOT, "node_modules", ".bin");
+
+/** Wrangler stays offline and quiet. */
+export const QUIET_ENV = {
+  WRANGLER_SEND_METRICS: "false",
+  WRANGLER_SEND_ERROR_REPORTS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  WRANGLER_HIDE_BANNER: "true",
+  NO_COLOR: "1",
+};
+
+/**
+ * The project pins a Node for wrangler (which needs a newer Node than some machines have);
+ * its bin folder goes first on PATH so that wrangler's `#!/usr/bin/env node` finds it.
+ */
+function toolEnv(extra = {}) {
+  return { ...process.env, ...QUIET_ENV, PATH: `${BIN}${path.delimiter}${process.env.PATH ?? ""}`, ...extra };
+}
+
+/** Bundles the runner into one file that any Node >= 20 can run. */
+export function buildRunner() {
+  const res = spawnSync(
+    path.join(BIN, "esbuild"),
+    [
+      path.join(ROOT, "runner", "src", "cli.ts"),
+      "--bundle",
+      "--platform=node",
+      "--target=node20",
+      "--format=esm",
+      "--log-level=warning",
+      `--outfile=${RUNNER_BUNDLE}`,
+    ],
+    { cwd: ROOT, stdio: "inherit", env: toolEnv() },
+  );
+  if (res.status !== 0) throw new Error("building the runner failed");
+}
+
+export function applyMigrations(persistTo) {
+  const args = ["d1", "migrations", "apply", "DB", "--local"];
+  if (persistTo) args.push("--persist-to", persistTo);
+  const res = spawnSync(path.join(BIN, "wrangler"), args, {
+    cwd: ROOT,
+    env: toolEnv({ CI: "true" }),
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  if (res.status !== 0) throw new Error(`applying D1 migrations failed:\n${res.stdout}\n${res.stderr}`);
+}
+
+/**
+ * Starts `wrangler dev` and resolves once /api/v2/health answers.
+ * @param {{ port: number, persistTo?: string, vars?: Record<string,string>, log?: (line: string) => void }} opts
+ */
+export async function startWorker(opts) {
+  const args = ["dev", "--ip", "127.0.0.1", "--port", String(opts.port), "--show-interactive-dev-session=false"];
+  if (opts.persistTo) args.push("--persist-to", opts.persistTo);
+  for (const [k, v] of Object.entries(opts.vars ?? {})) args.push("--var", `${k}:${v}`);
+  const child = spawn(path.join(BIN, "wrangler"), args, {
+    cwd: ROOT,
+    env: toolEnv(),
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  const output = [];
+  const onData = (buf) => {
+    for (const line of buf.toString().split("\n")) {
+      if (!line.trim()) continue;
+      output.push(line);
+      if (output.length > 400) output.shift();
+      opts.log?.(line);
+    }
+  };
+  child.stdout.on("data", onData);
+  child.stderr.on("data", onData);
+  const url = `http://127.0.0.1:${opts.port}`;
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${output.join("\n")}`);
+    try {
+      const res = await fetch(`${url}/api/v2/health`);
+      if (res.ok) return { url, child, output, stop: () => stopGroup(child) };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await stopGroup(child);
+  throw new Error(`wrangler dev did not become healthy in 90 s:\n${output.join("\n")}`);
+}
+
+/**
+ * Starts one runner process from the bundle.
+ * @param {{ server: string, token?: string, concurrency?: number, labels?: string, id?: string, log?: (line: string) => void }} opts
+ */
+export function startRunner(opts) {
+  if (!existsSync(RUNNER_BUNDLE)) buildRunner();
+  const args = [RUNNER_BUNDLE, "--server", opts.server, "--concurrency", String(opts.concurrency ?? 4)];
+  if (opts.token) args.push("--token", opts.token);
+  if (opts.labels) args.push("--labels", opts.labels);
+  if (opts.id) args.push("--id", opts.id);
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: process.env, stdio: ["ignore", "pipe", "pipe"] });
+  const output = [];
+  const onData = (buf) => {
+    for (const line of buf.toString().split("\n")) {
+      if (!line.trim()) continue;
+      output.push(line);
+      if (output.length > 400) output.shift();
+      opts.log?.(line);
+    }
+  };
+  child.stdout.on("data", onData);
+  child.stderr.on("data", onData);
+  return { child, output };
+}
+
+/** Ends a process group (wrangler starts workerd as a child) and waits for the leader to exit. */
+export function stopGroup(child, signal = "SIGTERM") {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const kill = (sig) => {
+      try {
+        process.kill(-child.pid, sig);
+      } catch {
+        // already gone
+      }
+    };
+    const timer = setTimeout(() => kill("SIGKILL"), 5_000);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      kill("SIGKILL"); // leftovers of the group (workerd)
+      resolve();
+    });
+    kill(signal);
+  });
+}

@@ -1,0 +1,42 @@
+// The root Hono app: auth, body limits, sub-apps, and the one place errors become responses.
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { requireToken } from "./auth";
+import type { Env } from "./env";
+import { AppError } from "./errors";
+import { MAX_LOG_BATCH_BYTES } from "./protocol";
+import { dagRuns } from "./routes/dag-runs";
+import { dags } from "./routes/dags";
+import { runners } from "./routes/runners";
+import { system } from "./routes/system";
+
+/** Largest request body of the user API (a DAG spec with room to spare). */
+export const MAX_API_BODY_BYTES = 1024 * 1024;
+
+const tooLarge = (limit: number) => () => {
+  throw new AppError("bad_request", 413, `request body is larger than ${limit} bytes`);
+};
+
+export const app = new Hono<{ Bindings: Env }>();
+
+const api = new Hono<{ Bindings: Env }>();
+api.route("/", system);
+api.use("/runners/*", requireToken("runner"));
+api.use("/runners/*", bodyLimit({ maxSize: MAX_LOG_BATCH_BYTES * 2, onError: tooLarge(MAX_LOG_BATCH_BYTES * 2) }));
+api.route("/runners", runners);
+api.use("*", requireToken("user"));
+api.use("*", bodyLimit({ maxSize: MAX_API_BODY_BYTES, onError: tooLarge(MAX_API_BODY_BYTES) }));
+api.route("/dags", dags);
+api.route("/dag-runs", dagRuns);
+
+app.route("/api/v2", api);
+
+app.notFound((c) => c.json({ code: "not_found", message: `no route for ${c.req.method} ${c.req.path}` }, 404));
+
+app.onError((err, c) => {
+  if (err instanceof AppError) {
+    return c.json({ code: err.code, message: err.message, ...(err.details && { details: err.details }) }, err.status);
+  }
+  console.error(`${c.req.method} ${c.req.path} failed`, err);
+  return c.json({ code: "internal_error", message: "internal error" }, 500);
+});

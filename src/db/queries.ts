@@ -1,0 +1,93 @@
+// Named D1 queries. No business rules here: callers decide, these read and write.
+import { and, desc, eq, gte, inArray, lte, type SQL } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import type { RunStatus } from "../status";
+import { type DagRow, type DagRunRow, dagRuns, dags } from "./schema";
+
+export const db = (d1: D1Database) => drizzle(d1);
+type Db = ReturnType<typeof db>;
+
+export async function getDag(d: Db, name: string): Promise<DagRow | undefined> {
+  return d.select().from(dags).where(eq(dags.name, name)).get();
+}
+
+export async function listDags(d: Db): Promise<DagRow[]> {
+  return d.select().from(dags).orderBy(dags.name).all();
+}
+
+/** Inserts a DAG; false when one with that name exists already. */
+export async function insertDag(d: Db, row: DagRow): Promise<boolean> {
+  const res = await d.insert(dags).values(row).onConflictDoNothing().run();
+  return res.meta.changes === 1;
+}
+
+export async function updateDagSpec(
+  d: Db,
+  name: string,
+  fields: Pick<DagRow, "spec" | "parsed" | "tags" | "errors" | "updatedAt">,
+): Promise<boolean> {
+  const res = await d.update(dags).set(fields).where(eq(dags.name, name)).run();
+  return res.meta.changes === 1;
+}
+
+export async function deleteDag(d: Db, name: string): Promise<boolean> {
+  const res = await d.delete(dags).where(eq(dags.name, name)).run();
+  return res.meta.changes === 1;
+}
+
+/** Inserts a run's index row; false when the run id is taken. */
+export async function insertRun(d: Db, row: DagRunRow): Promise<boolean> {
+  const res = await d.insert(dagRuns).values(row).onConflictDoNothing().run();
+  return res.meta.changes === 1;
+}
+
+export async function deleteRun(d: Db, runId: string): Promise<void> {
+  await d.delete(dagRuns).where(eq(dagRuns.runId, runId)).run();
+}
+
+export async function updateRunSummary(
+  d: Db,
+  runId: string,
+  fields: { status: RunStatus; startedAt?: number | null; finishedAt?: number | null; updatedAt: number },
+): Promise<void> {
+  await d.update(dagRuns).set(fields).where(eq(dagRuns.runId, runId)).run();
+}
+
+export async function getRun(d: Db, runId: string): Promise<DagRunRow | undefined> {
+  return d.select().from(dagRuns).where(eq(dagRuns.runId, runId)).get();
+}
+
+export async function latestRun(d: Db, dagName: string): Promise<DagRunRow | undefined> {
+  return d
+    .select()
+    .from(dagRuns)
+    .where(eq(dagRuns.dagName, dagName))
+    .orderBy(desc(dagRuns.queuedAt), desc(dagRuns.runId))
+    .limit(1)
+    .get();
+}
+
+export interface RunFilter {
+  dagName?: string;
+  statuses?: RunStatus[];
+  runId?: string;
+  fromMs?: number;
+  toMs?: number;
+  limit: number;
+}
+
+export async function listRuns(d: Db, f: RunFilter): Promise<DagRunRow[]> {
+  const where: SQL[] = [];
+  if (f.dagName !== undefined) where.push(eq(dagRuns.dagName, f.dagName));
+  if (f.runId !== undefined) where.push(eq(dagRuns.runId, f.runId));
+  if (f.fromMs !== undefined) where.push(gte(dagRuns.queuedAt, f.fromMs));
+  if (f.toMs !== undefined) where.push(lte(dagRuns.queuedAt, f.toMs));
+  if (f.statuses !== undefined) where.push(inArray(dagRuns.status, f.statuses));
+  return d
+    .select()
+    .from(dagRuns)
+    .where(where.length ? and(...where) : undefined)
+    .orderBy(desc(dagRuns.queuedAt), desc(dagRuns.runId))
+    .limit(f.limit)
+    .all();
+}

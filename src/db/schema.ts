@@ -1,0 +1,41 @@
+// D1 tables (drizzle). DAG definitions and the run history index; a run's full state lives in
+// its RunObject, D1 holds what lists and filters need.
+import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+export const dags = sqliteTable("dags", {
+  name: text("name").primaryKey(),
+  /** The YAML exactly as the user sent it. */
+  spec: text("spec").notNull(),
+  /** The parsed DagDef as JSON (null when the stored spec has errors). */
+  parsed: text("parsed"),
+  /** JSON array of tags, for filtering. */
+  tags: text("tags").notNull().default("[]"),
+  /** JSON array of error lines of the stored spec. */
+  errors: text("errors").notNull().default("[]"),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+export const dagRuns = sqliteTable(
+  "dag_runs",
+  {
+    runId: text("run_id").primaryKey(),
+    dagName: text("dag_name").notNull(),
+    status: text("status").notNull(),
+    /** Params as given at start (the contract's JSON string form). */
+    params: text("params").notNull().default(""),
+    queuedAt: integer("queued_at").notNull(),
+    startedAt: integer("started_at"),
+    finishedAt: integer("finished_at"),
+    /** Set on run-level transitions by the RunObject, the only writer after creation. */
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    index("dag_runs_dag_queued").on(t.dagName, t.queuedAt),
+    index("dag_runs_status").on(t.status),
+    index("dag_runs_queued").on(t.queuedAt),
+  ],
+);
+
+export type DagRow = typeof dags.$inferSelect;
+export type DagRunRow = typeof dagRuns.$inferSelect;

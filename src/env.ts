@@ -1,0 +1,21 @@
+import type { DispatchObject } from "./dispatch/dispatch-object";
+import type { RunObject } from "./run/run-object";
+
+export interface Env {
+  DB: D1Database;
+  RUNS: DurableObjectNamespace<RunObject>;
+  DISPATCH: DurableObjectNamespace<DispatchObject>;
+  /** "required" (default) or "off": an operator's explicit choice to serve without tokens. */
+  DAGFLARE_AUTH?: string;
+  /** Bearer token for the user API (a Worker secret). */
+  DAGFLARE_API_TOKEN?: string;
+  /** Bearer token for the runner endpoints only (a Worker secret). */
+  DAGFLARE_RUNNER_TOKEN?: string;
+  /** Lease time-to-live; runners heartbeat at a third of it. */
+  LEASE_TTL_MS?: string;
+}
+
+export function leaseTtlMs(env: Env): number {
+  const n = Number(env.LEASE_TTL_MS ?? "");
+  return Number.isInteger(n) && n >= 500 ? n : 15_000;
+}

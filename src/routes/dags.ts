@@ -1,0 +1,191 @@
+// /dags: DAG definitions stored in D1, validated before anything is written.
+import { Hono } from "hono";
+import { z } from "zod";
+import { parseDag } from "../dag/parse";
+import { type DagDef, formatIssue, type ParseResult } from "../dag/types";
+import { db, deleteDag, getDag, insertDag, latestRun, listDags, listRuns, updateDagSpec } from "../db/queries";
+import type { DagRow } from "../db/schema";
+import type { Env } from "../env";
+import { AppError } from "../errors";
+import { runSnapshot, startRun } from "../run/start-run";
+import {
+  presentDag,
+  presentDagDetails,
+  presentDetails,
+  presentNoRun,
+  presentNoRunSummary,
+  presentSummaryFromRow,
+} from "./present";
+import { readJson, readQuery } from "./validate";
+
+export const DAG_NAME = /^[a-zA-Z0-9_-]+$/;
+
+const DEFAULT_SPEC = `description: A new DAG
+steps:
+  - name: hello
+    command: echo "hello from dagflare"
+`;
+
+/** Parses a spec or fails with 400 and every problem listed. */
+export function parseOrThrow(spec: string, name?: string): { dag: DagDef; result: ParseResult } {
+  const result = parseDag(spec, name ? { name } : undefined);
+  if (!result.ok) {
+    const errors = result.errors.map(formatIssue);
+    throw new AppError("bad_request", 400, `invalid DAG spec: ${errors.join("; ")}`, { errors });
+  }
+  return { dag: result.dag, result };
+}
+
+function checkFileName(name: string): void {
+  if (!DAG_NAME.test(name)) {
+    throw new AppError("bad_request", 400, `invalid DAG name "${name}": must match ^[a-zA-Z0-9_-]+$`, {
+      field: "fileName",
+    });
+  }
+}
+
+async function loadDag(env: Env, fileName: string): Promise<{ row: DagRow; dag: DagDef }> {
+  checkFileName(fileName);
+  const row = await getDag(db(env.DB), fileName);
+  if (!row) throw new AppError("not_found", 404, `DAG ${fileName} not found`);
+  return { row, dag: JSON.parse(row.parsed ?? "null") as DagDef };
+}
+
+const PAGE = z.object({
+  page: z.coerce.number().int().min(1).default(1),
+  perPage: z.coerce.number().int().min(1).max(1000).default(100),
+  name: z.string().optional(),
+  tag: z.string().optional(),
+});
+
+export const dags = new Hono<{ Bindings: Env }>()
+  .get("/", async (c) => {
+    const q = readQuery(c, PAGE);
+    const d = db(c.env.DB);
+    const rows = (await listDags(d)).filter((r) => {
+      if (q.name && !r.name.toLowerCase().includes(q.name.toLowerCase())) return false;
+      if (q.tag && !(JSON.parse(r.tags) as string[]).includes(q.tag)) return false;
+      return true;
+    });
+    const totalPages = Math.max(1, Math.ceil(rows.length / q.perPage));
+    const pageRows = rows.slice((q.page - 1) * q.perPage, q.page * q.perPage);
+    const items = await Promise.all(
+      pageRows.map(async (r) => {
+        const dag = JSON.parse(r.parsed ?? "null") as DagDef;
+        const latest = await latestRun(d, dag.name);
+        return {
+          fileName: r.name,
+          dag: presentDag(dag),
+          latestDAGRun: latest ? presentSummaryFromRow(latest) : presentNoRunSummary(dag),
+          suspended: false,
+          errors: JSON.parse(r.errors) as string[],
+        };
+      }),
+    );
+    return c.json({
+      dags: items,
+      errors: [],
+      pagination: {
+        totalRecords: rows.length,
+        currentPage: q.page,
+        totalPages,
+        nextPage: q.page < totalPages ? q.page + 1 : q.page,
+        prevPage: q.page > 1 ? q.page - 1 : 1,
+      },
+    });
+  })
+  .post("/", async (c) => {
+    const body = await readJson(c, z.object({ name: z.string(), spec: z.string().optional() }));
+    checkFileName(body.name);
+    const spec = body.spec ?? DEFAULT_SPEC;
+    const { dag } = parseOrThrow(spec, body.name);
+    const now = Date.now();
+    const inserted = await insertDag(db(c.env.DB), {
+      name: body.name,
+      spec,
+      parsed: JSON.stringify(dag),
+      tags: JSON.stringify(dag.tags),
+      errors: "[]",
+      createdAt: now,
+      updatedAt: now,
+    });
+    if (!inserted) throw new AppError("already_exists", 409, `DAG ${body.name} already exists`);
+    return c.json({ name: body.name }, 201);
+  })
+  .post("/validate", async (c) => {
+    const body = await readJson(c, z.object({ spec: z.string(), name: z.string().optional() }));
+    const result = parseDag(body.spec, body.name ? { name: body.name } : undefined);
+    return c.json({
+      valid: result.ok,
+      errors: result.ok ? [] : result.errors.map(formatIssue),
+      warnings: result.warnings.map(formatIssue),
+      ...(result.ok && { dag: presentDagDetails(result.dag) }),
+    });
+  })
+  .get("/:fileName", async (c) => {
+    const { dag } = await loadDag(c.env, c.req.param("fileName"));
+    const latest = await latestRun(db(c.env.DB), dag.name);
+    const latestDetails = latest ? await runSnapshot(c.env, latest.runId) : undefined;
+    return c.json({
+      dag: presentDagDetails(dag),
+      localDags: [],
+      latestDAGRun: latestDetails ? presentDetails(latestDetails) : presentNoRun(dag),
+      suspended: false,
+      errors: [],
+    });
+  })
+  .delete("/:fileName", async (c) => {
+    const fileName = c.req.param("fileName");
+    checkFileName(fileName);
+    if (!(await deleteDag(db(c.env.DB), fileName))) throw new AppError("not_found", 404, `DAG ${fileName} not found`);
+    return c.body(null, 204);
+  })
+  .get("/:fileName/spec", async (c) => {
+    const { row, dag } = await loadDag(c.env, c.req.param("fileName"));
+    return c.json({ dag: presentDagDetails(dag), spec: row.spec, errors: JSON.parse(row.errors) as string[] });
+  })
+  .put("/:fileName/spec", async (c) => {
+    const fileName = c.req.param("fileName");
+    await loadDag(c.env, fileName);
+    const body = await readJson(c, z.object({ spec: z.string() }));
+    const { dag } = parseOrThrow(body.spec, fileName);
+    const updated = await updateDagSpec(db(c.env.DB), fileName, {
+      spec: body.spec,
+      parsed: JSON.stringify(dag),
+      tags: JSON.stringify(dag.tags),
+      errors: "[]",
+      updatedAt: Date.now(),
+    });
+    if (!updated) throw new AppError("not_found", 404, `DAG ${fileName} not found`);
+    return c.json({ errors: [] as string[] });
+  })
+  .post("/:fileName/start", async (c) => {
+    const { dag } = await loadDag(c.env, c.req.param("fileName"));
+    const body = await readJson(
+      c,
+      z.object({
+        params: z.string().optional(),
+        dagRunId: z.string().optional(),
+        dagName: z.string().optional(),
+        singleton: z.boolean().optional(),
+      }),
+    );
+    if (body.dagName !== undefined && !DAG_NAME.test(body.dagName)) {
+      throw new AppError("bad_request", 400, "dagName must match ^[a-zA-Z0-9_-]+$", { field: "dagName" });
+    }
+    const runDag = body.dagName ? { ...dag, name: body.dagName } : dag;
+    const dagRunId = await startRun(c.env, runDag, body);
+    return c.json({ dagRunId });
+  })
+  .get("/:fileName/dag-runs", async (c) => {
+    const { dag } = await loadDag(c.env, c.req.param("fileName"));
+    const rows = await listRuns(db(c.env.DB), { dagName: dag.name, limit: 30 });
+    const snaps = await Promise.all(rows.map((r) => runSnapshot(c.env, r.runId)));
+    const dagRuns = snaps.map(presentDetails);
+    // Oldest first, as a grid reads left to right.
+    const gridData = dag.steps.map((s) => ({
+      name: s.name,
+      history: [...dagRuns].reverse().map((r) => r.nodes.find((n) => n.step.name === s.name)?.status ?? 0),
+    }));
+    return c.json({ dagRuns, gridData });
+  });

@@ -1,0 +1,140 @@
+// Storage rows and run state never go on the wire as they are: these turn them into the
+// contract's shapes (DAGRunSummary, DAGRunDetails, Node, Step, DAG, DAGDetails).
+import type { DagDef, StepDef } from "../dag/types";
+import type { DagRunRow } from "../db/schema";
+import type { RunState, StepState } from "../run/machine";
+import type { RunSnapshot } from "../run/run-object";
+import { type RunStatus, runStatusCode, stepStatusCode } from "../status";
+
+/** Dagu shows an unset time as "-". */
+export const iso = (ms: number | null | undefined): string => (ms ? new Date(ms).toISOString() : "-");
+
+const runPath = (name: string, runId: string) => `/api/v2/dag-runs/${name}/${runId}`;
+
+export function presentStep(s: StepDef) {
+  return {
+    name: s.name,
+    ...(s.id !== undefined && { id: s.id }),
+    ...(s.description !== undefined && { description: s.description }),
+    ...(s.dir !== undefined && { dir: s.dir }),
+    ...(s.command !== undefined && { command: s.command, cmdWithArgs: s.command }),
+    ...(s.script !== undefined && { script: s.script }),
+    ...(s.output !== undefined && { output: s.output }),
+    ...(s.timeoutSec !== undefined && { timeoutSec: s.timeoutSec }),
+    depends: s.depends,
+  };
+}
+
+export function presentSummaryFromRow(r: DagRunRow) {
+  return summary(r.dagName, r.runId, r.status as RunStatus, r.queuedAt, r.startedAt, r.finishedAt, r.params);
+}
+
+function summary(
+  name: string,
+  runId: string,
+  status: RunStatus,
+  queuedAt: number | null,
+  startedAt: number | null | undefined,
+  finishedAt: number | null | undefined,
+  params: string,
+) {
+  return {
+    rootDAGRunName: name,
+    rootDAGRunId: runId,
+    dagRunId: runId,
+    name,
+    status: runStatusCode(status),
+    statusLabel: status,
+    queuedAt: iso(queuedAt),
+    startedAt: iso(startedAt),
+    finishedAt: iso(finishedAt),
+    log: `${runPath(name, runId)}/log`,
+    params,
+  };
+}
+
+function presentNode(name: string, runId: string, def: StepDef, s: StepState | undefined) {
+  const stepLog = `${runPath(name, runId)}/steps/${encodeURIComponent(def.name)}/log`;
+  const status = s?.status ?? "not_started";
+  return {
+    step: presentStep(def),
+    stdout: stepLog,
+    stderr: `${stepLog}?stream=stderr`,
+    startedAt: iso(s?.startedAt),
+    finishedAt: iso(s?.finishedAt),
+    status: stepStatusCode(status),
+    statusLabel: status,
+    retryCount: s?.retryCount ?? 0,
+    doneCount: status === "succeeded" ? 1 : 0,
+    ...(s?.error !== undefined && { error: s.error }),
+    // dagflare's additions: which attempt the node is on, its exit code, and who ran it.
+    attempt: s?.attempt ?? 0,
+    ...(s?.exitCode !== undefined && s.exitCode !== null && { exitCode: s.exitCode }),
+    ...(s?.lease && { runnerId: s.lease.runnerId }),
+  };
+}
+
+export function presentDetails(snap: RunSnapshot) {
+  const { dag, state } = snap;
+  return {
+    ...summary(
+      dag.name,
+      state.runId,
+      state.status,
+      state.createdAt,
+      state.startedAt,
+      state.finishedAt,
+      snap.paramsText,
+    ),
+    nodes: dag.steps.map((def) => presentNode(dag.name, state.runId, def, state.steps[def.name])),
+  };
+}
+
+/** The details of a run that never happened: what GET /dags/{fileName} shows before a first run. */
+export function presentNoRun(dag: DagDef) {
+  const empty: RunState = {
+    runId: "-",
+    dagName: dag.name,
+    status: "not_started",
+    stopRequested: false,
+    createdAt: 0,
+    outputs: {},
+    steps: {},
+  };
+  const details = presentDetails({ dag, state: empty, paramsText: "" });
+  return { ...details, log: "" };
+}
+
+export function presentNoRunSummary(dag: DagDef) {
+  const { nodes: _nodes, ...rest } = presentNoRun(dag);
+  return rest;
+}
+
+export function paramNames(dag: DagDef): string[] {
+  return dag.params.map((p, i) => p.name ?? `$${i + 1}`);
+}
+
+function defaultParams(dag: DagDef): string {
+  return dag.params.map((p) => (p.name ? `${p.name}=${quote(p.value)}` : quote(p.value))).join(" ");
+}
+
+const quote = (v: string) => (/^[^\s"'\\]*$/.test(v) && v !== "" ? v : JSON.stringify(v));
+
+export function presentDag(dag: DagDef) {
+  return {
+    name: dag.name,
+    ...(dag.description !== undefined && { description: dag.description }),
+    tags: dag.tags,
+    params: paramNames(dag),
+    defaultParams: defaultParams(dag),
+    schedule: [],
+  };
+}
+
+export function presentDagDetails(dag: DagDef) {
+  return {
+    ...presentDag(dag),
+    env: dag.env.map(([k, v]) => `${k}=${v}`),
+    steps: dag.steps.map(presentStep),
+  };
+}

@@ -1,0 +1,69 @@
+// /runners: the runner protocol (docs/runner-protocol.md). Leases come from the dispatcher; every
+// call about a lease goes straight to the run's RunObject, named in the lease id.
+import { Hono } from "hono";
+import { dispatcherFor } from "../dispatch/dispatch-object";
+import type { Env } from "../env";
+import { AppError, unwrap } from "../errors";
+import {
+  CompleteRequest,
+  type CompleteResponse,
+  HeartbeatRequest,
+  type HeartbeatResponse,
+  LeaseRequest,
+  type LeaseResponse,
+  LogAppendRequest,
+  type LogAppendResponse,
+  MAX_LOG_BATCH_BYTES,
+  ReleaseRequest,
+} from "../protocol";
+import { runStub } from "../run/start-run";
+import { readJson } from "./validate";
+
+const LEASE_ID = /^([a-zA-Z0-9_-]{1,64})\.(\d{1,6})\.(\d{1,9})$/;
+
+function parseLeaseId(leaseId: string): { runId: string; stepIndex: number } {
+  const m = LEASE_ID.exec(leaseId);
+  if (!m?.[1] || !m[2]) throw new AppError("not_found", 404, `unknown lease ${leaseId}`);
+  return { runId: m[1], stepIndex: Number(m[2]) };
+}
+
+export const runners = new Hono<{ Bindings: Env }>()
+  .post("/lease", async (c) => {
+    const req = await readJson(c, LeaseRequest);
+    const leases = await dispatcherFor(c.env).lease(req);
+    return c.json({ leases } satisfies LeaseResponse);
+  })
+  .post("/leases/:leaseId/heartbeat", async (c) => {
+    const { runId, stepIndex } = parseLeaseId(c.req.param("leaseId"));
+    const req = await readJson(c, HeartbeatRequest);
+    const res = unwrap(await runStub(c.env, runId).heartbeat(stepIndex, req.token));
+    return c.json(res satisfies HeartbeatResponse);
+  })
+  .post("/leases/:leaseId/logs", async (c) => {
+    const { runId, stepIndex } = parseLeaseId(c.req.param("leaseId"));
+    const req = await readJson(c, LogAppendRequest);
+    const bytes = req.entries.reduce((n, e) => n + e.text.length, 0);
+    if (bytes > MAX_LOG_BATCH_BYTES) {
+      throw new AppError("bad_request", 413, `log batch of ${bytes} bytes is over the ${MAX_LOG_BATCH_BYTES} limit`);
+    }
+    const seqs = req.entries.map((e) => e.seq);
+    if (seqs.some((s, i) => i > 0 && s <= (seqs[i - 1] ?? 0))) {
+      throw new AppError("bad_request", 400, "log entries must be in increasing seq order", { field: "entries" });
+    }
+    const res = unwrap(await runStub(c.env, runId).appendLogs(stepIndex, req.token, req.entries));
+    return c.json(res satisfies LogAppendResponse);
+  })
+  .post("/leases/:leaseId/complete", async (c) => {
+    const { runId, stepIndex } = parseLeaseId(c.req.param("leaseId"));
+    const { next, ...req } = await readJson(c, CompleteRequest);
+    const { accepted } = unwrap(await runStub(c.env, runId).complete(stepIndex, req));
+    // The runner's next lease rides on this reply, so a chain costs one round trip per step.
+    const leases = next ? await dispatcherFor(c.env).lease({ ...next, waitMs: 0 }) : [];
+    return c.json({ accepted, next: leases } satisfies CompleteResponse);
+  })
+  .post("/leases/:leaseId/release", async (c) => {
+    const { runId, stepIndex } = parseLeaseId(c.req.param("leaseId"));
+    const req = await readJson(c, ReleaseRequest);
+    unwrap(await runStub(c.env, runId).release(stepIndex, req.token, req.reason));
+    return c.json({});
+  });

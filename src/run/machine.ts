@@ -1,0 +1,445 @@
+// The run state machine: PURE. `transition(ctx, state, event, now)` returns the next state, the
+// effects the RunObject must perform, and a reply for the caller. Only this file assigns a status.
+// See src/run/README.md for the glossary and the state diagram.
+import type { DagDef, StepDef } from "../dag/types";
+import { isTerminalRun, isTerminalStep, type RunStatus, type StepStatus } from "../status";
+
+/** A lost lease (runner vanished) is re-dispatched without using the retry budget, this often. */
+export const MAX_LOST_ATTEMPTS = 3;
+/** The server's own timeout fires this long after the runner's, in case the runner is gone. */
+export const TIMEOUT_GRACE_MS = 15_000;
+
+export interface LeaseState {
+  leaseId: string;
+  token: string;
+  runnerId: string;
+  expiresAt: number;
+  cancelRequested: boolean;
+}
+
+export interface StepState {
+  name: string;
+  status: StepStatus;
+  /** Times this step was handed to a runner, from 1. */
+  attempt: number;
+  /** Retries consumed by failed attempts (the contract's retryCount). */
+  retryCount: number;
+  /** Attempts lost with their runner. */
+  lostCount: number;
+  /** Bumped on every dispatch; a claim for an older value is stale. */
+  dispatchSeq: number;
+  /** True while a dispatch is waiting for a runner to claim it. */
+  queued: boolean;
+  lease?: LeaseState;
+  /** Tokens of completions already accepted: a repeat is answered, not applied twice. */
+  doneTokens: string[];
+  startedAt?: number;
+  finishedAt?: number;
+  exitCode?: number | null;
+  error?: string;
+}
+
+export interface RunState {
+  runId: string;
+  dagName: string;
+  status: RunStatus;
+  stopRequested: boolean;
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+  /** Output variables captured so far, by variable name. */
+  outputs: Record<string, string>;
+  steps: Record<string, StepState>;
+}
+
+/** Immutable per run: the DAG and what is derived from it once. */
+export interface MachineContext {
+  dag: DagDef;
+  leaseTtlMs: number;
+  stepsByName: Map<string, StepDef>;
+  dependents: Map<string, string[]>;
+}
+
+export function createContext(dag: DagDef, leaseTtlMs: number): MachineContext {
+  const stepsByName = new Map(dag.steps.map((s) => [s.name, s]));
+  const dependents = new Map<string, string[]>(dag.steps.map((s) => [s.name, []]));
+  for (const s of dag.steps) for (const d of s.depends) dependents.get(d)?.push(s.name);
+  return { dag, leaseTtlMs, stepsByName, dependents };
+}
+
+export interface StepResult {
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  cancelled: boolean;
+  error?: string;
+  output?: string;
+}
+
+export type RunEvent =
+  | { type: "start" }
+  | { type: "claim"; step: string; dispatchSeq: number; runnerId: string; leaseId: string; token: string }
+  | { type: "heartbeat"; step: string; token: string }
+  | { type: "complete"; step: string; token: string; result: StepResult }
+  | { type: "release"; step: string; token: string; reason: string }
+  | { type: "timer"; key: string }
+  | { type: "stop" };
+
+export type Effect =
+  | { type: "dispatch"; step: string; dispatchSeq: number }
+  | { type: "setTimer"; key: string; at: number }
+  | { type: "clearTimer"; key: string }
+  | { type: "log"; message: string }
+  | { type: "runStatus"; status: RunStatus };
+
+export type Reply =
+  | { kind: "none" }
+  | { kind: "claimed"; attempt: number }
+  | { kind: "stale"; reason: string }
+  | { kind: "heartbeat"; cancel: boolean }
+  | { kind: "completed"; accepted: boolean };
+
+export interface Transition {
+  state: RunState;
+  effects: Effect[];
+  reply: Reply;
+}
+
+export const timerKey = {
+  lease: (step: string) => `lease:${step}`,
+  timeout: (step: string) => `timeout:${step}`,
+  retry: (step: string) => `retry:${step}`,
+};
+
+export function initialState(runId: string, dag: DagDef, now: number, status: RunStatus = "not_started"): RunState {
+  const steps: Record<string, StepState> = {};
+  for (const s of dag.steps) steps[s.name] = newStep(s.name);
+  return { runId, dagName: dag.name, status, stopRequested: false, createdAt: now, outputs: {}, steps };
+}
+
+function newStep(name: string): StepState {
+  return {
+    name,
+    status: "not_started",
+    attempt: 0,
+    retryCount: 0,
+    lostCount: 0,
+    dispatchSeq: 0,
+    queued: false,
+    doneTokens: [],
+  };
+}
+
+/** Whether a step's outcome lets its dependents run. */
+export function letsDependentsRun(def: StepDef, step: StepState): boolean {
+  switch (step.status) {
+    case "succeeded":
+    case "partially_succeeded":
+      return true;
+    case "failed":
+      return def.continueOn.failure || (step.exitCode != null && def.continueOn.exitCode.includes(step.exitCode));
+    case "skipped":
+      return def.continueOn.skipped;
+    default:
+      return false;
+  }
+}
+
+/** A working copy: steps are copied on write, so the input state is never mutated. */
+class Draft {
+  readonly effects: Effect[] = [];
+  /** Steps that reached a final status during this transition, in order. */
+  readonly finished: string[] = [];
+  readonly state: RunState;
+  constructor(
+    readonly ctx: MachineContext,
+    base: RunState,
+    readonly now: number,
+  ) {
+    this.state = { ...base, steps: { ...base.steps }, outputs: base.outputs };
+  }
+  step(name: string): StepState {
+    const s = this.state.steps[name];
+    if (!s) throw new Error(`unknown step ${name}`);
+    return s;
+  }
+  update(name: string, patch: Partial<StepState>): StepState {
+    const next = { ...this.step(name), ...patch };
+    this.state.steps[name] = next;
+    return next;
+  }
+  log(message: string): void {
+    this.effects.push({ type: "log", message });
+  }
+  def(name: string): StepDef {
+    const d = this.ctx.stepsByName.get(name);
+    if (!d) throw new Error(`unknown step ${name}`);
+    return d;
+  }
+}
+
+export function transition(ctx: MachineContext, state: RunState, event: RunEvent, now: number): Transition {
+  const d = new Draft(ctx, state, now);
+  const reply = apply(d, event);
+  settle(d);
+  return { state: d.state, effects: d.effects, reply };
+}
+
+function apply(d: Draft, event: RunEvent): Reply {
+  switch (event.type) {
+    case "start":
+      return onStart(d);
+    case "claim":
+      return onClaim(d, event);
+    case "heartbeat":
+      return onHeartbeat(d, event);
+    case "complete":
+      return onComplete(d, event);
+    case "release":
+      return onRelease(d, event);
+    case "timer":
+      return onTimer(d, event.key);
+    case "stop":
+      return onStop(d);
+  }
+}
+
+function onStart(d: Draft): Reply {
+  if (d.state.status !== "not_started" && d.state.status !== "queued") return { kind: "none" };
+  d.state.status = "running";
+  d.state.startedAt = d.now;
+  d.effects.push({ type: "runStatus", status: "running" });
+  d.log(`run ${d.state.runId} of ${d.state.dagName} started`);
+  for (const def of d.ctx.dag.steps) if (def.depends.length === 0) dispatch(d, def.name);
+  return { kind: "none" };
+}
+
+function dispatch(d: Draft, name: string): void {
+  const s = d.step(name);
+  const next = d.update(name, {
+    status: "not_started",
+    queued: true,
+    dispatchSeq: s.dispatchSeq + 1,
+    lease: undefined,
+  });
+  d.effects.push({ type: "dispatch", step: name, dispatchSeq: next.dispatchSeq });
+}
+
+function onClaim(d: Draft, e: Extract<RunEvent, { type: "claim" }>): Reply {
+  const s = d.step(e.step);
+  if (!s.queued || s.dispatchSeq !== e.dispatchSeq || d.state.stopRequested) {
+    return { kind: "stale", reason: "this dispatch is no longer wanted" };
+  }
+  const attempt = s.attempt + 1;
+  const expiresAt = d.now + d.ctx.leaseTtlMs;
+  d.update(e.step, {
+    status: "running",
+    queued: false,
+    attempt,
+    startedAt: d.now,
+    finishedAt: undefined,
+    exitCode: undefined,
+    error: undefined,
+    lease: { leaseId: e.leaseId, token: e.token, runnerId: e.runnerId, expiresAt, cancelRequested: false },
+  });
+  d.effects.push({ type: "setTimer", key: timerKey.lease(e.step), at: expiresAt });
+  const timeoutSec = d.def(e.step).timeoutSec;
+  if (timeoutSec) {
+    d.effects.push({
+      type: "setTimer",
+      key: timerKey.timeout(e.step),
+      at: d.now + timeoutSec * 1000 + TIMEOUT_GRACE_MS,
+    });
+  }
+  d.log(`step ${e.step} attempt ${attempt} leased to runner ${e.runnerId}`);
+  return { kind: "claimed", attempt };
+}
+
+function currentLease(d: Draft, name: string, token: string): LeaseState | undefined {
+  const s = d.step(name);
+  return s.status === "running" && s.lease?.token === token ? s.lease : undefined;
+}
+
+function onHeartbeat(d: Draft, e: Extract<RunEvent, { type: "heartbeat" }>): Reply {
+  const lease = currentLease(d, e.step, e.token);
+  if (!lease) return { kind: "stale", reason: "lease is no longer current" };
+  const expiresAt = d.now + d.ctx.leaseTtlMs;
+  d.update(e.step, { lease: { ...lease, expiresAt } });
+  d.effects.push({ type: "setTimer", key: timerKey.lease(e.step), at: expiresAt });
+  return { kind: "heartbeat", cancel: lease.cancelRequested };
+}
+
+function onComplete(d: Draft, e: Extract<RunEvent, { type: "complete" }>): Reply {
+  const s = d.step(e.step);
+  if (s.doneTokens.includes(e.token)) return { kind: "completed", accepted: false };
+  const lease = currentLease(d, e.step, e.token);
+  if (!lease) return { kind: "stale", reason: "lease is no longer current" };
+  const r = e.result;
+  d.update(e.step, { doneTokens: [...s.doneTokens, e.token], exitCode: r.exitCode });
+  if (r.cancelled || lease.cancelRequested) {
+    finishStep(d, e.step, "aborted", "stopped");
+  } else if (r.exitCode === 0 && !r.error && !r.timedOut) {
+    const def = d.def(e.step);
+    if (def.output && r.output !== undefined) d.state.outputs = { ...d.state.outputs, [def.output]: r.output };
+    finishStep(d, e.step, "succeeded");
+  } else {
+    failAttempt(d, e.step, describeFailure(r));
+  }
+  return { kind: "completed", accepted: true };
+}
+
+function describeFailure(r: StepResult): string {
+  if (r.error) return r.error;
+  if (r.timedOut) return "timed out";
+  if (r.signal) return `killed by ${r.signal}`;
+  return `exit status ${r.exitCode}`;
+}
+
+function onRelease(d: Draft, e: Extract<RunEvent, { type: "release" }>): Reply {
+  const lease = currentLease(d, e.step, e.token);
+  if (!lease) return { kind: "stale", reason: "lease is no longer current" };
+  clearStepTimers(d, e.step);
+  if (lease.cancelRequested) {
+    finishStep(d, e.step, "aborted", "stopped");
+  } else {
+    d.log(`step ${e.step} released by runner ${lease.runnerId} (${e.reason}); dispatching again`);
+    // A released attempt did not run to an outcome: it does not count as an attempt.
+    d.update(e.step, { attempt: d.step(e.step).attempt - 1 });
+    dispatch(d, e.step);
+  }
+  return { kind: "none" };
+}
+
+function onTimer(d: Draft, key: string): Reply {
+  const colon = key.indexOf(":");
+  const kind = key.slice(0, colon);
+  const name = key.slice(colon + 1);
+  const s = d.state.steps[name];
+  if (!s) return { kind: "none" };
+  if (kind === "lease" && s.status === "running" && s.lease && s.lease.expiresAt <= d.now) {
+    onLeaseLost(d, name, s.lease);
+  } else if (kind === "timeout" && s.status === "running" && s.lease) {
+    d.log(`step ${name}: runner ${s.lease.runnerId} did not report the timeout; failing the attempt`);
+    failAttempt(d, name, `timed out after ${d.def(name).timeoutSec}s (runner did not report)`);
+  } else if (kind === "retry" && s.status === "retrying" && !d.state.stopRequested) {
+    dispatch(d, name);
+  }
+  return { kind: "none" };
+}
+
+function onLeaseLost(d: Draft, name: string, lease: LeaseState): void {
+  const s = d.step(name);
+  clearStepTimers(d, name);
+  if (lease.cancelRequested) {
+    finishStep(d, name, "aborted", "stopped (runner did not confirm)");
+    return;
+  }
+  const lostCount = s.lostCount + 1;
+  d.update(name, { lostCount });
+  if (lostCount >= MAX_LOST_ATTEMPTS) {
+    finishStep(d, name, "failed", `lost its runner ${lostCount} times (last: ${lease.runnerId})`);
+    return;
+  }
+  d.log(`step ${name}: lease of runner ${lease.runnerId} expired; dispatching again (lost ${lostCount})`);
+  dispatch(d, name);
+}
+
+function failAttempt(d: Draft, name: string, error: string): void {
+  const s = d.step(name);
+  const policy = d.def(name).retryPolicy;
+  clearStepTimers(d, name);
+  if (s.retryCount < policy.limit && !d.state.stopRequested) {
+    const retryCount = s.retryCount + 1;
+    d.update(name, { status: "retrying", retryCount, error, lease: undefined, finishedAt: d.now });
+    d.log(`step ${name} failed (${error}); retry ${retryCount}/${policy.limit} in ${policy.intervalSec}s`);
+    if (policy.intervalSec > 0) {
+      d.effects.push({ type: "setTimer", key: timerKey.retry(name), at: d.now + policy.intervalSec * 1000 });
+    } else {
+      dispatch(d, name);
+    }
+    return;
+  }
+  finishStep(d, name, "failed", error);
+}
+
+function clearStepTimers(d: Draft, name: string): void {
+  d.effects.push(
+    { type: "clearTimer", key: timerKey.lease(name) },
+    { type: "clearTimer", key: timerKey.timeout(name) },
+  );
+}
+
+function finishStep(d: Draft, name: string, status: StepStatus, error?: string): void {
+  const s = d.step(name);
+  clearStepTimers(d, name);
+  if (s.status === "retrying") d.effects.push({ type: "clearTimer", key: timerKey.retry(name) });
+  d.update(name, { status, error, lease: undefined, queued: false, finishedAt: d.now });
+  d.finished.push(name);
+  d.log(`step ${name} ${status}${error ? `: ${error}` : ""}`);
+}
+
+function onStop(d: Draft): Reply {
+  if (isTerminalRun(d.state.status) || d.state.stopRequested) return { kind: "none" };
+  d.state.stopRequested = true;
+  d.log("stop requested");
+  for (const s of Object.values(d.state.steps)) {
+    if (s.status === "running" && s.lease) {
+      // The runner learns at its next heartbeat; if it never calls again, lease expiry aborts it.
+      d.update(s.name, { lease: { ...s.lease, cancelRequested: true } });
+    } else if (!isTerminalStep(s.status)) {
+      finishStep(d, s.name, "aborted", "stopped before it ran");
+    }
+  }
+  return { kind: "none" };
+}
+
+/**
+ * After every event: the dependents of steps that finished either run, or are skipped/aborted
+ * as Dagu does (an upstream failure aborts, an upstream skip skips), transitively; then, when
+ * every step is done, the run's own status is derived.
+ */
+function settle(d: Draft): void {
+  if (d.state.status !== "running") return;
+  for (let i = 0; i < d.finished.length && !d.state.stopRequested; i++) {
+    for (const name of d.ctx.dependents.get(d.finished[i] as string) ?? []) {
+      const s = d.step(name);
+      if (s.status !== "not_started" || s.queued || s.attempt > 0) continue;
+      const deps = d.def(name).depends.map((n) => ({ def: d.def(n), s: d.step(n) }));
+      if (!deps.every((x) => isTerminalStep(x.s.status))) continue;
+      const blocker = deps.find((x) => !letsDependentsRun(x.def, x.s));
+      if (!blocker) dispatch(d, name);
+      else if (blocker.s.status === "skipped")
+        finishStep(d, name, "skipped", `upstream step ${blocker.def.name} was skipped`);
+      else finishStep(d, name, "aborted", `upstream step ${blocker.def.name} ${blocker.s.status}`);
+    }
+  }
+  for (const s of Object.values(d.state.steps)) if (!isTerminalStep(s.status)) return;
+  const status = deriveRunStatus(d.ctx, d.state);
+  d.state.status = status;
+  d.state.finishedAt = d.now;
+  d.effects.push({ type: "runStatus", status });
+  d.log(`run ${status}`);
+}
+
+/** Dagu's rules, for a run whose steps are all done. */
+export function deriveRunStatus(ctx: MachineContext, state: RunState): RunStatus {
+  const steps = Object.values(state.steps);
+  const allSucceeded = steps.every((s) => s.status === "succeeded" || s.status === "skipped");
+  if (state.stopRequested && !allSucceeded) return "aborted";
+  let hardFailure = false;
+  let softFailure = false;
+  let success = false;
+  for (const s of steps) {
+    const def = ctx.stepsByName.get(s.name);
+    if (!def) continue;
+    if (s.status === "succeeded") success = true;
+    else if (s.status === "aborted") hardFailure = true;
+    else if (s.status === "failed") {
+      if (letsDependentsRun(def, s)) softFailure = true;
+      else hardFailure = true;
+    }
+  }
+  if (hardFailure) return "failed";
+  if (softFailure) return success ? "partially_succeeded" : "failed";
+  return "succeeded";
+}

@@ -1,0 +1,435 @@
+// RunObject: one Durable Object per DAG run, the only writer of its run. A thin shell around
+// the pure machine: it loads state, feeds events to `transition`, persists what changed in one
+// storage transaction, and then performs the effects (dispatch, timers, D1 summary).
+import { DurableObject } from "cloudflare:workers";
+import { buildExecSpec } from "../dag/exec-spec";
+import type { DagDef } from "../dag/types";
+import { db, updateRunSummary } from "../db/queries";
+import { type DispatchTask, dispatcherFor } from "../dispatch/dispatch-object";
+import { type Env, leaseTtlMs } from "../env";
+import { fail, type Outcome, ok } from "../errors";
+import type { CompleteRequest, Lease, LogEntry } from "../protocol";
+import {
+  createContext,
+  type Effect,
+  initialState,
+  type MachineContext,
+  type Reply,
+  type RunEvent,
+  type RunState,
+  type StepState,
+  transition,
+} from "./machine";
+
+/** Largest amount of log text kept per attempt and stream; the rest is dropped, and the log says so. */
+export const MAX_LOG_BYTES_PER_ATTEMPT = 32 * 1024 * 1024;
+const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
+/** Retry delay for effects that failed (dispatcher or D1 unreachable). */
+const EFFECT_RETRY_MS = 1_000;
+
+export interface RunInit {
+  runId: string;
+  dag: DagDef;
+  params: { named: Array<[string, string]>; positional: string[] };
+  /** Params as the user gave them, for display. */
+  paramsText: string;
+}
+
+export interface RunSnapshot {
+  dag: DagDef;
+  state: RunState;
+  paramsText: string;
+}
+
+interface StoredInit extends RunInit {
+  leaseTtlMs: number;
+}
+
+export class RunObject extends DurableObject<Env> {
+  private sql: SqlStorage;
+  private init?: StoredInit;
+  private ctxCache?: MachineContext;
+  private state?: RunState;
+  /** The alarm time last set by this instance (undefined: unknown, e.g. after a restart). */
+  private armedAt?: number | null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS steps (name TEXT PRIMARY KEY, state TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS timers (key TEXT PRIMARY KEY, at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS logs (step TEXT NOT NULL, attempt INTEGER NOT NULL, seq INTEGER NOT NULL,
+        stream TEXT NOT NULL, text TEXT NOT NULL, PRIMARY KEY (step, attempt, seq));
+      CREATE TABLE IF NOT EXISTS log_meta (step TEXT NOT NULL, attempt INTEGER NOT NULL,
+        acked_seq INTEGER NOT NULL, bytes INTEGER NOT NULL, dropped_bytes INTEGER NOT NULL,
+        PRIMARY KEY (step, attempt));
+      CREATE TABLE IF NOT EXISTS run_log (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, message TEXT NOT NULL);
+    `);
+    this.load();
+  }
+
+  private load(): void {
+    const rows = this.sql.exec<{ key: string; value: string }>("SELECT key, value FROM meta").toArray();
+    const meta = new Map(rows.map((r) => [r.key, r.value]));
+    const init = meta.get("init");
+    const run = meta.get("run");
+    if (!init || !run) return;
+    this.init = JSON.parse(init) as StoredInit;
+    const steps: Record<string, StepState> = {};
+    for (const r of this.sql.exec<{ name: string; state: string }>("SELECT name, state FROM steps")) {
+      steps[r.name] = JSON.parse(r.state) as StepState;
+    }
+    const outputs = JSON.parse(meta.get("outputs") ?? "{}") as Record<string, string>;
+    this.state = { ...(JSON.parse(run) as Omit<RunState, "steps" | "outputs">), outputs, steps };
+  }
+
+  private get machine(): MachineContext {
+    if (!this.init) throw new Error("run not initialised");
+    this.ctxCache ??= createContext(this.init.dag, this.init.leaseTtlMs);
+    return this.ctxCache;
+  }
+
+  // ---- lifecycle ---------------------------------------------------------------------------
+
+  /** Creates the run and starts it. Idempotent for the same run id. */
+  async start(input: RunInit): Promise<Outcome<void>> {
+    if (!this.init) {
+      const init: StoredInit = { ...input, leaseTtlMs: leaseTtlMs(this.env) };
+      const state = initialState(input.runId, input.dag, Date.now());
+      this.ctx.storage.transactionSync(() => {
+        this.sql.exec("INSERT INTO meta (key, value) VALUES ('init', ?)", JSON.stringify(init));
+        this.persist(undefined, state);
+      });
+      this.init = init;
+      this.state = state;
+    }
+    await this.fire({ type: "start" });
+    return ok(undefined);
+  }
+
+  async stop(): Promise<Outcome<void>> {
+    if (!this.state) return fail("not_found", 404, "run not found");
+    await this.fire({ type: "stop" });
+    return ok(undefined);
+  }
+
+  snapshot(): Outcome<RunSnapshot> {
+    if (!this.init || !this.state) return fail("not_found", 404, "run not found");
+    return ok({ dag: this.init.dag, state: this.state, paramsText: this.init.paramsText });
+  }
+
+  // ---- runner protocol ---------------------------------------------------------------------
+
+  /** Turns a dispatch into a lease for a runner, or null when the dispatch is stale. */
+  async claim(stepName: string, dispatchSeq: number, runnerId: string): Promise<Lease | null> {
+    if (!this.init || !this.state) return null;
+    const index = this.init.dag.steps.findIndex((s) => s.name === stepName);
+    const def = this.init.dag.steps[index];
+    if (!def) return null;
+    const token = randomToken();
+    const leaseId = `${this.init.runId}.${index}.${dispatchSeq}`;
+    const { reply } = await this.fire({ type: "claim", step: stepName, dispatchSeq, runnerId, leaseId, token });
+    if (reply.kind !== "claimed") return null;
+    return {
+      leaseId,
+      token,
+      runId: this.init.runId,
+      dagName: this.init.dag.name,
+      stepName,
+      attempt: reply.attempt,
+      ttlMs: this.init.leaseTtlMs,
+      heartbeatIntervalMs: Math.max(100, Math.floor(this.init.leaseTtlMs / 3)),
+      exec: buildExecSpec(this.init.dag, def, {
+        runId: this.init.runId,
+        params: this.init.params,
+        outputs: this.state.outputs,
+        maxOutputBytes: DEFAULT_MAX_OUTPUT_BYTES,
+      }),
+    };
+  }
+
+  async heartbeat(stepIndex: number, token: string): Promise<Outcome<{ cancel: boolean; ttlMs: number }>> {
+    const step = this.stepAt(stepIndex);
+    if (!step || !this.init) return staleLease("unknown lease");
+    const { reply } = await this.fire({ type: "heartbeat", step, token });
+    if (reply.kind !== "heartbeat") return staleFrom(reply);
+    return ok({ cancel: reply.cancel, ttlMs: this.init.leaseTtlMs });
+  }
+
+  appendLogs(stepIndex: number, token: string, entries: LogEntry[]): Outcome<{ ackedSeq: number }> {
+    const step = this.stepAt(stepIndex);
+    const s = step ? this.state?.steps[step] : undefined;
+    if (!step || !s || s.status !== "running" || s.lease?.token !== token) {
+      return staleLease("lease is no longer current");
+    }
+    const attempt = s.attempt;
+    let ackedSeq = 0;
+    this.ctx.storage.transactionSync(() => {
+      const meta = this.sql
+        .exec<{ acked_seq: number; bytes: number; dropped_bytes: number }>(
+          "SELECT acked_seq, bytes, dropped_bytes FROM log_meta WHERE step = ? AND attempt = ?",
+          step,
+          attempt,
+        )
+        .toArray()[0] ?? { acked_seq: 0, bytes: 0, dropped_bytes: 0 };
+      let { bytes, dropped_bytes: dropped } = meta;
+      for (const e of entries) {
+        let text = e.text;
+        if (bytes + text.length > MAX_LOG_BYTES_PER_ATTEMPT) {
+          const room = Math.max(0, MAX_LOG_BYTES_PER_ATTEMPT - bytes);
+          dropped += text.length - room;
+          text = text.slice(0, room);
+        }
+        const res = this.sql.exec(
+          "INSERT OR IGNORE INTO logs (step, attempt, seq, stream, text) VALUES (?, ?, ?, ?, ?)",
+          step,
+          attempt,
+          e.seq,
+          e.stream,
+          text,
+        );
+        if (res.rowsWritten > 0) bytes += text.length;
+      }
+      ackedSeq = meta.acked_seq;
+      const present = this.sql.exec<{ seq: number }>(
+        "SELECT seq FROM logs WHERE step = ? AND attempt = ? AND seq > ? ORDER BY seq",
+        step,
+        attempt,
+        ackedSeq,
+      );
+      for (const r of present) {
+        if (r.seq !== ackedSeq + 1) break;
+        ackedSeq = r.seq;
+      }
+      this.sql.exec(
+        `INSERT INTO log_meta (step, attempt, acked_seq, bytes, dropped_bytes) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (step, attempt) DO UPDATE SET acked_seq = excluded.acked_seq, bytes = excluded.bytes,
+         dropped_bytes = excluded.dropped_bytes`,
+        step,
+        attempt,
+        ackedSeq,
+        bytes,
+        dropped,
+      );
+    });
+    return ok({ ackedSeq });
+  }
+
+  async complete(
+    stepIndex: number,
+    req: Required<Pick<CompleteRequest, "token" | "exitCode">> & Omit<CompleteRequest, "token" | "exitCode" | "next">,
+  ): Promise<Outcome<{ accepted: boolean }>> {
+    const step = this.stepAt(stepIndex);
+    if (!step) return staleLease("unknown lease");
+    const s = this.state?.steps[step];
+    if (s?.lease?.token === req.token && (req.droppedLogBytes ?? 0) > 0) {
+      this.appendRunLog(`step ${step}: the runner dropped ${req.droppedLogBytes} bytes of log while cut off`);
+    }
+    const { reply } = await this.fire({
+      type: "complete",
+      step,
+      token: req.token,
+      result: {
+        exitCode: req.exitCode,
+        signal: req.signal ?? null,
+        timedOut: req.timedOut ?? false,
+        cancelled: req.cancelled ?? false,
+        error: req.error,
+        output: req.output,
+      },
+    });
+    if (reply.kind !== "completed") return staleFrom(reply);
+    return ok({ accepted: reply.accepted });
+  }
+
+  async release(stepIndex: number, token: string, reason: string): Promise<Outcome<void>> {
+    const step = this.stepAt(stepIndex);
+    if (!step) return staleLease("unknown lease");
+    const { reply } = await this.fire({ type: "release", step, token, reason });
+    if (reply.kind === "stale") return staleFrom(reply);
+    return ok(undefined);
+  }
+
+  // ---- logs --------------------------------------------------------------------------------
+
+  /** The text of one stream of one attempt (the latest by default), with what was dropped. */
+  stepLog(
+    stepName: string,
+    stream: "stdout" | "stderr",
+    attempt?: number,
+  ): Outcome<{ text: string; attempt: number; droppedBytes: number }> {
+    const s = this.state?.steps[stepName];
+    if (!s) return fail("not_found", 404, `step "${stepName}" not found in this run`);
+    const which = attempt ?? s.attempt;
+    let text = "";
+    for (const r of this.sql.exec<{ text: string }>(
+      "SELECT text FROM logs WHERE step = ? AND attempt = ? AND stream = ? ORDER BY seq",
+      stepName,
+      which,
+      stream,
+    )) {
+      text += r.text;
+    }
+    const meta = this.sql
+      .exec<{ dropped_bytes: number }>(
+        "SELECT dropped_bytes FROM log_meta WHERE step = ? AND attempt = ?",
+        stepName,
+        which,
+      )
+      .toArray()[0];
+    return ok({ text, attempt: which, droppedBytes: meta?.dropped_bytes ?? 0 });
+  }
+
+  runLog(): Outcome<string> {
+    if (!this.state) return fail("not_found", 404, "run not found");
+    const lines: string[] = [];
+    for (const r of this.sql.exec<{ at: number; message: string }>("SELECT at, message FROM run_log ORDER BY id")) {
+      lines.push(`${new Date(r.at).toISOString()} ${r.message}`);
+    }
+    return ok(lines.length ? `${lines.join("\n")}\n` : "");
+  }
+
+  // ---- timers ------------------------------------------------------------------------------
+
+  override async alarm(): Promise<void> {
+    this.armedAt = undefined;
+    // The alarm was armed for the earliest timer: that timer is due even if the clock reads a
+    // little earlier (or a test fires the alarm ahead of time), and its event happens at its time.
+    const first = this.sql.exec<{ at: number | null }>("SELECT MIN(at) AS at FROM timers").one().at;
+    const dueBy = Math.max(Date.now(), first ?? 0);
+    const due = this.sql
+      .exec<{ key: string; at: number }>("SELECT key, at FROM timers WHERE at <= ? ORDER BY at", dueBy)
+      .toArray();
+    for (const { key, at } of due) {
+      // A timer moved or cleared by an earlier event of this loop is no longer due.
+      if (this.sql.exec("DELETE FROM timers WHERE key = ? AND at = ?", key, at).rowsWritten === 0) continue;
+      if (key.startsWith("enqueue:")) await this.enqueue([key.slice("enqueue:".length)]);
+      else if (key === "summary") await this.writeSummary();
+      else await this.fire({ type: "timer", key }, Math.max(Date.now(), at));
+    }
+    await this.armAlarm();
+  }
+
+  // ---- the shell around the machine ----------------------------------------------------------
+
+  private async fire(event: RunEvent, now = Date.now()): Promise<{ reply: Reply }> {
+    const before = this.state;
+    if (!before) return { reply: { kind: "stale", reason: "run not found" } };
+    const { state, effects, reply } = transition(this.machine, before, event, now);
+    const toEnqueue: string[] = [];
+    let statusChanged = false;
+    this.ctx.storage.transactionSync(() => {
+      this.persist(before, state);
+      for (const e of effects) {
+        if (e.type === "dispatch") toEnqueue.push(e.step);
+        else if (e.type === "runStatus") statusChanged = true;
+        else this.applyStorageEffect(e);
+      }
+    });
+    this.state = state;
+    if (toEnqueue.length) await this.enqueue(toEnqueue);
+    if (statusChanged) await this.writeSummary();
+    await this.armAlarm();
+    return { reply };
+  }
+
+  private applyStorageEffect(e: Effect): void {
+    switch (e.type) {
+      case "setTimer":
+        this.sql.exec("INSERT OR REPLACE INTO timers (key, at) VALUES (?, ?)", e.key, e.at);
+        return;
+      case "clearTimer":
+        this.sql.exec("DELETE FROM timers WHERE key = ?", e.key);
+        return;
+      case "log":
+        this.appendRunLog(e.message);
+        return;
+      case "dispatch":
+      case "runStatus":
+        return;
+    }
+  }
+
+  private appendRunLog(message: string): void {
+    this.sql.exec("INSERT INTO run_log (at, message) VALUES (?, ?)", Date.now(), message);
+  }
+
+  /** Writes the run row and what changed (by identity: the machine copies on write). */
+  private persist(before: RunState | undefined, after: RunState): void {
+    const { steps, outputs, ...run } = after;
+    this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('run', ?)", JSON.stringify(run));
+    if (before?.outputs !== outputs) {
+      this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('outputs', ?)", JSON.stringify(outputs));
+    }
+    for (const [name, s] of Object.entries(steps)) {
+      if (before?.steps[name] !== s) {
+        this.sql.exec("INSERT OR REPLACE INTO steps (name, state) VALUES (?, ?)", name, JSON.stringify(s));
+      }
+    }
+  }
+
+  /** Hands dispatched steps to the dispatcher; on failure a timer tries again. */
+  private async enqueue(stepNames: string[]): Promise<void> {
+    if (!this.init || !this.state) return;
+    const runId = this.init.runId;
+    const tasks: DispatchTask[] = [];
+    for (const name of stepNames) {
+      const s = this.state.steps[name];
+      if (s?.queued) tasks.push({ runId, step: name, dispatchSeq: s.dispatchSeq });
+    }
+    if (!tasks.length) return;
+    try {
+      await dispatcherFor(this.env).enqueue(tasks);
+    } catch (err) {
+      console.error(`run ${this.init.runId}: dispatcher unreachable, retrying`, err);
+      const at = Date.now() + EFFECT_RETRY_MS;
+      for (const t of tasks)
+        this.sql.exec("INSERT OR REPLACE INTO timers (key, at) VALUES (?, ?)", `enqueue:${t.step}`, at);
+    }
+  }
+
+  /** The D1 summary row follows run-level transitions; a failed write is retried by timer. */
+  private async writeSummary(): Promise<void> {
+    if (!this.state) return;
+    const s = this.state;
+    try {
+      await updateRunSummary(db(this.env.DB), s.runId, {
+        status: s.status,
+        startedAt: s.startedAt ?? null,
+        finishedAt: s.finishedAt ?? null,
+        updatedAt: Date.now(),
+      });
+    } catch (err) {
+      console.error(`run ${s.runId}: D1 summary write failed, retrying`, err);
+      this.sql.exec("INSERT OR REPLACE INTO timers (key, at) VALUES ('summary', ?)", Date.now() + EFFECT_RETRY_MS);
+    }
+  }
+
+  /** One alarm serves the timers table: armed at the earliest row, deleted when none is left. */
+  private async armAlarm(): Promise<void> {
+    const next = this.sql.exec<{ at: number | null }>("SELECT MIN(at) AS at FROM timers").one().at;
+    if (next === this.armedAt) return;
+    if (next === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(next);
+    this.armedAt = next;
+  }
+
+  private stepAt(index: number): string | undefined {
+    return this.init?.dag.steps[index]?.name;
+  }
+}
+
+function randomToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function staleLease(reason: string): Outcome<never> {
+  return fail("not_running", 409, `lease is not current: ${reason}`, { reason });
+}
+
+function staleFrom(reply: Reply): Outcome<never> {
+  return staleLease(reply.kind === "stale" ? reply.reason : "unexpected state");
+}

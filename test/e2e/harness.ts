@@ -1,0 +1,94 @@
+// The end-to-end harness: a real `wrangler dev` and real runner processes on this machine.
+import { mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { applyMigrations, buildRunner, startRunner, startWorker, stopGroup } from "../../scripts/stack.mjs";
+
+export const USER_TOKEN = "e2e-user-token";
+export const RUNNER_TOKEN = "e2e-runner-token";
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(path.join(tmpdir(), `dagflare-${prefix}-`));
+}
+
+export interface Stack {
+  url: string;
+  stateDir: string;
+  runners: Map<string, ReturnType<typeof startRunner>>;
+  addRunner(id: string, concurrency?: number): void;
+  stop(): Promise<void>;
+  api<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+}
+
+export async function startStack(opts: { runners: string[]; leaseTtlMs?: number }): Promise<Stack> {
+  const stateDir = tempDir("state");
+  buildRunner();
+  applyMigrations(stateDir);
+  const worker = await startWorker({
+    port: await freePort(),
+    persistTo: stateDir,
+    vars: {
+      DAGFLARE_AUTH: "required",
+      DAGFLARE_API_TOKEN: USER_TOKEN,
+      DAGFLARE_RUNNER_TOKEN: RUNNER_TOKEN,
+      LEASE_TTL_MS: String(opts.leaseTtlMs ?? 3_000),
+    },
+  });
+  const runners = new Map<string, ReturnType<typeof startRunner>>();
+  const addRunner = (id: string, concurrency = 2) => {
+    runners.set(id, startRunner({ server: worker.url, token: RUNNER_TOKEN, concurrency, id }));
+  };
+  for (const id of opts.runners) addRunner(id);
+  return {
+    url: worker.url,
+    stateDir,
+    runners,
+    addRunner,
+    async stop() {
+      for (const r of runners.values()) r.child.kill("SIGKILL");
+      await worker.stop();
+    },
+    async api(method, p, body) {
+      const res = await fetch(`${worker.url}/api/v2${p}`, {
+        method,
+        headers: { authorization: `Bearer ${USER_TOKEN}`, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : null };
+    },
+  };
+}
+
+/** Polls until `check` returns a value (not undefined/false), or fails after `timeoutMs`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+}
+
+export { stopGroup };

@@ -1,0 +1,83 @@
+// Calls the Worker in-process (no server) and checks every response against the contract.
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { expect } from "vitest";
+import { apiContract } from "../support/contract-document";
+
+export const USER_TOKEN = "test-user-token";
+export const RUNNER_TOKEN = "test-runner-token";
+const contract = apiContract();
+
+export interface Reply<T = any> {
+  status: number;
+  body: T;
+}
+
+async function call(method: string, path: string, body: unknown, token: string | null): Promise<Reply> {
+  const headers: Record<string, string> = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const res = await exports.default.fetch(`http://dagflare.test${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+/** A user API call; its response must match the contract for that operation and status. */
+export async function api<T = any>(method: string, path: string, body?: unknown, token: string | null = USER_TOKEN) {
+  const r = await call(method, `/api/v2${path}`, body, token);
+  contract.assert(method, `/api/v2${path}`, r.status, r.body);
+  return r as Reply<T>;
+}
+
+/** A runner protocol call (not in the Dagu contract: checked by the runner's own zod schemas). */
+export async function runnerApi<T = any>(path: string, body: unknown, token: string | null = RUNNER_TOKEN) {
+  const r = await call("POST", `/api/v2/runners${path}`, body, token);
+  if (r.status >= 400) expect(r.body).toMatchObject({ code: expect.any(String), message: expect.any(String) });
+  return r as Reply<T>;
+}
+
+export async function createDag(name: string, spec: string) {
+  const r = await api("POST", "/dags", { name, spec });
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+}
+
+export async function startDag(name: string, body: Record<string, unknown> = {}): Promise<string> {
+  const r = await api("POST", `/dags/${name}/start`, body);
+  expect(r.status, JSON.stringify(r.body)).toBe(200);
+  return r.body.dagRunId as string;
+}
+
+export async function details(name: string, runId: string) {
+  const r = await api("GET", `/dag-runs/${name}/${runId}`);
+  expect(r.status, JSON.stringify(r.body)).toBe(200);
+  return r.body.dagRunDetails;
+}
+
+export function nodeOf(d: { nodes: Array<{ step: { name: string } }> }, step: string): any {
+  const n = d.nodes.find((x) => x.step.name === step);
+  if (!n) throw new Error(`no node ${step}`);
+  return n;
+}
+
+export async function lease(max = 1, runnerId = "runner-test") {
+  const r = await runnerApi<{ leases: any[] }>("/lease", { runnerId, max, waitMs: 0 });
+  expect(r.status, JSON.stringify(r.body)).toBe(200);
+  return r.body.leases;
+}
+
+export async function complete(
+  l: { leaseId: string; token: string },
+  exitCode: number,
+  extra: Record<string, unknown> = {},
+) {
+  return runnerApi(`/leases/${l.leaseId}/complete`, { token: l.token, exitCode, ...extra });
+}
+
+/** Fires the run's alarm, as its earliest timer coming due. */
+export function fireRunAlarm(runId: string) {
+  return runDurableObjectAlarm(env.RUNS.get(env.RUNS.idFromName(runId)));
+}

@@ -1,0 +1,50 @@
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        // Pure code and the runner: plain Node.
+        test: {
+          name: "unit",
+          environment: "node",
+          include: ["test/unit/**/*.test.ts", "test/runner/**/*.test.ts"],
+        },
+      },
+      {
+        // Routes and Durable Objects inside workerd, against local D1 with migrations applied.
+        plugins: [
+          cloudflareTest(async () => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                TEST_MIGRATIONS: await readD1Migrations(path.join(import.meta.dirname, "migrations")),
+                DAGFLARE_AUTH: "required",
+                DAGFLARE_API_TOKEN: "test-user-token",
+                DAGFLARE_RUNNER_TOKEN: "test-runner-token",
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "workers",
+          include: ["test/workers/**/*.test.ts"],
+          setupFiles: ["test/workers/apply-migrations.ts"],
+        },
+      },
+      {
+        // Real wrangler dev and real runner processes.
+        test: {
+          name: "e2e",
+          environment: "node",
+          include: ["test/e2e/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
