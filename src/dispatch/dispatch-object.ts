@@ -15,7 +15,27 @@ export interface LeaseAsk {
   runnerId: string;
   labels: Record<string, string>;
   max: number;
-  waitMs: number;
+  /** When the runner's request began (epoch ms); see `runnersLost`. */
+  askedAt: number;
+}
+
+/**
+ * Up to `max` leases, waiting up to `waitMs` for the first. Runs in the Worker, so that a poll
+ * whose runner disconnected stops here (the Worker's request is cancelled) instead of in the
+ * Durable Object, where it would go on and take a lease for nobody.
+ */
+export async function longPollLeases(env: Env, ask: LeaseAsk, waitMs: number): Promise<Lease[]> {
+  const dispatcher = dispatcherFor(env);
+  const deadline = ask.askedAt + waitMs;
+  for (;;) {
+    const leases = await dispatcher.take(ask);
+    if (leases.length > 0) return leases;
+    const left = deadline - Date.now();
+    if (left <= 0) return [];
+    // Tasks already pending after an empty take: another poll raced us to them, or their
+    // runs could not be reached; pause briefly instead of spinning.
+    if ((await dispatcher.waitForWork(left)) === "pending") await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** The runner pool's dispatcher. One pool for now; pools by label come with the fleet. */
@@ -37,6 +57,7 @@ export class DispatchObject extends DurableObject<Env> {
         run_id TEXT NOT NULL, step TEXT NOT NULL, dispatch_seq INTEGER NOT NULL,
         enqueued_at INTEGER NOT NULL,
         UNIQUE (run_id, step, dispatch_seq));
+      CREATE TABLE IF NOT EXISTS lost_runners (runner_id TEXT PRIMARY KEY, since INTEGER NOT NULL);
     `);
   }
 
@@ -56,17 +77,24 @@ export class DispatchObject extends DurableObject<Env> {
     for (const wake of waiters) wake();
   }
 
-  /** Up to `max` leases, waiting up to `waitMs` for the first one. */
-  async lease(ask: LeaseAsk): Promise<Lease[]> {
-    const deadline = Date.now() + ask.waitMs;
-    for (;;) {
-      const leases = await this.take(ask);
-      if (leases.length > 0) return leases;
-      const left = deadline - Date.now();
-      if (left <= 0) return [];
-      // Tasks still pending here are ones whose run could not be reached: pause before retrying.
-      await this.waitForWork(this.pending() === 0 ? left : Math.min(left, 50));
-    }
+  /**
+   * "pending" when tasks are pending already, "work" when one arrives, "timeout" after `ms`.
+   * It takes nothing: the
+   * caller then calls `take`. A long poll whose client went away is cancelled in the Worker
+   * between the two calls, so it never takes a lease that nobody would receive.
+   */
+  async waitForWork(ms: number): Promise<"pending" | "work" | "timeout"> {
+    if (this.pending() > 0) return "pending";
+    await new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.waiters.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.waiters.add(wake);
+    });
+    return this.pending() > 0 ? "work" : "timeout";
   }
 
   /** Number of tasks waiting for a runner. */
@@ -74,7 +102,27 @@ export class DispatchObject extends DurableObject<Env> {
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM tasks").one().n;
   }
 
-  private async take(ask: LeaseAsk): Promise<Lease[]> {
+  /**
+   * A runner let leases expire: requests it began before `at` are left over from a process
+   * that is gone (its connection may not have been noticed as closed) and get no work.
+   */
+  runnersLost(lost: Array<{ runnerId: string; at: number }>): void {
+    for (const l of lost) {
+      this.sql.exec(
+        `INSERT INTO lost_runners (runner_id, since) VALUES (?, ?)
+         ON CONFLICT (runner_id) DO UPDATE SET since = MAX(since, excluded.since)`,
+        l.runnerId,
+        l.at,
+      );
+    }
+  }
+
+  /** Up to `max` leases from the tasks pending now, without waiting. */
+  async take(ask: LeaseAsk): Promise<Lease[]> {
+    const lostSince = this.sql
+      .exec<{ since: number }>("SELECT since FROM lost_runners WHERE runner_id = ?", ask.runnerId)
+      .toArray()[0]?.since;
+    if (lostSince !== undefined && ask.askedAt < lostSince) return [];
     // Taking the rows is synchronous, so two long polls never take the same task.
     const rows = this.sql
       .exec<{ id: number; run_id: string; step: string; dispatch_seq: number }>(
@@ -101,17 +149,5 @@ export class DispatchObject extends DurableObject<Env> {
       }
     });
     return leases;
-  }
-
-  private waitForWork(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.waiters.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.waiters.add(wake);
-    });
   }
 }

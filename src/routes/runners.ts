@@ -1,7 +1,7 @@
 // /runners: the runner protocol (docs/runner-protocol.md). Leases come from the dispatcher; every
 // call about a lease goes straight to the run's RunObject, named in the lease id.
 import { Hono } from "hono";
-import { dispatcherFor } from "../dispatch/dispatch-object";
+import { dispatcherFor, longPollLeases } from "../dispatch/dispatch-object";
 import type { Env } from "../env";
 import { AppError, unwrap } from "../errors";
 import {
@@ -29,8 +29,9 @@ function parseLeaseId(leaseId: string): { runId: string; stepIndex: number } {
 
 export const runners = new Hono<{ Bindings: Env }>()
   .post("/lease", async (c) => {
-    const req = await readJson(c, LeaseRequest);
-    const leases = await dispatcherFor(c.env).lease(req);
+    const askedAt = Date.now();
+    const { waitMs, ...ask } = await readJson(c, LeaseRequest);
+    const leases = await longPollLeases(c.env, { ...ask, askedAt }, waitMs);
     return c.json({ leases } satisfies LeaseResponse);
   })
   .post("/leases/:leaseId/heartbeat", async (c) => {
@@ -58,7 +59,7 @@ export const runners = new Hono<{ Bindings: Env }>()
     const { next, ...req } = await readJson(c, CompleteRequest);
     const { accepted } = unwrap(await runStub(c.env, runId).complete(stepIndex, req));
     // The runner's next lease rides on this reply, so a chain costs one round trip per step.
-    const leases = next ? await dispatcherFor(c.env).lease({ ...next, waitMs: 0 }) : [];
+    const leases = next ? await dispatcherFor(c.env).take({ ...next, askedAt: Date.now() }) : [];
     return c.json({ accepted, next: leases } satisfies CompleteResponse);
   })
   .post("/leases/:leaseId/release", async (c) => {

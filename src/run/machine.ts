@@ -8,6 +8,11 @@ import { isTerminalRun, isTerminalStep, type RunStatus, type StepStatus } from "
 export const MAX_LOST_ATTEMPTS = 3;
 /** The server's own timeout fires this long after the runner's, in case the runner is gone. */
 export const TIMEOUT_GRACE_MS = 15_000;
+/**
+ * A new lease must be confirmed (a heartbeat or a completion) this soon, or it is taken back
+ * without counting an attempt: it went to a runner that was gone before it could start it.
+ */
+export const CONFIRM_WITHIN_MS = 5_000;
 
 export interface LeaseState {
   leaseId: string;
@@ -15,6 +20,8 @@ export interface LeaseState {
   runnerId: string;
   expiresAt: number;
   cancelRequested: boolean;
+  /** Whether the runner has called about this lease since it was granted. */
+  confirmed: boolean;
 }
 
 export interface StepState {
@@ -90,7 +97,9 @@ export type Effect =
   | { type: "setTimer"; key: string; at: number }
   | { type: "clearTimer"; key: string }
   | { type: "log"; message: string }
-  | { type: "runStatus"; status: RunStatus };
+  | { type: "runStatus"; status: RunStatus }
+  /** A runner let a lease expire: its long polls begun before `at` must not get work. */
+  | { type: "runnerLost"; runnerId: string; at: number };
 
 export type Reply =
   | { kind: "none" }
@@ -231,7 +240,7 @@ function onClaim(d: Draft, e: Extract<RunEvent, { type: "claim" }>): Reply {
     return { kind: "stale", reason: "this dispatch is no longer wanted" };
   }
   const attempt = s.attempt + 1;
-  const expiresAt = d.now + d.ctx.leaseTtlMs;
+  const expiresAt = d.now + Math.min(d.ctx.leaseTtlMs, CONFIRM_WITHIN_MS);
   d.update(e.step, {
     status: "running",
     queued: false,
@@ -240,7 +249,14 @@ function onClaim(d: Draft, e: Extract<RunEvent, { type: "claim" }>): Reply {
     finishedAt: undefined,
     exitCode: undefined,
     error: undefined,
-    lease: { leaseId: e.leaseId, token: e.token, runnerId: e.runnerId, expiresAt, cancelRequested: false },
+    lease: {
+      leaseId: e.leaseId,
+      token: e.token,
+      runnerId: e.runnerId,
+      expiresAt,
+      cancelRequested: false,
+      confirmed: false,
+    },
   });
   d.effects.push({ type: "setTimer", key: timerKey.lease(e.step), at: expiresAt });
   const timeoutSec = d.def(e.step).timeoutSec;
@@ -264,7 +280,7 @@ function onHeartbeat(d: Draft, e: Extract<RunEvent, { type: "heartbeat" }>): Rep
   const lease = currentLease(d, e.step, e.token);
   if (!lease) return { kind: "stale", reason: "lease is no longer current" };
   const expiresAt = d.now + d.ctx.leaseTtlMs;
-  d.update(e.step, { lease: { ...lease, expiresAt } });
+  d.update(e.step, { lease: { ...lease, expiresAt, confirmed: true } });
   d.effects.push({ type: "setTimer", key: timerKey.lease(e.step), at: expiresAt });
   return { kind: "heartbeat", cancel: lease.cancelRequested };
 }
@@ -330,8 +346,16 @@ function onTimer(d: Draft, key: string): Reply {
 function onLeaseLost(d: Draft, name: string, lease: LeaseState): void {
   const s = d.step(name);
   clearStepTimers(d, name);
+  d.effects.push({ type: "runnerLost", runnerId: lease.runnerId, at: d.now });
   if (lease.cancelRequested) {
     finishStep(d, name, "aborted", "stopped (runner did not confirm)");
+    return;
+  }
+  if (!lease.confirmed) {
+    // The runner never called about this lease: it cannot have started the step.
+    d.log(`step ${name}: runner ${lease.runnerId} never confirmed its lease; dispatching again`);
+    d.update(name, { attempt: s.attempt - 1 });
+    dispatch(d, name);
     return;
   }
   const lostCount = s.lostCount + 1;

@@ -319,16 +319,20 @@ export class RunObject extends DurableObject<Env> {
     if (!before) return { reply: { kind: "stale", reason: "run not found" } };
     const { state, effects, reply } = transition(this.machine, before, event, now);
     const toEnqueue: string[] = [];
+    const lostRunners: Array<{ runnerId: string; at: number }> = [];
     let statusChanged = false;
     this.ctx.storage.transactionSync(() => {
       this.persist(before, state);
       for (const e of effects) {
         if (e.type === "dispatch") toEnqueue.push(e.step);
         else if (e.type === "runStatus") statusChanged = true;
+        else if (e.type === "runnerLost") lostRunners.push(e);
         else this.applyStorageEffect(e);
       }
     });
     this.state = state;
+    // The dispatcher hears of a lost runner before it sees the re-dispatched step.
+    if (lostRunners.length) await this.reportLostRunners(lostRunners);
     if (toEnqueue.length) await this.enqueue(toEnqueue);
     if (statusChanged) await this.writeSummary();
     await this.armAlarm();
@@ -348,6 +352,7 @@ export class RunObject extends DurableObject<Env> {
         return;
       case "dispatch":
       case "runStatus":
+      case "runnerLost":
         return;
     }
   }
@@ -367,6 +372,15 @@ export class RunObject extends DurableObject<Env> {
       if (before?.steps[name] !== s) {
         this.sql.exec("INSERT OR REPLACE INTO steps (name, state) VALUES (?, ?)", name, JSON.stringify(s));
       }
+    }
+  }
+
+  private async reportLostRunners(lost: Array<{ runnerId: string; at: number }>): Promise<void> {
+    try {
+      await dispatcherFor(this.env).runnersLost(lost);
+    } catch (err) {
+      // Worst case a dead runner's leftover poll takes a lease, which then goes unconfirmed.
+      console.error("dispatcher unreachable while reporting lost runners", err);
     }
   }
 

@@ -162,9 +162,11 @@ steps:
     runner?.child.kill("SIGKILL");
     const d = await finished("victim", runId, 40_000);
     expect(d.statusLabel).toBe("succeeded");
-    expect(node(d, "victim").attempt).toBe(2);
     expect(await stepLog("victim", runId, "victim")).toBe("finished\n");
-    const log = await stack.api("GET", `/dag-runs/victim/${runId}/log`);
-    expect(log.body.content).toMatch(new RegExp(`lease of runner ${holder} expired`));
+    const other = holder === "runner-a" ? "runner-b" : "runner-a";
+    const log = (await stack.api("GET", `/dag-runs/victim/${runId}/log`)).body.content as string;
+    // Killed after its first heartbeat the attempt counts as lost; before it, as never confirmed.
+    expect(log).toMatch(new RegExp(`lease of runner ${holder} expired|runner ${holder} never confirmed its lease`));
+    expect(log).toMatch(new RegExp(`step victim attempt \\d leased to runner ${other}`));
   });
 });

@@ -146,12 +146,30 @@ describe("a run driven through the runner protocol", () => {
     await createDag("lost", "steps:\n  - name: only\n    command: sleep 1\n");
     const runId = await startDag("lost");
     const [gone] = await lease(1, "runner-gone");
+    await runnerApi(`/leases/${gone.leaseId}/heartbeat`, { token: gone.token });
     expect(await fireRunAlarm(runId)).toBe(true);
     const [again] = await lease(1, "runner-other");
     expect(again).toMatchObject({ stepName: "only", attempt: 2 });
     expect((await complete(gone, 0)).status).toBe(409);
     await complete(again, 0);
     expect((await details("lost", runId)).statusLabel).toBe("succeeded");
+  });
+
+  it("takes back a lease that was never confirmed, without counting it, and keeps the lost runner's old polls out", async () => {
+    await createDag("unconfirmed", "steps:\n  - name: only\n    command: echo\n");
+    const runId = await startDag("unconfirmed");
+    const askedBefore = Date.now() - 1;
+    const [never] = await lease(1, "runner-vanished");
+    expect(await fireRunAlarm(runId)).toBe(true);
+    const dispatcher = env.DISPATCH.get(env.DISPATCH.idFromName("default"));
+    const stale = await dispatcher.take({ runnerId: "runner-vanished", labels: {}, max: 1, askedAt: askedBefore });
+    expect(stale).toEqual([]);
+    const [again] = await lease(1, "runner-other");
+    expect(again).toMatchObject({ stepName: "only", attempt: 1 });
+    expect((await complete(never, 0)).status).toBe(409);
+    await complete(again, 0);
+    const log = await api("GET", `/dag-runs/unconfirmed/${runId}/log`);
+    expect(log.body.content).toMatch(/runner runner-vanished never confirmed its lease/);
   });
 
   it("stops a run: the waiting steps abort, the running one is cancelled through its heartbeat", async () => {

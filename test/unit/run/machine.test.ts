@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { DagDef, StepDef } from "../../../src/dag/types";
 import {
+  CONFIRM_WITHIN_MS,
   createContext,
   deriveRunStatus,
   type Effect,
@@ -201,10 +202,22 @@ describe("run state machine", () => {
     expect(h.state.steps.a?.retryCount).toBe(retryCount);
   });
 
+  it("takes back a lease its runner never confirmed without counting an attempt", () => {
+    const h = new Harness(dag(step("a")));
+    h.fire({ type: "start" });
+    h.claim("a", "runner-gone");
+    h.now += CONFIRM_WITHIN_MS;
+    h.fire({ type: "timer", key: timerKey.lease("a") });
+    expect(h.state.steps.a).toMatchObject({ status: "not_started", attempt: 0, lostCount: 0, queued: true });
+    expect(h.effects).toContainEqual({ type: "runnerLost", runnerId: "runner-gone", at: h.now });
+  });
+
   it("extends a lease on heartbeat and re-dispatches the step when the lease expires", () => {
     const h = new Harness(dag(step("a")));
     h.fire({ type: "start" });
     const token = h.claim("a");
+    h.now += CONFIRM_WITHIN_MS - 1;
+    expect(h.fire({ type: "heartbeat", step: "a", token })).toEqual({ kind: "heartbeat", cancel: false });
     h.now += TTL - 1;
     expect(h.fire({ type: "heartbeat", step: "a", token })).toEqual({ kind: "heartbeat", cancel: false });
     h.now += TTL - 1;
@@ -223,7 +236,8 @@ describe("run state machine", () => {
     const h = new Harness(dag(step("a")));
     h.fire({ type: "start" });
     for (let i = 0; i < MAX_LOST_ATTEMPTS; i++) {
-      h.claim("a");
+      const token = h.claim("a");
+      h.fire({ type: "heartbeat", step: "a", token });
       h.now += TTL;
       h.fire({ type: "timer", key: timerKey.lease("a") });
     }
@@ -280,7 +294,7 @@ describe("run state machine", () => {
     h.fire({ type: "start" });
     h.claim("a");
     h.fire({ type: "stop" });
-    h.now += TTL;
+    h.now += CONFIRM_WITHIN_MS;
     h.fire({ type: "timer", key: timerKey.lease("a") });
     expect(h.status("a")).toBe("aborted");
     expect(h.state.status).toBe("aborted");
