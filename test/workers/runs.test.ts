@@ -227,6 +227,34 @@ describe("a run driven through the runner protocol", () => {
     expect((await details("dup", "fixed-id")).statusLabel).toBe("succeeded");
   });
 
+  it("refuses a log batch over the size limit with 413 and stores none of it", async () => {
+    await createDag("biglog", "steps:\n  - name: a\n    command: echo\n");
+    const runId = await startDag("biglog");
+    const [l] = await lease();
+    const big = await runnerApi(`/leases/${l.leaseId}/logs`, {
+      token: l.token,
+      entries: [{ seq: 1, stream: "stdout", text: "x".repeat(1024 * 1024 + 1) }],
+    });
+    expect(big.status).toBe(413);
+    await complete(l, 0);
+    expect((await api("GET", `/dag-runs/biglog/${runId}/steps/a/log`)).body.content).toBe("");
+  });
+
+  it("lists a DAG's runs with details and grid data, newest first", async () => {
+    await createDag("history", "steps:\n  - name: a\n    command: echo\n");
+    const first = await startDag("history");
+    const [l1] = await lease();
+    await complete(l1, 1);
+    const second = await startDag("history");
+    const [l2] = await lease();
+    await complete(l2, 0);
+    const r = await api("GET", "/dags/history/dag-runs");
+    expect(r.body.dagRuns.map((x: { dagRunId: string }) => x.dagRunId)).toEqual([second, first]);
+    expect(r.body.gridData).toEqual([{ name: "a", history: [2, 4] }]);
+    const dag = await api("GET", "/dags/history");
+    expect(dag.body.latestDAGRun.dagRunId).toBe(second);
+  });
+
   it("passes start params to the steps", async () => {
     await createDag("params", 'params: "one two"\nsteps:\n  - name: a\n    command: echo $1\n');
     await startDag("params", { params: "uno dos" });
