@@ -1,7 +1,11 @@
 // What a runner needs for one step: resolved by the server from the DAG, the run's params and
-// the outputs of earlier steps. The rule for who expands what: dagflare resolves `${NAME}` and
-// `$NAME` in env values and `dir`; the command and script are left to the shell, which sees
-// all of these as environment variables and the positional params as $1, $2, ...
+// the outputs of earlier steps.
+// PURE. Who expands what: dagflare resolves `${NAME}` and `$NAME` in env values and in `dir`,
+// because those never pass through a shell; the command and script are left to the shell, which
+// sees every variable below in its environment and the positional params as $1, $2, ...
+// Env, in order, a later entry replacing an earlier one of the same name:
+//   DAG_NAME, DAG_RUN_ID, DAG_RUN_STEP_NAME; named params; outputs of earlier steps;
+//   the DAG's env (each value may use anything above it); the step's env (likewise).
 import type { ExecSpec } from "../protocol";
 import type { ResolvedParams } from "./params";
 import type { DagDef, StepDef } from "./types";
@@ -9,33 +13,40 @@ import type { DagDef, StepDef } from "./types";
 export interface ExecContext {
   runId: string;
   params: ResolvedParams;
+  /** Output variables of the steps that finished before this one, by variable name. */
   outputs: Record<string, string>;
   maxOutputBytes: number;
 }
 
-/** Replaces `${NAME}` and `$NAME` found by `lookup`; anything else (unknown names, `$1`, `$$`) stays. */
+/**
+ * Replaces `${NAME}` and `$NAME` where `lookup` knows NAME. Everything else stays as written:
+ * unknown names, `$1` and other positional or special parameters, and `$$` (with what follows
+ * it, so `$$HOME` stays `$$HOME`).
+ */
 export function expandVars(text: string, lookup: (name: string) => string | undefined): string {
   return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (whole, braced, bare) => {
     if (whole === "$$") return whole;
-    return lookup(braced ?? bare) ?? whole;
+    return lookup((braced ?? bare) as string) ?? whole;
   });
 }
 
 export function buildExecSpec(dag: DagDef, step: StepDef, ctx: ExecContext): ExecSpec {
-  const env: Record<string, string> = {
-    DAG_NAME: dag.name,
-    DAG_RUN_ID: ctx.runId,
-    DAG_RUN_STEP_NAME: step.name,
-  };
-  for (const [k, v] of ctx.params.named) env[k] = v;
-  for (const [k, v] of Object.entries(ctx.outputs)) env[k] = v;
-  const lookup = (name: string) => env[name];
-  for (const [k, v] of dag.env) env[k] = expandVars(v, lookup);
-  for (const [k, v] of step.env) env[k] = expandVars(v, lookup);
+  // A Map, not an object literal: a variable named `constructor` or `__proto__` must stay data.
+  const env = new Map<string, string>([
+    ["DAG_NAME", dag.name],
+    ["DAG_RUN_ID", ctx.runId],
+    ["DAG_RUN_STEP_NAME", step.name],
+  ]);
+  for (const [k, v] of ctx.params.named) env.set(k, v);
+  for (const [k, v] of Object.entries(ctx.outputs)) env.set(k, v);
+  const lookup = (name: string) => env.get(name);
+  for (const [k, v] of dag.env) env.set(k, expandVars(v, lookup));
+  for (const [k, v] of step.env) env.set(k, expandVars(v, lookup));
+
   const spec: ExecSpec = {
     shell: step.shell ?? dag.shell ?? ["sh"],
-    args: ctx.params.positional,
-    env,
+    args: [...ctx.params.positional],
+    env: Object.fromEntries(env),
     maxOutputBytes: ctx.maxOutputBytes,
   };
   if (step.command !== undefined) spec.command = step.command;

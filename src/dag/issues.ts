@@ -1,16 +1,14 @@
 // Collects validation problems with the line of the YAML node at fault, and reads typed
-// scalars, recording a problem (never throwing) when the type is wrong.
+// scalars, recording a problem (never throwing) when the type is wrong, so that one pass over
+// a file reports everything that is wrong with it.
 import { isScalar, type LineCounter, type Node } from "yaml";
 import type { DagIssue } from "./types";
+import { scalarText } from "./yaml-nodes";
 
 export class Issues {
-  readonly list: DagIssue[] = [];
+  readonly errors: DagIssue[] = [];
   readonly warnings: DagIssue[] = [];
   constructor(private readonly lines: LineCounter) {}
-
-  add(issue: DagIssue): void {
-    this.list.push(issue);
-  }
 
   lineOf(node: Node | null | undefined): number | undefined {
     const offset = node?.range?.[0];
@@ -18,27 +16,35 @@ export class Issues {
   }
 
   at(node: Node | null | undefined, field: string | undefined, message: string): void {
+    this.errors.push(this.issue(node, field, message));
+  }
+
+  warn(node: Node | null | undefined, field: string | undefined, message: string): void {
+    this.warnings.push(this.issue(node, field, message));
+  }
+
+  private issue(node: Node | null | undefined, field: string | undefined, message: string): DagIssue {
     const issue: DagIssue = { message };
     const line = this.lineOf(node);
     if (line !== undefined) issue.line = line;
-    if (field !== undefined) issue.field = field;
-    this.list.push(issue);
+    if (field !== undefined && field !== "") issue.field = field;
+    return issue;
   }
 
+  /** A string; numbers and booleans are taken as written (`name: 2024` is "2024"). */
   string(node: Node, field: string): string | undefined {
-    if (isScalar(node) && typeof node.value === "string") return node.value;
-    if (isScalar(node) && (typeof node.value === "number" || typeof node.value === "boolean"))
-      return String(node.value);
-    this.at(node, field, `${field} must be a string`);
-    return undefined;
+    const text = isScalar(node) && node.value !== null ? scalarText(node) : undefined;
+    if (text === undefined) this.at(node, field, `${field} must be a string`);
+    return text;
   }
 
   /** An integer >= min; numeric strings ("3") are accepted, as in Dagu's schema. */
   int(node: Node, field: string, min: number): number | undefined {
     const v = isScalar(node) ? node.value : undefined;
     const n = typeof v === "number" ? v : typeof v === "string" && /^\s*-?\d+\s*$/.test(v) ? Number(v) : Number.NaN;
-    if (!Number.isInteger(n) || n < min) {
-      this.at(node, field, `${field} must be an integer >= ${min}, not ${JSON.stringify(v ?? null)}`);
+    if (!Number.isSafeInteger(n) || n < min) {
+      const shown = isScalar(node) ? JSON.stringify(v ?? null) : "a collection";
+      this.at(node, field, `${field} must be an integer >= ${min}, not ${shown}`);
       return undefined;
     }
     return n;

@@ -1,68 +1,88 @@
-// Params of a run: the DAG's defaults, overridden by what the start call gives.
-// - Named defaults (`KEY=value`) are replaced by a named override of the same KEY; an unknown
-//   KEY is added.
-// - Positional defaults are replaced position by position by positional override words; extra
-//   positional words are appended.
-// - The override is JSON (an object: named; an array of strings: positional) or Dagu's string
-//   form `KEY=value "a b" c`, quotes respected.
+// The params of one run: the DAG's defaults, overridden by the `params` of the start call.
+// PURE. The rules:
+// - The override is a JSON object (`{"KEY": "value"}`: named; numbers and booleans are taken
+//   as their JSON text, null as ""), a JSON array (positional, in order), or Dagu's string form
+//   `KEY=value X="a b" positional`, split shell-style (quotes and backslashes respected). Text
+//   that starts with `{` or `[` is JSON and must parse.
+// - A named override replaces the default of the same name in place; a name the DAG does not
+//   declare is added after the declared ones (Dagu lets a run bring its own).
+// - Positional overrides replace the positional defaults position by position; extra ones are
+//   appended, and defaults beyond the last override stay.
+// - `positional` holds positional values only; named params reach a step as environment
+//   variables, never as $1, $2, ...
 import type { ParamDef } from "./types";
-import { paramFromWord, splitWords } from "./values";
+import { paramFromWord, VAR_NAME } from "./values";
+import { splitWords } from "./words";
 
 export interface ResolvedParams {
   named: Array<[string, string]>;
   positional: string[];
 }
 
-export function resolveParams(
-  defs: ParamDef[],
-  override?: string,
-): ({ ok: true } & ResolvedParams) | { ok: false; message: string } {
+export type ResolveParamsResult = ({ ok: true } & ResolvedParams) | { ok: false; message: string };
+
+export function resolveParams(defs: ParamDef[], override?: string): ResolveParamsResult {
   const named = new Map<string, string>();
   const positional: string[] = [];
   for (const d of defs) {
     if (d.name === null) positional.push(d.value);
     else named.set(d.name, d.value);
   }
-  const parsed = parseOverride(override ?? "");
-  if (!parsed.ok) return parsed;
-  for (const [k, v] of parsed.named) named.set(k, v);
-  parsed.positional.forEach((v, i) => {
+  const given = parseOverride(override ?? "");
+  if (!given.ok) return given;
+  for (const [k, v] of given.named) named.set(k, v);
+  given.positional.forEach((v, i) => {
     positional[i] = v;
   });
   return { ok: true, named: [...named], positional };
 }
 
-function parseOverride(text: string): ({ ok: true } & ResolvedParams) | { ok: false; message: string } {
+function parseOverride(text: string): ResolveParamsResult {
   const trimmed = text.trim();
   if (trimmed === "") return { ok: true, named: [], positional: [] };
-  if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
-    let value: unknown;
-    try {
-      value = JSON.parse(trimmed);
-    } catch (err) {
-      return { ok: false, message: `not valid JSON: ${(err as Error).message}` };
-    }
-    if (Array.isArray(value)) {
-      if (!value.every((v) => typeof v === "string" || typeof v === "number" || typeof v === "boolean")) {
-        return { ok: false, message: "a JSON array of params must hold strings" };
-      }
-      return { ok: true, named: [], positional: value.map(String) };
-    }
-    const named: Array<[string, string]> = [];
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) return { ok: false, message: `invalid param name "${k}"` };
-      if (v !== null && typeof v === "object")
-        return { ok: false, message: `param ${k} must be a string, number or boolean` };
-      named.push([k, v === null ? "" : String(v)]);
-    }
-    return { ok: true, named, positional: [] };
-  }
+  if (trimmed.startsWith("{") || trimmed.startsWith("[")) return fromJson(trimmed);
+  const split = splitWords(trimmed);
+  if (!split.ok) return { ok: false, message: `params: ${split.message}` };
   const named: Array<[string, string]> = [];
   const positional: string[] = [];
-  for (const word of splitWords(trimmed)) {
+  for (const word of split.words) {
     const p = paramFromWord(word);
     if (p.name === null) positional.push(p.value);
     else named.push([p.name, p.value]);
   }
   return { ok: true, named, positional };
+}
+
+function fromJson(text: string): ResolveParamsResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, message: `params is not valid JSON: ${(err as Error).message}` };
+  }
+  if (Array.isArray(value)) {
+    const positional: string[] = [];
+    for (const v of value) {
+      const s = scalar(v);
+      if (s === undefined)
+        return { ok: false, message: "a JSON array of params must hold strings, numbers or booleans" };
+      positional.push(s);
+    }
+    return { ok: true, named: [], positional };
+  }
+  const named: Array<[string, string]> = [];
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    if (!VAR_NAME.test(k)) return { ok: false, message: `invalid param name "${k}"` };
+    const s = scalar(v);
+    if (s === undefined) return { ok: false, message: `param ${k} must be a string, a number or a boolean` };
+    named.push([k, s]);
+  }
+  return { ok: true, named, positional: [] };
+}
+
+function scalar(v: unknown): string | undefined {
+  if (v === null) return "";
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  return undefined;
 }

@@ -1,18 +1,13 @@
-// Readers for the DAG file's value forms that several keys share: env lists, params, shell,
-// string lists. Each keeps the order written and records problems instead of throwing.
+// Readers for the value forms several keys share: env lists, params, shell, string lists. Each
+// keeps the order written and records problems instead of throwing.
+// PURE.
 import { isMap, isScalar, isSeq, type Node, type Pair } from "yaml";
 import type { Issues } from "./issues";
 import type { EnvList, ParamDef } from "./types";
+import { splitWords } from "./words";
+import { keyOf, scalarText } from "./yaml-nodes";
 
-const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-const keyOf = (pair: Pair): string => (isScalar(pair.key) ? String(pair.key.value) : String(pair.key));
-
-function scalarText(node: unknown): string | undefined {
-  if (!isScalar(node)) return undefined;
-  const v = node.value;
-  return v === null ? "" : typeof v === "object" ? undefined : String(v);
-}
+export const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** `{K: v}`, `[{K: v}, ...]` or `["K=v", ...]`, in the order written. */
 export function readEnv(node: Node, field: string, issues: Issues): EnvList {
@@ -20,7 +15,7 @@ export function readEnv(node: Node, field: string, issues: Issues): EnvList {
   const fromPair = (pair: Pair, where: string) => {
     const key = keyOf(pair);
     const value = scalarText(pair.value);
-    if (!ENV_KEY.test(key)) issues.at(pair.key as Node, `${where}.${key}`, `invalid variable name "${key}"`);
+    if (!VAR_NAME.test(key)) issues.at(pair.key as Node, `${where}.${key}`, `invalid variable name "${key}"`);
     else if (value === undefined) issues.at(pair.value as Node, `${where}.${key}`, `${key} must have a scalar value`);
     else out.push([key, value]);
   };
@@ -29,10 +24,13 @@ export function readEnv(node: Node, field: string, issues: Issues): EnvList {
   } else if (isSeq(node)) {
     node.items.forEach((item, i) => {
       const where = `${field}[${i}]`;
+      const text = isScalar(item) && typeof item.value === "string" ? item.value : undefined;
+      const eq = text?.indexOf("=") ?? -1;
       if (isMap(item)) for (const pair of item.items) fromPair(pair, where);
-      else if (isScalar(item) && typeof item.value === "string" && /^[A-Za-z_][A-Za-z0-9_]*=/.test(item.value)) {
-        const eq = item.value.indexOf("=");
-        out.push([item.value.slice(0, eq), item.value.slice(eq + 1)]);
+      else if (text !== undefined && eq > 0 && VAR_NAME.test(text.slice(0, eq))) {
+        out.push([text.slice(0, eq), text.slice(eq + 1)]);
+      } else if (text !== undefined && eq > 0) {
+        issues.at(item as Node, where, `invalid variable name "${text.slice(0, eq)}"`);
       } else issues.at(item as Node, where, `${where} must be KEY=value or a mapping`);
     });
   } else {
@@ -41,51 +39,37 @@ export function readEnv(node: Node, field: string, issues: Issues): EnvList {
   return out;
 }
 
-/** Splits a command-line-like string into words, honouring single and double quotes. */
-export function splitWords(text: string): string[] {
-  const words: string[] = [];
-  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
-  let current = "";
-  let last = -1;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const piece = m[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : (m[2] ?? m[3] ?? "");
-    // Adjacent pieces (KEY="a b") belong to one word.
-    if (m.index === last) current += piece;
-    else {
-      if (last !== -1) words.push(current);
-      current = piece;
-    }
-    last = re.lastIndex;
-  }
-  if (last !== -1) words.push(current);
-  return words;
-}
-
-/** One word of a params string: `KEY=value` is named, anything else positional. */
+/** One word of a params string or list: `KEY=value` is named, anything else positional. */
 export function paramFromWord(word: string): ParamDef {
-  const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(word);
-  return m ? { name: m[1] as string, value: m[2] as string } : { name: null, value: word };
+  const eq = word.indexOf("=");
+  const name = eq > 0 ? word.slice(0, eq) : "";
+  return VAR_NAME.test(name) ? { name, value: word.slice(eq + 1) } : { name: null, value: word };
 }
 
 /** `"a b K=v"`, `[K=v, {K: v}, positional]`, or `{K: v}`. */
 export function readParams(node: Node, field: string, issues: Issues): ParamDef[] {
   if (isScalar(node)) {
     const text = scalarText(node);
-    if (text === undefined) issues.at(node, field, `${field} must be a string, a list or a mapping`);
-    return text ? splitWords(text).map(paramFromWord) : [];
+    if (text === undefined) {
+      issues.at(node, field, `${field} must be a string, a list or a mapping`);
+      return [];
+    }
+    const split = splitWords(text);
+    if (!split.ok) issues.at(node, field, `${field}: ${split.message}`);
+    return split.ok ? split.words.map(paramFromWord) : [];
   }
   if (isMap(node)) {
-    if (node.has("schema")) {
+    if (node.has("schema") && node.items.every((p) => ["schema", "values"].includes(keyOf(p)))) {
       issues.at(node, field, `params with a JSON schema ("schema", "values") is not supported yet`);
       return [];
     }
     return node.items.flatMap((pair) => {
-      const value = scalarText(pair.value);
-      if (value === undefined) {
-        issues.at(pair.value as Node, `${field}.${keyOf(pair)}`, "a param must have a scalar value");
+      const name = keyOf(pair);
+      if (!VAR_NAME.test(name)) {
+        issues.at(pair.key as Node, `${field}.${name}`, `invalid param name "${name}"`);
         return [];
       }
-      return [{ name: keyOf(pair), value }];
+      return [{ name, value: paramValue(pair.value) }];
     });
   }
   if (isSeq(node)) {
@@ -103,15 +87,32 @@ export function readParams(node: Node, field: string, issues: Issues): ParamDef[
   return [];
 }
 
-/** `bash -e` or `[bash, -e]`. */
+/** Params are strings on the process's side; a nested value is passed as its JSON text. */
+function paramValue(node: unknown): string {
+  const text = scalarText(node);
+  if (text !== undefined) return text;
+  return JSON.stringify((node as { toJSON(): unknown }).toJSON());
+}
+
+/** `bash -e` (split shell-style) or `[bash, -e]`. */
 export function readShell(node: Node, field: string, issues: Issues): string[] | undefined {
-  const words = isSeq(node)
-    ? node.items.map((item, i) => {
-        const t = scalarText(item);
-        if (t === undefined) issues.at(item as Node, `${field}[${i}]`, "shell words must be strings");
-        return t ?? "";
-      })
-    : splitWords(issues.string(node, field) ?? "");
+  let words: string[];
+  if (isSeq(node)) {
+    words = node.items.map((item, i) => {
+      const t = scalarText(item);
+      if (t === undefined) issues.at(item as Node, `${field}[${i}]`, "shell words must be strings");
+      return t ?? "";
+    });
+  } else {
+    const text = issues.string(node, field);
+    if (text === undefined) return undefined;
+    const split = splitWords(text);
+    if (!split.ok) {
+      issues.at(node, field, `${field}: ${split.message}`);
+      return undefined;
+    }
+    words = split.words;
+  }
   if (words.length === 0 || words[0] === "") {
     issues.at(node, field, `${field} must name a shell`);
     return undefined;
@@ -123,7 +124,7 @@ export function readShell(node: Node, field: string, issues: Issues): string[] |
 export function readStringList(node: Node, field: string, issues: Issues, commaSeparated: boolean): string[] {
   if (isSeq(node)) {
     return node.items.flatMap((item, i) => {
-      const t = scalarText(item);
+      const t = isScalar(item) && item.value !== null ? scalarText(item) : undefined;
       if (t === undefined) {
         issues.at(item as Node, `${field}[${i}]`, `${field} items must be strings`);
         return [];
@@ -133,10 +134,9 @@ export function readStringList(node: Node, field: string, issues: Issues, commaS
   }
   const text = issues.string(node, field);
   if (text === undefined) return [];
-  return commaSeparated
-    ? text
-        .split(",")
-        .map((s) => s.trim())
-        .filter(Boolean)
-    : [text];
+  if (!commaSeparated) return [text];
+  return text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

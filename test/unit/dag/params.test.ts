@@ -1,104 +1,80 @@
 import { describe, expect, it } from "vitest";
-import { buildExecSpec, expandVars } from "../../../src/dag/exec-spec";
 import { resolveParams } from "../../../src/dag/params";
-import { parseDag } from "../../../src/dag/parse";
-import type { DagDef } from "../../../src/dag/types";
+import type { ParamDef } from "../../../src/dag/types";
 
-const defs = [
-  { name: null, value: "p1" },
-  { name: null, value: "p2" },
-  { name: "ENV", value: "dev" },
-];
+const named = (name: string, value: string): ParamDef => ({ name, value });
+const positional = (value: string): ParamDef => ({ name: null, value });
+
+/** Defaults of a DAG declaring `params: p1 p2 ENV=dev` (in any of its forms). */
+const defs = [positional("p1"), positional("p2"), named("ENV", "dev")];
 
 describe("resolveParams", () => {
   it.each([
-    ["nothing", undefined, [["ENV", "dev"]], ["p1", "p2"]],
-    ["a Dagu-style string", 'ENV=prod "x y"', [["ENV", "prod"]], ["x y", "p2"]],
+    ["no override", undefined],
+    ["an empty override", ""],
+    ["a blank override", "  \n "],
+  ])("keeps the defaults with %s", (_label, override) => {
+    expect(resolveParams(defs, override)).toEqual({ ok: true, named: [["ENV", "dev"]], positional: ["p1", "p2"] });
+  });
+
+  it.each([
     [
-      "a JSON object",
-      '{"ENV":"prod","NEW":1}',
+      "a Dagu-style string, quotes respected",
+      'ENV=prod X="a b" first',
       [
         ["ENV", "prod"],
-        ["NEW", "1"],
+        ["X", "a b"],
+      ],
+      ["first", "p2"],
+    ],
+    ["single quotes and escapes", `'it''s' "say \\"hi\\""`, [["ENV", "dev"]], ["its", 'say "hi"']],
+    ["more positional words than defaults", "a b c", [["ENV", "dev"]], ["a", "b", "c"]],
+    [
+      "a JSON object, an undeclared name added after the declared ones",
+      '{"NEW":"n","ENV":"prod"}',
+      [
+        ["ENV", "prod"],
+        ["NEW", "n"],
       ],
       ["p1", "p2"],
     ],
-    ["a JSON array", '["a","b","c"]', [["ENV", "dev"]], ["a", "b", "c"]],
-  ])("overrides the defaults with %s", (_label, override, named, positional) => {
-    expect(resolveParams(defs, override)).toEqual({ ok: true, named, positional });
+    [
+      "a JSON object of numbers, booleans and null",
+      '{"N":1.5,"B":false,"Z":null}',
+      [
+        ["ENV", "dev"],
+        ["N", "1.5"],
+        ["B", "false"],
+        ["Z", ""],
+      ],
+      ["p1", "p2"],
+    ],
+    ["a JSON array, as positional values", '["a", 2, true]', [["ENV", "dev"]], ["a", "2", "true"]],
+  ])("overrides the defaults with %s", (_label, override, wantNamed, wantPositional) => {
+    expect(resolveParams(defs, override)).toEqual({ ok: true, named: wantNamed, positional: wantPositional });
+  });
+
+  it("keeps named params out of the positional list", () => {
+    const r = resolveParams([named("A", "1")], "B=2 x");
+    expect(r.ok && r.positional).toEqual(["x"]);
+  });
+
+  it("keeps the order in which the DAG declares its named params", () => {
+    const r = resolveParams([named("B", "1"), named("A", "2")], "A=3");
+    expect(r.ok && r.named).toEqual([
+      ["B", "1"],
+      ["A", "3"],
+    ]);
   });
 
   it.each([
-    ["broken JSON", "{nope", /not valid JSON/],
-    ["a nested value", '{"A":{"b":1}}', /must be a string/],
-    ["a bad name", '{"1A":"x"}', /invalid param name/],
+    ["broken JSON", "{nope", /^params is not valid JSON/],
+    ["a nested JSON value", '{"A":{"b":1}}', /^param A must be a string, a number or a boolean$/],
+    ["a JSON name that is not a variable name", '{"1A":"x"}', /^invalid param name "1A"$/],
+    ["a JSON array holding an object", '[{"a":1}]', /^a JSON array of params must hold strings, numbers or booleans$/],
+    ["an unterminated quote", 'A="open', /^params: unterminated double quote$/],
   ])("refuses %s", (_label, override, message) => {
     const r = resolveParams(defs, override);
-    expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.message).toMatch(message);
-  });
-});
-
-describe("expandVars", () => {
-  const lookup = (n: string) => ({ A: "1", B: "two" })[n];
-  it.each([
-    ["${A}-$B", "1-two"],
-    ["$UNKNOWN and ${UNKNOWN}", "$UNKNOWN and ${UNKNOWN}"],
-    ["$1 $$ ${A}", "$1 $$ 1"],
-  ])("expands %j to %j", (text, want) => {
-    expect(expandVars(text, lookup)).toBe(want);
-  });
-});
-
-describe("buildExecSpec", () => {
-  const parsed = parseDag(
-    `name: d
-shell: bash
-params: "pos1 NAME=world"
-env:
-  - BASE: /data
-  - OUT: \${BASE}/\${NAME}
-steps:
-  - name: first
-    command: echo hi
-    output: GREETING
-  - name: second
-    script: echo "$GREETING"
-    dir: \${OUT}
-    env:
-      - MSG: \${GREETING}!
-    timeoutSec: 9
-`,
-  );
-  if (!parsed.ok) throw new Error("bad fixture");
-  const dag: DagDef = parsed.dag;
-  const step = dag.steps[1];
-  if (!step) throw new Error("bad fixture");
-
-  it("resolves env in order with params, run variables and earlier outputs", () => {
-    const spec = buildExecSpec(dag, step, {
-      runId: "r1",
-      params: { named: [["NAME", "world"]], positional: ["pos1"] },
-      outputs: { GREETING: "hello" },
-      maxOutputBytes: 100,
-    });
-    expect(spec).toEqual({
-      script: 'echo "$GREETING"',
-      shell: ["bash"],
-      args: ["pos1"],
-      dir: "/data/world",
-      timeoutSec: 9,
-      maxOutputBytes: 100,
-      env: {
-        DAG_NAME: "d",
-        DAG_RUN_ID: "r1",
-        DAG_RUN_STEP_NAME: "second",
-        NAME: "world",
-        GREETING: "hello",
-        BASE: "/data",
-        OUT: "/data/world",
-        MSG: "hello!",
-      },
-    });
+    expect(r.ok ? "resolved" : r.message).toMatch(message);
   });
 });

@@ -1,0 +1,105 @@
+// Which keys of Dagu's DAG schema (shared/contracts/dagu-dag.schema.json) dagflare runs. A key
+// of the schema that is not built yet is refused as "not supported yet", never ignored: a DAG
+// that silently lost its schedule or its preconditions would run, and do the wrong thing.
+// PURE.
+import type { YAMLMap } from "yaml";
+import type { Issues } from "./issues";
+import { keyOf } from "./yaml-nodes";
+
+export interface KeySet {
+  supported: ReadonlySet<string>;
+  /** In the schema, not built yet. */
+  later: ReadonlySet<string>;
+}
+
+export const DAG_KEYS: KeySet = {
+  supported: new Set(["name", "description", "tags", "env", "params", "type", "shell", "steps"]),
+  later: new Set([
+    "container",
+    "delaySec",
+    "dotenv",
+    "errorMail",
+    "group",
+    "handlerOn",
+    "histRetentionDays",
+    "infoMail",
+    "logDir",
+    "mailOn",
+    "maxActiveRuns",
+    "maxActiveSteps",
+    "maxCleanUpTimeSec",
+    "maxOutputSize",
+    "otel",
+    "precondition",
+    "preconditions",
+    "queue",
+    "registryAuths",
+    "restartWaitSec",
+    "runConfig",
+    "schedule",
+    "secrets",
+    "skipIfSuccessful",
+    "smtp",
+    "ssh",
+    "timeoutSec",
+    "workerSelector",
+    "workingDir",
+  ]),
+};
+
+export const STEP_KEYS: KeySet = {
+  supported: new Set([
+    "name",
+    "id",
+    "description",
+    "command",
+    "script",
+    "shell",
+    "dir",
+    "workingDir",
+    "depends",
+    "env",
+    "output",
+    "timeoutSec",
+    "retryPolicy",
+    "continueOn",
+  ]),
+  later: new Set([
+    "call",
+    "executor",
+    "mailOnError",
+    "parallel",
+    "params",
+    "precondition",
+    "preconditions",
+    "repeatPolicy",
+    "run",
+    "shellPackages",
+    "signalOnStop",
+    "stderr",
+    "stdout",
+    "workerSelector",
+  ]),
+};
+
+export const RETRY_KEYS: KeySet = {
+  supported: new Set(["limit", "intervalSec"]),
+  later: new Set(["backoff", "maxIntervalSec", "exitCode"]),
+};
+
+export const CONTINUE_ON_KEYS: KeySet = {
+  supported: new Set(["failure", "skipped", "exitCode"]),
+  later: new Set(["output", "markSuccess"]),
+};
+
+/** Reports each key of `map` that is unknown or not built yet; `where` prefixes the field path. */
+export function checkKeys(map: YAMLMap, keys: KeySet, where: string, issues: Issues): void {
+  for (const pair of map.items) {
+    const key = keyOf(pair);
+    if (keys.supported.has(key)) continue;
+    const field = where ? `${where}.${key}` : key;
+    const node = pair.key as Parameters<Issues["at"]>[0];
+    if (keys.later.has(key)) issues.at(node, field, `"${key}" is not supported yet`);
+    else issues.at(node, field, `unknown key "${key}"`);
+  }
+}

@@ -1,0 +1,185 @@
+import { describe, expect, it } from "vitest";
+import { buildExecSpec, type ExecContext, expandVars } from "../../../src/dag/exec-spec";
+import type { DagDef, StepDef } from "../../../src/dag/types";
+import { ExecSpec } from "../../../src/protocol";
+
+function step(over: Partial<StepDef> = {}): StepDef {
+  return {
+    name: "s",
+    command: "echo hi",
+    depends: [],
+    env: [],
+    retryPolicy: { limit: 0, intervalSec: 0 },
+    continueOn: { failure: false, skipped: false, exitCode: [] },
+    ...over,
+  };
+}
+
+function dag(over: Partial<DagDef> = {}): DagDef {
+  return { name: "d", tags: [], type: "chain", env: [], params: [], steps: [], ...over };
+}
+
+function ctx(over: Partial<ExecContext> = {}): ExecContext {
+  return { runId: "r1", params: { named: [], positional: [] }, outputs: {}, maxOutputBytes: 100, ...over };
+}
+
+describe("expandVars", () => {
+  const lookup = (n: string) =>
+    new Map([
+      ["A", "1"],
+      ["B", "two"],
+      ["EMPTY", ""],
+    ]).get(n);
+  it.each([
+    ["${A}-$B", "1-two"],
+    ["$A$B", "1two"],
+    ["${A}B and $AB", "1B and $AB"],
+    ["x${EMPTY}y", "xy"],
+    ["$UNKNOWN and ${UNKNOWN}", "$UNKNOWN and ${UNKNOWN}"],
+    ["$1 ${1} $@ $# $?", "$1 ${1} $@ $# $?"],
+    ["$$ $$A", "$$ $$A"],
+    ["${A", "${A"],
+    ["cost: 5$", "cost: 5$"],
+  ])("expands %j to %j", (text, want) => {
+    expect(expandVars(text, lookup)).toBe(want);
+  });
+});
+
+describe("buildExecSpec", () => {
+  it("builds the whole spec for a step, valid by the protocol schema", () => {
+    const spec = buildExecSpec(
+      dag({ shell: ["bash"], env: [["OUT", "/data/${NAME}"]] }),
+      step({
+        name: "second",
+        command: undefined,
+        script: 'echo "$GREETING"',
+        dir: "${OUT}",
+        timeoutSec: 9,
+        output: "R",
+      }),
+      ctx({ params: { named: [["NAME", "world"]], positional: ["pos1"] }, outputs: { GREETING: "hello" } }),
+    );
+    expect(spec).toEqual({
+      script: 'echo "$GREETING"',
+      shell: ["bash"],
+      args: ["pos1"],
+      dir: "/data/world",
+      timeoutSec: 9,
+      output: "R",
+      maxOutputBytes: 100,
+      env: {
+        DAG_NAME: "d",
+        DAG_RUN_ID: "r1",
+        DAG_RUN_STEP_NAME: "second",
+        NAME: "world",
+        GREETING: "hello",
+        OUT: "/data/world",
+      },
+    });
+    expect(ExecSpec.safeParse(spec).success).toBe(true);
+  });
+
+  it("puts the env together in order: run variables, named params, outputs, DAG env, step env", () => {
+    const spec = buildExecSpec(
+      dag({ env: [["D", "d"]] }),
+      step({ env: [["S", "s"]] }),
+      ctx({ params: { named: [["P", "p"]], positional: [] }, outputs: { O: "o" } }),
+    );
+    expect(Object.keys(spec.env)).toEqual(["DAG_NAME", "DAG_RUN_ID", "DAG_RUN_STEP_NAME", "P", "O", "D", "S"]);
+  });
+
+  it.each([
+    [
+      "a DAG env value, earlier DAG env",
+      [
+        ["A", "1"],
+        ["B", "${A}2"],
+      ],
+      [],
+      "B",
+      "12",
+    ],
+    ["a DAG env value, a named param", [["B", "$P-x"]], [], "B", "p-x"],
+    ["a DAG env value, a run variable", [["B", "${DAG_NAME}/${DAG_RUN_ID}"]], [], "B", "d/r1"],
+    ["a step env value, DAG env", [["A", "1"]], [["S", "${A}!"]], "S", "1!"],
+    ["a step env value, an output", [], [["S", "got ${O}"]], "S", "got o"],
+    [
+      "a step env value, earlier step env",
+      [],
+      [
+        ["X", "1"],
+        ["Y", "${X}${X}"],
+      ],
+      "Y",
+      "11",
+    ],
+  ] as const)("resolves references in %s", (_label, dagEnv, stepEnv, key, want) => {
+    const spec = buildExecSpec(
+      dag({ env: dagEnv.map(([k, v]) => [k, v]) }),
+      step({ env: stepEnv.map(([k, v]) => [k, v]) }),
+      ctx({ params: { named: [["P", "p"]], positional: [] }, outputs: { O: "o" } }),
+    );
+    expect(spec.env[key]).toBe(want);
+  });
+
+  it.each([
+    ["an unknown name", "${NOPE}/x", "${NOPE}/x"],
+    ["a later DAG env key", "$LATER", "$LATER"],
+    ["a name that is an Object property", "${constructor} $toString", "${constructor} $toString"],
+  ])("leaves a reference to %s as written", (_label, value, want) => {
+    const spec = buildExecSpec(
+      dag({
+        env: [
+          ["A", value],
+          ["LATER", "l"],
+        ],
+      }),
+      step(),
+      ctx(),
+    );
+    expect(spec.env.A).toBe(want);
+  });
+
+  it("lets a later entry replace an earlier one of the same name", () => {
+    const spec = buildExecSpec(
+      dag({ env: [["X", "dag"]] }),
+      step({ env: [["X", "step:${X}"]] }),
+      ctx({ params: { named: [["X", "param"]], positional: [] } }),
+    );
+    expect(spec.env.X).toBe("step:dag");
+  });
+
+  it("keeps a variable named __proto__ as data", () => {
+    const spec = buildExecSpec(dag({ env: [["__proto__", "x"]] }), step(), ctx());
+    expect(Object.hasOwn(spec.env, "__proto__")).toBe(true);
+    expect(Object.getPrototypeOf(spec.env)).toBe(Object.prototype);
+  });
+
+  it.each([
+    ["the step's shell", ["zsh"], ["bash", "-e"], ["zsh"]],
+    ["the DAG's shell", undefined, ["bash", "-e"], ["bash", "-e"]],
+    ["sh", undefined, undefined, ["sh"]],
+  ])("runs the step with %s when that is the closest one set", (_label, stepShell, dagShell, want) => {
+    const spec = buildExecSpec(
+      dag(dagShell ? { shell: dagShell } : {}),
+      step(stepShell ? { shell: stepShell } : {}),
+      ctx(),
+    );
+    expect(spec.shell).toEqual(want);
+  });
+
+  it("passes positional params as args and never named ones", () => {
+    const spec = buildExecSpec(dag(), step(), ctx({ params: { named: [["A", "1"]], positional: ["x", "y z"] } }));
+    expect(spec.args).toEqual(["x", "y z"]);
+  });
+
+  it("leaves the command to the shell, unexpanded", () => {
+    const spec = buildExecSpec(dag({ env: [["A", "1"]] }), step({ command: "echo ${A} $1" }), ctx());
+    expect(spec.command).toBe("echo ${A} $1");
+  });
+
+  it("sets no optional field the step does not have", () => {
+    const spec = buildExecSpec(dag(), step(), ctx());
+    expect(Object.keys(spec).sort()).toEqual(["args", "command", "env", "maxOutputBytes", "shell"]);
+  });
+});
