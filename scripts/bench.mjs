@@ -1,26 +1,106 @@
-// `npm run bench [-- --quick] [-- --out FILE]`: the benchmark. Starts the local stack (wrangler
-// dev and real runner processes), runs the scenarios of BENCHMARKS.md, prints a table and writes
-// the figures to a JSON file. Figures, never assertions.
+// `npm run bench [-- --quick] [-- --out FILE] [-- --only S1,S3]`: the benchmark of BENCHMARKS.md.
+// Starts the local stack (wrangler dev and a real runner process), runs the scenarios, prints a
+// table and writes the figures to a JSON file. Figures, never assertions.
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { applyMigrations, buildRunner, startRunner, startWorker } from "./stack.mjs";
 
 const argv = process.argv.slice(2);
-const quick = argv.includes("--quick");
-const outIndex = argv.indexOf("--out");
-const outFile = outIndex >= 0 ? argv[outIndex + 1] : "bench-results.json";
-const only = argv.includes("--only") ? argv[argv.indexOf("--only") + 1]?.split(",") : undefined;
+const flag = (name) => argv.includes(name);
+const option = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+const quick = flag("--quick");
+const outFile = option("--out") ?? "bench-results.json";
+const only = option("--only")?.split(",");
 
 const TOKEN = "bench-user";
 const RUNNER_TOKEN = "bench-runner";
+const RUNNER_SLOTS = 10;
+const TERMINAL = ["succeeded", "failed", "aborted", "partially_succeeded"];
 
 const ms = (iso) => (iso && iso !== "-" ? Date.parse(iso) : Number.NaN);
-const pct = (xs, p) => {
-  const s = [...xs].filter(Number.isFinite).sort((a, b) => a - b);
+function pct(xs, p) {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
   if (!s.length) return Number.NaN;
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
+}
+const round = (x, digits = 1) => (Number.isFinite(x) ? Number(x.toFixed(digits)) : null);
+
+// ---- DAG shapes ---------------------------------------------------------------------------
+
+const chain = (n, cmd) =>
+  `steps:\n${Array.from({ length: n }, (_, i) => `  - name: s${i}\n    command: ${cmd}\n`).join("")}`;
+
+const independent = (n) =>
+  `type: graph\nsteps:\n${Array.from({ length: n }, (_, i) => `  - name: p${i}\n    command: "true"\n`).join("")}`;
+
+/** Layers of `width` steps; each step depends on two steps of the layer before. */
+function wideAndDeep(layers, width) {
+  const lines = ["type: graph", "steps:"];
+  for (let l = 0; l < layers; l++) {
+    for (let i = 0; i < width; i++) {
+      lines.push(`  - name: l${l}_${i}`, '    command: "true"');
+      if (l > 0) lines.push(`    depends: [l${l - 1}_${i}, l${l - 1}_${(i + 1) % width}]`);
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+// ---- figures ------------------------------------------------------------------------------
+
+/** Per-step overheads of finished runs: ready -> process start, process exit -> next ready. */
+function overheads(runs) {
+  const startOverhead = [];
+  const handoff = [];
+  let execMs = 0;
+  for (const d of runs) {
+    const byName = new Map(d.nodes.map((n) => [n.step.name, n]));
+    for (const n of d.nodes) {
+      startOverhead.push(n.processStartedAt - n.readyAt);
+      execMs += n.processExitedAt - n.processStartedAt;
+      const deps = n.step.depends.map((x) => byName.get(x)).filter(Boolean);
+      if (deps.length) handoff.push(n.readyAt - Math.max(...deps.map((x) => x.processExitedAt)));
+    }
+  }
+  return { startOverhead, handoff, execMs };
+}
+
+function summarise(id, title, runs, extra = {}) {
+  const first = Math.min(...runs.map((d) => ms(d.startedAt)));
+  const last = Math.max(...runs.map((d) => ms(d.finishedAt)));
+  const wallMs = last - first;
+  const steps = runs.reduce((n, d) => n + d.nodes.length, 0);
+  const o = overheads(runs);
+  return {
+    id,
+    title,
+    status: [...new Set(runs.map((d) => d.statusLabel))].join(","),
+    wallMs,
+    steps,
+    stepsPerSec: round((steps / wallMs) * 1000),
+    startP50Ms: pct(o.startOverhead, 50),
+    startP99Ms: pct(o.startOverhead, 99),
+    handoffP50Ms: pct(o.handoff, 50),
+    handoffP99Ms: pct(o.handoff, 99),
+    executionShare: round(o.execMs / wallMs, 3),
+    ...extra,
+  };
+}
+
+/** p50 of the per-step overhead (start + handoff) over the first and the last tenth of a chain's steps. */
+function growth(run) {
+  const byName = new Map(run.nodes.map((n) => [n.step.name, n]));
+  const perStep = run.nodes.map((n) => {
+    const dep = byName.get(n.step.depends[0]);
+    return n.processStartedAt - n.readyAt + (dep ? n.readyAt - dep.processExitedAt : 0);
+  });
+  const tenth = Math.max(1, Math.floor(perStep.length / 10));
+  const head = pct(perStep.slice(1, tenth + 1), 50);
+  const tail = pct(perStep.slice(-tenth), 50);
+  return { firstTenthP50Ms: head, lastTenthP50Ms: tail };
+}
+
+// ---- the run ------------------------------------------------------------------------------
 
 async function main() {
   const stateDir = mkdtempSync(path.join(tmpdir(), "dagflare-bench-"));
@@ -31,8 +111,18 @@ async function main() {
     persistTo: stateDir,
     vars: { DAGFLARE_AUTH: "required", DAGFLARE_API_TOKEN: TOKEN, DAGFLARE_RUNNER_TOKEN: RUNNER_TOKEN },
   });
-  const runner = startRunner({ server: worker.url, token: RUNNER_TOKEN, concurrency: 10, id: "bench-runner" });
-  const api = async (method, p, body) => {
+  const runner = startRunner({ server: worker.url, token: RUNNER_TOKEN, concurrency: RUNNER_SLOTS, id: "bench-runner" });
+  let peakRssKb = 0;
+  const sampler = setInterval(() => {
+    try {
+      const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${runner.child.pid}/status`, "utf8"))?.[1] ?? 0);
+      peakRssKb = Math.max(peakRssKb, kb);
+    } catch {
+      // no /proc on this system, or the runner is gone: the figure stays 0
+    }
+  }, 100);
+
+  async function api(method, p, body) {
     const res = await fetch(`${worker.url}/api/v2${p}`, {
       method,
       headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
@@ -41,79 +131,97 @@ async function main() {
     const json = await res.json();
     if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
     return json;
-  };
-  const peak = { rssKb: 0 };
-  const sampler = setInterval(() => {
-    try {
-      const status = readFileSync(`/proc/${runner.child.pid}/status`, "utf8");
-      const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
-      peak.rssKb = Math.max(peak.rssKb, kb);
-    } catch {
-      // the runner is gone or /proc is not there: no figure
-    }
-  }, 200);
-
-  async function runToEnd(name, spec, timeoutMs = 300_000) {
-    await api("POST", "/dag-runs", { spec, name });
-    const { dagRunDetails: latest } = await api("GET", `/dag-runs/${name}/latest`);
-    const runId = latest.dagRunId;
+  }
+  const start = async (name, spec) => (await api("POST", "/dag-runs", { spec, name })).dagRunId;
+  async function finish(name, runId, timeoutMs = 600_000) {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const { dagRunDetails: d } = await api("GET", `/dag-runs/${name}/${runId}`);
-      if (["succeeded", "failed", "aborted", "partially_succeeded"].includes(d.statusLabel)) return d;
-      if (Date.now() > deadline) throw new Error(`${name} did not finish`);
-      await new Promise((r) => setTimeout(r, 50));
+      if (TERMINAL.includes(d.statusLabel)) return d;
+      if (Date.now() > deadline) throw new Error(`${name} ${runId} did not finish`);
+      await new Promise((r) => setTimeout(r, 25));
     }
   }
+  const runOnce = async (name, spec) => finish(name, await start(name, spec));
 
-  /** Overheads from a finished run's nodes: ready -> process start, process exit -> next ready. */
-  function figures(d) {
-    const nodes = d.nodes;
-    const wallMs = ms(d.finishedAt) - ms(d.startedAt);
-    const startOverhead = nodes.map((n) => n.processStartedAt - n.readyAt);
-    const finishOverhead = nodes.map((n) => n.readyToNextMs).filter((x) => x !== undefined);
-    const execMs = nodes.reduce((sum, n) => sum + (n.processExitedAt - n.processStartedAt), 0);
-    return { wallMs, steps: nodes.length, startOverhead, finishOverhead, execMs };
-  }
+  // Warm the stack (first isolate start, D1 and Durable Object creation) before measuring.
+  await runOnce("bench-warmup", chain(3, "true"));
 
-  const chain = (n, cmd) =>
-    `steps:\n${Array.from({ length: n }, (_, i) => `  - name: s${i}\n    command: ${cmd}\n`).join("")}`;
-  const scenarios = [
-    { id: "S1", title: "40 sequential `true`", spec: chain(40, "true") },
-    {
-      id: "S2",
-      title: "10 sequential steps of ~0.3 s compute",
-      spec: chain(10, `node -e "const e=Date.now()+300;while(Date.now()<e);"`),
+  const sizes = quick
+    ? { s3: 100, s4: 100, s5: 20, s6: [10, 50] }
+    : { s3: 400, s4: 400, s5: 100, s6: [40, 50] };
+  const scenarios = {
+    S1: async () => summarise("S1", "40 sequential `true`", [await runOnce("bench-s1", chain(40, "true"))]),
+    S2: async () =>
+      summarise("S2", "10 sequential steps of ~0.3 s compute", [
+        await runOnce("bench-s2", chain(10, `node -e "const e=Date.now()+300;while(Date.now()<e);"`)),
+      ]),
+    S3: async () => {
+      const d = await runOnce("bench-s3", chain(sizes.s3, "true"));
+      return summarise("S3", `${sizes.s3}-step chain`, [d], growth(d));
     },
-    { id: "S3", title: "400-step chain", spec: chain(quick ? 100 : 400, "true") },
-    {
-      id: "S4",
-      title: "400 independent steps, 10 slots",
-      spec: `type: graph\nsteps:\n${Array.from({ length: quick ? 100 : 400 }, (_, i) => `  - name: p${i}\n    command: "true"\n`).join("")}`,
+    S4: async () =>
+      summarise("S4", `${sizes.s4} independent steps, ${RUNNER_SLOTS} slots`, [
+        await runOnce("bench-s4", independent(sizes.s4)),
+      ]),
+    S5: async () => {
+      const ids = await Promise.all(Array.from({ length: sizes.s5 }, () => start("bench-s5", chain(5, "true"))));
+      const runs = await Promise.all(ids.map((id) => finish("bench-s5", id)));
+      return summarise("S5", `${sizes.s5} concurrent runs of a 5-step chain`, runs);
     },
-  ];
+    S6: async () => {
+      const [layers, width] = sizes.s6;
+      const spec = wideAndDeep(layers, width);
+      const t0 = performance.now();
+      const v = await api("POST", "/dags/validate", { spec, name: "bench-s6" });
+      const validateMs = performance.now() - t0;
+      if (!v.valid) throw new Error(v.errors.join("\n"));
+      const t1 = performance.now();
+      const runId = await start("bench-s6", spec);
+      const submitMs = performance.now() - t1;
+      const d = await finish("bench-s6", runId);
+      const firstLayer = d.nodes.slice(width, width * 2);
+      const lastLayer = d.nodes.slice(-width);
+      const o = (nodes) => pct(nodes.map((n) => n.processStartedAt - n.readyAt), 50);
+      return summarise("S6", `${layers * width}-step wide and deep DAG`, [d], {
+        validateMs: round(validateMs),
+        submitMs: round(submitMs),
+        secondLayerStartP50Ms: o(firstLayer),
+        lastLayerStartP50Ms: o(lastLayer),
+      });
+    },
+  };
+
   const results = [];
-  for (const sc of scenarios) {
-    if (only && !only.includes(sc.id)) continue;
-    const d = await runToEnd(`bench-${sc.id.toLowerCase()}`, sc.spec);
-    const f = figures(d);
-    results.push({
-      id: sc.id,
-      title: sc.title,
-      status: d.statusLabel,
-      wallMs: f.wallMs,
-      steps: f.steps,
-      stepsPerSec: (f.steps / f.wallMs) * 1000,
-      startOverheadP50Ms: pct(f.startOverhead, 50),
-      startOverheadP99Ms: pct(f.startOverhead, 99),
-      executionShare: f.execMs / f.wallMs,
-      runnerPeakRssMb: peak.rssKb / 1024,
-    });
+  for (const [id, run] of Object.entries(scenarios)) {
+    if (only && !only.includes(id)) continue;
+    process.stderr.write(`running ${id}...\n`);
+    results.push(await run());
   }
   clearInterval(sampler);
+  for (const r of results) r.runnerPeakRssMb = round(peakRssKb / 1024);
   runner.child.kill("SIGTERM");
   await worker.stop();
-  console.table(results);
+  console.table(
+    results.map(({ id, wallMs, steps, stepsPerSec, startP50Ms, startP99Ms, handoffP50Ms, handoffP99Ms, executionShare }) => ({
+      id,
+      wallMs,
+      steps,
+      stepsPerSec,
+      startP50Ms,
+      startP99Ms,
+      handoffP50Ms,
+      handoffP99Ms,
+      executionShare,
+    })),
+  );
+  for (const r of results) {
+    const extra = Object.entries(r).filter(([k]) =>
+      ["firstTenthP50Ms", "lastTenthP50Ms", "validateMs", "submitMs", "secondLayerStartP50Ms", "lastLayerStartP50Ms"].includes(k),
+    );
+    if (extra.length) console.log(`${r.id}: ${extra.map(([k, v]) => `${k}=${v}`).join(" ")}`);
+  }
+  console.log(`runner peak RSS: ${round(peakRssKb / 1024)} MB`);
   writeFileSync(outFile, `${JSON.stringify({ date: new Date().toISOString(), quick, results }, null, 2)}\n`);
   console.log(`figures written to ${outFile}`);
 }

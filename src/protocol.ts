@@ -103,6 +103,9 @@ export const CompleteRequest = z.object({
   outputTruncated: z.boolean().default(false),
   /** Last log seq the runner sent for this lease (0 when none). */
   lastLogSeq: z.number().int().nonnegative().default(0),
+  /** The runner's clock (epoch ms): when the process started and exited. For overhead figures. */
+  processStartedAt: z.number().int().positive().optional(),
+  processExitedAt: z.number().int().positive().optional(),
   /** Log entries the runner had to drop (buffer overflow while cut off). */
   droppedLogBytes: z.number().int().nonnegative().default(0),
   /** Ask for the runner's next lease in the same round trip (no waiting). */

@@ -71,6 +71,10 @@ function presentNode(name: string, runId: string, def: StepDef, s: StepState | u
     attempt: s?.attempt ?? 0,
     ...(s?.exitCode !== undefined && s.exitCode !== null && { exitCode: s.exitCode }),
     ...(s?.lease && { runnerId: s.lease.runnerId }),
+    // Epoch ms of when the step became ready and when its process ran (the benchmark's figures).
+    ...(s?.readyAt !== undefined && { readyAt: s.readyAt }),
+    ...(s?.processStartedAt !== undefined && { processStartedAt: s.processStartedAt }),
+    ...(s?.processExitedAt !== undefined && { processExitedAt: s.processExitedAt }),
   };
 }
 

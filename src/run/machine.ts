@@ -40,8 +40,13 @@ export interface StepState {
   lease?: LeaseState;
   /** Tokens of completions already accepted: a repeat is answered, not applied twice. */
   doneTokens: string[];
+  /** When the step was last dispatched (it became ready). */
+  readyAt?: number;
   startedAt?: number;
   finishedAt?: number;
+  /** The runner's clock: when the process of the accepted attempt started and exited. */
+  processStartedAt?: number;
+  processExitedAt?: number;
   exitCode?: number | null;
   error?: string;
 }
@@ -81,6 +86,8 @@ export interface StepResult {
   cancelled: boolean;
   error?: string;
   output?: string;
+  processStartedAt?: number;
+  processExitedAt?: number;
 }
 
 export type RunEvent =
@@ -230,6 +237,7 @@ function dispatch(d: Draft, name: string): void {
     queued: true,
     dispatchSeq: s.dispatchSeq + 1,
     lease: undefined,
+    readyAt: d.now,
   });
   d.effects.push({ type: "dispatch", step: name, dispatchSeq: next.dispatchSeq });
 }
@@ -291,7 +299,12 @@ function onComplete(d: Draft, e: Extract<RunEvent, { type: "complete" }>): Reply
   const lease = currentLease(d, e.step, e.token);
   if (!lease) return { kind: "stale", reason: "lease is no longer current" };
   const r = e.result;
-  d.update(e.step, { doneTokens: [...s.doneTokens, e.token], exitCode: r.exitCode });
+  d.update(e.step, {
+    doneTokens: [...s.doneTokens, e.token],
+    exitCode: r.exitCode,
+    processStartedAt: r.processStartedAt,
+    processExitedAt: r.processExitedAt,
+  });
   if (r.cancelled || lease.cancelRequested) {
     finishStep(d, e.step, "aborted", "stopped");
   } else if (r.exitCode === 0 && !r.error && !r.timedOut) {

@@ -238,6 +238,8 @@ export class RunObject extends DurableObject<Env> {
         cancelled: req.cancelled ?? false,
         error: req.error,
         output: req.output,
+        processStartedAt: req.processStartedAt,
+        processExitedAt: req.processExitedAt,
       },
     });
     if (reply.kind !== "completed") return staleFrom(reply);
