@@ -57,10 +57,13 @@ export const runners = new Hono<{ Bindings: Env }>()
   .post("/leases/:leaseId/complete", async (c) => {
     const { runId, stepIndex } = parseLeaseId(c.req.param("leaseId"));
     const { next, ...req } = await readJson(c, CompleteRequest);
-    const { accepted } = unwrap(await runStub(c.env, runId).complete(stepIndex, req));
-    // The runner's next lease rides on this reply, so a chain costs one round trip per step.
-    const leases = next ? await dispatcherFor(c.env).take({ ...next, askedAt: Date.now() }) : [];
-    return c.json({ accepted, next: leases } satisfies CompleteResponse);
+    const handOff = next ? { runnerId: next.runnerId, max: next.max } : undefined;
+    const done = unwrap(await runStub(c.env, runId).complete(stepIndex, req, handOff));
+    // The runner's next lease rides on this reply: a step this one made ready, or else any
+    // ready step. A chain costs one round trip per step.
+    const leases =
+      next && done.next.length === 0 ? await dispatcherFor(c.env).take({ ...next, askedAt: Date.now() }) : done.next;
+    return c.json({ accepted: done.accepted, next: leases } satisfies CompleteResponse);
   })
   .post("/leases/:leaseId/release", async (c) => {
     const { runId, stepIndex } = parseLeaseId(c.req.param("leaseId"));

@@ -217,33 +217,54 @@ export class RunObject extends DurableObject<Env> {
     return ok({ ackedSeq });
   }
 
+  /**
+   * Accepts a result. With `handOff`, steps this result made ready are leased straight to the
+   * same runner (up to `max`) instead of going through the dispatcher: a chain then costs one
+   * call per step.
+   */
   async complete(
     stepIndex: number,
     req: Required<Pick<CompleteRequest, "token" | "exitCode">> & Omit<CompleteRequest, "token" | "exitCode" | "next">,
-  ): Promise<Outcome<{ accepted: boolean }>> {
+    handOff?: { runnerId: string; max: number },
+  ): Promise<Outcome<{ accepted: boolean; next: Lease[] }>> {
     const step = this.stepAt(stepIndex);
     if (!step) return staleLease("unknown lease");
     const s = this.state?.steps[step];
     if (s?.lease?.token === req.token && (req.droppedLogBytes ?? 0) > 0) {
       this.appendRunLog(`step ${step}: the runner dropped ${req.droppedLogBytes} bytes of log while cut off`);
     }
-    const { reply } = await this.fire({
-      type: "complete",
-      step,
-      token: req.token,
-      result: {
-        exitCode: req.exitCode,
-        signal: req.signal ?? null,
-        timedOut: req.timedOut ?? false,
-        cancelled: req.cancelled ?? false,
-        error: req.error,
-        output: req.output,
-        processStartedAt: req.processStartedAt,
-        processExitedAt: req.processExitedAt,
+    const { reply, held } = await this.fire(
+      {
+        type: "complete",
+        step,
+        token: req.token,
+        result: {
+          exitCode: req.exitCode,
+          signal: req.signal ?? null,
+          timedOut: req.timedOut ?? false,
+          cancelled: req.cancelled ?? false,
+          error: req.error,
+          output: req.output,
+          processStartedAt: req.processStartedAt,
+          processExitedAt: req.processExitedAt,
+        },
       },
-    });
+      Date.now(),
+      handOff !== undefined,
+    );
+    const next: Lease[] = [];
+    try {
+      for (const name of held.slice(0, handOff?.max ?? 0)) {
+        const seq = this.state?.steps[name]?.dispatchSeq ?? 0;
+        const lease = handOff ? await this.claim(name, seq, handOff.runnerId) : null;
+        if (lease) next.push(lease);
+      }
+    } finally {
+      const leased = new Set(next.map((l) => l.stepName));
+      await this.enqueue(held.filter((n) => !leased.has(n)));
+    }
     if (reply.kind !== "completed") return staleFrom(reply);
-    return ok({ accepted: reply.accepted });
+    return ok({ accepted: reply.accepted, next });
   }
 
   async release(stepIndex: number, token: string, reason: string): Promise<Outcome<void>> {
@@ -316,9 +337,13 @@ export class RunObject extends DurableObject<Env> {
 
   // ---- the shell around the machine ----------------------------------------------------------
 
-  private async fire(event: RunEvent, now = Date.now()): Promise<{ reply: Reply }> {
+  /**
+   * Applies one event. Dispatched steps go to the dispatcher, unless `hold`: then they are
+   * returned as `held` and the caller must lease or enqueue them.
+   */
+  private async fire(event: RunEvent, now = Date.now(), hold = false): Promise<{ reply: Reply; held: string[] }> {
     const before = this.state;
-    if (!before) return { reply: { kind: "stale", reason: "run not found" } };
+    if (!before) return { reply: { kind: "stale", reason: "run not found" }, held: [] };
     const { state, effects, reply } = transition(this.machine, before, event, now);
     const toEnqueue: string[] = [];
     const lostRunners: Array<{ runnerId: string; at: number }> = [];
@@ -335,10 +360,10 @@ export class RunObject extends DurableObject<Env> {
     this.state = state;
     // The dispatcher hears of a lost runner before it sees the re-dispatched step.
     if (lostRunners.length) await this.reportLostRunners(lostRunners);
-    if (toEnqueue.length) await this.enqueue(toEnqueue);
+    if (toEnqueue.length && !hold) await this.enqueue(toEnqueue);
     if (statusChanged) await this.writeSummary();
     await this.armAlarm();
-    return { reply };
+    return { reply, held: hold ? toEnqueue : [] };
   }
 
   private applyStorageEffect(e: Effect): void {
