@@ -7,6 +7,7 @@ import { AppError } from "./errors";
 import { MAX_LOG_BATCH_BYTES } from "./protocol";
 import { dagRuns } from "./routes/dag-runs";
 import { dags } from "./routes/dags";
+import { openapi } from "./routes/openapi";
 import { runners } from "./routes/runners";
 import { system } from "./routes/system";
 
@@ -21,6 +22,7 @@ export const app = new Hono<{ Bindings: Env }>();
 
 const api = new Hono<{ Bindings: Env }>();
 api.route("/", system);
+api.route("/", openapi);
 api.use("/runners/*", requireToken("runner"));
 api.use("/runners/*", bodyLimit({ maxSize: MAX_LOG_BATCH_BYTES * 2, onError: tooLarge(MAX_LOG_BATCH_BYTES * 2) }));
 api.route("/runners", runners);

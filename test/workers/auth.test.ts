@@ -44,3 +44,17 @@ describe("authentication", () => {
     expect(res.status).toBe(200);
   });
 });
+
+describe("the OpenAPI document of dagflare's additions", () => {
+  it("is served without a token and describes the runner protocol from its schemas", async () => {
+    const res = await app.request("/api/v2/openapi.json", {}, env);
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as any;
+    expect(doc.openapi).toBe("3.1.0");
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(["/runners/lease", "/runners/leases/{leaseId}/complete"]),
+    );
+    const lease = doc.paths["/runners/lease"].post.requestBody.content["application/json"].schema;
+    expect(lease.required).toEqual(expect.arrayContaining(["runnerId", "max"]));
+  });
+});
