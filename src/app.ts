@@ -10,6 +10,7 @@ import { dags } from "./routes/dags";
 import { openapi } from "./routes/openapi";
 import { runners } from "./routes/runners";
 import { system } from "./routes/system";
+import { workers } from "./routes/workers";
 
 /** Largest request body of the user API (a DAG spec with room to spare). */
 export const MAX_API_BODY_BYTES = 1024 * 1024;
@@ -30,6 +31,7 @@ api.use("*", requireToken("user"));
 api.use("*", bodyLimit({ maxSize: MAX_API_BODY_BYTES, onError: tooLarge(MAX_API_BODY_BYTES) }));
 api.route("/dags", dags);
 api.route("/dag-runs", dagRuns);
+api.route("/workers", workers);
 
 app.route("/api/v2", api);
 

@@ -4,6 +4,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import type { Lease } from "../protocol";
+import { FORGET_AFTER_MS, type RunnerReport } from "./fleet";
 
 export interface DispatchTask {
   runId: string;
@@ -58,6 +59,7 @@ export class DispatchObject extends DurableObject<Env> {
         enqueued_at INTEGER NOT NULL,
         UNIQUE (run_id, step, dispatch_seq));
       CREATE TABLE IF NOT EXISTS lost_runners (runner_id TEXT PRIMARY KEY, since INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS runners (runner_id TEXT PRIMARY KEY, report TEXT NOT NULL, last_seen_at INTEGER NOT NULL);
     `);
   }
 
@@ -115,6 +117,25 @@ export class DispatchObject extends DurableObject<Env> {
         l.at,
       );
     }
+  }
+
+  /** Records a runner's own heartbeat. */
+  runnerReport(report: RunnerReport): void {
+    this.sql.exec(
+      "INSERT OR REPLACE INTO runners (runner_id, report, last_seen_at) VALUES (?, ?, ?)",
+      report.runnerId,
+      JSON.stringify(report),
+      report.lastSeenAt,
+    );
+  }
+
+  /** The fleet, newest report first; runners silent for a day are forgotten. */
+  runners(now: number): RunnerReport[] {
+    this.sql.exec("DELETE FROM runners WHERE last_seen_at < ?", now - FORGET_AFTER_MS);
+    return this.sql
+      .exec<{ report: string }>("SELECT report FROM runners ORDER BY runner_id")
+      .toArray()
+      .map((r) => JSON.parse(r.report) as RunnerReport);
   }
 
   /** Up to `max` leases from the tasks pending now, without waiting. */

@@ -15,6 +15,7 @@ import {
   type LogAppendResponse,
   MAX_LOG_BATCH_BYTES,
   ReleaseRequest,
+  RunnerHeartbeatRequest,
 } from "../protocol";
 import { runStub } from "../run/start-run";
 import { readJson } from "./validate";
@@ -33,6 +34,11 @@ export const runners = new Hono<{ Bindings: Env }>()
     const { waitMs, ...ask } = await readJson(c, LeaseRequest);
     const leases = await longPollLeases(c.env, { ...ask, askedAt }, waitMs);
     return c.json({ leases } satisfies LeaseResponse);
+  })
+  .post("/heartbeat", async (c) => {
+    const req = await readJson(c, RunnerHeartbeatRequest);
+    await dispatcherFor(c.env).runnerReport({ ...req, lastSeenAt: Date.now() });
+    return c.json({});
   })
   .post("/leases/:leaseId/heartbeat", async (c) => {
     const { runId, stepIndex } = parseLeaseId(c.req.param("leaseId"));
