@@ -51,22 +51,31 @@ async function loadDag(env: Env, fileName: string): Promise<{ row: DagRow; dag: 
   return { row, dag: JSON.parse(row.parsed ?? "null") as DagDef };
 }
 
+/** Lines of context before a search match (the contract's startLine). */
+const SEARCH_CONTEXT_LINES = 2;
+
 const PAGE = z.object({
   page: z.coerce.number().int().min(1).default(1),
   perPage: z.coerce.number().int().min(1).max(1000).default(100),
   name: z.string().optional(),
   tag: z.string().optional(),
+  sort: z.enum(["name", "nextRun"]).default("name"),
+  order: z.enum(["asc", "desc"]).default("asc"),
 });
 
 export const dags = new Hono<{ Bindings: Env }>()
   .get("/", async (c) => {
     const q = readQuery(c, PAGE);
     const d = db(c.env.DB);
-    const rows = (await listDags(d)).filter((r) => {
-      if (q.name && !r.name.toLowerCase().includes(q.name.toLowerCase())) return false;
-      if (q.tag && !(JSON.parse(r.tags) as string[]).includes(q.tag)) return false;
-      return true;
-    });
+    const rows = (await listDags(d))
+      .filter((r) => {
+        if (q.name && !r.name.toLowerCase().includes(q.name.toLowerCase())) return false;
+        if (q.tag && !(JSON.parse(r.tags) as string[]).includes(q.tag)) return false;
+        return true;
+      })
+      // Case-insensitive, as the contract says. No DAG has a schedule yet, so nextRun sorts by name.
+      .sort((a, b) => a.name.localeCompare(b.name, "en", { sensitivity: "base" }));
+    if (q.order === "desc") rows.reverse();
     const totalPages = Math.max(1, Math.ceil(rows.length / q.perPage));
     const pageRows = rows.slice((q.page - 1) * q.perPage, q.page * q.perPage);
     const items = await Promise.all(
@@ -111,6 +120,26 @@ export const dags = new Hono<{ Bindings: Env }>()
     });
     if (!inserted) throw new AppError("already_exists", 409, `DAG ${body.name} already exists`);
     return c.json({ name: body.name }, 201);
+  })
+  .get("/tags", async (c) => {
+    const tags = new Set<string>();
+    for (const r of await listDags(db(c.env.DB))) for (const t of JSON.parse(r.tags) as string[]) tags.add(t);
+    return c.json({ tags: [...tags].sort(), errors: [] as string[] });
+  })
+  .get("/search", async (c) => {
+    const { q } = readQuery(c, z.object({ q: z.string().min(1, "q is required") }));
+    const needle = q.toLowerCase();
+    const results = [];
+    for (const r of await listDags(db(c.env.DB))) {
+      const matches = r.spec
+        .split("\n")
+        .map((line, i) => ({ line, lineNumber: i + 1, startLine: Math.max(1, i + 1 - SEARCH_CONTEXT_LINES) }))
+        .filter((m) => m.line.toLowerCase().includes(needle));
+      if (matches.length) {
+        results.push({ name: r.name, dag: presentDag(JSON.parse(r.parsed ?? "null") as DagDef), matches });
+      }
+    }
+    return c.json({ results, errors: [] as string[] });
   })
   .post("/validate", async (c) => {
     const body = await readJson(c, z.object({ spec: z.string(), name: z.string().optional() }));

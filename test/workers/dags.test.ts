@@ -28,7 +28,7 @@ describe("/dags", () => {
     await createDag("plain", "steps:\n  - name: a\n    command: 'true'\n");
     const all = await api("GET", "/dags");
     const names = all.body.dags.map((d: { fileName: string }) => d.fileName);
-    expect(names).toEqual([...names].sort());
+    expect(names).toEqual([...names].sort((a: string, b: string) => a.localeCompare(b, "en", { sensitivity: "base" })));
     expect(names).toEqual(expect.arrayContaining(["plain", "tagged"]));
     expect(all.body.pagination).toMatchObject({ totalRecords: names.length, currentPage: 1, totalPages: 1 });
     const byTag = await api("GET", "/dags?tag=nightly");
@@ -112,5 +112,43 @@ describe("/dags", () => {
   it("refuses a body over the size limit with 413", async () => {
     const r = await api("POST", "/dags/validate", { spec: `# ${"x".repeat(1_100_000)}\n` });
     expect(r.status).toBe(413);
+  });
+});
+
+describe("/dags listing and search", () => {
+  it("lists every tag once, sorted", async () => {
+    await createDag("t1", "tags: [beta, alpha]\nsteps:\n  - echo\n");
+    await createDag("t2", "tags: alpha, gamma\nsteps:\n  - echo\n");
+    const r = await api("GET", "/dags/tags");
+    expect(r.body.tags).toEqual(expect.arrayContaining(["alpha", "beta", "gamma"]));
+    expect(r.body.tags).toEqual([...new Set(r.body.tags)].sort());
+  });
+
+  it("finds DAGs whose spec contains the text, with the matching lines", async () => {
+    await createDag("needle", "steps:\n  - name: find\n    command: echo Haystack-Needle\n");
+    const r = await api("GET", "/dags/search?q=haystack-needle");
+    expect(r.body.results).toEqual([
+      expect.objectContaining({
+        name: "needle",
+        matches: [{ line: "    command: echo Haystack-Needle", lineNumber: 3, startLine: 1 }],
+      }),
+    ]);
+    expect((await api("GET", "/dags/search?q=no-such-text-anywhere")).body.results).toEqual([]);
+    expect((await api("GET", "/dags/search")).status).toBe(400);
+  });
+
+  it("sorts by name case-insensitively in either order and pages", async () => {
+    for (const n of ["Bravo", "alpha", "charlie"]) await createDag(`sort-${n}`, "steps:\n  - echo\n");
+    const asc = await api("GET", "/dags?name=sort-&order=asc");
+    expect(asc.body.dags.map((d: { fileName: string }) => d.fileName)).toEqual([
+      "sort-alpha",
+      "sort-Bravo",
+      "sort-charlie",
+    ]);
+    const desc = await api("GET", "/dags?name=sort-&order=desc&perPage=2&page=1");
+    expect(desc.body.dags.map((d: { fileName: string }) => d.fileName)).toEqual(["sort-charlie", "sort-Bravo"]);
+    expect(desc.body.pagination).toMatchObject({ totalRecords: 3, totalPages: 2, nextPage: 2 });
+    const beyond = await api("GET", "/dags?name=sort-&perPage=2&page=5");
+    expect(beyond.body.dags).toEqual([]);
   });
 });
