@@ -7,6 +7,7 @@ import { AppError } from "./errors";
 import { MAX_LOG_BATCH_BYTES } from "./protocol";
 import { dagRuns } from "./routes/dag-runs";
 import { dags } from "./routes/dags";
+import { metrics } from "./routes/metrics";
 import { openapi } from "./routes/openapi";
 import { runners } from "./routes/runners";
 import { system } from "./routes/system";
@@ -32,6 +33,7 @@ api.use("*", bodyLimit({ maxSize: MAX_API_BODY_BYTES, onError: tooLarge(MAX_API_
 api.route("/dags", dags);
 api.route("/dag-runs", dagRuns);
 api.route("/workers", workers);
+api.route("/metrics", metrics);
 
 app.route("/api/v2", api);
 

@@ -1,5 +1,5 @@
 // Named D1 queries. No business rules here: callers decide, these read and write.
-import { and, desc, eq, gte, inArray, lte, type SQL } from "drizzle-orm";
+import { and, count, desc, eq, gte, inArray, lte, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { RunStatus } from "../status";
 import { type DagRow, type DagRunRow, dagRuns, dags } from "./schema";
@@ -90,4 +90,12 @@ export async function listRuns(d: Db, f: RunFilter): Promise<DagRunRow[]> {
     .orderBy(desc(dagRuns.queuedAt), desc(dagRuns.runId))
     .limit(f.limit)
     .all();
+}
+
+export async function countRunsByStatus(d: Db): Promise<Array<{ status: string; n: number }>> {
+  return d.select({ status: dagRuns.status, n: count() }).from(dagRuns).groupBy(dagRuns.status).all();
+}
+
+export async function countDags(d: Db): Promise<number> {
+  return (await d.select({ n: count() }).from(dags).get())?.n ?? 0;
 }

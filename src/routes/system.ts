@@ -4,11 +4,14 @@ import type { Env } from "../env";
 export const VERSION = "0.1.0";
 const startedAt = Date.now();
 
+/** Seconds since this Worker isolate started (each isolate has its own). */
+export const uptimeSec = (): number => Math.floor((Date.now() - startedAt) / 1000);
+
 export const system = new Hono<{ Bindings: Env }>().get("/health", (c) =>
   c.json({
     status: "healthy" as const,
     version: VERSION,
-    uptime: Math.floor((Date.now() - startedAt) / 1000),
+    uptime: uptimeSec(),
     timestamp: new Date().toISOString(),
   }),
 );
