@@ -1,5 +1,5 @@
 // Named D1 queries. No business rules here: callers decide, these read and write.
-import { and, count, desc, eq, gte, inArray, lte, type SQL } from "drizzle-orm";
+import { and, count, desc, eq, gte, inArray, isNotNull, lt, lte, type SQL } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { RunStatus } from "../status";
 import { type DagRow, type DagRunRow, dagRuns, dags } from "./schema";
@@ -98,4 +98,20 @@ export async function countRunsByStatus(d: Db): Promise<Array<{ status: string; 
 
 export async function countDags(d: Db): Promise<number> {
   return (await d.select({ n: count() }).from(dags).get())?.n ?? 0;
+}
+
+/** Finished runs (any terminal status) that finished before `beforeMs`, oldest first. */
+export async function finishedRunsBefore(
+  d: Db,
+  beforeMs: number,
+  statuses: string[],
+  limit: number,
+): Promise<DagRunRow[]> {
+  return d
+    .select()
+    .from(dagRuns)
+    .where(and(isNotNull(dagRuns.finishedAt), lt(dagRuns.finishedAt, beforeMs), inArray(dagRuns.status, statuses)))
+    .orderBy(dagRuns.finishedAt)
+    .limit(limit)
+    .all();
 }

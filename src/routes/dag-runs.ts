@@ -1,18 +1,20 @@
 // /dag-runs: run history (D1), run details and logs (the run's RunObject), stop.
 import { Hono } from "hono";
 import { z } from "zod";
-import { db, getRun, latestRun, listRuns } from "../db/queries";
+import { db, deleteRun, finishedRunsBefore, getRun, latestRun, listRuns } from "../db/queries";
 import type { DagRunRow } from "../db/schema";
 import type { Env } from "../env";
 import { AppError, unwrap } from "../errors";
 import { sliceLog } from "../run/log-slice";
 import { runSnapshot, runStub, startRun } from "../run/start-run";
-import { isTerminalRun, parseRunStatus, type RunStatus } from "../status";
+import { isTerminalRun, parseRunStatus, RUN_STATUSES, type RunStatus } from "../status";
 import { DAG_NAME, parseOrThrow } from "./dags";
 import { presentDetails, presentSummaryFromRow } from "./present";
 import { readJson, readQuery } from "./validate";
 
 const LIST_LIMIT = 500;
+/** Runs removed by one cleanup call; `hasMore` says to call again. */
+const CLEANUP_BATCH = 200;
 
 const listQuery = z.object({
   name: z.string().optional(),
@@ -21,6 +23,20 @@ const listQuery = z.object({
   fromDate: z.coerce.number().int().optional(),
   toDate: z.coerce.number().int().optional(),
   limit: z.coerce.number().int().min(1).max(LIST_LIMIT).default(100),
+});
+
+/** dagflare's addition (daggle's cleanup): remove finished runs older than an age. */
+export const CleanupRequest = z.object({
+  olderThanDays: z.number().min(0).max(36_500),
+  /** List what would be removed, remove nothing. */
+  dryRun: z.boolean().default(false),
+});
+export const CleanupResponse = z.object({
+  removed: z.number().int(),
+  dagRunIds: z.array(z.string()),
+  dryRun: z.boolean(),
+  /** More runs qualify than one call removes: call again. */
+  hasMore: z.boolean(),
 });
 
 const windowQuery = z.object({
@@ -85,6 +101,28 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
     const { dag } = parseOrThrow(body.spec, body.name);
     const dagRunId = await startRun(c.env, dag, body);
     return c.json({ dagRunId });
+  })
+  .post("/cleanup", async (c) => {
+    const body = await readJson(c, CleanupRequest);
+    const terminal = RUN_STATUSES.filter(isTerminalRun);
+    const cutoff = Date.now() - body.olderThanDays * 86_400_000;
+    const rows = await finishedRunsBefore(db(c.env.DB), cutoff, terminal, CLEANUP_BATCH);
+    const removed: string[] = [];
+    if (!body.dryRun) {
+      for (const r of rows) {
+        // The run's own storage first: if that fails, its index row stays and a later cleanup retries.
+        const done = await runStub(c.env, r.runId).destroy();
+        if (!done.ok) continue;
+        await deleteRun(db(c.env.DB), r.runId);
+        removed.push(r.runId);
+      }
+    }
+    return c.json({
+      removed: body.dryRun ? 0 : removed.length,
+      dagRunIds: body.dryRun ? rows.map((r) => r.runId) : removed,
+      dryRun: body.dryRun,
+      hasMore: rows.length === CLEANUP_BATCH,
+    } satisfies z.infer<typeof CleanupResponse>);
   })
   .get("/:name", async (c) => c.json(await listSummaries(c.env, readQuery(c, listQuery), c.req.param("name"))))
   .get("/:name/:dagRunId", async (c) => {

@@ -16,16 +16,23 @@ import {
   LogAppendResponse,
   ReleaseRequest,
 } from "../protocol";
+import { CleanupRequest, CleanupResponse } from "./dag-runs";
 import { VERSION } from "./system";
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: "input", unrepresentable: "any" });
 
-function post(summary: string, request: z.ZodType, response: z.ZodType | null, withLease: boolean) {
+function post(
+  summary: string,
+  request: z.ZodType,
+  response: z.ZodType | null,
+  withLease: boolean,
+  security: "runnerToken" | "apiToken" = "runnerToken",
+) {
   return {
     post: {
       summary,
-      tags: ["runners"],
-      security: [{ runnerToken: [] }],
+      tags: [security === "runnerToken" ? "runners" : "dag-runs"],
+      security: [{ [security]: [] }],
       ...(withLease && {
         parameters: [{ name: "leaseId", in: "path", required: true, schema: { type: "string" } }],
       }),
@@ -84,6 +91,13 @@ export function openApiDocument() {
         true,
       ),
       "/runners/leases/{leaseId}/release": post("Give a lease back", ReleaseRequest, null, true),
+      "/dag-runs/cleanup": post(
+        "Remove finished runs older than an age, with their stored state",
+        CleanupRequest,
+        CleanupResponse,
+        false,
+        "apiToken",
+      ),
       "/dag-runs/{name}/{dagRunId}/steps/{stepName}/log": {
         get: {
           summary: "Dagu's step log, plus the `attempt` parameter",

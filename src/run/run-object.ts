@@ -9,6 +9,7 @@ import { type DispatchTask, dispatcherFor } from "../dispatch/dispatch-object";
 import { type Env, leaseTtlMs } from "../env";
 import { fail, type Outcome, ok } from "../errors";
 import type { CompleteRequest, Lease, LogEntry } from "../protocol";
+import { isTerminalRun } from "../status";
 import {
   createContext,
   type Effect,
@@ -112,6 +113,24 @@ export class RunObject extends DurableObject<Env> {
   async stop(): Promise<Outcome<void>> {
     if (!this.state) return fail("not_found", 404, "run not found");
     await this.fire({ type: "stop" });
+    return ok(undefined);
+  }
+
+  /** Deletes everything this run stored. Refused while the run is not finished. */
+  async destroy(): Promise<Outcome<void>> {
+    if (this.state && !isTerminalRun(this.state.status)) {
+      return fail(
+        "not_running",
+        409,
+        `run ${this.state.runId} is ${this.state.status}; only finished runs are removed`,
+      );
+    }
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.init = undefined;
+    this.state = undefined;
+    this.ctxCache = undefined;
+    this.armedAt = undefined;
     return ok(undefined);
   }
 
