@@ -1,105 +1,86 @@
 #!/usr/bin/env node
 // dagflare-runner: leases steps from a dagflare server and runs them as processes on this host.
-import { randomBytes } from "node:crypto";
-import { hostname } from "node:os";
-import { parseArgs } from "node:util";
+// Wiring only: flags, logging, signals and exit codes.
 import { AuthError, RunnerClient } from "./client.ts";
+import { parseConfig, type RunnerConfig, USAGE, UsageError } from "./config.ts";
 import { LeaseLoop } from "./lease-loop.ts";
 
-const USAGE = `usage: dagflare-runner [options]
+/** How long steps get to end on SIGTERM during a forced shutdown: the user asked twice. */
+const FORCED_GRACE_MS = 1_000;
 
-  --server URL        dagflare server (default: $DAGFLARE_SERVER or http://127.0.0.1:8787)
-  --token TOKEN       runner token (default: $DAGFLARE_RUNNER_TOKEN)
-  --concurrency N     steps run at once (default: 4)
-  --labels k=v,...    labels of this runner
-  --id NAME           runner id (default: <hostname>-<pid>-<random>)
-  --help              this text
-
-SIGTERM or SIGINT: stop leasing, let running steps finish, exit. A second one: kill running
-steps, give their leases back, exit at once.`;
+const EXIT_DRAINED = 0;
+const EXIT_FORCED = 1;
+const EXIT_USAGE = 2;
+const EXIT_AUTH = 3;
+const EXIT_BUG = 70;
 
 function log(line: string): void {
   process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 }
 
-function fail(message: string): never {
-  process.stderr.write(`dagflare-runner: ${message}\n\n${USAGE}\n`);
-  process.exit(2);
-}
-
-export function parseLabels(text: string): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const part of text.split(",").filter((p) => p.trim() !== "")) {
-    const m = /^\s*([A-Za-z0-9_./-]+)=(.*?)\s*$/.exec(part);
-    if (!m?.[1]) throw new Error(`bad label "${part}": expected key=value`);
-    labels[m[1]] = m[2] ?? "";
-  }
-  return labels;
-}
-
 function main(): void {
-  let values: Record<string, string | boolean | undefined>;
+  let config: RunnerConfig | "help";
   try {
-    ({ values } = parseArgs({
-      options: {
-        server: { type: "string" },
-        token: { type: "string" },
-        concurrency: { type: "string" },
-        labels: { type: "string" },
-        id: { type: "string" },
-        help: { type: "boolean" },
-      },
-      strict: true,
-    }));
+    config = parseConfig(process.argv.slice(2), process.env);
   } catch (err) {
-    fail((err as Error).message);
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`dagflare-runner: ${err.message}\nRun dagflare-runner --help for the flags.\n`);
+    process.exit(EXIT_USAGE);
   }
-  if (values.help) {
+  if (config === "help") {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const server = String(values.server ?? process.env.DAGFLARE_SERVER ?? "http://127.0.0.1:8787");
-  try {
-    new URL(server);
-  } catch {
-    fail(`--server "${server}" is not a URL`);
-  }
-  const concurrency = Number(values.concurrency ?? 4);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) fail("--concurrency must be 1..64");
-  let labels: Record<string, string> = {};
-  try {
-    labels = parseLabels(String(values.labels ?? ""));
-  } catch (err) {
-    fail((err as Error).message);
-  }
-  const runnerId = String(values.id ?? `${hostname()}-${process.pid}-${randomBytes(2).toString("hex")}`);
-  const token = String(values.token ?? process.env.DAGFLARE_RUNNER_TOKEN ?? "");
 
-  const client = new RunnerClient({ server, token: token || undefined, log });
+  const { server, token, concurrency, labels, runnerId } = config;
+  const client = new RunnerClient({ server, token, log });
   const loop = new LeaseLoop({ client, runnerId, labels, concurrency, log });
+  const stopNow = (code: number) =>
+    void loop.abort({ graceMs: FORCED_GRACE_MS, release: code !== EXIT_AUTH }).finally(() => process.exit(code));
+
   let signals = 0;
-  const onSignal = (sig: string) => {
+  const onSignal = (signal: NodeJS.Signals) => {
     signals++;
     if (signals === 1) {
-      log(`${sig}: draining (no new leases; ${loop.running.size} running step(s) will finish). Again to stop at once.`);
+      log(
+        `${signal}: draining; ${loop.runningSteps} running step(s) will finish and report. ${signal} again to stop them.`,
+      );
       loop.drain();
+    } else if (signals === 2) {
+      log(`${signal} again: stopping running steps and giving their leases back`);
+      stopNow(EXIT_FORCED);
     } else {
-      log(`${sig} again: killing running steps and giving their leases back`);
-      void loop.abortAll().finally(() => process.exit(1));
+      process.exit(EXIT_FORCED);
     }
   };
-  process.on("SIGTERM", () => onSignal("SIGTERM"));
-  process.on("SIGINT", () => onSignal("SIGINT"));
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  // Steps run detached from the runner: if a bug ends the runner, it must take them down with it.
+  const onBug = (err: unknown) => {
+    log(`runner bug: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}; stopping`);
+    stopNow(EXIT_BUG);
+  };
+  process.on("uncaughtException", onBug);
+  process.on("unhandledRejection", onBug);
 
-  log(`runner ${runnerId} polling ${server} with ${concurrency} slot(s)`);
+  const labelText =
+    Object.entries(labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(",") || "none";
+  log(`runner ${runnerId} polling ${server} with ${concurrency} slot(s), labels ${labelText}`);
+  if (token === "") log("no runner token given: only an open (local) server will accept this runner");
   loop.run().then(
     () => {
       log("drained; exiting");
-      process.exit(0);
+      process.exit(EXIT_DRAINED);
     },
-    (err) => {
-      log(err instanceof AuthError ? `the server refused the runner token: ${err.message}` : String(err));
-      process.exit(err instanceof AuthError ? 3 : 1);
+    (err: unknown) => {
+      if (err instanceof AuthError) {
+        log(`the server refused the runner token (${err.message}); check --token or DAGFLARE_RUNNER_TOKEN`);
+        stopNow(EXIT_AUTH);
+      } else {
+        onBug(err);
+      }
     },
   );
 }

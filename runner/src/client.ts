@@ -1,127 +1,185 @@
-// The runner's HTTP client: every call retried with jittered backoff while the server is
-// unreachable or answers 5xx; a 409 means the lease is gone, a 401/403 that the token is wrong.
+// The runner's HTTP client. Every reply is zod-parsed. The status decides what happens next:
+// 5xx, 408, 429, network errors and timeouts are transient (retried with jittered backoff, or
+// handed back to callers that keep their own rhythm); 409 means the lease is no longer ours;
+// 401/403 mean the token is wrong; any other 4xx is a bug that retrying would not fix.
 import type { z } from "zod";
-import type { CompleteRequest, LeaseRequest, LogEntry } from "../../src/protocol.ts";
 import {
+  type CompleteRequest,
   CompleteResponse,
   ErrorBody,
   HeartbeatResponse,
+  type LeaseRequest,
   LeaseResponse,
   LogAppendResponse,
+  type LogEntry,
   RUNNER_API_PREFIX,
+  type RunnerHeartbeatRequest,
 } from "../../src/protocol.ts";
+import { type Backoff, backoffMs, DEFAULT_BACKOFF, sleep } from "./retries.ts";
 
-export class LeaseLostError extends Error {}
-export class AuthError extends Error {}
-/** A 4xx other than 401/403/409: the request itself is wrong; retrying would not help. */
-export class RejectedError extends Error {}
+export type Log = (line: string) => void;
 
-export interface Backoff {
-  firstMs: number;
-  maxMs: number;
+/** 409: the lease expired or was superseded; another attempt owns the step. Never retried. */
+export class LeaseLostError extends Error {
+  override name = "LeaseLostError";
 }
-
-export const DEFAULT_BACKOFF: Backoff = { firstMs: 200, maxMs: 10_000 };
-
-export function backoffMs(attempt: number, b: Backoff = DEFAULT_BACKOFF): number {
-  const base = Math.min(b.maxMs, b.firstMs * 2 ** attempt);
-  return base / 2 + Math.random() * (base / 2);
+/** 401/403: the runner token is wrong; the runner cannot do anything useful. */
+export class AuthError extends Error {
+  override name = "AuthError";
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
-      clearTimeout(t);
-      resolve();
-    });
-  });
+/** Any other 4xx: the request itself is wrong. */
+export class RejectedError extends Error {
+  override name = "RejectedError";
+}
+/** The server could not be reached (or answered 5xx) and the call was not to be retried. */
+export class UnreachableError extends Error {
+  override name = "UnreachableError";
+}
+/** The caller gave up (its signal aborted) before the server answered. */
+export class AbortedError extends Error {
+  override name = "AbortedError";
+}
 
 export interface ClientOptions {
   server: string;
-  token?: string;
+  /** Empty: no Authorization header (an open local server). */
+  token: string;
+  log: Log;
   backoff?: Backoff;
-  log: (line: string) => void;
 }
 
+interface CallOptions {
+  /** Retry transient failures until success or `signal`; otherwise throw UnreachableError. */
+  retry: boolean;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+/** How long past its waitMs a long poll may take before it counts as hung. */
+const LONG_POLL_SLACK_MS = 15_000;
+
 export class RunnerClient {
-  private readonly base: string;
-  /** True while calls are failing: the first success after it is logged. */
-  private disconnected = false;
+  private readonly baseUrl: string;
+  /** Set while calls fail, so that an outage is logged once and the recovery once. */
+  private unreachableSince: number | undefined;
 
   constructor(private readonly opts: ClientOptions) {
-    this.base = opts.server.replace(/\/+$/, "") + RUNNER_API_PREFIX;
+    this.baseUrl = opts.server.replace(/\/+$/, "") + RUNNER_API_PREFIX;
   }
 
   lease(req: LeaseRequest, signal?: AbortSignal) {
-    return this.call("/lease", req, LeaseResponse, { signal, timeoutMs: (req.waitMs ?? 25_000) + 15_000 });
+    const timeoutMs = (req.waitMs ?? 25_000) + LONG_POLL_SLACK_MS;
+    return this.call("/lease", req, LeaseResponse, { retry: true, signal, timeoutMs });
   }
 
-  heartbeat(leaseId: string, token: string) {
-    return this.call(`/leases/${leaseId}/heartbeat`, { token }, HeartbeatResponse, { once: true });
+  heartbeat(leaseId: string, token: string, timeoutMs?: number) {
+    return this.call(this.leasePath(leaseId, "heartbeat"), { token }, HeartbeatResponse, { retry: false, timeoutMs });
   }
 
   appendLogs(leaseId: string, token: string, entries: LogEntry[]) {
-    return this.call(`/leases/${leaseId}/logs`, { token, entries }, LogAppendResponse, { once: true });
+    return this.call(this.leasePath(leaseId, "logs"), { token, entries }, LogAppendResponse, { retry: false });
   }
 
   complete(leaseId: string, req: CompleteRequest, signal?: AbortSignal) {
-    return this.call(`/leases/${leaseId}/complete`, req, CompleteResponse, { signal });
+    return this.call(this.leasePath(leaseId, "complete"), req, CompleteResponse, { retry: true, signal });
   }
 
-  release(leaseId: string, token: string, reason: string) {
-    return this.call(`/leases/${leaseId}/release`, { token, reason }, null, { once: true });
+  async release(leaseId: string, token: string, reason: string, signal?: AbortSignal): Promise<void> {
+    await this.call(this.leasePath(leaseId, "release"), { token, reason }, undefined, { retry: true, signal });
   }
 
-  /**
-   * POSTs until the server answers. `once`: a single try (the caller has its own loop, e.g.
-   * heartbeats and log flushes, and must not be blocked behind a long retry).
-   */
-  private async call<S extends z.ZodType | null>(
+  /** The runner's own heartbeat, for the fleet view: one try, the next report comes soon anyway. */
+  async reportRunner(req: RunnerHeartbeatRequest, timeoutMs: number): Promise<void> {
+    await this.call("/heartbeat", req, undefined, { retry: false, timeoutMs });
+  }
+
+  private leasePath(leaseId: string, action: string): string {
+    return `/leases/${encodeURIComponent(leaseId)}/${action}`;
+  }
+
+  private async call<S extends z.ZodType>(
     path: string,
     body: unknown,
-    schema: S,
-    opts: { signal?: AbortSignal; once?: boolean; timeoutMs?: number } = {},
-  ): Promise<S extends z.ZodType ? z.infer<S> : unknown> {
-    for (let attempt = 0; ; attempt++) {
-      let res: Response | undefined;
-      let failure: string;
-      try {
-        res = await fetch(this.base + path, {
-          method: "POST",
-          headers: {
-            "content-type": "application/json",
-            ...(this.opts.token && { authorization: `Bearer ${this.opts.token}` }),
-          },
-          body: JSON.stringify(body),
-          signal: opts.signal
-            ? AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs ?? 30_000)])
-            : AbortSignal.timeout(opts.timeoutMs ?? 30_000),
-        });
-        failure = `HTTP ${res.status}`;
-      } catch (err) {
-        failure = (err as Error).message;
+    schema: S | undefined,
+    opts: CallOptions,
+  ): Promise<z.infer<S>> {
+    for (let failures = 1; ; failures++) {
+      if (opts.signal?.aborted) throw new AbortedError(`${path}: gave up`);
+      const transient = await this.attempt(path, body, schema, opts);
+      if (!(transient instanceof UnreachableError)) return transient;
+      if (this.unreachableSince === undefined) {
+        this.unreachableSince = Date.now();
+        this.opts.log(`server unreachable (${transient.message}); retrying with backoff`);
       }
-      if (res && res.status < 500) {
-        const text = await res.text();
-        const json: unknown = text ? JSON.parse(text) : {};
-        if (res.ok) {
-          if (this.disconnected) this.opts.log("server reachable again");
-          this.disconnected = false;
-          return (schema ? schema.parse(json) : json) as never;
-        }
-        const err = ErrorBody.safeParse(json);
-        const message = err.success ? `${err.data.code}: ${err.data.message}` : `HTTP ${res.status}`;
-        if (res.status === 409) throw new LeaseLostError(message);
-        if (res.status === 401 || res.status === 403) throw new AuthError(message);
-        throw new RejectedError(`${path}: ${message}`);
-      }
-      if (!this.disconnected) this.opts.log(`server unreachable (${failure}); retrying`);
-      this.disconnected = true;
-      if (opts.once) throw new Error(failure);
-      if (opts.signal?.aborted) throw new Error("aborted");
-      await sleep(backoffMs(attempt, this.opts.backoff), opts.signal);
-      if (opts.signal?.aborted) throw new Error("aborted");
+      if (!opts.retry) throw transient;
+      await sleep(backoffMs(failures, this.opts.backoff ?? DEFAULT_BACKOFF), opts.signal);
     }
   }
+
+  /** One request. Returns the parsed reply, or an UnreachableError for a transient failure. */
+  private async attempt<S extends z.ZodType>(
+    path: string,
+    body: unknown,
+    schema: S | undefined,
+    opts: CallOptions,
+  ): Promise<z.infer<S> | UnreachableError> {
+    const timeout = AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(this.baseUrl + path, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "user-agent": "dagflare-runner",
+          ...(this.opts.token !== "" && { authorization: `Bearer ${this.opts.token}` }),
+        },
+        body: JSON.stringify(body),
+        signal: opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout,
+      });
+      text = await res.text();
+    } catch (err) {
+      if (opts.signal?.aborted) throw new AbortedError(`${path}: gave up`);
+      return new UnreachableError(timeout.aborted ? "timed out" : describeNetworkError(err));
+    }
+    if (res.status >= 500 || res.status === 408 || res.status === 429) {
+      return new UnreachableError(`HTTP ${res.status}`);
+    }
+    if (!res.ok) throw errorFor(res.status, path, text);
+    if (this.unreachableSince !== undefined) {
+      this.opts.log(`server reachable again after ${Math.round((Date.now() - this.unreachableSince) / 1000)} s`);
+      this.unreachableSince = undefined;
+    }
+    if (!schema) return undefined as z.infer<S>;
+    // A 2xx that is not the protocol (a proxy's page, a half-deployed server) is treated like
+    // an outage: every call is idempotent or expires harmlessly, so retrying is safe.
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return new UnreachableError(`HTTP ${res.status} with a body that is not JSON`);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) return new UnreachableError(`HTTP ${res.status} with an unexpected reply to ${path}`);
+    return parsed.data;
+  }
+}
+
+function errorFor(status: number, path: string, text: string): Error {
+  let detail = `HTTP ${status}`;
+  try {
+    const body = ErrorBody.safeParse(JSON.parse(text));
+    if (body.success) detail = `${status} ${body.data.code}: ${body.data.message}`;
+  } catch {
+    // Not JSON: the status alone says enough.
+  }
+  if (status === 409) return new LeaseLostError(detail);
+  if (status === 401 || status === 403) return new AuthError(detail);
+  return new RejectedError(`${path}: ${detail}`);
+}
+
+function describeNetworkError(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (err as Error).message;
 }

@@ -1,189 +1,194 @@
-// One attempt of one step: spawn it in its own process group, stream its output, heartbeat the
-// lease, enforce the timeout, kill the group on cancel, then report the outcome.
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
+// One attempt of one step under its lease: start the process group, ship its output, renew the
+// lease at a fraction of its TTL, stop the group on timeout, cancel or a lost lease, then report.
 import type { CompleteRequest, Lease } from "../../src/protocol.ts";
-import { backoffMs, LeaseLostError, type RunnerClient } from "./client.ts";
+import { AbortedError, AuthError, LeaseLostError, type Log, type RunnerClient } from "./client.ts";
 import { LogShipper } from "./log-shipper.ts";
+import { OutputCapture } from "./output-capture.ts";
+import { killGroup, type ProcessResult, type StepProcess, startProcess } from "./process-group.ts";
+import { type Backoff, backoffMs, DEFAULT_BACKOFF, sleep } from "./retries.ts";
 
-/** Time between SIGTERM and SIGKILL when a step is stopped or timed out. */
-export const KILL_GRACE_MS = 5_000;
-/** When the first heartbeat goes out, well inside the server's confirmation window. */
+/** The first heartbeat confirms the lease: the server takes back leases unconfirmed after 5 s. */
 const FIRST_HEARTBEAT_MS = 500;
-/** How long to wait for output pipes to close after the process exited (a background child may hold them). */
-const PIPE_CLOSE_WAIT_MS = 2_000;
-
-export interface Outcome {
-  exitCode: number | null;
-  signal: string | null;
-  timedOut: boolean;
-  cancelled: boolean;
-  error?: string;
-  output?: string;
-  outputTruncated: boolean;
-}
+/** A heartbeat slower than this is abandoned and tried again. */
+const MAX_HEARTBEAT_WAIT_MS = 10_000;
+/** Floor of the renewal interval, so a tiny TTL cannot make the runner spin. */
+const MIN_HEARTBEAT_INTERVAL_MS = 50;
 
 export interface StepRunOptions {
   client: RunnerClient;
-  log: (line: string) => void;
-  /** Asked when the step is done: a `next` request rides on the completion when it returns one. */
-  wantNext?: () => CompleteRequest["next"];
+  log: Log;
+  /** Asked when the completion goes out: a `next` request rides on it when this returns one. */
+  askNext?: () => CompleteRequest["next"];
+  /** The server refused the token mid-step: the runner as a whole cannot go on. */
+  onAuthError?: (err: AuthError) => void;
+  killGraceMs?: number;
+  backoff?: Backoff;
 }
 
-/** The argv to spawn and the temp dir to remove afterwards. */
-export function commandLine(exec: Lease["exec"]): { file: string; args: string[]; tempDir?: string } {
-  const [shell, ...shellArgs] = exec.shell as [string, ...string[]];
-  if (exec.script === undefined) {
-    return { file: shell, args: [...shellArgs, "-c", exec.command ?? "", "dagflare", ...exec.args] };
-  }
-  const tempDir = mkdtempSync(path.join(tmpdir(), "dagflare-step-"));
-  const scriptPath = path.join(tempDir, "script");
-  writeFileSync(scriptPath, exec.script, { mode: 0o700 });
-  if (exec.command !== undefined) {
-    // `command` names the interpreter of the script (e.g. python3): run through the shell.
-    return { file: shell, args: [...shellArgs, "-c", `${exec.command} "$0" "$@"`, scriptPath, ...exec.args], tempDir };
-  }
-  return { file: shell, args: [...shellArgs, scriptPath, ...exec.args], tempDir };
-}
-
-export function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    // The group is gone already.
-  }
-}
+type Outcome = ProcessResult & { output?: string; outputTruncated: boolean };
+type StopReason = "timeout" | "cancel" | "lost";
 
 export class StepRun {
   readonly lease: Lease;
-  private child: ChildProcess | undefined;
+  /** When this runner took the step on (epoch ms). */
+  readonly startedAt = Date.now();
   private readonly shipper: LogShipper;
-  private cancelled = false;
-  private timedOut = false;
-  private killTimer: NodeJS.Timeout | undefined;
+  private process: StepProcess | undefined;
+  private stopReason: StopReason | undefined;
+  private hasExited = false;
+  private lost = false;
+  private aborted = false;
+  /** Ends the heartbeats: at completion, on a lost lease, on abort. */
+  private readonly renewals = new AbortController();
+  /** Ends everything that waits for the server (completion retries): on abort. */
+  private readonly shutdown = new AbortController();
 
   constructor(
     lease: Lease,
     private readonly opts: StepRunOptions,
   ) {
     this.lease = lease;
-    this.shipper = new LogShipper(opts.client, lease.leaseId, lease.token);
+    this.shipper = new LogShipper({
+      client: opts.client,
+      leaseId: lease.leaseId,
+      token: lease.token,
+      log: opts.log,
+      backoff: opts.backoff,
+      onFatal: (err) => (err instanceof AuthError ? this.opts.onAuthError?.(err) : this.loseLease(err)),
+    });
   }
 
   get label(): string {
-    return `${this.lease.dagName}/${this.lease.runId} step ${this.lease.stepName} (attempt ${this.lease.attempt})`;
+    const { leaseId, dagName, stepName, attempt } = this.lease;
+    return `${dagName}/${stepName}#${attempt} (lease ${leaseId})`;
   }
 
-  /** Kills the process group: SIGTERM, then SIGKILL after the grace period. */
-  stop(reason: "cancel" | "timeout" | "lost" | "shutdown"): void {
-    if (reason === "cancel") this.cancelled = true;
-    if (reason === "timeout") this.timedOut = true;
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    killGroup(child, reason === "lost" ? "SIGKILL" : "SIGTERM");
-    this.killTimer ??= setTimeout(() => killGroup(child, "SIGKILL"), KILL_GRACE_MS);
-  }
-
-  /** Runs the attempt to its end and reports it; returns leases handed back with the completion. */
+  /** Runs the attempt to its end and reports it; returns the leases that came back with the completion. */
   async execute(): Promise<Lease[]> {
-    const { exec } = this.lease;
-    // The first heartbeat confirms the lease (the server takes back unconfirmed ones); a step
-    // that ends sooner is confirmed by its completion and never needs one.
-    const first = setTimeout(() => void this.beat(), Math.min(FIRST_HEARTBEAT_MS, this.lease.heartbeatIntervalMs));
-    const heartbeat = setInterval(() => void this.beat(), this.lease.heartbeatIntervalMs);
-    let outcome: Outcome;
+    const heartbeats = this.heartbeats();
     try {
-      outcome = await this.spawnAndWait(exec);
+      const outcome = await this.runProcess();
+      if (!this.lost && !this.aborted) await this.shipper.drain();
+      if (this.aborted) return [];
+      if (this.lost) {
+        this.opts.log(`${this.label}: lease lost; result dropped (another attempt owns the step)`);
+        return [];
+      }
+      this.renewals.abort();
+      return await this.report(outcome);
     } finally {
-      clearTimeout(first);
-      clearInterval(heartbeat);
-      clearTimeout(this.killTimer);
+      // Not awaited: a heartbeat still on the wire is ignored once renewals have ended.
+      this.renewals.abort();
+      void heartbeats;
     }
-    await this.shipper.drain((n) => backoffMs(n));
-    if (this.shipper.lost) {
-      this.opts.log(`${this.label}: lease lost; result discarded`);
-      return [];
-    }
-    return this.report(outcome);
   }
 
-  private async spawnAndWait(exec: Lease["exec"]): Promise<Outcome> {
-    const base: Outcome = { exitCode: null, signal: null, timedOut: false, cancelled: false, outputTruncated: false };
-    const cwd = exec.dir ? path.resolve(exec.dir) : process.cwd();
-    try {
-      if (!statSync(cwd).isDirectory()) return { ...base, error: `working directory ${cwd} is not a directory` };
-    } catch {
-      return { ...base, error: `working directory ${cwd} does not exist` };
-    }
-    let line: ReturnType<typeof commandLine>;
-    try {
-      line = commandLine(exec);
-    } catch (err) {
-      return { ...base, error: `could not write the script: ${(err as Error).message}` };
-    }
-    let output = "";
-    let outputTruncated = false;
-    const child = spawn(line.file, line.args, {
-      cwd,
-      env: { ...process.env, ...exec.env },
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    this.child = child;
-    const timeout = exec.timeoutSec ? setTimeout(() => this.stop("timeout"), exec.timeoutSec * 1000) : undefined;
-    child.stdout?.setEncoding("utf8").on("data", (text: string) => {
-      this.shipper.push("stdout", text);
-      if (exec.output === undefined || outputTruncated) return;
-      output += text;
-      if (output.length > exec.maxOutputBytes) {
-        output = output.slice(0, exec.maxOutputBytes);
-        outputTruncated = true;
-      }
-    });
-    child.stderr?.setEncoding("utf8").on("data", (text: string) => this.shipper.push("stderr", text));
-    this.opts.log(`${this.label}: started pid ${child.pid ?? "?"}`);
-    const result = await new Promise<Outcome>((resolve) => {
-      child.once("error", (err) => resolve({ ...base, error: `could not start ${line.file}: ${err.message}` }));
-      child.once("exit", (code, signal) => {
-        const done = () => resolve({ ...base, exitCode: code, signal });
-        // Output may still be in the pipes: wait for them to close, but not for a background child that holds them.
-        const wait = setTimeout(done, PIPE_CLOSE_WAIT_MS);
-        child.once("close", () => {
-          clearTimeout(wait);
-          done();
-        });
-      });
-    });
-    clearTimeout(timeout);
-    if (line.tempDir) rmSync(line.tempDir, { recursive: true, force: true });
+  /** The runner is quitting: stop the group, stop shipping and reporting. */
+  abort(): void {
+    this.aborted = true;
+    this.renewals.abort();
+    this.shutdown.abort();
+    this.shipper.stop();
+    this.process?.stop();
+  }
+
+  /** Settles once the step's process has exited (at once when it never started). */
+  async exited(): Promise<void> {
+    await this.process?.done;
+  }
+
+  /** Last resort of a forced shutdown: SIGKILL to the group without waiting for the grace period. */
+  killNow(): void {
+    if (this.process?.pid !== undefined) killGroup(this.process.pid, "SIGKILL");
+  }
+
+  private stop(reason: StopReason): void {
+    if (this.hasExited) return;
+    // The first reason is the one reported: a step that timed out and was then cancelled timed out.
+    this.stopReason ??= reason;
+    this.process?.stop();
+  }
+
+  private loseLease(err: LeaseLostError): void {
+    if (this.lost) return;
+    this.lost = true;
+    this.renewals.abort();
+    this.shipper.stop();
+    const running = !this.hasExited && this.process?.pid !== undefined;
     this.opts.log(
-      `${this.label}: exited ${result.error ?? (result.signal ? `by ${result.signal}` : `with ${result.exitCode}`)}`,
+      `${this.label}: lease no longer current (${err.message})${running ? "; stopping its process group" : ""}`,
     );
-    const outcome: Outcome = { ...result, timedOut: this.timedOut, cancelled: this.cancelled, outputTruncated };
-    if (exec.output !== undefined) outcome.output = output.replace(/\s+$/, "");
-    if (outputTruncated)
-      this.shipper.push("stderr", `[dagflare runner: output ${exec.output} cut at ${exec.maxOutputBytes} bytes]\n`);
-    return outcome;
+    this.stop("lost");
   }
 
-  private async beat(): Promise<void> {
-    try {
-      const res = await this.opts.client.heartbeat(this.lease.leaseId, this.lease.token);
-      if (res.cancel && !this.cancelled) {
-        this.opts.log(`${this.label}: stopped by the server; killing its process group`);
-        this.stop("cancel");
-      }
-    } catch (err) {
-      if (err instanceof LeaseLostError) {
-        this.opts.log(`${this.label}: lease lost (${err.message}); killing its process group`);
-        this.shipper.lost = true;
-        this.stop("lost");
-      }
-      // Network errors: the next heartbeat tries again; the server decides about expiry.
+  private async runProcess(): Promise<Outcome> {
+    const { exec } = this.lease;
+    const capture = exec.output === undefined ? undefined : new OutputCapture(exec.maxOutputBytes);
+    const proc = startProcess(exec, {
+      killGraceMs: this.opts.killGraceMs,
+      onOutput: (stream, text) => {
+        this.shipper.push(stream, text);
+        if (stream === "stdout") capture?.append(text);
+      },
+    });
+    this.process = proc;
+    if (proc.pid !== undefined) this.opts.log(`${this.label}: started pid ${proc.pid}`);
+    if (this.stopReason || this.aborted) proc.stop();
+    const timeout =
+      exec.timeoutSec && proc.pid !== undefined
+        ? setTimeout(() => {
+            this.opts.log(`${this.label}: timed out after ${exec.timeoutSec} s; stopping its process group`);
+            this.stop("timeout");
+          }, exec.timeoutSec * 1000)
+        : undefined;
+    const result = await proc.done;
+    clearTimeout(timeout);
+    this.hasExited = true;
+    this.opts.log(`${this.label}: ${describeExit(result)}`);
+    if (capture?.truncated) {
+      this.shipper.push("stderr", `[dagflare runner: output ${exec.output} cut at ${exec.maxOutputBytes} bytes]\n`);
     }
+    return { ...result, output: capture?.value, outputTruncated: capture?.truncated ?? false };
+  }
+
+  /** Renews the lease at a third of its TTL (or the server's interval, when shorter) until ended. */
+  private async heartbeats(): Promise<void> {
+    const { leaseId, token } = this.lease;
+    const signal = this.renewals.signal;
+    let intervalMs = this.renewalIntervalMs(this.lease.ttlMs);
+    let delayMs = Math.min(FIRST_HEARTBEAT_MS, intervalMs);
+    let expiresAt = Date.now() + this.lease.ttlMs;
+    let failures = 0;
+    for (;;) {
+      await sleep(delayMs, signal);
+      if (signal.aborted) return;
+      try {
+        const res = await this.opts.client.heartbeat(leaseId, token, Math.min(MAX_HEARTBEAT_WAIT_MS, intervalMs));
+        if (signal.aborted) return;
+        failures = 0;
+        expiresAt = Date.now() + res.ttlMs;
+        intervalMs = this.renewalIntervalMs(res.ttlMs);
+        delayMs = intervalMs;
+        if (res.cancel && !this.hasExited && this.stopReason === undefined) {
+          this.opts.log(`${this.label}: cancelled by the server; stopping its process group`);
+          this.stop("cancel");
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        if (err instanceof LeaseLostError) return this.loseLease(err);
+        if (err instanceof AuthError) return this.opts.onAuthError?.(err);
+        failures++;
+        // Sooner than the interval while failing, so one lost request does not cost the lease.
+        delayMs = Math.min(intervalMs, backoffMs(failures, this.opts.backoff ?? DEFAULT_BACKOFF));
+        if (failures === 1 && Date.now() > expiresAt) {
+          this.opts.log(`${this.label}: lease not renewed within its TTL; the server may have given the step away`);
+        }
+      }
+    }
+  }
+
+  private renewalIntervalMs(ttlMs: number): number {
+    return Math.max(MIN_HEARTBEAT_INTERVAL_MS, Math.min(this.lease.heartbeatIntervalMs, Math.floor(ttlMs / 3)));
   }
 
   private async report(o: Outcome): Promise<Lease[]> {
@@ -191,23 +196,34 @@ export class StepRun {
       token: this.lease.token,
       exitCode: o.exitCode,
       signal: o.signal,
-      timedOut: o.timedOut,
-      cancelled: o.cancelled,
+      timedOut: this.stopReason === "timeout",
+      cancelled: this.stopReason === "cancel",
       outputTruncated: o.outputTruncated,
       lastLogSeq: this.shipper.lastSeq,
-      droppedLogBytes: this.shipper.dropped,
+      droppedLogBytes: this.shipper.droppedLogBytes,
     };
     if (o.error !== undefined) req.error = o.error;
     if (o.output !== undefined) req.output = o.output;
-    const next = this.opts.wantNext?.();
+    if (o.startedAt !== undefined) req.processStartedAt = o.startedAt;
+    if (o.exitedAt !== undefined) req.processExitedAt = o.exitedAt;
+    const next = this.opts.askNext?.();
     if (next) req.next = next;
     try {
-      const res = await this.opts.client.complete(this.lease.leaseId, req);
+      const res = await this.opts.client.complete(this.lease.leaseId, req, this.shutdown.signal);
       this.opts.log(`${this.label}: completion ${res.accepted ? "accepted" : "already recorded"}`);
       return res.next;
     } catch (err) {
-      this.opts.log(`${this.label}: completion refused: ${(err as Error).message}`);
+      if (err instanceof AuthError) this.opts.onAuthError?.(err);
+      else if (err instanceof LeaseLostError)
+        this.opts.log(`${this.label}: completion refused, lease lost (${err.message})`);
+      else if (!(err instanceof AbortedError))
+        this.opts.log(`${this.label}: completion refused: ${(err as Error).message}`);
       return [];
     }
   }
+}
+
+function describeExit(r: ProcessResult): string {
+  if (r.error !== undefined) return `could not run: ${r.error}`;
+  return r.signal ? `exited by ${r.signal}` : `exited with ${r.exitCode}`;
 }

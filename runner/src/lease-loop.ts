@@ -1,91 +1,209 @@
-// The runner's slots: each slot long-polls for one lease, runs it, and asks for its next lease
-// in the completion call, so a chain of steps costs one round trip per step.
-import type { Lease } from "../../src/protocol.ts";
-import { AuthError, backoffMs, type RunnerClient } from "./client.ts";
+// The runner's one lease loop. It long-polls /lease for as many leases as it has free slots and
+// starts each; a finishing step asks for its successor in its completion call, so a chain of
+// steps costs one round trip per step. Slots promised to a request in flight are reserved, so
+// the runner never holds more leases than its concurrency.
+import { type Lease, MAX_LEASE_WAIT_MS, MAX_LEASES_PER_REQUEST } from "../../src/protocol.ts";
+import { AbortedError, AuthError, type Log, type RunnerClient } from "./client.ts";
 import { StepRun } from "./exec.ts";
+import { startFleetReports } from "./fleet-report.ts";
+import { type Backoff, DEFAULT_BACKOFF, sleep } from "./retries.ts";
+
+/** Upper bound on giving a lease back; past it the lease simply expires on the server. */
+const RELEASE_WAIT_MS = 10_000;
+/** A forced shutdown should end within seconds, so it waits less. */
+const RELEASE_ON_ABORT_WAIT_MS = 2_000;
 
 export interface LoopOptions {
   client: RunnerClient;
   runnerId: string;
   labels: Record<string, string>;
   concurrency: number;
-  log: (line: string) => void;
+  log: Log;
   /** How long a lease request waits for work. */
   waitMs?: number;
+  killGraceMs?: number;
+  backoff?: Backoff;
+  /** How often the runner reports itself to the fleet view. */
+  reportIntervalMs?: number;
 }
 
 export class LeaseLoop {
-  readonly running = new Set<StepRun>();
+  private readonly running = new Map<StepRun, Promise<void>>();
+  private readonly releases = new Set<Promise<void>>();
+  /** Slots promised to requests in flight: the poll's `max`, and completions' extra `next` slots. */
+  private reserved = 0;
   private draining = false;
   private readonly polls = new AbortController();
+  private wake: (() => void) | undefined;
+  private rejectRun: ((err: Error) => void) | undefined;
 
   constructor(private readonly opts: LoopOptions) {}
 
-  /** Resolves when every slot has stopped (after `drain`); rejects on an authentication error. */
+  get runningSteps(): number {
+    return this.running.size;
+  }
+
+  /**
+   * Resolves once `drain` was called and every running step has reported. Rejects with an
+   * AuthError as soon as the server refuses the token: nothing can be reported after that.
+   */
   run(): Promise<void> {
-    return Promise.all(Array.from({ length: this.opts.concurrency }, () => this.slot())).then(() => undefined);
+    return new Promise((resolve, reject) => {
+      this.rejectRun = reject;
+      this.loop().then(resolve, reject);
+    });
   }
 
   /** Stops leasing; running steps finish and report. */
   drain(): void {
     this.draining = true;
-    // An abandoned long poll may still take a lease on the server; it then expires and the
-    // step is dispatched again. Waiting up to 25 s for every poll to return would be worse.
+    // Safe to cut a long poll short: the server takes no lease for a request that went away.
     this.polls.abort();
+    this.wakeUp();
   }
 
-  /** Kills every running step and gives its lease back (best effort). */
-  async abortAll(): Promise<void> {
+  /**
+   * Forced shutdown: SIGTERM to every running group, SIGKILL to what is left after `graceMs`,
+   * then give the leases back so the server can dispatch them again at once (best effort).
+   */
+  async abort(opts: { graceMs: number; release: boolean }): Promise<void> {
     this.drain();
-    await Promise.all(
-      [...this.running].map(async (r) => {
-        r.stop("shutdown");
-        try {
-          await this.opts.client.release(r.lease.leaseId, r.lease.token, "runner shutting down");
-        } catch {
-          // The lease will expire on the server instead.
-        }
-      }),
-    );
+    const runs = [...this.running.keys()];
+    for (const run of runs) run.abort();
+    await Promise.race([Promise.all(runs.map((run) => run.exited())), sleep(opts.graceMs)]);
+    for (const run of runs) run.killNow();
+    if (opts.release)
+      await Promise.all(runs.map((run) => this.giveBack(run.lease, "runner stopped", RELEASE_ON_ABORT_WAIT_MS)));
   }
 
-  private async slot(): Promise<void> {
-    let failures = 0;
-    while (!this.draining) {
-      let leases: Lease[];
-      try {
-        const res = await this.opts.client.lease(
-          { runnerId: this.opts.runnerId, labels: this.opts.labels, max: 1, waitMs: this.opts.waitMs ?? 25_000 },
-          this.polls.signal,
-        );
-        leases = res.leases;
-        failures = 0;
-      } catch (err) {
-        if (err instanceof AuthError) throw err;
-        if (this.draining) return;
-        this.opts.log(`lease request failed: ${(err as Error).message}`);
-        await new Promise((r) => setTimeout(r, backoffMs(failures++)));
-        continue;
-      }
-      // A lease that came back after draining began is run: the server already counts it as ours.
-      for (let lease = leases[0]; lease; ) {
-        lease = (await this.runOne(lease))[0];
-      }
+  private async loop(): Promise<void> {
+    const stopReports = startFleetReports({
+      client: this.opts.client,
+      log: this.opts.log,
+      intervalMs: this.opts.reportIntervalMs,
+      snapshot: () => ({
+        runnerId: this.opts.runnerId,
+        labels: this.opts.labels,
+        totalSlots: this.opts.concurrency,
+        running: [...this.running.keys()].map(({ lease, startedAt }) => ({
+          runId: lease.runId,
+          dagName: lease.dagName,
+          stepName: lease.stepName,
+          startedAt,
+        })),
+      }),
+    });
+    try {
+      await this.leaseUntilDrained();
+    } finally {
+      stopReports();
     }
   }
 
-  private async runOne(lease: Lease): Promise<Lease[]> {
+  private async leaseUntilDrained(): Promise<void> {
+    let failures = 0;
+    while (!this.draining) {
+      const max = Math.min(this.freeSlots(), MAX_LEASES_PER_REQUEST);
+      if (max <= 0) {
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        continue;
+      }
+      this.reserved += max;
+      let leases: Lease[] = [];
+      try {
+        const req = { runnerId: this.opts.runnerId, labels: this.opts.labels, max, waitMs: this.waitMs() };
+        leases = (await this.opts.client.lease(req, this.polls.signal)).leases;
+        failures = 0;
+      } catch (err) {
+        if (err instanceof AuthError) return this.fail(err);
+        if (!(err instanceof AbortedError)) {
+          // A 4xx to a lease request will not go away by asking again soon; keep asking slowly.
+          this.opts.log(`lease request refused: ${(err as Error).message}`);
+          await sleep((this.opts.backoff ?? DEFAULT_BACKOFF).maxMs * Math.min(++failures, 3), this.polls.signal);
+        }
+      } finally {
+        this.reserved -= max;
+      }
+      this.accept(leases);
+    }
+    await Promise.all(this.running.values());
+    await Promise.all(this.releases);
+  }
+
+  private waitMs(): number {
+    return Math.min(this.opts.waitMs ?? MAX_LEASE_WAIT_MS, MAX_LEASE_WAIT_MS);
+  }
+
+  private freeSlots(): number {
+    return this.opts.concurrency - this.running.size - this.reserved;
+  }
+
+  private accept(leases: Lease[]): void {
+    for (const lease of leases) {
+      // A lease that arrives after draining began (or beyond our slots) is handed back unstarted.
+      if (this.draining) void this.giveBack(lease, "runner draining", RELEASE_WAIT_MS);
+      else if (this.freeSlots() <= 0) void this.giveBack(lease, "runner has no free slot", RELEASE_WAIT_MS);
+      else this.start(lease);
+    }
+  }
+
+  private start(lease: Lease): void {
+    let extra = 0;
     const run = new StepRun(lease, {
       client: this.opts.client,
       log: this.opts.log,
-      wantNext: () => (this.draining ? undefined : { runnerId: this.opts.runnerId, labels: this.opts.labels, max: 1 }),
+      killGraceMs: this.opts.killGraceMs,
+      backoff: this.opts.backoff,
+      onAuthError: (err) => this.fail(err),
+      askNext: () => {
+        if (this.draining) return undefined;
+        // This step's own slot, plus any free slot no request in flight has claimed.
+        extra = Math.max(0, this.freeSlots());
+        this.reserved += extra;
+        return {
+          runnerId: this.opts.runnerId,
+          labels: this.opts.labels,
+          max: Math.min(MAX_LEASES_PER_REQUEST, 1 + extra),
+        };
+      },
     });
-    this.running.add(run);
-    this.opts.log(`${run.label}: leased`);
-    try {
-      return await run.execute();
-    } finally {
-      this.running.delete(run);
-    }
+    this.opts.log(`${run.label}: leased by ${this.opts.runnerId}`);
+    const finished = run
+      .execute()
+      .catch((err: unknown) => {
+        this.opts.log(`${run.label}: runner error: ${String(err)}`);
+        return [];
+      })
+      .then((next) => {
+        this.running.delete(run);
+        this.reserved -= extra;
+        this.accept(next);
+        this.wakeUp();
+      });
+    this.running.set(run, finished);
+  }
+
+  private giveBack(lease: Lease, reason: string, waitMs: number): Promise<void> {
+    const released = this.opts.client.release(lease.leaseId, lease.token, reason, AbortSignal.timeout(waitMs)).then(
+      () => this.opts.log(`lease ${lease.leaseId}: released (${reason})`),
+      // Not released in time: the lease expires on the server and the step is dispatched again.
+      () => this.opts.log(`lease ${lease.leaseId}: could not be released; it will expire`),
+    );
+    this.releases.add(released);
+    void released.finally(() => this.releases.delete(released));
+    return released;
+  }
+
+  private fail(err: AuthError): void {
+    this.draining = true;
+    this.polls.abort();
+    this.wakeUp();
+    this.rejectRun?.(err);
+  }
+
+  private wakeUp(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
   }
 }

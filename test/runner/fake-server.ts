@@ -1,29 +1,36 @@
 // A stand-in for the dagflare server at the edge of the runner's tests: it serves the runner
 // protocol from memory and records every call. The real server is exercised by test/e2e.
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Lease, LogEntry } from "../../src/protocol";
+import type { CompleteRequest, Lease, LogEntry, RunnerHeartbeatRequest } from "../../src/protocol";
 
-export interface Completion {
-  leaseId: string;
-  body: Record<string, any>;
-}
+type Action = "heartbeat" | "logs" | "complete" | "release";
 
 export class FakeServer {
-  readonly calls: Array<{ path: string; body: any }> = [];
+  readonly calls: Array<{ path: string; body: any; at: number }> = [];
   readonly logs = new Map<string, LogEntry[]>();
-  readonly completions: Completion[] = [];
+  readonly completions = new Map<string, CompleteRequest>();
   readonly releases: string[] = [];
-  /** Leases handed out by /lease, one per call, in order. */
-  queue: Lease[] = [];
+  /** The runners' own heartbeats (fleet reports). */
+  readonly runnerReports: RunnerHeartbeatRequest[] = [];
   /** Leases handed out in completion replies that ask for `next`. */
   nextQueue: Lease[] = [];
-  cancel = new Set<string>();
-  lost = new Set<string>();
-  /** Status to answer the next N calls with (e.g. 503 to simulate an outage). */
-  failNext: { status: number; count: number } = { status: 0, count: 0 };
-  private server: Server;
+  /** Leases whose step was stopped: heartbeats answer `cancel: true`. */
+  readonly cancelled = new Set<string>();
+  /** Calls about these leases answer 409 (only the listed actions, or all when none are listed). */
+  readonly lost = new Map<string, Action[]>();
+  /** Status for the next N calls (optionally only calls whose path ends with `suffix`). */
+  failNext: { status: number; count: number; suffix?: string } = { status: 0, count: 0 };
+  /** Called before a completion is answered. */
+  onComplete: ((leaseId: string) => void) | undefined;
+  /** TTL that heartbeats renew leases with. */
+  ttlMs = 3000;
+  /** Longest a /lease call waits for work: kept short in tests. */
+  maxWaitMs = 300;
   url = "";
+  private readonly queue: Lease[] = [];
+  private waiters: Array<() => void> = [];
+  private readonly server: Server;
 
   constructor() {
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -40,6 +47,12 @@ export class FakeServer {
     return new Promise((r) => this.server.close(() => r()));
   }
 
+  /** Makes leases available to /lease, waking a waiting long poll. */
+  offer(...leases: Lease[]): void {
+    this.queue.push(...leases);
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+
   logText(leaseId: string, stream: "stdout" | "stderr" = "stdout"): string {
     return (this.logs.get(leaseId) ?? [])
       .filter((e) => e.stream === stream)
@@ -47,34 +60,40 @@ export class FakeServer {
       .join("");
   }
 
-  private async handle(req: IncomingMessage, res: import("node:http").ServerResponse) {
+  callsTo(suffix: string): Array<{ path: string; body: any; at: number }> {
+    return this.calls.filter((c) => c.path.endsWith(suffix));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse) {
     let raw = "";
     for await (const chunk of req) raw += chunk;
     const body = raw ? JSON.parse(raw) : {};
-    const path = (req.url ?? "").replace("/api/v2/runners", "");
-    this.calls.push({ path, body });
+    const path = decodeURIComponent((req.url ?? "").replace("/api/v2/runners", ""));
+    this.calls.push({ path, body, at: Date.now() });
     const send = (status: number, json: unknown) => {
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(json));
     };
-    if (this.failNext.count > 0) {
+    if (this.failNext.count > 0 && path.endsWith(this.failNext.suffix ?? "")) {
       this.failNext.count--;
-      return send(this.failNext.status, { code: "internal_error", message: "simulated" });
+      return send(this.failNext.status, { code: "simulated", message: `simulated ${this.failNext.status}` });
+    }
+    if (path === "/lease") return send(200, { leases: await this.takeLeases(body.max, body.waitMs, res) });
+    if (path === "/heartbeat") {
+      this.runnerReports.push(body);
+      return send(200, {});
     }
     const m = /^\/leases\/([^/]+)\/(\w+)$/.exec(path);
-    if (path === "/lease") {
-      const lease = this.queue.shift();
-      if (lease) return send(200, { leases: [lease] });
-      // Long poll, kept short in tests.
-      await new Promise((r) => setTimeout(r, Math.min(body.waitMs ?? 0, 200)));
-      return send(200, { leases: [] });
-    }
     if (!m) return send(404, { code: "not_found", message: path });
-    const [, leaseId = "", action] = m;
-    if (this.lost.has(leaseId)) return send(409, { code: "not_running", message: "lease is not current" });
+    const leaseId = m[1] as string;
+    const action = m[2] as Action;
+    const lostOn = this.lost.get(leaseId);
+    if (lostOn && (lostOn.length === 0 || lostOn.includes(action))) {
+      return send(409, { code: "not_running", message: "lease is not current" });
+    }
     switch (action) {
       case "heartbeat":
-        return send(200, { cancel: this.cancel.has(leaseId), ttlMs: 3000 });
+        return send(200, { cancel: this.cancelled.has(leaseId), ttlMs: this.ttlMs });
       case "logs": {
         const stored = this.logs.get(leaseId) ?? [];
         for (const e of body.entries as LogEntry[]) if (!stored.some((s) => s.seq === e.seq)) stored.push(e);
@@ -85,15 +104,35 @@ export class FakeServer {
         return send(200, { ackedSeq: acked });
       }
       case "complete": {
-        this.completions.push({ leaseId, body });
-        const next = body.next ? this.nextQueue.splice(0, 1) : [];
-        return send(200, { accepted: true, next });
+        this.onComplete?.(leaseId);
+        const accepted = !this.completions.has(leaseId);
+        if (accepted) this.completions.set(leaseId, body);
+        const next = body.next ? this.nextQueue.splice(0, body.next.max) : [];
+        return send(200, { accepted, next });
       }
       case "release":
         this.releases.push(leaseId);
         return send(200, {});
     }
-    return send(404, { code: "not_found", message: path });
+  }
+
+  /** Like the real server: waits for work, and takes none for a caller that went away. */
+  private async takeLeases(max: number, waitMs: number, res: ServerResponse): Promise<Lease[]> {
+    const gone = () => res.destroyed || res.socket === null || res.socket.destroyed;
+    const deadline = Date.now() + Math.min(waitMs, this.maxWaitMs);
+    while (this.queue.length === 0 && Date.now() < deadline && !gone()) {
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          res.off("close", wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, deadline - Date.now());
+        res.once("close", wake);
+        this.waiters.push(wake);
+      });
+    }
+    return gone() ? [] : this.queue.splice(0, max);
   }
 }
 
@@ -115,6 +154,7 @@ export function makeLease(exec: Partial<Lease["exec"]>, over: Partial<Lease> = {
   };
 }
 
+/** Polls `check` until it returns something other than undefined/false: waits for an event, not a time. */
 export async function until<T>(check: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -122,5 +162,15 @@ export async function until<T>(check: () => T | undefined | false, timeoutMs = 1
     if (v !== undefined && v !== false) return v;
     if (Date.now() > deadline) throw new Error("condition not met in time");
     await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** True while any process of the group exists. */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== "ESRCH";
   }
 }

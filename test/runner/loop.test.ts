@@ -1,91 +1,200 @@
-import { spawn } from "node:child_process";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { RunnerClient } from "../../runner/src/client.ts";
-import { LeaseLoop } from "../../runner/src/lease-loop.ts";
-import { buildRunner, RUNNER_BUNDLE } from "../../scripts/stack.mjs";
-import { FakeServer, makeLease, until } from "./fake-server";
+import { LeaseLoop, type LoopOptions } from "../../runner/src/lease-loop.ts";
+import { FakeServer, groupAlive, makeLease, until } from "./fake-server";
 
 let server: FakeServer;
+const backoff = { firstMs: 10, maxMs: 50 };
 
-beforeAll(async () => {
+// A server per test: a drained runner's abandoned poll must not take the next test's leases.
+beforeEach(async () => {
   server = await new FakeServer().start();
-  buildRunner();
 });
-afterAll(() => server.stop());
+afterEach(() => server.stop());
 
-function cli(args: string[] = []) {
-  const child = spawn(process.execPath, [RUNNER_BUNDLE, "--server", server.url, "--concurrency", "2", ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
+function leaseLoop(over: Partial<LoopOptions> = {}) {
+  const client = new RunnerClient({ server: server.url, token: "", log: () => {}, backoff });
+  return new LeaseLoop({
+    client,
+    runnerId: "r1",
+    labels: { os: "linux" },
+    concurrency: 2,
+    log: () => {},
+    waitMs: 25_000,
+    backoff,
+    ...over,
   });
-  let err = "";
-  child.stderr.on("data", (b) => (err += b.toString()));
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  return { child, exited, stderr: () => err };
+}
+
+/** /lease calls made from now on. */
+function leaseCallsSince(at: number) {
+  return server.callsTo("/lease").filter((c) => c.at >= at);
 }
 
 describe("the lease loop", () => {
+  it("asks /lease for as many leases as it has free slots, waiting 25 s for work", async () => {
+    const since = Date.now();
+    const loop = leaseLoop({ concurrency: 3 });
+    const done = loop.run();
+    const lease = makeLease({ command: "sleep 0.3" });
+    server.offer(lease);
+    await until(() => server.completions.has(lease.leaseId));
+    loop.drain();
+    await done;
+    const calls = leaseCallsSince(since).map((c) => c.body);
+    expect(calls[0]).toEqual({ runnerId: "r1", labels: { os: "linux" }, max: 3, waitMs: 25_000 });
+    expect(calls[1]?.max).toBe(2);
+  });
+
+  it("runs a leased step end to end: logs with contiguous seqs, then a completion with exit code and output", async () => {
+    const loop = leaseLoop();
+    const done = loop.run();
+    const lease = makeLease({
+      command: "for i in 1 2 3; do echo out$i; echo err$i >&2; done; echo result; exit 5",
+      output: "R",
+    });
+    server.offer(lease);
+    await until(() => server.completions.has(lease.leaseId));
+    loop.drain();
+    await done;
+    const entries = server.logs.get(lease.leaseId) ?? [];
+    expect(entries.map((e) => e.seq)).toEqual(entries.map((_, i) => i + 1));
+    expect(server.logText(lease.leaseId)).toBe("out1\nout2\nout3\nresult\n");
+    expect(server.logText(lease.leaseId, "stderr")).toBe("err1\nerr2\nerr3\n");
+    expect(server.completions.get(lease.leaseId)).toMatchObject({
+      token: lease.token,
+      exitCode: 5,
+      output: "out1\nout2\nout3\nresult",
+      lastLogSeq: entries.length,
+      droppedLogBytes: 0,
+    });
+  });
+
   it("runs the lease handed back with a completion without asking /lease again", async () => {
     const first = makeLease({ command: "echo first" });
     const second = makeLease({ command: "echo second" });
-    server.queue.push(first);
     server.nextQueue.push(second);
-    const client = new RunnerClient({ server: server.url, log: () => {} });
-    const loop = new LeaseLoop({ client, runnerId: "r1", labels: {}, concurrency: 1, log: () => {}, waitMs: 100 });
+    const loop = leaseLoop({ concurrency: 1 });
     const done = loop.run();
-    await until(() => server.completions.some((c) => c.leaseId === second.leaseId));
+    server.offer(first);
+    await until(() => server.completions.has(second.leaseId));
     loop.drain();
     await done;
-    const firstCompletion = server.completions.find((c) => c.leaseId === first.leaseId);
-    expect(firstCompletion?.body.next).toEqual({ runnerId: "r1", labels: {}, max: 1 });
+    expect(server.completions.get(first.leaseId)?.next).toEqual({ runnerId: "r1", labels: { os: "linux" }, max: 1 });
     expect(server.logText(second.leaseId)).toBe("second\n");
-    const leaseCallsBetween = server.calls
-      .slice(
-        server.calls.findIndex((c) => c.path === `/leases/${first.leaseId}/complete`),
-        server.calls.findIndex((c) => c.path === `/leases/${second.leaseId}/complete`),
-      )
-      .filter((c) => c.path === "/lease");
-    expect(leaseCallsBetween).toEqual([]);
+    const firstDone = server.callsTo(`/leases/${first.leaseId}/complete`)[0]?.at ?? 0;
+    const secondDone = server.callsTo(`/leases/${second.leaseId}/complete`)[0]?.at ?? 0;
+    expect(server.callsTo("/lease").filter((c) => c.at > firstDone && c.at < secondDone)).toEqual([]);
+  });
+
+  it("never runs more steps than its concurrency", async () => {
+    const loop = leaseLoop({ concurrency: 2 });
+    const done = loop.run();
+    const leases = Array.from({ length: 5 }, () => makeLease({ command: "sleep 0.1" }));
+    server.offer(...leases);
+    let most = 0;
+    await until(() => {
+      most = Math.max(most, loop.runningSteps);
+      return leases.every((l) => server.completions.has(l.leaseId));
+    });
+    loop.drain();
+    await done;
+    expect(most).toBe(2);
+  });
+
+  it("retries /lease while the server answers 503", async () => {
+    server.failNext = { status: 503, count: 3, suffix: "/lease" };
+    const loop = leaseLoop();
+    const done = loop.run();
+    const lease = makeLease({ command: "echo ok" });
+    server.offer(lease);
+    await until(() => server.completions.has(lease.leaseId));
+    loop.drain();
+    await done;
+    expect(server.completions.get(lease.leaseId)?.exitCode).toBe(0);
+  });
+
+  it("reports itself with its labels, slots and running steps every few seconds", async () => {
+    const loop = leaseLoop({ runnerId: "reporter", concurrency: 3, reportIntervalMs: 50 });
+    const done = loop.run();
+    const lease = makeLease({ command: "sleep 0.3" });
+    server.offer(lease);
+    const report = await until(() => server.runnerReports.find((r) => r.runnerId === "reporter" && r.running?.length));
+    loop.drain();
+    await done;
+    expect(report).toEqual({
+      runnerId: "reporter",
+      labels: { os: "linux" },
+      totalSlots: 3,
+      running: [
+        { runId: lease.runId, dagName: lease.dagName, stepName: lease.stepName, startedAt: expect.any(Number) },
+      ],
+    });
+    const reportsAfterDrain = server.runnerReports.length;
+    await until(() => server.completions.has(lease.leaseId));
+    expect(server.runnerReports.length).toBeLessThanOrEqual(reportsAfterDrain + 1);
+  });
+
+  it("rejects with an AuthError when the server refuses the token", async () => {
+    server.failNext = { status: 401, count: 1, suffix: "/lease" };
+    await expect(leaseLoop().run()).rejects.toMatchObject({ name: "AuthError" });
   });
 });
 
-describe("the runner command", () => {
-  it("drains on SIGTERM: the running step finishes and reports, then the runner exits 0", async () => {
-    const lease = makeLease({ command: "sleep 1; echo done" });
-    server.queue.push(lease);
-    const r = cli();
-    await until(() => r.stderr().includes("started pid"));
-    r.child.kill("SIGTERM");
-    expect(await r.exited).toBe(0);
-    const completion = server.completions.find((c) => c.leaseId === lease.leaseId);
-    expect(completion?.body).toMatchObject({ exitCode: 0, cancelled: false });
-    expect(completion?.body.next).toBeUndefined();
-    expect(server.logText(lease.leaseId)).toBe("done\n");
-    expect(r.stderr()).toMatch(/draining/);
+describe("draining", () => {
+  it("cuts the long poll short when idle", async () => {
+    server.maxWaitMs = 20_000;
+    const since = Date.now();
+    const loop = leaseLoop();
+    const done = loop.run();
+    await until(() => leaseCallsSince(since).length > 0);
+    loop.drain();
+    await done;
+    expect(Date.now() - since).toBeLessThan(2_000);
   });
 
-  it("on a second SIGTERM kills the running step and gives its lease back", async () => {
-    const lease = makeLease({ command: "sleep 30" });
-    server.queue.push(lease);
-    const r = cli();
-    await until(() => r.stderr().includes("started pid"));
-    r.child.kill("SIGTERM");
-    await until(() => r.stderr().includes("draining"));
-    r.child.kill("SIGTERM");
-    expect(await r.exited).toBe(1);
+  it("lets the running step finish and report, without asking for a next lease", async () => {
+    const loop = leaseLoop();
+    const done = loop.run();
+    const lease = makeLease({ command: "echo started; sleep 0.3; echo done" });
+    server.offer(lease);
+    await until(() => server.logText(lease.leaseId).includes("started"));
+    const drainedAt = Date.now();
+    loop.drain();
+    await done;
+    expect(server.completions.get(lease.leaseId)).toMatchObject({ exitCode: 0 });
+    expect(server.completions.get(lease.leaseId)?.next).toBeUndefined();
+    expect(server.logText(lease.leaseId)).toBe("started\ndone\n");
+    expect(leaseCallsSince(drainedAt)).toEqual([]);
+  });
+
+  it("gives back, unstarted, a lease that arrives with a completion after draining began", async () => {
+    const loop = leaseLoop();
+    const first = makeLease({ command: "true" });
+    const second = makeLease({ command: "echo never" });
+    server.nextQueue.push(second);
+    server.onComplete = () => loop.drain();
+    const done = loop.run();
+    server.offer(first);
+    await done;
+    expect(server.releases).toContain(second.leaseId);
+    expect(server.logs.has(second.leaseId)).toBe(false);
+  });
+
+  it("on abort, kills running process groups and gives their leases back", async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "runner-abort-")), "pgid");
+    const loop = leaseLoop();
+    const done = loop.run();
+    const lease = makeLease({ command: `echo $$ > ${file}; echo started; sleep 30 & wait` });
+    server.offer(lease);
+    await until(() => server.logText(lease.leaseId).includes("started"));
+    await loop.abort({ graceMs: 200, release: true });
+    await done;
     expect(server.releases).toContain(lease.leaseId);
-  });
-
-  it("exits with a clear message when the server refuses its token", async () => {
-    server.failNext = { status: 401, count: 2 };
-    const r = cli(["--token", "wrong"]);
-    expect(await r.exited).toBe(3);
-    expect(r.stderr()).toMatch(/refused the runner token/);
-    server.failNext = { status: 0, count: 0 };
-  });
-
-  it("refuses bad flags with a usage message", async () => {
-    const r = cli(["--concurrency", "zero"]);
-    expect(await r.exited).toBe(2);
-    expect(r.stderr()).toMatch(/--concurrency must be 1..64/);
+    expect(server.completions.has(lease.leaseId)).toBe(false);
+    await until(() => !groupAlive(Number(readFileSync(file, "utf8"))), 5_000);
   });
 });

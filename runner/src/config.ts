@@ -1,0 +1,114 @@
+// The runner's command line: flags, their environment defaults, and validation with messages
+// that say which flag is wrong and why.
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { parseArgs } from "node:util";
+import { MAX_LEASES_PER_REQUEST } from "../../src/protocol.ts";
+
+export const USAGE = `usage: dagflare-runner [options]
+
+  --server URL       dagflare server (default: $DAGFLARE_SERVER, else http://127.0.0.1:8787)
+  --token T          runner token (default: $DAGFLARE_RUNNER_TOKEN; empty for an open local server)
+  --concurrency N    steps run at once, 1-${MAX_LEASES_PER_REQUEST} (default: 4)
+  --labels k=v,...   labels of this runner (default: none)
+  --id NAME          runner id (default: <hostname>-<pid>-<random>)
+  --help             show this text
+
+SIGTERM or SIGINT: stop leasing, let running steps finish and report, exit 0.
+A second one: stop running steps, give their leases back, exit 1.`;
+
+export interface RunnerConfig {
+  server: string;
+  token: string;
+  concurrency: number;
+  labels: Record<string, string>;
+  runnerId: string;
+}
+
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+const DEFAULT_SERVER = "http://127.0.0.1:8787";
+const DEFAULT_CONCURRENCY = 4;
+const MAX_RUNNER_ID_CHARS = 200;
+const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9_./-]*$/;
+
+/** `"help"` when --help was asked for; throws UsageError on a bad flag. */
+export function parseConfig(argv: string[], env: Record<string, string | undefined>): RunnerConfig | "help" {
+  let values: { [flag: string]: string | boolean | undefined };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        server: { type: "string" },
+        token: { type: "string" },
+        concurrency: { type: "string" },
+        labels: { type: "string" },
+        id: { type: "string" },
+        help: { type: "boolean" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.help) return "help";
+  const str = (flag: string) => (typeof values[flag] === "string" ? (values[flag] as string) : undefined);
+  return {
+    server: parseServer(str("server") ?? env.DAGFLARE_SERVER ?? DEFAULT_SERVER),
+    token: str("token") ?? env.DAGFLARE_RUNNER_TOKEN ?? "",
+    concurrency: parseConcurrency(str("concurrency")),
+    labels: parseLabels(str("labels") ?? ""),
+    runnerId: parseRunnerId(str("id")),
+  };
+}
+
+function parseServer(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--server "${text}" is not a URL (expected e.g. https://dagflare.example.com)`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new UsageError(`--server "${text}" must be an http:// or https:// URL`);
+  }
+  if (url.search || url.hash) throw new UsageError(`--server "${text}" must not have a query or fragment`);
+  return url.href.replace(/\/+$/, "");
+}
+
+function parseConcurrency(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_CONCURRENCY;
+  const n = /^\d+$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
+  if (!(n >= 1 && n <= MAX_LEASES_PER_REQUEST)) {
+    throw new UsageError(`--concurrency "${text}" must be a whole number from 1 to ${MAX_LEASES_PER_REQUEST}`);
+  }
+  return n;
+}
+
+export function parseLabels(text: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const item of text.split(",")) {
+    if (item.trim() === "") continue;
+    const eq = item.indexOf("=");
+    const key = (eq < 0 ? item : item.slice(0, eq)).trim();
+    if (eq < 0 || !LABEL_KEY.test(key)) {
+      throw new UsageError(`--labels: "${item.trim()}" is not key=value (keys: letters, digits, _ . / -)`);
+    }
+    if (key in labels) throw new UsageError(`--labels: "${key}" is given twice`);
+    labels[key] = item.slice(eq + 1).trim();
+  }
+  return labels;
+}
+
+function parseRunnerId(text: string | undefined): string {
+  if (text === undefined) {
+    return `${hostname()}-${process.pid}-${randomBytes(2).toString("hex")}`.slice(0, MAX_RUNNER_ID_CHARS);
+  }
+  if (!/^\S+$/.test(text) || text.length > MAX_RUNNER_ID_CHARS) {
+    throw new UsageError(`--id "${text}" must be 1-${MAX_RUNNER_ID_CHARS} characters without spaces`);
+  }
+  return text;
+}

@@ -1,0 +1,169 @@
+// Runs an ExecSpec as a process group of its own (detached), so that a stop reaches everything
+// the step started, not just its shell. Knows nothing about leases or the server.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { StringDecoder } from "node:string_decoder";
+import type { ExecSpec, LogEntry } from "../../src/protocol.ts";
+
+/** Time between SIGTERM and SIGKILL when a group is stopped. */
+export const KILL_GRACE_MS = 5_000;
+/** How long output pipes may stay open once the group is done (held by a process that left it). */
+const PIPE_CLOSE_WAIT_MS = 2_000;
+/** The runner's own credential: a step must not be able to act as its runner. */
+const PRIVATE_ENV = ["DAGFLARE_RUNNER_TOKEN"];
+
+export type Stream = LogEntry["stream"];
+
+export interface ProcessResult {
+  /** Null when the process was ended by a signal or never started. */
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** Why the process could not run at all: bad dir, unwritable script, shell not found. */
+  error?: string;
+  /** Epoch ms on the runner's clock. */
+  startedAt?: number;
+  exitedAt?: number;
+}
+
+export interface StepProcess {
+  /** Also the process group id. Undefined when the process never started. */
+  readonly pid: number | undefined;
+  /** SIGTERM to the whole group now, SIGKILL after the grace period. Repeats are ignored. */
+  stop(): void;
+  /** Settles once the process exited and its output was read (never rejects). */
+  readonly done: Promise<ProcessResult>;
+}
+
+export interface StartOptions {
+  onOutput: (stream: Stream, text: string) => void;
+  killGraceMs?: number;
+}
+
+/** The argv that runs `exec`; `scriptPath` is where its script was written, if it has one. */
+export function commandLine(exec: ExecSpec, scriptPath?: string): { file: string; args: string[] } {
+  const [shell = "sh", ...shellArgs] = exec.shell;
+  if (scriptPath === undefined) {
+    // "dagflare" is $0, so the step's args are $1, $2, ...
+    return { file: shell, args: [...shellArgs, "-c", exec.command ?? "", "dagflare", ...exec.args] };
+  }
+  if (exec.command?.trim()) {
+    // `command` names the script's interpreter (`python3 -u`): the shell splits it into words.
+    return { file: shell, args: [...shellArgs, "-c", `${exec.command} "$@"`, "dagflare", scriptPath, ...exec.args] };
+  }
+  return { file: shell, args: [...shellArgs, scriptPath, ...exec.args] };
+}
+
+export function killGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // ESRCH: the group is gone already, which is what we wanted.
+  }
+}
+
+/** True while any process of the group exists (including zombies not reaped yet). */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export function startProcess(exec: ExecSpec, opts: StartOptions): StepProcess {
+  const cwd = path.resolve(exec.dir ?? ".");
+  try {
+    if (!statSync(cwd).isDirectory()) return notStarted(`working directory ${cwd} is not a directory`);
+  } catch {
+    return notStarted(`working directory ${cwd} does not exist`);
+  }
+  let scriptDir: string | undefined;
+  let scriptPath: string | undefined;
+  if (exec.script !== undefined) {
+    try {
+      scriptDir = mkdtempSync(path.join(tmpdir(), "dagflare-step-"));
+      scriptPath = path.join(scriptDir, "script");
+      writeFileSync(scriptPath, exec.script, { mode: 0o700 });
+    } catch (err) {
+      removeDir(scriptDir);
+      return notStarted(`could not write the script: ${(err as Error).message}`);
+    }
+  }
+  const { file, args } = commandLine(exec, scriptPath);
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of PRIVATE_ENV) delete env[name];
+  Object.assign(env, exec.env);
+  const startedAt = Date.now();
+  let child: ReturnType<typeof spawn>;
+  try {
+    child = spawn(file, args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  } catch (err) {
+    removeDir(scriptDir);
+    return notStarted(`could not start ${file}: ${(err as Error).message}`);
+  }
+
+  const pgid = child.pid;
+  const graceMs = opts.killGraceMs ?? KILL_GRACE_MS;
+  let killTimer: NodeJS.Timeout | undefined;
+  const stop = () => {
+    if (pgid === undefined || killTimer) return;
+    killGroup(pgid, "SIGTERM");
+    killTimer = setTimeout(() => killGroup(pgid, "SIGKILL"), graceMs);
+  };
+
+  const flushDecoders: Array<() => void> = [];
+  for (const stream of ["stdout", "stderr"] as const) {
+    const pipe = child[stream];
+    const decoder = new StringDecoder("utf8");
+    const emit = (text: string) => text && opts.onOutput(stream, text);
+    pipe?.on("data", (b: Buffer) => emit(decoder.write(b)));
+    flushDecoders.push(() => emit(decoder.end()));
+  }
+
+  const done = new Promise<ProcessResult>((resolve) => {
+    let exit: ProcessResult | undefined;
+    let pipeTimer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const finish = (result: ProcessResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(pipeTimer);
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      for (const flush of flushDecoders) flush();
+      if (pgid === undefined || !groupAlive(pgid)) clearTimeout(killTimer);
+      removeDir(scriptDir);
+      resolve(result);
+    };
+    child.once("error", (err) =>
+      finish({ exitCode: null, signal: null, error: `could not start ${file}: ${err.message}` }),
+    );
+    child.once("exit", (exitCode, signal) => {
+      exit = { exitCode, signal, startedAt, exitedAt: Date.now() };
+      // What the step left running in its group ends with it; only a process that left the
+      // group (setsid) survives the step.
+      if (pgid !== undefined && groupAlive(pgid)) stop();
+      // Output may still sit in the pipes: wait for them to close, within bounds.
+      pipeTimer = setTimeout(() => exit && finish(exit), (killTimer ? graceMs : 0) + PIPE_CLOSE_WAIT_MS);
+    });
+    child.once("close", () => exit && finish(exit));
+  });
+
+  return { pid: pgid, stop, done };
+}
+
+function notStarted(error: string): StepProcess {
+  return { pid: undefined, stop: () => {}, done: Promise.resolve({ exitCode: null, signal: null, error }) };
+}
+
+function removeDir(dir: string | undefined): void {
+  if (!dir) return;
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // A leftover file in the temp dir is not worth failing the step over.
+  }
+}

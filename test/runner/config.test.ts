@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { parseConfig, UsageError } from "../../runner/src/config.ts";
+
+describe("the runner's flags", () => {
+  it("default to the environment, then to a local server with 4 slots", () => {
+    expect(parseConfig([], {})).toMatchObject({
+      server: "http://127.0.0.1:8787",
+      token: "",
+      concurrency: 4,
+      labels: {},
+    });
+    expect(parseConfig([], { DAGFLARE_SERVER: "https://d.example.com/", DAGFLARE_RUNNER_TOKEN: "t" })).toMatchObject({
+      server: "https://d.example.com",
+      token: "t",
+    });
+  });
+
+  it("prefer flags over the environment", () => {
+    const config = parseConfig(["--server", "http://a:1", "--token", "flag"], {
+      DAGFLARE_SERVER: "http://b:2",
+      DAGFLARE_RUNNER_TOKEN: "env",
+    });
+    expect(config).toMatchObject({ server: "http://a:1", token: "flag" });
+  });
+
+  it("make a runner id from the host name, the pid and 4 random hex digits", () => {
+    const config = parseConfig([], {});
+    expect(config !== "help" && config.runnerId).toMatch(new RegExp(`-${process.pid}-[0-9a-f]{4}$`));
+  });
+
+  it("parse labels as comma-separated key=value pairs", () => {
+    expect(parseConfig(["--labels", "os=linux, gpu=a100,,empty="], {})).toMatchObject({
+      labels: { os: "linux", gpu: "a100", empty: "" },
+    });
+  });
+
+  it("answer --help with 'help'", () => {
+    expect(parseConfig(["--concurrency", "2", "--help"], {})).toBe("help");
+  });
+
+  it.each([
+    [["--server", "not a url"], /--server "not a url" is not a URL/],
+    [["--server", "ftp://x"], /must be an http/],
+    [["--concurrency", "0"], /--concurrency "0" must be a whole number from 1 to 64/],
+    [["--concurrency", "65"], /from 1 to 64/],
+    [["--concurrency", "2.5"], /whole number/],
+    [["--concurrency", "0x10"], /whole number/],
+    [["--labels", "novalue"], /"novalue" is not key=value/],
+    [["--labels", "=v"], /is not key=value/],
+    [["--labels", "a=1,a=2"], /"a" is given twice/],
+    [["--id", "has space"], /--id "has space"/],
+    [["--id", "x".repeat(201)], /1-200 characters/],
+    [["--bogus"], /Unknown option '--bogus'/],
+    [["stray"], /Unexpected argument 'stray'/],
+    [["--concurrency"], /argument missing/],
+  ])("reject %j with a message naming the flag", (argv, message) => {
+    expect(() => parseConfig(argv, {})).toThrow(UsageError);
+    expect(() => parseConfig(argv, {})).toThrow(message);
+  });
+});
