@@ -27,6 +27,8 @@ export interface Stack {
   stateDir: string;
   runners: Map<string, ReturnType<typeof startRunner>>;
   addRunner(id: string, concurrency?: number): void;
+  /** Stops `wrangler dev` and starts it again on the same port and the same local state. */
+  restartWorker(): Promise<void>;
   stop(): Promise<void>;
   api<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
 }
@@ -35,16 +37,19 @@ export async function startStack(opts: { runners: string[]; leaseTtlMs?: number 
   const stateDir = tempDir("state");
   buildRunner();
   applyMigrations(stateDir);
-  const worker = await startWorker({
-    port: await freePort(),
-    persistTo: stateDir,
-    vars: {
-      DAGFLARE_AUTH: "required",
-      DAGFLARE_API_TOKEN: USER_TOKEN,
-      DAGFLARE_RUNNER_TOKEN: RUNNER_TOKEN,
-      LEASE_TTL_MS: String(opts.leaseTtlMs ?? 3_000),
-    },
-  });
+  const port = await freePort();
+  const launch = () =>
+    startWorker({
+      port,
+      persistTo: stateDir,
+      vars: {
+        DAGFLARE_AUTH: "required",
+        DAGFLARE_API_TOKEN: USER_TOKEN,
+        DAGFLARE_RUNNER_TOKEN: RUNNER_TOKEN,
+        LEASE_TTL_MS: String(opts.leaseTtlMs ?? 3_000),
+      },
+    });
+  let worker = await launch();
   const runners = new Map<string, ReturnType<typeof startRunner>>();
   const addRunner = (id: string, concurrency = 2) => {
     runners.set(id, startRunner({ server: worker.url, token: RUNNER_TOKEN, concurrency, id }));
@@ -55,6 +60,10 @@ export async function startStack(opts: { runners: string[]; leaseTtlMs?: number 
     stateDir,
     runners,
     addRunner,
+    async restartWorker() {
+      await worker.stop();
+      worker = await launch();
+    },
     async stop() {
       for (const r of runners.values()) r.child.kill("SIGKILL");
       await worker.stop();

@@ -170,3 +170,24 @@ steps:
     expect(log).toMatch(new RegExp(`step victim attempt \\d leased to runner ${other}`));
   });
 });
+
+describe("a restart of the server", () => {
+  it("loses no run: a run in the middle of a step resumes and finishes", async () => {
+    const dir = tempDir("restart");
+    const spec = `steps:
+  - name: before
+    command: echo before
+  - name: during
+    command: touch ${dir}/started; sleep 2; echo during
+  - name: after
+    command: echo after
+`;
+    const runId = await runDag("restart", spec);
+    await waitFor("the middle step to start", async () => existsSync(path.join(dir, "started")));
+    await stack.restartWorker();
+    const d = await finished("restart", runId, 60_000);
+    expect(d.statusLabel).toBe("succeeded");
+    expect(d.nodes.map((n: { statusLabel: string }) => n.statusLabel)).toEqual(["succeeded", "succeeded", "succeeded"]);
+    expect(await stepLog("restart", runId, "after")).toBe("after\n");
+  });
+});
