@@ -337,10 +337,13 @@ export class RunObject extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.armedAt = undefined;
-    // The alarm was armed for the earliest timer: that timer is due even if the clock reads a
-    // little earlier (or a test fires the alarm ahead of time), and its event happens at its time.
-    const first = this.sql.exec<{ at: number | null }>("SELECT MIN(at) AS at FROM timers").one().at;
-    const dueBy = Math.max(Date.now(), first ?? 0);
+    // Timers up to the time the alarm was armed for are due even if the clock reads a little
+    // earlier (or a test fires the alarm ahead of time); later timers are not, since the alarm
+    // may have been armed early (see armAlarm). Each event happens at its timer's time.
+    const armedFor = Number(
+      this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'alarm_at'").toArray()[0]?.value ?? 0,
+    );
+    const dueBy = Math.max(Date.now(), armedFor);
     const due = this.sql
       .exec<{ key: string; at: number }>("SELECT key, at FROM timers WHERE at <= ? ORDER BY at", dueBy)
       .toArray();
@@ -467,12 +470,24 @@ export class RunObject extends DurableObject<Env> {
     }
   }
 
-  /** One alarm serves the timers table: armed at the earliest row, deleted when none is left. */
+  /**
+   * One alarm serves the timers table, armed no later than the earliest row. It is moved only
+   * when a timer comes due sooner than it: lease timers move later on every claim and heartbeat,
+   * and an alarm that finds nothing due simply re-arms (alarm() clears `armedAt` first). This
+   * keeps storage alarm writes off the per-step path.
+   */
   private async armAlarm(): Promise<void> {
     const next = this.sql.exec<{ at: number | null }>("SELECT MIN(at) AS at FROM timers").one().at;
-    if (next === this.armedAt) return;
-    if (next === null) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(next);
+    if (next === null) {
+      if (this.armedAt === undefined) {
+        await this.ctx.storage.deleteAlarm();
+        this.armedAt = null;
+      }
+      return;
+    }
+    if (this.armedAt != null && this.armedAt <= next) return;
+    this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('alarm_at', ?)", String(next));
+    await this.ctx.storage.setAlarm(next);
     this.armedAt = next;
   }
 

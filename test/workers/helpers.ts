@@ -90,7 +90,18 @@ export async function complete(
   return runnerApi(`/leases/${l.leaseId}/complete`, { token: l.token, exitCode, ...extra });
 }
 
-/** Fires the run's alarm, as its earliest timer coming due. */
-export function fireRunAlarm(runId: string) {
-  return runDurableObjectAlarm(env.RUNS.get(env.RUNS.idFromName(runId)));
+/**
+ * Advances a run to its next timer: fires its alarm until one firing changes the run. (The
+ * alarm may be armed earlier than the next timer; such a firing only re-arms it.) Resolves
+ * false when the alarm ran out before anything changed.
+ */
+export async function fireRunAlarm(runId: string): Promise<boolean> {
+  const stub = env.RUNS.get(env.RUNS.idFromName(runId));
+  const state = async () => JSON.stringify(await stub.snapshot());
+  for (let i = 0; i < 5; i++) {
+    const before = await state();
+    if (!(await runDurableObjectAlarm(stub))) return false;
+    if ((await state()) !== before) return true;
+  }
+  throw new Error(`run ${runId}: five alarms fired and none changed the run`);
 }
