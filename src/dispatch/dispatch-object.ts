@@ -31,6 +31,8 @@ export async function longPollLeases(env: Env, ask: LeaseAsk, waitMs: number): P
   for (;;) {
     const leases = await dispatcher.take(ask);
     if (leases.length > 0) return leases;
+    // A live runner whose older request is refused gets its answer now and asks again at once.
+    if (await dispatcher.isLeftover(ask)) return [];
     const left = deadline - Date.now();
     if (left <= 0) return [];
     // Tasks already pending after an empty take: another poll raced us to them, or their
@@ -138,12 +140,17 @@ export class DispatchObject extends DurableObject<Env> {
       .map((r) => JSON.parse(r.report) as RunnerReport);
   }
 
-  /** Up to `max` leases from the tasks pending now, without waiting. */
-  async take(ask: LeaseAsk): Promise<Lease[]> {
+  /** Whether a request began before its runner was marked lost (see `runnersLost`). */
+  isLeftover(ask: LeaseAsk): boolean {
     const lostSince = this.sql
       .exec<{ since: number }>("SELECT since FROM lost_runners WHERE runner_id = ?", ask.runnerId)
       .toArray()[0]?.since;
-    if (lostSince !== undefined && ask.askedAt < lostSince) return [];
+    return lostSince !== undefined && ask.askedAt < lostSince;
+  }
+
+  /** Up to `max` leases from the tasks pending now, without waiting. */
+  async take(ask: LeaseAsk): Promise<Lease[]> {
+    if (this.isLeftover(ask)) return [];
     // Taking the rows is synchronous, so two long polls never take the same task.
     const rows = this.sql
       .exec<{ id: number; run_id: string; step: string; dispatch_seq: number }>(
