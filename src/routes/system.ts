@@ -2,10 +2,15 @@ import { Hono } from "hono";
 import type { Env } from "../env";
 
 export const VERSION = "0.1.0";
-const startedAt = Date.now();
+// Workers freeze the clock at the Unix epoch while a module loads, so the start is taken at the
+// isolate's first request, not at import.
+let startedAt: number | undefined;
 
-/** Seconds since this Worker isolate started (each isolate has its own). */
-export const uptimeSec = (): number => Math.floor((Date.now() - startedAt) / 1000);
+/** Seconds since this Worker isolate served its first request (each isolate has its own). */
+export const uptimeSec = (): number => {
+  startedAt ??= Date.now();
+  return Math.floor((Date.now() - startedAt) / 1000);
+};
 
 export const system = new Hono<{ Bindings: Env }>().get("/health", (c) =>
   c.json({

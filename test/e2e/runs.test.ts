@@ -50,6 +50,13 @@ async function stepLog(name: string, runId: string, step: string, query = "") {
 }
 
 describe("end to end, on real runners", () => {
+  it("reports an uptime counted from when the Worker started, not from 1970", async () => {
+    const r = await stack.api("GET", "/health");
+    expect(r.status).toBe(200);
+    expect(r.body.uptime).toBeGreaterThanOrEqual(0);
+    expect(r.body.uptime).toBeLessThan(600);
+  });
+
   it("runs a diamond whose steps write files, each after its dependencies", async () => {
     const dir = tempDir("diamond");
     const spec = `type: graph
