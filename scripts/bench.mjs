@@ -1,9 +1,11 @@
-// `npm run bench [-- --quick] [-- --out FILE] [-- --only S1,S3]`: the benchmark of BENCHMARKS.md.
-// Starts the local stack (wrangler dev and a real runner process), runs the scenarios, prints a
-// table and writes the figures to a JSON file. Figures, never assertions.
+// `npm run bench [-- --quick] [-- --direct] [-- --out FILE] [-- --only S1,S3]`: the benchmark of
+// BENCHMARKS.md. Starts the local stack (wrangler dev, or with --direct workerd through Miniflare
+// without the dev proxy, and a real runner process), runs the scenarios, prints a table and
+// writes the figures to a JSON file. Figures, never assertions.
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { startDirectWorker } from "./direct-worker.mjs";
 import { applyMigrations, buildRunner, startRunner, startWorker } from "./stack.mjs";
 
 const argv = process.argv.slice(2);
@@ -12,6 +14,8 @@ const option = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : u
 const quick = flag("--quick");
 const outFile = option("--out") ?? "bench-results.json";
 const only = option("--only")?.split(",");
+const direct = flag("--direct");
+const host = direct ? "workerd through Miniflare" : "wrangler dev";
 
 const TOKEN = "bench-user";
 const RUNNER_TOKEN = "bench-runner";
@@ -105,13 +109,19 @@ function growth(run) {
 async function main() {
   const stateDir = mkdtempSync(path.join(tmpdir(), "dagflare-bench-"));
   buildRunner();
-  applyMigrations(stateDir);
-  const worker = await startWorker({
+  const workerOpts = {
     port: 8790 + Math.floor(Math.random() * 100),
     persistTo: stateDir,
     vars: { DAGFLARE_AUTH: "required", DAGFLARE_API_TOKEN: TOKEN, DAGFLARE_RUNNER_TOKEN: RUNNER_TOKEN },
+  };
+  if (!direct) applyMigrations(stateDir);
+  const worker = direct ? await startDirectWorker(workerOpts) : await startWorker(workerOpts);
+  const runner = startRunner({
+    server: worker.url,
+    token: RUNNER_TOKEN,
+    concurrency: RUNNER_SLOTS,
+    id: "bench-runner",
   });
-  const runner = startRunner({ server: worker.url, token: RUNNER_TOKEN, concurrency: RUNNER_SLOTS, id: "bench-runner" });
   let peakRssKb = 0;
   const sampler = setInterval(() => {
     try {
@@ -147,8 +157,8 @@ async function main() {
   // Warm the stack (first isolate start, D1 and Durable Object creation) before measuring.
   await runOnce("bench-warmup", chain(3, "true"));
 
-  // The floor under every figure: one HTTP round trip to the Worker through `wrangler dev`
-  // (GET /health does no work).
+  // The floor under every figure: one HTTP round trip to the Worker (through `wrangler dev`
+  // unless --direct); GET /health does no work.
   const health = [];
   for (let i = 0; i < 50; i++) {
     const t = performance.now();
@@ -157,9 +167,7 @@ async function main() {
   }
   const floor = { healthRoundTripP50Ms: round(pct(health, 50), 2) };
 
-  const sizes = quick
-    ? { s3: 100, s4: 100, s5: 20, s6: [10, 50] }
-    : { s3: 400, s4: 400, s5: 100, s6: [40, 50] };
+  const sizes = quick ? { s3: 100, s4: 100, s5: 20, s6: [10, 50] } : { s3: 400, s4: 400, s5: 100, s6: [40, 50] };
   const scenarios = {
     S1: async () => summarise("S1", "40 sequential `true`", [await runOnce("bench-s1", chain(40, "true"))]),
     S2: async () =>
@@ -198,7 +206,11 @@ async function main() {
       const d = await finish("bench-s6", runId);
       const firstLayer = d.nodes.slice(width, width * 2);
       const lastLayer = d.nodes.slice(-width);
-      const o = (nodes) => pct(nodes.map((n) => n.processStartedAt - n.readyAt), 50);
+      const o = (nodes) =>
+        pct(
+          nodes.map((n) => n.processStartedAt - n.readyAt),
+          50,
+        );
       return summarise("S6", `${layers * width}-step wide and deep DAG`, [d], {
         validateMs: round(validateMs),
         submitMs: round(submitMs),
@@ -219,27 +231,39 @@ async function main() {
   runner.child.kill("SIGTERM");
   await worker.stop();
   console.table(
-    results.map(({ id, wallMs, steps, stepsPerSec, startP50Ms, startP99Ms, handoffP50Ms, handoffP99Ms, executionShare }) => ({
-      id,
-      wallMs,
-      steps,
-      stepsPerSec,
-      startP50Ms,
-      startP99Ms,
-      handoffP50Ms,
-      handoffP99Ms,
-      executionShare,
-    })),
+    results.map(
+      ({ id, wallMs, steps, stepsPerSec, startP50Ms, startP99Ms, handoffP50Ms, handoffP99Ms, executionShare }) => ({
+        id,
+        wallMs,
+        steps,
+        stepsPerSec,
+        startP50Ms,
+        startP99Ms,
+        handoffP50Ms,
+        handoffP99Ms,
+        executionShare,
+      }),
+    ),
   );
   for (const r of results) {
     const extra = Object.entries(r).filter(([k]) =>
-      ["firstTenthP50Ms", "lastTenthP50Ms", "validateMs", "submitMs", "secondLayerStartP50Ms", "lastLayerStartP50Ms"].includes(k),
+      [
+        "firstTenthP50Ms",
+        "lastTenthP50Ms",
+        "validateMs",
+        "submitMs",
+        "secondLayerStartP50Ms",
+        "lastLayerStartP50Ms",
+      ].includes(k),
     );
     if (extra.length) console.log(`${r.id}: ${extra.map(([k, v]) => `${k}=${v}`).join(" ")}`);
   }
   console.log(`runner peak RSS: ${round(peakRssKb / 1024)} MB`);
-  console.log(`floor: one HTTP round trip through wrangler dev (GET /health), p50 ${floor.healthRoundTripP50Ms} ms`);
-  writeFileSync(outFile, `${JSON.stringify({ date: new Date().toISOString(), quick, floor, results }, null, 2)}\n`);
+  console.log(`floor: one HTTP round trip through ${host} (GET /health), p50 ${floor.healthRoundTripP50Ms} ms`);
+  writeFileSync(
+    outFile,
+    `${JSON.stringify({ date: new Date().toISOString(), host, quick, floor, results }, null, 2)}\n`,
+  );
   console.log(`figures written to ${outFile}`);
 }
 

@@ -20,3 +20,5 @@ export function startRunner(opts: {
   log?: (line: string) => void;
 }): { child: ChildProcess; output: string[] };
 export function stopGroup(child: ChildProcess, signal?: NodeJS.Signals): Promise<void>;
+export const BIN: string;
+export function toolEnv(extra?: Record<string, string>): NodeJS.ProcessEnv;

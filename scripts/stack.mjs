@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const RUNNER_BUNDLE = path.join(ROOT, "runner", "dist", "runner.mjs");
-const BIN = path.join(ROOT, "node_modules", ".bin");
+export const BIN = path.join(ROOT, "node_modules", ".bin");
 
 /** Wrangler stays offline and quiet. */
 export const QUIET_ENV = {
@@ -23,7 +23,7 @@ export const QUIET_ENV = {
  * The project pins a Node for wrangler (which needs a newer Node than some machines have);
  * its bin folder goes first on PATH so that wrangler's `#!/usr/bin/env node` finds it.
  */
-function toolEnv(extra = {}) {
+export function toolEnv(extra = {}) {
   return { ...process.env, ...QUIET_ENV, PATH: `${BIN}${path.delimiter}${process.env.PATH ?? ""}`, ...extra };
 }
 
