@@ -57,6 +57,22 @@ export function applyMigrations(persistTo) {
   if (res.status !== 0) throw new Error(`applying D1 migrations failed:\n${res.stdout}\n${res.stderr}`);
 }
 
+/** Keeps the last 400 lines a child printed (for error messages) and passes each to `log`. */
+function collectOutput(child, log) {
+  const output = [];
+  const onData = (buf) => {
+    for (const line of buf.toString().split("\n")) {
+      if (!line.trim()) continue;
+      output.push(line);
+      if (output.length > 400) output.shift();
+      log?.(line);
+    }
+  };
+  child.stdout.on("data", onData);
+  child.stderr.on("data", onData);
+  return output;
+}
+
 /**
  * Starts `wrangler dev` and resolves once /api/v2/health answers.
  * @param {{ port: number, persistTo?: string, vars?: Record<string,string>, log?: (line: string) => void }} opts
@@ -71,17 +87,7 @@ export async function startWorker(opts) {
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
-  const output = [];
-  const onData = (buf) => {
-    for (const line of buf.toString().split("\n")) {
-      if (!line.trim()) continue;
-      output.push(line);
-      if (output.length > 400) output.shift();
-      opts.log?.(line);
-    }
-  };
-  child.stdout.on("data", onData);
-  child.stderr.on("data", onData);
+  const output = collectOutput(child, opts.log);
   const url = `http://127.0.0.1:${opts.port}`;
   const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {
@@ -109,17 +115,7 @@ export function startRunner(opts) {
   if (opts.labels) args.push("--labels", opts.labels);
   if (opts.id) args.push("--id", opts.id);
   const child = spawn(process.execPath, args, { cwd: ROOT, env: process.env, stdio: ["ignore", "pipe", "pipe"] });
-  const output = [];
-  const onData = (buf) => {
-    for (const line of buf.toString().split("\n")) {
-      if (!line.trim()) continue;
-      output.push(line);
-      if (output.length > 400) output.shift();
-      opts.log?.(line);
-    }
-  };
-  child.stdout.on("data", onData);
-  child.stderr.on("data", onData);
+  const output = collectOutput(child, opts.log);
   return { child, output };
 }
 
