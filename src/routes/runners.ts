@@ -1,6 +1,7 @@
 // /runners: the runner protocol (docs/runner-protocol.md). Leases come from the dispatcher; every
 // call about a lease goes straight to the run's RunObject, named in the lease id.
 import { Hono } from "hono";
+import { DEFAULT_POOL, poolOf } from "../dag/selector";
 import { dispatcherFor, longPollLeases } from "../dispatch/dispatch-object";
 import type { Env } from "../env";
 import { AppError, unwrap } from "../errors";
@@ -37,7 +38,10 @@ export const runners = new Hono<{ Bindings: Env }>()
   })
   .post("/heartbeat", async (c) => {
     const req = await readJson(c, RunnerHeartbeatRequest);
-    await dispatcherFor(c.env).runnerReport({ ...req, lastSeenAt: Date.now() });
+    const pool = poolOf(req.labels);
+    const isNew = await dispatcherFor(c.env, pool).runnerReport({ ...req, lastSeenAt: Date.now() });
+    // GET /workers lists the pools the default pool's dispatcher knows of.
+    if (isNew && pool !== DEFAULT_POOL) await dispatcherFor(c.env).addPool(pool);
     return c.json({});
   })
   .post("/leases/:leaseId/heartbeat", async (c) => {
@@ -63,12 +67,14 @@ export const runners = new Hono<{ Bindings: Env }>()
   .post("/leases/:leaseId/complete", async (c) => {
     const { runId, stepIndex } = parseLeaseId(c.req.param("leaseId"));
     const { next, ...req } = await readJson(c, CompleteRequest);
-    const handOff = next ? { runnerId: next.runnerId, max: next.max } : undefined;
+    const handOff = next ? { runnerId: next.runnerId, labels: next.labels, max: next.max } : undefined;
     const done = unwrap(await runStub(c.env, runId).complete(stepIndex, req, handOff));
     // The runner's next lease rides on this reply: a step this one made ready, or else any
     // ready step. A chain costs one round trip per step.
     const leases =
-      next && done.next.length === 0 ? await dispatcherFor(c.env).take({ ...next, askedAt: Date.now() }) : done.next;
+      next && done.next.length === 0
+        ? await dispatcherFor(c.env, poolOf(next.labels)).take({ ...next, askedAt: Date.now() })
+        : done.next;
     return c.json({ accepted: done.accepted, next: leases } satisfies CompleteResponse);
   })
   .post("/leases/:leaseId/release", async (c) => {

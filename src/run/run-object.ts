@@ -3,6 +3,7 @@
 // storage transaction, and then performs the effects (dispatch, timers, D1 summary).
 import { DurableObject } from "cloudflare:workers";
 import { buildExecSpec } from "../dag/exec-spec";
+import { matches, poolOf, type Selector, selectorOf } from "../dag/selector";
 import type { DagDef } from "../dag/types";
 import { db, updateRunSummary } from "../db/queries";
 import { type DispatchTask, dispatcherFor } from "../dispatch/dispatch-object";
@@ -244,7 +245,7 @@ export class RunObject extends DurableObject<Env> {
   async complete(
     stepIndex: number,
     req: Required<Pick<CompleteRequest, "token" | "exitCode">> & Omit<CompleteRequest, "token" | "exitCode" | "next">,
-    handOff?: { runnerId: string; max: number },
+    handOff?: { runnerId: string; labels: Record<string, string>; max: number },
   ): Promise<Outcome<{ accepted: boolean; next: Lease[] }>> {
     const step = this.stepAt(stepIndex);
     if (!step) return staleLease("unknown lease");
@@ -273,7 +274,9 @@ export class RunObject extends DurableObject<Env> {
     );
     const next: Lease[] = [];
     try {
-      for (const name of held.slice(0, handOff?.max ?? 0)) {
+      // Only steps whose workerSelector this runner matches; the rest go through the dispatcher.
+      const mine = handOff ? held.filter((n) => matches(this.selectorOf(n), handOff.labels)) : [];
+      for (const name of mine.slice(0, handOff?.max ?? 0)) {
         const seq = this.state?.steps[name]?.dispatchSeq ?? 0;
         const lease = handOff ? await this.claim(name, seq, handOff.runnerId) : null;
         if (lease) next.push(lease);
@@ -426,7 +429,9 @@ export class RunObject extends DurableObject<Env> {
 
   private async reportLostRunners(lost: Array<{ runnerId: string; at: number }>): Promise<void> {
     try {
-      await dispatcherFor(this.env).runnersLost(lost);
+      // A runner polls one pool; tell every pool this run's steps go to.
+      const pools = new Set(this.init?.dag.steps.map((s) => poolOf(this.selectorOf(s.name))) ?? []);
+      await Promise.all([...pools].map((p) => dispatcherFor(this.env, p).runnersLost(lost)));
     } catch (err) {
       // Worst case a dead runner's leftover poll takes a lease, which then goes unconfirmed.
       console.error("dispatcher unreachable while reporting lost runners", err);
@@ -440,11 +445,13 @@ export class RunObject extends DurableObject<Env> {
     const tasks: DispatchTask[] = [];
     for (const name of stepNames) {
       const s = this.state.steps[name];
-      if (s?.queued) tasks.push({ runId, step: name, dispatchSeq: s.dispatchSeq });
+      if (s?.queued) tasks.push({ runId, step: name, dispatchSeq: s.dispatchSeq, selector: this.selectorOf(name) });
     }
     if (!tasks.length) return;
     try {
-      await dispatcherFor(this.env).enqueue(tasks);
+      const byPool = new Map<string, DispatchTask[]>();
+      for (const t of tasks) byPool.set(poolOf(t.selector), [...(byPool.get(poolOf(t.selector)) ?? []), t]);
+      await Promise.all([...byPool].map(([pool, ts]) => dispatcherFor(this.env, pool).enqueue(ts)));
     } catch (err) {
       console.error(`run ${this.init.runId}: dispatcher unreachable, retrying`, err);
       const at = Date.now() + EFFECT_RETRY_MS;
@@ -489,6 +496,13 @@ export class RunObject extends DurableObject<Env> {
     this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('alarm_at', ?)", String(next));
     await this.ctx.storage.setAlarm(next);
     this.armedAt = next;
+  }
+
+  /** The step's effective workerSelector, its pool included. */
+  private selectorOf(stepName: string): Selector {
+    const dag = this.init?.dag;
+    const def = dag?.steps.find((s) => s.name === stepName);
+    return dag && def ? selectorOf(dag, def) : selectorOf({}, {});
   }
 
   private stepAt(index: number): string | undefined {
