@@ -29,6 +29,10 @@ function parseLeaseId(leaseId: string): { runId: string; stepIndex: number } {
   return { runId: m[1], stepIndex: Number(m[2]) };
 }
 
+const encoder = new TextEncoder();
+/** Size in UTF-8 (a character may take up to 4 bytes; `length` counts UTF-16 units). */
+const utf8Bytes = (text: string) => encoder.encode(text).length;
+
 export const runners = new Hono<{ Bindings: Env }>()
   .post("/lease", async (c) => {
     const askedAt = Date.now();
@@ -53,7 +57,7 @@ export const runners = new Hono<{ Bindings: Env }>()
   .post("/leases/:leaseId/logs", async (c) => {
     const { runId, stepIndex } = parseLeaseId(c.req.param("leaseId"));
     const req = await readJson(c, LogAppendRequest);
-    const bytes = req.entries.reduce((n, e) => n + e.text.length, 0);
+    const bytes = req.entries.reduce((n, e) => n + utf8Bytes(e.text), 0);
     if (bytes > MAX_LOG_BATCH_BYTES) {
       throw new AppError("bad_request", 413, `log batch of ${bytes} bytes is over the ${MAX_LOG_BATCH_BYTES} limit`);
     }
