@@ -4,6 +4,8 @@
 import { AuthError, RunnerClient } from "./client.ts";
 import { parseConfig, type RunnerConfig, USAGE, UsageError } from "./config.ts";
 import { LeaseLoop } from "./lease-loop.ts";
+import { setGroupWatcher } from "./process-group.ts";
+import { Watchdog } from "./watchdog.ts";
 
 /** How long steps get to end on SIGTERM during a forced shutdown: the user asked twice. */
 const FORCED_GRACE_MS = 1_000;
@@ -33,6 +35,8 @@ function main(): void {
   }
 
   const { server, token, concurrency, labels, runnerId } = config;
+  // Steps must not outlive a runner that is killed outright (SIGKILL): see watchdog.ts.
+  setGroupWatcher(new Watchdog());
   const client = new RunnerClient({ server, token, log });
   const loop = new LeaseLoop({ client, runnerId, labels, concurrency, log });
   const stopNow = (code: number) =>
