@@ -53,7 +53,14 @@ function summary(
   };
 }
 
-function presentNode(name: string, runId: string, def: StepDef, s: StepState | undefined, waiting?: string) {
+function presentNode(
+  name: string,
+  runId: string,
+  index: number,
+  def: StepDef,
+  s: StepState | undefined,
+  waiting?: string,
+) {
   const stepLog = `${runPath(name, runId)}/steps/${encodeURIComponent(def.name)}/log`;
   const status = s?.status ?? "not_started";
   return {
@@ -73,6 +80,8 @@ function presentNode(name: string, runId: string, def: StepDef, s: StepState | u
     attempt: s?.attempt ?? 0,
     ...(s?.exitCode !== undefined && s.exitCode !== null && { exitCode: s.exitCode }),
     ...(s?.lease && { runnerId: s.lease.runnerId }),
+    // The lease of the current (or, once finished, the accepted) attempt, as its runner saw it.
+    ...(s && s.dispatchSeq > 0 && { leaseId: `${runId}.${index}.${s.dispatchSeq}` }),
     // Epoch ms of when the step became ready and when its process ran (the benchmark's figures).
     ...(s?.readyAt !== undefined && { readyAt: s.readyAt }),
     ...(s?.processStartedAt !== undefined && { processStartedAt: s.processStartedAt }),
@@ -93,8 +102,8 @@ export function presentDetails(snap: RunSnapshot, waiting?: Map<string, string>)
       state.finishedAt,
       snap.paramsText,
     ),
-    nodes: dag.steps.map((def) =>
-      presentNode(dag.name, state.runId, def, state.steps[def.name], waiting?.get(def.name)),
+    nodes: dag.steps.map((def, i) =>
+      presentNode(dag.name, state.runId, i, def, state.steps[def.name], waiting?.get(def.name)),
     ),
   };
 }

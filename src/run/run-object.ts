@@ -152,6 +152,12 @@ export class RunObject extends DurableObject<Env> {
     const leaseId = `${this.init.runId}.${index}.${dispatchSeq}`;
     const { reply } = await this.fire({ type: "claim", step: stepName, dispatchSeq, runnerId, leaseId, token });
     if (reply.kind !== "claimed") return null;
+    // An attempt number is used again after a lease that was never confirmed: what that lease
+    // logged before it was taken back is not this attempt's.
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec("DELETE FROM logs WHERE step = ? AND attempt = ?", stepName, reply.attempt);
+      this.sql.exec("DELETE FROM log_meta WHERE step = ? AND attempt = ?", stepName, reply.attempt);
+    });
     return {
       leaseId,
       token,

@@ -102,6 +102,28 @@ describe("bad input on the runner endpoints", () => {
     expect(await stepLog("utf8log", runId, "only")).toBe("");
   });
 
+  it("keeps what a lease taken back unconfirmed logged out of the attempt that reuses its number", async () => {
+    await createDag("reused", "steps:\n  - name: only\n    command: echo\n");
+    const runId = await startDag("reused");
+    const [vanished] = await lease(1, "runner-vanishing");
+    await runnerApi(`/leases/${vanished.leaseId}/logs`, {
+      token: vanished.token,
+      entries: [{ seq: 1, stream: "stdout", text: "from the vanished runner\n" }],
+    });
+    expect(await fireRunAlarm(runId)).toBe(true);
+    const [again] = await lease(1, "runner-steady");
+    expect(again.attempt).toBe(vanished.attempt);
+    const r = await runnerApi(`/leases/${again.leaseId}/logs`, {
+      token: again.token,
+      entries: [{ seq: 1, stream: "stdout", text: "mine\n" }],
+    });
+    expect(r.body).toEqual({ ackedSeq: 1 });
+    await complete(again, 0);
+    expect(await stepLog("reused", runId, "only")).toBe("mine\n");
+    const node = nodeOf(await details("reused", runId), "only");
+    expect(node.leaseId).toBe(again.leaseId);
+  });
+
   it.each([
     ["/lease", { runnerId: "r", max: 0 }, "max"],
     ["/lease", { runnerId: "r", max: 65 }, "max"],
