@@ -16,6 +16,11 @@ const EXIT_USAGE = 2;
 const EXIT_AUTH = 3;
 const EXIT_BUG = 70;
 
+// A runner whose log pipe closed (its supervisor went away) goes on with its steps: a failed log
+// write must not become an uncaught error, whose report would be another failed write.
+process.stderr.on("error", () => {});
+process.stdout.on("error", () => {});
+
 function log(line: string): void {
   process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 }

@@ -28,6 +28,13 @@ export const MAX_LOG_BYTES_PER_ATTEMPT = 32 * 1024 * 1024;
 const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 /** Retry delay for effects that failed (dispatcher or D1 unreachable). */
 const EFFECT_RETRY_MS = 1_000;
+/**
+ * A dispatched step is handed to the dispatcher after its state is stored; if this object is
+ * interrupted in between (its caller went away, the server stopped), this timer, stored with
+ * the state, hands it over later. Removed once the dispatcher has the task. As late as a new
+ * lease's confirmation timer, so that it seldom moves the alarm.
+ */
+const DISPATCH_SAFETY_MS = 5_000;
 
 export interface RunInit {
   runId: string;
@@ -382,8 +389,14 @@ export class RunObject extends DurableObject<Env> {
     this.ctx.storage.transactionSync(() => {
       this.persist(before, state);
       for (const e of effects) {
-        if (e.type === "dispatch") toEnqueue.push(e.step);
-        else if (e.type === "runStatus") statusChanged = true;
+        if (e.type === "dispatch") {
+          toEnqueue.push(e.step);
+          this.sql.exec(
+            "INSERT OR REPLACE INTO timers (key, at) VALUES (?, ?)",
+            `enqueue:${e.step}`,
+            now + DISPATCH_SAFETY_MS,
+          );
+        } else if (e.type === "runStatus") statusChanged = true;
         else if (e.type === "runnerLost") lostRunners.push(e);
         else this.applyStorageEffect(e);
       }
@@ -453,16 +466,21 @@ export class RunObject extends DurableObject<Env> {
       const s = this.state.steps[name];
       if (s?.queued) tasks.push({ runId, step: name, dispatchSeq: s.dispatchSeq, selector: this.selectorOf(name) });
     }
-    if (!tasks.length) return;
+    const handedOver = () => {
+      for (const name of stepNames) this.sql.exec("DELETE FROM timers WHERE key = ?", `enqueue:${name}`);
+    };
+    if (!tasks.length) return handedOver();
     try {
       const byPool = new Map<string, DispatchTask[]>();
       for (const t of tasks) byPool.set(poolOf(t.selector), [...(byPool.get(poolOf(t.selector)) ?? []), t]);
       await Promise.all([...byPool].map(([pool, ts]) => dispatcherFor(this.env, pool).enqueue(ts)));
+      handedOver();
     } catch (err) {
       console.error(`run ${this.init.runId}: dispatcher unreachable, retrying`, err);
       const at = Date.now() + EFFECT_RETRY_MS;
       for (const t of tasks)
         this.sql.exec("INSERT OR REPLACE INTO timers (key, at) VALUES (?, ?)", `enqueue:${t.step}`, at);
+      await this.armAlarm();
     }
   }
 

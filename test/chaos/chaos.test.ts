@@ -77,7 +77,10 @@ let stack: Stack | undefined;
 let proxy: CutProxy | undefined;
 const runners: Runner[] = [];
 
+let done = false;
+
 afterAll(async () => {
+  done = true;
   for (const r of runners) r.handle.child.kill("SIGKILL");
   await proxy?.stop();
   await stack?.stop();
@@ -117,19 +120,19 @@ it(`runs ${RUNS} twelve-step DAGs through runner kills, a network cut and a serv
   expect(created.status, JSON.stringify(created.body)).toBe(201);
 
   // ---- the faults, on their own timeline ----------------------------------------------------
-  let done = false;
   let restartedAt = 0;
   let restartTook = 0;
   let cutFor = 0;
   const faults = (async () => {
     while (!done) {
-      await sleep(between(1_500, 4_000));
+      await sleep(between(1_000, 3_000));
       if (done) break;
       const r = runners[Math.floor(random() * runners.length)];
       if (!r) continue;
       kills.push({ runnerId: runnerId(r), at: Date.now() });
       r.handle.child.kill("SIGKILL");
       await sleep(between(200, 1_500));
+      if (done) break;
       r.generation++;
       launch(r);
     }
@@ -169,7 +172,17 @@ it(`runs ${RUNS} twelve-step DAGs through runner kills, a network cut and a serv
         run.status = status;
         inFlight.delete(run);
       } else if (Date.now() - run.startedAt > RUN_DEADLINE_MS) {
-        throw new Error(`run ${run.runId} still ${status} after ${RUN_DEADLINE_MS / 1000} s`);
+        done = true;
+        const nodes = d?.body.dagRunDetails.nodes.map(
+          (n: any) => `${n.step.name} ${n.statusLabel} #${n.attempt} ${n.runnerId ?? ""} ${n.error ?? ""}`,
+        );
+        const runLog = (await s.api("GET", `/dag-runs/chaos/${run.runId}/log`)).body.content;
+        const fleet = (await s.api("GET", "/workers")).body.workers.map(
+          (w: any) => `${w.id} ${w.healthStatus} busy ${w.busyPollers}`,
+        );
+        throw new Error(
+          `run ${run.runId} still ${status} after ${RUN_DEADLINE_MS / 1000} s\n${nodes?.join("\n")}\n${runLog}\nfleet: ${fleet.join("; ")}`,
+        );
       }
     }
   }
@@ -200,8 +213,8 @@ it(`runs ${RUNS} twelve-step DAGs through runner kills, a network cut and a serv
         ends.filter((id) => id === node.leaseId),
         `${where} ${step} effect`,
       ).toHaveLength(1);
-      // Any other finished side effect belongs to a lease the server took back (its runner was
-      // killed after the process ended but before the result was accepted).
+      // Any other finished side effect belongs to a lease the server took back before accepting
+      // its result (its runner was killed or cut off after the process ended).
       const takenBack = runLog.match(
         new RegExp(` step ${step}(:| released)[^\\n]*(expired|never confirmed|released)`, "g"),
       );
@@ -234,7 +247,7 @@ it(`runs ${RUNS} twelve-step DAGs through runner kills, a network cut and a serv
       `chaos: seed ${SEED}`,
       `  runs ${runs.length} (${runs.filter((r) => r.fail).length} meant to fail), ${runs.length * STEPS.length} steps, all as their DAG implies`,
       `  runner kills ${kills.length}, re-dispatches after lost leases ${redispatches}`,
-      `  side effects of attempts killed after their process ended (leases taken back, never accepted): ${lostEffects}`,
+      `  side effects of attempts whose lease was taken back before their result was accepted (runner killed or cut off): ${lostEffects}`,
       `  time from a kill to its step leased again: median ${pct(0.5)} ms, p90 ${pct(0.9)} ms, max ${pct(1)} ms (lease TTL ${LEASE_TTL_MS} ms)`,
       `  network cut of runner r3: ${cutFor} ms; proxy dropped ${proxy.stats.dropped} connections`,
       `  server restart: ${restartTook} ms down, at ${Math.round((restartedAt - t0) / 1000)} s`,

@@ -1,6 +1,7 @@
 // A runner cut off from the server, through a proxy that drops its connections: it keeps its
 // step running and buffers the step's logs (bounded, saying what it dropped); when the network
 // comes back it reports, and if its lease expired meanwhile it is told so and kills the step.
+// And a stop: it reaches the runner within one heartbeat and kills the step's whole group.
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -153,5 +154,28 @@ describe("a runner cut off from the server", () => {
     expect(readFileSync(path.join(dir, "ends"), "utf8")).toBe("2\n");
     const runLog = (await stack.api("GET", `/dag-runs/slow/${runId}/log`)).body.content as string;
     expect(runLog).toMatch(/lease of runner behind-proxy expired/);
+  });
+
+  it("delivers a stop within one heartbeat and kills the step's whole process group", async () => {
+    const dir = tempDir("stop-group");
+    const spec = `steps:
+  - name: holder
+    command: sleep 60 & echo $! > ${dir}/child; echo $$ > ${dir}/pid; wait
+  - name: never
+    command: touch ${dir}/never
+`;
+    const runId = await runDag("stop-group", spec);
+    await waitFor("the step and its child to start", async () => existsSync(path.join(dir, "child")));
+    await sleep(100);
+    const pids = ["pid", "child"].map((f) => Number(readFileSync(path.join(dir, f), "utf8")));
+    expect(pids.every(alive)).toBe(true);
+    const stoppedAt = Date.now();
+    expect((await stack.api("POST", `/dag-runs/stop-group/${runId}/stop`)).status).toBe(200);
+    await waitFor("every process of the step to end", async () => !pids.some(alive), 10_000);
+    // One heartbeat interval (a third of the TTL), plus the time to kill and reap.
+    expect(Date.now() - stoppedAt).toBeLessThan(LEASE_TTL_MS / 3 + 1_500);
+    const d = await finished("stop-group", runId);
+    expect(d.statusLabel).toBe("aborted");
+    expect(existsSync(path.join(dir, "never"))).toBe(false);
   });
 });
