@@ -129,6 +129,8 @@ describe("bad input on the runner endpoints", () => {
     ["/lease", { runnerId: "r", max: 65 }, "max"],
     ["/lease", { max: 1 }, "runnerId"],
     ["/lease", { runnerId: "r", max: 1, waitMs: 25_001 }, "waitMs"],
+    ["/lease", { runnerId: "r", max: 1, labels: { pool: "no spaces" } }, "labels.pool"],
+    ["/heartbeat", { runnerId: "r", totalSlots: 1, labels: { pool: "" } }, "labels.pool"],
     ["/leases/x.0.1/complete", { token: "t" }, "exitCode"],
     ["/leases/x.0.1/logs", { token: "t", entries: [] }, "entries"],
     ["/leases/x.0.1/logs", { token: "t", entries: [{ seq: 0, stream: "stdout", text: "" }] }, "entries.0.seq"],
