@@ -1,6 +1,8 @@
 // Runner credentials: tokens created, listed and revoked through the API; each credential
 // opens only its own door; a revoked runner is refused at its next call.
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { app } from "../../src/app";
 import { CreateRunnerTokenResponse, RunnerTokenInfo, RunnerTokenList } from "../../src/runner-tokens";
 import { api, complete, createDag, extApi, RUNNER_TOKEN, runnerApi, startDag, USER_TOKEN } from "./helpers";
 
@@ -85,5 +87,14 @@ describe("runner tokens", () => {
     const missing = await extApi("DELETE", `/runner-tokens/${"f".repeat(12)}`, undefined, RunnerTokenInfo);
     expect(missing.status).toBe(404);
     expect(missing.body.code).toBe("not_found");
+  });
+
+  it("is described in /openapi.json from its zod schemas", async () => {
+    const res = await app.request("/api/v2/openapi.json", {}, env);
+    const doc = (await res.json()) as any;
+    const create = doc.paths["/runner-tokens"].post;
+    expect(create.requestBody.content["application/json"].schema.required).toEqual(["name"]);
+    expect(create.responses["201"].content["application/json"].schema.properties).toHaveProperty("token");
+    expect(doc.paths["/runner-tokens/{id}"].delete.responses).toHaveProperty("404");
   });
 });
