@@ -17,7 +17,7 @@ export async function waitingReasons(env: Env, snap: RunSnapshot, now = Date.now
     byPool.set(pool, [...(byPool.get(pool) ?? []), { step: def.name, selector }]);
   }
   const reasons = new Map<string, string>();
-  await Promise.all(
+  const ask = Promise.all(
     [...byPool].map(async ([pool, queued]) => {
       const why = await dispatcherFor(env, pool).whyWaiting(
         queued.map((q) => q.selector),
@@ -29,5 +29,11 @@ export async function waitingReasons(env: Env, snap: RunSnapshot, now = Date.now
       });
     }),
   );
+  try {
+    await ask;
+  } catch (err) {
+    // A hint, not the run's state: details are still served without it.
+    console.error("waiting reasons unavailable", err);
+  }
   return reasons;
 }

@@ -3,8 +3,8 @@
 // through a proxy, and the server (wrangler dev) is stopped and started again on the same
 // state. Then every run is checked: it ended as its DAG implies, each step's side effect came
 // from an accepted attempt, no result was accepted twice, and each accepted attempt's log is
-// complete. The seed is printed first: CHAOS_SEED=<seed> replays the same fault plan (timings
-// on a busy machine still differ).
+// complete. The seed (fixed; CHAOS_SEED=<n> picks another) is printed first; the same seed
+// gives the same fault plan (timings on a busy machine still differ).
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, expect, it } from "vitest";
@@ -17,7 +17,8 @@ const IN_FLIGHT = 8;
 const LEASE_TTL_MS = 2_000;
 const LINES_PER_STEP = 4;
 const RUN_DEADLINE_MS = 150_000;
-const SEED = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000_007);
+/** Fixed, so that every run of the suite follows the same fault plan; CHAOS_SEED tries another. */
+const SEED = Number(process.env.CHAOS_SEED ?? 20261123);
 
 /** mulberry32: a small seeded PRNG, so a failing fault plan can be replayed. */
 function prng(seed: number): () => number {
