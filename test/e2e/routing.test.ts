@@ -1,7 +1,10 @@
-// Routing on real runners: labels, pools, and a step no live runner can take.
+// Routing on real runners: labels, pools, and a step no live runner can take; and a runner
+// whose token is revoked.
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRunner } from "../../scripts/stack.mjs";
-import { RUNNER_TOKEN, type Stack, startStack, waitFor } from "./harness";
+import { RUNNER_TOKEN, type Stack, startStack, tempDir, waitFor } from "./harness";
 
 let stack: Stack;
 const extra: Array<ReturnType<typeof startRunner>> = [];
@@ -86,5 +89,70 @@ steps:
       ]),
     );
     expect((await stack.api("POST", `/dag-runs/fpga/${runId}/stop`)).status).toBe(200);
+  });
+
+  it("refuses a revoked runner at its next call: it stops its step and exits 3, and the step finishes elsewhere", async () => {
+    const created = await stack.api("POST", "/runner-tokens", { name: "short-lived" });
+    expect(created.status).toBe(201);
+    const dir = tempDir("revoked");
+    // Only the runner with the new token can take this step, until the token is revoked.
+    const revokable = startRunner({
+      server: stack.url,
+      token: created.body.token,
+      concurrency: 1,
+      id: "revokable",
+      labels: "holder=yes",
+    });
+    extra.push(revokable);
+    const exited = new Promise<number | null>((r) => revokable.child.once("exit", (code) => r(code)));
+    const spec = `workerSelector: {holder: "yes"}
+steps:
+  - name: held
+    command: echo "$DAGFLARE_ATTEMPT $$" >> ${dir}/starts; sleep 5; echo done
+`;
+    expect((await stack.api("POST", "/dags", { name: "revoked", spec })).status).toBe(201);
+    const runId = (await stack.api("POST", "/dags/revoked/start", {})).body.dagRunId as string;
+    await waitFor("the step to start on the revokable runner", async () => existsSync(path.join(dir, "starts")));
+    const pid = Number(readFileSync(path.join(dir, "starts"), "utf8").trim().split(" ")[1]);
+    await new Promise((r) => setTimeout(r, 800));
+
+    const revokedAt = Date.now();
+    expect((await stack.api("DELETE", `/runner-tokens/${created.body.id}`)).status).toBe(200);
+    expect(await exited).toBe(3);
+    // Its next call is a heartbeat, a third of the 3 s TTL away.
+    expect(Date.now() - revokedAt).toBeLessThan(3_000);
+    expect(revokable.output.join("\n")).toMatch(/runner token .* was revoked/);
+    await waitFor(
+      "the step's process to be stopped",
+      async () => {
+        try {
+          process.kill(pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      5_000,
+    );
+
+    const backup = startRunner({
+      server: stack.url,
+      token: RUNNER_TOKEN,
+      concurrency: 1,
+      id: "backup",
+      labels: "holder=yes",
+    });
+    extra.push(backup);
+    const d = await waitFor(
+      "the run to finish on another runner",
+      async () => {
+        const x = (await stack.api("GET", `/dag-runs/revoked/${runId}`)).body.dagRunDetails;
+        return x.statusLabel === "succeeded" ? x : undefined;
+      },
+      30_000,
+    );
+    expect(await runnerOf("revoked", d.dagRunId, "held")).toBe("revokable");
+    const log = (await stack.api("GET", `/dag-runs/revoked/${runId}/log`)).body.content as string;
+    expect(log).toMatch(/step held attempt 2 leased to runner backup/);
   });
 });
