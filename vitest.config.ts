@@ -45,6 +45,16 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        // The chaos suite (npm run test:chaos): runner kills, a network cut, a server restart.
+        test: {
+          name: "chaos",
+          environment: "node",
+          include: ["test/chaos/**/*.test.ts"],
+          testTimeout: 600_000,
+          hookTimeout: 120_000,
+        },
+      },
     ],
   },
 });

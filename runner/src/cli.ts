@@ -4,6 +4,8 @@
 import { AuthError, RunnerClient } from "./client.ts";
 import { parseConfig, type RunnerConfig, USAGE, UsageError } from "./config.ts";
 import { LeaseLoop } from "./lease-loop.ts";
+import { setGroupWatcher } from "./process-group.ts";
+import { Watchdog } from "./watchdog.ts";
 
 /** How long steps get to end on SIGTERM during a forced shutdown: the user asked twice. */
 const FORCED_GRACE_MS = 1_000;
@@ -13,6 +15,11 @@ const EXIT_FORCED = 1;
 const EXIT_USAGE = 2;
 const EXIT_AUTH = 3;
 const EXIT_BUG = 70;
+
+// A runner whose log pipe closed (its supervisor went away) goes on with its steps: a failed log
+// write must not become an uncaught error, whose report would be another failed write.
+process.stderr.on("error", () => {});
+process.stdout.on("error", () => {});
 
 function log(line: string): void {
   process.stderr.write(`${new Date().toISOString()} ${line}\n`);
@@ -33,6 +40,8 @@ function main(): void {
   }
 
   const { server, token, concurrency, labels, runnerId } = config;
+  // Steps must not outlive a runner that is killed outright (SIGKILL): see watchdog.ts.
+  setGroupWatcher(new Watchdog());
   const client = new RunnerClient({ server, token, log });
   const loop = new LeaseLoop({ client, runnerId, labels, concurrency, log });
   const stopNow = (code: number) =>

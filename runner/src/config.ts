@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
+import { DEFAULT_POOL, POOL_LABEL, POOL_NAME } from "../../src/dag/selector.ts";
 import { MAX_LEASES_PER_REQUEST } from "../../src/protocol.ts";
 
 export const USAGE = `usage: dagflare-runner [options]
@@ -10,7 +11,8 @@ export const USAGE = `usage: dagflare-runner [options]
   --server URL       dagflare server (default: $DAGFLARE_SERVER, else http://127.0.0.1:8787)
   --token T          runner token (default: $DAGFLARE_RUNNER_TOKEN; empty for an open local server)
   --concurrency N    steps run at once, 1-${MAX_LEASES_PER_REQUEST} (default: 4)
-  --labels k=v,...   labels of this runner (default: none)
+  --labels k=v,...   labels of this runner, matched against steps' workerSelector (default: none)
+  --pool NAME        runner pool: only steps of this pool are taken (default: $DAGFLARE_RUNNER_POOL, else "default")
   --id NAME          runner id (default: <hostname>-<pid>-<random>)
   --help             show this text
 
@@ -45,6 +47,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         token: { type: "string" },
         concurrency: { type: "string" },
         labels: { type: "string" },
+        pool: { type: "string" },
         id: { type: "string" },
         help: { type: "boolean" },
       },
@@ -60,7 +63,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     server: parseServer(str("server") ?? env.DAGFLARE_SERVER ?? DEFAULT_SERVER),
     token: str("token") ?? env.DAGFLARE_RUNNER_TOKEN ?? "",
     concurrency: parseConcurrency(str("concurrency")),
-    labels: parseLabels(str("labels") ?? ""),
+    labels: withPool(parseLabels(str("labels") ?? ""), str("pool") ?? env.DAGFLARE_RUNNER_POOL),
     runnerId: parseRunnerId(str("id")),
   };
 }
@@ -101,6 +104,17 @@ export function parseLabels(text: string): Record<string, string> {
     labels[key] = item.slice(eq + 1).trim();
   }
   return labels;
+}
+
+/** The pool is the runner's `pool` label, always sent, so GET /workers shows it. */
+function withPool(labels: Record<string, string>, pool: string | undefined): Record<string, string> {
+  const fromLabels = labels[POOL_LABEL];
+  if (pool !== undefined && fromLabels !== undefined && pool !== fromLabels) {
+    throw new UsageError(`--pool "${pool}" and --labels pool=${fromLabels} disagree; give the pool once`);
+  }
+  const name = pool ?? fromLabels ?? DEFAULT_POOL;
+  if (!POOL_NAME.test(name)) throw new UsageError(`--pool "${name}" must be 1-64 letters, digits, _ or -`);
+  return { ...labels, [POOL_LABEL]: name };
 }
 
 function parseRunnerId(text: string | undefined): string {

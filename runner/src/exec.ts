@@ -122,7 +122,15 @@ export class StepRun {
   }
 
   private async runProcess(): Promise<Outcome> {
-    const { exec } = this.lease;
+    const exec = {
+      ...this.lease.exec,
+      // Which attempt this process is, for a step that wants to tag what it does.
+      env: {
+        ...this.lease.exec.env,
+        DAGFLARE_ATTEMPT: String(this.lease.attempt),
+        DAGFLARE_LEASE_ID: this.lease.leaseId,
+      },
+    };
     const capture = exec.output === undefined ? undefined : new OutputCapture(exec.maxOutputBytes);
     const proc = startProcess(exec, {
       killGraceMs: this.opts.killGraceMs,

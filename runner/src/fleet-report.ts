@@ -1,7 +1,7 @@
 // The runner reports itself (id, labels, slots, running steps) every few seconds, so that the
 // fleet view (GET /workers) can show it and judge its health by the age of its last report.
 import { RUNNER_HEARTBEAT_INTERVAL_MS, type RunnerHeartbeatRequest } from "../../src/protocol.ts";
-import type { Log, RunnerClient } from "./client.ts";
+import { AuthError, type Log, type RunnerClient } from "./client.ts";
 
 /** Starts reporting at once and then every `intervalMs`; returns a function that stops it. */
 export function startFleetReports(opts: {
@@ -9,6 +9,8 @@ export function startFleetReports(opts: {
   log: Log;
   snapshot: () => RunnerHeartbeatRequest;
   intervalMs?: number;
+  /** The server refused the token (revoked): the runner cannot go on. */
+  onAuthError?: (err: AuthError) => void;
 }): () => void {
   const intervalMs = opts.intervalMs ?? RUNNER_HEARTBEAT_INTERVAL_MS;
   let lastError = "";
@@ -18,6 +20,7 @@ export function startFleetReports(opts: {
         lastError = "";
       },
       (err: Error) => {
+        if (err instanceof AuthError) return opts.onAuthError?.(err);
         // Leasing does not depend on these reports, and the lease calls say what is wrong with
         // the server or the token: log each kind of failure once and keep going.
         if (err.message !== lastError) opts.log(`runner report failed: ${err.message}`);

@@ -81,6 +81,8 @@ export class LeaseLoop {
       client: this.opts.client,
       log: this.opts.log,
       intervalMs: this.opts.reportIntervalMs,
+      // A revoked token is noticed here within one report even while the lease poll waits.
+      onAuthError: (err) => this.fail(err),
       snapshot: () => ({
         runnerId: this.opts.runnerId,
         labels: this.opts.labels,

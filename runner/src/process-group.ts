@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import type { ExecSpec, LogEntry } from "../../src/protocol.ts";
+import type { GroupWatcher } from "./watchdog.ts";
 
 /** Time between SIGTERM and SIGKILL when a group is stopped. */
 export const KILL_GRACE_MS = 5_000;
@@ -53,6 +54,13 @@ export function commandLine(exec: ExecSpec, scriptPath?: string): { file: string
     return { file: shell, args: [...shellArgs, "-c", `${exec.command} "$@"`, "dagflare", scriptPath, ...exec.args] };
   }
   return { file: shell, args: [...shellArgs, scriptPath, ...exec.args] };
+}
+
+let watcher: GroupWatcher | undefined;
+
+/** Every group started from now on is registered with `w` while it runs (see watchdog.ts). */
+export function setGroupWatcher(w: GroupWatcher | undefined): void {
+  watcher = w;
 }
 
 export function killGroup(pgid: number, signal: NodeJS.Signals): void {
@@ -106,6 +114,7 @@ export function startProcess(exec: ExecSpec, opts: StartOptions): StepProcess {
   }
 
   const pgid = child.pid;
+  if (pgid !== undefined) watcher?.watch(pgid);
   const graceMs = opts.killGraceMs ?? KILL_GRACE_MS;
   let killTimer: NodeJS.Timeout | undefined;
   const stop = () => {
@@ -136,6 +145,7 @@ export function startProcess(exec: ExecSpec, opts: StartOptions): StepProcess {
       for (const flush of flushDecoders) flush();
       if (pgid === undefined || !groupAlive(pgid)) clearTimeout(killTimer);
       removeDir(scriptDir);
+      if (pgid !== undefined) watcher?.unwatch(pgid);
       resolve(result);
     };
     child.once("error", (err) =>

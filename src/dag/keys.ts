@@ -13,7 +13,7 @@ export interface KeySet {
 }
 
 export const DAG_KEYS: KeySet = {
-  supported: new Set(["name", "description", "tags", "env", "params", "type", "shell", "steps"]),
+  supported: new Set(["name", "description", "tags", "env", "params", "type", "shell", "steps", "workerSelector"]),
   later: new Set([
     "container",
     "delaySec",
@@ -42,7 +42,6 @@ export const DAG_KEYS: KeySet = {
     "smtp",
     "ssh",
     "timeoutSec",
-    "workerSelector",
     "workingDir",
   ]),
 };
@@ -63,6 +62,7 @@ export const STEP_KEYS: KeySet = {
     "timeoutSec",
     "retryPolicy",
     "continueOn",
+    "workerSelector",
   ]),
   later: new Set([
     "call",
@@ -78,7 +78,6 @@ export const STEP_KEYS: KeySet = {
     "signalOnStop",
     "stderr",
     "stdout",
-    "workerSelector",
   ]),
 };
 

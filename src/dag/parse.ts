@@ -5,6 +5,7 @@ import { isMap, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml
 import { checkGraph } from "./graph";
 import { Issues } from "./issues";
 import { checkKeys, DAG_KEYS } from "./keys";
+import { readSelector } from "./read-selector";
 import { readSteps } from "./steps";
 import type { DagDef, ParseResult } from "./types";
 import { readEnv, readParams, readShell, readStringList } from "./values";
@@ -70,6 +71,9 @@ function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef |
   const shellNode = get("shell");
   const shell = shellNode && readShell(shellNode, "shell", issues);
 
+  const selectorNode = get("workerSelector");
+  const workerSelector = selectorNode && readSelector(selectorNode, "workerSelector", issues);
+
   const stepsNode = get("steps");
   const entries = stepsNode && readSteps(stepsNode, type, issues);
   if (!stepsNode) issues.at(root, "steps", "steps is required");
@@ -80,6 +84,7 @@ function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef |
   const def: DagDef = { name, tags, type, env, params, steps: entries.map((e) => e.def) };
   if (description) def.description = description;
   if (shell !== undefined) def.shell = shell;
+  if (workerSelector && Object.keys(workerSelector).length > 0) def.workerSelector = workerSelector;
   return def;
 }
 

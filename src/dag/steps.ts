@@ -4,6 +4,7 @@
 import { isMap, isScalar, isSeq, type Node, type YAMLMap } from "yaml";
 import type { Issues } from "./issues";
 import { CONTINUE_ON_KEYS, checkKeys, RETRY_KEYS, STEP_KEYS } from "./keys";
+import { readSelector } from "./read-selector";
 import type { ContinueOn, DagDef, RetryPolicy, StepDef } from "./types";
 import { readEnv, readShell, readStringList, VAR_NAME } from "./values";
 import { shellQuote } from "./words";
@@ -182,6 +183,9 @@ function readStep(node: Node, field: string, issues: Issues, nameFromKey?: strin
   if (retryNode !== undefined) def.retryPolicy = readRetry(retryNode, f("retryPolicy"), issues);
   const continueNode = get("continueOn");
   if (continueNode !== undefined) def.continueOn = readContinueOn(continueNode, f("continueOn"), issues);
+  const selectorNode = get("workerSelector");
+  const workerSelector = selectorNode && readSelector(selectorNode, f("workerSelector"), issues);
+  if (workerSelector && Object.keys(workerSelector).length > 0) def.workerSelector = workerSelector;
   return entry;
 }
 

@@ -40,6 +40,8 @@ export interface StepDef {
   timeoutSec?: number;
   retryPolicy: RetryPolicy;
   continueOn: ContinueOn;
+  /** Labels a runner must have to run this step, merged over the DAG's (src/dag/selector.ts). */
+  workerSelector?: Record<string, string>;
 }
 
 export interface DagDef {
@@ -50,6 +52,8 @@ export interface DagDef {
   env: EnvList;
   params: ParamDef[];
   shell?: string[];
+  /** Every step's default workerSelector (src/dag/selector.ts). */
+  workerSelector?: Record<string, string>;
   /** Steps in file order; after parsing, `depends` is explicit for both types. */
   steps: StepDef[];
 }

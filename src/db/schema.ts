@@ -39,3 +39,19 @@ export const dagRuns = sqliteTable(
 
 export type DagRow = typeof dags.$inferSelect;
 export type DagRunRow = typeof dagRuns.$inferSelect;
+
+/**
+ * Runner tokens created through the API (the env DAGFLARE_RUNNER_TOKEN is the bootstrap one).
+ * Only the SHA-256 of a token is kept: the secret is shown once, when it is created.
+ */
+export const runnerTokens = sqliteTable("runner_tokens", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  /** Hex SHA-256 of the whole token. */
+  hash: text("hash").notNull(),
+  createdAt: integer("created_at").notNull(),
+  /** Set once revoked; a revoked token is refused at its next call. */
+  revokedAt: integer("revoked_at"),
+});
+
+export type RunnerTokenRow = typeof runnerTokens.$inferSelect;

@@ -2,15 +2,21 @@
 // for work. It owns no step state: each task is turned into a lease by its RunObject (`claim`),
 // which fences it, so a stale or duplicate task here can never run a step twice.
 import { DurableObject } from "cloudflare:workers";
+import { DEFAULT_POOL, formatSelector, matches, poolOf, type Selector } from "../dag/selector";
 import type { Env } from "../env";
 import type { Lease } from "../protocol";
-import { FORGET_AFTER_MS, type RunnerReport } from "./fleet";
+import { FORGET_AFTER_MS, type RunnerReport, WARNING_AFTER_MS } from "./fleet";
 
 export interface DispatchTask {
   runId: string;
   step: string;
   dispatchSeq: number;
+  /** The step's effective workerSelector (its pool included): only matching runners take it. */
+  selector: Selector;
 }
+
+/** Pending tasks a take looks at, oldest first; beyond them a matching task waits its turn. */
+const SCAN_LIMIT = 1000;
 
 export interface LeaseAsk {
   runnerId: string;
@@ -26,7 +32,7 @@ export interface LeaseAsk {
  * Durable Object, where it would go on and take a lease for nobody.
  */
 export async function longPollLeases(env: Env, ask: LeaseAsk, waitMs: number): Promise<Lease[]> {
-  const dispatcher = dispatcherFor(env);
+  const dispatcher = dispatcherFor(env, poolOf(ask.labels));
   const deadline = ask.askedAt + waitMs;
   for (;;) {
     const leases = await dispatcher.take(ask);
@@ -37,13 +43,16 @@ export async function longPollLeases(env: Env, ask: LeaseAsk, waitMs: number): P
     if (left <= 0) return [];
     // Tasks already pending after an empty take: another poll raced us to them, or their
     // runs could not be reached; pause briefly instead of spinning.
-    if ((await dispatcher.waitForWork(left)) === "pending") await new Promise((r) => setTimeout(r, 50));
+    if ((await dispatcher.waitForWork(left, ask.labels)) === "pending") await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-/** The runner pool's dispatcher. One pool for now; pools by label come with the fleet. */
-export function dispatcherFor(env: Env): DurableObjectStub<DispatchObject> {
-  return env.DISPATCH.get(env.DISPATCH.idFromName("default"));
+/**
+ * The dispatcher of a runner pool (a runner's `pool` label, a step's `pool` selector). Pools
+ * never share tasks: a runner polls only its own pool's dispatcher.
+ */
+export function dispatcherFor(env: Env, pool = DEFAULT_POOL): DurableObjectStub<DispatchObject> {
+  return env.DISPATCH.get(env.DISPATCH.idFromName(pool));
 }
 
 export class DispatchObject extends DurableObject<Env> {
@@ -62,18 +71,25 @@ export class DispatchObject extends DurableObject<Env> {
         UNIQUE (run_id, step, dispatch_seq));
       CREATE TABLE IF NOT EXISTS lost_runners (runner_id TEXT PRIMARY KEY, since INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS runners (runner_id TEXT PRIMARY KEY, report TEXT NOT NULL, last_seen_at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS pools (name TEXT PRIMARY KEY);
     `);
+    // Tasks stored before selectors existed match every runner of the pool.
+    const cols = this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('tasks')").toArray();
+    if (!cols.some((c) => c.name === "selector")) {
+      this.sql.exec("ALTER TABLE tasks ADD COLUMN selector TEXT NOT NULL DEFAULT '{}'");
+    }
   }
 
   enqueue(tasks: DispatchTask[]): void {
     const now = Date.now();
     for (const t of tasks) {
       this.sql.exec(
-        "INSERT OR IGNORE INTO tasks (run_id, step, dispatch_seq, enqueued_at) VALUES (?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO tasks (run_id, step, dispatch_seq, enqueued_at, selector) VALUES (?, ?, ?, ?, ?)",
         t.runId,
         t.step,
         t.dispatchSeq,
         now,
+        JSON.stringify(t.selector),
       );
     }
     const waiters = [...this.waiters];
@@ -87,8 +103,8 @@ export class DispatchObject extends DurableObject<Env> {
    * caller then calls `take`. A long poll whose client went away is cancelled in the Worker
    * between the two calls, so it never takes a lease that nobody would receive.
    */
-  async waitForWork(ms: number): Promise<"pending" | "work" | "timeout"> {
-    if (this.pending() > 0) return "pending";
+  async waitForWork(ms: number, labels: Record<string, string> = {}): Promise<"pending" | "work" | "timeout"> {
+    if (this.matching(labels, 1).length > 0) return "pending";
     await new Promise<void>((resolve) => {
       const wake = () => {
         clearTimeout(timer);
@@ -98,7 +114,21 @@ export class DispatchObject extends DurableObject<Env> {
       const timer = setTimeout(wake, ms);
       this.waiters.add(wake);
     });
-    return this.pending() > 0 ? "work" : "timeout";
+    return this.matching(labels, 1).length > 0 ? "work" : "timeout";
+  }
+
+  /** Up to `max` pending tasks a runner with `labels` may take, oldest first. */
+  private matching(labels: Record<string, string>, max: number) {
+    const out: Array<{ id: number; run_id: string; step: string; dispatch_seq: number; selector: string }> = [];
+    const rows = this.sql.exec<{ id: number; run_id: string; step: string; dispatch_seq: number; selector: string }>(
+      "SELECT id, run_id, step, dispatch_seq, selector FROM tasks ORDER BY id LIMIT ?",
+      SCAN_LIMIT,
+    );
+    for (const r of rows) {
+      if (out.length >= max) break;
+      if (matches(JSON.parse(r.selector) as Selector, labels)) out.push(r);
+    }
+    return out;
   }
 
   /** Number of tasks waiting for a runner. */
@@ -121,13 +151,42 @@ export class DispatchObject extends DurableObject<Env> {
     }
   }
 
-  /** Records a runner's own heartbeat. */
-  runnerReport(report: RunnerReport): void {
+  /** Records a runner's own heartbeat; true when this runner is new to this pool. */
+  runnerReport(report: RunnerReport): boolean {
+    const known = this.sql.exec("SELECT 1 FROM runners WHERE runner_id = ?", report.runnerId).toArray().length > 0;
     this.sql.exec(
       "INSERT OR REPLACE INTO runners (runner_id, report, last_seen_at) VALUES (?, ?, ?)",
       report.runnerId,
       JSON.stringify(report),
       report.lastSeenAt,
+    );
+    return !known;
+  }
+
+  /** Kept by the default pool's dispatcher: every pool a runner ever reported to. */
+  addPool(name: string): void {
+    this.sql.exec("INSERT OR IGNORE INTO pools (name) VALUES (?)", name);
+  }
+
+  pools(): string[] {
+    const names = this.sql
+      .exec<{ name: string }>("SELECT name FROM pools")
+      .toArray()
+      .map((r) => r.name);
+    return [...new Set([DEFAULT_POOL, ...names])].sort();
+  }
+
+  /**
+   * For each selector, null when a live runner of this pool matches it, else why the step
+   * waits. Live: reported within WARNING_AFTER_MS.
+   */
+  whyWaiting(selectors: Selector[], now: number): Array<string | null> {
+    const live = this.sql
+      .exec<{ report: string }>("SELECT report FROM runners WHERE last_seen_at >= ?", now - WARNING_AFTER_MS)
+      .toArray()
+      .map((r) => (JSON.parse(r.report) as RunnerReport).labels);
+    return selectors.map((sel) =>
+      live.some((labels) => matches(sel, labels)) ? null : `waiting: no live runner matches ${formatSelector(sel)}`,
     );
   }
 
@@ -152,13 +211,8 @@ export class DispatchObject extends DurableObject<Env> {
   async take(ask: LeaseAsk): Promise<Lease[]> {
     if (this.isLeftover(ask)) return [];
     // Taking the rows is synchronous, so two long polls never take the same task.
-    const rows = this.sql
-      .exec<{ id: number; run_id: string; step: string; dispatch_seq: number }>(
-        "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks ORDER BY id LIMIT ?) RETURNING id, run_id, step, dispatch_seq",
-        ask.max,
-      )
-      .toArray()
-      .sort((a, b) => a.id - b.id);
+    const rows = this.matching(ask.labels, ask.max);
+    for (const r of rows) this.sql.exec("DELETE FROM tasks WHERE id = ?", r.id);
     const claims = await Promise.allSettled(
       rows.map((r) =>
         this.env.RUNS.get(this.env.RUNS.idFromName(r.run_id)).claim(r.step, r.dispatch_seq, ask.runnerId),
@@ -173,7 +227,14 @@ export class DispatchObject extends DurableObject<Env> {
       } else {
         // The run could not be reached: keep its task for the next runner.
         console.error(`dispatch: claim for run ${row.run_id} step ${row.step} failed`, c.reason);
-        this.enqueue([{ runId: row.run_id, step: row.step, dispatchSeq: row.dispatch_seq }]);
+        this.enqueue([
+          {
+            runId: row.run_id,
+            step: row.step,
+            dispatchSeq: row.dispatch_seq,
+            selector: JSON.parse(row.selector) as Selector,
+          },
+        ]);
       }
     });
     return leases;

@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { db, deleteRun, finishedRunsBefore, getRun, latestRun, listRuns } from "../db/queries";
 import type { DagRunRow } from "../db/schema";
+import { waitingReasons } from "../dispatch/waiting";
 import type { Env } from "../env";
 import { AppError, unwrap } from "../errors";
 import { sliceLog } from "../run/log-slice";
@@ -127,7 +128,8 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
   .get("/:name", async (c) => c.json(await listSummaries(c.env, readQuery(c, listQuery), c.req.param("name"))))
   .get("/:name/:dagRunId", async (c) => {
     const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
-    return c.json({ dagRunDetails: presentDetails(await runSnapshot(c.env, row.runId)) });
+    const snap = await runSnapshot(c.env, row.runId);
+    return c.json({ dagRunDetails: presentDetails(snap, await waitingReasons(c.env, snap)) });
   })
   .post("/:name/:dagRunId/stop", async (c) => {
     const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));

@@ -210,7 +210,7 @@ export const dags = new Hono<{ Bindings: Env }>()
     const { dag } = await loadDag(c.env, c.req.param("fileName"));
     const rows = await listRuns(db(c.env.DB), { dagName: dag.name, limit: 30 });
     const snaps = await Promise.all(rows.map((r) => runSnapshot(c.env, r.runId)));
-    const dagRuns = snaps.map(presentDetails);
+    const dagRuns = snaps.map((s) => presentDetails(s));
     // Oldest first, as a grid reads left to right.
     const gridData = dag.steps.map((s) => ({
       name: s.name,

@@ -16,6 +16,12 @@ import {
   LogAppendResponse,
   ReleaseRequest,
 } from "../protocol";
+import {
+  CreateRunnerTokenRequest,
+  CreateRunnerTokenResponse,
+  RunnerTokenInfo,
+  RunnerTokenList,
+} from "../runner-tokens";
 import { CleanupRequest, CleanupResponse } from "./dag-runs";
 import { VERSION } from "./system";
 
@@ -52,6 +58,11 @@ function post(
   };
 }
 
+const jsonResponse = (description: string, s: z.ZodType) => ({
+  description,
+  content: { "application/json": { schema: schema(s) } },
+});
+
 let cached: unknown;
 
 export function openApiDocument() {
@@ -67,7 +78,11 @@ export function openApiDocument() {
     components: {
       securitySchemes: {
         apiToken: { type: "http", scheme: "bearer", description: "DAGFLARE_API_TOKEN" },
-        runnerToken: { type: "http", scheme: "bearer", description: "DAGFLARE_RUNNER_TOKEN" },
+        runnerToken: {
+          type: "http",
+          scheme: "bearer",
+          description: "DAGFLARE_RUNNER_TOKEN, or a token created with POST /runner-tokens",
+        },
       },
     },
     paths: {
@@ -98,6 +113,40 @@ export function openApiDocument() {
         false,
         "apiToken",
       ),
+      "/runner-tokens": {
+        get: {
+          summary: "List runner tokens (never the secrets)",
+          tags: ["runner-tokens"],
+          security: [{ apiToken: [] }],
+          responses: { "200": jsonResponse("The tokens, newest first", RunnerTokenList) },
+        },
+        post: {
+          summary: "Create a runner token; the secret is in this response only",
+          tags: ["runner-tokens"],
+          security: [{ apiToken: [] }],
+          requestBody: {
+            required: true,
+            content: { "application/json": { schema: schema(CreateRunnerTokenRequest) } },
+          },
+          responses: {
+            "201": jsonResponse("Created", CreateRunnerTokenResponse),
+            default: jsonResponse("Error", ErrorBody),
+          },
+        },
+      },
+      "/runner-tokens/{id}": {
+        delete: {
+          summary: "Revoke a runner token: a runner using it is refused at its next call",
+          tags: ["runner-tokens"],
+          security: [{ apiToken: [] }],
+          parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
+          responses: {
+            "200": jsonResponse("The revoked token", RunnerTokenInfo),
+            "404": jsonResponse("No such token", ErrorBody),
+            default: jsonResponse("Error", ErrorBody),
+          },
+        },
+      },
       "/dag-runs/{name}/{dagRunId}/steps/{stepName}/log": {
         get: {
           summary: "Dagu's step log, plus the `attempt` parameter",

@@ -53,7 +53,14 @@ function summary(
   };
 }
 
-function presentNode(name: string, runId: string, def: StepDef, s: StepState | undefined) {
+function presentNode(
+  name: string,
+  runId: string,
+  index: number,
+  def: StepDef,
+  s: StepState | undefined,
+  waiting?: string,
+) {
   const stepLog = `${runPath(name, runId)}/steps/${encodeURIComponent(def.name)}/log`;
   const status = s?.status ?? "not_started";
   return {
@@ -67,10 +74,14 @@ function presentNode(name: string, runId: string, def: StepDef, s: StepState | u
     retryCount: s?.retryCount ?? 0,
     doneCount: status === "succeeded" ? 1 : 0,
     ...(s?.error !== undefined && { error: s.error }),
+    // A ready step no live runner can take says so (src/dispatch/waiting.ts).
+    ...(waiting !== undefined && { error: waiting }),
     // dagflare's additions: which attempt the node is on, its exit code, and who ran it.
     attempt: s?.attempt ?? 0,
     ...(s?.exitCode !== undefined && s.exitCode !== null && { exitCode: s.exitCode }),
     ...(s?.lease && { runnerId: s.lease.runnerId }),
+    // The lease of the current (or, once finished, the accepted) attempt, as its runner saw it.
+    ...(s && s.dispatchSeq > 0 && { leaseId: `${runId}.${index}.${s.dispatchSeq}` }),
     // Epoch ms of when the step became ready and when its process ran (the benchmark's figures).
     ...(s?.readyAt !== undefined && { readyAt: s.readyAt }),
     ...(s?.processStartedAt !== undefined && { processStartedAt: s.processStartedAt }),
@@ -78,7 +89,8 @@ function presentNode(name: string, runId: string, def: StepDef, s: StepState | u
   };
 }
 
-export function presentDetails(snap: RunSnapshot) {
+/** `waiting`: why queued steps wait, by step name (see src/dispatch/waiting.ts). */
+export function presentDetails(snap: RunSnapshot, waiting?: Map<string, string>) {
   const { dag, state } = snap;
   return {
     ...summary(
@@ -90,7 +102,9 @@ export function presentDetails(snap: RunSnapshot) {
       state.finishedAt,
       snap.paramsText,
     ),
-    nodes: dag.steps.map((def) => presentNode(dag.name, state.runId, def, state.steps[def.name])),
+    nodes: dag.steps.map((def, i) =>
+      presentNode(dag.name, state.runId, i, def, state.steps[def.name], waiting?.get(def.name)),
+    ),
   };
 }
 

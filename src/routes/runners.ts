@@ -1,6 +1,7 @@
 // /runners: the runner protocol (docs/runner-protocol.md). Leases come from the dispatcher; every
 // call about a lease goes straight to the run's RunObject, named in the lease id.
 import { Hono } from "hono";
+import { DEFAULT_POOL, POOL_NAME, poolOf } from "../dag/selector";
 import { dispatcherFor, longPollLeases } from "../dispatch/dispatch-object";
 import type { Env } from "../env";
 import { AppError, unwrap } from "../errors";
@@ -28,16 +29,35 @@ function parseLeaseId(leaseId: string): { runId: string; stepIndex: number } {
   return { runId: m[1], stepIndex: Number(m[2]) };
 }
 
+/** The runner's pool, from its `pool` label; a malformed one is refused. */
+function poolOfRunner(labels: Record<string, string>): string {
+  const pool = poolOf(labels);
+  if (!POOL_NAME.test(pool)) {
+    throw new AppError("bad_request", 400, `pool "${pool}" must be 1-64 letters, digits, _ or -`, {
+      fields: ["labels.pool"],
+    });
+  }
+  return pool;
+}
+
+const encoder = new TextEncoder();
+/** Size in UTF-8 (a character may take up to 4 bytes; `length` counts UTF-16 units). */
+const utf8Bytes = (text: string) => encoder.encode(text).length;
+
 export const runners = new Hono<{ Bindings: Env }>()
   .post("/lease", async (c) => {
     const askedAt = Date.now();
     const { waitMs, ...ask } = await readJson(c, LeaseRequest);
+    poolOfRunner(ask.labels);
     const leases = await longPollLeases(c.env, { ...ask, askedAt }, waitMs);
     return c.json({ leases } satisfies LeaseResponse);
   })
   .post("/heartbeat", async (c) => {
     const req = await readJson(c, RunnerHeartbeatRequest);
-    await dispatcherFor(c.env).runnerReport({ ...req, lastSeenAt: Date.now() });
+    const pool = poolOfRunner(req.labels);
+    const isNew = await dispatcherFor(c.env, pool).runnerReport({ ...req, lastSeenAt: Date.now() });
+    // GET /workers lists the pools the default pool's dispatcher knows of.
+    if (isNew && pool !== DEFAULT_POOL) await dispatcherFor(c.env).addPool(pool);
     return c.json({});
   })
   .post("/leases/:leaseId/heartbeat", async (c) => {
@@ -49,7 +69,7 @@ export const runners = new Hono<{ Bindings: Env }>()
   .post("/leases/:leaseId/logs", async (c) => {
     const { runId, stepIndex } = parseLeaseId(c.req.param("leaseId"));
     const req = await readJson(c, LogAppendRequest);
-    const bytes = req.entries.reduce((n, e) => n + e.text.length, 0);
+    const bytes = req.entries.reduce((n, e) => n + utf8Bytes(e.text), 0);
     if (bytes > MAX_LOG_BATCH_BYTES) {
       throw new AppError("bad_request", 413, `log batch of ${bytes} bytes is over the ${MAX_LOG_BATCH_BYTES} limit`);
     }
@@ -63,12 +83,15 @@ export const runners = new Hono<{ Bindings: Env }>()
   .post("/leases/:leaseId/complete", async (c) => {
     const { runId, stepIndex } = parseLeaseId(c.req.param("leaseId"));
     const { next, ...req } = await readJson(c, CompleteRequest);
-    const handOff = next ? { runnerId: next.runnerId, max: next.max } : undefined;
+    if (next) poolOfRunner(next.labels);
+    const handOff = next ? { runnerId: next.runnerId, labels: next.labels, max: next.max } : undefined;
     const done = unwrap(await runStub(c.env, runId).complete(stepIndex, req, handOff));
     // The runner's next lease rides on this reply: a step this one made ready, or else any
     // ready step. A chain costs one round trip per step.
     const leases =
-      next && done.next.length === 0 ? await dispatcherFor(c.env).take({ ...next, askedAt: Date.now() }) : done.next;
+      next && done.next.length === 0
+        ? await dispatcherFor(c.env, poolOf(next.labels)).take({ ...next, askedAt: Date.now() })
+        : done.next;
     return c.json({ accepted: done.accepted, next: leases } satisfies CompleteResponse);
   })
   .post("/leases/:leaseId/release", async (c) => {

@@ -1,4 +1,4 @@
-// GET /workers: the runner fleet, in the contract's WorkersListResponse shape.
+// GET /workers: the runner fleet of every pool, in the contract's WorkersListResponse shape.
 import { Hono } from "hono";
 import { dispatcherFor } from "../dispatch/dispatch-object";
 import { presentRunner, type RunnerReport } from "../dispatch/fleet";
@@ -6,6 +6,9 @@ import type { Env } from "../env";
 
 export const workers = new Hono<{ Bindings: Env }>().get("/", async (c) => {
   const now = Date.now();
-  const reports = (await dispatcherFor(c.env).runners(now)) as RunnerReport[];
+  // Each pool's dispatcher knows its own runners; the default pool's knows every pool.
+  const pools = await dispatcherFor(c.env).pools();
+  const perPool = await Promise.all(pools.map((p) => dispatcherFor(c.env, p).runners(now)));
+  const reports = (perPool.flat() as RunnerReport[]).sort((a, b) => a.runnerId.localeCompare(b.runnerId));
   return c.json({ workers: reports.map((r) => presentRunner(r, now)), errors: [] as string[] });
 });

@@ -3,6 +3,7 @@
 // storage transaction, and then performs the effects (dispatch, timers, D1 summary).
 import { DurableObject } from "cloudflare:workers";
 import { buildExecSpec } from "../dag/exec-spec";
+import { matches, poolOf, type Selector, selectorOf } from "../dag/selector";
 import type { DagDef } from "../dag/types";
 import { db, updateRunSummary } from "../db/queries";
 import { type DispatchTask, dispatcherFor } from "../dispatch/dispatch-object";
@@ -27,6 +28,13 @@ export const MAX_LOG_BYTES_PER_ATTEMPT = 32 * 1024 * 1024;
 const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 /** Retry delay for effects that failed (dispatcher or D1 unreachable). */
 const EFFECT_RETRY_MS = 1_000;
+/**
+ * A dispatched step is handed to the dispatcher after its state is stored; if this object is
+ * interrupted in between (its caller went away, the server stopped), this timer, stored with
+ * the state, hands it over later. Removed once the dispatcher has the task. As late as a new
+ * lease's confirmation timer, so that it seldom moves the alarm.
+ */
+const DISPATCH_SAFETY_MS = 5_000;
 
 export interface RunInit {
   runId: string;
@@ -151,6 +159,12 @@ export class RunObject extends DurableObject<Env> {
     const leaseId = `${this.init.runId}.${index}.${dispatchSeq}`;
     const { reply } = await this.fire({ type: "claim", step: stepName, dispatchSeq, runnerId, leaseId, token });
     if (reply.kind !== "claimed") return null;
+    // An attempt number is used again after a lease that was never confirmed: what that lease
+    // logged before it was taken back is not this attempt's.
+    this.ctx.storage.transactionSync(() => {
+      this.sql.exec("DELETE FROM logs WHERE step = ? AND attempt = ?", stepName, reply.attempt);
+      this.sql.exec("DELETE FROM log_meta WHERE step = ? AND attempt = ?", stepName, reply.attempt);
+    });
     return {
       leaseId,
       token,
@@ -244,7 +258,7 @@ export class RunObject extends DurableObject<Env> {
   async complete(
     stepIndex: number,
     req: Required<Pick<CompleteRequest, "token" | "exitCode">> & Omit<CompleteRequest, "token" | "exitCode" | "next">,
-    handOff?: { runnerId: string; max: number },
+    handOff?: { runnerId: string; labels: Record<string, string>; max: number },
   ): Promise<Outcome<{ accepted: boolean; next: Lease[] }>> {
     const step = this.stepAt(stepIndex);
     if (!step) return staleLease("unknown lease");
@@ -273,7 +287,9 @@ export class RunObject extends DurableObject<Env> {
     );
     const next: Lease[] = [];
     try {
-      for (const name of held.slice(0, handOff?.max ?? 0)) {
+      // Only steps whose workerSelector this runner matches; the rest go through the dispatcher.
+      const mine = handOff ? held.filter((n) => matches(this.selectorOf(n), handOff.labels)) : [];
+      for (const name of mine.slice(0, handOff?.max ?? 0)) {
         const seq = this.state?.steps[name]?.dispatchSeq ?? 0;
         const lease = handOff ? await this.claim(name, seq, handOff.runnerId) : null;
         if (lease) next.push(lease);
@@ -373,8 +389,14 @@ export class RunObject extends DurableObject<Env> {
     this.ctx.storage.transactionSync(() => {
       this.persist(before, state);
       for (const e of effects) {
-        if (e.type === "dispatch") toEnqueue.push(e.step);
-        else if (e.type === "runStatus") statusChanged = true;
+        if (e.type === "dispatch") {
+          toEnqueue.push(e.step);
+          this.sql.exec(
+            "INSERT OR REPLACE INTO timers (key, at) VALUES (?, ?)",
+            `enqueue:${e.step}`,
+            now + DISPATCH_SAFETY_MS,
+          );
+        } else if (e.type === "runStatus") statusChanged = true;
         else if (e.type === "runnerLost") lostRunners.push(e);
         else this.applyStorageEffect(e);
       }
@@ -426,7 +448,9 @@ export class RunObject extends DurableObject<Env> {
 
   private async reportLostRunners(lost: Array<{ runnerId: string; at: number }>): Promise<void> {
     try {
-      await dispatcherFor(this.env).runnersLost(lost);
+      // A runner polls one pool; tell every pool this run's steps go to.
+      const pools = new Set(this.init?.dag.steps.map((s) => poolOf(this.selectorOf(s.name))) ?? []);
+      await Promise.all([...pools].map((p) => dispatcherFor(this.env, p).runnersLost(lost)));
     } catch (err) {
       // Worst case a dead runner's leftover poll takes a lease, which then goes unconfirmed.
       console.error("dispatcher unreachable while reporting lost runners", err);
@@ -440,16 +464,23 @@ export class RunObject extends DurableObject<Env> {
     const tasks: DispatchTask[] = [];
     for (const name of stepNames) {
       const s = this.state.steps[name];
-      if (s?.queued) tasks.push({ runId, step: name, dispatchSeq: s.dispatchSeq });
+      if (s?.queued) tasks.push({ runId, step: name, dispatchSeq: s.dispatchSeq, selector: this.selectorOf(name) });
     }
-    if (!tasks.length) return;
+    const handedOver = () => {
+      for (const name of stepNames) this.sql.exec("DELETE FROM timers WHERE key = ?", `enqueue:${name}`);
+    };
+    if (!tasks.length) return handedOver();
     try {
-      await dispatcherFor(this.env).enqueue(tasks);
+      const byPool = new Map<string, DispatchTask[]>();
+      for (const t of tasks) byPool.set(poolOf(t.selector), [...(byPool.get(poolOf(t.selector)) ?? []), t]);
+      await Promise.all([...byPool].map(([pool, ts]) => dispatcherFor(this.env, pool).enqueue(ts)));
+      handedOver();
     } catch (err) {
       console.error(`run ${this.init.runId}: dispatcher unreachable, retrying`, err);
       const at = Date.now() + EFFECT_RETRY_MS;
       for (const t of tasks)
         this.sql.exec("INSERT OR REPLACE INTO timers (key, at) VALUES (?, ?)", `enqueue:${t.step}`, at);
+      await this.armAlarm();
     }
   }
 
@@ -489,6 +520,13 @@ export class RunObject extends DurableObject<Env> {
     this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('alarm_at', ?)", String(next));
     await this.ctx.storage.setAlarm(next);
     this.armedAt = next;
+  }
+
+  /** The step's effective workerSelector, its pool included. */
+  private selectorOf(stepName: string): Selector {
+    const dag = this.init?.dag;
+    const def = dag?.steps.find((s) => s.name === stepName);
+    return dag && def ? selectorOf(dag, def) : selectorOf({}, {});
   }
 
   private stepAt(index: number): string | undefined {

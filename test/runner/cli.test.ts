@@ -98,18 +98,47 @@ describe("the runner command", () => {
     expect(r.stderr()).toMatch(/SIGTERM: draining/);
   });
 
-  it("on a second SIGINT kills the running process group, gives its lease back and exits 1", async () => {
+  it.each(["SIGTERM", "SIGINT"] as const)(
+    "on a second %s stops at once: kills the running process group, gives its lease back and exits 1",
+    async (signal) => {
+      const file = path.join(mkdtempSync(path.join(tmpdir(), "runner-cli-")), "pgid");
+      const lease = makeLease({ command: `echo $$ > ${file}; echo started; sleep 30 & wait` });
+      server.offer(lease);
+      const r = runner();
+      await until(() => server.logText(lease.leaseId).includes("started"));
+      r.child.kill(signal);
+      await until(() => r.stderr().includes("draining"));
+      const secondAt = Date.now();
+      r.child.kill(signal);
+      expect(await r.exited).toBe(1);
+      // At most the 1 s kill grace and the 2 s bound on giving leases back.
+      expect(Date.now() - secondAt).toBeLessThan(3_500);
+      expect(server.releases).toContain(lease.leaseId);
+      expect(server.completions.has(lease.leaseId)).toBe(false);
+      await until(() => !groupAlive(Number(readFileSync(file, "utf8"))), 5_000);
+    },
+  );
+
+  it("takes its steps' process groups down with it when it is killed with SIGKILL", async () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), "runner-cli-")), "pgid");
     const lease = makeLease({ command: `echo $$ > ${file}; echo started; sleep 30 & wait` });
     server.offer(lease);
     const r = runner();
     await until(() => server.logText(lease.leaseId).includes("started"));
-    r.child.kill("SIGINT");
-    await until(() => r.stderr().includes("draining"));
-    r.child.kill("SIGINT");
-    expect(await r.exited).toBe(1);
-    expect(server.releases).toContain(lease.leaseId);
-    expect(server.completions.has(lease.leaseId)).toBe(false);
-    await until(() => !groupAlive(Number(readFileSync(file, "utf8"))), 5_000);
+    const pgid = Number(readFileSync(file, "utf8"));
+    expect(groupAlive(pgid)).toBe(true);
+    r.child.kill("SIGKILL");
+    await r.exited;
+    await until(() => !groupAlive(pgid), 3_000);
+  });
+
+  it("gives the step its attempt number and lease id in the environment", async () => {
+    const lease = makeLease({ command: 'echo "$DAGFLARE_ATTEMPT $DAGFLARE_LEASE_ID"' });
+    server.offer(lease);
+    const r = runner();
+    await until(() => server.completions.has(lease.leaseId));
+    r.child.kill("SIGTERM");
+    await r.exited;
+    expect(server.logText(lease.leaseId)).toBe(`${lease.attempt} ${lease.leaseId}\n`);
   });
 });

@@ -7,7 +7,7 @@ describe("the runner's flags", () => {
       server: "http://127.0.0.1:8787",
       token: "",
       concurrency: 4,
-      labels: {},
+      labels: { pool: "default" },
     });
     expect(parseConfig([], { DAGFLARE_SERVER: "https://d.example.com/", DAGFLARE_RUNNER_TOKEN: "t" })).toMatchObject({
       server: "https://d.example.com",
@@ -30,8 +30,15 @@ describe("the runner's flags", () => {
 
   it("parse labels as comma-separated key=value pairs", () => {
     expect(parseConfig(["--labels", "os=linux, gpu=a100,,empty="], {})).toMatchObject({
-      labels: { os: "linux", gpu: "a100", empty: "" },
+      labels: { os: "linux", gpu: "a100", empty: "", pool: "default" },
     });
+  });
+
+  it("put the runner in the pool named by --pool, else $DAGFLARE_RUNNER_POOL, else default", () => {
+    expect(parseConfig(["--pool", "team-a"], {})).toMatchObject({ labels: { pool: "team-a" } });
+    expect(parseConfig([], { DAGFLARE_RUNNER_POOL: "etl" })).toMatchObject({ labels: { pool: "etl" } });
+    expect(parseConfig(["--labels", "pool=etl"], {})).toMatchObject({ labels: { pool: "etl" } });
+    expect(parseConfig([], {})).toMatchObject({ labels: { pool: "default" } });
   });
 
   it("answer --help with 'help'", () => {
@@ -48,6 +55,8 @@ describe("the runner's flags", () => {
     [["--labels", "novalue"], /"novalue" is not key=value/],
     [["--labels", "=v"], /is not key=value/],
     [["--labels", "a=1,a=2"], /"a" is given twice/],
+    [["--pool", "a b"], /--pool "a b" must be 1-64 letters/],
+    [["--pool", "a", "--labels", "pool=b"], /--pool "a" and --labels pool=b disagree/],
     [["--id", "has space"], /--id "has space"/],
     [["--id", "x".repeat(201)], /1-200 characters/],
     [["--bogus"], /Unknown option '--bogus'/],

@@ -39,8 +39,14 @@ export async function api<T = any>(method: string, path: string, body?: unknown,
  * the endpoint's own schema (the one its OpenAPI document is built from), an error must have
  * the flat error shape.
  */
-export async function extApi<T = any>(method: string, path: string, body: unknown, schema: z.ZodType) {
-  const r = await call(method, `/api/v2${path}`, body, USER_TOKEN);
+export async function extApi<T = any>(
+  method: string,
+  path: string,
+  body: unknown,
+  schema: z.ZodType,
+  token: string | null = USER_TOKEN,
+) {
+  const r = await call(method, `/api/v2${path}`, body, token);
   if (r.status < 400) schema.parse(r.body);
   else expect(r.body).toMatchObject({ code: expect.any(String), message: expect.any(String) });
   return r as Reply<T>;

@@ -1,0 +1,91 @@
+// Runner tokens created through the API: `dfr_<id>_<secret>`. The id names the row, so checking
+// a token is one primary-key read; only the token's SHA-256 is stored, and the token itself is
+// shown once. Revoking sets `revoked_at`: every runner call reads the row, so a revoked runner
+// is refused at its very next call, whichever isolate serves it. (The bootstrap token,
+// DAGFLARE_RUNNER_TOKEN, is checked in memory and costs no read.)
+import { and, desc, eq, isNull } from "drizzle-orm";
+import { z } from "zod";
+import { db } from "./db/queries";
+import { type RunnerTokenRow, runnerTokens } from "./db/schema";
+
+const TOKEN = /^dfr_([0-9a-f]{12})_([0-9a-f]{40})$/;
+export const TOKEN_ID = /^[0-9a-f]{12}$/;
+
+export const CreateRunnerTokenRequest = z.object({
+  /** What the token is for, e.g. the host or team it is given to. */
+  name: z.string().trim().min(1).max(200),
+});
+export const RunnerTokenInfo = z.object({
+  id: z.string(),
+  name: z.string(),
+  createdAt: z.string(),
+  /** Set once revoked. */
+  revokedAt: z.string().optional(),
+});
+export const CreateRunnerTokenResponse = RunnerTokenInfo.extend({
+  /** The token itself: shown this once, never again. */
+  token: z.string(),
+});
+export const RunnerTokenList = z.object({ tokens: z.array(RunnerTokenInfo) });
+
+export type TokenCheck = { kind: "valid"; id: string } | { kind: "revoked"; id: string } | { kind: "invalid" };
+
+/** Whether `text` has the form of a created runner token (it may still be unknown). */
+export const looksLikeRunnerToken = (text: string) => TOKEN.test(text);
+
+export async function createRunnerToken(d1: D1Database, name: string, now = Date.now()) {
+  const id = hex(6);
+  const token = `dfr_${id}_${hex(20)}`;
+  const row: RunnerTokenRow = { id, name, hash: await sha256(token), createdAt: now, revokedAt: null };
+  await db(d1).insert(runnerTokens).values(row).run();
+  return { ...present(row), token };
+}
+
+export async function listRunnerTokens(d1: D1Database) {
+  const rows = await db(d1).select().from(runnerTokens).orderBy(desc(runnerTokens.createdAt)).all();
+  return rows.map(present);
+}
+
+/** Revokes a token; undefined when there is no such token. Revoking twice keeps the first time. */
+export async function revokeRunnerToken(d1: D1Database, id: string, now = Date.now()) {
+  const d = db(d1);
+  await d
+    .update(runnerTokens)
+    .set({ revokedAt: now })
+    .where(and(eq(runnerTokens.id, id), isNull(runnerTokens.revokedAt)))
+    .run();
+  const row = await d.select().from(runnerTokens).where(eq(runnerTokens.id, id)).get();
+  return row ? present(row) : undefined;
+}
+
+export async function checkRunnerToken(d1: D1Database, text: string): Promise<TokenCheck> {
+  const m = TOKEN.exec(text);
+  if (!m?.[1]) return { kind: "invalid" };
+  const row = await db(d1).select().from(runnerTokens).where(eq(runnerTokens.id, m[1])).get();
+  if (!row || !(await sameHex(await sha256(text), row.hash))) return { kind: "invalid" };
+  return row.revokedAt === null ? { kind: "valid", id: row.id } : { kind: "revoked", id: row.id };
+}
+
+function present(r: RunnerTokenRow): z.infer<typeof RunnerTokenInfo> {
+  return {
+    id: r.id,
+    name: r.name,
+    createdAt: new Date(r.createdAt).toISOString(),
+    ...(r.revokedAt !== null && { revokedAt: new Date(r.revokedAt).toISOString() }),
+  };
+}
+
+function hex(bytes: number): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function sameHex(a: string, b: string): Promise<boolean> {
+  const enc = new TextEncoder();
+  const [ea, eb] = [enc.encode(a), enc.encode(b)];
+  return ea.length === eb.length && crypto.subtle.timingSafeEqual(ea, eb);
+}
