@@ -16,7 +16,7 @@ export async function listDags(d: Db): Promise<DagRow[]> {
 }
 
 /** Inserts a DAG; false when one with that name exists already. */
-export async function insertDag(d: Db, row: DagRow): Promise<boolean> {
+export async function insertDag(d: Db, row: typeof dags.$inferInsert): Promise<boolean> {
   const res = await d.insert(dags).values(row).onConflictDoNothing().run();
   return res.meta.changes === 1;
 }
@@ -36,7 +36,7 @@ export async function deleteDag(d: Db, name: string): Promise<boolean> {
 }
 
 /** Inserts a run's index row; false when the run id is taken. */
-export async function insertRun(d: Db, row: DagRunRow): Promise<boolean> {
+export async function insertRun(d: Db, row: typeof dagRuns.$inferInsert): Promise<boolean> {
   const res = await d.insert(dagRuns).values(row).onConflictDoNothing().run();
   return res.meta.changes === 1;
 }
@@ -114,4 +114,29 @@ export async function finishedRunsBefore(
     .orderBy(dagRuns.finishedAt)
     .limit(limit)
     .all();
+}
+
+export async function setDagSchedule(
+  d: Db,
+  name: string,
+  fields: Partial<Pick<DagRow, "suspended" | "nextRunAt">>,
+): Promise<boolean> {
+  const res = await d.update(dags).set(fields).where(eq(dags.name, name)).run();
+  return res.meta.changes === 1;
+}
+
+/** The latest run of a DAG with one of `statuses` that started at or after `sinceMs`. */
+export async function runSince(
+  d: Db,
+  dagName: string,
+  statuses: RunStatus[],
+  sinceMs: number,
+): Promise<DagRunRow | undefined> {
+  return d
+    .select()
+    .from(dagRuns)
+    .where(and(eq(dagRuns.dagName, dagName), inArray(dagRuns.status, statuses), gte(dagRuns.startedAt, sinceMs)))
+    .orderBy(desc(dagRuns.startedAt))
+    .limit(1)
+    .get();
 }

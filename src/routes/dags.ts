@@ -3,12 +3,24 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { parseDag } from "../dag/parse";
 import { type DagDef, formatIssue, type ParseResult } from "../dag/types";
-import { db, deleteDag, getDag, insertDag, latestRun, listDags, listRuns, updateDagSpec } from "../db/queries";
+import {
+  db,
+  deleteDag,
+  getDag,
+  insertDag,
+  latestRun,
+  listDags,
+  listRuns,
+  setDagSchedule,
+  updateDagSpec,
+} from "../db/queries";
 import type { DagRow } from "../db/schema";
 import type { Env } from "../env";
 import { AppError } from "../errors";
 import { runSnapshot, startRun } from "../run/start-run";
+import { syncSchedule } from "../schedule/schedule-object";
 import {
+  iso,
   presentDag,
   presentDagDetails,
   presentDetails,
@@ -73,9 +85,12 @@ export const dags = new Hono<{ Bindings: Env }>()
         if (q.tag && !(JSON.parse(r.tags) as string[]).includes(q.tag)) return false;
         return true;
       })
-      // Case-insensitive, as the contract says. No DAG has a schedule yet, so nextRun sorts by name.
+      // Case-insensitive, as the contract says; by next run time, DAGs without one come last.
       .sort((a, b) => a.name.localeCompare(b.name, "en", { sensitivity: "base" }));
-    if (q.order === "desc") rows.reverse();
+    if (q.sort === "nextRun") {
+      const next = (r: DagRow) => r.nextRunAt ?? Number.POSITIVE_INFINITY;
+      rows.sort((a, b) => (q.order === "desc" ? next(b) - next(a) : next(a) - next(b)) || 0);
+    } else if (q.order === "desc") rows.reverse();
     const totalPages = Math.max(1, Math.ceil(rows.length / q.perPage));
     const pageRows = rows.slice((q.page - 1) * q.perPage, q.page * q.perPage);
     const items = await Promise.all(
@@ -86,8 +101,10 @@ export const dags = new Hono<{ Bindings: Env }>()
           fileName: r.name,
           dag: presentDag(dag),
           latestDAGRun: latest ? presentSummaryFromRow(latest) : presentNoRunSummary(dag),
-          suspended: false,
+          suspended: r.suspended,
           errors: JSON.parse(r.errors) as string[],
+          // dagflare's addition: when the schedule fires next (RFC 3339), absent when it does not.
+          ...(r.nextRunAt !== null && { nextRun: iso(r.nextRunAt) }),
         };
       }),
     );
@@ -119,6 +136,7 @@ export const dags = new Hono<{ Bindings: Env }>()
       updatedAt: now,
     });
     if (!inserted) throw new AppError("already_exists", 409, `DAG ${body.name} already exists`);
+    await syncSchedule(c.env, body.name, dag, false);
     return c.json({ name: body.name }, 201);
   })
   .get("/tags", async (c) => {
@@ -152,21 +170,23 @@ export const dags = new Hono<{ Bindings: Env }>()
     });
   })
   .get("/:fileName", async (c) => {
-    const { dag } = await loadDag(c.env, c.req.param("fileName"));
+    const { row, dag } = await loadDag(c.env, c.req.param("fileName"));
     const latest = await latestRun(db(c.env.DB), dag.name);
     const latestDetails = latest ? await runSnapshot(c.env, latest.runId) : undefined;
     return c.json({
       dag: presentDagDetails(dag),
       localDags: [],
       latestDAGRun: latestDetails ? presentDetails(latestDetails) : presentNoRun(dag),
-      suspended: false,
+      suspended: row.suspended,
       errors: [],
+      ...(row.nextRunAt !== null && { nextRun: iso(row.nextRunAt) }),
     });
   })
   .delete("/:fileName", async (c) => {
     const fileName = c.req.param("fileName");
     checkFileName(fileName);
     if (!(await deleteDag(db(c.env.DB), fileName))) throw new AppError("not_found", 404, `DAG ${fileName} not found`);
+    await syncSchedule(c.env, fileName, null, false);
     return c.body(null, 204);
   })
   .get("/:fileName/spec", async (c) => {
@@ -178,7 +198,8 @@ export const dags = new Hono<{ Bindings: Env }>()
     await loadDag(c.env, fileName);
     const body = await readJson(c, z.object({ spec: z.string() }));
     const { dag } = parseOrThrow(body.spec, fileName);
-    const updated = await updateDagSpec(db(c.env.DB), fileName, {
+    const d = db(c.env.DB);
+    const updated = await updateDagSpec(d, fileName, {
       spec: body.spec,
       parsed: JSON.stringify(dag),
       tags: JSON.stringify(dag.tags),
@@ -186,7 +207,18 @@ export const dags = new Hono<{ Bindings: Env }>()
       updatedAt: Date.now(),
     });
     if (!updated) throw new AppError("not_found", 404, `DAG ${fileName} not found`);
+    await syncSchedule(c.env, fileName, dag, (await getDag(d, fileName))?.suspended ?? false);
     return c.json({ errors: [] as string[] });
+  })
+  .post("/:fileName/suspend", async (c) => {
+    const fileName = c.req.param("fileName");
+    const { dag } = await loadDag(c.env, fileName);
+    const { suspend } = await readJson(c, z.object({ suspend: z.boolean() }));
+    if (!(await setDagSchedule(db(c.env.DB), fileName, { suspended: suspend }))) {
+      throw new AppError("not_found", 404, `DAG ${fileName} not found`);
+    }
+    await syncSchedule(c.env, fileName, dag, suspend);
+    return c.body(null, 200);
   })
   .post("/:fileName/start", async (c) => {
     const { dag } = await loadDag(c.env, c.req.param("fileName"));

@@ -131,7 +131,9 @@ export function presentDag(dag: DagDef) {
     tags: dag.tags,
     params: paramNames(dag),
     defaultParams: defaultParams(dag),
-    schedule: [],
+    schedule: (dag.schedule ?? []).map((expression) => ({ expression })),
+    ...(dag.queue !== undefined && { queue: dag.queue }),
+    ...(dag.maxActiveRuns !== undefined && { maxActiveRuns: dag.maxActiveRuns }),
   };
 }
 
