@@ -9,6 +9,7 @@ import { dagRuns } from "./routes/dag-runs";
 import { dags } from "./routes/dags";
 import { metrics } from "./routes/metrics";
 import { openapi } from "./routes/openapi";
+import { queues } from "./routes/queues";
 import { runners } from "./routes/runners";
 import { system } from "./routes/system";
 import { workers } from "./routes/workers";
@@ -34,6 +35,7 @@ api.route("/dags", dags);
 api.route("/dag-runs", dagRuns);
 api.route("/workers", workers);
 api.route("/metrics", metrics);
+api.route("/queues", queues);
 
 app.route("/api/v2", api);
 

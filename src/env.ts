@@ -1,4 +1,5 @@
 import type { DispatchObject } from "./dispatch/dispatch-object";
+import type { QueueObject } from "./queue/queue-object";
 import type { RunObject } from "./run/run-object";
 import type { ScheduleObject } from "./schedule/schedule-object";
 
@@ -7,6 +8,7 @@ export interface Env {
   RUNS: DurableObjectNamespace<RunObject>;
   DISPATCH: DurableObjectNamespace<DispatchObject>;
   SCHEDULES: DurableObjectNamespace<ScheduleObject>;
+  QUEUES: DurableObjectNamespace<QueueObject>;
   /** "required" (default) or "off": an operator's explicit choice to serve without tokens. */
   DAGFLARE_AUTH?: string;
   /** Bearer token for the user API (a Worker secret). */

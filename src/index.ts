@@ -4,6 +4,7 @@ import type { Env } from "./env";
 import { rearmSchedules } from "./schedule/safety-net";
 
 export { DispatchObject } from "./dispatch/dispatch-object";
+export { QueueObject } from "./queue/queue-object";
 export { RunObject } from "./run/run-object";
 export { ScheduleObject } from "./schedule/schedule-object";
 

@@ -106,11 +106,14 @@ export async function finishedRunsBefore(
   beforeMs: number,
   statuses: string[],
   limit: number,
+  dagName?: string,
 ): Promise<DagRunRow[]> {
+  const where = [isNotNull(dagRuns.finishedAt), lt(dagRuns.finishedAt, beforeMs), inArray(dagRuns.status, statuses)];
+  if (dagName !== undefined) where.push(eq(dagRuns.dagName, dagName));
   return d
     .select()
     .from(dagRuns)
-    .where(and(isNotNull(dagRuns.finishedAt), lt(dagRuns.finishedAt, beforeMs), inArray(dagRuns.status, statuses)))
+    .where(and(...where))
     .orderBy(dagRuns.finishedAt)
     .limit(limit)
     .all();
@@ -139,4 +142,14 @@ export async function runSince(
     .orderBy(desc(dagRuns.startedAt))
     .limit(1)
     .get();
+}
+
+/** Runs that are running or waiting, oldest first (what GET /queues shows). */
+export async function activeRuns(d: Db): Promise<DagRunRow[]> {
+  return d
+    .select()
+    .from(dagRuns)
+    .where(inArray(dagRuns.status, ["running", "queued"]))
+    .orderBy(dagRuns.queuedAt, dagRuns.runId)
+    .all();
 }

@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { parseDag } from "../dag/parse";
+import { QUEUE_NAME } from "../dag/run-policy";
 import { type DagDef, formatIssue, type ParseResult } from "../dag/types";
 import {
   db,
@@ -16,8 +17,9 @@ import {
 } from "../db/queries";
 import type { DagRow } from "../db/schema";
 import type { Env } from "../env";
-import { AppError } from "../errors";
-import { runSnapshot, startRun } from "../run/start-run";
+import { AppError, unwrap } from "../errors";
+import { admission } from "../queue/queue-object";
+import { runSnapshot, runStub, startRun } from "../run/start-run";
 import { syncSchedule } from "../schedule/schedule-object";
 import {
   iso,
@@ -52,6 +54,15 @@ function checkFileName(name: string): void {
   if (!DAG_NAME.test(name)) {
     throw new AppError("bad_request", 400, `invalid DAG name "${name}": must match ^[a-zA-Z0-9_-]+$`, {
       field: "fileName",
+    });
+  }
+}
+
+/** A queue given in a request: the same names a DAG's `queue` takes. */
+export function checkQueueOverride(queue: string | undefined): void {
+  if (queue !== undefined && !QUEUE_NAME.test(queue)) {
+    throw new AppError("bad_request", 400, `invalid queue name "${queue}": use letters, digits, _ and - (at most 64)`, {
+      field: "queue",
     });
   }
 }
@@ -235,8 +246,42 @@ export const dags = new Hono<{ Bindings: Env }>()
       throw new AppError("bad_request", 400, "dagName must match ^[a-zA-Z0-9_-]+$", { field: "dagName" });
     }
     const runDag = body.dagName ? { ...dag, name: body.dagName } : dag;
-    const dagRunId = await startRun(c.env, runDag, body);
-    return c.json({ dagRunId });
+    const { runId } = await startRun(c.env, runDag, body);
+    return c.json({ dagRunId: runId });
+  })
+  .post("/:fileName/enqueue", async (c) => {
+    const { dag } = await loadDag(c.env, c.req.param("fileName"));
+    const body = await readJson(
+      c,
+      z.object({
+        params: z.string().optional(),
+        dagRunId: z.string().optional(),
+        dagName: z.string().optional(),
+        queue: z.string().optional(),
+      }),
+    );
+    if (body.dagName !== undefined && !DAG_NAME.test(body.dagName)) {
+      throw new AppError("bad_request", 400, "dagName must match ^[a-zA-Z0-9_-]+$", { field: "dagName" });
+    }
+    checkQueueOverride(body.queue);
+    const runDag = body.dagName ? { ...dag, name: body.dagName } : dag;
+    const { runId } = await startRun(c.env, runDag, { ...body, enqueue: true });
+    return c.json({ dagRunId: runId });
+  })
+  .post("/:fileName/stop-all", async (c) => {
+    const { dag } = await loadDag(c.env, c.req.param("fileName"));
+    const rows = await listRuns(db(c.env.DB), { dagName: dag.name, statuses: ["running", "queued"], limit: 1000 });
+    // Waiting runs leave the line first, so that stopping a running one admits none of them.
+    await admission(c.env).purgeRuns(rows.filter((r) => r.status === "queued").map((r) => r.runId));
+    const errors: string[] = [];
+    for (const r of rows) {
+      try {
+        unwrap(await runStub(c.env, r.runId).stop());
+      } catch (err) {
+        errors.push(`${r.runId}: ${(err as Error).message}`);
+      }
+    }
+    return c.json({ errors });
   })
   .get("/:fileName/dag-runs", async (c) => {
     const { dag } = await loadDag(c.env, c.req.param("fileName"));

@@ -91,7 +91,8 @@ export class ScheduleObject extends DurableObject<Env> {
       if (done) return `skipped: run ${done.runId} succeeded since the previous tick`;
     }
     try {
-      return `started run ${await startRun(this.env, dag, {})}`;
+      const { runId, queued } = await startRun(this.env, dag, {});
+      return `${queued ? "queued" : "started"} run ${runId}`;
     } catch (err) {
       console.error(`schedule of ${st.dagName}: start failed`, err);
       return `start failed: ${(err as Error).message}`;
