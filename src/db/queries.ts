@@ -1,5 +1,5 @@
 // Named D1 queries. No business rules here: callers decide, these read and write.
-import { and, count, desc, eq, gte, inArray, isNotNull, lt, lte, type SQL } from "drizzle-orm";
+import { and, count, desc, eq, gte, inArray, isNotNull, lt, lte, type SQL, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { RunStatus } from "../status";
 import { type DagRow, type DagRunRow, dagRuns, dags } from "./schema";
@@ -70,7 +70,8 @@ export async function latestRun(d: Db, dagName: string): Promise<DagRunRow | und
 export interface RunFilter {
   dagName?: string;
   statuses?: RunStatus[];
-  runId?: string;
+  /** A part of the run id, any case. */
+  runIdContains?: string;
   fromMs?: number;
   toMs?: number;
   limit: number;
@@ -79,7 +80,9 @@ export interface RunFilter {
 export async function listRuns(d: Db, f: RunFilter): Promise<DagRunRow[]> {
   const where: SQL[] = [];
   if (f.dagName !== undefined) where.push(eq(dagRuns.dagName, f.dagName));
-  if (f.runId !== undefined) where.push(eq(dagRuns.runId, f.runId));
+  if (f.runIdContains !== undefined) {
+    where.push(sql`instr(lower(${dagRuns.runId}), ${f.runIdContains.toLowerCase()}) > 0`);
+  }
   if (f.fromMs !== undefined) where.push(gte(dagRuns.queuedAt, f.fromMs));
   if (f.toMs !== undefined) where.push(lte(dagRuns.queuedAt, f.toMs));
   if (f.statuses !== undefined) where.push(inArray(dagRuns.status, f.statuses));
@@ -152,4 +155,26 @@ export async function activeRuns(d: Db): Promise<DagRunRow[]> {
     .where(inArray(dagRuns.status, ["running", "queued"]))
     .orderBy(dagRuns.queuedAt, dagRuns.runId)
     .all();
+}
+
+/**
+ * Moves a DAG to a new name in one batch: its row, and, when the DAG's own name changes with
+ * it, the history of its runs. False when the new name is taken or the DAG is gone.
+ */
+export async function renameDag(
+  d: Db,
+  from: string,
+  to: string,
+  fields: Pick<DagRow, "parsed" | "updatedAt">,
+  runs?: { from: string; to: string },
+): Promise<boolean> {
+  if (await getDag(d, to)) return false;
+  const moveDag = d
+    .update(dags)
+    .set({ name: to, ...fields })
+    .where(eq(dags.name, from));
+  const [res] = runs
+    ? await d.batch([moveDag, d.update(dagRuns).set({ dagName: runs.to }).where(eq(dagRuns.dagName, runs.from))])
+    : [await moveDag.run()];
+  return res.meta.changes === 1;
 }

@@ -21,8 +21,8 @@ const listQuery = z.object({
   name: z.string().optional(),
   status: z.string().optional(),
   dagRunId: z.string().optional(),
-  fromDate: z.coerce.number().int().optional(),
-  toDate: z.coerce.number().int().optional(),
+  fromDate: z.string().optional(),
+  toDate: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(LIST_LIMIT).default(100),
 });
 
@@ -59,13 +59,30 @@ function statusFilter(raw: string | undefined): RunStatus[] | undefined {
   });
 }
 
+/** The contract's UnixTimestamp (seconds); an ISO 8601 time, as its description says, is taken too. */
+function timeFilter(raw: string | undefined, field: string): number | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  const ms = /^-?\d+$/.test(raw) ? Number(raw) * 1000 : Date.parse(raw);
+  if (!Number.isFinite(ms)) {
+    throw new AppError(
+      "bad_request",
+      400,
+      `${field} must be a Unix time in seconds or an ISO 8601 time, not "${raw}"`,
+      {
+        field,
+      },
+    );
+  }
+  return ms;
+}
+
 async function listSummaries(env: Env, q: z.infer<typeof listQuery>, dagName?: string) {
   const rows = await listRuns(db(env.DB), {
     dagName: dagName ?? q.name,
     statuses: statusFilter(q.status),
-    runId: q.dagRunId,
-    fromMs: q.fromDate !== undefined ? q.fromDate * 1000 : undefined,
-    toMs: q.toDate !== undefined ? q.toDate * 1000 : undefined,
+    runIdContains: q.dagRunId || undefined,
+    fromMs: timeFilter(q.fromDate, "fromDate"),
+    toMs: timeFilter(q.toDate, "toDate"),
     limit: q.limit,
   });
   return { dagRuns: rows.map(presentSummaryFromRow) };
@@ -133,7 +150,7 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
   .get("/:name", async (c) => c.json(await listSummaries(c.env, readQuery(c, listQuery), c.req.param("name"))))
   .get("/:name/:dagRunId", async (c) => {
     const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
-    const details = presentDetails(await runSnapshot(c.env, row.runId));
+    const details = presentDetails(await runSnapshot(c.env, row.runId, row.dagName));
     if (details.statusLabel !== "queued") return c.json({ dagRunDetails: details });
     // dagflare's addition: why a queued run has not started.
     const why = (await admission(c.env).why([row.runId]))[row.runId];
@@ -154,14 +171,14 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
       throw new AppError("bad_request", 400, "dagName must match ^[a-zA-Z0-9_-]+$", { field: "dagName" });
     }
     // The historic run's own definition and parameters, as Dagu's reschedule does.
-    const snap = await runSnapshot(c.env, row.runId);
+    const snap = await runSnapshot(c.env, row.runId, row.dagName);
     const dag = body.dagName ? { ...snap.dag, name: body.dagName } : snap.dag;
     const started = await startRun(c.env, dag, { params: snap.paramsText, dagRunId: body.dagRunId });
     return c.json({ dagRunId: started.runId, queued: started.queued });
   })
   .post("/:name/:dagRunId/stop", async (c) => {
     const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
-    const snap = await runSnapshot(c.env, row.runId);
+    const snap = await runSnapshot(c.env, row.runId, row.dagName);
     if (isTerminalRun(snap.state.status)) {
       throw new AppError("not_running", 400, `DAG-run ${row.runId} is not running (${snap.state.status})`);
     }

@@ -12,6 +12,7 @@ import {
   latestRun,
   listDags,
   listRuns,
+  renameDag,
   setDagSchedule,
   updateDagSpec,
 } from "../db/queries";
@@ -183,7 +184,7 @@ export const dags = new Hono<{ Bindings: Env }>()
   .get("/:fileName", async (c) => {
     const { row, dag } = await loadDag(c.env, c.req.param("fileName"));
     const latest = await latestRun(db(c.env.DB), dag.name);
-    const latestDetails = latest ? await runSnapshot(c.env, latest.runId) : undefined;
+    const latestDetails = latest ? await runSnapshot(c.env, latest.runId, latest.dagName) : undefined;
     return c.json({
       dag: presentDagDetails(dag),
       localDags: [],
@@ -229,6 +230,34 @@ export const dags = new Hono<{ Bindings: Env }>()
       throw new AppError("not_found", 404, `DAG ${fileName} not found`);
     }
     await syncSchedule(c.env, fileName, dag, suspend);
+    return c.body(null, 200);
+  })
+  .post("/:fileName/rename", async (c) => {
+    const fileName = c.req.param("fileName");
+    const { row, dag } = await loadDag(c.env, fileName);
+    const { newFileName } = await readJson(c, z.object({ newFileName: z.string() }));
+    if (!DAG_NAME.test(newFileName)) {
+      throw new AppError("bad_request", 400, `invalid DAG name "${newFileName}": must match ^[a-zA-Z0-9_-]+$`, {
+        field: "newFileName",
+      });
+    }
+    const d = db(c.env.DB);
+    const active = await listRuns(d, { dagName: dag.name, statuses: ["running", "queued"], limit: 1 });
+    if (active.length) {
+      throw new AppError("bad_request", 400, `DAG ${fileName} has an active run (${active[0]?.runId}); stop it first`);
+    }
+    // A spec without its own `name` is named after its file, and so are its runs.
+    const { dag: renamed } = parseOrThrow(row.spec, newFileName);
+    const moved = await renameDag(
+      d,
+      fileName,
+      newFileName,
+      { parsed: JSON.stringify(renamed), updatedAt: Date.now() },
+      renamed.name !== dag.name ? { from: dag.name, to: renamed.name } : undefined,
+    );
+    if (!moved) throw new AppError("already_exists", 409, `DAG ${newFileName} already exists`);
+    await syncSchedule(c.env, fileName, null, false);
+    await syncSchedule(c.env, newFileName, renamed, row.suspended);
     return c.body(null, 200);
   })
   .post("/:fileName/start", async (c) => {
@@ -286,7 +315,7 @@ export const dags = new Hono<{ Bindings: Env }>()
   .get("/:fileName/dag-runs", async (c) => {
     const { dag } = await loadDag(c.env, c.req.param("fileName"));
     const rows = await listRuns(db(c.env.DB), { dagName: dag.name, limit: 30 });
-    const snaps = await Promise.all(rows.map((r) => runSnapshot(c.env, r.runId)));
+    const snaps = await Promise.all(rows.map((r) => runSnapshot(c.env, r.runId, r.dagName)));
     const dagRuns = snaps.map(presentDetails);
     // Oldest first, as a grid reads left to right.
     const gridData = dag.steps.map((s) => ({

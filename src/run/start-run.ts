@@ -88,7 +88,12 @@ export async function startRun(env: Env, dag: DagDef, opts: StartOptions): Promi
   return { runId, queued: !admitted };
 }
 
-/** A run's snapshot. (RPC's type mapping widens tuples such as EnvList; the data is unchanged.) */
-export async function runSnapshot(env: Env, runId: string): Promise<RunSnapshot> {
-  return unwrap((await runStub(env, runId).snapshot()) as unknown as Outcome<RunSnapshot>);
+/**
+ * A run's snapshot. (RPC's type mapping widens tuples such as EnvList; the data is unchanged.)
+ * `dagName`, from the run's index row, wins over the name stored with the run: a renamed DAG's
+ * history shows under its new name.
+ */
+export async function runSnapshot(env: Env, runId: string, dagName?: string): Promise<RunSnapshot> {
+  const snap = unwrap((await runStub(env, runId).snapshot()) as unknown as Outcome<RunSnapshot>);
+  return dagName && dagName !== snap.dag.name ? { ...snap, dag: { ...snap.dag, name: dagName } } : snap;
 }
