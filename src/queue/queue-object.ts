@@ -67,13 +67,17 @@ export class QueueObject extends DurableObject<Env> {
     return { admitted: admitted.includes(req.runId) };
   }
 
-  /** A run reached a final status: its slot (or its place in line) is freed. */
-  async finished(runId: string, dagName: string): Promise<void> {
+  /**
+   * A run reached a final status: its slot (or its place in line) is freed, then the DAG's
+   * `histRetentionDays` (as the run's definition had it) is applied.
+   */
+  async finished(runId: string, dagName: string, retentionDays?: number): Promise<void> {
     this.sql.exec("DELETE FROM active WHERE run_id = ?", runId);
     this.sql.exec("DELETE FROM waiting WHERE run_id = ?", runId);
     await this.startAll(this.pump());
+    if (retentionDays === undefined) return;
     try {
-      await applyRetention(this.env, dagName);
+      await applyRetention(this.env, dagName, retentionDays, runId);
     } catch (err) {
       // Retention runs again when the next run of this DAG finishes.
       console.error(`retention of ${dagName} failed`, err);

@@ -1,8 +1,7 @@
 // Removing finished runs: a run's Durable Object storage first, then its D1 rows. A run that is
 // not finished is never removed (the RunObject refuses, and only finished rows are selected).
 // Used by POST /dag-runs/cleanup and, per DAG, by `histRetentionDays` when a run finishes.
-import type { DagDef } from "../dag/types";
-import { db, deleteRun, finishedRunsBefore, getDag } from "../db/queries";
+import { db, deleteRun, finishedRunsBefore } from "../db/queries";
 import type { DagRunRow } from "../db/schema";
 import type { Env } from "../env";
 import { isTerminalRun, RUN_STATUSES } from "../status";
@@ -32,10 +31,19 @@ export async function removeRuns(env: Env, rows: DagRunRow[]): Promise<string[]>
   return removed;
 }
 
-/** Applies the DAG's `histRetentionDays`, if it has one. */
-export async function applyRetention(env: Env, dagName: string): Promise<string[]> {
-  const row = await getDag(db(env.DB), dagName);
-  const dag = row?.parsed ? (JSON.parse(row.parsed) as DagDef) : undefined;
-  if (dag?.histRetentionDays === undefined) return [];
-  return removeRuns(env, await expiredRuns(env, dag.histRetentionDays, dagName));
+/**
+ * Applies a DAG's `histRetentionDays` when its run `justFinished` finished. That run is always
+ * kept (with 0 days it would otherwise vanish before anyone saw it).
+ */
+export async function applyRetention(
+  env: Env,
+  dagName: string,
+  retentionDays: number,
+  justFinished: string,
+): Promise<string[]> {
+  const rows = await expiredRuns(env, retentionDays, dagName);
+  return removeRuns(
+    env,
+    rows.filter((r) => r.runId !== justFinished),
+  );
 }

@@ -479,7 +479,9 @@ export class RunObject extends DurableObject<Env> {
         updatedAt: Date.now(),
       });
       // A finished run frees its admission slot (and lets retention look at its DAG).
-      if (isTerminalRun(s.status)) await admission(this.env).finished(s.runId, s.dagName);
+      if (isTerminalRun(s.status)) {
+        await admission(this.env).finished(s.runId, s.dagName, this.init?.dag.histRetentionDays);
+      }
     } catch (err) {
       console.error(`run ${s.runId}: D1 summary or admission unreachable, retrying`, err);
       this.sql.exec("INSERT OR REPLACE INTO timers (key, at) VALUES ('summary', ?)", Date.now() + EFFECT_RETRY_MS);
