@@ -11,6 +11,7 @@ import { metrics } from "./routes/metrics";
 import { openapi } from "./routes/openapi";
 import { queues } from "./routes/queues";
 import { runners } from "./routes/runners";
+import { services } from "./routes/services";
 import { system } from "./routes/system";
 import { workers } from "./routes/workers";
 
@@ -36,6 +37,7 @@ api.route("/dag-runs", dagRuns);
 api.route("/workers", workers);
 api.route("/metrics", metrics);
 api.route("/queues", queues);
+api.route("/services", services);
 
 app.route("/api/v2", api);
 

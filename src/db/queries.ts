@@ -48,7 +48,13 @@ export async function deleteRun(d: Db, runId: string): Promise<void> {
 export async function updateRunSummary(
   d: Db,
   runId: string,
-  fields: { status: RunStatus; startedAt?: number | null; finishedAt?: number | null; updatedAt: number },
+  fields: {
+    status: RunStatus;
+    startedAt?: number | null;
+    finishedAt?: number | null;
+    steps?: string | null;
+    updatedAt: number;
+  },
 ): Promise<void> {
   await d.update(dagRuns).set(fields).where(eq(dagRuns.runId, runId)).run();
 }
@@ -177,4 +183,49 @@ export async function renameDag(
     ? await d.batch([moveDag, d.update(dagRuns).set({ dagName: runs.to }).where(eq(dagRuns.dagName, runs.from))])
     : [await moveDag.run()];
   return res.meta.changes === 1;
+}
+
+/** Steps of finished runs by final status: how many, how many ran (timed), and their total duration. */
+export async function stepTotals(d: Db): Promise<Array<{ status: string; n: number; timed: number; ms: number }>> {
+  // Grouped by the step's status (a bare `status` would be the run's column).
+  const rows = await d.all<{ step_status: string; n: number; timed: number; ms: number }>(sql`
+    SELECT json_extract(s.value, '$.status') AS step_status, COUNT(*) AS n,
+      SUM(CASE WHEN json_extract(s.value, '$.durationMs') IS NOT NULL THEN 1 ELSE 0 END) AS timed,
+      COALESCE(SUM(json_extract(s.value, '$.durationMs')), 0) AS ms
+    FROM ${dagRuns}, json_each(${dagRuns.steps}) AS s
+    WHERE ${dagRuns.steps} IS NOT NULL
+    GROUP BY step_status`);
+  return rows.map((r) => ({ status: r.step_status, n: r.n, timed: r.timed, ms: r.ms }));
+}
+
+/** How many step durations are at most each bound (cumulative, as Prometheus buckets are). */
+export async function stepDurationBuckets(d: Db, boundsMs: number[]): Promise<number[]> {
+  if (!boundsMs.length) return [];
+  const cols = sql.join(
+    boundsMs.map(
+      (b, i) =>
+        sql`SUM(CASE WHEN json_extract(s.value, '$.durationMs') <= ${b} THEN 1 ELSE 0 END) AS ${sql.raw(`b${i}`)}`,
+    ),
+    sql`, `,
+  );
+  const rows = await d.all<Record<string, number | null>>(sql`
+    SELECT ${cols}
+    FROM ${dagRuns}, json_each(${dagRuns.steps}) AS s
+    WHERE ${dagRuns.steps} IS NOT NULL AND json_extract(s.value, '$.durationMs') IS NOT NULL`);
+  // Each column is named for its bound (identical unnamed expressions would collide).
+  const row = rows[0] ?? {};
+  return boundsMs.map((_b, i) => Number(row[`b${i}`] ?? 0));
+}
+
+/** Scheduled DAGs: how many are armed, how many suspended, and the soonest next run. */
+export async function scheduleTotals(d: Db): Promise<{ armed: number; suspended: number; nextRunAt: number | null }> {
+  const row = await d
+    .select({
+      armed: sql<number>`SUM(CASE WHEN ${dags.nextRunAt} IS NOT NULL THEN 1 ELSE 0 END)`,
+      suspended: sql<number>`SUM(CASE WHEN ${dags.suspended} THEN 1 ELSE 0 END)`,
+      nextRunAt: sql<number | null>`MIN(${dags.nextRunAt})`,
+    })
+    .from(dags)
+    .get();
+  return { armed: row?.armed ?? 0, suspended: row?.suspended ?? 0, nextRunAt: row?.nextRunAt ?? null };
 }

@@ -33,6 +33,8 @@ export const dagRuns = sqliteTable(
     queuedAt: integer("queued_at").notNull(),
     startedAt: integer("started_at"),
     finishedAt: integer("finished_at"),
+    /** JSON StepStat[] of a finished run (src/run/step-stats.ts), for /metrics; null before. */
+    steps: text("steps"),
     /** Set on run-level transitions by the RunObject, the only writer after creation. */
     updatedAt: integer("updated_at").notNull(),
   },

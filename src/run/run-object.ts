@@ -22,6 +22,7 @@ import {
   type StepState,
   transition,
 } from "./machine";
+import { stepStats } from "./step-stats";
 
 /** Largest amount of log text kept per attempt and stream; the rest is dropped, and the log says so. */
 export const MAX_LOG_BYTES_PER_ATTEMPT = 32 * 1024 * 1024;
@@ -476,6 +477,7 @@ export class RunObject extends DurableObject<Env> {
         status: s.status,
         startedAt: s.startedAt ?? null,
         finishedAt: s.finishedAt ?? null,
+        steps: isTerminalRun(s.status) ? JSON.stringify(stepStats(s)) : null,
         updatedAt: Date.now(),
       });
       // A finished run frees its admission slot (and lets retention look at its DAG).
