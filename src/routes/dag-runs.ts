@@ -1,7 +1,7 @@
 // /dag-runs: run history (D1), run details and logs (the run's RunObject), stop.
 import { Hono } from "hono";
 import { z } from "zod";
-import { db, deleteRun, finishedRunsBefore, getRun, latestRun, listRuns } from "../db/queries";
+import { db, getRun, latestRun, listRuns } from "../db/queries";
 import type { DagRunRow } from "../db/schema";
 import type { Env } from "../env";
 import { AppError, unwrap } from "../errors";
@@ -9,7 +9,7 @@ import { admission } from "../queue/queue-object";
 import { sliceLog } from "../run/log-slice";
 import { expiredRuns, REMOVE_BATCH, removeRuns } from "../run/retention";
 import { runSnapshot, runStub, startRun } from "../run/start-run";
-import { isTerminalRun, parseRunStatus, RUN_STATUSES, type RunStatus } from "../status";
+import { isTerminalRun, parseRunStatus, type RunStatus } from "../status";
 import { checkQueueOverride, DAG_NAME, parseOrThrow } from "./dags";
 import { presentDetails, presentSummaryFromRow } from "./present";
 import { abortDequeued } from "./queues";
