@@ -54,12 +54,16 @@ export const queues = new Hono<{ Bindings: Env }>()
       }
       q.runs.push(r);
     }
+    const why = await admission(c.env).why(runs.filter((r) => r.status === "queued").map((r) => r.runId));
     const list = [...byQueue.entries()].map(([name, q]) => ({
       name,
       type: q.type,
       ...(q.max !== undefined && { maxConcurrency: q.max }),
       running: q.runs.filter((r) => r.status === "running").map(presentSummaryFromRow),
-      queued: q.runs.filter((r) => r.status === "queued").map(presentSummaryFromRow),
+      // dagflare's addition on each: `waitingFor`, why it has not started.
+      queued: q.runs
+        .filter((r) => r.status === "queued")
+        .map((r) => ({ ...presentSummaryFromRow(r), ...(why[r.runId] && { waitingFor: why[r.runId] }) })),
     }));
     const totalRunning = list.reduce((n, q) => n + q.running.length, 0);
     const totalCapacity = list.reduce((n, q) => n + (q.maxConcurrency ?? 0), 0);

@@ -84,8 +84,16 @@ export async function startRun(env: Env, dag: DagDef, opts: StartOptions): Promi
     await deleteRun(d, runId);
     throw err;
   }
-  const { admitted } = await admission(env).submit({ runId, dagName: dag.name, queue, maxActiveRuns });
-  return { runId, queued: !admitted };
+  try {
+    const { admitted } = await admission(env).submit({ runId, dagName: dag.name, queue, maxActiveRuns });
+    return { runId, queued: !admitted };
+  } catch (err) {
+    // Not in line, it would wait forever: it ends aborted instead, and the caller hears why.
+    await runStub(env, runId)
+      .stop()
+      .catch((e: unknown) => console.error(`run ${runId}: could not abort after admission failed`, e));
+    throw err;
+  }
 }
 
 /**

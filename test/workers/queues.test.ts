@@ -70,6 +70,7 @@ describe("named queues", () => {
     expect(shared).toMatchObject({ type: "global", maxConcurrency: 2 });
     expect(shared.running.map((r: { dagRunId: string }) => r.dagRunId)).toEqual([a1, b1]);
     expect(shared.queued.map((r: { dagRunId: string }) => r.dagRunId)).toEqual([a2]);
+    expect(shared.queued[0].waitingFor).toBe("queue shared at its maxConcurrency 2 (2 active)");
     expect(q.body.summary.totalQueued).toBeGreaterThanOrEqual(1);
 
     await setQueue("shared", 3);
