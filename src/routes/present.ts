@@ -141,6 +141,7 @@ export function presentDagDetails(dag: DagDef) {
   return {
     ...presentDag(dag),
     env: dag.env.map(([k, v]) => `${k}=${v}`),
+    ...(dag.histRetentionDays !== undefined && { histRetentionDays: dag.histRetentionDays }),
     steps: dag.steps.map(presentStep),
   };
 }

@@ -16,7 +16,8 @@ async function drain(): Promise<void> {
 
 describe("admission by maxActiveRuns", () => {
   it("runs a DAG with maxActiveRuns 1 started five times one after another, in order", async () => {
-    await createDag("serial", `maxActiveRuns: 1\n${ONE_STEP}`);
+    await createDag("serial", `maxActiveRuns: 1\nhistRetentionDays: 30\n${ONE_STEP}`);
+    expect((await api("GET", "/dags/serial")).body.dag).toMatchObject({ maxActiveRuns: 1, histRetentionDays: 30 });
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push(await startDag("serial"));
     expect(await status("serial", ids[0] as string)).toBe("running");

@@ -29,6 +29,7 @@ describe("schedules", () => {
     expect(await alarmOf("every5")).toBe(tick);
     const shown = await api("GET", "/dags/every5");
     expect(shown.body.dag.schedule).toEqual([{ expression: "*/5 * * * *" }]);
+    expect((await api("GET", "/dags?name=every5")).body.dags[0].dag.schedule).toEqual([{ expression: "*/5 * * * *" }]);
     expect(shown.body.nextRun).toBe(new Date(tick).toISOString());
     expect(await runsOf("every5")).toEqual([]);
 
