@@ -9,8 +9,10 @@ import { dagRuns } from "./routes/dag-runs";
 import { dags } from "./routes/dags";
 import { metrics } from "./routes/metrics";
 import { openapi } from "./routes/openapi";
+import { queues } from "./routes/queues";
 import { runnerTokensRoute } from "./routes/runner-tokens";
 import { runners } from "./routes/runners";
+import { services } from "./routes/services";
 import { system } from "./routes/system";
 import { workers } from "./routes/workers";
 
@@ -36,6 +38,8 @@ api.route("/dag-runs", dagRuns);
 api.route("/workers", workers);
 api.route("/metrics", metrics);
 api.route("/runner-tokens", runnerTokensRoute);
+api.route("/queues", queues);
+api.route("/services", services);
 
 app.route("/api/v2", api);
 

@@ -1,10 +1,14 @@
 import type { DispatchObject } from "./dispatch/dispatch-object";
+import type { QueueObject } from "./queue/queue-object";
 import type { RunObject } from "./run/run-object";
+import type { ScheduleObject } from "./schedule/schedule-object";
 
 export interface Env {
   DB: D1Database;
   RUNS: DurableObjectNamespace<RunObject>;
   DISPATCH: DurableObjectNamespace<DispatchObject>;
+  SCHEDULES: DurableObjectNamespace<ScheduleObject>;
+  QUEUES: DurableObjectNamespace<QueueObject>;
   /** "required" (default) or "off": an operator's explicit choice to serve without tokens. */
   DAGFLARE_AUTH?: string;
   /** Bearer token for the user API (a Worker secret). */

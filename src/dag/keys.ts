@@ -4,6 +4,7 @@
 // PURE.
 import type { YAMLMap } from "yaml";
 import type { Issues } from "./issues";
+import { RUN_POLICY_KEYS } from "./run-policy";
 import { keyOf } from "./yaml-nodes";
 
 export interface KeySet {
@@ -13,7 +14,18 @@ export interface KeySet {
 }
 
 export const DAG_KEYS: KeySet = {
-  supported: new Set(["name", "description", "tags", "env", "params", "type", "shell", "steps", "workerSelector"]),
+  supported: new Set([
+    "name",
+    "description",
+    "tags",
+    "env",
+    "params",
+    "type",
+    "shell",
+    "steps",
+    "workerSelector",
+    ...RUN_POLICY_KEYS,
+  ]),
   later: new Set([
     "container",
     "delaySec",
@@ -21,24 +33,19 @@ export const DAG_KEYS: KeySet = {
     "errorMail",
     "group",
     "handlerOn",
-    "histRetentionDays",
     "infoMail",
     "logDir",
     "mailOn",
-    "maxActiveRuns",
     "maxActiveSteps",
     "maxCleanUpTimeSec",
     "maxOutputSize",
     "otel",
     "precondition",
     "preconditions",
-    "queue",
     "registryAuths",
     "restartWaitSec",
     "runConfig",
-    "schedule",
     "secrets",
-    "skipIfSuccessful",
     "smtp",
     "ssh",
     "timeoutSec",

@@ -6,6 +6,7 @@ import { checkGraph } from "./graph";
 import { Issues } from "./issues";
 import { checkKeys, DAG_KEYS } from "./keys";
 import { readSelector } from "./read-selector";
+import { readRunPolicy } from "./run-policy";
 import { readSteps } from "./steps";
 import type { DagDef, ParseResult } from "./types";
 import { readEnv, readParams, readShell, readStringList } from "./values";
@@ -79,9 +80,10 @@ function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef |
   if (!stepsNode) issues.at(root, "steps", "steps is required");
   else if (entries?.length === 0) issues.at(stepsNode, "steps", "a DAG needs at least one step");
   if (entries) checkGraph(entries, issues);
+  const policy = readRunPolicy(root, issues);
 
   if (!entries || name === undefined) return undefined;
-  const def: DagDef = { name, tags, type, env, params, steps: entries.map((e) => e.def) };
+  const def: DagDef = { name, tags, type, env, params, steps: entries.map((e) => e.def), ...policy };
   if (description) def.description = description;
   if (shell !== undefined) def.shell = shell;
   if (workerSelector && Object.keys(workerSelector).length > 0) def.workerSelector = workerSelector;

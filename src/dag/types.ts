@@ -44,7 +44,20 @@ export interface StepDef {
   workerSelector?: Record<string, string>;
 }
 
-export interface DagDef {
+/** How the DAG's runs are started, admitted and kept (src/dag/run-policy.ts). */
+export interface RunPolicy {
+  /** Cron expressions as written (`CRON_TZ=<zone>` prefix allowed); absent: manual only. */
+  schedule?: string[];
+  skipIfSuccessful?: boolean;
+  /** Runs of this DAG active at once; absent: no limit. */
+  maxActiveRuns?: number;
+  /** Named queue whose maxConcurrency also bounds this DAG's runs. */
+  queue?: string;
+  /** Days a finished run is kept; absent: kept until cleaned up. */
+  histRetentionDays?: number;
+}
+
+export interface DagDef extends RunPolicy {
   name: string;
   description?: string;
   tags: string[];

@@ -14,6 +14,10 @@ export const dags = sqliteTable("dags", {
   errors: text("errors").notNull().default("[]"),
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
+  /** Set by POST /dags/{fileName}/suspend: the schedule does not fire. */
+  suspended: integer("suspended", { mode: "boolean" }).notNull().default(false),
+  /** When the schedule fires next (epoch ms), as its ScheduleObject armed it; null: not scheduled. */
+  nextRunAt: integer("next_run_at"),
 });
 
 export const dagRuns = sqliteTable(
@@ -22,11 +26,15 @@ export const dagRuns = sqliteTable(
     runId: text("run_id").primaryKey(),
     dagName: text("dag_name").notNull(),
     status: text("status").notNull(),
+    /** The queue that admits the run: the DAG's `queue`, else null (its own DAG-based queue). */
+    queue: text("queue"),
     /** Params as given at start (the contract's JSON string form). */
     params: text("params").notNull().default(""),
     queuedAt: integer("queued_at").notNull(),
     startedAt: integer("started_at"),
     finishedAt: integer("finished_at"),
+    /** JSON StepStat[] of a finished run (src/run/step-stats.ts), for /metrics; null before. */
+    steps: text("steps"),
     /** Set on run-level transitions by the RunObject, the only writer after creation. */
     updatedAt: integer("updated_at").notNull(),
   },
@@ -34,6 +42,7 @@ export const dagRuns = sqliteTable(
     index("dag_runs_dag_queued").on(t.dagName, t.queuedAt),
     index("dag_runs_status").on(t.status),
     index("dag_runs_queued").on(t.queuedAt),
+    index("dag_runs_finished").on(t.finishedAt),
   ],
 );
 

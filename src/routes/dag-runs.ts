@@ -1,28 +1,29 @@
 // /dag-runs: run history (D1), run details and logs (the run's RunObject), stop.
 import { Hono } from "hono";
 import { z } from "zod";
-import { db, deleteRun, finishedRunsBefore, getRun, latestRun, listRuns } from "../db/queries";
+import { db, getRun, latestRun, listRuns } from "../db/queries";
 import type { DagRunRow } from "../db/schema";
 import { waitingReasons } from "../dispatch/waiting";
 import type { Env } from "../env";
 import { AppError, unwrap } from "../errors";
+import { admission } from "../queue/queue-object";
 import { sliceLog } from "../run/log-slice";
+import { expiredRuns, REMOVE_BATCH, removeRuns } from "../run/retention";
 import { runSnapshot, runStub, startRun } from "../run/start-run";
-import { isTerminalRun, parseRunStatus, RUN_STATUSES, type RunStatus } from "../status";
-import { DAG_NAME, parseOrThrow } from "./dags";
+import { isTerminalRun, parseRunStatus, type RunStatus } from "../status";
+import { checkQueueOverride, DAG_NAME, parseOrThrow } from "./dags";
 import { presentDetails, presentSummaryFromRow } from "./present";
+import { abortDequeued } from "./queues";
 import { readJson, readQuery } from "./validate";
 
 const LIST_LIMIT = 500;
-/** Runs removed by one cleanup call; `hasMore` says to call again. */
-const CLEANUP_BATCH = 200;
 
 const listQuery = z.object({
   name: z.string().optional(),
   status: z.string().optional(),
   dagRunId: z.string().optional(),
-  fromDate: z.coerce.number().int().optional(),
-  toDate: z.coerce.number().int().optional(),
+  fromDate: z.string().optional(),
+  toDate: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(LIST_LIMIT).default(100),
 });
 
@@ -59,13 +60,30 @@ function statusFilter(raw: string | undefined): RunStatus[] | undefined {
   });
 }
 
+/** The contract's UnixTimestamp (seconds); an ISO 8601 time, as its description says, is taken too. */
+function timeFilter(raw: string | undefined, field: string): number | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  const ms = /^-?\d+$/.test(raw) ? Number(raw) * 1000 : Date.parse(raw);
+  if (!Number.isFinite(ms)) {
+    throw new AppError(
+      "bad_request",
+      400,
+      `${field} must be a Unix time in seconds or an ISO 8601 time, not "${raw}"`,
+      {
+        field,
+      },
+    );
+  }
+  return ms;
+}
+
 async function listSummaries(env: Env, q: z.infer<typeof listQuery>, dagName?: string) {
   const rows = await listRuns(db(env.DB), {
     dagName: dagName ?? q.name,
     statuses: statusFilter(q.status),
-    runId: q.dagRunId,
-    fromMs: q.fromDate !== undefined ? q.fromDate * 1000 : undefined,
-    toMs: q.toDate !== undefined ? q.toDate * 1000 : undefined,
+    runIdContains: q.dagRunId || undefined,
+    fromMs: timeFilter(q.fromDate, "fromDate"),
+    toMs: timeFilter(q.toDate, "toDate"),
     limit: q.limit,
   });
   return { dagRuns: rows.map(presentSummaryFromRow) };
@@ -100,40 +118,69 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
       }),
     );
     const { dag } = parseOrThrow(body.spec, body.name);
-    const dagRunId = await startRun(c.env, dag, body);
-    return c.json({ dagRunId });
+    const { runId } = await startRun(c.env, dag, body);
+    return c.json({ dagRunId: runId });
+  })
+  .post("/enqueue", async (c) => {
+    const body = await readJson(
+      c,
+      z.object({
+        spec: z.string(),
+        name: z.string().optional(),
+        params: z.string().optional(),
+        dagRunId: z.string().optional(),
+        queue: z.string().optional(),
+      }),
+    );
+    checkQueueOverride(body.queue);
+    const { dag } = parseOrThrow(body.spec, body.name);
+    const { runId } = await startRun(c.env, dag, { ...body, enqueue: true });
+    return c.json({ dagRunId: runId });
   })
   .post("/cleanup", async (c) => {
     const body = await readJson(c, CleanupRequest);
-    const terminal = RUN_STATUSES.filter(isTerminalRun);
-    const cutoff = Date.now() - body.olderThanDays * 86_400_000;
-    const rows = await finishedRunsBefore(db(c.env.DB), cutoff, terminal, CLEANUP_BATCH);
-    const removed: string[] = [];
-    if (!body.dryRun) {
-      for (const r of rows) {
-        // The run's own storage first: if that fails, its index row stays and a later cleanup retries.
-        const done = await runStub(c.env, r.runId).destroy();
-        if (!done.ok) continue;
-        await deleteRun(db(c.env.DB), r.runId);
-        removed.push(r.runId);
-      }
-    }
+    const rows = await expiredRuns(c.env, body.olderThanDays);
+    const removed = body.dryRun ? [] : await removeRuns(c.env, rows);
     return c.json({
       removed: body.dryRun ? 0 : removed.length,
       dagRunIds: body.dryRun ? rows.map((r) => r.runId) : removed,
       dryRun: body.dryRun,
-      hasMore: rows.length === CLEANUP_BATCH,
+      hasMore: rows.length === REMOVE_BATCH,
     } satisfies z.infer<typeof CleanupResponse>);
   })
   .get("/:name", async (c) => c.json(await listSummaries(c.env, readQuery(c, listQuery), c.req.param("name"))))
   .get("/:name/:dagRunId", async (c) => {
     const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
-    const snap = await runSnapshot(c.env, row.runId);
-    return c.json({ dagRunDetails: presentDetails(snap, await waitingReasons(c.env, snap)) });
+    const snap = await runSnapshot(c.env, row.runId, row.dagName);
+    const details = presentDetails(snap, await waitingReasons(c.env, snap));
+    if (details.statusLabel !== "queued") return c.json({ dagRunDetails: details });
+    // dagflare's addition: why a queued run has not started.
+    const why = (await admission(c.env).why([row.runId]))[row.runId];
+    return c.json({ dagRunDetails: { ...details, ...(why !== undefined && { waitingFor: why }) } });
+  })
+  .get("/:name/:dagRunId/dequeue", async (c) => {
+    const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
+    if (!(await admission(c.env).dequeue(row.runId))) {
+      throw new AppError("bad_request", 400, `DAG-run ${row.runId} is not queued (${row.status})`);
+    }
+    await abortDequeued(c.env, [row.runId]);
+    return c.body(null, 200);
+  })
+  .post("/:name/:dagRunId/reschedule", async (c) => {
+    const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
+    const body = await readJson(c, z.object({ dagRunId: z.string().optional(), dagName: z.string().optional() }));
+    if (body.dagName !== undefined && !DAG_NAME.test(body.dagName)) {
+      throw new AppError("bad_request", 400, "dagName must match ^[a-zA-Z0-9_-]+$", { field: "dagName" });
+    }
+    // The historic run's own definition and parameters, as Dagu's reschedule does.
+    const snap = await runSnapshot(c.env, row.runId, row.dagName);
+    const dag = body.dagName ? { ...snap.dag, name: body.dagName } : snap.dag;
+    const started = await startRun(c.env, dag, { params: snap.paramsText, dagRunId: body.dagRunId });
+    return c.json({ dagRunId: started.runId, queued: started.queued });
   })
   .post("/:name/:dagRunId/stop", async (c) => {
     const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
-    const snap = await runSnapshot(c.env, row.runId);
+    const snap = await runSnapshot(c.env, row.runId, row.dagName);
     if (isTerminalRun(snap.state.status)) {
       throw new AppError("not_running", 400, `DAG-run ${row.runId} is not running (${snap.state.status})`);
     }

@@ -2,13 +2,28 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { parseDag } from "../dag/parse";
+import { QUEUE_NAME } from "../dag/run-policy";
 import { type DagDef, formatIssue, type ParseResult } from "../dag/types";
-import { db, deleteDag, getDag, insertDag, latestRun, listDags, listRuns, updateDagSpec } from "../db/queries";
+import {
+  db,
+  deleteDag,
+  getDag,
+  insertDag,
+  latestRun,
+  listDags,
+  listRuns,
+  renameDag,
+  setDagSchedule,
+  updateDagSpec,
+} from "../db/queries";
 import type { DagRow } from "../db/schema";
 import type { Env } from "../env";
-import { AppError } from "../errors";
-import { runSnapshot, startRun } from "../run/start-run";
+import { AppError, unwrap } from "../errors";
+import { admission } from "../queue/queue-object";
+import { runSnapshot, runStub, startRun } from "../run/start-run";
+import { syncSchedule } from "../schedule/schedule-object";
 import {
+  iso,
   presentDag,
   presentDagDetails,
   presentDetails,
@@ -44,6 +59,15 @@ function checkFileName(name: string): void {
   }
 }
 
+/** A queue given in a request: the same names a DAG's `queue` takes. */
+export function checkQueueOverride(queue: string | undefined): void {
+  if (queue !== undefined && !QUEUE_NAME.test(queue)) {
+    throw new AppError("bad_request", 400, `invalid queue name "${queue}": use letters, digits, _ and - (at most 64)`, {
+      field: "queue",
+    });
+  }
+}
+
 async function loadDag(env: Env, fileName: string): Promise<{ row: DagRow; dag: DagDef }> {
   checkFileName(fileName);
   const row = await getDag(db(env.DB), fileName);
@@ -73,9 +97,12 @@ export const dags = new Hono<{ Bindings: Env }>()
         if (q.tag && !(JSON.parse(r.tags) as string[]).includes(q.tag)) return false;
         return true;
       })
-      // Case-insensitive, as the contract says. No DAG has a schedule yet, so nextRun sorts by name.
+      // Case-insensitive, as the contract says; by next run time, DAGs without one come last.
       .sort((a, b) => a.name.localeCompare(b.name, "en", { sensitivity: "base" }));
-    if (q.order === "desc") rows.reverse();
+    if (q.sort === "nextRun") {
+      const next = (r: DagRow) => r.nextRunAt ?? Number.POSITIVE_INFINITY;
+      rows.sort((a, b) => (q.order === "desc" ? next(b) - next(a) : next(a) - next(b)) || 0);
+    } else if (q.order === "desc") rows.reverse();
     const totalPages = Math.max(1, Math.ceil(rows.length / q.perPage));
     const pageRows = rows.slice((q.page - 1) * q.perPage, q.page * q.perPage);
     const items = await Promise.all(
@@ -86,8 +113,10 @@ export const dags = new Hono<{ Bindings: Env }>()
           fileName: r.name,
           dag: presentDag(dag),
           latestDAGRun: latest ? presentSummaryFromRow(latest) : presentNoRunSummary(dag),
-          suspended: false,
+          suspended: r.suspended,
           errors: JSON.parse(r.errors) as string[],
+          // dagflare's addition: when the schedule fires next (RFC 3339), absent when it does not.
+          ...(r.nextRunAt !== null && { nextRun: iso(r.nextRunAt) }),
         };
       }),
     );
@@ -119,6 +148,7 @@ export const dags = new Hono<{ Bindings: Env }>()
       updatedAt: now,
     });
     if (!inserted) throw new AppError("already_exists", 409, `DAG ${body.name} already exists`);
+    await syncSchedule(c.env, body.name, dag, false);
     return c.json({ name: body.name }, 201);
   })
   .get("/tags", async (c) => {
@@ -152,21 +182,23 @@ export const dags = new Hono<{ Bindings: Env }>()
     });
   })
   .get("/:fileName", async (c) => {
-    const { dag } = await loadDag(c.env, c.req.param("fileName"));
+    const { row, dag } = await loadDag(c.env, c.req.param("fileName"));
     const latest = await latestRun(db(c.env.DB), dag.name);
-    const latestDetails = latest ? await runSnapshot(c.env, latest.runId) : undefined;
+    const latestDetails = latest ? await runSnapshot(c.env, latest.runId, latest.dagName) : undefined;
     return c.json({
       dag: presentDagDetails(dag),
       localDags: [],
       latestDAGRun: latestDetails ? presentDetails(latestDetails) : presentNoRun(dag),
-      suspended: false,
+      suspended: row.suspended,
       errors: [],
+      ...(row.nextRunAt !== null && { nextRun: iso(row.nextRunAt) }),
     });
   })
   .delete("/:fileName", async (c) => {
     const fileName = c.req.param("fileName");
     checkFileName(fileName);
     if (!(await deleteDag(db(c.env.DB), fileName))) throw new AppError("not_found", 404, `DAG ${fileName} not found`);
+    await syncSchedule(c.env, fileName, null, false);
     return c.body(null, 204);
   })
   .get("/:fileName/spec", async (c) => {
@@ -178,7 +210,8 @@ export const dags = new Hono<{ Bindings: Env }>()
     await loadDag(c.env, fileName);
     const body = await readJson(c, z.object({ spec: z.string() }));
     const { dag } = parseOrThrow(body.spec, fileName);
-    const updated = await updateDagSpec(db(c.env.DB), fileName, {
+    const d = db(c.env.DB);
+    const updated = await updateDagSpec(d, fileName, {
       spec: body.spec,
       parsed: JSON.stringify(dag),
       tags: JSON.stringify(dag.tags),
@@ -186,7 +219,46 @@ export const dags = new Hono<{ Bindings: Env }>()
       updatedAt: Date.now(),
     });
     if (!updated) throw new AppError("not_found", 404, `DAG ${fileName} not found`);
+    await syncSchedule(c.env, fileName, dag, (await getDag(d, fileName))?.suspended ?? false);
     return c.json({ errors: [] as string[] });
+  })
+  .post("/:fileName/suspend", async (c) => {
+    const fileName = c.req.param("fileName");
+    const { dag } = await loadDag(c.env, fileName);
+    const { suspend } = await readJson(c, z.object({ suspend: z.boolean() }));
+    if (!(await setDagSchedule(db(c.env.DB), fileName, { suspended: suspend }))) {
+      throw new AppError("not_found", 404, `DAG ${fileName} not found`);
+    }
+    await syncSchedule(c.env, fileName, dag, suspend);
+    return c.body(null, 200);
+  })
+  .post("/:fileName/rename", async (c) => {
+    const fileName = c.req.param("fileName");
+    const { row, dag } = await loadDag(c.env, fileName);
+    const { newFileName } = await readJson(c, z.object({ newFileName: z.string() }));
+    if (!DAG_NAME.test(newFileName)) {
+      throw new AppError("bad_request", 400, `invalid DAG name "${newFileName}": must match ^[a-zA-Z0-9_-]+$`, {
+        field: "newFileName",
+      });
+    }
+    const d = db(c.env.DB);
+    const active = await listRuns(d, { dagName: dag.name, statuses: ["running", "queued"], limit: 1 });
+    if (active.length) {
+      throw new AppError("bad_request", 400, `DAG ${fileName} has an active run (${active[0]?.runId}); stop it first`);
+    }
+    // A spec without its own `name` is named after its file, and so are its runs.
+    const { dag: renamed } = parseOrThrow(row.spec, newFileName);
+    const moved = await renameDag(
+      d,
+      fileName,
+      newFileName,
+      { parsed: JSON.stringify(renamed), updatedAt: Date.now() },
+      renamed.name !== dag.name ? { from: dag.name, to: renamed.name } : undefined,
+    );
+    if (!moved) throw new AppError("already_exists", 409, `DAG ${newFileName} already exists`);
+    await syncSchedule(c.env, fileName, null, false);
+    await syncSchedule(c.env, newFileName, renamed, row.suspended);
+    return c.body(null, 200);
   })
   .post("/:fileName/start", async (c) => {
     const { dag } = await loadDag(c.env, c.req.param("fileName"));
@@ -203,13 +275,47 @@ export const dags = new Hono<{ Bindings: Env }>()
       throw new AppError("bad_request", 400, "dagName must match ^[a-zA-Z0-9_-]+$", { field: "dagName" });
     }
     const runDag = body.dagName ? { ...dag, name: body.dagName } : dag;
-    const dagRunId = await startRun(c.env, runDag, body);
-    return c.json({ dagRunId });
+    const { runId } = await startRun(c.env, runDag, body);
+    return c.json({ dagRunId: runId });
+  })
+  .post("/:fileName/enqueue", async (c) => {
+    const { dag } = await loadDag(c.env, c.req.param("fileName"));
+    const body = await readJson(
+      c,
+      z.object({
+        params: z.string().optional(),
+        dagRunId: z.string().optional(),
+        dagName: z.string().optional(),
+        queue: z.string().optional(),
+      }),
+    );
+    if (body.dagName !== undefined && !DAG_NAME.test(body.dagName)) {
+      throw new AppError("bad_request", 400, "dagName must match ^[a-zA-Z0-9_-]+$", { field: "dagName" });
+    }
+    checkQueueOverride(body.queue);
+    const runDag = body.dagName ? { ...dag, name: body.dagName } : dag;
+    const { runId } = await startRun(c.env, runDag, { ...body, enqueue: true });
+    return c.json({ dagRunId: runId });
+  })
+  .post("/:fileName/stop-all", async (c) => {
+    const { dag } = await loadDag(c.env, c.req.param("fileName"));
+    const rows = await listRuns(db(c.env.DB), { dagName: dag.name, statuses: ["running", "queued"], limit: 1000 });
+    // Waiting runs leave the line first, so that stopping a running one admits none of them.
+    await admission(c.env).purgeRuns(rows.filter((r) => r.status === "queued").map((r) => r.runId));
+    const errors: string[] = [];
+    for (const r of rows) {
+      try {
+        unwrap(await runStub(c.env, r.runId).stop());
+      } catch (err) {
+        errors.push(`${r.runId}: ${(err as Error).message}`);
+      }
+    }
+    return c.json({ errors });
   })
   .get("/:fileName/dag-runs", async (c) => {
     const { dag } = await loadDag(c.env, c.req.param("fileName"));
     const rows = await listRuns(db(c.env.DB), { dagName: dag.name, limit: 30 });
-    const snaps = await Promise.all(rows.map((r) => runSnapshot(c.env, r.runId)));
+    const snaps = await Promise.all(rows.map((r) => runSnapshot(c.env, r.runId, r.dagName)));
     const dagRuns = snaps.map((s) => presentDetails(s));
     // Oldest first, as a grid reads left to right.
     const gridData = dag.steps.map((s) => ({

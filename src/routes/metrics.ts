@@ -1,9 +1,13 @@
 // GET /metrics: Prometheus text format, with the series of the contract's example (dagu_*
 // names, so existing dashboards work) from the D1 run index.
 import { Hono } from "hono";
-import { countDags, countRunsByStatus, db } from "../db/queries";
+import { countDags, countRunsByStatus, db, scheduleTotals, stepDurationBuckets, stepTotals } from "../db/queries";
 import type { Env } from "../env";
-import { RUN_STATUSES } from "../status";
+import { RUN_STATUSES, STEP_STATUSES } from "../status";
+
+/** Upper bounds of the step duration histogram, in seconds. */
+const STEP_BUCKETS_SEC = [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
+
 import { uptimeSec, VERSION } from "./system";
 
 function series(name: string, help: string, type: "gauge" | "counter", samples: Array<[string, number]>): string {
@@ -16,7 +20,18 @@ function series(name: string, help: string, type: "gauge" | "counter", samples: 
 
 export const metrics = new Hono<{ Bindings: Env }>().get("/", async (c) => {
   const d = db(c.env.DB);
-  const [byStatus, dagCount] = await Promise.all([countRunsByStatus(d), countDags(d)]);
+  const [byStatus, dagCount, steps, buckets, schedules] = await Promise.all([
+    countRunsByStatus(d),
+    countDags(d),
+    stepTotals(d),
+    stepDurationBuckets(
+      d,
+      STEP_BUCKETS_SEC.map((s) => s * 1000),
+    ),
+    scheduleTotals(d),
+  ]);
+  const stepsOf = (status: string) => steps.find((r) => r.status === status);
+  const timed = steps.reduce((n, r) => n + r.timed, 0);
   const n = (status: string) => byStatus.find((r) => r.status === status)?.n ?? 0;
   const text = [
     series("dagu_info", "dagflare build information", "gauge", [[`{version="${VERSION}",engine="dagflare"}`, 1]]),
@@ -30,8 +45,26 @@ export const metrics = new Hono<{ Bindings: Env }>().get("/", async (c) => {
       RUN_STATUSES.map((s) => [`{status="${s}"}`, n(s)]),
     ),
     series("dagu_dags_total", "Total number of DAGs", "gauge", [["", dagCount]]),
-    // No scheduler runs yet: DAGs start only through the API (schedules come with their issue).
-    series("dagu_scheduler_running", "Whether the scheduler is running", "gauge", [["", 0]]),
+    // The scheduler is each scheduled DAG's Durable Object alarm: it runs whenever the Worker is deployed.
+    series("dagu_scheduler_running", "Whether the scheduler is running", "gauge", [["", 1]]),
+    series("dagflare_scheduled_dags", "DAGs whose schedule is armed (not suspended)", "gauge", [["", schedules.armed]]),
+    series("dagflare_suspended_dags", "DAGs suspended with POST /dags/{fileName}/suspend", "gauge", [
+      ["", schedules.suspended],
+    ]),
+    series(
+      "dagflare_step_runs_total",
+      "Steps of finished DAG runs by final status",
+      "counter",
+      STEP_STATUSES.map((s) => [`{status="${s}"}`, stepsOf(s)?.n ?? 0]),
+    ),
+    [
+      "# HELP dagflare_step_duration_seconds Time from a step's start to its end, steps of finished runs that ran",
+      "# TYPE dagflare_step_duration_seconds histogram",
+      ...STEP_BUCKETS_SEC.map((b, i) => `dagflare_step_duration_seconds_bucket{le="${b}"} ${buckets[i] ?? 0}`),
+      `dagflare_step_duration_seconds_bucket{le="+Inf"} ${timed}`,
+      `dagflare_step_duration_seconds_sum ${steps.reduce((n, r) => n + r.ms, 0) / 1000}`,
+      `dagflare_step_duration_seconds_count ${timed}`,
+    ].join("\n"),
   ].join("\n\n");
   return c.text(`${text}\n`, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
 });

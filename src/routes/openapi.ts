@@ -23,6 +23,7 @@ import {
   RunnerTokenList,
 } from "../runner-tokens";
 import { CleanupRequest, CleanupResponse } from "./dag-runs";
+import { PurgeResponse, QueueConfigRequest, QueueConfigResponse } from "./queues";
 import { VERSION } from "./system";
 
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: "input", unrepresentable: "any" });
@@ -62,6 +63,12 @@ const jsonResponse = (description: string, s: z.ZodType) => ({
   description,
   content: { "application/json": { schema: schema(s) } },
 });
+const queueName = {
+  name: "name",
+  in: "path",
+  required: true,
+  schema: { type: "string", pattern: "^[a-zA-Z0-9_-]{1,64}$" },
+};
 
 let cached: unknown;
 
@@ -145,6 +152,55 @@ export function openApiDocument() {
             "404": jsonResponse("No such token", ErrorBody),
             default: jsonResponse("Error", ErrorBody),
           },
+        },
+      },
+      "/queues/{name}": {
+        put: {
+          summary: "Create or change a named queue's maxConcurrency (runs waiting in it may start)",
+          tags: ["queues"],
+          security: [{ apiToken: [] }],
+          parameters: [queueName],
+          requestBody: { required: true, content: { "application/json": { schema: schema(QueueConfigRequest) } } },
+          responses: {
+            "200": { description: "OK", content: { "application/json": { schema: schema(QueueConfigResponse) } } },
+            default: { description: "Error", content: { "application/json": { schema: schema(ErrorBody) } } },
+          },
+        },
+        delete: {
+          summary: "Forget a named queue's configuration (it falls back to maxConcurrency 1)",
+          tags: ["queues"],
+          security: [{ apiToken: [] }],
+          parameters: [queueName],
+          responses: {
+            "204": { description: "Removed" },
+            "404": { description: "Not configured", content: { "application/json": { schema: schema(ErrorBody) } } },
+          },
+        },
+      },
+      "/queues/{name}/purge": {
+        post: {
+          summary: "Take every waiting run out of a queue (a named queue or a DAG's own); each ends aborted",
+          tags: ["queues"],
+          security: [{ apiToken: [] }],
+          parameters: [queueName],
+          responses: {
+            "200": { description: "OK", content: { "application/json": { schema: schema(PurgeResponse) } } },
+            default: { description: "Error", content: { "application/json": { schema: schema(ErrorBody) } } },
+          },
+        },
+      },
+      "/dag-runs/{name}/{dagRunId}": {
+        get: {
+          summary: "Dagu's run details, plus `waitingFor` on a queued run: why it has not started",
+          security: [{ apiToken: [] }],
+          responses: { "200": { description: "Dagu's DAGRunDetails, plus `waitingFor` (string) when queued." } },
+        },
+      },
+      "/dags": {
+        get: {
+          summary: "Dagu's DAG list, plus `nextRun` (RFC 3339) on each scheduled DAG that is not suspended",
+          security: [{ apiToken: [] }],
+          responses: { "200": { description: "Dagu's DAG list; GET /dags/{fileName} has `nextRun` too." } },
         },
       },
       "/dag-runs/{name}/{dagRunId}/steps/{stepName}/log": {

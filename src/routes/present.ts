@@ -145,7 +145,9 @@ export function presentDag(dag: DagDef) {
     tags: dag.tags,
     params: paramNames(dag),
     defaultParams: defaultParams(dag),
-    schedule: [],
+    schedule: (dag.schedule ?? []).map((expression) => ({ expression })),
+    ...(dag.queue !== undefined && { queue: dag.queue }),
+    ...(dag.maxActiveRuns !== undefined && { maxActiveRuns: dag.maxActiveRuns }),
   };
 }
 
@@ -153,6 +155,7 @@ export function presentDagDetails(dag: DagDef) {
   return {
     ...presentDag(dag),
     env: dag.env.map(([k, v]) => `${k}=${v}`),
+    ...(dag.histRetentionDays !== undefined && { histRetentionDays: dag.histRetentionDays }),
     steps: dag.steps.map(presentStep),
   };
 }

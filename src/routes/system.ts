@@ -6,11 +6,14 @@ export const VERSION = "0.1.0";
 // isolate's first request, not at import.
 let startedAt: number | undefined;
 
-/** Seconds since this Worker isolate served its first request (each isolate has its own). */
-export const uptimeSec = (): number => {
+/** When this Worker isolate served its first request (each isolate has its own), epoch ms. */
+export const isolateStartedAt = (): number => {
   startedAt ??= Date.now();
-  return Math.floor((Date.now() - startedAt) / 1000);
+  return startedAt;
 };
+
+/** Seconds since this Worker isolate served its first request. */
+export const uptimeSec = (): number => Math.floor((Date.now() - isolateStartedAt()) / 1000);
 
 export const system = new Hono<{ Bindings: Env }>().get("/health", (c) =>
   c.json({

@@ -436,7 +436,8 @@ function onStop(d: Draft): Reply {
  * every step is done, the run's own status is derived.
  */
 function settle(d: Draft): void {
-  if (d.state.status !== "running") return;
+  // A queued run that is stopped (dequeued) finishes here too, as aborted.
+  if (d.state.status !== "running" && d.state.status !== "queued") return;
   for (let i = 0; i < d.finished.length && !d.state.stopRequested; i++) {
     for (const name of d.ctx.dependents.get(d.finished[i] as string) ?? []) {
       const s = d.step(name);

@@ -10,6 +10,7 @@ import { type DispatchTask, dispatcherFor } from "../dispatch/dispatch-object";
 import { type Env, leaseTtlMs } from "../env";
 import { fail, type Outcome, ok } from "../errors";
 import type { CompleteRequest, Lease, LogEntry } from "../protocol";
+import { admission } from "../queue/queue-object";
 import { isTerminalRun } from "../status";
 import {
   createContext,
@@ -22,6 +23,7 @@ import {
   type StepState,
   transition,
 } from "./machine";
+import { stepStats } from "./step-stats";
 
 /** Largest amount of log text kept per attempt and stream; the rest is dropped, and the log says so. */
 export const MAX_LOG_BYTES_PER_ATTEMPT = 32 * 1024 * 1024;
@@ -104,9 +106,16 @@ export class RunObject extends DurableObject<Env> {
 
   /** Creates the run and starts it. Idempotent for the same run id. */
   async start(input: RunInit): Promise<Outcome<void>> {
+    this.prepare(input);
+    await this.fire({ type: "start" });
+    return ok(undefined);
+  }
+
+  /** Creates the run without starting it: `queued` waits for admission (src/queue). */
+  prepare(input: RunInit, status: "not_started" | "queued" = "not_started"): Outcome<void> {
     if (!this.init) {
       const init: StoredInit = { ...input, leaseTtlMs: leaseTtlMs(this.env) };
-      const state = initialState(input.runId, input.dag, Date.now());
+      const state = initialState(input.runId, input.dag, Date.now(), status);
       this.ctx.storage.transactionSync(() => {
         this.sql.exec("INSERT INTO meta (key, value) VALUES ('init', ?)", JSON.stringify(init));
         this.persist(undefined, state);
@@ -114,8 +123,14 @@ export class RunObject extends DurableObject<Env> {
       this.init = init;
       this.state = state;
     }
-    await this.fire({ type: "start" });
     return ok(undefined);
+  }
+
+  /** Starts a prepared run that admission let through; answers the status it is in after. */
+  async admit(): Promise<Outcome<RunState["status"]>> {
+    if (!this.state) return fail("not_found", 404, "run not found");
+    await this.fire({ type: "start" });
+    return ok(this.state.status);
   }
 
   async stop(): Promise<Outcome<void>> {
@@ -493,10 +508,15 @@ export class RunObject extends DurableObject<Env> {
         status: s.status,
         startedAt: s.startedAt ?? null,
         finishedAt: s.finishedAt ?? null,
+        steps: isTerminalRun(s.status) ? JSON.stringify(stepStats(s)) : null,
         updatedAt: Date.now(),
       });
+      // A finished run frees its admission slot (and lets retention look at its DAG).
+      if (isTerminalRun(s.status)) {
+        await admission(this.env).finished(s.runId, s.dagName, this.init?.dag.histRetentionDays);
+      }
     } catch (err) {
-      console.error(`run ${s.runId}: D1 summary write failed, retrying`, err);
+      console.error(`run ${s.runId}: D1 summary or admission unreachable, retrying`, err);
       this.sql.exec("INSERT OR REPLACE INTO timers (key, at) VALUES ('summary', ?)", Date.now() + EFFECT_RETRY_MS);
     }
   }

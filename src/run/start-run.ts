@@ -1,11 +1,14 @@
 // Creating a run: the D1 index row first (it decides whether the run id is free), then the
 // RunObject. If the object cannot be started the row is removed again: nothing half-written.
+// A run bound by a limit (`maxActiveRuns`, a queue) is created queued and started by admission
+// (src/queue/queue-object.ts); any other run starts at once.
 import { uuidv7 } from "uuidv7";
 import { resolveParams } from "../dag/params";
 import type { DagDef } from "../dag/types";
 import { db, deleteRun, insertRun, listRuns } from "../db/queries";
 import type { Env } from "../env";
 import { AppError, type Outcome, unwrap } from "../errors";
+import { admission } from "../queue/queue-object";
 import type { RunSnapshot } from "./run-object";
 
 const RUN_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -14,13 +17,26 @@ export interface StartOptions {
   params?: string;
   dagRunId?: string;
   singleton?: boolean;
+  /** Overrides the DAG's queue. */
+  queue?: string;
+  /**
+   * Through the enqueue endpoints: a DAG without `maxActiveRuns` and without a queue gets
+   * Dagu's default of 1 (its own DAG-based queue); `start` leaves such a DAG unbounded.
+   */
+  enqueue?: boolean;
+}
+
+export interface Started {
+  runId: string;
+  /** Whether the run is waiting for admission rather than running. */
+  queued: boolean;
 }
 
 export function runStub(env: Env, runId: string) {
   return env.RUNS.get(env.RUNS.idFromName(runId));
 }
 
-export async function startRun(env: Env, dag: DagDef, opts: StartOptions): Promise<string> {
+export async function startRun(env: Env, dag: DagDef, opts: StartOptions): Promise<Started> {
   const params = resolveParams(dag.params, opts.params);
   if (!params.ok) throw new AppError("bad_request", 400, `params: ${params.message}`, { field: "params" });
   const runId = opts.dagRunId ?? uuidv7();
@@ -36,10 +52,14 @@ export async function startRun(env: Env, dag: DagDef, opts: StartOptions): Promi
       throw new AppError("already_exists", 409, `DAG ${dag.name} is already running (run ${active[0]?.runId})`);
     }
   }
+  const queue = opts.queue ?? dag.queue ?? null;
+  const maxActiveRuns = dag.maxActiveRuns ?? (opts.enqueue && queue === null ? 1 : null);
+  const limited = queue !== null || maxActiveRuns !== null;
   const now = Date.now();
   const inserted = await insertRun(d, {
     runId,
     dagName: dag.name,
+    queue,
     status: "queued",
     params: opts.params ?? "",
     queuedAt: now,
@@ -48,23 +68,40 @@ export async function startRun(env: Env, dag: DagDef, opts: StartOptions): Promi
     updatedAt: now,
   });
   if (!inserted) throw new AppError("already_exists", 409, `a DAG-run with id ${runId} already exists`);
+  const init = {
+    runId,
+    dag,
+    params: { named: params.named, positional: params.positional },
+    paramsText: opts.params ?? "",
+  };
   try {
-    unwrap(
-      await runStub(env, runId).start({
-        runId,
-        dag,
-        params: { named: params.named, positional: params.positional },
-        paramsText: opts.params ?? "",
-      }),
-    );
+    if (!limited) {
+      unwrap(await runStub(env, runId).start(init));
+      return { runId, queued: false };
+    }
+    unwrap(await runStub(env, runId).prepare(init, "queued"));
   } catch (err) {
     await deleteRun(d, runId);
     throw err;
   }
-  return runId;
+  try {
+    const { admitted } = await admission(env).submit({ runId, dagName: dag.name, queue, maxActiveRuns });
+    return { runId, queued: !admitted };
+  } catch (err) {
+    // Not in line, it would wait forever: it ends aborted instead, and the caller hears why.
+    await runStub(env, runId)
+      .stop()
+      .catch((e: unknown) => console.error(`run ${runId}: could not abort after admission failed`, e));
+    throw err;
+  }
 }
 
-/** A run's snapshot. (RPC's type mapping widens tuples such as EnvList; the data is unchanged.) */
-export async function runSnapshot(env: Env, runId: string): Promise<RunSnapshot> {
-  return unwrap((await runStub(env, runId).snapshot()) as unknown as Outcome<RunSnapshot>);
+/**
+ * A run's snapshot. (RPC's type mapping widens tuples such as EnvList; the data is unchanged.)
+ * `dagName`, from the run's index row, wins over the name stored with the run: a renamed DAG's
+ * history shows under its new name.
+ */
+export async function runSnapshot(env: Env, runId: string, dagName?: string): Promise<RunSnapshot> {
+  const snap = unwrap((await runStub(env, runId).snapshot()) as unknown as Outcome<RunSnapshot>);
+  return dagName && dagName !== snap.dag.name ? { ...snap, dag: { ...snap.dag, name: dagName } } : snap;
 }

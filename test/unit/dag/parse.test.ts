@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import schemaText from "../../../../shared/contracts/dagu-dag.schema.json?raw";
 import { parseDag } from "../../../src/dag/parse";
+import { RUN_POLICY_KEYS } from "../../../src/dag/run-policy";
 import { type DagDef, type DagIssue, formatIssue, type StepDef } from "../../../src/dag/types";
 
 /** YAML from a template literal, without its leading newline, so line 1 is the first line written. */
@@ -414,7 +415,7 @@ steps:
     expect(onlyError(yaml)).toEqual([line, field, 'unknown key "colour"']);
   });
 
-  it.each(["schedule", "handlerOn", "preconditions", "maxActiveRuns", "queue", "secrets", "dotenv", "smtp", "mailOn"])(
+  it.each(["otel", "handlerOn", "preconditions", "maxActiveSteps", "container", "secrets", "dotenv", "smtp", "mailOn"])(
     "refuses the DAG key %s as not supported yet",
     (key) => {
       expect(onlyError(`steps:\n  - echo\n${key}: x\n`)).toEqual([3, key, `"${key}" is not supported yet`]);
@@ -451,7 +452,18 @@ steps:
       properties: Record<string, unknown>;
       definitions: { step: { properties: Record<string, unknown> } };
     };
-    const dagBuilt = ["name", "description", "tags", "env", "params", "type", "shell", "steps", "workerSelector"];
+    const dagBuilt = [
+      "name",
+      "description",
+      "tags",
+      "env",
+      "params",
+      "type",
+      "shell",
+      "steps",
+      "workerSelector",
+      ...RUN_POLICY_KEYS,
+    ];
     const stepBuilt = ["name", "id", "description", "command", "script", "shell", "dir", "workingDir"];
     const stepBuiltToo = ["depends", "env", "output", "timeoutSec", "retryPolicy", "continueOn", "workerSelector"];
     for (const key of Object.keys(schema.properties).filter((k) => !dagBuilt.includes(k))) {
@@ -699,7 +711,7 @@ steps:
     const errs = errors(
       y(`
 name: ok
-schedule: "* * * * *"
+dotenv: .env
 steps:
   - name: a
     command: echo
@@ -712,7 +724,7 @@ steps:
 `),
     );
     expect(errs.map((e) => [e.line, e.field, e.message])).toEqual([
-      [2, "schedule", '"schedule" is not supported yet'],
+      [2, "dotenv", '"dotenv" is not supported yet'],
       [6, "steps[0].colour", 'unknown key "colour"'],
       [7, "steps[1]", 'step "b" needs a command or a script'],
       [9, "steps[1].timeoutSec", 'steps[1].timeoutSec must be an integer >= 0, not "abc"'],

@@ -1,0 +1,101 @@
+// /queues: what admission is doing (Dagu's QueuesResponse) and, as dagflare's additions, the
+// configuration of named queues (there is no config file at the edge) and purging a queue.
+import { Hono } from "hono";
+import { z } from "zod";
+import { QUEUE_NAME } from "../dag/run-policy";
+import type { DagDef } from "../dag/types";
+import { activeRuns, db, listDags } from "../db/queries";
+import type { DagRunRow } from "../db/schema";
+import type { Env } from "../env";
+import { AppError, unwrap } from "../errors";
+import { admission, DEFAULT_QUEUE_CONCURRENCY } from "../queue/queue-object";
+import { runStub } from "../run/start-run";
+import { presentSummaryFromRow } from "./present";
+import { readJson } from "./validate";
+
+export const QueueConfigRequest = z.object({ maxConcurrency: z.number().int().min(1).max(10_000) });
+export const QueueConfigResponse = z.object({ name: z.string(), maxConcurrency: z.number().int() });
+export const PurgeResponse = z.object({
+  /** How many queued runs were taken out of the queue (each ends as aborted). */
+  purged: z.number().int(),
+  dagRunIds: z.array(z.string()),
+});
+
+function checkQueueName(name: string): void {
+  if (!QUEUE_NAME.test(name)) {
+    throw new AppError("bad_request", 400, `invalid queue name "${name}": use letters, digits, _ and - (at most 64)`, {
+      field: "name",
+    });
+  }
+}
+
+/** Stops runs that were taken out of line, so each ends as aborted instead of waiting forever. */
+export async function abortDequeued(env: Env, runIds: string[]): Promise<void> {
+  for (const id of runIds) unwrap(await runStub(env, id).stop());
+}
+
+export const queues = new Hono<{ Bindings: Env }>()
+  .get("/", async (c) => {
+    const d = db(c.env.DB);
+    const [runs, dagRows, configs] = await Promise.all([activeRuns(d), listDags(d), admission(c.env).queueConfigs()]);
+    const limitOf = new Map(
+      dagRows.map((r) => [r.name, (JSON.parse(r.parsed ?? "null") as DagDef | null)?.maxActiveRuns]),
+    );
+    const byQueue = new Map<string, { type: "global" | "dag-based"; max?: number; runs: DagRunRow[] }>();
+    for (const cfg of configs) byQueue.set(cfg.name, { type: "global", max: cfg.maxConcurrency, runs: [] });
+    for (const r of runs) {
+      const name = r.queue ?? r.dagName;
+      let q = byQueue.get(name);
+      if (!q) {
+        q = r.queue
+          ? { type: "global", max: DEFAULT_QUEUE_CONCURRENCY, runs: [] }
+          : { type: "dag-based", max: limitOf.get(r.dagName), runs: [] };
+        byQueue.set(name, q);
+      }
+      q.runs.push(r);
+    }
+    const why = await admission(c.env).why(runs.filter((r) => r.status === "queued").map((r) => r.runId));
+    const list = [...byQueue.entries()].map(([name, q]) => ({
+      name,
+      type: q.type,
+      ...(q.max !== undefined && { maxConcurrency: q.max }),
+      running: q.runs.filter((r) => r.status === "running").map(presentSummaryFromRow),
+      // dagflare's addition on each: `waitingFor`, why it has not started.
+      queued: q.runs
+        .filter((r) => r.status === "queued")
+        .map((r) => ({ ...presentSummaryFromRow(r), ...(why[r.runId] && { waitingFor: why[r.runId] }) })),
+    }));
+    const totalRunning = list.reduce((n, q) => n + q.running.length, 0);
+    const totalCapacity = list.reduce((n, q) => n + (q.maxConcurrency ?? 0), 0);
+    return c.json({
+      queues: list,
+      summary: {
+        totalQueues: list.length,
+        totalRunning,
+        totalQueued: list.reduce((n, q) => n + q.queued.length, 0),
+        totalCapacity,
+        utilizationPercentage: totalCapacity ? Math.min(100, (totalRunning / totalCapacity) * 100) : 0,
+      },
+    });
+  })
+  .put("/:name", async (c) => {
+    const name = c.req.param("name");
+    checkQueueName(name);
+    const body = await readJson(c, QueueConfigRequest);
+    return c.json(await admission(c.env).setQueue({ name, maxConcurrency: body.maxConcurrency }));
+  })
+  .delete("/:name", async (c) => {
+    const name = c.req.param("name");
+    checkQueueName(name);
+    if (!(await admission(c.env).deleteQueue(name))) {
+      throw new AppError("not_found", 404, `queue ${name} is not configured`);
+    }
+    return c.body(null, 204);
+  })
+  .post("/:name/purge", async (c) => {
+    const name = c.req.param("name");
+    checkQueueName(name);
+    const ids = await admission(c.env).purge(name);
+    await abortDequeued(c.env, ids);
+    return c.json({ purged: ids.length, dagRunIds: ids } satisfies z.infer<typeof PurgeResponse>);
+  });

@@ -1,0 +1,49 @@
+// Removing finished runs: a run's Durable Object storage first, then its D1 rows. A run that is
+// not finished is never removed (the RunObject refuses, and only finished rows are selected).
+// Used by POST /dag-runs/cleanup and, per DAG, by `histRetentionDays` when a run finishes.
+import { db, deleteRun, finishedRunsBefore } from "../db/queries";
+import type { DagRunRow } from "../db/schema";
+import type { Env } from "../env";
+import { isTerminalRun, RUN_STATUSES } from "../status";
+import { runStub } from "./start-run";
+
+/** Runs removed by one pass; more are left for the next. */
+export const REMOVE_BATCH = 200;
+const DAY_MS = 86_400_000;
+
+const TERMINAL = RUN_STATUSES.filter(isTerminalRun);
+
+/** Finished runs (of one DAG, or all) that finished more than `olderThanDays` ago, oldest first. */
+export function expiredRuns(env: Env, olderThanDays: number, dagName?: string): Promise<DagRunRow[]> {
+  return finishedRunsBefore(db(env.DB), Date.now() - olderThanDays * DAY_MS, TERMINAL, REMOVE_BATCH, dagName);
+}
+
+/** Removes runs; returns the ids removed (a run whose storage could not be removed stays). */
+export async function removeRuns(env: Env, rows: DagRunRow[]): Promise<string[]> {
+  const removed: string[] = [];
+  for (const r of rows) {
+    // The run's own storage first: if that fails, its index row stays and a later pass retries.
+    const done = await runStub(env, r.runId).destroy();
+    if (!done.ok) continue;
+    await deleteRun(db(env.DB), r.runId);
+    removed.push(r.runId);
+  }
+  return removed;
+}
+
+/**
+ * Applies a DAG's `histRetentionDays` when its run `justFinished` finished. That run is always
+ * kept (with 0 days it would otherwise vanish before anyone saw it).
+ */
+export async function applyRetention(
+  env: Env,
+  dagName: string,
+  retentionDays: number,
+  justFinished: string,
+): Promise<string[]> {
+  const rows = await expiredRuns(env, retentionDays, dagName);
+  return removeRuns(
+    env,
+    rows.filter((r) => r.runId !== justFinished),
+  );
+}
