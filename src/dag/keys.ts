@@ -63,10 +63,10 @@ export const STEP_KEYS: KeySet = {
     "timeoutSec",
     "retryPolicy",
     "continueOn",
+    "executor",
   ]),
   later: new Set([
     "call",
-    "executor",
     "mailOnError",
     "parallel",
     "params",

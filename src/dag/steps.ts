@@ -2,6 +2,7 @@
 // PURE. Forms (Dagu's schema): a list of steps, where an item may also be a command string or a
 // nested list (a parallel group); or a map of name -> step.
 import { isMap, isScalar, isSeq, type Node, type YAMLMap } from "yaml";
+import { checkExecutor } from "./control";
 import type { Issues } from "./issues";
 import { CONTINUE_ON_KEYS, checkKeys, RETRY_KEYS, STEP_KEYS } from "./keys";
 import type { ContinueOn, DagDef, RetryPolicy, StepDef } from "./types";
@@ -182,6 +183,8 @@ function readStep(node: Node, field: string, issues: Issues, nameFromKey?: strin
   if (retryNode !== undefined) def.retryPolicy = readRetry(retryNode, f("retryPolicy"), issues);
   const continueNode = get("continueOn");
   if (continueNode !== undefined) def.continueOn = readContinueOn(continueNode, f("continueOn"), issues);
+  const executorNode = get("executor");
+  if (executorNode !== undefined) checkExecutor(executorNode, f("executor"), issues);
   return entry;
 }
 

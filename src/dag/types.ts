@@ -15,6 +15,36 @@ export interface RetryPolicy {
   /** Retries after the first attempt (0 = no retry). */
   limit: number;
   intervalSec: number;
+  /** Multiplier of the interval per retry (`backoff: true` is 2); absent: a fixed interval. */
+  backoff?: number;
+  /** Cap of the interval once backoff has grown it. */
+  maxIntervalSec?: number;
+  /** Only these exit codes are retried; absent or empty: any failure. */
+  exitCode?: number[];
+}
+
+/**
+ * A precondition or a repeat condition. With `expected`, `condition` is expanded by the shell
+ * (variables, `backticks`, $(...)) and the text compared with `expected` (`re:` = a regular
+ * expression); without, `condition` is run as a command and met when it exits 0.
+ */
+export interface Condition {
+  condition: string;
+  expected?: string;
+  negate?: boolean;
+}
+
+export interface RepeatPolicy {
+  /** `while`: run again while the condition holds; `until`: run again until it holds. */
+  mode: "while" | "until";
+  condition?: Condition;
+  /** Exit codes that count as the condition holding. */
+  exitCode?: number[];
+  intervalSec: number;
+  backoff?: number;
+  maxIntervalSec?: number;
+  /** Most executions in all. */
+  limit?: number;
 }
 
 export interface ContinueOn {
@@ -22,6 +52,10 @@ export interface ContinueOn {
   skipped: boolean;
   /** Exit codes after which the DAG goes on although the step failed. */
   exitCode: number[];
+  /** Patterns of the step's output (`re:` = regular expression) after which the DAG goes on. */
+  output?: string[];
+  /** A failure that continueOn covers is recorded as a success. */
+  markSuccess?: boolean;
 }
 
 export interface StepDef {
@@ -40,6 +74,11 @@ export interface StepDef {
   timeoutSec?: number;
   retryPolicy: RetryPolicy;
   continueOn: ContinueOn;
+  /** All must hold when the step is about to run, or it is skipped. Evaluated on the runner. */
+  preconditions?: Condition[];
+  repeatPolicy?: RepeatPolicy;
+  /** Signal sent to the step's process group on stop (default SIGTERM). */
+  signalOnStop?: string;
 }
 
 export interface DagDef {
@@ -52,6 +91,14 @@ export interface DagDef {
   shell?: string[];
   /** Steps in file order; after parsing, `depends` is explicit for both types. */
   steps: StepDef[];
+  /** All must hold when the run starts, or it is aborted. Evaluated on a runner. */
+  preconditions?: Condition[];
+  /** The whole run's time limit; past it the run is stopped and fails. */
+  timeoutSec?: number;
+  /** Wait before the first steps are dispatched. */
+  delaySec?: number;
+  /** Most steps queued or running at once. */
+  maxActiveSteps?: number;
 }
 
 export interface DagIssue {

@@ -421,7 +421,7 @@ steps:
     },
   );
 
-  it.each(["repeatPolicy", "call", "parallel", "executor", "preconditions", "signalOnStop", "workerSelector"])(
+  it.each(["repeatPolicy", "call", "parallel", "preconditions", "signalOnStop", "workerSelector"])(
     "refuses the step key %s as not supported yet",
     (key) => {
       expect(onlyError(`steps:\n  - command: x\n    ${key}: x\n`)).toEqual([
@@ -453,7 +453,7 @@ steps:
     };
     const dagBuilt = ["name", "description", "tags", "env", "params", "type", "shell", "steps"];
     const stepBuilt = ["name", "id", "description", "command", "script", "shell", "dir", "workingDir"];
-    const stepBuiltToo = ["depends", "env", "output", "timeoutSec", "retryPolicy", "continueOn"];
+    const stepBuiltToo = ["depends", "env", "output", "timeoutSec", "retryPolicy", "continueOn", "executor"];
     for (const key of Object.keys(schema.properties).filter((k) => !dagBuilt.includes(k))) {
       expect(errors(`${key}: x\nsteps:\n  - echo\n`).map((e) => e.message)).toContain(`"${key}" is not supported yet`);
     }
