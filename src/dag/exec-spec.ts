@@ -54,5 +54,9 @@ export function buildExecSpec(dag: DagDef, step: StepDef, ctx: ExecContext): Exe
   if (step.dir !== undefined) spec.dir = expandVars(step.dir, lookup);
   if (step.timeoutSec !== undefined) spec.timeoutSec = step.timeoutSec;
   if (step.output !== undefined) spec.output = step.output;
+  if (step.preconditions?.length) spec.preconditions = step.preconditions;
+  if (step.repeatPolicy?.condition) spec.repeatCondition = step.repeatPolicy.condition;
+  if (step.continueOn.output?.length) spec.outputPatterns = step.continueOn.output;
+  if (step.signalOnStop !== undefined) spec.signalOnStop = step.signalOnStop;
   return spec;
 }

@@ -13,10 +13,23 @@ export interface KeySet {
 }
 
 export const DAG_KEYS: KeySet = {
-  supported: new Set(["name", "description", "tags", "env", "params", "type", "shell", "steps"]),
+  supported: new Set([
+    "name",
+    "description",
+    "tags",
+    "env",
+    "params",
+    "type",
+    "shell",
+    "steps",
+    "precondition",
+    "preconditions",
+    "timeoutSec",
+    "delaySec",
+    "maxActiveSteps",
+  ]),
   later: new Set([
     "container",
-    "delaySec",
     "dotenv",
     "errorMail",
     "group",
@@ -26,12 +39,9 @@ export const DAG_KEYS: KeySet = {
     "logDir",
     "mailOn",
     "maxActiveRuns",
-    "maxActiveSteps",
     "maxCleanUpTimeSec",
     "maxOutputSize",
     "otel",
-    "precondition",
-    "preconditions",
     "queue",
     "registryAuths",
     "restartWaitSec",
@@ -41,7 +51,6 @@ export const DAG_KEYS: KeySet = {
     "skipIfSuccessful",
     "smtp",
     "ssh",
-    "timeoutSec",
     "workerSelector",
     "workingDir",
   ]),
@@ -64,18 +73,18 @@ export const STEP_KEYS: KeySet = {
     "retryPolicy",
     "continueOn",
     "executor",
+    "precondition",
+    "preconditions",
+    "repeatPolicy",
+    "signalOnStop",
   ]),
   later: new Set([
     "call",
     "mailOnError",
     "parallel",
     "params",
-    "precondition",
-    "preconditions",
-    "repeatPolicy",
     "run",
     "shellPackages",
-    "signalOnStop",
     "stderr",
     "stdout",
     "workerSelector",
@@ -83,13 +92,13 @@ export const STEP_KEYS: KeySet = {
 };
 
 export const RETRY_KEYS: KeySet = {
-  supported: new Set(["limit", "intervalSec"]),
-  later: new Set(["backoff", "maxIntervalSec", "exitCode"]),
+  supported: new Set(["limit", "intervalSec", "backoff", "maxIntervalSec", "exitCode"]),
+  later: new Set(),
 };
 
 export const CONTINUE_ON_KEYS: KeySet = {
-  supported: new Set(["failure", "skipped", "exitCode"]),
-  later: new Set(["output", "markSuccess"]),
+  supported: new Set(["failure", "skipped", "exitCode", "output", "markSuccess"]),
+  later: new Set(),
 };
 
 /** Reports each key of `map` that is unknown or not built yet; `where` prefixes the field path. */

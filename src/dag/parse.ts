@@ -2,6 +2,7 @@
 // PURE. The shapes follow Dagu's schema (shared/contracts/dagu-dag.schema.json); keys.ts says
 // which of its keys are built. Steps are read in steps.ts, the step graph checked in graph.ts.
 import { isMap, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml";
+import { readConditions } from "./control";
 import { checkGraph } from "./graph";
 import { Issues } from "./issues";
 import { checkKeys, DAG_KEYS } from "./keys";
@@ -76,8 +77,25 @@ function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef |
   else if (entries?.length === 0) issues.at(stepsNode, "steps", "a DAG needs at least one step");
   if (entries) checkGraph(entries, issues);
 
+  const preconditions = ["precondition", "preconditions"].flatMap((k) => {
+    const n = get(k);
+    return n ? readConditions(n, k, issues) : [];
+  });
+  const int = (k: string, min: number) => {
+    const n = get(k);
+    return n && issues.int(n, k, min);
+  };
+  const timeoutSec = int("timeoutSec", 0);
+  const delaySec = int("delaySec", 0);
+  const maxActiveSteps = int("maxActiveSteps", 0);
+
   if (!entries || name === undefined) return undefined;
   const def: DagDef = { name, tags, type, env, params, steps: entries.map((e) => e.def) };
+  if (preconditions.length) def.preconditions = preconditions;
+  // 0 means no limit, as in Dagu.
+  if (timeoutSec) def.timeoutSec = timeoutSec;
+  if (delaySec) def.delaySec = delaySec;
+  if (maxActiveSteps) def.maxActiveSteps = maxActiveSteps;
   if (description) def.description = description;
   if (shell !== undefined) def.shell = shell;
   return def;

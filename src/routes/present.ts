@@ -65,7 +65,7 @@ function presentNode(name: string, runId: string, def: StepDef, s: StepState | u
     status: stepStatusCode(status),
     statusLabel: status,
     retryCount: s?.retryCount ?? 0,
-    doneCount: status === "succeeded" ? 1 : 0,
+    doneCount: s?.doneCount ?? (status === "succeeded" ? 1 : 0),
     ...(s?.error !== undefined && { error: s.error }),
     // dagflare's additions: which attempt the node is on, its exit code, and who ran it.
     attempt: s?.attempt ?? 0,

@@ -25,3 +25,76 @@ describe("parseDag: executor", () => {
     ]);
   });
 });
+
+function ok(yaml: string) {
+  const r = parseDag(yaml, { name: "test" });
+  if (!r.ok) throw new Error(r.errors.map(formatIssue).join("\n"));
+  return r.dag;
+}
+
+describe("parseDag: control keys", () => {
+  it("reads DAG and step preconditions in every form", () => {
+    const d = ok(`
+precondition: test -d /tmp
+preconditions:
+  - condition: "\`date +%d\`"
+    expected: "re:^[0-9]+$"
+  - condition: "$ENV"
+    expected: prod
+    negate: true
+steps:
+  - command: echo hi
+    preconditions:
+      - test -f x
+      - { command: "$A", expected: b }
+`);
+    expect(d.preconditions).toEqual([
+      { condition: "test -d /tmp" },
+      { condition: "`date +%d`", expected: "re:^[0-9]+$" },
+      { condition: "$ENV", expected: "prod", negate: true },
+    ]);
+    expect(d.steps[0]?.preconditions).toEqual([{ condition: "test -f x" }, { condition: "$A", expected: "b" }]);
+  });
+
+  it("reads retryPolicy, continueOn, repeatPolicy and signalOnStop in full", () => {
+    const d = ok(`
+timeoutSec: 60
+delaySec: 2
+maxActiveSteps: 3
+steps:
+  - command: echo hi
+    retryPolicy: { limit: 3, intervalSec: 1, backoff: true, maxIntervalSec: 10, exitCode: [1, 75] }
+    continueOn: { output: ["re:WARN.*", done], markSuccess: true }
+    repeatPolicy: { repeat: until, condition: "$S", expected: ok, intervalSec: 5, backoff: 1.5, limit: 4 }
+    signalOnStop: int
+`);
+    const s = d.steps[0];
+    expect([d.timeoutSec, d.delaySec, d.maxActiveSteps]).toEqual([60, 2, 3]);
+    expect(s?.retryPolicy).toEqual({ limit: 3, intervalSec: 1, backoff: 2, maxIntervalSec: 10, exitCode: [1, 75] });
+    expect(s?.continueOn).toMatchObject({ output: ["re:WARN.*", "done"], markSuccess: true });
+    expect(s?.repeatPolicy).toEqual({
+      mode: "until",
+      condition: { condition: "$S", expected: "ok" },
+      intervalSec: 5,
+      backoff: 1.5,
+      limit: 4,
+    });
+    expect(s?.signalOnStop).toBe("SIGINT");
+  });
+
+  it.each([
+    [
+      "a bad regular expression",
+      "preconditions:\n      - condition: x\n        expected: 're:('",
+      5,
+      "steps[0].preconditions[0].expected",
+    ],
+    ["an unknown signal", "signalOnStop: SIGFOO", 3, "steps[0].signalOnStop"],
+    ["until with nothing to wait for", "repeatPolicy: { repeat: until }", 3, "steps[0].repeatPolicy"],
+    ["a backoff below 1", "retryPolicy: { limit: 1, backoff: 0.5 }", 3, "steps[0].retryPolicy.backoff"],
+  ])("refuses %s with its line and field", (_label, yaml, line, field) => {
+    const errs = errors(`steps:\n  - command: x\n    ${yaml}\n`);
+    expect(errs).toHaveLength(1);
+    expect([errs[0]?.line, errs[0]?.field]).toEqual([line, field]);
+  });
+});

@@ -1,0 +1,132 @@
+// The DAG language's control keys through the API, the runner protocol and the run's alarm.
+import { describe, expect, it } from "vitest";
+import { api, complete, createDag, details, fireRunAlarm, lease, nodeOf, runnerApi, startDag } from "./helpers";
+
+async function runLog(name: string, runId: string): Promise<string> {
+  return (await api("GET", `/dag-runs/${name}/${runId}/log`)).body.content;
+}
+
+describe("preconditions", () => {
+  it("checks the DAG's preconditions on a runner first, and aborts the run when one is unmet", async () => {
+    await createDag(
+      "dag-pre",
+      "preconditions:\n  - condition: '`date +%u`'\n    expected: 're:^[67]$'\nsteps:\n  - name: a\n    command: echo a\n",
+    );
+    const runId = await startDag("dag-pre");
+    const [check] = await lease();
+    expect(check.exec.preconditions).toEqual([{ condition: "`date +%u`", expected: "re:^[67]$" }]);
+    expect(check.stepName).not.toBe("a");
+    await complete(check, null as unknown as number, { preconditionUnmet: '"`date +%u`" gave "3"' });
+    const d = await details("dag-pre", runId);
+    expect(d.statusLabel).toBe("aborted");
+    expect(d.nodes.map((n: { step: { name: string } }) => n.step.name)).toEqual(["a"]);
+    expect(nodeOf(d, "a").statusLabel).toBe("skipped");
+    expect(await lease()).toEqual([]);
+    expect(await runLog("dag-pre", runId)).toMatch(/DAG precondition not met: "`date \+%u`" gave "3"/);
+  });
+
+  it("runs the DAG's steps once its preconditions hold", async () => {
+    await createDag("dag-pre-ok", "preconditions: test -d /\nsteps:\n  - name: a\n    command: echo a\n");
+    const runId = await startDag("dag-pre-ok");
+    const [check] = await lease();
+    const done = await complete(check, 0, { next: { runnerId: "runner-test", max: 1 } });
+    const [a] = done.body.next;
+    expect(a).toMatchObject({ stepName: "a" });
+    await complete(a, 0);
+    expect((await details("dag-pre-ok", runId)).statusLabel).toBe("succeeded");
+  });
+
+  it("skips a step whose precondition the runner found unmet, and its dependents", async () => {
+    await createDag(
+      "step-pre",
+      "steps:\n  - name: a\n    command: echo a\n    preconditions: test -f /nope\n  - name: b\n    command: echo b\n",
+    );
+    const runId = await startDag("step-pre");
+    const [a] = await lease();
+    expect(a.exec.preconditions).toEqual([{ condition: "test -f /nope" }]);
+    await complete(a, null as unknown as number, { preconditionUnmet: '"test -f /nope" exited with 1' });
+    const d = await details("step-pre", runId);
+    expect(nodeOf(d, "a")).toMatchObject({
+      statusLabel: "skipped",
+      error: 'precondition not met: "test -f /nope" exited with 1',
+    });
+    expect(nodeOf(d, "b").statusLabel).toBe("skipped");
+    expect(d.statusLabel).toBe("succeeded");
+  });
+});
+
+describe("timers on the run's alarm", () => {
+  it("waits longer before each retry with backoff, capped by maxIntervalSec", async () => {
+    await createDag(
+      "backoff",
+      "steps:\n  - name: t\n    command: exit 1\n    retryPolicy: { limit: 3, intervalSec: 10, backoff: 3, maxIntervalSec: 60 }\n",
+    );
+    const runId = await startDag("backoff");
+    for (let i = 0; i < 3; i++) {
+      const [l] = await lease();
+      await complete(l, 1);
+      expect(await lease()).toEqual([]);
+      expect(await fireRunAlarm(runId)).toBe(true);
+    }
+    const [last] = await lease();
+    expect(last.attempt).toBe(4);
+    await complete(last, 1);
+    expect((await details("backoff", runId)).statusLabel).toBe("failed");
+    const log = await runLog("backoff", runId);
+    expect(log).toMatch(/retry 1\/3 in 10s/);
+    expect(log).toMatch(/retry 2\/3 in 30s/);
+    expect(log).toMatch(/retry 3\/3 in 60s/);
+  });
+
+  it("repeats a step until its condition holds, one execution per alarm", async () => {
+    await createDag(
+      "poll",
+      "steps:\n  - name: p\n    command: cat /tmp/state\n    repeatPolicy: { repeat: until, condition: '$(cat /tmp/state)', expected: done, intervalSec: 5 }\n",
+    );
+    const runId = await startDag("poll");
+    const [first] = await lease();
+    expect(first.exec.repeatCondition).toEqual({ condition: "$(cat /tmp/state)", expected: "done" });
+    await complete(first, 0, { repeatConditionMet: false });
+    expect(nodeOf(await details("poll", runId), "p")).toMatchObject({ statusLabel: "running", doneCount: 1 });
+    expect(await lease()).toEqual([]);
+    expect(await fireRunAlarm(runId)).toBe(true);
+    const [second] = await lease();
+    expect(second.attempt).toBe(2);
+    await complete(second, 0, { repeatConditionMet: true });
+    const d = await details("poll", runId);
+    expect(d.statusLabel).toBe("succeeded");
+    expect(nodeOf(d, "p")).toMatchObject({ statusLabel: "succeeded", doneCount: 2 });
+  });
+
+  it("stops the run at the DAG's timeoutSec and fails it; the lease carries signalOnStop", async () => {
+    await createDag("slow", "timeoutSec: 5\nsteps:\n  - name: s\n    command: sleep 60\n    signalOnStop: SIGINT\n");
+    const runId = await startDag("slow");
+    const [l] = await lease();
+    expect(l.exec.signalOnStop).toBe("SIGINT");
+    expect((await runnerApi(`/leases/${l.leaseId}/heartbeat`, { token: l.token })).body.cancel).toBe(false);
+    expect(await fireRunAlarm(runId)).toBe(true);
+    expect((await runnerApi(`/leases/${l.leaseId}/heartbeat`, { token: l.token })).body.cancel).toBe(true);
+    await complete(l, null as unknown as number, { signal: "SIGINT", cancelled: true });
+    const d = await details("slow", runId);
+    expect(d.statusLabel).toBe("failed");
+    expect(nodeOf(d, "s").statusLabel).toBe("aborted");
+    expect(await runLog("slow", runId)).toMatch(/run timed out after 5s/);
+  });
+
+  it("dispatches the first steps only after delaySec, and at most maxActiveSteps at once", async () => {
+    await createDag(
+      "gated",
+      "type: graph\ndelaySec: 3\nmaxActiveSteps: 1\nsteps:\n  - name: a\n    command: 'true'\n  - name: b\n    command: 'true'\n",
+    );
+    const runId = await startDag("gated");
+    expect(await lease(2)).toEqual([]);
+    expect(await fireRunAlarm(runId)).toBe(true);
+    const first = await lease(2);
+    expect(first.map((l: { stepName: string }) => l.stepName)).toEqual(["a"]);
+    await complete(first[0], 0);
+    const second = await lease(2);
+    expect(second.map((l: { stepName: string }) => l.stepName)).toEqual(["b"]);
+    await complete(second[0], 0);
+    expect((await details("gated", runId)).statusLabel).toBe("succeeded");
+  });
+});
