@@ -1,15 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { DagDef, StepDef } from "../../../src/dag/types";
 import {
   CONFIRM_WITHIN_MS,
   createContext,
   deriveRunStatus,
-  type Effect,
   initialState,
   MAX_LOST_ATTEMPTS,
-  type RunEvent,
   type RunState,
-  type StepResult,
   TIMEOUT_GRACE_MS,
   timerKey,
   transition,
