@@ -4,7 +4,7 @@
 // because those never pass through a shell; the command and script are left to the shell, which
 // sees every variable below in its environment and the positional params as $1, $2, ...
 // Env, in order, a later entry replacing an earlier one of the same name:
-//   DAG_NAME, DAG_RUN_ID, DAG_RUN_STEP_NAME; named params; outputs of earlier steps;
+//   DAG_NAME, DAG_RUN_ID, DAG_RUN_STEP_NAME (and DAG_RUN_STATUS for handlers); named params; outputs of earlier steps;
 //   the DAG's env (each value may use anything above it); the step's env (likewise).
 import type { ExecSpec } from "../protocol";
 import type { ResolvedParams } from "./params";
@@ -16,6 +16,8 @@ export interface ExecContext {
   /** Output variables of the steps that finished before this one, by variable name. */
   outputs: Record<string, string>;
   maxOutputBytes: number;
+  /** For lifecycle handlers: the run's status, given to them as DAG_RUN_STATUS. */
+  runStatus?: string;
 }
 
 /**
@@ -37,6 +39,7 @@ export function buildExecSpec(dag: DagDef, step: StepDef, ctx: ExecContext): Exe
     ["DAG_RUN_ID", ctx.runId],
     ["DAG_RUN_STEP_NAME", step.name],
   ]);
+  if (ctx.runStatus !== undefined) env.set("DAG_RUN_STATUS", ctx.runStatus);
   for (const [k, v] of ctx.params.named) env.set(k, v);
   for (const [k, v] of Object.entries(ctx.outputs)) env.set(k, v);
   const lookup = (name: string) => env.get(name);

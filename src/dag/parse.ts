@@ -6,10 +6,10 @@ import { readConditions } from "./control";
 import { checkGraph } from "./graph";
 import { Issues } from "./issues";
 import { checkKeys, DAG_KEYS } from "./keys";
-import { readSteps } from "./steps";
-import type { DagDef, ParseResult } from "./types";
+import { readStep, readSteps } from "./steps";
+import { type DagDef, HANDLER_NAMES, type HandlerKind, type ParseResult } from "./types";
 import { readEnv, readParams, readShell, readStringList } from "./values";
-import { child, isAbsent, resolveRefs } from "./yaml-nodes";
+import { child, isAbsent, keyOf, resolveRefs } from "./yaml-nodes";
 
 export const DAG_NAME_PATTERN = /^[a-zA-Z0-9_-]+$/;
 export const DAG_NAME_MAX = 40;
@@ -96,9 +96,48 @@ function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef |
   if (timeoutSec) def.timeoutSec = timeoutSec;
   if (delaySec) def.delaySec = delaySec;
   if (maxActiveSteps) def.maxActiveSteps = maxActiveSteps;
+  const handlerNode = get("handlerOn");
+  const handlerOn = handlerNode && readHandlers(handlerNode, issues, def.steps);
+  if (handlerOn && Object.keys(handlerOn).length) def.handlerOn = handlerOn;
   if (description) def.description = description;
   if (shell !== undefined) def.shell = shell;
   return def;
+}
+
+/** `handlerOn`: success, failure, cancel (Dagu's newer name: abort), exit; each a step. */
+function readHandlers(node: Node, issues: Issues, steps: DagDef["steps"]): DagDef["handlerOn"] {
+  if (!isMap(node)) {
+    issues.at(node, "handlerOn", "handlerOn must be a mapping (success, failure, cancel, exit)");
+    return undefined;
+  }
+  const out: NonNullable<DagDef["handlerOn"]> = {};
+  const names = new Set(steps.map((s) => s.name));
+  for (const pair of node.items) {
+    const key = keyOf(pair);
+    const field = `handlerOn.${key}`;
+    const kind: HandlerKind | undefined =
+      key === "abort" ? "cancel" : key in HANDLER_NAMES ? (key as HandlerKind) : undefined;
+    if (kind === undefined) {
+      if (key === "init") issues.at(pair.key as Node, field, `"init" is not supported yet`);
+      else issues.at(pair.key as Node, field, `unknown handler "${key}" (success, failure, cancel, abort, exit)`);
+      continue;
+    }
+    if (isAbsent(pair.value as Node)) continue;
+    if (out[kind]) {
+      issues.at(pair.key as Node, field, "cancel and abort name the same handler; give one");
+      continue;
+    }
+    const name = HANDLER_NAMES[kind];
+    const entry = readStep(pair.value as Node, field, issues, name);
+    if (!entry) continue;
+    if (entry.explicitDepends) issues.at(pair.value as Node, `${field}.depends`, "a handler cannot depend on steps");
+    if (names.has(name)) issues.at(pair.key as Node, field, `a step is named "${name}", the name of this handler`);
+    // The handler's node is always named after it, as in Dagu.
+    entry.def.name = name;
+    entry.def.depends = [];
+    out[kind] = entry.def;
+  }
+  return out;
 }
 
 /** The spec's own `name` wins over the name the DAG is stored under, as in Dagu. */

@@ -95,7 +95,7 @@ function nameUnnamed(entries: StepEntry[]): void {
   });
 }
 
-function readStep(node: Node, field: string, issues: Issues, nameFromKey?: string): StepEntry | undefined {
+export function readStep(node: Node, field: string, issues: Issues, nameFromKey?: string): StepEntry | undefined {
   const def: StepDef = {
     name: nameFromKey ?? "",
     depends: [],

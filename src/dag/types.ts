@@ -99,7 +99,18 @@ export interface DagDef {
   delaySec?: number;
   /** Most steps queued or running at once. */
   maxActiveSteps?: number;
+  /** Lifecycle handlers, run after the steps (see HANDLER_NAMES). */
+  handlerOn?: Partial<Record<HandlerKind, StepDef>>;
 }
+
+export type HandlerKind = "success" | "failure" | "cancel" | "exit";
+/** The name each handler's step (and node) has, as in Dagu. */
+export const HANDLER_NAMES: Record<HandlerKind, string> = {
+  success: "onSuccess",
+  failure: "onFailure",
+  cancel: "onCancel",
+  exit: "onExit",
+};
 
 export interface DagIssue {
   /** 1-based line in the YAML text, when known. */

@@ -1,6 +1,6 @@
 // Storage rows and run state never go on the wire as they are: these turn them into the
 // contract's shapes (DAGRunSummary, DAGRunDetails, Node, Step, DAG, DAGDetails).
-import type { DagDef, StepDef } from "../dag/types";
+import { type DagDef, HANDLER_NAMES, type HandlerKind, type StepDef } from "../dag/types";
 import type { DagRunRow } from "../db/schema";
 import type { RunState, StepState } from "../run/machine";
 import type { RunSnapshot } from "../run/run-object";
@@ -91,7 +91,18 @@ export function presentDetails(snap: RunSnapshot) {
       snap.paramsText,
     ),
     nodes: dag.steps.map((def) => presentNode(dag.name, state.runId, def, state.steps[def.name])),
+    ...handlerNodes(dag, state),
   };
+}
+
+/** The lifecycle handlers the DAG defines, as the contract's onSuccess/onFailure/onCancel/onExit nodes. */
+function handlerNodes(dag: DagDef, state: RunState) {
+  const out: Record<string, ReturnType<typeof presentNode>> = {};
+  for (const [kind, name] of Object.entries(HANDLER_NAMES)) {
+    const def = dag.handlerOn?.[kind as HandlerKind];
+    if (def) out[name] = presentNode(dag.name, state.runId, def, state.steps[name]);
+  }
+  return out;
 }
 
 /** The details of a run that never happened: what GET /dags/{fileName} shows before a first run. */

@@ -1,7 +1,7 @@
 // The run state machine: PURE. `transition(ctx, state, event, now)` returns the next state, the
 // effects the RunObject must perform, and a reply for the caller. Only this file assigns a status.
 // See src/run/README.md for the glossary and the state diagram.
-import type { DagDef, StepDef } from "../dag/types";
+import { type DagDef, HANDLER_NAMES, type HandlerKind, type StepDef } from "../dag/types";
 import { isTerminalRun, isTerminalStep, type RunStatus, type StepStatus } from "../status";
 
 /** A lost lease (runner vanished) is re-dispatched without using the retry budget, this often. */
@@ -66,6 +66,11 @@ export interface RunState {
   timedOut?: boolean;
   /** A DAG precondition was not met: the run was aborted before any step ran. */
   preconditionUnmet?: string;
+  /**
+   * Set once the DAG's steps are all done: the run's status so far (DAG_RUN_STATUS of the
+   * handlers) and the handlers still to run, in order; the first is the one running.
+   */
+  handlers?: { status: RunStatus; queue: string[] };
   createdAt: number;
   startedAt?: number;
   finishedAt?: number;
@@ -90,9 +95,10 @@ export interface MachineContext {
  */
 export const DAG_PRECONDITIONS_STEP = "(dag preconditions)";
 
-/** Steps the run has besides the DAG's own. */
+/** Steps the run has besides the DAG's own: the precondition check, then the handlers. */
 export function extraSteps(dag: DagDef): StepDef[] {
-  if (!dag.preconditions?.length) return [];
+  const handlers = HANDLER_ORDER.flatMap((k) => dag.handlerOn?.[k] ?? []);
+  if (!dag.preconditions?.length) return handlers;
   return [
     {
       name: DAG_PRECONDITIONS_STEP,
@@ -103,7 +109,24 @@ export function extraSteps(dag: DagDef): StepDef[] {
       continueOn: { failure: false, skipped: false, exitCode: [] },
       preconditions: dag.preconditions,
     },
+    ...handlers,
   ];
+}
+
+const HANDLER_ORDER: HandlerKind[] = ["success", "failure", "cancel", "exit"];
+
+/** Dagu's order: the handler of the outcome (a partial success counts as a success), then exit. */
+function handlerQueue(dag: DagDef, status: RunStatus): string[] {
+  const first: HandlerKind = status === "failed" ? "failure" : status === "aborted" ? "cancel" : "success";
+  return ([first, "exit"] as HandlerKind[]).filter((k) => dag.handlerOn?.[k]).map((k) => HANDLER_NAMES[k]);
+}
+
+function isHandler(d: Draft, name: string): boolean {
+  return (
+    d.ctx.dag.handlerOn !== undefined &&
+    Object.values(HANDLER_NAMES).includes(name) &&
+    !d.ctx.dag.steps.some((s) => s.name === name)
+  );
 }
 
 export function createContext(dag: DagDef, leaseTtlMs: number): MachineContext {
@@ -347,7 +370,9 @@ function fillSlots(d: Draft): void {
 
 function onClaim(d: Draft, e: Extract<RunEvent, { type: "claim" }>): Reply {
   const s = d.step(e.step);
-  if (!s.queued || s.dispatchSeq !== e.dispatchSeq || d.state.stopRequested) {
+  // Under a stop only the running handler (onCancel, onExit) may still be claimed.
+  const stopped = d.state.stopRequested && d.state.handlers?.queue[0] !== e.step;
+  if (!s.queued || s.dispatchSeq !== e.dispatchSeq || stopped) {
     return { kind: "stale", reason: "this dispatch is no longer wanted" };
   }
   const attempt = s.attempt + 1;
@@ -597,6 +622,8 @@ function onStop(d: Draft): Reply {
     if (s.status === "running" && s.lease) {
       // The runner learns at its next heartbeat; if it never calls again, lease expiry aborts it.
       d.update(s.name, { lease: { ...s.lease, cancelRequested: true } });
+    } else if (isHandler(d, s.name) && !s.queued) {
+      // A handler that has not started is for settle to run or drop.
     } else if (!isTerminalStep(s.status)) {
       finishStep(d, s.name, "aborted", "stopped before it ran");
     }
@@ -625,8 +652,34 @@ function settle(d: Draft): void {
     }
   }
   fillSlots(d);
-  for (const s of Object.values(d.state.steps)) if (!isTerminalStep(s.status)) return;
-  const status = deriveRunStatus(d.ctx, d.state);
+  for (const s of Object.values(d.state.steps)) if (!isTerminalStep(s.status) && !isHandler(d, s.name)) return;
+  if (!d.state.handlers) {
+    const status = deriveRunStatus(d.ctx, d.state);
+    const queue = d.state.preconditionUnmet === undefined ? handlerQueue(d.ctx.dag, status) : [];
+    d.state.handlers = { status, queue };
+    if (queue.length) d.log(`steps done (${status}); running ${queue.join(", ")}`);
+  }
+  for (;;) {
+    const h: { status: RunStatus; queue: string[] } = d.state.handlers;
+    const current = h.queue[0];
+    if (current === undefined) break;
+    const s = d.step(current);
+    if (s.status === "not_started" && !s.queued && !s.pending && s.attempt === 0) {
+      dispatch(d, current, true);
+      return;
+    }
+    if (!isTerminalStep(s.status)) return;
+    // A failed handler fails the run; a stopped one ends the handlers, and the run is aborted.
+    let status: RunStatus = h.status;
+    if (s.status === "aborted") status = "aborted";
+    else if (s.status === "failed" && !continueCovers(d.def(current), s)) status = "failed";
+    d.state.handlers = { status, queue: s.status === "aborted" ? [] : h.queue.slice(1) };
+  }
+  finishRun(d, d.state.timedOut ? "failed" : d.state.handlers.status);
+}
+
+/** Handlers that did not run stay not_started. */
+function finishRun(d: Draft, status: RunStatus): void {
   d.state.status = status;
   d.state.finishedAt = d.now;
   d.effects.push({ type: "runStatus", status });

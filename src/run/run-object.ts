@@ -165,6 +165,7 @@ export class RunObject extends DurableObject<Env> {
         params: this.init.params,
         outputs: this.state.outputs,
         maxOutputBytes: DEFAULT_MAX_OUTPUT_BYTES,
+        runStatus: this.state.handlers?.status,
       }),
     };
   }

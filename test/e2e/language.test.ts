@@ -139,6 +139,27 @@ steps:
       expect(existsSync(path.join(dir, "never"))).toBe(false);
     },
   },
+  {
+    name: "handlers",
+    spec: `handlerOn:
+  success: echo "success $DAG_RUN_STATUS" >> $DIR/handlers
+  failure: echo "failure $DAG_RUN_STATUS" >> $DIR/handlers
+  exit: echo "exit $DAG_RUN_STATUS $DAG_RUN_STEP_NAME" >> $DIR/handlers
+steps:
+  - name: ok
+    command: echo fine
+  - name: soft
+    command: exit 2
+    continueOn: { exitCode: [2] }
+`,
+    status: "partially_succeeded",
+    nodes: { ok: "succeeded", soft: "failed" },
+    check: ({ dir }) => {
+      expect(readFileSync(path.join(dir, "handlers"), "utf8")).toBe(
+        "success partially_succeeded\nexit partially_succeeded onExit\n",
+      );
+    },
+  },
 ];
 
 describe("the DAG language, end to end on real runners", () => {

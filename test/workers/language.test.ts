@@ -130,3 +130,34 @@ describe("timers on the run's alarm", () => {
     expect((await details("gated", runId)).statusLabel).toBe("succeeded");
   });
 });
+
+describe("handlerOn", () => {
+  it("runs onFailure then onExit with DAG_RUN_STATUS, shown as the run's handler nodes", async () => {
+    await createDag(
+      "handled",
+      "handlerOn:\n  success: echo ok\n  failure: echo failed $DAG_RUN_STATUS\n  exit: echo bye\nsteps:\n  - name: a\n    command: exit 1\n",
+    );
+    const runId = await startDag("handled");
+    const [a] = await lease();
+    expect(a.exec.env.DAG_RUN_STATUS).toBeUndefined();
+    await complete(a, 1);
+    const during = await details("handled", runId);
+    expect(during.statusLabel).toBe("running");
+    expect(during.onFailure.statusLabel).toBe("not_started");
+    const [onFailure] = await lease();
+    expect(onFailure).toMatchObject({ stepName: "onFailure" });
+    expect(onFailure.exec.env.DAG_RUN_STATUS).toBe("failed");
+    await complete(onFailure, 0);
+    const [onExit] = await lease();
+    expect(onExit).toMatchObject({ stepName: "onExit" });
+    expect(onExit.exec.env.DAG_RUN_STATUS).toBe("failed");
+    await complete(onExit, 0);
+    const d = await details("handled", runId);
+    expect(d.statusLabel).toBe("failed");
+    expect(d.nodes.map((n: { step: { name: string } }) => n.step.name)).toEqual(["a"]);
+    expect(d.onFailure).toMatchObject({ statusLabel: "succeeded", step: { name: "onFailure" } });
+    expect(d.onExit).toMatchObject({ statusLabel: "succeeded" });
+    expect(d.onSuccess).toMatchObject({ statusLabel: "not_started" });
+    expect(d.onCancel).toBeUndefined();
+  });
+});

@@ -98,3 +98,40 @@ steps:
     expect([errs[0]?.line, errs[0]?.field]).toEqual([line, field]);
   });
 });
+
+describe("parseDag: handlerOn", () => {
+  it("reads each handler as a step named after it; abort is cancel", () => {
+    const d = ok(`
+handlerOn:
+  success: echo ok
+  abort:
+    command: echo cancelled
+  exit:
+    script: echo bye
+steps:
+  - echo hi
+`);
+    expect(d.handlerOn?.success).toMatchObject({ name: "onSuccess", command: "echo ok", depends: [] });
+    expect(d.handlerOn?.cancel).toMatchObject({ name: "onCancel", command: "echo cancelled" });
+    expect(d.handlerOn?.exit).toMatchObject({ name: "onExit", script: "echo bye" });
+    expect(d.handlerOn?.failure).toBeUndefined();
+  });
+
+  it.each([
+    ["init", "handlerOn:\n  init: echo x\n", 2, "handlerOn.init", '"init" is not supported yet'],
+    ["an unknown handler", "handlerOn:\n  later: echo x\n", 2, "handlerOn.later", "unknown handler"],
+    [
+      "depends",
+      "handlerOn:\n  success:\n    command: x\n    depends: a\n",
+      3,
+      "handlerOn.success.depends",
+      "cannot depend",
+    ],
+    ["a clashing step name", "handlerOn:\n  exit: echo x\n", 2, "handlerOn.exit", 'a step is named "onExit"'],
+  ])("refuses %s", (_label, yaml, line, field, message) => {
+    const errs = errors(`${yaml}steps:\n  - name: onExit\n    command: echo\n`);
+    expect(errs).toHaveLength(1);
+    expect([errs[0]?.line, errs[0]?.field]).toEqual([line, field]);
+    expect(errs[0]?.message).toContain(message);
+  });
+});

@@ -414,7 +414,7 @@ steps:
     expect(onlyError(yaml)).toEqual([line, field, 'unknown key "colour"']);
   });
 
-  it.each(["schedule", "handlerOn", "maxActiveRuns", "queue", "secrets", "dotenv", "smtp", "mailOn"])(
+  it.each(["schedule", "maxActiveRuns", "queue", "secrets", "dotenv", "smtp", "mailOn"])(
     "refuses the DAG key %s as not supported yet",
     (key) => {
       expect(onlyError(`steps:\n  - echo\n${key}: x\n`)).toEqual([3, key, `"${key}" is not supported yet`]);
@@ -435,7 +435,7 @@ steps:
       definitions: { step: { properties: Record<string, unknown> } };
     };
     const dagBuilt = ["name", "description", "tags", "env", "params", "type", "shell", "steps"];
-    dagBuilt.push("precondition", "preconditions", "timeoutSec", "delaySec", "maxActiveSteps");
+    dagBuilt.push("precondition", "preconditions", "timeoutSec", "delaySec", "maxActiveSteps", "handlerOn");
     const stepBuilt = ["name", "id", "description", "command", "script", "shell", "dir", "workingDir"];
     const stepBuiltToo = ["depends", "env", "output", "timeoutSec", "retryPolicy", "continueOn"];
     stepBuiltToo.push("executor", "precondition", "preconditions", "repeatPolicy", "signalOnStop");

@@ -248,3 +248,63 @@ describe("DAG timeoutSec, delaySec, maxActiveSteps", () => {
     expect(h.state.status).toBe("succeeded");
   });
 });
+
+describe("handlerOn", () => {
+  const withHandlers = (d: DagDef, ...kinds: Array<"success" | "failure" | "cancel" | "exit">): DagDef => {
+    const names = { success: "onSuccess", failure: "onFailure", cancel: "onCancel", exit: "onExit" };
+    return { ...d, handlerOn: Object.fromEntries(kinds.map((k) => [k, step(names[k])])) };
+  };
+
+  it("runs onSuccess then onExit after the steps succeed, the run staying running until they end", () => {
+    const h = new Harness(withHandlers(dag(step("a")), "success", "failure", "cancel", "exit"));
+    h.fire({ type: "start" });
+    h.run("a");
+    expect(h.state.status).toBe("running");
+    expect(h.state.handlers).toEqual({ status: "succeeded", queue: ["onSuccess", "onExit"] });
+    expect(h.dispatched()).toEqual(["a", "onSuccess"]);
+    h.run("onSuccess");
+    expect(h.dispatched()).toEqual(["a", "onSuccess", "onExit"]);
+    h.run("onExit");
+    expect(h.state.status).toBe("succeeded");
+    expect(h.status("onFailure")).toBe("not_started");
+  });
+
+  it("runs onFailure after a failure, and a failed handler fails the run", () => {
+    const h = new Harness(withHandlers(dag(step("a")), "success", "failure", "exit"));
+    h.fire({ type: "start" });
+    h.run("a", exit(1));
+    expect(h.dispatched()).toEqual(["a", "onFailure"]);
+    h.run("onFailure");
+    h.run("onExit");
+    expect(h.state.status).toBe("failed");
+
+    const g = new Harness(withHandlers(dag(step("a")), "success", "exit"));
+    g.fire({ type: "start" });
+    g.run("a");
+    g.run("onSuccess", exit(2));
+    g.run("onExit");
+    expect(g.state.status).toBe("failed");
+  });
+
+  it("runs onCancel and onExit after a stop, although the run is stopping", () => {
+    const h = new Harness(withHandlers(dag(step("a"), step("b", { depends: ["a"] })), "success", "cancel", "exit"));
+    h.fire({ type: "start" });
+    const token = h.claim("a");
+    h.fire({ type: "stop" });
+    expect(h.status("b")).toBe("aborted");
+    h.fire({ type: "complete", step: "a", token, result: { ...ok, exitCode: null, cancelled: true } });
+    expect(h.state.handlers?.queue).toEqual(["onCancel", "onExit"]);
+    h.run("onCancel");
+    h.run("onExit");
+    expect(h.state.status).toBe("aborted");
+    expect(h.status("onSuccess")).toBe("not_started");
+  });
+
+  it("runs no handler when the DAG's precondition is unmet", () => {
+    const h = new Harness({ ...withHandlers(dag(step("a")), "exit"), preconditions: [{ condition: "false" }] });
+    h.fire({ type: "start" });
+    h.run(DAG_PRECONDITIONS_STEP, unmet("no"));
+    expect(h.state.status).toBe("aborted");
+    expect(h.dispatched()).toEqual([DAG_PRECONDITIONS_STEP]);
+  });
+});
