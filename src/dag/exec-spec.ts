@@ -8,6 +8,7 @@
 //   the DAG's env (each value may use anything above it); the step's env (likewise).
 import type { ExecSpec } from "../protocol";
 import type { ResolvedParams } from "./params";
+import { expandJsonPaths } from "./refs";
 import type { DagDef, StepDef } from "./types";
 
 export interface ExecContext {
@@ -43,8 +44,10 @@ export function buildExecSpec(dag: DagDef, step: StepDef, ctx: ExecContext): Exe
   for (const [k, v] of ctx.params.named) env.set(k, v);
   for (const [k, v] of Object.entries(ctx.outputs)) env.set(k, v);
   const lookup = (name: string) => env.get(name);
-  for (const [k, v] of dag.env) env.set(k, expandVars(v, lookup));
-  for (const [k, v] of step.env) env.set(k, expandVars(v, lookup));
+  // `${VAR.path}` (a JSON path into an output) is dagflare's everywhere: no shell can expand it.
+  const paths = (text: string) => expandJsonPaths(text, ctx.outputs);
+  for (const [k, v] of dag.env) env.set(k, expandVars(paths(v), lookup));
+  for (const [k, v] of step.env) env.set(k, expandVars(paths(v), lookup));
 
   const spec: ExecSpec = {
     shell: step.shell ?? dag.shell ?? ["sh"],
@@ -52,9 +55,9 @@ export function buildExecSpec(dag: DagDef, step: StepDef, ctx: ExecContext): Exe
     env: Object.fromEntries(env),
     maxOutputBytes: ctx.maxOutputBytes,
   };
-  if (step.command !== undefined) spec.command = step.command;
-  if (step.script !== undefined) spec.script = step.script;
-  if (step.dir !== undefined) spec.dir = expandVars(step.dir, lookup);
+  if (step.command !== undefined) spec.command = paths(step.command);
+  if (step.script !== undefined) spec.script = paths(step.script);
+  if (step.dir !== undefined) spec.dir = expandVars(paths(step.dir), lookup);
   if (step.timeoutSec !== undefined) spec.timeoutSec = step.timeoutSec;
   if (step.output !== undefined) spec.output = step.output;
   if (step.preconditions?.length) spec.preconditions = step.preconditions;

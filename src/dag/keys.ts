@@ -28,6 +28,7 @@ export const DAG_KEYS: KeySet = {
     "delaySec",
     "maxActiveSteps",
     "handlerOn",
+    "maxOutputSize",
   ]),
   later: new Set([
     "container",
@@ -40,7 +41,6 @@ export const DAG_KEYS: KeySet = {
     "mailOn",
     "maxActiveRuns",
     "maxCleanUpTimeSec",
-    "maxOutputSize",
     "otel",
     "queue",
     "registryAuths",

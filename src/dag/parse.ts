@@ -6,6 +6,7 @@ import { readConditions } from "./control";
 import { checkGraph } from "./graph";
 import { Issues } from "./issues";
 import { checkKeys, DAG_KEYS } from "./keys";
+import { unresolvedRefs } from "./refs";
 import { readStep, readSteps } from "./steps";
 import { type DagDef, HANDLER_NAMES, type HandlerKind, type ParseResult } from "./types";
 import { readEnv, readParams, readShell, readStringList } from "./values";
@@ -41,7 +42,7 @@ export function parseDag(yamlText: string, opts?: { name?: string }): ParseResul
   }
   const dag = readDag(root, issues, opts?.name);
   if (issues.errors.length > 0 || !dag) return { ok: false, errors: issues.errors, warnings: issues.warnings };
-  return { ok: true, dag, warnings: issues.warnings };
+  return { ok: true, dag, warnings: [...issues.warnings, ...unresolvedRefs(dag)] };
 }
 
 function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef | undefined {
@@ -88,6 +89,7 @@ function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef |
   const timeoutSec = int("timeoutSec", 0);
   const delaySec = int("delaySec", 0);
   const maxActiveSteps = int("maxActiveSteps", 0);
+  const maxOutputSize = int("maxOutputSize", 1);
 
   if (!entries || name === undefined) return undefined;
   const def: DagDef = { name, tags, type, env, params, steps: entries.map((e) => e.def) };
@@ -96,6 +98,7 @@ function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef |
   if (timeoutSec) def.timeoutSec = timeoutSec;
   if (delaySec) def.delaySec = delaySec;
   if (maxActiveSteps) def.maxActiveSteps = maxActiveSteps;
+  if (maxOutputSize !== undefined) def.maxOutputSize = maxOutputSize;
   const handlerNode = get("handlerOn");
   const handlerOn = handlerNode && readHandlers(handlerNode, issues, def.steps);
   if (handlerOn && Object.keys(handlerOn).length) def.handlerOn = handlerOn;

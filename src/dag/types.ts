@@ -99,6 +99,8 @@ export interface DagDef {
   delaySec?: number;
   /** Most steps queued or running at once. */
   maxActiveSteps?: number;
+  /** Cap of an output variable in bytes (default 1 MiB); the runner cuts there and says so. */
+  maxOutputSize?: number;
   /** Lifecycle handlers, run after the steps (see HANDLER_NAMES). */
   handlerOn?: Partial<Record<HandlerKind, StepDef>>;
 }

@@ -164,7 +164,7 @@ export class RunObject extends DurableObject<Env> {
         runId: this.init.runId,
         params: this.init.params,
         outputs: this.state.outputs,
-        maxOutputBytes: DEFAULT_MAX_OUTPUT_BYTES,
+        maxOutputBytes: this.init.dag.maxOutputSize ?? DEFAULT_MAX_OUTPUT_BYTES,
         runStatus: this.state.handlers?.status,
       }),
     };

@@ -161,3 +161,34 @@ describe("handlerOn", () => {
     expect(d.onCancel).toBeUndefined();
   });
 });
+
+describe("references and outputs", () => {
+  it("reports an unresolved reference as a warning of POST /dags/validate, the DAG staying valid", async () => {
+    const spec = "env:\n  - OUT: ${BASE}/out\nsteps:\n  - name: a\n    command: echo ${CFG.host}\n";
+    const r = await api("POST", "/dags/validate", { spec, name: "refs" });
+    expect(r.status).toBe(200);
+    expect(r.body.valid).toBe(true);
+    expect(r.body.warnings).toEqual([
+      "env.OUT: ${BASE} is not a param, env entry, run variable or output; it is left as written",
+      "steps.a.command: ${CFG.host} names CFG, which is no step's output; it is left as written",
+    ]);
+  });
+
+  it("hands a later step the JSON path of an earlier output, with the DAG's maxOutputSize", async () => {
+    await createDag(
+      "jsonpath",
+      "maxOutputSize: 4096\nsteps:\n  - name: a\n    command: cat cfg.json\n    output: CFG\n  - name: b\n    command: echo ${CFG.db.hosts[0]}\n",
+    );
+    await startDag("jsonpath");
+    const [a] = await lease();
+    expect(a.exec.maxOutputBytes).toBe(4096);
+    const done = await complete(a, 0, {
+      output: '{"db":{"hosts":["db1","db2"]}}',
+      next: { runnerId: "runner-test", max: 1 },
+    });
+    const [b] = done.body.next;
+    expect(b.exec.command).toBe("echo db1");
+    expect(b.exec.env.CFG).toBe('{"db":{"hosts":["db1","db2"]}}');
+    await complete(b, 0);
+  });
+});

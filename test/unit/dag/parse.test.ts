@@ -435,7 +435,15 @@ steps:
       definitions: { step: { properties: Record<string, unknown> } };
     };
     const dagBuilt = ["name", "description", "tags", "env", "params", "type", "shell", "steps"];
-    dagBuilt.push("precondition", "preconditions", "timeoutSec", "delaySec", "maxActiveSteps", "handlerOn");
+    dagBuilt.push(
+      "precondition",
+      "preconditions",
+      "timeoutSec",
+      "delaySec",
+      "maxActiveSteps",
+      "handlerOn",
+      "maxOutputSize",
+    );
     const stepBuilt = ["name", "id", "description", "command", "script", "shell", "dir", "workingDir"];
     const stepBuiltToo = ["depends", "env", "output", "timeoutSec", "retryPolicy", "continueOn"];
     stepBuiltToo.push("executor", "precondition", "preconditions", "repeatPolicy", "signalOnStop");
