@@ -178,6 +178,24 @@ export type RunnerHeartbeatRequest = z.input<typeof RunnerHeartbeatRequest>;
 /** How often a runner sends its own heartbeat. */
 export const RUNNER_HEARTBEAT_INTERVAL_MS = 5_000;
 
+/** GET /dag-runs/{name}/{dagRunId}/outputs (dagflare's addition): each step's output variables. */
+export const RunOutputs = z.object({
+  name: z.string(),
+  dagRunId: z.string(),
+  /** Every step (and handler) that declares `output`, in DAG order. */
+  steps: z.array(
+    z.object({
+      step: z.string(),
+      status: z.string(),
+      /** The variable and its value; empty until the step captured it (or when a later step overwrote it). */
+      outputs: z.record(z.string(), z.string()),
+    }),
+  ),
+  /** The variables as later steps see them. */
+  variables: z.record(z.string(), z.string()),
+});
+export type RunOutputs = z.infer<typeof RunOutputs>;
+
 /** Error body of every endpoint (the contract's flat error). */
 export const ErrorBody = z.object({
   code: z.string(),

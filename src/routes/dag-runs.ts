@@ -5,11 +5,12 @@ import { db, deleteRun, finishedRunsBefore, getRun, latestRun, listRuns } from "
 import type { DagRunRow } from "../db/schema";
 import type { Env } from "../env";
 import { AppError, unwrap } from "../errors";
+import type { RunOutputs } from "../protocol";
 import { sliceLog } from "../run/log-slice";
 import { runSnapshot, runStub, startRun } from "../run/start-run";
 import { isTerminalRun, parseRunStatus, RUN_STATUSES, type RunStatus } from "../status";
 import { DAG_NAME, parseOrThrow } from "./dags";
-import { presentDetails, presentSummaryFromRow } from "./present";
+import { presentDetails, presentOutputs, presentSummaryFromRow } from "./present";
 import { readJson, readQuery } from "./validate";
 
 const LIST_LIMIT = 500;
@@ -137,6 +138,10 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
     }
     unwrap(await runStub(c.env, row.runId).stop());
     return c.body(null, 200);
+  })
+  .get("/:name/:dagRunId/outputs", async (c) => {
+    const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
+    return c.json(presentOutputs(await runSnapshot(c.env, row.runId)) satisfies RunOutputs);
   })
   .get("/:name/:dagRunId/log", async (c) => {
     const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));

@@ -15,6 +15,7 @@ import {
   LogAppendRequest,
   LogAppendResponse,
   ReleaseRequest,
+  RunOutputs,
 } from "../protocol";
 import { CleanupRequest, CleanupResponse } from "./dag-runs";
 import { VERSION } from "./system";
@@ -98,6 +99,23 @@ export function openApiDocument() {
         false,
         "apiToken",
       ),
+      "/dag-runs/{name}/{dagRunId}/outputs": {
+        get: {
+          summary: "Every step's output variables",
+          tags: ["dag-runs"],
+          security: [{ apiToken: [] }],
+          parameters: ["name", "dagRunId"].map((name) => ({
+            name,
+            in: "path",
+            required: true,
+            schema: { type: "string" },
+          })),
+          responses: {
+            "200": { description: "OK", content: { "application/json": { schema: schema(RunOutputs) } } },
+            default: { description: "Error", content: { "application/json": { schema: schema(ErrorBody) } } },
+          },
+        },
+      },
       "/dag-runs/{name}/{dagRunId}/steps/{stepName}/log": {
         get: {
           summary: "Dagu's step log, plus the `attempt` parameter",

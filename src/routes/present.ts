@@ -95,6 +95,27 @@ export function presentDetails(snap: RunSnapshot) {
   };
 }
 
+/** Each step's output variables, for GET /dag-runs/{name}/{id}/outputs. */
+export function presentOutputs({ dag, state }: RunSnapshot) {
+  const defs = [...dag.steps, ...Object.values(dag.handlerOn ?? {})];
+  return {
+    name: dag.name,
+    dagRunId: state.runId,
+    steps: defs.flatMap((def) => {
+      if (!def.output) return [];
+      const captured = state.outputSteps?.[def.output] === def.name && Object.hasOwn(state.outputs, def.output);
+      return [
+        {
+          step: def.name,
+          status: state.steps[def.name]?.status ?? "not_started",
+          outputs: captured ? { [def.output]: state.outputs[def.output] as string } : {},
+        },
+      ];
+    }),
+    variables: { ...state.outputs },
+  };
+}
+
 /** The lifecycle handlers the DAG defines, as the contract's onSuccess/onFailure/onCancel/onExit nodes. */
 function handlerNodes(dag: DagDef, state: RunState) {
   const out: Record<string, ReturnType<typeof presentNode>> = {};

@@ -76,6 +76,8 @@ export interface RunState {
   finishedAt?: number;
   /** Output variables captured so far, by variable name. */
   outputs: Record<string, string>;
+  /** Which step captured each output variable's current value. */
+  outputSteps?: Record<string, string>;
   steps: Record<string, StepState>;
 }
 
@@ -445,6 +447,7 @@ function onComplete(d: Draft, e: Extract<RunEvent, { type: "complete" }>): Reply
     d.update(e.step, { doneCount: (s.doneCount ?? 0) + 1 });
     if (succeeded && def.output && r.output !== undefined) {
       d.state.outputs = { ...d.state.outputs, [def.output]: r.output };
+      d.state.outputSteps = { ...d.state.outputSteps, [def.output]: e.step };
     }
     if (repeatAgain(d, e.step, r, succeeded)) {
       // scheduled by repeatAgain

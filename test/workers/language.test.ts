@@ -1,6 +1,10 @@
 // The DAG language's control keys through the API, the runner protocol and the run's alarm.
+
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { api, complete, createDag, details, fireRunAlarm, lease, nodeOf, runnerApi, startDag } from "./helpers";
+import { app } from "../../src/app";
+import { RunOutputs } from "../../src/protocol";
+import { api, complete, createDag, details, extApi, fireRunAlarm, lease, nodeOf, runnerApi, startDag } from "./helpers";
 
 async function runLog(name: string, runId: string): Promise<string> {
   return (await api("GET", `/dag-runs/${name}/${runId}/log`)).body.content;
@@ -190,5 +194,42 @@ describe("references and outputs", () => {
     expect(b.exec.command).toBe("echo db1");
     expect(b.exec.env.CFG).toBe('{"db":{"hosts":["db1","db2"]}}');
     await complete(b, 0);
+  });
+});
+
+describe("GET /dag-runs/{name}/{dagRunId}/outputs", () => {
+  it("lists every step's output variables as the run captures them", async () => {
+    await createDag(
+      "outs",
+      "steps:\n  - name: a\n    command: echo 1\n    output: A\n  - name: plain\n    command: 'true'\n  - name: b\n    command: echo 2\n    output: B\n",
+    );
+    const runId = await startDag("outs");
+    const path = `/dag-runs/outs/${runId}/outputs`;
+    const [a] = await lease();
+    await complete(a, 0, { output: "one" });
+    const mid = await extApi("GET", path, undefined, RunOutputs);
+    expect(mid.status).toBe(200);
+    expect(mid.body).toEqual({
+      name: "outs",
+      dagRunId: runId,
+      steps: [
+        { step: "a", status: "succeeded", outputs: { A: "one" } },
+        { step: "b", status: "not_started", outputs: {} },
+      ],
+      variables: { A: "one" },
+    });
+    await complete((await lease())[0], 0);
+    await complete((await lease())[0], 0, { output: "two" });
+    const end = await extApi("GET", path, undefined, RunOutputs);
+    expect(end.body.steps[1]).toEqual({ step: "b", status: "succeeded", outputs: { B: "two" } });
+    expect(end.body.variables).toEqual({ A: "one", B: "two" });
+    const missing = await extApi("GET", "/dag-runs/outs/no-such-run/outputs", undefined, RunOutputs);
+    expect(missing.status).toBe(404);
+  });
+
+  it("is described in /openapi.json", async () => {
+    const res = await app.request("/api/v2/openapi.json", {}, env);
+    const doc = (await res.json()) as { paths: Record<string, unknown> };
+    expect(doc.paths["/dag-runs/{name}/{dagRunId}/outputs"]).toMatchObject({ get: { summary: expect.any(String) } });
   });
 });
