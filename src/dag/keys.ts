@@ -29,6 +29,7 @@ export const DAG_KEYS: KeySet = {
     "maxActiveSteps",
     "handlerOn",
     "maxOutputSize",
+    "runConfig",
   ]),
   later: new Set([
     "container",
@@ -45,7 +46,6 @@ export const DAG_KEYS: KeySet = {
     "queue",
     "registryAuths",
     "restartWaitSec",
-    "runConfig",
     "schedule",
     "secrets",
     "skipIfSuccessful",

@@ -5,7 +5,7 @@ import { isMap, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml
 import { readConditions } from "./control";
 import { checkGraph } from "./graph";
 import { Issues } from "./issues";
-import { checkKeys, DAG_KEYS } from "./keys";
+import { checkKeys, DAG_KEYS, type KeySet } from "./keys";
 import { unresolvedRefs } from "./refs";
 import { readStep, readSteps } from "./steps";
 import { type DagDef, HANDLER_NAMES, type HandlerKind, type ParseResult } from "./types";
@@ -14,6 +14,7 @@ import { child, isAbsent, keyOf, resolveRefs } from "./yaml-nodes";
 
 export const DAG_NAME_PATTERN = /^[a-zA-Z0-9_-]+$/;
 export const DAG_NAME_MAX = 40;
+const RUN_CONFIG_KEYS: KeySet = { supported: new Set(["disableParamEdit", "disableRunIdEdit"]), later: new Set() };
 
 export function parseDag(yamlText: string, opts?: { name?: string }): ParseResult {
   const lines = new LineCounter();
@@ -99,12 +100,28 @@ function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef |
   if (delaySec) def.delaySec = delaySec;
   if (maxActiveSteps) def.maxActiveSteps = maxActiveSteps;
   if (maxOutputSize !== undefined) def.maxOutputSize = maxOutputSize;
+  const runConfigNode = get("runConfig");
+  if (runConfigNode) def.runConfig = readRunConfig(runConfigNode, issues);
   const handlerNode = get("handlerOn");
   const handlerOn = handlerNode && readHandlers(handlerNode, issues, def.steps);
   if (handlerOn && Object.keys(handlerOn).length) def.handlerOn = handlerOn;
   if (description) def.description = description;
   if (shell !== undefined) def.shell = shell;
   return def;
+}
+
+function readRunConfig(node: Node, issues: Issues): DagDef["runConfig"] {
+  const config = { disableParamEdit: false, disableRunIdEdit: false };
+  if (!isMap(node)) {
+    issues.at(node, "runConfig", "runConfig must be a mapping (disableParamEdit, disableRunIdEdit)");
+    return config;
+  }
+  checkKeys(node, RUN_CONFIG_KEYS, "runConfig", issues);
+  for (const key of ["disableParamEdit", "disableRunIdEdit"] as const) {
+    const n = child(node, key);
+    if (!isAbsent(n)) config[key] = issues.bool(n, `runConfig.${key}`) ?? false;
+  }
+  return config;
 }
 
 /** `handlerOn`: success, failure, cancel (Dagu's newer name: abort), exit; each a step. */

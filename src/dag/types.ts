@@ -101,6 +101,8 @@ export interface DagDef {
   maxActiveSteps?: number;
   /** Cap of an output variable in bytes (default 1 MiB); the runner cuts there and says so. */
   maxOutputSize?: number;
+  /** What a start call may not change. */
+  runConfig?: { disableParamEdit: boolean; disableRunIdEdit: boolean };
   /** Lifecycle handlers, run after the steps (see HANDLER_NAMES). */
   handlerOn?: Partial<Record<HandlerKind, StepDef>>;
 }

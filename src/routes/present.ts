@@ -163,6 +163,7 @@ export function presentDag(dag: DagDef) {
     tags: dag.tags,
     params: paramNames(dag),
     defaultParams: defaultParams(dag),
+    ...(dag.runConfig && { runConfig: dag.runConfig }),
     schedule: [],
   };
 }

@@ -233,3 +233,42 @@ describe("GET /dag-runs/{name}/{dagRunId}/outputs", () => {
     expect(doc.paths["/dag-runs/{name}/{dagRunId}/outputs"]).toMatchObject({ get: { summary: expect.any(String) } });
   });
 });
+
+describe("params at start and runConfig", () => {
+  it.each([
+    ["K=V words", "DAY=2024-02-01 MODE='full load' extra"],
+    ["JSON", '{"DAY": "2024-02-01", "MODE": "full load"}'],
+  ])("overrides named params given as %s", async (_label, params) => {
+    const name = `p-${_label === "JSON" ? "json" : "kv"}`;
+    await createDag(name, "params:\n  - DAY: today\n  - MODE: delta\nsteps:\n  - name: a\n    command: echo $DAY\n");
+    const runId = await startDag(name, { params });
+    const [a] = await lease();
+    expect(a.exec.env).toMatchObject({ DAY: "2024-02-01", MODE: "full load" });
+    await complete(a, 0);
+    expect((await details(name, runId)).statusLabel).toBe("succeeded");
+  });
+
+  it("refuses params and a run id at start when runConfig disables them, and starts nothing", async () => {
+    const spec =
+      "runConfig:\n  disableParamEdit: true\n  disableRunIdEdit: true\nparams: DAY=today\nsteps:\n  - name: a\n    command: echo $DAY\n";
+    await createDag("locked", spec);
+    const dag = await api("GET", "/dags/locked");
+    expect(dag.body.dag.runConfig).toEqual({ disableParamEdit: true, disableRunIdEdit: true });
+    const withParams = await api("POST", "/dags/locked/start", { params: "DAY=yesterday" });
+    expect(withParams.status).toBe(400);
+    expect(withParams.body).toMatchObject({ code: "bad_request", details: { field: "params" } });
+    expect(withParams.body.message).toMatch(/disableParamEdit/);
+    const withId = await api("POST", "/dags/locked/start", { dagRunId: "my-id" });
+    expect(withId.status).toBe(400);
+    expect(withId.body.details).toEqual({ field: "dagRunId" });
+    const inline = await api("POST", "/dag-runs", { spec, params: "DAY=x" });
+    expect(inline.status).toBe(400);
+    expect((await api("GET", "/dag-runs/locked")).body.dagRuns).toEqual([]);
+    expect(await lease()).toEqual([]);
+    const runId = await startDag("locked");
+    const [a] = await lease();
+    expect(a.exec.env.DAY).toBe("today");
+    await complete(a, 0);
+    expect((await details("locked", runId)).statusLabel).toBe("succeeded");
+  });
+});

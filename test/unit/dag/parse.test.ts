@@ -443,6 +443,7 @@ steps:
       "maxActiveSteps",
       "handlerOn",
       "maxOutputSize",
+      "runConfig",
     );
     const stepBuilt = ["name", "id", "description", "command", "script", "shell", "dir", "workingDir"];
     const stepBuiltToo = ["depends", "env", "output", "timeoutSec", "retryPolicy", "continueOn"];
