@@ -24,7 +24,11 @@ interface Case {
   status: string;
   nodes: Record<string, string>;
   /** Further checks on what the run left behind. */
-  check?: (ctx: { dir: string; log: (step: string, stream?: string) => Promise<string> }) => Promise<void> | void;
+  check?: (ctx: {
+    dir: string;
+    log: (step: string, stream?: string) => Promise<string>;
+    outputs: () => Promise<any>;
+  }) => Promise<void> | void;
 }
 
 const CASES: Case[] = [
@@ -160,6 +164,30 @@ steps:
       );
     },
   },
+  {
+    name: "outputs",
+    spec: `maxOutputSize: 64
+steps:
+  - name: cfg
+    command: |
+      echo '{"db": {"hosts": ["db1", "db2"]}}'
+    output: CFG
+  - name: big
+    command: printf '%0100d' 0
+    output: BIG
+  - name: use
+    command: echo "host=\${CFG.db.hosts[1]} big=\${#BIG} run=$DAG_NAME/$DAG_RUN_STEP_NAME"
+`,
+    status: "succeeded",
+    nodes: { cfg: "succeeded", big: "succeeded", use: "succeeded" },
+    check: async ({ log, outputs }) => {
+      expect(await log("use")).toBe("host=db2 big=64 run=outputs/use\n");
+      expect(await log("big", "stderr")).toMatch(/output BIG cut at 64 bytes/);
+      const o = await outputs();
+      expect(o.steps.map((s: { step: string }) => s.step)).toEqual(["cfg", "big"]);
+      expect(o.variables.BIG).toBe("0".repeat(64));
+    },
+  },
 ];
 
 describe("the DAG language, end to end on real runners", () => {
@@ -185,6 +213,7 @@ describe("the DAG language, end to end on real runners", () => {
         const r = await stack.api("GET", `/dag-runs/${name}/${runId}/steps/${step}/log?stream=${stream}`);
         return r.body.content as string;
       },
+      outputs: async () => (await stack.api("GET", `/dag-runs/${name}/${runId}/outputs`)).body,
     });
   });
 });
