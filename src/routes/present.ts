@@ -1,6 +1,13 @@
 // Storage rows and run state never go on the wire as they are: these turn them into the
 // contract's shapes (DAGRunSummary, DAGRunDetails, Node, Step, DAG, DAGDetails).
-import { type DagDef, HANDLER_NAMES, type HandlerKind, type StepDef } from "../dag/types";
+import {
+  type Condition,
+  type DagDef,
+  HANDLER_NAMES,
+  type HandlerKind,
+  type RepeatPolicy,
+  type StepDef,
+} from "../dag/types";
 import type { DagRunRow } from "../db/schema";
 import type { RunState, StepState } from "../run/machine";
 import type { RunSnapshot } from "../run/run-object";
@@ -22,6 +29,28 @@ export function presentStep(s: StepDef) {
     ...(s.output !== undefined && { output: s.output }),
     ...(s.timeoutSec !== undefined && { timeoutSec: s.timeoutSec }),
     depends: s.depends,
+    ...(s.preconditions?.length && { preconditions: s.preconditions.map(presentCondition) }),
+    ...(s.repeatPolicy && { repeatPolicy: presentRepeat(s.repeatPolicy) }),
+  };
+}
+
+function presentCondition(c: Condition) {
+  return {
+    condition: c.condition,
+    ...(c.expected !== undefined && { expected: c.expected }),
+    ...(c.negate && { negate: true }),
+  };
+}
+
+function presentRepeat(p: RepeatPolicy) {
+  return {
+    repeat: p.mode,
+    interval: p.intervalSec,
+    ...(p.limit !== undefined && { limit: p.limit }),
+    ...(p.backoff !== undefined && { backoff: p.backoff }),
+    ...(p.maxIntervalSec !== undefined && { maxIntervalSec: p.maxIntervalSec }),
+    ...(p.condition && { condition: presentCondition(p.condition) }),
+    ...(p.exitCode && { exitCode: p.exitCode }),
   };
 }
 
@@ -173,5 +202,11 @@ export function presentDagDetails(dag: DagDef) {
     ...presentDag(dag),
     env: dag.env.map(([k, v]) => `${k}=${v}`),
     steps: dag.steps.map(presentStep),
+    ...(dag.handlerOn && {
+      handlerOn: Object.fromEntries(Object.entries(dag.handlerOn).map(([k, s]) => [k, presentStep(s)])),
+    }),
+    ...(dag.delaySec !== undefined && { delay: dag.delaySec }),
+    ...(dag.preconditions?.length && { preconditions: dag.preconditions.map(presentCondition) }),
+    ...(dag.maxActiveSteps !== undefined && { maxActiveSteps: dag.maxActiveSteps }),
   };
 }

@@ -272,3 +272,36 @@ describe("params at start and runConfig", () => {
     expect((await details("locked", runId)).statusLabel).toBe("succeeded");
   });
 });
+
+describe("the DAG's control keys in GET /dags/{fileName}", () => {
+  it("shows preconditions, repeatPolicy, handlers and run limits in the contract's shapes", async () => {
+    await createDag(
+      "shown",
+      `delaySec: 2
+maxActiveSteps: 3
+preconditions:
+  - condition: "$ENV"
+    expected: prod
+handlerOn:
+  exit: echo bye
+steps:
+  - name: a
+    command: echo a
+    preconditions: test -d /
+    repeatPolicy: { repeat: until, condition: "$S", expected: ok, intervalSec: 5, limit: 3 }
+`,
+    );
+    const r = await api("GET", "/dags/shown");
+    expect(r.status).toBe(200);
+    expect(r.body.dag).toMatchObject({
+      delay: 2,
+      maxActiveSteps: 3,
+      preconditions: [{ condition: "$ENV", expected: "prod" }],
+      handlerOn: { exit: { name: "onExit", command: "echo bye" } },
+    });
+    expect(r.body.dag.steps[0]).toMatchObject({
+      preconditions: [{ condition: "test -d /" }],
+      repeatPolicy: { repeat: "until", interval: 5, limit: 3, condition: { condition: "$S", expected: "ok" } },
+    });
+  });
+});
