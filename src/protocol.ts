@@ -45,6 +45,11 @@ export const ExecSpec = z.object({
   outputPatterns: z.array(z.string()).optional(),
   /** Signal sent to the process group on stop or timeout, instead of SIGTERM. */
   signalOnStop: z.string().optional(),
+  /**
+   * Env variables (in this order) whose values hold backtick command substitutions: the runner
+   * expands each with the shell, as a here-document, before anything else runs.
+   */
+  shellEnv: z.array(z.string()).optional(),
 });
 export type ExecSpec = z.infer<typeof ExecSpec>;
 

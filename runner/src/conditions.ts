@@ -21,7 +21,53 @@ export interface ConditionResult {
  * and holds when it exits 0. `negate` turns the answer round.
  */
 export async function evaluateCondition(exec: ExecSpec, c: ExecCondition): Promise<ConditionResult> {
-  const command = c.expected === undefined ? c.condition : `cat <<${HEREDOC_END}\n${c.condition}\n${HEREDOC_END}\n`;
+  const r = await runShell(exec, c.expected === undefined ? c.condition : hereDoc(c.condition));
+  const not = c.negate ? "not " : "";
+  if (r.error !== undefined) return { met: false, detail: `"${c.condition}" could not run: ${r.error}` };
+  let met: boolean;
+  let detail: string;
+  if (c.expected === undefined) {
+    met = r.exitCode === 0;
+    detail = `"${c.condition}" exited with ${r.exitCode ?? r.signal}${c.negate ? " (negated)" : ""}`;
+  } else {
+    met = r.exitCode === 0 && safeMatch(r.stdout, c.expected);
+    detail = `"${c.condition}" gave "${r.stdout}", expected ${not}"${c.expected}"`;
+  }
+  return { met: c.negate ? !met : met, detail };
+}
+
+/**
+ * An env value written with backticks, as Dagu evaluates it: each `command` is run with the
+ * step's shell (exit 0 required; its output, trailing newlines cut, replaces it), and `${NAME}`
+ * and `$NAME` outside the backticks take values from the step's env (unknown names stay). What
+ * a substitution or a variable yields is never scanned again.
+ */
+export async function expandWithShell(exec: ExecSpec, text: string): Promise<{ value: string } | { error: string }> {
+  const parts = text.split("`");
+  if (parts.length % 2 === 0) return { error: "unterminated backtick" };
+  let value = "";
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i] ?? "";
+    if (i % 2 === 0) {
+      value += part.replace(VAR_REF, (whole, braced, bare) => exec.env[braced ?? bare] ?? whole);
+      continue;
+    }
+    const r = await runShell(exec, part);
+    if (r.error !== undefined) return { error: r.error };
+    if (r.exitCode !== 0) return { error: `\`${part}\` exited with ${r.exitCode ?? r.signal}` };
+    value += r.stdout.replace(/\n+$/, "");
+  }
+  return { value };
+}
+
+const VAR_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
+
+function hereDoc(text: string): string {
+  return `cat <<${HEREDOC_END}\n${text}\n${HEREDOC_END}\n`;
+}
+
+/** Runs `command` with the step's shell, env and dir; stdout without the here-document's newline. */
+async function runShell(exec: ExecSpec, command: string) {
   let stdout = "";
   const proc: StepProcess = startProcess(
     { shell: exec.shell, args: exec.args, env: exec.env, dir: exec.dir, command, maxOutputBytes: 1 },
@@ -35,19 +81,7 @@ export async function evaluateCondition(exec: ExecSpec, c: ExecCondition): Promi
   const timer = setTimeout(() => proc.stop(), CONDITION_TIMEOUT_MS);
   const r = await proc.done;
   clearTimeout(timer);
-  const not = c.negate ? "not " : "";
-  if (r.error !== undefined) return { met: false, detail: `"${c.condition}" could not run: ${r.error}` };
-  let met: boolean;
-  let detail: string;
-  if (c.expected === undefined) {
-    met = r.exitCode === 0;
-    detail = `"${c.condition}" exited with ${r.exitCode ?? r.signal}${c.negate ? " (negated)" : ""}`;
-  } else {
-    const value = stdout.replace(/\n$/, "");
-    met = r.exitCode === 0 && safeMatch(value, c.expected);
-    detail = `"${c.condition}" gave "${value}", expected ${not}"${c.expected}"`;
-  }
-  return { met: c.negate ? !met : met, detail };
+  return { ...r, stdout: stdout.replace(/\n$/, "") };
 }
 
 function safeMatch(text: string, expected: string): boolean {

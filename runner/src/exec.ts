@@ -2,7 +2,7 @@
 // lease at a fraction of its TTL, stop the group on timeout, cancel or a lost lease, then report.
 import type { CompleteRequest, Lease } from "../../src/protocol.ts";
 import { AbortedError, AuthError, LeaseLostError, type Log, type RunnerClient } from "./client.ts";
-import { evaluateCondition, OutputMatcher } from "./conditions.ts";
+import { evaluateCondition, expandWithShell, OutputMatcher } from "./conditions.ts";
 import { LogShipper } from "./log-shipper.ts";
 import { OutputCapture } from "./output-capture.ts";
 import { killGroup, type ProcessResult, type StepProcess, startProcess } from "./process-group.ts";
@@ -74,11 +74,14 @@ export class StepRun {
   async execute(): Promise<Lease[]> {
     const heartbeats = this.heartbeats();
     try {
-      const unmet = await this.checkPreconditions();
+      const envError = await this.expandShellEnv();
+      const unmet = envError === undefined ? await this.checkPreconditions() : undefined;
       const outcome: Outcome =
-        unmet === undefined
-          ? await this.runProcess()
-          : { exitCode: null, signal: null, outputTruncated: false, preconditionUnmet: unmet };
+        envError !== undefined
+          ? { exitCode: null, signal: null, outputTruncated: false, error: envError }
+          : unmet === undefined
+            ? await this.runProcess()
+            : { exitCode: null, signal: null, outputTruncated: false, preconditionUnmet: unmet };
       if (!this.lost && !this.aborted) await this.shipper.drain();
       if (this.aborted) return [];
       if (this.lost) {
@@ -130,6 +133,23 @@ export class StepRun {
       `${this.label}: lease no longer current (${err.message})${running ? "; stopping its process group" : ""}`,
     );
     this.stop("lost");
+  }
+
+  /** Expands env values holding backticks with the step's shell, in order; an error ends the step. */
+  private async expandShellEnv(): Promise<string | undefined> {
+    const { exec } = this.lease;
+    for (const key of exec.shellEnv ?? []) {
+      const template = exec.env[key];
+      if (template === undefined) continue;
+      const r = await expandWithShell(exec, template);
+      if ("error" in r) {
+        const error = `env ${key}: command substitution failed (${r.error})`;
+        this.shipper.push("stderr", `[dagflare runner: ${error}]\n`);
+        return error;
+      }
+      exec.env[key] = r.value;
+    }
+    return undefined;
   }
 
   /** The first unmet precondition, described; undefined when all hold. */

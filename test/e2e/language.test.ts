@@ -188,6 +188,29 @@ steps:
       expect(o.variables.BIG).toBe("0".repeat(64));
     },
   },
+  {
+    name: "backticks",
+    spec: `params: WHO=\`echo world\`
+env:
+  - YEAR: "\`echo 2024\`"
+  - OUT: $DIR/\${YEAR}
+steps:
+  - name: show
+    command: echo "$WHO $YEAR $OUT"
+  - name: broken
+    command: echo never
+    env:
+      - BAD: "\`exit 3\`"
+    continueOn: failed
+`,
+    status: "partially_succeeded",
+    nodes: { show: "succeeded", broken: "failed" },
+    check: async ({ dir, log }) => {
+      expect(await log("show")).toBe(`world 2024 ${dir}/2024\n`);
+      expect(await log("broken")).toBe("");
+      expect(await log("broken", "stderr")).toMatch(/env BAD: command substitution failed/);
+    },
+  },
 ];
 
 describe("the DAG language, end to end on real runners", () => {

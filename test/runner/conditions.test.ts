@@ -1,7 +1,7 @@
 // Conditions evaluated by the runner with a real shell, as a step's preconditions and repeat
 // condition are.
 import { describe, expect, it } from "vitest";
-import { evaluateCondition, OutputMatcher } from "../../runner/src/conditions";
+import { evaluateCondition, expandWithShell, OutputMatcher } from "../../runner/src/conditions";
 import type { ExecSpec } from "../../src/protocol";
 
 const exec: ExecSpec = {
@@ -51,5 +51,15 @@ describe("OutputMatcher", () => {
     expect(plain.matched).toBe(false);
     plain.end();
     expect(plain.matched).toBe(true);
+  });
+});
+
+describe("expandWithShell (env values with backticks)", () => {
+  const env = { ...exec, env: { ...exec.env, OUT: "`echo injected`", YEAR: "2024" } };
+  it("runs each backtick command and fills variables from the env, never running what a variable holds", async () => {
+    expect(await expandWithShell(env, "${YEAR}/`echo $MODE`/$OUT")).toEqual({ value: "2024/prod/`echo injected`" });
+  });
+  it("fails when a command substitution fails", async () => {
+    expect(await expandWithShell(env, "x`exit 3`")).toEqual({ error: "`exit 3` exited with 3" });
   });
 });

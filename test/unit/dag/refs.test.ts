@@ -79,3 +79,38 @@ steps:
     ]);
   });
 });
+
+describe("backticks in env values and param defaults", () => {
+  const spec = (yaml: string, params?: string) => {
+    const r = parseDag(yaml, { name: "t" });
+    if (!r.ok) throw new Error(r.errors.map(formatIssue).join("\n"));
+    const named = r.dag.params.flatMap((p) => (p.name ? [[p.name, p.value] as [string, string]] : []));
+    if (params) named[0] = ["DAY", params];
+    return buildExecSpec(r.dag, r.dag.steps[0] as never, {
+      runId: "r",
+      params: { named, positional: [] },
+      outputs: { OUT: "`rm -rf /`" },
+      maxOutputBytes: 10,
+    });
+  };
+
+  it("hands the runner's shell, in order, the env values that use backticks or such a value", () => {
+    const s = spec(`params: DAY=\`date +%F\`
+env:
+  - TODAY: "\`date +%Y\`"
+  - PLAIN: x
+  - DIR: /data/\${TODAY}/\${PLAIN}
+  - COPY: \${OUT}
+steps:
+  - echo $DIR
+`);
+    expect(s.shellEnv).toEqual(["DAY", "TODAY", "DIR"]);
+    expect(s.env).toMatchObject({ TODAY: "`date +%Y`", DIR: "/data/${TODAY}/${PLAIN}", COPY: "`rm -rf /`" });
+  });
+
+  it("never hands the shell a start call's params or an output", () => {
+    const s = spec("params: DAY=today\nsteps:\n  - echo $DAY\n", "`id`");
+    expect(s.env.DAY).toBe("`id`");
+    expect(s.shellEnv).toBeUndefined();
+  });
+});
