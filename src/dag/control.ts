@@ -177,6 +177,9 @@ export function readRepeat(node: Node, field: string, issues: Issues): RepeatPol
   if (maxInterval !== undefined) policy.maxIntervalSec = maxInterval;
   const limit = int("limit", 1);
   if (limit !== undefined) policy.limit = limit;
+  if (limit === undefined && !policy.intervalSec) {
+    issues.warn(node, field, `${field} has neither limit nor intervalSec: the step may run again at once, without end`);
+  }
   return policy;
 }
 

@@ -9,7 +9,7 @@ import {
   type StepDef,
 } from "../dag/types";
 import type { DagRunRow } from "../db/schema";
-import type { RunState, StepState } from "../run/machine";
+import { DAG_PRECONDITIONS_STEP, type RunState, type StepState } from "../run/machine";
 import type { RunSnapshot } from "../run/run-object";
 import { type RunStatus, runStatusCode, stepStatusCode } from "../status";
 
@@ -121,6 +121,7 @@ export function presentDetails(snap: RunSnapshot) {
     ),
     nodes: dag.steps.map((def) => presentNode(dag.name, state.runId, def, state.steps[def.name])),
     ...handlerNodes(dag, state),
+    ...(dag.preconditions?.length && { preconditions: presentRunPreconditions(dag, state) }),
   };
 }
 
@@ -143,6 +144,19 @@ export function presentOutputs({ dag, state }: RunSnapshot) {
     }),
     variables: { ...state.outputs },
   };
+}
+
+/** The DAG's preconditions, with the outcome of their check once it ran. */
+function presentRunPreconditions(dag: DagDef, state: RunState) {
+  const check = state.steps[DAG_PRECONDITIONS_STEP];
+  return (dag.preconditions ?? []).map((c) => ({
+    ...presentCondition(c),
+    ...(check?.status === "succeeded" && { matched: true }),
+    // The runner checks them in order and stops at the first unmet one, which it describes.
+    ...(check?.status === "skipped" && state.preconditionUnmet?.startsWith(`"${c.condition}"`)
+      ? { matched: false, error: state.preconditionUnmet }
+      : {}),
+  }));
 }
 
 /** The lifecycle handlers the DAG defines, as the contract's onSuccess/onFailure/onCancel/onExit nodes. */

@@ -25,6 +25,9 @@ describe("preconditions", () => {
     expect(d.statusLabel).toBe("aborted");
     expect(d.nodes.map((n: { step: { name: string } }) => n.step.name)).toEqual(["a"]);
     expect(nodeOf(d, "a").statusLabel).toBe("skipped");
+    expect(d.preconditions).toEqual([
+      { condition: "`date +%u`", expected: "re:^[67]$", matched: false, error: '"`date +%u`" gave "3"' },
+    ]);
     expect(await lease()).toEqual([]);
     expect(await runLog("dag-pre", runId)).toMatch(/DAG precondition not met: "`date \+%u`" gave "3"/);
   });
@@ -37,7 +40,9 @@ describe("preconditions", () => {
     const [a] = done.body.next;
     expect(a).toMatchObject({ stepName: "a" });
     await complete(a, 0);
-    expect((await details("dag-pre-ok", runId)).statusLabel).toBe("succeeded");
+    const d = await details("dag-pre-ok", runId);
+    expect(d.statusLabel).toBe("succeeded");
+    expect(d.preconditions).toEqual([{ condition: "test -d /", matched: true }]);
   });
 
   it("skips a step whose precondition the runner found unmet, and its dependents", async () => {

@@ -135,3 +135,13 @@ steps:
     expect(errs[0]?.message).toContain(message);
   });
 });
+
+describe("parseDag: repeatPolicy without end", () => {
+  it("warns when a repeat has neither limit nor intervalSec", () => {
+    const r = parseDag("steps:\n  - command: x\n    repeatPolicy: { repeat: true }\n", { name: "t" });
+    expect(r.ok).toBe(true);
+    expect(r.warnings.map(formatIssue)).toEqual([
+      "line 3, steps[0].repeatPolicy: steps[0].repeatPolicy has neither limit nor intervalSec: the step may run again at once, without end",
+    ]);
+  });
+});
