@@ -615,6 +615,14 @@ function finishStep(d: Draft, name: string, status: StepStatus, error?: string):
   d.update(name, { status, error, lease: undefined, queued: false, pending: false, finishedAt: d.now });
   d.finished.push(name);
   d.log(`step ${name} ${status}${error ? `: ${error}` : ""}`);
+  if (name === DAG_PRECONDITIONS_STEP && status === "failed") {
+    // The check itself could not be done (its runner was lost, ...): no step can start.
+    for (const def of d.ctx.dag.steps) {
+      if (!isTerminalStep(d.step(def.name).status)) {
+        finishStep(d, def.name, "aborted", `the DAG's preconditions could not be checked: ${error}`);
+      }
+    }
+  }
 }
 
 function onStop(d: Draft): Reply {

@@ -308,3 +308,14 @@ describe("handlerOn", () => {
     expect(h.dispatched()).toEqual([DAG_PRECONDITIONS_STEP]);
   });
 });
+
+describe("a DAG precondition check that cannot be done", () => {
+  it("fails the run, its steps aborted, when the check's runner is lost for good", () => {
+    const h = new Harness({ ...dag(step("a")), preconditions: [{ condition: "true" }] });
+    h.fire({ type: "start" });
+    h.run(DAG_PRECONDITIONS_STEP, { ...ok, exitCode: null, error: "could not start sh" });
+    expect(h.status("a")).toBe("aborted");
+    expect(h.state.steps.a?.error).toMatch(/preconditions could not be checked: could not start sh/);
+    expect(h.state.status).toBe("failed");
+  });
+});
