@@ -9,6 +9,16 @@ export const MAX_LEASE_WAIT_MS = 25_000;
 export const MAX_LOG_BATCH_BYTES = 1024 * 1024;
 export const MAX_LEASES_PER_REQUEST = 64;
 
+/** A condition the runner evaluates with the step's shell, env and dir (see docs/language.md). */
+export const ExecCondition = z.object({
+  /** Without `expected`: a command, met when it exits 0. With: text the shell expands. */
+  condition: z.string(),
+  /** The expanded text must equal this, or match it when it starts with `re:`. */
+  expected: z.string().optional(),
+  negate: z.boolean().optional(),
+});
+export type ExecCondition = z.infer<typeof ExecCondition>;
+
 /** What a runner needs to run one attempt of one step. Fully resolved by the server. */
 export const ExecSpec = z.object({
   /** Command line run as `shell -c command`, unless `script` is set. */
@@ -27,6 +37,19 @@ export const ExecSpec = z.object({
   /** When set, the runner captures stdout (trimmed) as this output variable. */
   output: z.string().optional(),
   maxOutputBytes: z.number().int().positive(),
+  /** Checked in order before the command; the first unmet one skips the step (preconditionUnmet). */
+  preconditions: z.array(ExecCondition).optional(),
+  /** Evaluated after the command; the result goes back as repeatConditionMet. */
+  repeatCondition: ExecCondition.optional(),
+  /** continueOn.output: patterns looked for in each line of stdout and stderr (outputMatched). */
+  outputPatterns: z.array(z.string()).optional(),
+  /** Signal sent to the process group on stop or timeout, instead of SIGTERM. */
+  signalOnStop: z.string().optional(),
+  /**
+   * Env variables (in this order) whose values hold backtick command substitutions: the runner
+   * expands each with the shell, as a here-document, before anything else runs.
+   */
+  shellEnv: z.array(z.string()).optional(),
 });
 export type ExecSpec = z.infer<typeof ExecSpec>;
 
@@ -101,6 +124,10 @@ export const CompleteRequest = z.object({
   error: z.string().optional(),
   output: z.string().optional(),
   outputTruncated: z.boolean().default(false),
+  /** Set when a precondition was not met: the command did not run, and this says why. */
+  preconditionUnmet: z.string().optional(),
+  repeatConditionMet: z.boolean().optional(),
+  outputMatched: z.boolean().optional(),
   /** Last log seq the runner sent for this lease (0 when none). */
   lastLogSeq: z.number().int().nonnegative().default(0),
   /** The runner's clock (epoch ms): when the process started and exited. For overhead figures. */
@@ -155,6 +182,24 @@ export type RunnerHeartbeatRequest = z.input<typeof RunnerHeartbeatRequest>;
 
 /** How often a runner sends its own heartbeat. */
 export const RUNNER_HEARTBEAT_INTERVAL_MS = 5_000;
+
+/** GET /dag-runs/{name}/{dagRunId}/outputs (dagflare's addition): each step's output variables. */
+export const RunOutputs = z.object({
+  name: z.string(),
+  dagRunId: z.string(),
+  /** Every step (and handler) that declares `output`, in DAG order. */
+  steps: z.array(
+    z.object({
+      step: z.string(),
+      status: z.string(),
+      /** The variable and its value; empty until the step captured it (or when a later step overwrote it). */
+      outputs: z.record(z.string(), z.string()),
+    }),
+  ),
+  /** The variables as later steps see them. */
+  variables: z.record(z.string(), z.string()),
+});
+export type RunOutputs = z.infer<typeof RunOutputs>;
 
 /** Error body of every endpoint (the contract's flat error). */
 export const ErrorBody = z.object({

@@ -2,6 +2,7 @@
 // lease at a fraction of its TTL, stop the group on timeout, cancel or a lost lease, then report.
 import type { CompleteRequest, Lease } from "../../src/protocol.ts";
 import { AbortedError, AuthError, LeaseLostError, type Log, type RunnerClient } from "./client.ts";
+import { evaluateCondition, expandWithShell, OutputMatcher } from "./conditions.ts";
 import { LogShipper } from "./log-shipper.ts";
 import { OutputCapture } from "./output-capture.ts";
 import { killGroup, type ProcessResult, type StepProcess, startProcess } from "./process-group.ts";
@@ -25,7 +26,13 @@ export interface StepRunOptions {
   backoff?: Backoff;
 }
 
-type Outcome = ProcessResult & { output?: string; outputTruncated: boolean };
+type Outcome = ProcessResult & {
+  output?: string;
+  outputTruncated: boolean;
+  preconditionUnmet?: string;
+  repeatConditionMet?: boolean;
+  outputMatched?: boolean;
+};
 type StopReason = "timeout" | "cancel" | "lost";
 
 export class StepRun {
@@ -67,7 +74,14 @@ export class StepRun {
   async execute(): Promise<Lease[]> {
     const heartbeats = this.heartbeats();
     try {
-      const outcome = await this.runProcess();
+      const envError = await this.expandShellEnv();
+      const unmet = envError === undefined ? await this.checkPreconditions() : undefined;
+      const outcome: Outcome =
+        envError !== undefined
+          ? { exitCode: null, signal: null, outputTruncated: false, error: envError }
+          : unmet === undefined
+            ? await this.runProcess()
+            : { exitCode: null, signal: null, outputTruncated: false, preconditionUnmet: unmet };
       if (!this.lost && !this.aborted) await this.shipper.drain();
       if (this.aborted) return [];
       if (this.lost) {
@@ -121,6 +135,37 @@ export class StepRun {
     this.stop("lost");
   }
 
+  /** Expands env values holding backticks with the step's shell, in order; an error ends the step. */
+  private async expandShellEnv(): Promise<string | undefined> {
+    const { exec } = this.lease;
+    for (const key of exec.shellEnv ?? []) {
+      const template = exec.env[key];
+      if (template === undefined) continue;
+      const r = await expandWithShell(exec, template);
+      if ("error" in r) {
+        const error = `env ${key}: command substitution failed (${r.error})`;
+        this.shipper.push("stderr", `[dagflare runner: ${error}]\n`);
+        return error;
+      }
+      exec.env[key] = r.value;
+    }
+    return undefined;
+  }
+
+  /** The first unmet precondition, described; undefined when all hold. */
+  private async checkPreconditions(): Promise<string | undefined> {
+    for (const c of this.lease.exec.preconditions ?? []) {
+      if (this.aborted || this.stopReason) return undefined;
+      const r = await evaluateCondition(this.lease.exec, c);
+      this.shipper.push("stderr", `[dagflare runner: precondition ${r.met ? "met" : "not met"}: ${r.detail}]\n`);
+      if (!r.met) {
+        this.opts.log(`${this.label}: precondition not met (${r.detail}); skipping`);
+        return r.detail;
+      }
+    }
+    return undefined;
+  }
+
   private async runProcess(): Promise<Outcome> {
     const exec = {
       ...this.lease.exec,
@@ -132,10 +177,13 @@ export class StepRun {
       },
     };
     const capture = exec.output === undefined ? undefined : new OutputCapture(exec.maxOutputBytes);
+    const matcher = exec.outputPatterns?.length ? new OutputMatcher(exec.outputPatterns) : undefined;
     const proc = startProcess(exec, {
       killGraceMs: this.opts.killGraceMs,
+      stopSignal: exec.signalOnStop as NodeJS.Signals | undefined,
       onOutput: (stream, text) => {
         this.shipper.push(stream, text);
+        matcher?.push(stream, text);
         if (stream === "stdout") capture?.append(text);
       },
     });
@@ -156,7 +204,18 @@ export class StepRun {
     if (capture?.truncated) {
       this.shipper.push("stderr", `[dagflare runner: output ${exec.output} cut at ${exec.maxOutputBytes} bytes]\n`);
     }
-    return { ...result, output: capture?.value, outputTruncated: capture?.truncated ?? false };
+    matcher?.end();
+    const outcome: Outcome = { ...result, output: capture?.value, outputTruncated: capture?.truncated ?? false };
+    if (matcher) outcome.outputMatched = matcher.matched;
+    if (exec.repeatCondition && !this.stopReason && !this.aborted && result.error === undefined) {
+      const r = await evaluateCondition(exec, exec.repeatCondition);
+      this.shipper.push(
+        "stderr",
+        `[dagflare runner: repeat condition ${r.met ? "holds" : "does not hold"}: ${r.detail}]\n`,
+      );
+      outcome.repeatConditionMet = r.met;
+    }
+    return outcome;
   }
 
   /** Renews the lease at a third of its TTL (or the server's interval, when shorter) until ended. */
@@ -212,6 +271,9 @@ export class StepRun {
     };
     if (o.error !== undefined) req.error = o.error;
     if (o.output !== undefined) req.output = o.output;
+    if (o.preconditionUnmet !== undefined) req.preconditionUnmet = o.preconditionUnmet;
+    if (o.repeatConditionMet !== undefined) req.repeatConditionMet = o.repeatConditionMet;
+    if (o.outputMatched !== undefined) req.outputMatched = o.outputMatched;
     if (o.startedAt !== undefined) req.processStartedAt = o.startedAt;
     if (o.exitedAt !== undefined) req.processExitedAt = o.exitedAt;
     const next = this.opts.askNext?.();

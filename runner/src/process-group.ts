@@ -40,6 +40,8 @@ export interface StepProcess {
 export interface StartOptions {
   onOutput: (stream: Stream, text: string) => void;
   killGraceMs?: number;
+  /** First signal of a stop (the step's signalOnStop); SIGKILL follows after the grace period. */
+  stopSignal?: NodeJS.Signals;
 }
 
 /** The argv that runs `exec`; `scriptPath` is where its script was written, if it has one. */
@@ -119,7 +121,7 @@ export function startProcess(exec: ExecSpec, opts: StartOptions): StepProcess {
   let killTimer: NodeJS.Timeout | undefined;
   const stop = () => {
     if (pgid === undefined || killTimer) return;
-    killGroup(pgid, "SIGTERM");
+    killGroup(pgid, opts.stopSignal ?? "SIGTERM");
     killTimer = setTimeout(() => killGroup(pgid, "SIGKILL"), graceMs);
   };
 

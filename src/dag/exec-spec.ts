@@ -4,10 +4,11 @@
 // because those never pass through a shell; the command and script are left to the shell, which
 // sees every variable below in its environment and the positional params as $1, $2, ...
 // Env, in order, a later entry replacing an earlier one of the same name:
-//   DAG_NAME, DAG_RUN_ID, DAG_RUN_STEP_NAME; named params; outputs of earlier steps;
+//   DAG_NAME, DAG_RUN_ID, DAG_RUN_STEP_NAME (and DAG_RUN_STATUS for handlers); named params; outputs of earlier steps;
 //   the DAG's env (each value may use anything above it); the step's env (likewise).
 import type { ExecSpec } from "../protocol";
 import type { ResolvedParams } from "./params";
+import { expandJsonPaths } from "./refs";
 import type { DagDef, StepDef } from "./types";
 
 export interface ExecContext {
@@ -16,6 +17,8 @@ export interface ExecContext {
   /** Output variables of the steps that finished before this one, by variable name. */
   outputs: Record<string, string>;
   maxOutputBytes: number;
+  /** For lifecycle handlers: the run's status, given to them as DAG_RUN_STATUS. */
+  runStatus?: string;
 }
 
 /**
@@ -23,6 +26,8 @@ export interface ExecContext {
  * unknown names, `$1` and other positional or special parameters, and `$$` (with what follows
  * it, so `$$HOME` stays `$$HOME`).
  */
+const VAR_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
+
 export function expandVars(text: string, lookup: (name: string) => string | undefined): string {
   return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (whole, braced, bare) => {
     if (whole === "$$") return whole;
@@ -37,11 +42,33 @@ export function buildExecSpec(dag: DagDef, step: StepDef, ctx: ExecContext): Exe
     ["DAG_RUN_ID", ctx.runId],
     ["DAG_RUN_STEP_NAME", step.name],
   ]);
-  for (const [k, v] of ctx.params.named) env.set(k, v);
-  for (const [k, v] of Object.entries(ctx.outputs)) env.set(k, v);
+  if (ctx.runStatus !== undefined) env.set("DAG_RUN_STATUS", ctx.runStatus);
+  // Backticks in the DAG file's env values and param defaults are command substitutions, run
+  // by the runner's shell (they need the runner's machine); a value that uses such a variable
+  // is expanded there too (see shellEnv). A start call's params and outputs are data, never run.
+  const shellKeys = new Set<string>();
+  const defaults = new Map(dag.params.flatMap((p) => (p.name ? [[p.name, p.value] as const] : [])));
+  for (const [k, v] of ctx.params.named) {
+    env.set(k, v);
+    if (v.includes("`") && defaults.get(k) === v) shellKeys.add(k);
+  }
+  for (const [k, v] of Object.entries(ctx.outputs)) {
+    env.set(k, v);
+    shellKeys.delete(k);
+  }
   const lookup = (name: string) => env.get(name);
-  for (const [k, v] of dag.env) env.set(k, expandVars(v, lookup));
-  for (const [k, v] of step.env) env.set(k, expandVars(v, lookup));
+  // `${VAR.path}` (a JSON path into an output) is dagflare's everywhere: no shell can expand it.
+  const paths = (text: string) => expandJsonPaths(text, ctx.outputs);
+  const setEnv = (k: string, v: string) => {
+    const usesShell = v.includes("`") || [...v.matchAll(VAR_REF)].some((m) => shellKeys.has(m[1] ?? m[2] ?? ""));
+    // The runner expands such a value as written: backticks first, then variables from the
+    // step's env. Nothing is substituted here, so no param or output text becomes a command.
+    env.set(k, usesShell ? v : expandVars(paths(v), lookup));
+    if (usesShell) shellKeys.add(k);
+    else shellKeys.delete(k);
+  };
+  for (const [k, v] of dag.env) setEnv(k, v);
+  for (const [k, v] of step.env) setEnv(k, v);
 
   const spec: ExecSpec = {
     shell: step.shell ?? dag.shell ?? ["sh"],
@@ -49,10 +76,15 @@ export function buildExecSpec(dag: DagDef, step: StepDef, ctx: ExecContext): Exe
     env: Object.fromEntries(env),
     maxOutputBytes: ctx.maxOutputBytes,
   };
-  if (step.command !== undefined) spec.command = step.command;
-  if (step.script !== undefined) spec.script = step.script;
-  if (step.dir !== undefined) spec.dir = expandVars(step.dir, lookup);
+  if (step.command !== undefined) spec.command = paths(step.command);
+  if (step.script !== undefined) spec.script = paths(step.script);
+  if (step.dir !== undefined) spec.dir = expandVars(paths(step.dir), lookup);
   if (step.timeoutSec !== undefined) spec.timeoutSec = step.timeoutSec;
   if (step.output !== undefined) spec.output = step.output;
+  if (step.preconditions?.length) spec.preconditions = step.preconditions;
+  if (step.repeatPolicy?.condition) spec.repeatCondition = step.repeatPolicy.condition;
+  if (step.continueOn.output?.length) spec.outputPatterns = step.continueOn.output;
+  if (step.signalOnStop !== undefined) spec.signalOnStop = step.signalOnStop;
+  if (shellKeys.size) spec.shellEnv = [...env.keys()].filter((k) => shellKeys.has(k));
   return spec;
 }

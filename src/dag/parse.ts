@@ -2,18 +2,21 @@
 // PURE. The shapes follow Dagu's schema (shared/contracts/dagu-dag.schema.json); keys.ts says
 // which of its keys are built. Steps are read in steps.ts, the step graph checked in graph.ts.
 import { isMap, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml";
+import { readConditions } from "./control";
 import { checkGraph } from "./graph";
 import { Issues } from "./issues";
-import { checkKeys, DAG_KEYS } from "./keys";
+import { checkKeys, DAG_KEYS, type KeySet } from "./keys";
 import { readSelector } from "./read-selector";
+import { unresolvedRefs } from "./refs";
 import { readRunPolicy } from "./run-policy";
-import { readSteps } from "./steps";
-import type { DagDef, ParseResult } from "./types";
+import { readStep, readSteps } from "./steps";
+import { type DagDef, HANDLER_NAMES, type HandlerKind, type ParseResult } from "./types";
 import { readEnv, readParams, readShell, readStringList } from "./values";
-import { child, isAbsent, resolveRefs } from "./yaml-nodes";
+import { child, isAbsent, keyOf, resolveRefs } from "./yaml-nodes";
 
 export const DAG_NAME_PATTERN = /^[a-zA-Z0-9_-]+$/;
 export const DAG_NAME_MAX = 40;
+const RUN_CONFIG_KEYS: KeySet = { supported: new Set(["disableParamEdit", "disableRunIdEdit"]), later: new Set() };
 
 export function parseDag(yamlText: string, opts?: { name?: string }): ParseResult {
   const lines = new LineCounter();
@@ -42,7 +45,7 @@ export function parseDag(yamlText: string, opts?: { name?: string }): ParseResul
   }
   const dag = readDag(root, issues, opts?.name);
   if (issues.errors.length > 0 || !dag) return { ok: false, errors: issues.errors, warnings: issues.warnings };
-  return { ok: true, dag, warnings: issues.warnings };
+  return { ok: true, dag, warnings: [...issues.warnings, ...unresolvedRefs(dag)] };
 }
 
 function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef | undefined {
@@ -82,12 +85,86 @@ function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef |
   if (entries) checkGraph(entries, issues);
   const policy = readRunPolicy(root, issues);
 
+  const preconditions = ["precondition", "preconditions"].flatMap((k) => {
+    const n = get(k);
+    return n ? readConditions(n, k, issues) : [];
+  });
+  const int = (k: string, min: number) => {
+    const n = get(k);
+    return n && issues.int(n, k, min);
+  };
+  const timeoutSec = int("timeoutSec", 0);
+  const delaySec = int("delaySec", 0);
+  const maxActiveSteps = int("maxActiveSteps", 0);
+  const maxOutputSize = int("maxOutputSize", 1);
+
   if (!entries || name === undefined) return undefined;
   const def: DagDef = { name, tags, type, env, params, steps: entries.map((e) => e.def), ...policy };
+  if (preconditions.length) def.preconditions = preconditions;
+  // 0 means no limit, as in Dagu.
+  if (timeoutSec) def.timeoutSec = timeoutSec;
+  if (delaySec) def.delaySec = delaySec;
+  if (maxActiveSteps) def.maxActiveSteps = maxActiveSteps;
+  if (maxOutputSize !== undefined) def.maxOutputSize = maxOutputSize;
+  const runConfigNode = get("runConfig");
+  if (runConfigNode) def.runConfig = readRunConfig(runConfigNode, issues);
+  const handlerNode = get("handlerOn");
+  const handlerOn = handlerNode && readHandlers(handlerNode, issues, def.steps);
+  if (handlerOn && Object.keys(handlerOn).length) def.handlerOn = handlerOn;
   if (description) def.description = description;
   if (shell !== undefined) def.shell = shell;
   if (workerSelector && Object.keys(workerSelector).length > 0) def.workerSelector = workerSelector;
   return def;
+}
+
+function readRunConfig(node: Node, issues: Issues): DagDef["runConfig"] {
+  const config = { disableParamEdit: false, disableRunIdEdit: false };
+  if (!isMap(node)) {
+    issues.at(node, "runConfig", "runConfig must be a mapping (disableParamEdit, disableRunIdEdit)");
+    return config;
+  }
+  checkKeys(node, RUN_CONFIG_KEYS, "runConfig", issues);
+  for (const key of ["disableParamEdit", "disableRunIdEdit"] as const) {
+    const n = child(node, key);
+    if (!isAbsent(n)) config[key] = issues.bool(n, `runConfig.${key}`) ?? false;
+  }
+  return config;
+}
+
+/** `handlerOn`: success, failure, cancel (Dagu's newer name: abort), exit; each a step. */
+function readHandlers(node: Node, issues: Issues, steps: DagDef["steps"]): DagDef["handlerOn"] {
+  if (!isMap(node)) {
+    issues.at(node, "handlerOn", "handlerOn must be a mapping (success, failure, cancel, exit)");
+    return undefined;
+  }
+  const out: NonNullable<DagDef["handlerOn"]> = {};
+  const names = new Set(steps.map((s) => s.name));
+  for (const pair of node.items) {
+    const key = keyOf(pair);
+    const field = `handlerOn.${key}`;
+    const kind: HandlerKind | undefined =
+      key === "abort" ? "cancel" : key in HANDLER_NAMES ? (key as HandlerKind) : undefined;
+    if (kind === undefined) {
+      if (key === "init") issues.at(pair.key as Node, field, `"init" is not supported yet`);
+      else issues.at(pair.key as Node, field, `unknown handler "${key}" (success, failure, cancel, abort, exit)`);
+      continue;
+    }
+    if (isAbsent(pair.value as Node)) continue;
+    if (out[kind]) {
+      issues.at(pair.key as Node, field, "cancel and abort name the same handler; give one");
+      continue;
+    }
+    const name = HANDLER_NAMES[kind];
+    const entry = readStep(pair.value as Node, field, issues, name);
+    if (!entry) continue;
+    if (entry.explicitDepends) issues.at(pair.value as Node, `${field}.depends`, "a handler cannot depend on steps");
+    if (names.has(name)) issues.at(pair.key as Node, field, `a step is named "${name}", the name of this handler`);
+    // The handler's node is always named after it, as in Dagu.
+    entry.def.name = name;
+    entry.def.depends = [];
+    out[kind] = entry.def;
+  }
+  return out;
 }
 
 /** The spec's own `name` wins over the name the DAG is stored under, as in Dagu. */

@@ -2,6 +2,15 @@
 // PURE. Forms (Dagu's schema): a list of steps, where an item may also be a command string or a
 // nested list (a parallel group); or a map of name -> step.
 import { isMap, isScalar, isSeq, type Node, type YAMLMap } from "yaml";
+import {
+  checkExecutor,
+  checkPattern,
+  readBackoff,
+  readConditions,
+  readExitCodes,
+  readRepeat,
+  readSignal,
+} from "./control";
 import type { Issues } from "./issues";
 import { CONTINUE_ON_KEYS, checkKeys, RETRY_KEYS, STEP_KEYS } from "./keys";
 import { readSelector } from "./read-selector";
@@ -87,7 +96,7 @@ function nameUnnamed(entries: StepEntry[]): void {
   });
 }
 
-function readStep(node: Node, field: string, issues: Issues, nameFromKey?: string): StepEntry | undefined {
+export function readStep(node: Node, field: string, issues: Issues, nameFromKey?: string): StepEntry | undefined {
   const def: StepDef = {
     name: nameFromKey ?? "",
     depends: [],
@@ -186,6 +195,20 @@ function readStep(node: Node, field: string, issues: Issues, nameFromKey?: strin
   const selectorNode = get("workerSelector");
   const workerSelector = selectorNode && readSelector(selectorNode, f("workerSelector"), issues);
   if (workerSelector && Object.keys(workerSelector).length > 0) def.workerSelector = workerSelector;
+  const executorNode = get("executor");
+  if (executorNode !== undefined) checkExecutor(executorNode, f("executor"), issues);
+  // `precondition` is Dagu's other spelling; both lists apply.
+  const preconditions = ["precondition", "preconditions"].flatMap((k) => {
+    const n = get(k);
+    return n ? readConditions(n, f(k), issues) : [];
+  });
+  if (preconditions.length) def.preconditions = preconditions;
+  const repeatNode = get("repeatPolicy");
+  const repeat = repeatNode && readRepeat(repeatNode, f("repeatPolicy"), issues);
+  if (repeat) def.repeatPolicy = repeat;
+  const signalNode = get("signalOnStop");
+  const signal = signalNode && readSignal(signalNode, f("signalOnStop"), issues);
+  if (signal) def.signalOnStop = signal;
   return entry;
 }
 
@@ -212,6 +235,13 @@ function readRetry(node: Node, field: string, issues: Issues): RetryPolicy {
   const interval = present(node, "intervalSec");
   if (limit !== undefined) policy.limit = issues.int(limit, `${field}.limit`, 0) ?? 0;
   if (interval !== undefined) policy.intervalSec = issues.int(interval, `${field}.intervalSec`, 0) ?? 0;
+  const backoff = readBackoff(node, field, issues);
+  if (backoff !== undefined) policy.backoff = backoff;
+  const maxInterval = present(node, "maxIntervalSec");
+  const max = maxInterval && issues.int(maxInterval, `${field}.maxIntervalSec`, 1);
+  if (max !== undefined) policy.maxIntervalSec = max;
+  const exitCode = present(node, "exitCode");
+  if (exitCode !== undefined) policy.exitCode = readExitCodes(exitCode, `${field}.exitCode`, issues);
   return policy;
 }
 
@@ -233,13 +263,17 @@ function readContinueOn(node: Node, field: string, issues: Issues): ContinueOn {
   const exitCode = present(node, "exitCode");
   if (failure !== undefined) c.failure = issues.bool(failure, `${field}.failure`) ?? false;
   if (skipped !== undefined) c.skipped = issues.bool(skipped, `${field}.skipped`) ?? false;
-  if (exitCode !== undefined) {
-    const items = isSeq(exitCode) ? (exitCode.items as Node[]) : [exitCode];
-    c.exitCode = items.flatMap((n, i) => {
-      const v = issues.int(n, isSeq(exitCode) ? `${field}.exitCode[${i}]` : `${field}.exitCode`, 0);
-      return v === undefined ? [] : [v];
+  if (exitCode !== undefined) c.exitCode = readExitCodes(exitCode, `${field}.exitCode`, issues);
+  const output = present(node, "output");
+  if (output !== undefined) {
+    c.output = readStringList(output, `${field}.output`, issues, false);
+    const nodes = isSeq(output) ? (output.items as Node[]) : [output];
+    c.output.forEach((p, i) => {
+      checkPattern(nodes[i] ?? output, `${field}.output`, p, issues);
     });
   }
+  const markSuccess = present(node, "markSuccess");
+  if (markSuccess !== undefined && issues.bool(markSuccess, `${field}.markSuccess`)) c.markSuccess = true;
   return c;
 }
 

@@ -15,6 +15,36 @@ export interface RetryPolicy {
   /** Retries after the first attempt (0 = no retry). */
   limit: number;
   intervalSec: number;
+  /** Multiplier of the interval per retry (`backoff: true` is 2); absent: a fixed interval. */
+  backoff?: number;
+  /** Cap of the interval once backoff has grown it. */
+  maxIntervalSec?: number;
+  /** Only these exit codes are retried; absent or empty: any failure. */
+  exitCode?: number[];
+}
+
+/**
+ * A precondition or a repeat condition. With `expected`, `condition` is expanded by the shell
+ * (variables, `backticks`, $(...)) and the text compared with `expected` (`re:` = a regular
+ * expression); without, `condition` is run as a command and met when it exits 0.
+ */
+export interface Condition {
+  condition: string;
+  expected?: string;
+  negate?: boolean;
+}
+
+export interface RepeatPolicy {
+  /** `while`: run again while the condition holds; `until`: run again until it holds. */
+  mode: "while" | "until";
+  condition?: Condition;
+  /** Exit codes that count as the condition holding. */
+  exitCode?: number[];
+  intervalSec: number;
+  backoff?: number;
+  maxIntervalSec?: number;
+  /** Most executions in all. */
+  limit?: number;
 }
 
 export interface ContinueOn {
@@ -22,6 +52,10 @@ export interface ContinueOn {
   skipped: boolean;
   /** Exit codes after which the DAG goes on although the step failed. */
   exitCode: number[];
+  /** Patterns of the step's output (`re:` = regular expression) after which the DAG goes on. */
+  output?: string[];
+  /** A failure that continueOn covers is recorded as a success. */
+  markSuccess?: boolean;
 }
 
 export interface StepDef {
@@ -42,6 +76,11 @@ export interface StepDef {
   continueOn: ContinueOn;
   /** Labels a runner must have to run this step, merged over the DAG's (src/dag/selector.ts). */
   workerSelector?: Record<string, string>;
+  /** All must hold when the step is about to run, or it is skipped. Evaluated on the runner. */
+  preconditions?: Condition[];
+  repeatPolicy?: RepeatPolicy;
+  /** Signal sent to the step's process group on stop (default SIGTERM). */
+  signalOnStop?: string;
 }
 
 /** How the DAG's runs are started, admitted and kept (src/dag/run-policy.ts). */
@@ -69,7 +108,30 @@ export interface DagDef extends RunPolicy {
   workerSelector?: Record<string, string>;
   /** Steps in file order; after parsing, `depends` is explicit for both types. */
   steps: StepDef[];
+  /** All must hold when the run starts, or it is aborted. Evaluated on a runner. */
+  preconditions?: Condition[];
+  /** The whole run's time limit; past it the run is stopped and fails. */
+  timeoutSec?: number;
+  /** Wait before the first steps are dispatched. */
+  delaySec?: number;
+  /** Most steps queued or running at once. */
+  maxActiveSteps?: number;
+  /** Cap of an output variable in bytes (default 1 MiB); the runner cuts there and says so. */
+  maxOutputSize?: number;
+  /** What a start call may not change. */
+  runConfig?: { disableParamEdit: boolean; disableRunIdEdit: boolean };
+  /** Lifecycle handlers, run after the steps (see HANDLER_NAMES). */
+  handlerOn?: Partial<Record<HandlerKind, StepDef>>;
 }
+
+export type HandlerKind = "success" | "failure" | "cancel" | "exit";
+/** The name each handler's step (and node) has, as in Dagu. */
+export const HANDLER_NAMES: Record<HandlerKind, string> = {
+  success: "onSuccess",
+  failure: "onFailure",
+  cancel: "onCancel",
+  exit: "onExit",
+};
 
 export interface DagIssue {
   /** 1-based line in the YAML text, when known. */

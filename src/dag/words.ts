@@ -1,6 +1,6 @@
 // Shell-style words, the way a POSIX shell splits them without expanding anything. Dagu uses
 // this form for `shell: bash -e`, for a params string and for the params of a start call, so
-// `X="a b"` is one word, `X=a b`.
+// `X="a b"` is one word, `X=a b`; a backtick command substitution is one word, kept as written.
 // PURE.
 
 export type SplitResult = { ok: true; words: string[] } | { ok: false; message: string };
@@ -13,11 +13,15 @@ export function splitWords(text: string): SplitResult {
   let word = "";
   // A word exists once any character or quote was seen: `""` is one empty word.
   let inWord = false;
-  let quote: "'" | '"' | null = null;
+  let quote: "'" | '"' | "`" | null = null;
   for (let i = 0; i < text.length; i++) {
     const c = text.charAt(i);
     const next = text.charAt(i + 1);
-    if (quote === "'") {
+    if (quote === "`") {
+      // A command substitution is one word, kept with its backticks for the shell that runs it.
+      word += c;
+      if (c === "`") quote = null;
+    } else if (quote === "'") {
       if (c === "'") quote = null;
       else word += c;
     } else if (quote === '"') {
@@ -32,14 +36,20 @@ export function splitWords(text: string): SplitResult {
       inWord = false;
     } else {
       inWord = true;
-      if (c === "'" || c === '"') quote = c;
+      if (c === "`") {
+        quote = c;
+        word += c;
+      } else if (c === "'" || c === '"') quote = c;
       else if (c === "\\" && next !== "") {
         word += next;
         i++;
       } else word += c;
     }
   }
-  if (quote !== null) return { ok: false, message: `unterminated ${quote === "'" ? "single" : "double"} quote` };
+  if (quote !== null) {
+    const what = quote === "`" ? "backtick" : `${quote === "'" ? "single" : "double"} quote`;
+    return { ok: false, message: `unterminated ${what}` };
+  }
   if (inWord) words.push(word);
   return { ok: true, words };
 }

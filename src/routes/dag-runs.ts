@@ -6,13 +6,14 @@ import type { DagRunRow } from "../db/schema";
 import { waitingReasons } from "../dispatch/waiting";
 import type { Env } from "../env";
 import { AppError, unwrap } from "../errors";
+import type { RunOutputs } from "../protocol";
 import { admission } from "../queue/queue-object";
 import { sliceLog } from "../run/log-slice";
 import { expiredRuns, REMOVE_BATCH, removeRuns } from "../run/retention";
 import { runSnapshot, runStub, startRun } from "../run/start-run";
-import { isTerminalRun, parseRunStatus, type RunStatus } from "../status";
+import { isTerminalRun, parseRunStatus, RUN_STATUSES, type RunStatus } from "../status";
 import { checkQueueOverride, DAG_NAME, parseOrThrow } from "./dags";
-import { presentDetails, presentSummaryFromRow } from "./present";
+import { presentDetails, presentOutputs, presentSummaryFromRow } from "./present";
 import { abortDequeued } from "./queues";
 import { readJson, readQuery } from "./validate";
 
@@ -186,6 +187,10 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
     }
     unwrap(await runStub(c.env, row.runId).stop());
     return c.body(null, 200);
+  })
+  .get("/:name/:dagRunId/outputs", async (c) => {
+    const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
+    return c.json(presentOutputs(await runSnapshot(c.env, row.runId)) satisfies RunOutputs);
   })
   .get("/:name/:dagRunId/log", async (c) => {
     const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));

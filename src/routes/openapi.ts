@@ -15,6 +15,7 @@ import {
   LogAppendRequest,
   LogAppendResponse,
   ReleaseRequest,
+  RunOutputs,
 } from "../protocol";
 import {
   CreateRunnerTokenRequest,
@@ -185,6 +186,23 @@ export function openApiDocument() {
           parameters: [queueName],
           responses: {
             "200": { description: "OK", content: { "application/json": { schema: schema(PurgeResponse) } } },
+            default: { description: "Error", content: { "application/json": { schema: schema(ErrorBody) } } },
+          },
+        },
+      },
+      "/dag-runs/{name}/{dagRunId}/outputs": {
+        get: {
+          summary: "Every step's output variables",
+          tags: ["dag-runs"],
+          security: [{ apiToken: [] }],
+          parameters: ["name", "dagRunId"].map((name) => ({
+            name,
+            in: "path",
+            required: true,
+            schema: { type: "string" },
+          })),
+          responses: {
+            "200": { description: "OK", content: { "application/json": { schema: schema(RunOutputs) } } },
             default: { description: "Error", content: { "application/json": { schema: schema(ErrorBody) } } },
           },
         },

@@ -1,8 +1,15 @@
 // Storage rows and run state never go on the wire as they are: these turn them into the
 // contract's shapes (DAGRunSummary, DAGRunDetails, Node, Step, DAG, DAGDetails).
-import type { DagDef, StepDef } from "../dag/types";
+import {
+  type Condition,
+  type DagDef,
+  HANDLER_NAMES,
+  type HandlerKind,
+  type RepeatPolicy,
+  type StepDef,
+} from "../dag/types";
 import type { DagRunRow } from "../db/schema";
-import type { RunState, StepState } from "../run/machine";
+import { DAG_PRECONDITIONS_STEP, extraSteps, type RunState, type StepState } from "../run/machine";
 import type { RunSnapshot } from "../run/run-object";
 import { type RunStatus, runStatusCode, stepStatusCode } from "../status";
 
@@ -22,6 +29,28 @@ export function presentStep(s: StepDef) {
     ...(s.output !== undefined && { output: s.output }),
     ...(s.timeoutSec !== undefined && { timeoutSec: s.timeoutSec }),
     depends: s.depends,
+    ...(s.preconditions?.length && { preconditions: s.preconditions.map(presentCondition) }),
+    ...(s.repeatPolicy && { repeatPolicy: presentRepeat(s.repeatPolicy) }),
+  };
+}
+
+function presentCondition(c: Condition) {
+  return {
+    condition: c.condition,
+    ...(c.expected !== undefined && { expected: c.expected }),
+    ...(c.negate && { negate: true }),
+  };
+}
+
+function presentRepeat(p: RepeatPolicy) {
+  return {
+    repeat: p.mode,
+    interval: p.intervalSec,
+    ...(p.limit !== undefined && { limit: p.limit }),
+    ...(p.backoff !== undefined && { backoff: p.backoff }),
+    ...(p.maxIntervalSec !== undefined && { maxIntervalSec: p.maxIntervalSec }),
+    ...(p.condition && { condition: presentCondition(p.condition) }),
+    ...(p.exitCode && { exitCode: p.exitCode }),
   };
 }
 
@@ -72,7 +101,7 @@ function presentNode(
     status: stepStatusCode(status),
     statusLabel: status,
     retryCount: s?.retryCount ?? 0,
-    doneCount: status === "succeeded" ? 1 : 0,
+    doneCount: s?.doneCount ?? (status === "succeeded" ? 1 : 0),
     ...(s?.error !== undefined && { error: s.error }),
     // A ready step no live runner can take says so (src/dispatch/waiting.ts).
     ...(waiting !== undefined && { error: waiting }),
@@ -105,7 +134,55 @@ export function presentDetails(snap: RunSnapshot, waiting?: Map<string, string>)
     nodes: dag.steps.map((def, i) =>
       presentNode(dag.name, state.runId, i, def, state.steps[def.name], waiting?.get(def.name)),
     ),
+    ...handlerNodes(dag, state),
+    ...(dag.preconditions?.length && { preconditions: presentRunPreconditions(dag, state) }),
   };
+}
+
+/** Each step's output variables, for GET /dag-runs/{name}/{id}/outputs. */
+export function presentOutputs({ dag, state }: RunSnapshot) {
+  const defs = [...dag.steps, ...Object.values(dag.handlerOn ?? {})];
+  return {
+    name: dag.name,
+    dagRunId: state.runId,
+    steps: defs.flatMap((def) => {
+      if (!def.output) return [];
+      const captured = state.outputSteps?.[def.output] === def.name && Object.hasOwn(state.outputs, def.output);
+      return [
+        {
+          step: def.name,
+          status: state.steps[def.name]?.status ?? "not_started",
+          outputs: captured ? { [def.output]: state.outputs[def.output] as string } : {},
+        },
+      ];
+    }),
+    variables: { ...state.outputs },
+  };
+}
+
+/** The DAG's preconditions, with the outcome of their check once it ran. */
+function presentRunPreconditions(dag: DagDef, state: RunState) {
+  const check = state.steps[DAG_PRECONDITIONS_STEP];
+  return (dag.preconditions ?? []).map((c) => ({
+    ...presentCondition(c),
+    ...(check?.status === "succeeded" && { matched: true }),
+    // The runner checks them in order and stops at the first unmet one, which it describes.
+    ...(check?.status === "skipped" && state.preconditionUnmet?.startsWith(`"${c.condition}"`)
+      ? { matched: false, error: state.preconditionUnmet }
+      : {}),
+  }));
+}
+
+/** The lifecycle handlers the DAG defines, as the contract's onSuccess/onFailure/onCancel/onExit nodes. */
+function handlerNodes(dag: DagDef, state: RunState) {
+  const out: Record<string, ReturnType<typeof presentNode>> = {};
+  for (const [kind, name] of Object.entries(HANDLER_NAMES)) {
+    const def = dag.handlerOn?.[kind as HandlerKind];
+    // A handler's lease ids count it after the DAG's steps, in the machine's order (extraSteps).
+    const index = dag.steps.length + extraSteps(dag).findIndex((s) => s.name === name);
+    if (def) out[name] = presentNode(dag.name, state.runId, index, def, state.steps[name]);
+  }
+  return out;
 }
 
 /** The details of a run that never happened: what GET /dags/{fileName} shows before a first run. */
@@ -148,6 +225,7 @@ export function presentDag(dag: DagDef) {
     schedule: (dag.schedule ?? []).map((expression) => ({ expression })),
     ...(dag.queue !== undefined && { queue: dag.queue }),
     ...(dag.maxActiveRuns !== undefined && { maxActiveRuns: dag.maxActiveRuns }),
+    ...(dag.runConfig && { runConfig: dag.runConfig }),
   };
 }
 
@@ -157,5 +235,11 @@ export function presentDagDetails(dag: DagDef) {
     env: dag.env.map(([k, v]) => `${k}=${v}`),
     ...(dag.histRetentionDays !== undefined && { histRetentionDays: dag.histRetentionDays }),
     steps: dag.steps.map(presentStep),
+    ...(dag.handlerOn && {
+      handlerOn: Object.fromEntries(Object.entries(dag.handlerOn).map(([k, s]) => [k, presentStep(s)])),
+    }),
+    ...(dag.delaySec !== undefined && { delay: dag.delaySec }),
+    ...(dag.preconditions?.length && { preconditions: dag.preconditions.map(presentCondition) }),
+    ...(dag.maxActiveSteps !== undefined && { maxActiveSteps: dag.maxActiveSteps }),
   };
 }

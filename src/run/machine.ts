@@ -1,7 +1,7 @@
 // The run state machine: PURE. `transition(ctx, state, event, now)` returns the next state, the
 // effects the RunObject must perform, and a reply for the caller. Only this file assigns a status.
 // See src/run/README.md for the glossary and the state diagram.
-import type { DagDef, StepDef } from "../dag/types";
+import { type DagDef, HANDLER_NAMES, type HandlerKind, type StepDef } from "../dag/types";
 import { isTerminalRun, isTerminalStep, type RunStatus, type StepStatus } from "../status";
 
 /** A lost lease (runner vanished) is re-dispatched without using the retry budget, this often. */
@@ -49,6 +49,12 @@ export interface StepState {
   processExitedAt?: number;
   exitCode?: number | null;
   error?: string;
+  /** The runner saw a continueOn.output pattern in the step's output (last attempt). */
+  outputMatched?: boolean;
+  /** Executions that ran to an outcome (more than one under a repeatPolicy). */
+  doneCount?: number;
+  /** Ready but held back by the DAG's maxActiveSteps. */
+  pending?: boolean;
 }
 
 export interface RunState {
@@ -56,11 +62,22 @@ export interface RunState {
   dagName: string;
   status: RunStatus;
   stopRequested: boolean;
+  /** The DAG's timeoutSec passed: the run was stopped, and fails. */
+  timedOut?: boolean;
+  /** A DAG precondition was not met: the run was aborted before any step ran. */
+  preconditionUnmet?: string;
+  /**
+   * Set once the DAG's steps are all done: the run's status so far (DAG_RUN_STATUS of the
+   * handlers) and the handlers still to run, in order; the first is the one running.
+   */
+  handlers?: { status: RunStatus; queue: string[] };
   createdAt: number;
   startedAt?: number;
   finishedAt?: number;
   /** Output variables captured so far, by variable name. */
   outputs: Record<string, string>;
+  /** Which step captured each output variable's current value. */
+  outputSteps?: Record<string, string>;
   steps: Record<string, StepState>;
 }
 
@@ -68,15 +85,58 @@ export interface RunState {
 export interface MachineContext {
   dag: DagDef;
   leaseTtlMs: number;
+  /** The DAG's steps, then the steps dagflare adds (the DAG precondition check); a lease names its step by index here. */
+  allSteps: StepDef[];
   stepsByName: Map<string, StepDef>;
   dependents: Map<string, string[]>;
 }
 
+/**
+ * The step that checks the DAG's preconditions on a runner (they may need a shell) before any
+ * step of the DAG is dispatched. It is not one of the DAG's nodes.
+ */
+export const DAG_PRECONDITIONS_STEP = "(dag preconditions)";
+
+/** Steps the run has besides the DAG's own: the precondition check, then the handlers. */
+export function extraSteps(dag: DagDef): StepDef[] {
+  const handlers = HANDLER_ORDER.flatMap((k) => dag.handlerOn?.[k] ?? []);
+  if (!dag.preconditions?.length) return handlers;
+  return [
+    {
+      name: DAG_PRECONDITIONS_STEP,
+      command: "true",
+      depends: [],
+      env: [],
+      retryPolicy: { limit: 0, intervalSec: 0 },
+      continueOn: { failure: false, skipped: false, exitCode: [] },
+      preconditions: dag.preconditions,
+    },
+    ...handlers,
+  ];
+}
+
+const HANDLER_ORDER: HandlerKind[] = ["success", "failure", "cancel", "exit"];
+
+/** Dagu's order: the handler of the outcome (a partial success counts as a success), then exit. */
+function handlerQueue(dag: DagDef, status: RunStatus): string[] {
+  const first: HandlerKind = status === "failed" ? "failure" : status === "aborted" ? "cancel" : "success";
+  return ([first, "exit"] as HandlerKind[]).filter((k) => dag.handlerOn?.[k]).map((k) => HANDLER_NAMES[k]);
+}
+
+function isHandler(d: Draft, name: string): boolean {
+  return (
+    d.ctx.dag.handlerOn !== undefined &&
+    Object.values(HANDLER_NAMES).includes(name) &&
+    !d.ctx.dag.steps.some((s) => s.name === name)
+  );
+}
+
 export function createContext(dag: DagDef, leaseTtlMs: number): MachineContext {
-  const stepsByName = new Map(dag.steps.map((s) => [s.name, s]));
-  const dependents = new Map<string, string[]>(dag.steps.map((s) => [s.name, []]));
+  const allSteps = [...dag.steps, ...extraSteps(dag)];
+  const stepsByName = new Map(allSteps.map((s) => [s.name, s]));
+  const dependents = new Map<string, string[]>(allSteps.map((s) => [s.name, []]));
   for (const s of dag.steps) for (const d of s.depends) dependents.get(d)?.push(s.name);
-  return { dag, leaseTtlMs, stepsByName, dependents };
+  return { dag, leaseTtlMs, allSteps, stepsByName, dependents };
 }
 
 export interface StepResult {
@@ -86,6 +146,12 @@ export interface StepResult {
   cancelled: boolean;
   error?: string;
   output?: string;
+  /** Why the step was skipped: a precondition the runner found unmet. */
+  preconditionUnmet?: string;
+  /** Whether the repeat condition held after this execution (evaluated by the runner). */
+  repeatConditionMet?: boolean;
+  /** The output matched one of continueOn.output's patterns. */
+  outputMatched?: boolean;
   processStartedAt?: number;
   processExitedAt?: number;
 }
@@ -125,11 +191,15 @@ export const timerKey = {
   lease: (step: string) => `lease:${step}`,
   timeout: (step: string) => `timeout:${step}`,
   retry: (step: string) => `retry:${step}`,
+  repeat: (step: string) => `repeat:${step}`,
+  /** Run-level timers. */
+  runTimeout: "run:timeout",
+  runDelay: "run:delay",
 };
 
 export function initialState(runId: string, dag: DagDef, now: number, status: RunStatus = "not_started"): RunState {
   const steps: Record<string, StepState> = {};
-  for (const s of dag.steps) steps[s.name] = newStep(s.name);
+  for (const s of [...dag.steps, ...extraSteps(dag)]) steps[s.name] = newStep(s.name);
   return { runId, dagName: dag.name, status, stopRequested: false, createdAt: now, outputs: {}, steps };
 }
 
@@ -153,12 +223,29 @@ export function letsDependentsRun(def: StepDef, step: StepState): boolean {
     case "partially_succeeded":
       return true;
     case "failed":
-      return def.continueOn.failure || (step.exitCode != null && def.continueOn.exitCode.includes(step.exitCode));
+      return continueCovers(def, step);
     case "skipped":
       return def.continueOn.skipped;
     default:
       return false;
   }
+}
+
+/** Whether continueOn lets the DAG go on after this failed step. */
+function continueCovers(def: StepDef, step: Pick<StepState, "exitCode" | "outputMatched">): boolean {
+  const c = def.continueOn;
+  return (
+    c.failure ||
+    (step.exitCode != null && c.exitCode.includes(step.exitCode)) ||
+    (Boolean(c.output?.length) && step.outputMatched === true)
+  );
+}
+
+/** `base * backoff^(n-1)` seconds for the n-th wait (n from 1), capped by maxIntervalSec. */
+export function intervalMs(p: { intervalSec: number; backoff?: number; maxIntervalSec?: number }, n: number): number {
+  let sec = p.intervalSec * (p.backoff ? p.backoff ** Math.max(0, n - 1) : 1);
+  if (p.maxIntervalSec !== undefined) sec = Math.min(sec, p.maxIntervalSec);
+  return Math.round(sec * 1000);
 }
 
 /** A working copy: steps are copied on write, so the input state is never mutated. */
@@ -226,15 +313,46 @@ function onStart(d: Draft): Reply {
   d.state.startedAt = d.now;
   d.effects.push({ type: "runStatus", status: "running" });
   d.log(`run ${d.state.runId} of ${d.state.dagName} started`);
-  for (const def of d.ctx.dag.steps) if (def.depends.length === 0) dispatch(d, def.name);
+  const dag = d.ctx.dag;
+  if (dag.timeoutSec) d.effects.push({ type: "setTimer", key: timerKey.runTimeout, at: d.now + dag.timeoutSec * 1000 });
+  if (d.ctx.stepsByName.has(DAG_PRECONDITIONS_STEP)) dispatch(d, DAG_PRECONDITIONS_STEP);
+  else afterPreconditions(d);
   return { kind: "none" };
 }
 
-function dispatch(d: Draft, name: string): void {
+/** The DAG's preconditions hold (or it has none): wait delaySec, then dispatch the first steps. */
+function afterPreconditions(d: Draft): void {
+  const delaySec = d.ctx.dag.delaySec;
+  if (delaySec) {
+    d.log(`first steps start in ${delaySec}s (delaySec)`);
+    d.effects.push({ type: "setTimer", key: timerKey.runDelay, at: d.now + delaySec * 1000 });
+  } else dispatchRoots(d);
+}
+
+function dispatchRoots(d: Draft): void {
+  for (const def of d.ctx.dag.steps) if (def.depends.length === 0) dispatch(d, def.name);
+}
+
+/** Steps waiting for a runner or running on one: what maxActiveSteps counts. */
+function activeSteps(d: Draft): number {
+  let n = 0;
+  for (const s of Object.values(d.state.steps)) if (s.queued || (s.status === "running" && s.lease)) n++;
+  return n;
+}
+
+function dispatch(d: Draft, name: string, fromQueue = false): void {
+  const max = d.ctx.dag.maxActiveSteps;
+  const waiting = () => Object.values(d.state.steps).some((s) => s.pending && s.name !== name);
+  if (max && (activeSteps(d) >= max || (!fromQueue && waiting()))) {
+    // Held back; fillSlots dispatches it when a step ends.
+    if (!d.step(name).pending) d.update(name, { status: "not_started", pending: true, lease: undefined });
+    return;
+  }
   const s = d.step(name);
   const next = d.update(name, {
     status: "not_started",
     queued: true,
+    pending: false,
     dispatchSeq: s.dispatchSeq + 1,
     lease: undefined,
     readyAt: d.now,
@@ -242,9 +360,21 @@ function dispatch(d: Draft, name: string): void {
   d.effects.push({ type: "dispatch", step: name, dispatchSeq: next.dispatchSeq });
 }
 
+/** Dispatches steps held back by maxActiveSteps, in DAG order, while there is room. */
+function fillSlots(d: Draft): void {
+  const max = d.ctx.dag.maxActiveSteps;
+  if (!max || d.state.stopRequested) return;
+  for (const def of d.ctx.allSteps) {
+    if (activeSteps(d) >= max) return;
+    if (d.step(def.name).pending) dispatch(d, def.name, true);
+  }
+}
+
 function onClaim(d: Draft, e: Extract<RunEvent, { type: "claim" }>): Reply {
   const s = d.step(e.step);
-  if (!s.queued || s.dispatchSeq !== e.dispatchSeq || d.state.stopRequested) {
+  // Under a stop only the running handler (onCancel, onExit) may still be claimed.
+  const stopped = d.state.stopRequested && d.state.handlers?.queue[0] !== e.step;
+  if (!s.queued || s.dispatchSeq !== e.dispatchSeq || stopped) {
     return { kind: "stale", reason: "this dispatch is no longer wanted" };
   }
   const attempt = s.attempt + 1;
@@ -299,22 +429,71 @@ function onComplete(d: Draft, e: Extract<RunEvent, { type: "complete" }>): Reply
   const lease = currentLease(d, e.step, e.token);
   if (!lease) return { kind: "stale", reason: "lease is no longer current" };
   const r = e.result;
+  const def = d.def(e.step);
   d.update(e.step, {
     doneTokens: [...s.doneTokens, e.token],
     exitCode: r.exitCode,
+    outputMatched: r.outputMatched ?? false,
     processStartedAt: r.processStartedAt,
     processExitedAt: r.processExitedAt,
   });
+  const succeeded = r.exitCode === 0 && !r.error && !r.timedOut;
   if (r.cancelled || lease.cancelRequested) {
     finishStep(d, e.step, "aborted", "stopped");
-  } else if (r.exitCode === 0 && !r.error && !r.timedOut) {
-    const def = d.def(e.step);
-    if (def.output && r.output !== undefined) d.state.outputs = { ...d.state.outputs, [def.output]: r.output };
-    finishStep(d, e.step, "succeeded");
+  } else if (r.preconditionUnmet !== undefined) {
+    if (e.step === DAG_PRECONDITIONS_STEP) abortForPrecondition(d, r.preconditionUnmet);
+    else finishStep(d, e.step, "skipped", `precondition not met: ${r.preconditionUnmet}`);
   } else {
-    failAttempt(d, e.step, describeFailure(r));
+    d.update(e.step, { doneCount: (s.doneCount ?? 0) + 1 });
+    if (succeeded && def.output && r.output !== undefined) {
+      d.state.outputs = { ...d.state.outputs, [def.output]: r.output };
+      d.state.outputSteps = { ...d.state.outputSteps, [def.output]: e.step };
+    }
+    if (repeatAgain(d, e.step, r, succeeded)) {
+      // scheduled by repeatAgain
+    } else if (succeeded) {
+      finishStep(d, e.step, "succeeded");
+      if (e.step === DAG_PRECONDITIONS_STEP) afterPreconditions(d);
+    } else failAttempt(d, e.step, describeFailure(r));
   }
   return { kind: "completed", accepted: true };
+}
+
+/** An unmet DAG precondition: the run ends aborted, none of its steps having run. */
+function abortForPrecondition(d: Draft, why: string): void {
+  finishStep(d, DAG_PRECONDITIONS_STEP, "skipped", `precondition not met: ${why}`);
+  d.state.preconditionUnmet = why;
+  d.log(`DAG precondition not met: ${why}; the run is aborted`);
+  for (const s of Object.values(d.state.steps)) {
+    if (!isTerminalStep(s.status)) d.update(s.name, { status: "skipped", error: "DAG precondition not met" });
+  }
+}
+
+/**
+ * Under a repeatPolicy, whether this execution is followed by another; if so, schedules it. The
+ * policy's condition (evaluated by the runner), else its exit codes, else success, is what
+ * "holds"; `while` repeats while it holds, `until` until it does. A failure that is not one of
+ * the policy's exit codes ends the repeating and goes the usual way (retries, failure).
+ */
+function repeatAgain(d: Draft, name: string, r: StepResult, succeeded: boolean): boolean {
+  const p = d.def(name).repeatPolicy;
+  if (!p || d.state.stopRequested) return false;
+  const byExitCode = r.exitCode != null && (p.exitCode?.includes(r.exitCode) ?? false);
+  if (!succeeded && !byExitCode) return false;
+  const holds = p.condition !== undefined ? r.repeatConditionMet === true : p.exitCode?.length ? byExitCode : succeeded;
+  if (p.mode === "while" ? !holds : holds) return false;
+  const done = d.step(name).doneCount ?? 1;
+  if (p.limit !== undefined && done >= p.limit) {
+    d.log(`step ${name}: repeat limit ${p.limit} reached`);
+    return false;
+  }
+  const wait = intervalMs(p, done);
+  clearStepTimers(d, name);
+  d.update(name, { status: "running", lease: undefined });
+  d.log(`step ${name}: execution ${done} done; repeating in ${wait / 1000}s`);
+  if (wait > 0) d.effects.push({ type: "setTimer", key: timerKey.repeat(name), at: d.now + wait });
+  else dispatch(d, name);
+  return true;
 }
 
 function describeFailure(r: StepResult): string {
@@ -340,6 +519,11 @@ function onRelease(d: Draft, e: Extract<RunEvent, { type: "release" }>): Reply {
 }
 
 function onTimer(d: Draft, key: string): Reply {
+  if (key === timerKey.runTimeout) return onRunTimeout(d);
+  if (key === timerKey.runDelay) {
+    if (d.state.status === "running" && !d.state.stopRequested) dispatchRoots(d);
+    return { kind: "none" };
+  }
   const colon = key.indexOf(":");
   const kind = key.slice(0, colon);
   const name = key.slice(colon + 1);
@@ -352,8 +536,17 @@ function onTimer(d: Draft, key: string): Reply {
     failAttempt(d, name, `timed out after ${d.def(name).timeoutSec}s (runner did not report)`);
   } else if (kind === "retry" && s.status === "retrying" && !d.state.stopRequested) {
     dispatch(d, name);
+  } else if (kind === "repeat" && s.status === "running" && !s.lease && !d.state.stopRequested) {
+    dispatch(d, name);
   }
   return { kind: "none" };
+}
+
+function onRunTimeout(d: Draft): Reply {
+  if (isTerminalRun(d.state.status) || d.state.stopRequested) return { kind: "none" };
+  d.state.timedOut = true;
+  d.log(`run timed out after ${d.ctx.dag.timeoutSec}s (timeoutSec); stopping it`);
+  return onStop(d);
 }
 
 function onLeaseLost(d: Draft, name: string, lease: LeaseState): void {
@@ -383,17 +576,25 @@ function onLeaseLost(d: Draft, name: string, lease: LeaseState): void {
 
 function failAttempt(d: Draft, name: string, error: string): void {
   const s = d.step(name);
-  const policy = d.def(name).retryPolicy;
+  const def = d.def(name);
+  const policy = def.retryPolicy;
   clearStepTimers(d, name);
-  if (s.retryCount < policy.limit && !d.state.stopRequested) {
+  const retriable = !policy.exitCode?.length || (s.exitCode != null && policy.exitCode.includes(s.exitCode));
+  if (s.retryCount < policy.limit && retriable && !d.state.stopRequested) {
     const retryCount = s.retryCount + 1;
+    const wait = intervalMs(policy, retryCount);
     d.update(name, { status: "retrying", retryCount, error, lease: undefined, finishedAt: d.now });
-    d.log(`step ${name} failed (${error}); retry ${retryCount}/${policy.limit} in ${policy.intervalSec}s`);
-    if (policy.intervalSec > 0) {
-      d.effects.push({ type: "setTimer", key: timerKey.retry(name), at: d.now + policy.intervalSec * 1000 });
+    d.log(`step ${name} failed (${error}); retry ${retryCount}/${policy.limit} in ${wait / 1000}s`);
+    if (wait > 0) {
+      d.effects.push({ type: "setTimer", key: timerKey.retry(name), at: d.now + wait });
     } else {
       dispatch(d, name);
     }
+    return;
+  }
+  if (def.continueOn.markSuccess && continueCovers(def, s)) {
+    d.log(`step ${name} failed (${error}); marked successful by continueOn.markSuccess`);
+    finishStep(d, name, "succeeded");
     return;
   }
   finishStep(d, name, "failed", error);
@@ -410,9 +611,18 @@ function finishStep(d: Draft, name: string, status: StepStatus, error?: string):
   const s = d.step(name);
   clearStepTimers(d, name);
   if (s.status === "retrying") d.effects.push({ type: "clearTimer", key: timerKey.retry(name) });
-  d.update(name, { status, error, lease: undefined, queued: false, finishedAt: d.now });
+  if (d.def(name).repeatPolicy) d.effects.push({ type: "clearTimer", key: timerKey.repeat(name) });
+  d.update(name, { status, error, lease: undefined, queued: false, pending: false, finishedAt: d.now });
   d.finished.push(name);
   d.log(`step ${name} ${status}${error ? `: ${error}` : ""}`);
+  if (name === DAG_PRECONDITIONS_STEP && status === "failed") {
+    // The check itself could not be done (its runner was lost, ...): no step can start.
+    for (const def of d.ctx.dag.steps) {
+      if (!isTerminalStep(d.step(def.name).status)) {
+        finishStep(d, def.name, "aborted", `the DAG's preconditions could not be checked: ${error}`);
+      }
+    }
+  }
 }
 
 function onStop(d: Draft): Reply {
@@ -423,6 +633,8 @@ function onStop(d: Draft): Reply {
     if (s.status === "running" && s.lease) {
       // The runner learns at its next heartbeat; if it never calls again, lease expiry aborts it.
       d.update(s.name, { lease: { ...s.lease, cancelRequested: true } });
+    } else if (isHandler(d, s.name) && !s.queued) {
+      // A handler that has not started is for settle to run or drop.
     } else if (!isTerminalStep(s.status)) {
       finishStep(d, s.name, "aborted", "stopped before it ran");
     }
@@ -441,7 +653,7 @@ function settle(d: Draft): void {
   for (let i = 0; i < d.finished.length && !d.state.stopRequested; i++) {
     for (const name of d.ctx.dependents.get(d.finished[i] as string) ?? []) {
       const s = d.step(name);
-      if (s.status !== "not_started" || s.queued || s.attempt > 0) continue;
+      if (s.status !== "not_started" || s.queued || s.pending || s.attempt > 0) continue;
       const deps = d.def(name).depends.map((n) => ({ def: d.def(n), s: d.step(n) }));
       if (!deps.every((x) => isTerminalStep(x.s.status))) continue;
       const blocker = deps.find((x) => !letsDependentsRun(x.def, x.s));
@@ -451,17 +663,48 @@ function settle(d: Draft): void {
       else finishStep(d, name, "aborted", `upstream step ${blocker.def.name} ${blocker.s.status}`);
     }
   }
-  for (const s of Object.values(d.state.steps)) if (!isTerminalStep(s.status)) return;
-  const status = deriveRunStatus(d.ctx, d.state);
+  fillSlots(d);
+  for (const s of Object.values(d.state.steps)) if (!isTerminalStep(s.status) && !isHandler(d, s.name)) return;
+  if (!d.state.handlers) {
+    const status = deriveRunStatus(d.ctx, d.state);
+    const queue = d.state.preconditionUnmet === undefined ? handlerQueue(d.ctx.dag, status) : [];
+    d.state.handlers = { status, queue };
+    if (queue.length) d.log(`steps done (${status}); running ${queue.join(", ")}`);
+  }
+  for (;;) {
+    const h: { status: RunStatus; queue: string[] } = d.state.handlers;
+    const current = h.queue[0];
+    if (current === undefined) break;
+    const s = d.step(current);
+    if (s.status === "not_started" && !s.queued && !s.pending && s.attempt === 0) {
+      dispatch(d, current, true);
+      return;
+    }
+    if (!isTerminalStep(s.status)) return;
+    // A failed handler fails the run; a stopped one ends the handlers, and the run is aborted.
+    let status: RunStatus = h.status;
+    if (s.status === "aborted") status = "aborted";
+    else if (s.status === "failed" && !continueCovers(d.def(current), s)) status = "failed";
+    d.state.handlers = { status, queue: s.status === "aborted" ? [] : h.queue.slice(1) };
+  }
+  finishRun(d, d.state.timedOut ? "failed" : d.state.handlers.status);
+}
+
+/** Handlers that did not run stay not_started. */
+function finishRun(d: Draft, status: RunStatus): void {
   d.state.status = status;
   d.state.finishedAt = d.now;
   d.effects.push({ type: "runStatus", status });
+  if (d.ctx.dag.timeoutSec) d.effects.push({ type: "clearTimer", key: timerKey.runTimeout });
+  if (d.ctx.dag.delaySec) d.effects.push({ type: "clearTimer", key: timerKey.runDelay });
   d.log(`run ${status}`);
 }
 
 /** Dagu's rules, for a run whose steps are all done. */
 export function deriveRunStatus(ctx: MachineContext, state: RunState): RunStatus {
-  const steps = Object.values(state.steps);
+  if (state.preconditionUnmet !== undefined) return "aborted";
+  if (state.timedOut) return "failed";
+  const steps = ctx.dag.steps.flatMap((def) => state.steps[def.name] ?? []);
   const allSucceeded = steps.every((s) => s.status === "succeeded" || s.status === "skipped");
   if (state.stopRequested && !allSucceeded) return "aborted";
   let hardFailure = false;

@@ -167,8 +167,8 @@ export class RunObject extends DurableObject<Env> {
   /** Turns a dispatch into a lease for a runner, or null when the dispatch is stale. */
   async claim(stepName: string, dispatchSeq: number, runnerId: string): Promise<Lease | null> {
     if (!this.init || !this.state) return null;
-    const index = this.init.dag.steps.findIndex((s) => s.name === stepName);
-    const def = this.init.dag.steps[index];
+    const index = this.machine.allSteps.findIndex((s) => s.name === stepName);
+    const def = this.machine.allSteps[index];
     if (!def) return null;
     const token = randomToken();
     const leaseId = `${this.init.runId}.${index}.${dispatchSeq}`;
@@ -193,7 +193,8 @@ export class RunObject extends DurableObject<Env> {
         runId: this.init.runId,
         params: this.init.params,
         outputs: this.state.outputs,
-        maxOutputBytes: DEFAULT_MAX_OUTPUT_BYTES,
+        maxOutputBytes: this.init.dag.maxOutputSize ?? DEFAULT_MAX_OUTPUT_BYTES,
+        runStatus: this.state.handlers?.status,
       }),
     };
   }
@@ -293,6 +294,9 @@ export class RunObject extends DurableObject<Env> {
           cancelled: req.cancelled ?? false,
           error: req.error,
           output: req.output,
+          preconditionUnmet: req.preconditionUnmet,
+          repeatConditionMet: req.repeatConditionMet,
+          outputMatched: req.outputMatched,
           processStartedAt: req.processStartedAt,
           processExitedAt: req.processExitedAt,
         },
@@ -550,7 +554,7 @@ export class RunObject extends DurableObject<Env> {
   }
 
   private stepAt(index: number): string | undefined {
-    return this.init?.dag.steps[index]?.name;
+    return this.init ? this.machine.allSteps[index]?.name : undefined;
   }
 }
 

@@ -37,6 +37,22 @@ export function runStub(env: Env, runId: string) {
 }
 
 export async function startRun(env: Env, dag: DagDef, opts: StartOptions): Promise<Started> {
+  if (dag.runConfig?.disableParamEdit && opts.params?.trim()) {
+    throw new AppError(
+      "bad_request",
+      400,
+      `DAG ${dag.name} does not take params at start (runConfig.disableParamEdit); it runs with its defaults`,
+      { field: "params" },
+    );
+  }
+  if (dag.runConfig?.disableRunIdEdit && opts.dagRunId !== undefined) {
+    throw new AppError(
+      "bad_request",
+      400,
+      `DAG ${dag.name} does not take a dagRunId at start (runConfig.disableRunIdEdit); one is generated`,
+      { field: "dagRunId" },
+    );
+  }
   const params = resolveParams(dag.params, opts.params);
   if (!params.ok) throw new AppError("bad_request", 400, `params: ${params.message}`, { field: "params" });
   const runId = opts.dagRunId ?? uuidv7();

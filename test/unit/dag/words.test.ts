@@ -13,6 +13,8 @@ describe("splitWords", () => {
     [`"" ''`, ["", ""]],
     ["tab\tand\nnewline", ["tab", "and", "newline"]],
     ["", []],
+    ["D=`date +%F` x", ["D=`date +%F`", "x"]],
+    ['"`a b`" `c "d"`', ["`a b`", '`c "d"`']],
   ])("splits %j into %j", (text, words) => {
     expect(splitWords(text)).toEqual({ ok: true, words });
   });
@@ -20,6 +22,7 @@ describe("splitWords", () => {
   it.each([
     [`"open`, "unterminated double quote"],
     [`it's`, "unterminated single quote"],
+    ["X=`date", "unterminated backtick"],
   ])("refuses %j: %s", (text, message) => {
     expect(splitWords(text)).toEqual({ ok: false, message });
   });

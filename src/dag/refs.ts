@@ -1,0 +1,87 @@
+// `${NAME}` references: JSON paths into output variables, and the check that finds references
+// dagflare cannot resolve. PURE.
+import type { DagDef, DagIssue, StepDef } from "./types";
+
+/** `${VAR.field.sub}`, `${VAR.items[0].id}`: a path into an output variable holding JSON. */
+const JSON_PATH_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)((?:\.[A-Za-z0-9_-]+|\[\d+\])+)\}/g;
+const BRACED_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** Run variables every step gets (the shell sees them; dagflare resolves them in env and dir). */
+export const RUN_VARIABLES = ["DAG_NAME", "DAG_RUN_ID", "DAG_RUN_STEP_NAME"];
+
+/**
+ * Replaces each `${VAR.path}` whose VAR is a known output holding JSON and whose path leads to a
+ * value: a string as it is, anything else as JSON. Anything unresolved stays as written.
+ */
+export function expandJsonPaths(text: string, outputs: Record<string, string>): string {
+  return text.replace(JSON_PATH_REF, (whole, name: string, path: string) => {
+    const raw = Object.hasOwn(outputs, name) ? outputs[name] : undefined;
+    if (raw === undefined) return whole;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      return whole;
+    }
+    for (const part of path.match(/\.[^.[]+|\[\d+\]/g) ?? []) {
+      const key = part.startsWith("[") ? Number(part.slice(1, -1)) : part.slice(1);
+      if (value === null || typeof value !== "object" || !Object.hasOwn(value, key)) return whole;
+      value = (value as Record<string | number, unknown>)[key];
+    }
+    if (value === undefined) return whole;
+    return typeof value === "string" ? value : JSON.stringify(value);
+  });
+}
+
+/**
+ * References dagflare will leave as written: a `${NAME}` in an env value or a working directory
+ * (which dagflare expands, the shell never sees them) naming no param, env entry, run variable
+ * or output; and a `${VAR.path}` anywhere whose VAR is no step's output. Warnings, not errors:
+ * the runner's own environment may still hold the name.
+ */
+export function unresolvedRefs(dag: DagDef): DagIssue[] {
+  const outputs = new Set(dag.steps.flatMap((s) => (s.output ? [s.output] : [])));
+  const base = new Set([...RUN_VARIABLES, ...dag.params.flatMap((p) => (p.name ? [p.name] : [])), ...outputs]);
+  const issues: DagIssue[] = [];
+  const warn = (field: string, name: string, what: string) =>
+    issues.push({
+      field,
+      message: `\${${name}} ${what}; it is left as written`,
+    });
+  const checkPlain = (text: string, known: Set<string>, field: string) => {
+    for (const m of text.matchAll(BRACED_REF)) {
+      const name = m[1] as string;
+      if (!known.has(name)) warn(field, name, "is not a param, env entry, run variable or output");
+    }
+  };
+  const checkPaths = (text: string | undefined, field: string) => {
+    for (const m of text?.matchAll(JSON_PATH_REF) ?? []) {
+      const name = m[1] as string;
+      if (!outputs.has(name)) warn(field, `${name}${m[2]}`, `names ${name}, which is no step's output`);
+    }
+  };
+  const dagKnown = new Set(base);
+  for (const [k, v] of dag.env) {
+    checkPlain(v, dagKnown, `env.${k}`);
+    dagKnown.add(k);
+  }
+  const checkStep = (s: StepDef, where: string) => {
+    const known = new Set(dagKnown);
+    for (const [k, v] of s.env) {
+      checkPlain(v, known, `${where}.env.${k}`);
+      checkPaths(v, `${where}.env.${k}`);
+      known.add(k);
+    }
+    if (s.dir !== undefined) {
+      checkPlain(s.dir, known, `${where}.dir`);
+      checkPaths(s.dir, `${where}.dir`);
+    }
+    checkPaths(s.command, `${where}.command`);
+    checkPaths(s.script, `${where}.script`);
+  };
+  dag.steps.forEach((s) => {
+    checkStep(s, `steps.${s.name}`);
+  });
+  for (const [kind, s] of Object.entries(dag.handlerOn ?? {})) checkStep(s, `handlerOn.${kind}`);
+  return issues;
+}

@@ -1,0 +1,242 @@
+// The DAG language end to end: a table of DAG files, each run on real runner processes against
+// one `wrangler dev`, with the statuses, logs and files a user would look at.
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Stack, startStack, tempDir, waitFor } from "./harness";
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack({ runners: ["lang-a", "lang-b"], leaseTtlMs: 3_000 });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const TERMINAL = new Set(["succeeded", "failed", "aborted", "partially_succeeded"]);
+
+interface Case {
+  name: string;
+  /** `$DIR` in the spec is a fresh directory of the case. */
+  spec: string;
+  status: string;
+  nodes: Record<string, string>;
+  /** Further checks on what the run left behind. */
+  check?: (ctx: {
+    dir: string;
+    log: (step: string, stream?: string) => Promise<string>;
+    outputs: () => Promise<any>;
+  }) => Promise<void> | void;
+}
+
+const CASES: Case[] = [
+  {
+    name: "preconditions",
+    spec: `type: graph
+env:
+  - MODE: prod
+steps:
+  - name: met
+    command: echo ran
+    preconditions:
+      - test -d /
+      - condition: "$MODE-\`echo x\`"
+        expected: "re:^prod-x$"
+  - name: unmet
+    command: echo should-not-run > $DIR/unmet
+    preconditions:
+      - condition: "$MODE"
+        expected: dev
+  - name: negated
+    command: echo should-not-run > $DIR/negated
+    preconditions:
+      - condition: "test -d /"
+        negate: true
+  - name: after-unmet
+    depends: unmet
+    command: echo should-not-run > $DIR/after
+  - name: tolerant
+    depends: negated
+    command: echo ran
+`,
+    status: "succeeded",
+    nodes: { met: "succeeded", unmet: "skipped", negated: "skipped", "after-unmet": "skipped", tolerant: "skipped" },
+    check: async ({ dir, log }) => {
+      expect(existsSync(path.join(dir, "unmet"))).toBe(false);
+      expect(existsSync(path.join(dir, "negated"))).toBe(false);
+      expect(await log("met")).toBe("ran\n");
+      expect(await log("unmet", "stderr")).toMatch(/precondition not met: "\$MODE" gave "prod", expected "dev"/);
+    },
+  },
+  {
+    name: "dag-precondition",
+    spec: `preconditions:
+  - condition: "test -f $DIR/missing"
+steps:
+  - name: a
+    command: touch $DIR/a
+`,
+    status: "aborted",
+    nodes: { a: "skipped" },
+    check: ({ dir }) => expect(existsSync(path.join(dir, "a"))).toBe(false),
+  },
+  {
+    name: "continue-retry",
+    spec: `type: graph
+steps:
+  - name: warn
+    command: echo "WARN disk almost full"; exit 3
+    continueOn:
+      output: "re:^WARN"
+  - name: marked
+    command: exit 4
+    continueOn: { exitCode: [4], markSuccess: true }
+  - name: flaky
+    command: n=$(cat $DIR/n 2>/dev/null || echo 0); echo $((n+1)) > $DIR/n; [ $n -ge 1 ] || exit 75
+    retryPolicy: { limit: 3, intervalSec: 1, backoff: 2, exitCode: [75] }
+  - name: hard
+    command: exit 9
+    retryPolicy: { limit: 3, intervalSec: 1, exitCode: [75] }
+    continueOn: failed
+  - name: end
+    depends: [warn, marked, flaky]
+    command: echo end
+`,
+    status: "partially_succeeded",
+    nodes: { warn: "failed", marked: "succeeded", flaky: "succeeded", hard: "failed", end: "succeeded" },
+    check: ({ dir }) => expect(readFileSync(path.join(dir, "n"), "utf8")).toBe("2\n"),
+  },
+  {
+    name: "repeat",
+    spec: `steps:
+  - name: poll
+    command: n=$(cat $DIR/n 2>/dev/null || echo 0); echo $((n+1)) > $DIR/n; echo "poll $n"
+    repeatPolicy:
+      repeat: until
+      condition: "$(cat $DIR/n)"
+      expected: "3"
+      intervalSec: 1
+`,
+    status: "succeeded",
+    nodes: { poll: "succeeded" },
+    check: async ({ dir, log }) => {
+      expect(readFileSync(path.join(dir, "n"), "utf8")).toBe("3\n");
+      expect(await log("poll")).toBe("poll 2\n");
+    },
+  },
+  {
+    name: "timeout-signal",
+    spec: `timeoutSec: 2
+steps:
+  - name: slow
+    command: trap 'echo INT > $DIR/signal; exit 1' INT; sleep 30; echo never > $DIR/never
+    signalOnStop: SIGINT
+  - name: next
+    command: echo next
+`,
+    status: "failed",
+    nodes: { slow: "aborted", next: "aborted" },
+    check: ({ dir }) => {
+      expect(readFileSync(path.join(dir, "signal"), "utf8")).toBe("INT\n");
+      expect(existsSync(path.join(dir, "never"))).toBe(false);
+    },
+  },
+  {
+    name: "handlers",
+    spec: `handlerOn:
+  success: echo "success $DAG_RUN_STATUS" >> $DIR/handlers
+  failure: echo "failure $DAG_RUN_STATUS" >> $DIR/handlers
+  exit: echo "exit $DAG_RUN_STATUS $DAG_RUN_STEP_NAME" >> $DIR/handlers
+steps:
+  - name: ok
+    command: echo fine
+  - name: soft
+    command: exit 2
+    continueOn: { exitCode: [2] }
+`,
+    status: "partially_succeeded",
+    nodes: { ok: "succeeded", soft: "failed" },
+    check: ({ dir }) => {
+      expect(readFileSync(path.join(dir, "handlers"), "utf8")).toBe(
+        "success partially_succeeded\nexit partially_succeeded onExit\n",
+      );
+    },
+  },
+  {
+    name: "outputs",
+    spec: `maxOutputSize: 64
+steps:
+  - name: cfg
+    command: |
+      echo '{"db": {"hosts": ["db1", "db2"]}}'
+    output: CFG
+  - name: big
+    command: printf '%0100d' 0
+    output: BIG
+  - name: use
+    command: echo "host=\${CFG.db.hosts[1]} big=\${#BIG} run=$DAG_NAME/$DAG_RUN_STEP_NAME"
+`,
+    status: "succeeded",
+    nodes: { cfg: "succeeded", big: "succeeded", use: "succeeded" },
+    check: async ({ log, outputs }) => {
+      expect(await log("use")).toBe("host=db2 big=64 run=outputs/use\n");
+      expect(await log("big", "stderr")).toMatch(/output BIG cut at 64 bytes/);
+      const o = await outputs();
+      expect(o.steps.map((s: { step: string }) => s.step)).toEqual(["cfg", "big"]);
+      expect(o.variables.BIG).toBe("0".repeat(64));
+    },
+  },
+  {
+    name: "backticks",
+    spec: `params: WHO=\`echo world\`
+env:
+  - YEAR: "\`echo 2024\`"
+  - OUT: $DIR/\${YEAR}
+steps:
+  - name: show
+    command: echo "$WHO $YEAR $OUT"
+  - name: broken
+    command: echo never
+    env:
+      - BAD: "\`exit 3\`"
+    continueOn: failed
+`,
+    status: "partially_succeeded",
+    nodes: { show: "succeeded", broken: "failed" },
+    check: async ({ dir, log }) => {
+      expect(await log("show")).toBe(`world 2024 ${dir}/2024\n`);
+      expect(await log("broken")).toBe("");
+      expect(await log("broken", "stderr")).toMatch(/env BAD: command substitution failed/);
+    },
+  },
+];
+
+describe("the DAG language, end to end on real runners", () => {
+  it.each(CASES.map((c) => [c.name, c] as const))("%s", async (name, c) => {
+    const dir = tempDir(name);
+    const spec = c.spec.replaceAll("$DIR", dir);
+    const created = await stack.api("POST", "/dags", { name, spec });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const started = await stack.api("POST", `/dags/${name}/start`, {});
+    expect(started.status, JSON.stringify(started.body)).toBe(200);
+    const runId = started.body.dagRunId as string;
+    const d = await waitFor(`${name} to finish`, async () => {
+      const r = await stack.api("GET", `/dag-runs/${name}/${runId}`);
+      return TERMINAL.has(r.body.dagRunDetails.statusLabel) ? r.body.dagRunDetails : undefined;
+    });
+    const nodes = Object.fromEntries(
+      d.nodes.map((n: { step: { name: string }; statusLabel: string }) => [n.step.name, n.statusLabel]),
+    );
+    expect({ status: d.statusLabel, nodes }).toEqual({ status: c.status, nodes: c.nodes });
+    await c.check?.({
+      dir,
+      log: async (step, stream = "stdout") => {
+        const r = await stack.api("GET", `/dag-runs/${name}/${runId}/steps/${step}/log?stream=${stream}`);
+        return r.body.content as string;
+      },
+      outputs: async () => (await stack.api("GET", `/dag-runs/${name}/${runId}/outputs`)).body,
+    });
+  });
+});
