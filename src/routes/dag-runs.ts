@@ -1,12 +1,12 @@
 // /dag-runs: run history (D1), run details and logs (the run's RunObject), stop.
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { db, getRun, latestRun, listRuns } from "../db/queries";
 import type { DagRunRow } from "../db/schema";
 import { waitingReasons } from "../dispatch/waiting";
 import type { Env } from "../env";
 import { AppError, unwrap } from "../errors";
-import type { RunOutputs } from "../protocol";
+import { ApprovalRequest, type ApprovalResponse, type RunOutputs } from "../protocol";
 import { admission } from "../queue/queue-object";
 import { sliceLog } from "../run/log-slice";
 import { expiredRuns, REMOVE_BATCH, removeRuns } from "../run/retention";
@@ -105,6 +105,15 @@ async function findRun(env: Env, name: string, runId: string): Promise<DagRunRow
   return row;
 }
 
+/** POST .../steps/{stepName}/approve or /reject. */
+async function decide(c: Context<{ Bindings: Env }>, approved: boolean) {
+  const row = await findRun(c.env, c.req.param("name") ?? "", c.req.param("dagRunId") ?? "");
+  const body = await readJson(c, ApprovalRequest);
+  const stepName = c.req.param("stepName") ?? "";
+  const done = unwrap(await runStub(c.env, row.runId).approve(stepName, approved, body.reason));
+  return c.json({ stepName, statusLabel: done.status } satisfies ApprovalResponse);
+}
+
 export const dagRuns = new Hono<{ Bindings: Env }>()
   .get("/", async (c) => c.json(await listSummaries(c.env, readQuery(c, listQuery))))
   .post("/", async (c) => {
@@ -188,6 +197,8 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
     unwrap(await runStub(c.env, row.runId).stop());
     return c.body(null, 200);
   })
+  .post("/:name/:dagRunId/steps/:stepName/approve", (c) => decide(c, true))
+  .post("/:name/:dagRunId/steps/:stepName/reject", (c) => decide(c, false))
   .get("/:name/:dagRunId/outputs", async (c) => {
     const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
     return c.json(presentOutputs(await runSnapshot(c.env, row.runId)) satisfies RunOutputs);

@@ -5,6 +5,8 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { Env } from "../env";
 import {
+  ApprovalRequest,
+  ApprovalResponse,
   CompleteRequest,
   CompleteResponse,
   ErrorBody,
@@ -190,6 +192,20 @@ export function openApiDocument() {
           },
         },
       },
+      "/dag-runs/{name}/{dagRunId}/steps/{stepName}/approve": post(
+        "Approve a step waiting for approval: it runs (or, without a command, succeeds)",
+        ApprovalRequest,
+        ApprovalResponse,
+        false,
+        "apiToken",
+      ),
+      "/dag-runs/{name}/{dagRunId}/steps/{stepName}/reject": post(
+        "Reject a step waiting for approval: the run stops and ends rejected",
+        ApprovalRequest,
+        ApprovalResponse,
+        false,
+        "apiToken",
+      ),
       "/dag-runs/{name}/{dagRunId}/outputs": {
         get: {
           summary: "Every step's output variables",

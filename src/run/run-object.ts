@@ -139,6 +139,21 @@ export class RunObject extends DurableObject<Env> {
     return ok(undefined);
   }
 
+  /** Approves or rejects a step waiting for approval. */
+  async approve(stepName: string, approved: boolean, reason?: string): Promise<Outcome<{ status: string }>> {
+    if (!this.state) return fail("not_found", 404, "run not found");
+    if (!this.state.steps[stepName]) return fail("not_found", 404, `step "${stepName}" not found in this run`);
+    const { reply } = await this.fire({ type: "approve", step: stepName, approved, reason });
+    if (reply.kind !== "approval" || !reply.ok) {
+      const status = reply.kind === "approval" ? reply.status : "unknown";
+      return fail("bad_request", 400, `step "${stepName}" is not waiting for approval (it is ${status})`, {
+        field: "stepName",
+        status,
+      });
+    }
+    return ok({ status: reply.status });
+  }
+
   /** Deletes everything this run stored. Refused while the run is not finished. */
   async destroy(): Promise<Outcome<void>> {
     if (this.state && !isTerminalRun(this.state.status)) {

@@ -240,3 +240,45 @@ describe("the DAG language, end to end on real runners", () => {
     });
   });
 });
+
+describe("human approval, end to end on real runners", () => {
+  it("a step waits for approval with the run waiting; approve runs it, reject ends the run rejected", async () => {
+    const dir = tempDir("approval");
+    const spec = `steps:
+  - name: build
+    command: touch ${dir}/built-$DAG_RUN_ID
+  - name: deploy
+    depends: build
+    command: touch ${dir}/deployed-$DAG_RUN_ID
+    approval:
+      prompt: ship it?
+`;
+    const created = await stack.api("POST", "/dags", { name: "approval", spec });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const runUntil = async (runId: string, labels: string[]) =>
+      waitFor(`approval run ${runId} to be ${labels.join("/")}`, async () => {
+        const r = await stack.api("GET", `/dag-runs/approval/${runId}`);
+        return labels.includes(r.body.dagRunDetails.statusLabel) ? r.body.dagRunDetails : undefined;
+      });
+    const start = async () => (await stack.api("POST", "/dags/approval/start", {})).body.dagRunId as string;
+
+    const approved = await start();
+    const waiting = await runUntil(approved, ["waiting", ...TERMINAL]);
+    expect(waiting.statusLabel).toBe("waiting");
+    expect(existsSync(path.join(dir, `built-${approved}`))).toBe(true);
+    expect(existsSync(path.join(dir, `deployed-${approved}`))).toBe(false);
+    const ok = await stack.api("POST", `/dag-runs/approval/${approved}/steps/deploy/approve`, { reason: "go" });
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    expect((await runUntil(approved, [...TERMINAL])).statusLabel).toBe("succeeded");
+    expect(existsSync(path.join(dir, `deployed-${approved}`))).toBe(true);
+
+    const rejected = await start();
+    expect((await runUntil(rejected, ["waiting", ...TERMINAL])).statusLabel).toBe("waiting");
+    const no = await stack.api("POST", `/dag-runs/approval/${rejected}/steps/deploy/reject`, { reason: "freeze" });
+    expect(no.status, JSON.stringify(no.body)).toBe(200);
+    const d = await runUntil(rejected, ["rejected", ...TERMINAL]);
+    expect(d.statusLabel).toBe("rejected");
+    expect(d.nodes.find((n: { step: { name: string } }) => n.step.name === "deploy").error).toBe("rejected: freeze");
+    expect(existsSync(path.join(dir, `deployed-${rejected}`))).toBe(false);
+  });
+});
