@@ -25,7 +25,7 @@ import {
   RunnerTokenInfo,
   RunnerTokenList,
 } from "../runner-tokens";
-import { CleanupRequest, CleanupResponse } from "./dag-runs";
+import { CleanupRequest, CleanupResponse, RetryRequest } from "./dag-runs";
 import { PurgeResponse, QueueConfigRequest, QueueConfigResponse } from "./queues";
 import { VERSION } from "./system";
 
@@ -203,6 +203,13 @@ export function openApiDocument() {
         "Reject a step waiting for approval: the run stops and ends rejected",
         ApprovalRequest,
         ApprovalResponse,
+        false,
+        "apiToken",
+      ),
+      "/dag-runs/{name}/{dagRunId}/retry": post(
+        "Dagu's retry, in place (same run id, params, env and directory), plus `dependents` (with stepName) and `failedOnly`",
+        RetryRequest,
+        null,
         false,
         "apiToken",
       ),

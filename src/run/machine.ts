@@ -170,7 +170,11 @@ export type RunEvent =
   | { type: "timer"; key: string }
   | { type: "stop" }
   /** A person approved or rejected a step waiting for approval. */
-  | { type: "approve"; step: string; approved: boolean; reason?: string };
+  | { type: "approve"; step: string; approved: boolean; reason?: string }
+  /** Run these steps of a finished run again, in place (POST .../retry); `all`: the whole run. */
+  | { type: "retry"; steps: string[]; all?: boolean }
+  /** Set a step's status by hand on a finished run (PATCH .../steps/{step}/status). */
+  | { type: "setStatus"; step: string; status: StepStatus };
 
 export type Effect =
   | { type: "dispatch"; step: string; dispatchSeq: number }
@@ -188,7 +192,9 @@ export type Reply =
   | { kind: "heartbeat"; cancel: boolean }
   | { kind: "completed"; accepted: boolean }
   /** `ok` false: the step was not waiting for approval (its status is given). */
-  | { kind: "approval"; ok: boolean; status: StepStatus };
+  | { kind: "approval"; ok: boolean; status: StepStatus }
+  /** A retry or a manual status change; `reason` says why it was refused. */
+  | { kind: "manual"; ok: boolean; reason?: string };
 
 export interface Transition {
   state: RunState;
@@ -315,6 +321,10 @@ function apply(d: Draft, event: RunEvent): Reply {
       return onStop(d);
     case "approve":
       return onApprove(d, event);
+    case "retry":
+      return onRetry(d, event.steps, event.all ?? false);
+    case "setStatus":
+      return onSetStatus(d, event.step, event.status);
   }
 }
 
@@ -679,6 +689,79 @@ function onApprove(d: Draft, e: Extract<RunEvent, { type: "approve" }>): Reply {
   return { kind: "approval", ok: true, status: d.step(e.step).status };
 }
 
+/**
+ * Re-opens a finished run for `names`: each is reset (its attempt count kept, so the logs of
+ * earlier attempts stay readable) and runs once its dependencies let it; the other steps keep
+ * their outcome and outputs. The handlers run again at the end. `all`: every step, the DAG's
+ * preconditions checked again, as at start.
+ */
+function onRetry(d: Draft, names: string[], all: boolean): Reply {
+  if (!isTerminalRun(d.state.status)) return { kind: "manual", ok: false, reason: `the run is ${d.state.status}` };
+  const again = new Set(names);
+  const extra = d.ctx.allSteps.slice(d.ctx.dag.steps.length).map((s) => s.name);
+  const reset = [...names, ...extra.filter((n) => all || n !== DAG_PRECONDITIONS_STEP)];
+  for (const name of reset) {
+    const s = d.step(name);
+    d.state.steps[name] = {
+      ...newStep(name),
+      attempt: s.attempt,
+      dispatchSeq: s.dispatchSeq,
+      doneTokens: s.doneTokens,
+    };
+  }
+  Object.assign(d.state, {
+    status: "running",
+    stopRequested: false,
+    timedOut: undefined,
+    rejected: undefined,
+    preconditionUnmet: undefined,
+    handlers: undefined,
+    finishedAt: undefined,
+  });
+  d.effects.push({ type: "runStatus", status: "running" });
+  d.log(`retry: running ${all ? "every step" : names.join(", ")} again`);
+  const { timeoutSec } = d.ctx.dag;
+  if (timeoutSec) d.effects.push({ type: "setTimer", key: timerKey.runTimeout, at: d.now + timeoutSec * 1000 });
+  if (all) {
+    if (d.ctx.stepsByName.has(DAG_PRECONDITIONS_STEP)) dispatch(d, DAG_PRECONDITIONS_STEP);
+    else dispatchRoots(d);
+    return { kind: "manual", ok: true };
+  }
+  for (const def of d.ctx.dag.steps) {
+    if (again.has(def.name) && !def.depends.some((n) => again.has(n))) startWhenReady(d, def.name);
+  }
+  return { kind: "manual", ok: true };
+}
+
+/** PATCH .../status: a step of a finished run gets `status`; the run's status is derived again. */
+function onSetStatus(d: Draft, name: string, status: StepStatus): Reply {
+  if (!isTerminalRun(d.state.status)) return { kind: "manual", ok: false, reason: `the run is ${d.state.status}` };
+  if (!d.ctx.dag.steps.some((s) => s.name === name)) {
+    return { kind: "manual", ok: false, reason: `${name} is not one of the DAG's steps` };
+  }
+  d.update(name, { status, error: status === "succeeded" ? undefined : `status set to ${status} by hand` });
+  d.log(`step ${name}: status set to ${status} by hand`);
+  d.state.rejected = Object.values(d.state.steps).some((s) => s.status === "rejected") || undefined;
+  const runStatus = deriveRunStatus(d.ctx, d.state);
+  if (runStatus !== d.state.status) {
+    d.log(`run ${runStatus} (was ${d.state.status})`);
+    d.state.status = runStatus;
+    d.effects.push({ type: "runStatus", status: runStatus });
+  }
+  return { kind: "manual", ok: true };
+}
+
+/** Dispatches a step whose dependencies are all done, or skips/aborts it as Dagu does. */
+function startWhenReady(d: Draft, name: string): void {
+  const deps = d.def(name).depends.map((n) => ({ def: d.def(n), s: d.step(n) }));
+  if (!deps.every((x) => isTerminalStep(x.s.status))) return;
+  const blocker = deps.find((x) => !letsDependentsRun(x.def, x.s));
+  if (!blocker) dispatch(d, name);
+  else if (blocker.s.status === "skipped")
+    finishStep(d, name, "skipped", `upstream step ${blocker.def.name} was skipped`);
+  else finishStep(d, name, "aborted", `upstream step ${blocker.def.name} ${blocker.s.status}`);
+}
+
 const isActive = (s: RunStatus): boolean => s === "running" || s === "waiting";
 
 /**
@@ -709,14 +792,9 @@ function advance(d: Draft): void {
   for (let i = 0; i < d.finished.length && !d.state.stopRequested; i++) {
     for (const name of d.ctx.dependents.get(d.finished[i] as string) ?? []) {
       const s = d.step(name);
-      if (s.status !== "not_started" || s.queued || s.pending || s.attempt > 0) continue;
-      const deps = d.def(name).depends.map((n) => ({ def: d.def(n), s: d.step(n) }));
-      if (!deps.every((x) => isTerminalStep(x.s.status))) continue;
-      const blocker = deps.find((x) => !letsDependentsRun(x.def, x.s));
-      if (!blocker) dispatch(d, name);
-      else if (blocker.s.status === "skipped")
-        finishStep(d, name, "skipped", `upstream step ${blocker.def.name} was skipped`);
-      else finishStep(d, name, "aborted", `upstream step ${blocker.def.name} ${blocker.s.status}`);
+      // readyAt: it was made ready once already (a retry resets it).
+      if (s.status !== "not_started" || s.queued || s.pending || s.readyAt !== undefined) continue;
+      startWhenReady(d, name);
     }
   }
   fillSlots(d);
@@ -732,7 +810,7 @@ function advance(d: Draft): void {
     const current = h.queue[0];
     if (current === undefined) break;
     const s = d.step(current);
-    if (s.status === "not_started" && !s.queued && !s.pending && s.attempt === 0) {
+    if (s.status === "not_started" && !s.queued && !s.pending && s.readyAt === undefined) {
       dispatch(d, current, true);
       return;
     }
