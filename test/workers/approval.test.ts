@@ -27,6 +27,10 @@ describe("human approval", () => {
     expect(nodeOf(d, "deploy").statusLabel).toBe("waiting");
     const list = await api("GET", "/dag-runs?name=approve-me&status=7");
     expect(list.body.dagRuns.map((r: { dagRunId: string }) => r.dagRunId)).toEqual([runId]);
+    // It keeps its admission slot: GET /queues lists it among the DAG's running runs.
+    const queues = await api("GET", "/queues");
+    const own = queues.body.queues.find((q: { name: string }) => q.name === "approve-me");
+    expect(own.running.map((r: { dagRunId: string; status: number }) => [r.dagRunId, r.status])).toEqual([[runId, 7]]);
 
     const r = await extApi("POST", `/dag-runs/approve-me/${runId}/steps/deploy/approve`, {}, ApprovalResponse);
     expect(r.status).toBe(200);
