@@ -201,6 +201,20 @@ export const RunOutputs = z.object({
 });
 export type RunOutputs = z.infer<typeof RunOutputs>;
 
+/** POST /dag-runs/{name}/{dagRunId}/steps/{stepName}/approve and /reject (a dagflare addition). */
+export const ApprovalRequest = z.object({
+  /** Why; written to the run log (and, on rejection, is the step's error). */
+  reason: z.string().max(2000).optional(),
+});
+export type ApprovalRequest = z.infer<typeof ApprovalRequest>;
+
+export const ApprovalResponse = z.object({
+  stepName: z.string(),
+  /** The step's status after the decision: not_started (dispatched to run), succeeded (no command) or rejected. */
+  statusLabel: z.string(),
+});
+export type ApprovalResponse = z.infer<typeof ApprovalResponse>;
+
 /** Error body of every endpoint (the contract's flat error). */
 export const ErrorBody = z.object({
   code: z.string(),

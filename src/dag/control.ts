@@ -211,3 +211,18 @@ export function readSignal(node: Node, field: string, issues: Issues): string | 
   }
   return name;
 }
+
+const APPROVAL_KEYS: KeySet = { supported: new Set(["prompt"]), later: new Set() };
+
+/** `approval: true` or `approval: {prompt: "..."}` (dagflare's addition); false: none. */
+export function readApproval(node: Node, field: string, issues: Issues): { prompt?: string } | undefined {
+  if (isScalar(node) && typeof node.value === "boolean") return node.value ? {} : undefined;
+  if (!isMap(node)) {
+    issues.at(node, field, `${field} must be true, false or a mapping with a prompt`);
+    return undefined;
+  }
+  checkKeys(node, APPROVAL_KEYS, field, issues);
+  const p = present(node, "prompt");
+  const prompt = p && issues.string(p, `${field}.prompt`);
+  return prompt === undefined ? {} : { prompt };
+}

@@ -75,6 +75,8 @@ export const STEP_KEYS: KeySet = {
     "preconditions",
     "repeatPolicy",
     "signalOnStop",
+    // dagflare's addition (daggle's human approval), not in Dagu's schema.
+    "approval",
   ]),
   later: new Set(["call", "mailOnError", "parallel", "params", "run", "shellPackages", "stderr", "stdout"]),
 };

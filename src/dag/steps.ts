@@ -5,6 +5,7 @@ import { isMap, isScalar, isSeq, type Node, type YAMLMap } from "yaml";
 import {
   checkExecutor,
   checkPattern,
+  readApproval,
   readBackoff,
   readConditions,
   readExitCodes,
@@ -152,7 +153,10 @@ export function readStep(node: Node, field: string, issues: Issues, nameFromKey?
   if (command !== undefined) def.command = command;
   const script = text("script");
   if (script !== undefined) def.script = script;
-  if (!def.command?.trim() && !def.script?.trim()) {
+  const approvalNode = get("approval");
+  const approval = approvalNode && readApproval(approvalNode, f("approval"), issues);
+  if (approval) def.approval = approval;
+  if (!def.command?.trim() && !def.script?.trim() && !approval) {
     issues.at(
       node,
       field,

@@ -81,6 +81,8 @@ export interface StepDef {
   repeatPolicy?: RepeatPolicy;
   /** Signal sent to the step's process group on stop (default SIGTERM). */
   signalOnStop?: string;
+  /** Wait in status `waiting` for POST .../approve or /reject before running (dagflare's addition). */
+  approval?: { prompt?: string };
 }
 
 /** How the DAG's runs are started, admitted and kept (src/dag/run-policy.ts). */

@@ -158,7 +158,7 @@ export async function activeRuns(d: Db): Promise<DagRunRow[]> {
   return d
     .select()
     .from(dagRuns)
-    .where(inArray(dagRuns.status, ["running", "queued"]))
+    .where(inArray(dagRuns.status, ["running", "waiting", "queued"]))
     .orderBy(dagRuns.queuedAt, dagRuns.runId)
     .all();
 }

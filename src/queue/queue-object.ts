@@ -211,7 +211,7 @@ export class QueueObject extends DurableObject<Env> {
     for (const runId of runIds) {
       try {
         const r = await runStub(this.env, runId).admit();
-        if (r.ok && r.value === "running") {
+        if (r.ok && (r.value === "running" || r.value === "waiting")) {
           this.sql.exec("UPDATE active SET started = 1 WHERE run_id = ?", runId);
         } else {
           // Gone, or stopped while it waited: it holds no slot.

@@ -1,17 +1,17 @@
 // /dag-runs: run history (D1), run details and logs (the run's RunObject), stop.
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { db, getRun, latestRun, listRuns } from "../db/queries";
 import type { DagRunRow } from "../db/schema";
 import { waitingReasons } from "../dispatch/waiting";
 import type { Env } from "../env";
 import { AppError, unwrap } from "../errors";
-import type { RunOutputs } from "../protocol";
+import { ApprovalRequest, type ApprovalResponse, type RunOutputs } from "../protocol";
 import { admission } from "../queue/queue-object";
 import { sliceLog } from "../run/log-slice";
 import { expiredRuns, REMOVE_BATCH, removeRuns } from "../run/retention";
 import { runSnapshot, runStub, startRun } from "../run/start-run";
-import { isTerminalRun, parseRunStatus, RUN_STATUSES, type RunStatus } from "../status";
+import { isTerminalRun, parseRunStatus, RUN_STATUSES, type RunStatus, type StepStatus } from "../status";
 import { checkQueueOverride, DAG_NAME, parseOrThrow } from "./dags";
 import { presentDetails, presentOutputs, presentSummaryFromRow } from "./present";
 import { abortDequeued } from "./queues";
@@ -105,6 +105,30 @@ async function findRun(env: Env, name: string, runId: string): Promise<DagRunRow
   return row;
 }
 
+/** POST .../retry: the contract's fields, plus dagflare's `dependents` and `failedOnly`. */
+export const RetryRequest = z.object({
+  /** The run to retry: this run's own id (a retry reruns it in place). */
+  dagRunId: z.string(),
+  /** Only this step (the contract's field). */
+  stepName: z.string().optional(),
+  /** With stepName: every step downstream of it too (dagflare's addition). */
+  dependents: z.boolean().optional(),
+  /** Only the failed, aborted and rejected steps (dagflare's addition, Cyclonetix's rerun). */
+  failedOnly: z.boolean().optional(),
+});
+
+/** Statuses PATCH .../steps/{stepName}/status may set, by the contract's NodeStatus code. */
+const MANUAL_STATUSES: Record<number, StepStatus> = { 2: "failed", 3: "aborted", 4: "succeeded", 5: "skipped" };
+
+/** POST .../steps/{stepName}/approve or /reject. */
+async function decide(c: Context<{ Bindings: Env }>, approved: boolean) {
+  const row = await findRun(c.env, c.req.param("name") ?? "", c.req.param("dagRunId") ?? "");
+  const body = await readJson(c, ApprovalRequest);
+  const stepName = c.req.param("stepName") ?? "";
+  const done = unwrap(await runStub(c.env, row.runId).approve(stepName, approved, body.reason));
+  return c.json({ stepName, statusLabel: done.status } satisfies ApprovalResponse);
+}
+
 export const dagRuns = new Hono<{ Bindings: Env }>()
   .get("/", async (c) => c.json(await listSummaries(c.env, readQuery(c, listQuery))))
   .post("/", async (c) => {
@@ -188,6 +212,42 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
     unwrap(await runStub(c.env, row.runId).stop());
     return c.body(null, 200);
   })
+  .post("/:name/:dagRunId/retry", async (c) => {
+    const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
+    const body = await readJson(c, RetryRequest);
+    if (body.dagRunId !== row.runId) {
+      throw new AppError(
+        "bad_request",
+        400,
+        `dagRunId must be this run's id (${row.runId}): a retry reruns it in place`,
+        {
+          field: "dagRunId",
+        },
+      );
+    }
+    if (body.dependents && body.stepName === undefined) {
+      throw new AppError("bad_request", 400, "dependents needs a stepName", { field: "dependents" });
+    }
+    if (body.failedOnly && body.stepName !== undefined) {
+      throw new AppError("bad_request", 400, "give either stepName or failedOnly, not both", { field: "failedOnly" });
+    }
+    unwrap(await runStub(c.env, row.runId).retry(body));
+    return c.body(null, 200);
+  })
+  .patch("/:name/:dagRunId/steps/:stepName/status", async (c) => {
+    const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
+    const body = await readJson(c, z.object({ status: z.number().int() }));
+    const status = MANUAL_STATUSES[body.status];
+    if (!status) {
+      throw new AppError("bad_request", 400, "status must be 2 (failed), 3 (aborted), 4 (succeeded) or 5 (skipped)", {
+        field: "status",
+      });
+    }
+    unwrap(await runStub(c.env, row.runId).setStepStatus(c.req.param("stepName"), status));
+    return c.body(null, 200);
+  })
+  .post("/:name/:dagRunId/steps/:stepName/approve", (c) => decide(c, true))
+  .post("/:name/:dagRunId/steps/:stepName/reject", (c) => decide(c, false))
   .get("/:name/:dagRunId/outputs", async (c) => {
     const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
     return c.json(presentOutputs(await runSnapshot(c.env, row.runId)) satisfies RunOutputs);

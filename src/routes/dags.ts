@@ -242,7 +242,7 @@ export const dags = new Hono<{ Bindings: Env }>()
       });
     }
     const d = db(c.env.DB);
-    const active = await listRuns(d, { dagName: dag.name, statuses: ["running", "queued"], limit: 1 });
+    const active = await listRuns(d, { dagName: dag.name, statuses: ["running", "waiting", "queued"], limit: 1 });
     if (active.length) {
       throw new AppError("bad_request", 400, `DAG ${fileName} has an active run (${active[0]?.runId}); stop it first`);
     }
@@ -299,7 +299,11 @@ export const dags = new Hono<{ Bindings: Env }>()
   })
   .post("/:fileName/stop-all", async (c) => {
     const { dag } = await loadDag(c.env, c.req.param("fileName"));
-    const rows = await listRuns(db(c.env.DB), { dagName: dag.name, statuses: ["running", "queued"], limit: 1000 });
+    const rows = await listRuns(db(c.env.DB), {
+      dagName: dag.name,
+      statuses: ["running", "waiting", "queued"],
+      limit: 1000,
+    });
     // Waiting runs leave the line first, so that stopping a running one admits none of them.
     await admission(c.env).purgeRuns(rows.filter((r) => r.status === "queued").map((r) => r.runId));
     const errors: string[] = [];

@@ -5,6 +5,8 @@ import { Hono } from "hono";
 import { z } from "zod";
 import type { Env } from "../env";
 import {
+  ApprovalRequest,
+  ApprovalResponse,
   CompleteRequest,
   CompleteResponse,
   ErrorBody,
@@ -23,7 +25,7 @@ import {
   RunnerTokenInfo,
   RunnerTokenList,
 } from "../runner-tokens";
-import { CleanupRequest, CleanupResponse } from "./dag-runs";
+import { CleanupRequest, CleanupResponse, RetryRequest } from "./dag-runs";
 import { PurgeResponse, QueueConfigRequest, QueueConfigResponse } from "./queues";
 import { VERSION } from "./system";
 
@@ -190,6 +192,27 @@ export function openApiDocument() {
           },
         },
       },
+      "/dag-runs/{name}/{dagRunId}/steps/{stepName}/approve": post(
+        "Approve a step waiting for approval: it runs (or, without a command, succeeds)",
+        ApprovalRequest,
+        ApprovalResponse,
+        false,
+        "apiToken",
+      ),
+      "/dag-runs/{name}/{dagRunId}/steps/{stepName}/reject": post(
+        "Reject a step waiting for approval: the run stops and ends rejected",
+        ApprovalRequest,
+        ApprovalResponse,
+        false,
+        "apiToken",
+      ),
+      "/dag-runs/{name}/{dagRunId}/retry": post(
+        "Dagu's retry, in place (same run id, params, env and directory), plus `dependents` (with stepName) and `failedOnly`",
+        RetryRequest,
+        null,
+        false,
+        "apiToken",
+      ),
       "/dag-runs/{name}/{dagRunId}/outputs": {
         get: {
           summary: "Every step's output variables",

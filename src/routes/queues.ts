@@ -59,7 +59,8 @@ export const queues = new Hono<{ Bindings: Env }>()
       name,
       type: q.type,
       ...(q.max !== undefined && { maxConcurrency: q.max }),
-      running: q.runs.filter((r) => r.status === "running").map(presentSummaryFromRow),
+      // A run waiting for an approval holds its slot: it is listed as running.
+      running: q.runs.filter((r) => r.status !== "queued").map(presentSummaryFromRow),
       // dagflare's addition on each: `waitingFor`, why it has not started.
       queued: q.runs
         .filter((r) => r.status === "queued")

@@ -55,6 +55,8 @@ export interface StepState {
   doneCount?: number;
   /** Ready but held back by the DAG's maxActiveSteps. */
   pending?: boolean;
+  /** A step marked for approval was approved: it may be dispatched. */
+  approved?: boolean;
 }
 
 export interface RunState {
@@ -66,6 +68,8 @@ export interface RunState {
   timedOut?: boolean;
   /** A DAG precondition was not met: the run was aborted before any step ran. */
   preconditionUnmet?: string;
+  /** A step waiting for approval was rejected: the run was stopped and ends `rejected`. */
+  rejected?: boolean;
   /**
    * Set once the DAG's steps are all done: the run's status so far (DAG_RUN_STATUS of the
    * handlers) and the handlers still to run, in order; the first is the one running.
@@ -119,7 +123,8 @@ const HANDLER_ORDER: HandlerKind[] = ["success", "failure", "cancel", "exit"];
 
 /** Dagu's order: the handler of the outcome (a partial success counts as a success), then exit. */
 function handlerQueue(dag: DagDef, status: RunStatus): string[] {
-  const first: HandlerKind = status === "failed" ? "failure" : status === "aborted" ? "cancel" : "success";
+  const first: HandlerKind =
+    status === "failed" || status === "rejected" ? "failure" : status === "aborted" ? "cancel" : "success";
   return ([first, "exit"] as HandlerKind[]).filter((k) => dag.handlerOn?.[k]).map((k) => HANDLER_NAMES[k]);
 }
 
@@ -163,7 +168,13 @@ export type RunEvent =
   | { type: "complete"; step: string; token: string; result: StepResult }
   | { type: "release"; step: string; token: string; reason: string }
   | { type: "timer"; key: string }
-  | { type: "stop" };
+  | { type: "stop" }
+  /** A person approved or rejected a step waiting for approval. */
+  | { type: "approve"; step: string; approved: boolean; reason?: string }
+  /** Run these steps of a finished run again, in place (POST .../retry); `all`: the whole run. */
+  | { type: "retry"; steps: string[]; all?: boolean }
+  /** Set a step's status by hand on a finished run (PATCH .../steps/{step}/status). */
+  | { type: "setStatus"; step: string; status: StepStatus };
 
 export type Effect =
   | { type: "dispatch"; step: string; dispatchSeq: number }
@@ -179,7 +190,11 @@ export type Reply =
   | { kind: "claimed"; attempt: number }
   | { kind: "stale"; reason: string }
   | { kind: "heartbeat"; cancel: boolean }
-  | { kind: "completed"; accepted: boolean };
+  | { kind: "completed"; accepted: boolean }
+  /** `ok` false: the step was not waiting for approval (its status is given). */
+  | { kind: "approval"; ok: boolean; status: StepStatus }
+  /** A retry or a manual status change; `reason` says why it was refused. */
+  | { kind: "manual"; ok: boolean; reason?: string };
 
 export interface Transition {
   state: RunState;
@@ -304,6 +319,12 @@ function apply(d: Draft, event: RunEvent): Reply {
       return onTimer(d, event.key);
     case "stop":
       return onStop(d);
+    case "approve":
+      return onApprove(d, event);
+    case "retry":
+      return onRetry(d, event.steps, event.all ?? false);
+    case "setStatus":
+      return onSetStatus(d, event.step, event.status);
   }
 }
 
@@ -341,6 +362,13 @@ function activeSteps(d: Draft): number {
 }
 
 function dispatch(d: Draft, name: string, fromQueue = false): void {
+  const approval = d.def(name).approval;
+  if (approval && !d.step(name).approved) {
+    // Waits for POST .../approve or /reject; it holds no runner slot meanwhile.
+    d.update(name, { status: "waiting", queued: false, pending: false, lease: undefined, readyAt: d.now });
+    d.log(`step ${name} waits for approval${approval.prompt ? `: ${approval.prompt}` : ""}`);
+    return;
+  }
   const max = d.ctx.dag.maxActiveSteps;
   const waiting = () => Object.values(d.state.steps).some((s) => s.pending && s.name !== name);
   if (max && (activeSteps(d) >= max || (!fromQueue && waiting()))) {
@@ -521,7 +549,7 @@ function onRelease(d: Draft, e: Extract<RunEvent, { type: "release" }>): Reply {
 function onTimer(d: Draft, key: string): Reply {
   if (key === timerKey.runTimeout) return onRunTimeout(d);
   if (key === timerKey.runDelay) {
-    if (d.state.status === "running" && !d.state.stopRequested) dispatchRoots(d);
+    if (isActive(d.state.status) && !d.state.stopRequested) dispatchRoots(d);
     return { kind: "none" };
   }
   const colon = key.indexOf(":");
@@ -642,25 +670,131 @@ function onStop(d: Draft): Reply {
   return { kind: "none" };
 }
 
+function onApprove(d: Draft, e: Extract<RunEvent, { type: "approve" }>): Reply {
+  const s = d.step(e.step);
+  if (s.status !== "waiting" || d.state.stopRequested) return { kind: "approval", ok: false, status: s.status };
+  const why = e.reason ? `: ${e.reason}` : "";
+  if (!e.approved) {
+    d.state.rejected = true;
+    finishStep(d, e.step, "rejected", `rejected${why}`);
+    onStop(d);
+    return { kind: "approval", ok: true, status: "rejected" };
+  }
+  d.update(e.step, { approved: true });
+  d.log(`step ${e.step} approved${why}`);
+  const def = d.def(e.step);
+  // Without a command, the approval is the whole step.
+  if (def.command?.trim() || def.script?.trim()) dispatch(d, e.step);
+  else finishStep(d, e.step, "succeeded");
+  return { kind: "approval", ok: true, status: d.step(e.step).status };
+}
+
+/**
+ * Re-opens a finished run for `names`: each is reset (its attempt count kept, so the logs of
+ * earlier attempts stay readable) and runs once its dependencies let it; the other steps keep
+ * their outcome and outputs. The handlers run again at the end. `all`: every step, the DAG's
+ * preconditions checked again, as at start.
+ */
+function onRetry(d: Draft, names: string[], all: boolean): Reply {
+  if (!isTerminalRun(d.state.status)) return { kind: "manual", ok: false, reason: `the run is ${d.state.status}` };
+  const again = new Set(names);
+  const extra = d.ctx.allSteps.slice(d.ctx.dag.steps.length).map((s) => s.name);
+  const reset = [...names, ...extra.filter((n) => all || n !== DAG_PRECONDITIONS_STEP)];
+  for (const name of reset) {
+    const s = d.step(name);
+    d.state.steps[name] = {
+      ...newStep(name),
+      attempt: s.attempt,
+      dispatchSeq: s.dispatchSeq,
+      doneTokens: s.doneTokens,
+    };
+  }
+  Object.assign(d.state, {
+    status: "running",
+    stopRequested: false,
+    timedOut: undefined,
+    rejected: undefined,
+    preconditionUnmet: undefined,
+    handlers: undefined,
+    finishedAt: undefined,
+  });
+  d.effects.push({ type: "runStatus", status: "running" });
+  d.log(`retry: running ${all ? "every step" : names.join(", ")} again`);
+  const { timeoutSec } = d.ctx.dag;
+  if (timeoutSec) d.effects.push({ type: "setTimer", key: timerKey.runTimeout, at: d.now + timeoutSec * 1000 });
+  if (all) {
+    if (d.ctx.stepsByName.has(DAG_PRECONDITIONS_STEP)) dispatch(d, DAG_PRECONDITIONS_STEP);
+    else dispatchRoots(d);
+    return { kind: "manual", ok: true };
+  }
+  for (const def of d.ctx.dag.steps) {
+    if (again.has(def.name) && !def.depends.some((n) => again.has(n))) startWhenReady(d, def.name);
+  }
+  return { kind: "manual", ok: true };
+}
+
+/** PATCH .../status: a step of a finished run gets `status`; the run's status is derived again. */
+function onSetStatus(d: Draft, name: string, status: StepStatus): Reply {
+  if (!isTerminalRun(d.state.status)) return { kind: "manual", ok: false, reason: `the run is ${d.state.status}` };
+  if (!d.ctx.dag.steps.some((s) => s.name === name)) {
+    return { kind: "manual", ok: false, reason: `${name} is not one of the DAG's steps` };
+  }
+  d.update(name, { status, error: status === "succeeded" ? undefined : `status set to ${status} by hand` });
+  d.log(`step ${name}: status set to ${status} by hand`);
+  d.state.rejected = Object.values(d.state.steps).some((s) => s.status === "rejected") || undefined;
+  const runStatus = deriveRunStatus(d.ctx, d.state);
+  if (runStatus !== d.state.status) {
+    d.log(`run ${runStatus} (was ${d.state.status})`);
+    d.state.status = runStatus;
+    d.effects.push({ type: "runStatus", status: runStatus });
+  }
+  return { kind: "manual", ok: true };
+}
+
+/** Dispatches a step whose dependencies are all done, or skips/aborts it as Dagu does. */
+function startWhenReady(d: Draft, name: string): void {
+  const deps = d.def(name).depends.map((n) => ({ def: d.def(n), s: d.step(n) }));
+  if (!deps.every((x) => isTerminalStep(x.s.status))) return;
+  const blocker = deps.find((x) => !letsDependentsRun(x.def, x.s));
+  if (!blocker) dispatch(d, name);
+  else if (blocker.s.status === "skipped")
+    finishStep(d, name, "skipped", `upstream step ${blocker.def.name} was skipped`);
+  else finishStep(d, name, "aborted", `upstream step ${blocker.def.name} ${blocker.s.status}`);
+}
+
+const isActive = (s: RunStatus): boolean => s === "running" || s === "waiting";
+
 /**
  * After every event: the dependents of steps that finished either run, or are skipped/aborted
  * as Dagu does (an upstream failure aborts, an upstream skip skips), transitively; then, when
  * every step is done, the run's own status is derived.
  */
 function settle(d: Draft): void {
+  advance(d);
+  showWaiting(d);
+}
+
+/** The run shows `waiting` while some step waits for approval and nothing else is under way. */
+function showWaiting(d: Draft): void {
+  if (!isActive(d.state.status)) return;
+  const steps = Object.values(d.state.steps);
+  const waiting = steps.some((s) => s.status === "waiting");
+  const busy = steps.some((s) => s.queued || s.pending || s.status === "running" || s.status === "retrying");
+  const status: RunStatus = waiting && !busy ? "waiting" : "running";
+  if (status === d.state.status) return;
+  d.state.status = status;
+  d.effects.push({ type: "runStatus", status });
+}
+
+function advance(d: Draft): void {
   // A queued run that is stopped (dequeued) finishes here too, as aborted.
-  if (d.state.status !== "running" && d.state.status !== "queued") return;
+  if (!isActive(d.state.status) && d.state.status !== "queued") return;
   for (let i = 0; i < d.finished.length && !d.state.stopRequested; i++) {
     for (const name of d.ctx.dependents.get(d.finished[i] as string) ?? []) {
       const s = d.step(name);
-      if (s.status !== "not_started" || s.queued || s.pending || s.attempt > 0) continue;
-      const deps = d.def(name).depends.map((n) => ({ def: d.def(n), s: d.step(n) }));
-      if (!deps.every((x) => isTerminalStep(x.s.status))) continue;
-      const blocker = deps.find((x) => !letsDependentsRun(x.def, x.s));
-      if (!blocker) dispatch(d, name);
-      else if (blocker.s.status === "skipped")
-        finishStep(d, name, "skipped", `upstream step ${blocker.def.name} was skipped`);
-      else finishStep(d, name, "aborted", `upstream step ${blocker.def.name} ${blocker.s.status}`);
+      // readyAt: it was made ready once already (a retry resets it).
+      if (s.status !== "not_started" || s.queued || s.pending || s.readyAt !== undefined) continue;
+      startWhenReady(d, name);
     }
   }
   fillSlots(d);
@@ -676,7 +810,7 @@ function settle(d: Draft): void {
     const current = h.queue[0];
     if (current === undefined) break;
     const s = d.step(current);
-    if (s.status === "not_started" && !s.queued && !s.pending && s.attempt === 0) {
+    if (s.status === "not_started" && !s.queued && !s.pending && s.readyAt === undefined) {
       dispatch(d, current, true);
       return;
     }
@@ -703,6 +837,7 @@ function finishRun(d: Draft, status: RunStatus): void {
 /** Dagu's rules, for a run whose steps are all done. */
 export function deriveRunStatus(ctx: MachineContext, state: RunState): RunStatus {
   if (state.preconditionUnmet !== undefined) return "aborted";
+  if (state.rejected) return "rejected";
   if (state.timedOut) return "failed";
   const steps = ctx.dag.steps.flatMap((def) => state.steps[def.name] ?? []);
   const allSucceeded = steps.every((s) => s.status === "succeeded" || s.status === "skipped");

@@ -11,7 +11,7 @@ import { type Env, leaseTtlMs } from "../env";
 import { fail, type Outcome, ok } from "../errors";
 import type { CompleteRequest, Lease, LogEntry } from "../protocol";
 import { admission } from "../queue/queue-object";
-import { isTerminalRun } from "../status";
+import { isTerminalRun, type StepStatus } from "../status";
 import {
   createContext,
   type Effect,
@@ -136,6 +136,68 @@ export class RunObject extends DurableObject<Env> {
   async stop(): Promise<Outcome<void>> {
     if (!this.state) return fail("not_found", 404, "run not found");
     await this.fire({ type: "stop" });
+    return ok(undefined);
+  }
+
+  /** Approves or rejects a step waiting for approval. */
+  async approve(stepName: string, approved: boolean, reason?: string): Promise<Outcome<{ status: string }>> {
+    if (!this.state) return fail("not_found", 404, "run not found");
+    if (!this.state.steps[stepName]) return fail("not_found", 404, `step "${stepName}" not found in this run`);
+    const { reply } = await this.fire({ type: "approve", step: stepName, approved, reason });
+    if (reply.kind !== "approval" || !reply.ok) {
+      const status = reply.kind === "approval" ? reply.status : "unknown";
+      return fail("bad_request", 400, `step "${stepName}" is not waiting for approval (it is ${status})`, {
+        field: "stepName",
+        status,
+      });
+    }
+    return ok({ status: reply.status });
+  }
+
+  /**
+   * Runs steps of a finished run again, in place (same run id, params, env and working
+   * directory): one step (with `dependents`, everything downstream of it too), the failed,
+   * aborted and rejected ones (`failedOnly`), or every step.
+   */
+  async retry(opts: { stepName?: string; dependents?: boolean; failedOnly?: boolean }): Promise<Outcome<string[]>> {
+    if (!this.state || !this.init) return fail("not_found", 404, "run not found");
+    const ctx = this.machine;
+    const own = ctx.dag.steps.map((s) => s.name);
+    let names = own;
+    if (opts.stepName !== undefined) {
+      if (!own.includes(opts.stepName)) {
+        return fail("not_found", 404, `step "${opts.stepName}" not found in this run`, { field: "stepName" });
+      }
+      const set = new Set([opts.stepName]);
+      for (const name of set) if (opts.dependents) for (const n of ctx.dependents.get(name) ?? []) set.add(n);
+      names = own.filter((n) => set.has(n));
+    } else if (opts.failedOnly) {
+      const failed = new Set(["failed", "aborted", "rejected"]);
+      names = own.filter((n) => failed.has(this.state?.steps[n]?.status ?? ""));
+      if (!names.length) {
+        return fail("bad_request", 400, "the run has no failed, aborted or rejected step to retry", {
+          field: "failedOnly",
+        });
+      }
+    }
+    const all = opts.stepName === undefined && !opts.failedOnly;
+    const { reply } = await this.fire({ type: "retry", steps: names, all });
+    if (reply.kind !== "manual" || !reply.ok) {
+      const why = reply.kind === "manual" ? reply.reason : "unexpected reply";
+      return fail("not_running", 400, `only a finished run can be retried: ${why}`);
+    }
+    return ok(names);
+  }
+
+  /** Sets a step's status by hand on a finished run; the run's status is derived again. */
+  async setStepStatus(stepName: string, status: StepStatus): Promise<Outcome<void>> {
+    if (!this.state) return fail("not_found", 404, "run not found");
+    if (!this.state.steps[stepName]) return fail("not_found", 404, `step "${stepName}" not found in this run`);
+    const { reply } = await this.fire({ type: "setStatus", step: stepName, status });
+    if (reply.kind !== "manual" || !reply.ok) {
+      const why = reply.kind === "manual" ? reply.reason : "unexpected reply";
+      return fail("bad_request", 400, `cannot set the status of step "${stepName}": ${why}`);
+    }
     return ok(undefined);
   }
 

@@ -63,7 +63,7 @@ export async function startRun(env: Env, dag: DagDef, opts: StartOptions): Promi
   }
   const d = db(env.DB);
   if (opts.singleton) {
-    const active = await listRuns(d, { dagName: dag.name, statuses: ["running", "queued"], limit: 1 });
+    const active = await listRuns(d, { dagName: dag.name, statuses: ["running", "waiting", "queued"], limit: 1 });
     if (active.length) {
       throw new AppError("already_exists", 409, `DAG ${dag.name} is already running (run ${active[0]?.runId})`);
     }

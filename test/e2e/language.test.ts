@@ -1,6 +1,6 @@
 // The DAG language end to end: a table of DAG files, each run on real runner processes against
 // one `wrangler dev`, with the statuses, logs and files a user would look at.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Stack, startStack, tempDir, waitFor } from "./harness";
@@ -238,5 +238,83 @@ describe("the DAG language, end to end on real runners", () => {
       },
       outputs: async () => (await stack.api("GET", `/dag-runs/${name}/${runId}/outputs`)).body,
     });
+  });
+});
+
+describe("human approval, end to end on real runners", () => {
+  it("a step waits for approval with the run waiting; approve runs it, reject ends the run rejected", async () => {
+    const dir = tempDir("approval");
+    const spec = `steps:
+  - name: build
+    command: touch ${dir}/built-$DAG_RUN_ID
+  - name: deploy
+    depends: build
+    command: touch ${dir}/deployed-$DAG_RUN_ID
+    approval:
+      prompt: ship it?
+`;
+    const created = await stack.api("POST", "/dags", { name: "approval", spec });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const runUntil = async (runId: string, labels: string[]) =>
+      waitFor(`approval run ${runId} to be ${labels.join("/")}`, async () => {
+        const r = await stack.api("GET", `/dag-runs/approval/${runId}`);
+        return labels.includes(r.body.dagRunDetails.statusLabel) ? r.body.dagRunDetails : undefined;
+      });
+    const start = async () => (await stack.api("POST", "/dags/approval/start", {})).body.dagRunId as string;
+
+    const approved = await start();
+    const waiting = await runUntil(approved, ["waiting", ...TERMINAL]);
+    expect(waiting.statusLabel).toBe("waiting");
+    expect(existsSync(path.join(dir, `built-${approved}`))).toBe(true);
+    expect(existsSync(path.join(dir, `deployed-${approved}`))).toBe(false);
+    const ok = await stack.api("POST", `/dag-runs/approval/${approved}/steps/deploy/approve`, { reason: "go" });
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    expect((await runUntil(approved, [...TERMINAL])).statusLabel).toBe("succeeded");
+    expect(existsSync(path.join(dir, `deployed-${approved}`))).toBe(true);
+
+    const rejected = await start();
+    expect((await runUntil(rejected, ["waiting", ...TERMINAL])).statusLabel).toBe("waiting");
+    const no = await stack.api("POST", `/dag-runs/approval/${rejected}/steps/deploy/reject`, { reason: "freeze" });
+    expect(no.status, JSON.stringify(no.body)).toBe(200);
+    const d = await runUntil(rejected, ["rejected", ...TERMINAL]);
+    expect(d.statusLabel).toBe("rejected");
+    expect(d.nodes.find((n: { step: { name: string } }) => n.step.name === "deploy").error).toBe("rejected: freeze");
+    expect(existsSync(path.join(dir, `deployed-${rejected}`))).toBe(false);
+  });
+});
+
+describe("retry, end to end on real runners", () => {
+  it("a failed run retried (failed steps only) runs again in place with its params and working directory", async () => {
+    const dir = tempDir("retry");
+    const spec = `params:
+  - DAY: today
+steps:
+  - name: first
+    command: echo first >> ${dir}/first.log
+  - name: needs-file
+    depends: first
+    workingDir: ${dir}
+    command: cat ready && echo "$DAY $(pwd)"
+`;
+    expect((await stack.api("POST", "/dags", { name: "retry", spec })).status).toBe(201);
+    const runId = (await stack.api("POST", "/dags/retry/start", { params: "DAY=monday" })).body.dagRunId as string;
+    const finished = async () =>
+      waitFor(`retry run to finish`, async () => {
+        const r = await stack.api("GET", `/dag-runs/retry/${runId}`);
+        return TERMINAL.has(r.body.dagRunDetails.statusLabel) ? r.body.dagRunDetails : undefined;
+      });
+    expect((await finished()).statusLabel).toBe("failed");
+    writeFileSync(path.join(dir, "ready"), "ready\n");
+    const r = await stack.api("POST", `/dag-runs/retry/${runId}/retry`, { dagRunId: runId, failedOnly: true });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const d = await waitFor("the retried run to succeed", async () => {
+      const x = await stack.api("GET", `/dag-runs/retry/${runId}`);
+      return x.body.dagRunDetails.statusLabel === "succeeded" ? x.body.dagRunDetails : undefined;
+    });
+    expect(d.nodes.map((n: { statusLabel: string }) => n.statusLabel)).toEqual(["succeeded", "succeeded"]);
+    const log = await stack.api("GET", `/dag-runs/retry/${runId}/steps/needs-file/log`);
+    expect(log.body.content).toBe(`ready\nmonday ${dir}\n`);
+    // The step that had succeeded was not run again.
+    expect(readFileSync(path.join(dir, "first.log"), "utf8")).toBe("first\n");
   });
 });
