@@ -11,7 +11,7 @@ import { admission } from "../queue/queue-object";
 import { sliceLog } from "../run/log-slice";
 import { expiredRuns, REMOVE_BATCH, removeRuns } from "../run/retention";
 import { runSnapshot, runStub, startRun } from "../run/start-run";
-import { isTerminalRun, parseRunStatus, RUN_STATUSES, type RunStatus, type StepStatus } from "../status";
+import { isTerminalRun, parseRunStatus, type RunStatus, type StepStatus } from "../status";
 import { checkQueueOverride, DAG_NAME, parseOrThrow } from "./dags";
 import { presentDetails, presentOutputs, presentSummaryFromRow } from "./present";
 import { abortDequeued } from "./queues";
