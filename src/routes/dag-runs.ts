@@ -129,34 +129,24 @@ async function decide(c: Context<{ Bindings: Env }>, approved: boolean) {
   return c.json({ stepName, statusLabel: done.status } satisfies ApprovalResponse);
 }
 
+/** The body of POST /dag-runs and /dag-runs/enqueue, less what only one of them takes. */
+const InlineRunFields = z.object({
+  spec: z.string(),
+  name: z.string().optional(),
+  params: z.string().optional(),
+  dagRunId: z.string().optional(),
+});
+
 export const dagRuns = new Hono<{ Bindings: Env }>()
   .get("/", async (c) => c.json(await listSummaries(c.env, readQuery(c, listQuery))))
   .post("/", async (c) => {
-    const body = await readJson(
-      c,
-      z.object({
-        spec: z.string(),
-        name: z.string().optional(),
-        params: z.string().optional(),
-        dagRunId: z.string().optional(),
-        singleton: z.boolean().optional(),
-      }),
-    );
+    const body = await readJson(c, InlineRunFields.extend({ singleton: z.boolean().optional() }));
     const { dag } = parseOrThrow(body.spec, body.name);
     const { runId } = await startRun(c.env, dag, body);
     return c.json({ dagRunId: runId });
   })
   .post("/enqueue", async (c) => {
-    const body = await readJson(
-      c,
-      z.object({
-        spec: z.string(),
-        name: z.string().optional(),
-        params: z.string().optional(),
-        dagRunId: z.string().optional(),
-        queue: z.string().optional(),
-      }),
-    );
+    const body = await readJson(c, InlineRunFields.extend({ queue: z.string().optional() }));
     checkQueueOverride(body.queue);
     const { dag } = parseOrThrow(body.spec, body.name);
     const { runId } = await startRun(c.env, dag, { ...body, enqueue: true });

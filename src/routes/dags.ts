@@ -87,6 +87,22 @@ const PAGE = z.object({
   order: z.enum(["asc", "desc"]).default("asc"),
 });
 
+/** The body of POST /dags/{fileName}/start and /enqueue, less what only one of them takes. */
+const StartFields = z.object({
+  params: z.string().optional(),
+  dagRunId: z.string().optional(),
+  dagName: z.string().optional(),
+});
+
+/** The DAG under the name a start call asked for (the contract's `dagName`), checked. */
+function runAs(dag: DagDef, dagName: string | undefined): DagDef {
+  if (dagName === undefined) return dag;
+  if (!DAG_NAME.test(dagName)) {
+    throw new AppError("bad_request", 400, "dagName must match ^[a-zA-Z0-9_-]+$", { field: "dagName" });
+  }
+  return { ...dag, name: dagName };
+}
+
 export const dags = new Hono<{ Bindings: Env }>()
   .get("/", async (c) => {
     const q = readQuery(c, PAGE);
@@ -262,39 +278,15 @@ export const dags = new Hono<{ Bindings: Env }>()
   })
   .post("/:fileName/start", async (c) => {
     const { dag } = await loadDag(c.env, c.req.param("fileName"));
-    const body = await readJson(
-      c,
-      z.object({
-        params: z.string().optional(),
-        dagRunId: z.string().optional(),
-        dagName: z.string().optional(),
-        singleton: z.boolean().optional(),
-      }),
-    );
-    if (body.dagName !== undefined && !DAG_NAME.test(body.dagName)) {
-      throw new AppError("bad_request", 400, "dagName must match ^[a-zA-Z0-9_-]+$", { field: "dagName" });
-    }
-    const runDag = body.dagName ? { ...dag, name: body.dagName } : dag;
-    const { runId } = await startRun(c.env, runDag, body);
+    const body = await readJson(c, StartFields.extend({ singleton: z.boolean().optional() }));
+    const { runId } = await startRun(c.env, runAs(dag, body.dagName), body);
     return c.json({ dagRunId: runId });
   })
   .post("/:fileName/enqueue", async (c) => {
     const { dag } = await loadDag(c.env, c.req.param("fileName"));
-    const body = await readJson(
-      c,
-      z.object({
-        params: z.string().optional(),
-        dagRunId: z.string().optional(),
-        dagName: z.string().optional(),
-        queue: z.string().optional(),
-      }),
-    );
-    if (body.dagName !== undefined && !DAG_NAME.test(body.dagName)) {
-      throw new AppError("bad_request", 400, "dagName must match ^[a-zA-Z0-9_-]+$", { field: "dagName" });
-    }
+    const body = await readJson(c, StartFields.extend({ queue: z.string().optional() }));
     checkQueueOverride(body.queue);
-    const runDag = body.dagName ? { ...dag, name: body.dagName } : dag;
-    const { runId } = await startRun(c.env, runDag, { ...body, enqueue: true });
+    const { runId } = await startRun(c.env, runAs(dag, body.dagName), { ...body, enqueue: true });
     return c.json({ dagRunId: runId });
   })
   .post("/:fileName/stop-all", async (c) => {
