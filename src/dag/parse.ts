@@ -6,6 +6,7 @@ import { readConditions } from "./control";
 import { checkGraph } from "./graph";
 import { Issues } from "./issues";
 import { checkKeys, DAG_KEYS, type KeySet } from "./keys";
+import { expandParallel } from "./parallel";
 import { readSelector } from "./read-selector";
 import { unresolvedRefs } from "./refs";
 import { readRunPolicy } from "./run-policy";
@@ -100,6 +101,8 @@ function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef |
 
   if (!entries || name === undefined) return undefined;
   const def: DagDef = { name, tags, type, env, params, steps: entries.map((e) => e.def), ...policy };
+  const parallel = new Map(entries.flatMap((e) => (e.parallel ? [[e.def.name, e.parallel] as const] : [])));
+  def.steps = expandParallel(def.steps, parallel);
   if (preconditions.length) def.preconditions = preconditions;
   // 0 means no limit, as in Dagu.
   if (timeoutSec) def.timeoutSec = timeoutSec;
