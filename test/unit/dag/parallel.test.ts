@@ -88,4 +88,17 @@ steps:
     const r = parse(`steps:\n  - command: echo $ITEM\n    ${yaml}\n`);
     expect(r.ok ? [] : r.errors.map((e) => ({ field: e.field, message: e.message }))).toEqual([{ field, message }]);
   });
+
+  it("refuses a step named like an instance, and parallel on a handler", () => {
+    const clash = parse(
+      "steps:\n  - name: fan\n    command: echo $ITEM\n    parallel: [a]\n  - name: fan[1]\n    command: echo\n",
+    );
+    expect(clash.ok ? [] : clash.errors.map((e) => [e.field, e.message])).toEqual([
+      ["steps[0]", 'step "fan[1]" has the name of an instance of this parallel step'],
+    ]);
+    const handler = parse("steps:\n  - echo\nhandlerOn:\n  exit:\n    command: echo $ITEM\n    parallel: [a]\n");
+    expect(handler.ok ? [] : handler.errors.map((e) => [e.field, e.message])).toEqual([
+      ["handlerOn.exit.parallel", "a handler cannot be a parallel step"],
+    ]);
+  });
 });
