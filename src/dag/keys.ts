@@ -77,8 +77,10 @@ export const STEP_KEYS: KeySet = {
     "signalOnStop",
     // dagflare's addition (daggle's human approval), not in Dagu's schema.
     "approval",
+    // for command steps; `call` (sub-DAGs) is not built yet.
+    "parallel",
   ]),
-  later: new Set(["call", "mailOnError", "parallel", "params", "run", "shellPackages", "stderr", "stdout"]),
+  later: new Set(["call", "mailOnError", "params", "run", "shellPackages", "stderr", "stdout"]),
 };
 
 export const RETRY_KEYS: KeySet = {

@@ -6,6 +6,7 @@ import { readConditions } from "./control";
 import { checkGraph } from "./graph";
 import { Issues } from "./issues";
 import { checkKeys, DAG_KEYS, type KeySet } from "./keys";
+import { expandParallel } from "./parallel";
 import { readSelector } from "./read-selector";
 import { unresolvedRefs } from "./refs";
 import { readRunPolicy } from "./run-policy";
@@ -100,6 +101,13 @@ function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef |
 
   if (!entries || name === undefined) return undefined;
   const def: DagDef = { name, tags, type, env, params, steps: entries.map((e) => e.def), ...policy };
+  const parallel = new Map(entries.flatMap((e) => (e.parallel ? [[e.def.name, e.parallel] as const] : [])));
+  def.steps = expandParallel(def.steps, parallel);
+  const seen = new Set(entries.filter((e) => !e.parallel).map((e) => e.def.name));
+  for (const e of entries.filter((e) => e.parallel)) {
+    const clash = e.parallel?.items.map((_, i) => `${e.def.name}[${i + 1}]`).find((n) => seen.has(n));
+    if (clash) issues.at(e.node, e.field, `step "${clash}" has the name of an instance of this parallel step`);
+  }
   if (preconditions.length) def.preconditions = preconditions;
   // 0 means no limit, as in Dagu.
   if (timeoutSec) def.timeoutSec = timeoutSec;
@@ -158,6 +166,7 @@ function readHandlers(node: Node, issues: Issues, steps: DagDef["steps"]): DagDe
     const entry = readStep(pair.value as Node, field, issues, name);
     if (!entry) continue;
     if (entry.explicitDepends) issues.at(pair.value as Node, `${field}.depends`, "a handler cannot depend on steps");
+    if (entry.parallel) issues.at(pair.value as Node, `${field}.parallel`, "a handler cannot be a parallel step");
     if (names.has(name)) issues.at(pair.key as Node, field, `a step is named "${name}", the name of this handler`);
     // The handler's node is always named after it, as in Dagu.
     entry.def.name = name;

@@ -14,6 +14,7 @@ import {
 } from "./control";
 import type { Issues } from "./issues";
 import { CONTINUE_ON_KEYS, checkKeys, RETRY_KEYS, STEP_KEYS } from "./keys";
+import { type ParallelDef, readParallel } from "./parallel";
 import { readSelector } from "./read-selector";
 import type { ContinueOn, DagDef, RetryPolicy, StepDef } from "./types";
 import { readEnv, readShell, readStringList, VAR_NAME } from "./values";
@@ -37,6 +38,7 @@ export interface StepEntry {
   follows: number[];
   explicitDepends: boolean;
   explicitName: boolean;
+  parallel?: ParallelDef;
 }
 
 export function readSteps(node: Node, type: DagDef["type"], issues: Issues): StepEntry[] | undefined {
@@ -207,6 +209,9 @@ export function readStep(node: Node, field: string, issues: Issues, nameFromKey?
     return n ? readConditions(n, f(k), issues) : [];
   });
   if (preconditions.length) def.preconditions = preconditions;
+  const parallelNode = get("parallel");
+  const parallel = parallelNode && readParallel(parallelNode, f("parallel"), issues);
+  if (parallel) entry.parallel = parallel;
   const repeatNode = get("repeatPolicy");
   const repeat = repeatNode && readRepeat(repeatNode, f("repeatPolicy"), issues);
   if (repeat) def.repeatPolicy = repeat;

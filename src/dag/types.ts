@@ -79,6 +79,8 @@ export interface StepDef {
   /** All must hold when the step is about to run, or it is skipped. Evaluated on the runner. */
   preconditions?: Condition[];
   repeatPolicy?: RepeatPolicy;
+  /** An instance of a `parallel` step: at most maxConcurrent instances of `name` run at once. */
+  parallelGroup?: { name: string; maxConcurrent: number };
   /** Signal sent to the step's process group on stop (default SIGTERM). */
   signalOnStop?: string;
   /** Wait in status `waiting` for POST .../approve or /reject before running (dagflare's addition). */

@@ -371,7 +371,7 @@ function dispatch(d: Draft, name: string, fromQueue = false): void {
   }
   const max = d.ctx.dag.maxActiveSteps;
   const waiting = () => Object.values(d.state.steps).some((s) => s.pending && s.name !== name);
-  if (max && (activeSteps(d) >= max || (!fromQueue && waiting()))) {
+  if ((max && (activeSteps(d) >= max || (!fromQueue && waiting()))) || groupFull(d, name)) {
     // Held back; fillSlots dispatches it when a step ends.
     if (!d.step(name).pending) d.update(name, { status: "not_started", pending: true, lease: undefined });
     return;
@@ -388,13 +388,25 @@ function dispatch(d: Draft, name: string, fromQueue = false): void {
   d.effects.push({ type: "dispatch", step: name, dispatchSeq: next.dispatchSeq });
 }
 
-/** Dispatches steps held back by maxActiveSteps, in DAG order, while there is room. */
+/** Whether the parallel step `name` is an instance of already runs maxConcurrent instances. */
+function groupFull(d: Draft, name: string): boolean {
+  const group = d.def(name).parallelGroup;
+  if (!group) return false;
+  let n = 0;
+  for (const s of Object.values(d.state.steps)) {
+    if (!(s.queued || (s.status === "running" && s.lease))) continue;
+    if (d.ctx.stepsByName.get(s.name)?.parallelGroup?.name === group.name) n++;
+  }
+  return n >= group.maxConcurrent;
+}
+
+/** Dispatches steps held back by maxActiveSteps or maxConcurrent, in DAG order, while there is room. */
 function fillSlots(d: Draft): void {
   const max = d.ctx.dag.maxActiveSteps;
-  if (!max || d.state.stopRequested) return;
+  if (d.state.stopRequested) return;
   for (const def of d.ctx.allSteps) {
-    if (activeSteps(d) >= max) return;
-    if (d.step(def.name).pending) dispatch(d, def.name, true);
+    if (max && activeSteps(d) >= max) return;
+    if (d.step(def.name).pending && !groupFull(d, def.name)) dispatch(d, def.name, true);
   }
 }
 

@@ -211,6 +211,34 @@ steps:
       expect(await log("broken", "stderr")).toMatch(/env BAD: command substitution failed/);
     },
   },
+  {
+    name: "parallel",
+    spec: `type: graph
+steps:
+  - name: fan
+    command: touch $DIR/on.$ITEM; ls $DIR | grep -c '^on' >> $DIR/counts; sleep 1; rm $DIR/on.$ITEM; echo "item=$ITEM"
+    parallel:
+      items: [x, y, z, w]
+      maxConcurrent: 2
+  - name: after
+    command: echo done
+    depends: fan
+`,
+    status: "succeeded",
+    nodes: {
+      "fan[1]": "succeeded",
+      "fan[2]": "succeeded",
+      "fan[3]": "succeeded",
+      "fan[4]": "succeeded",
+      after: "succeeded",
+    },
+    check: async ({ dir, log }) => {
+      expect(await log("fan[2]")).toBe("item=y\n");
+      const counts = readFileSync(path.join(dir, "counts"), "utf8").trim().split("\n").map(Number);
+      expect(counts).toHaveLength(4);
+      expect(Math.max(...counts)).toBeLessThanOrEqual(2);
+    },
+  },
 ];
 
 describe("the DAG language, end to end on real runners", () => {
@@ -233,7 +261,10 @@ describe("the DAG language, end to end on real runners", () => {
     await c.check?.({
       dir,
       log: async (step, stream = "stdout") => {
-        const r = await stack.api("GET", `/dag-runs/${name}/${runId}/steps/${step}/log?stream=${stream}`);
+        const r = await stack.api(
+          "GET",
+          `/dag-runs/${name}/${runId}/steps/${encodeURIComponent(step)}/log?stream=${stream}`,
+        );
         return r.body.content as string;
       },
       outputs: async () => (await stack.api("GET", `/dag-runs/${name}/${runId}/outputs`)).body,

@@ -422,7 +422,7 @@ steps:
     },
   );
 
-  it.each(["call", "parallel", "mailOnError"])("refuses the step key %s as not supported yet", (key) => {
+  it.each(["call", "mailOnError"])("refuses the step key %s as not supported yet", (key) => {
     expect(onlyError(`steps:\n  - command: x\n    ${key}: x\n`)).toEqual([
       3,
       `steps[0].${key}`,
@@ -457,7 +457,7 @@ steps:
     ];
     const stepBuilt = ["name", "id", "description", "command", "script", "shell", "dir", "workingDir"];
     const stepBuiltToo = ["depends", "env", "output", "timeoutSec", "retryPolicy", "continueOn", "workerSelector"];
-    stepBuiltToo.push("executor", "precondition", "preconditions", "repeatPolicy", "signalOnStop");
+    stepBuiltToo.push("executor", "precondition", "preconditions", "repeatPolicy", "signalOnStop", "parallel");
     for (const key of Object.keys(schema.properties).filter((k) => !dagBuilt.includes(k))) {
       expect(errors(`${key}: x\nsteps:\n  - echo\n`).map((e) => e.message)).toContain(`"${key}" is not supported yet`);
     }

@@ -1,0 +1,84 @@
+// `parallel` on a command step (Dagu's fan-out): one step instance per item, each with ITEM in its
+// env, named `<step>[<n>]` (from 1). The items are listed in the DAG file and expanded here, when
+// the DAG is read, so each instance is an ordinary step of the graph; a step that depended on the
+// parallel step depends on all of its instances. PURE.
+import { isMap, isScalar, isSeq, type Node } from "yaml";
+import type { Issues } from "./issues";
+import { checkKeys, type KeySet } from "./keys";
+import type { StepDef } from "./types";
+import { child, isAbsent, scalarText } from "./yaml-nodes";
+
+/** Dagu's default. */
+export const DEFAULT_MAX_CONCURRENT = 10;
+const PARALLEL_KEYS: KeySet = { supported: new Set(["items", "maxConcurrent"]), later: new Set() };
+
+export interface ParallelDef {
+  /** Each item's ITEM value: a scalar's text, an object's JSON text. */
+  items: string[];
+  maxConcurrent: number;
+}
+
+export function readParallel(node: Node, field: string, issues: Issues): ParallelDef | undefined {
+  let itemsNode: Node | undefined = node;
+  let maxConcurrent = DEFAULT_MAX_CONCURRENT;
+  let itemsField = field;
+  if (isMap(node)) {
+    checkKeys(node, PARALLEL_KEYS, field, issues);
+    const items = child(node, "items");
+    itemsNode = isAbsent(items) ? undefined : items;
+    itemsField = `${field}.items`;
+    if (!itemsNode) issues.at(node, itemsField, "parallel needs items");
+    const max = child(node, "maxConcurrent");
+    if (!isAbsent(max)) maxConcurrent = issues.int(max, `${field}.maxConcurrent`, 1) ?? DEFAULT_MAX_CONCURRENT;
+  }
+  if (!itemsNode) return undefined;
+  if (isScalar(itemsNode)) {
+    issues.at(
+      itemsNode,
+      itemsField,
+      "parallel items from a variable are not supported yet: list the items in the DAG file",
+    );
+    return undefined;
+  }
+  if (!isSeq(itemsNode)) {
+    issues.at(itemsNode, itemsField, `${itemsField} must be a list of items`);
+    return undefined;
+  }
+  if (itemsNode.items.length === 0) {
+    issues.at(itemsNode, itemsField, "parallel needs at least one item");
+    return undefined;
+  }
+  const items = itemsNode.items.map((item, i) => {
+    const text = isScalar(item) && item.value !== null ? scalarText(item) : undefined;
+    if (text !== undefined) return text;
+    if (isMap(item)) return JSON.stringify((item as { toJSON(): unknown }).toJSON());
+    issues.at(item as Node, `${itemsField}[${i}]`, "a parallel item must be a string, a number or a mapping");
+    return "";
+  });
+  return { items, maxConcurrent };
+}
+
+/** The steps with each parallel step replaced by its instances, and depends rewritten to them. */
+export function expandParallel(steps: StepDef[], parallel: Map<string, ParallelDef>): StepDef[] {
+  if (parallel.size === 0) return steps;
+  const names = new Map<string, string[]>();
+  for (const [name, p] of parallel)
+    names.set(
+      name,
+      p.items.map((_, i) => `${name}[${i + 1}]`),
+    );
+  const deps = (d: string[]) => d.flatMap((n) => names.get(n) ?? [n]);
+  return steps.flatMap((s) => {
+    const p = parallel.get(s.name);
+    const base = { ...s, depends: deps(s.depends) };
+    if (!p) return [base];
+    return p.items.map(
+      (item, i): StepDef => ({
+        ...base,
+        name: `${s.name}[${i + 1}]`,
+        env: [["ITEM", item], ...s.env],
+        parallelGroup: { name: s.name, maxConcurrent: p.maxConcurrent },
+      }),
+    );
+  });
+}
