@@ -530,7 +530,7 @@ export class RunObject extends DurableObject<Env> {
   private async reportLostRunners(lost: Array<{ runnerId: string; at: number }>): Promise<void> {
     try {
       // A runner polls one pool; tell every pool this run's steps go to.
-      const pools = new Set(this.init?.dag.steps.map((s) => poolOf(this.selectorOf(s.name))) ?? []);
+      const pools = new Set(this.machine.allSteps.map((s) => poolOf(this.selectorOf(s.name))));
       await Promise.all([...pools].map((p) => dispatcherFor(this.env, p).runnersLost(lost)));
     } catch (err) {
       // Worst case a dead runner's leftover poll takes a lease, which then goes unconfirmed.
@@ -608,11 +608,12 @@ export class RunObject extends DurableObject<Env> {
     this.armedAt = next;
   }
 
-  /** The step's effective workerSelector, its pool included. */
+  /**
+   * The step's effective workerSelector, its pool included. Every step of the run has one, the
+   * handlers and the DAG-preconditions check too: they run in the DAG's pool, like its steps.
+   */
   private selectorOf(stepName: string): Selector {
-    const dag = this.init?.dag;
-    const def = dag?.steps.find((s) => s.name === stepName);
-    return dag && def ? selectorOf(dag, def) : selectorOf({}, {});
+    return selectorOf(this.init?.dag ?? {}, this.machine.stepsByName.get(stepName) ?? {});
   }
 
   private stepAt(index: number): string | undefined {

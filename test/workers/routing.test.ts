@@ -55,6 +55,22 @@ describe("workerSelector and pools", () => {
     expect((await details("team-a-job", aRun)).statusLabel).toBe("succeeded");
   });
 
+  it("sends a DAG's handlers to its pool, as its steps", async () => {
+    await createDag(
+      "team-b-job",
+      "workerSelector: {pool: team-b}\nhandlerOn:\n  exit: {command: echo bye}\nsteps:\n  - echo b\n",
+    );
+    const runId = await startDag("team-b-job");
+    const [step] = await leaseAs("team-b-box", { pool: "team-b" }, 1);
+    expect(step?.stepName).toBe("step_1");
+    await complete(step, 0);
+    expect(await leaseAs("default-box", {})).toEqual([]);
+    const [handler] = await leaseAs("team-b-box", { pool: "team-b" });
+    expect(handler).toMatchObject({ runId, stepName: "onExit" });
+    await complete(handler, 0);
+    expect((await details("team-b-job", runId)).statusLabel).toBe("succeeded");
+  });
+
   it("says in the run details that no live runner matches a waiting step, until one reports", async () => {
     await createDag("needs-fpga", "steps:\n  - name: flash\n    command: echo f\n    workerSelector: {fpga: 'yes'}\n");
     const runId = await startDag("needs-fpga");
