@@ -77,10 +77,13 @@ export const STEP_KEYS: KeySet = {
     "signalOnStop",
     // dagflare's addition (daggle's human approval), not in Dagu's schema.
     "approval",
-    // for command steps; `call` (sub-DAGs) is not built yet.
     "parallel",
+    // a sub-DAG call (src/dag/call.ts); `run` is Dagu's older name for `call`.
+    "call",
+    "run",
+    "params",
   ]),
-  later: new Set(["call", "mailOnError", "params", "run", "shellPackages", "stderr", "stdout"]),
+  later: new Set(["mailOnError", "shellPackages", "stderr", "stdout"]),
 };
 
 export const RETRY_KEYS: KeySet = {

@@ -1,7 +1,8 @@
 // YAML text -> DagDef, with every problem reported at once, each with its line and field.
 // PURE. The shapes follow Dagu's schema (shared/contracts/dagu-dag.schema.json); keys.ts says
 // which of its keys are built. Steps are read in steps.ts, the step graph checked in graph.ts.
-import { isMap, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml";
+import { type Document, isMap, isScalar, LineCounter, type Node, parseAllDocuments, type YAMLMap } from "yaml";
+import { DAG_NAME_MAX, DAG_NAME_PATTERN } from "./call";
 import { readConditions } from "./control";
 import { checkGraph } from "./graph";
 import { Issues } from "./issues";
@@ -11,42 +12,76 @@ import { readSelector } from "./read-selector";
 import { unresolvedRefs } from "./refs";
 import { readRunPolicy } from "./run-policy";
 import { readStep, readSteps } from "./steps";
-import { type DagDef, HANDLER_NAMES, type HandlerKind, type ParseResult } from "./types";
+import { type DagDef, type DagIssue, HANDLER_NAMES, type HandlerKind, type ParseResult } from "./types";
 import { readEnv, readParams, readShell, readStringList } from "./values";
 import { child, isAbsent, keyOf, resolveRefs } from "./yaml-nodes";
 
-export const DAG_NAME_PATTERN = /^[a-zA-Z0-9_-]+$/;
-export const DAG_NAME_MAX = 40;
+export { DAG_NAME_MAX, DAG_NAME_PATTERN } from "./call";
+
 const RUN_CONFIG_KEYS: KeySet = { supported: new Set(["disableParamEdit", "disableRunIdEdit"]), later: new Set() };
 
 export function parseDag(yamlText: string, opts?: { name?: string }): ParseResult {
   const lines = new LineCounter();
   // `merge` reads `<<: *base` as a merge key, as Go's YAML decoder (and so Dagu) does.
-  const doc = parseDocument(yamlText, { lineCounter: lines, prettyErrors: false, merge: true });
+  const parsed = parseAllDocuments(yamlText, { lineCounter: lines, prettyErrors: false, merge: true });
+  const docs = Array.isArray(parsed) ? parsed : [];
   const issues = new Issues(lines);
   // After a syntax error the tree is a guess; checking it would add noise, not information.
-  if (doc.errors.length > 0) {
-    for (const e of doc.errors) {
+  const syntax = docs.flatMap((doc) => doc.errors);
+  if (syntax.length > 0) {
+    for (const e of syntax) {
       const message = `YAML syntax: ${e.message.split("\n")[0] ?? e.message}`;
       issues.errors.push({ line: lines.linePos(e.pos[0]).line, message });
     }
     return { ok: false, errors: issues.errors, warnings: [] };
   }
-  for (const w of doc.warnings) {
+  for (const w of docs.flatMap((doc) => doc.warnings)) {
     issues.warnings.push({
       line: lines.linePos(w.pos[0]).line,
       message: `YAML: ${w.message.split("\n")[0] ?? w.message}`,
     });
   }
+  // An empty document (a trailing `---`) is no DAG.
+  const [main, ...rest] = docs.filter(
+    (doc, i) => i === 0 || !(doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)),
+  );
+  const dag = main && readDocument(main, issues, opts?.name);
+  if (!main) issues.errors.push({ message: "a DAG file must be a mapping of keys (name, steps, ...)" });
+  // Each document after `---` is a local DAG: it needs its own name, its fields are prefixed.
+  const locals = rest.flatMap((doc, i) => {
+    const local = new Issues(lines);
+    const def = readDocument(doc, local, undefined);
+    const where = `localDags[${def?.name ?? i}]`;
+    const prefix = (x: DagIssue): DagIssue => ({ ...x, field: x.field ? `${where}.${x.field}` : where });
+    issues.errors.push(...local.errors.map(prefix));
+    issues.warnings.push(...local.warnings.map(prefix));
+    return def ? [def] : [];
+  });
+  if (issues.errors.length > 0 || !dag) return { ok: false, errors: issues.errors, warnings: issues.warnings };
+  const names = new Set([dag.name]);
+  for (const [i, local] of locals.entries()) {
+    if (names.has(local.name)) {
+      const where = `localDags[${local.name}]`;
+      issues.at(rest[i]?.contents, `${where}.name`, `two DAGs of this file are named "${local.name}"`);
+    }
+    names.add(local.name);
+  }
+  if (issues.errors.length > 0) return { ok: false, errors: issues.errors, warnings: issues.warnings };
+  if (locals.length) dag.localDags = locals;
+  const refs = [dag, ...locals].flatMap((d, i) =>
+    unresolvedRefs(d).map((x) => (i === 0 ? x : { ...x, field: `localDags[${d.name}].${x.field ?? ""}` })),
+  );
+  return { ok: true, dag, warnings: [...issues.warnings, ...refs] };
+}
+
+function readDocument(doc: Document.Parsed, issues: Issues, fallbackName?: string): DagDef | undefined {
   for (const p of resolveRefs(doc)) issues.at(p.node, undefined, p.message);
   const root = doc.contents;
   if (!isMap(root)) {
     issues.at(root, undefined, "a DAG file must be a mapping of keys (name, steps, ...)");
-    return { ok: false, errors: issues.errors, warnings: issues.warnings };
+    return undefined;
   }
-  const dag = readDag(root, issues, opts?.name);
-  if (issues.errors.length > 0 || !dag) return { ok: false, errors: issues.errors, warnings: issues.warnings };
-  return { ok: true, dag, warnings: [...issues.warnings, ...unresolvedRefs(dag)] };
+  return readDag(root, issues, fallbackName);
 }
 
 function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef | undefined {

@@ -2,6 +2,7 @@
 // PURE. Forms (Dagu's schema): a list of steps, where an item may also be a command string or a
 // nested list (a parallel group); or a map of name -> step.
 import { isMap, isScalar, isSeq, type Node, type YAMLMap } from "yaml";
+import { readCall } from "./call";
 import {
   checkExecutor,
   checkPattern,
@@ -158,11 +159,14 @@ export function readStep(node: Node, field: string, issues: Issues, nameFromKey?
   const approvalNode = get("approval");
   const approval = approvalNode && readApproval(approvalNode, f("approval"), issues);
   if (approval) def.approval = approval;
-  if (!def.command?.trim() && !def.script?.trim() && !approval) {
+  readCall(get, def, field, issues);
+  if (!def.command?.trim() && !def.script?.trim() && !approval && !get("call") && !get("run")) {
     issues.at(
       node,
       field,
-      def.name ? `step "${def.name}" needs a command or a script` : "a step needs a command or a script",
+      def.name
+        ? `step "${def.name}" needs a command, a script or a call`
+        : "a step needs a command, a script or a call",
     );
   }
   const shellNode = get("shell");

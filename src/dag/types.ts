@@ -85,6 +85,11 @@ export interface StepDef {
   signalOnStop?: string;
   /** Wait in status `waiting` for POST .../approve or /reject before running (dagflare's addition). */
   approval?: { prompt?: string };
+  /**
+   * A sub-DAG call (`call`, Dagu's older `run`): the step runs the DAG `dag` as a run of its own,
+   * with `params` over the child's defaults (values may use `${...}`), and ends as that run ends.
+   */
+  call?: { dag: string; params: ParamDef[] };
 }
 
 /** How the DAG's runs are started, admitted and kept (src/dag/run-policy.ts). */
@@ -126,6 +131,11 @@ export interface DagDef extends RunPolicy {
   runConfig?: { disableParamEdit: boolean; disableRunIdEdit: boolean };
   /** Lifecycle handlers, run after the steps (see HANDLER_NAMES). */
   handlerOn?: Partial<Record<HandlerKind, StepDef>>;
+  /**
+   * DAGs defined in the same file after `---` (the contract's localDags), callable by name from
+   * this DAG and from each other; a call looks here before the stored DAGs.
+   */
+  localDags?: DagDef[];
 }
 
 export type HandlerKind = "success" | "failure" | "cancel" | "exit";

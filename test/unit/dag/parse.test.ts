@@ -422,7 +422,7 @@ steps:
     },
   );
 
-  it.each(["call", "mailOnError"])("refuses the step key %s as not supported yet", (key) => {
+  it.each(["mailOnError", "shellPackages"])("refuses the step key %s as not supported yet", (key) => {
     expect(onlyError(`steps:\n  - command: x\n    ${key}: x\n`)).toEqual([
       3,
       `steps[0].${key}`,
@@ -458,6 +458,7 @@ steps:
     const stepBuilt = ["name", "id", "description", "command", "script", "shell", "dir", "workingDir"];
     const stepBuiltToo = ["depends", "env", "output", "timeoutSec", "retryPolicy", "continueOn", "workerSelector"];
     stepBuiltToo.push("executor", "precondition", "preconditions", "repeatPolicy", "signalOnStop", "parallel");
+    stepBuiltToo.push("call", "run", "params");
     for (const key of Object.keys(schema.properties).filter((k) => !dagBuilt.includes(k))) {
       expect(errors(`${key}: x\nsteps:\n  - echo\n`).map((e) => e.message)).toContain(`"${key}" is not supported yet`);
     }
@@ -647,7 +648,7 @@ steps:
     [
       "a step with neither command nor script",
       "steps:\n  - echo\n  - name: b\n    description: nothing\n",
-      [3, "steps[1]", 'step "b" needs a command or a script'],
+      [3, "steps[1]", 'step "b" needs a command, a script or a call'],
     ],
     ["an empty string step", "steps:\n  - echo\n  - ''\n", [3, "steps[1]", "a step needs a command or a script"]],
     [
@@ -718,7 +719,7 @@ steps:
     expect(errs.map((e) => [e.line, e.field, e.message])).toEqual([
       [2, "dotenv", '"dotenv" is not supported yet'],
       [6, "steps[0].colour", 'unknown key "colour"'],
-      [7, "steps[1]", 'step "b" needs a command or a script'],
+      [7, "steps[1]", 'step "b" needs a command, a script or a call'],
       [9, "steps[1].timeoutSec", 'steps[1].timeoutSec must be an integer >= 0, not "abc"'],
       [10, "steps[2].name", 'duplicate step name "a"'],
       [8, "steps[1].depends", 'step "b" depends on unknown step "ghost"'],
