@@ -57,6 +57,10 @@ export interface StepState {
   pending?: boolean;
   /** A step marked for approval was approved: it may be dispatched. */
   approved?: boolean;
+  /** A call step's sub-DAG run under way (no lease: the child run reports its end). */
+  child?: { runId: string; stopRequested?: boolean };
+  /** Every sub-DAG run a call step started, one per attempt, oldest first. */
+  subRuns?: string[];
 }
 
 export interface RunState {
@@ -174,7 +178,17 @@ export type RunEvent =
   /** Run these steps of a finished run again, in place (POST .../retry); `all`: the whole run. */
   | { type: "retry"; steps: string[]; all?: boolean }
   /** Set a step's status by hand on a finished run (PATCH .../steps/{step}/status). */
-  | { type: "setStatus"; step: string; status: StepStatus };
+  | { type: "setStatus"; step: string; status: StepStatus }
+  /** A call step's sub-DAG run ended (or could not be started: `error`). */
+  | {
+      type: "childDone";
+      step: string;
+      childRunId: string;
+      status: RunStatus;
+      outputs: Record<string, string>;
+      paramsText: string;
+      error?: string;
+    };
 
 export type Effect =
   | { type: "dispatch"; step: string; dispatchSeq: number }
@@ -183,7 +197,11 @@ export type Effect =
   | { type: "log"; message: string }
   | { type: "runStatus"; status: RunStatus }
   /** A runner let a lease expire: its long polls begun before `at` must not get work. */
-  | { type: "runnerLost"; runnerId: string; at: number };
+  | { type: "runnerLost"; runnerId: string; at: number }
+  /** Create and start the sub-DAG run of a call step (idempotent: the id is fixed). */
+  | { type: "startChild"; step: string; childRunId: string }
+  /** Stop a sub-DAG run. */
+  | { type: "stopChild"; childRunId: string };
 
 export type Reply =
   | { kind: "none" }
@@ -325,6 +343,8 @@ function apply(d: Draft, event: RunEvent): Reply {
       return onRetry(d, event.steps, event.all ?? false);
     case "setStatus":
       return onSetStatus(d, event.step, event.status);
+    case "childDone":
+      return onChildDone(d, event);
   }
 }
 
@@ -354,10 +374,14 @@ function dispatchRoots(d: Draft): void {
   for (const def of d.ctx.dag.steps) if (def.depends.length === 0) dispatch(d, def.name);
 }
 
-/** Steps waiting for a runner or running on one: what maxActiveSteps counts. */
+/** Waiting for a runner, running on one, or running a sub-DAG: what maxActiveSteps counts. */
+function occupies(s: StepState): boolean {
+  return s.queued || (s.status === "running" && (s.lease !== undefined || s.child !== undefined));
+}
+
 function activeSteps(d: Draft): number {
   let n = 0;
-  for (const s of Object.values(d.state.steps)) if (s.queued || (s.status === "running" && s.lease)) n++;
+  for (const s of Object.values(d.state.steps)) if (occupies(s)) n++;
   return n;
 }
 
@@ -376,6 +400,7 @@ function dispatch(d: Draft, name: string, fromQueue = false): void {
     if (!d.step(name).pending) d.update(name, { status: "not_started", pending: true, lease: undefined });
     return;
   }
+  if (d.def(name).call) return startCall(d, name);
   const s = d.step(name);
   const next = d.update(name, {
     status: "not_started",
@@ -388,13 +413,75 @@ function dispatch(d: Draft, name: string, fromQueue = false): void {
   d.effects.push({ type: "dispatch", step: name, dispatchSeq: next.dispatchSeq });
 }
 
+/**
+ * The id of the sub-DAG run a call step starts: fixed by the parent run, the step's position and
+ * its dispatch number, so that starting it again (after an interruption) finds the same run.
+ */
+export function subRunId(runId: string, index: number, dispatchSeq: number): string {
+  return `${runId}-${index}-${dispatchSeq}`;
+}
+
+/** A call step runs: its sub-DAG run is started; the step ends when that run reports its end. */
+function startCall(d: Draft, name: string): void {
+  const s = d.step(name);
+  const def = d.def(name);
+  const dispatchSeq = s.dispatchSeq + 1;
+  const childRunId = subRunId(d.state.runId, d.ctx.allSteps.indexOf(def), dispatchSeq);
+  const attempt = s.attempt + 1;
+  d.update(name, {
+    status: "running",
+    queued: false,
+    pending: false,
+    dispatchSeq,
+    attempt,
+    lease: undefined,
+    child: { runId: childRunId },
+    subRuns: [...(s.subRuns ?? []), childRunId],
+    readyAt: d.now,
+    startedAt: d.now,
+    finishedAt: undefined,
+    exitCode: undefined,
+    error: undefined,
+  });
+  d.effects.push({ type: "startChild", step: name, childRunId });
+  if (def.timeoutSec) {
+    d.effects.push({ type: "setTimer", key: timerKey.timeout(name), at: d.now + def.timeoutSec * 1000 });
+  }
+  d.log(`step ${name} attempt ${attempt}: calls DAG ${def.call?.dag} as sub-DAG run ${childRunId}`);
+}
+
+function onChildDone(d: Draft, e: Extract<RunEvent, { type: "childDone" }>): Reply {
+  const s = d.step(e.step);
+  const child = s.child;
+  // A report of an earlier attempt's child, or one already applied.
+  if (s.status !== "running" || child?.runId !== e.childRunId) return { kind: "none" };
+  const def = d.def(e.step);
+  const what = `sub-DAG run ${e.childRunId} of ${def.call?.dag}`;
+  d.update(e.step, { child: undefined });
+  if (e.status === "succeeded" || e.status === "partially_succeeded") {
+    if (def.output) {
+      // Dagu's shape: the child's name, its params and its outputs (`${OUT.outputs.NAME}`).
+      const value = JSON.stringify({ name: def.call?.dag, params: e.paramsText, outputs: e.outputs });
+      d.state.outputs = { ...d.state.outputs, [def.output]: value };
+      d.state.outputSteps = { ...d.state.outputSteps, [def.output]: e.step };
+    }
+    d.update(e.step, { doneCount: (s.doneCount ?? 0) + 1 });
+    finishStep(d, e.step, e.status);
+  } else if (child.stopRequested || e.status === "aborted") {
+    finishStep(d, e.step, "aborted", e.error ?? `${what} was aborted`);
+  } else {
+    failAttempt(d, e.step, e.error ?? `${what} ${e.status}`);
+  }
+  return { kind: "none" };
+}
+
 /** Whether the parallel step `name` is an instance of already runs maxConcurrent instances. */
 function groupFull(d: Draft, name: string): boolean {
   const group = d.def(name).parallelGroup;
   if (!group) return false;
   let n = 0;
   for (const s of Object.values(d.state.steps)) {
-    if (!(s.queued || (s.status === "running" && s.lease))) continue;
+    if (!occupies(s)) continue;
     if (d.ctx.stepsByName.get(s.name)?.parallelGroup?.name === group.name) n++;
   }
   return n >= group.maxConcurrent;
@@ -571,6 +658,9 @@ function onTimer(d: Draft, key: string): Reply {
   if (!s) return { kind: "none" };
   if (kind === "lease" && s.status === "running" && s.lease && s.lease.expiresAt <= d.now) {
     onLeaseLost(d, name, s.lease);
+  } else if (kind === "timeout" && s.status === "running" && s.child) {
+    d.effects.push({ type: "stopChild", childRunId: s.child.runId });
+    failAttempt(d, name, `timed out after ${d.def(name).timeoutSec}s; sub-DAG run ${s.child.runId} stopped`);
   } else if (kind === "timeout" && s.status === "running" && s.lease) {
     d.log(`step ${name}: runner ${s.lease.runnerId} did not report the timeout; failing the attempt`);
     failAttempt(d, name, `timed out after ${d.def(name).timeoutSec}s (runner did not report)`);
@@ -623,7 +713,7 @@ function failAttempt(d: Draft, name: string, error: string): void {
   if (s.retryCount < policy.limit && retriable && !d.state.stopRequested) {
     const retryCount = s.retryCount + 1;
     const wait = intervalMs(policy, retryCount);
-    d.update(name, { status: "retrying", retryCount, error, lease: undefined, finishedAt: d.now });
+    d.update(name, { status: "retrying", retryCount, error, lease: undefined, child: undefined, finishedAt: d.now });
     d.log(`step ${name} failed (${error}); retry ${retryCount}/${policy.limit} in ${wait / 1000}s`);
     if (wait > 0) {
       d.effects.push({ type: "setTimer", key: timerKey.retry(name), at: d.now + wait });
@@ -652,7 +742,15 @@ function finishStep(d: Draft, name: string, status: StepStatus, error?: string):
   clearStepTimers(d, name);
   if (s.status === "retrying") d.effects.push({ type: "clearTimer", key: timerKey.retry(name) });
   if (d.def(name).repeatPolicy) d.effects.push({ type: "clearTimer", key: timerKey.repeat(name) });
-  d.update(name, { status, error, lease: undefined, queued: false, pending: false, finishedAt: d.now });
+  d.update(name, {
+    status,
+    error,
+    lease: undefined,
+    child: undefined,
+    queued: false,
+    pending: false,
+    finishedAt: d.now,
+  });
   d.finished.push(name);
   d.log(`step ${name} ${status}${error ? `: ${error}` : ""}`);
   if (name === DAG_PRECONDITIONS_STEP && status === "failed") {
@@ -673,6 +771,10 @@ function onStop(d: Draft): Reply {
     if (s.status === "running" && s.lease) {
       // The runner learns at its next heartbeat; if it never calls again, lease expiry aborts it.
       d.update(s.name, { lease: { ...s.lease, cancelRequested: true } });
+    } else if (s.status === "running" && s.child) {
+      // The step ends when its sub-DAG run, stopped too, reports that it ended.
+      d.update(s.name, { child: { ...s.child, stopRequested: true } });
+      d.effects.push({ type: "stopChild", childRunId: s.child.runId });
     } else if (isHandler(d, s.name) && !s.queued) {
       // A handler that has not started is for settle to run or drop.
     } else if (!isTerminalStep(s.status)) {
@@ -696,7 +798,7 @@ function onApprove(d: Draft, e: Extract<RunEvent, { type: "approve" }>): Reply {
   d.log(`step ${e.step} approved${why}`);
   const def = d.def(e.step);
   // Without a command, the approval is the whole step.
-  if (def.command?.trim() || def.script?.trim()) dispatch(d, e.step);
+  if (def.command?.trim() || def.script?.trim() || def.call) dispatch(d, e.step);
   else finishStep(d, e.step, "succeeded");
   return { kind: "approval", ok: true, status: d.step(e.step).status };
 }
@@ -719,6 +821,7 @@ function onRetry(d: Draft, names: string[], all: boolean): Reply {
       attempt: s.attempt,
       dispatchSeq: s.dispatchSeq,
       doneTokens: s.doneTokens,
+      ...(s.subRuns && { subRuns: s.subRuns }),
     };
   }
   Object.assign(d.state, {
@@ -861,7 +964,11 @@ export function deriveRunStatus(ctx: MachineContext, state: RunState): RunStatus
     const def = ctx.stepsByName.get(s.name);
     if (!def) continue;
     if (s.status === "succeeded") success = true;
-    else if (s.status === "aborted") hardFailure = true;
+    else if (s.status === "partially_succeeded") {
+      // A call step whose sub-DAG run partially succeeded.
+      success = true;
+      softFailure = true;
+    } else if (s.status === "aborted") hardFailure = true;
     else if (s.status === "failed") {
       if (letsDependentsRun(def, s)) softFailure = true;
       else hardFailure = true;
