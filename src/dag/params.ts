@@ -22,19 +22,24 @@ export interface ResolvedParams {
 export type ResolveParamsResult = ({ ok: true } & ResolvedParams) | { ok: false; message: string };
 
 export function resolveParams(defs: ParamDef[], override?: string): ResolveParamsResult {
+  const given = parseOverride(override ?? "");
+  if (!given.ok) return given;
+  return { ok: true, ...applyParams(defs, given) };
+}
+
+/** The defaults `defs` with `given` over them, by the rules above. */
+export function applyParams(defs: ParamDef[], given: ResolvedParams): ResolvedParams {
   const named = new Map<string, string>();
   const positional: string[] = [];
   for (const d of defs) {
     if (d.name === null) positional.push(d.value);
     else named.set(d.name, d.value);
   }
-  const given = parseOverride(override ?? "");
-  if (!given.ok) return given;
   for (const [k, v] of given.named) named.set(k, v);
   given.positional.forEach((v, i) => {
     positional[i] = v;
   });
-  return { ok: true, named: [...named], positional };
+  return { named: [...named], positional };
 }
 
 function parseOverride(text: string): ResolveParamsResult {

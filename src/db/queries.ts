@@ -1,5 +1,5 @@
 // Named D1 queries. No business rules here: callers decide, these read and write.
-import { and, count, desc, eq, gte, inArray, isNotNull, lt, lte, type SQL, sql } from "drizzle-orm";
+import { and, count, desc, eq, gte, inArray, isNotNull, isNull, lt, lte, or, type SQL, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { RunStatus } from "../status";
 import { type DagRow, type DagRunRow, dagRuns, dags } from "./schema";
@@ -67,10 +67,26 @@ export async function latestRun(d: Db, dagName: string): Promise<DagRunRow | und
   return d
     .select()
     .from(dagRuns)
-    .where(eq(dagRuns.dagName, dagName))
+    .where(and(eq(dagRuns.dagName, dagName), topLevel))
     .orderBy(desc(dagRuns.queuedAt), desc(dagRuns.runId))
     .limit(1)
     .get();
+}
+
+/**
+ * Sub-DAG runs are reached through the run that called them (as in Dagu): history lists, `latest`,
+ * retention and the queues show top-level runs only.
+ */
+const topLevel = isNull(dagRuns.parentRunId);
+
+/** The sub-DAG runs below a run: its children, and theirs when it is the top of the chain; oldest first. */
+export async function listSubRuns(d: Db, runId: string): Promise<DagRunRow[]> {
+  return d
+    .select()
+    .from(dagRuns)
+    .where(or(eq(dagRuns.parentRunId, runId), eq(dagRuns.rootRunId, runId)))
+    .orderBy(dagRuns.queuedAt, dagRuns.runId)
+    .all();
 }
 
 export interface RunFilter {
@@ -84,7 +100,7 @@ export interface RunFilter {
 }
 
 export async function listRuns(d: Db, f: RunFilter): Promise<DagRunRow[]> {
-  const where: SQL[] = [];
+  const where: SQL[] = [topLevel];
   if (f.dagName !== undefined) where.push(eq(dagRuns.dagName, f.dagName));
   if (f.runIdContains !== undefined) {
     where.push(sql`instr(lower(${dagRuns.runId}), ${f.runIdContains.toLowerCase()}) > 0`);
@@ -95,7 +111,7 @@ export async function listRuns(d: Db, f: RunFilter): Promise<DagRunRow[]> {
   return d
     .select()
     .from(dagRuns)
-    .where(where.length ? and(...where) : undefined)
+    .where(and(...where))
     .orderBy(desc(dagRuns.queuedAt), desc(dagRuns.runId))
     .limit(f.limit)
     .all();
@@ -117,7 +133,12 @@ export async function finishedRunsBefore(
   limit: number,
   dagName?: string,
 ): Promise<DagRunRow[]> {
-  const where = [isNotNull(dagRuns.finishedAt), lt(dagRuns.finishedAt, beforeMs), inArray(dagRuns.status, statuses)];
+  const where = [
+    topLevel,
+    isNotNull(dagRuns.finishedAt),
+    lt(dagRuns.finishedAt, beforeMs),
+    inArray(dagRuns.status, statuses),
+  ];
   if (dagName !== undefined) where.push(eq(dagRuns.dagName, dagName));
   return d
     .select()
@@ -147,7 +168,9 @@ export async function runSince(
   return d
     .select()
     .from(dagRuns)
-    .where(and(eq(dagRuns.dagName, dagName), inArray(dagRuns.status, statuses), gte(dagRuns.startedAt, sinceMs)))
+    .where(
+      and(eq(dagRuns.dagName, dagName), topLevel, inArray(dagRuns.status, statuses), gte(dagRuns.startedAt, sinceMs)),
+    )
     .orderBy(desc(dagRuns.startedAt))
     .limit(1)
     .get();
@@ -158,7 +181,7 @@ export async function activeRuns(d: Db): Promise<DagRunRow[]> {
   return d
     .select()
     .from(dagRuns)
-    .where(inArray(dagRuns.status, ["running", "waiting", "queued"]))
+    .where(and(topLevel, inArray(dagRuns.status, ["running", "waiting", "queued"])))
     .orderBy(dagRuns.queuedAt, dagRuns.runId)
     .all();
 }

@@ -37,12 +37,18 @@ export const dagRuns = sqliteTable(
     steps: text("steps"),
     /** Set on run-level transitions by the RunObject, the only writer after creation. */
     updatedAt: integer("updated_at").notNull(),
+    /** A sub-DAG run: the run whose call step started it, and the top of its call chain. Null otherwise. */
+    parentRunId: text("parent_run_id"),
+    parentDagName: text("parent_dag_name"),
+    rootRunId: text("root_run_id"),
+    rootDagName: text("root_dag_name"),
   },
   (t) => [
     index("dag_runs_dag_queued").on(t.dagName, t.queuedAt),
     index("dag_runs_status").on(t.status),
     index("dag_runs_queued").on(t.queuedAt),
     index("dag_runs_finished").on(t.finishedAt),
+    index("dag_runs_root").on(t.rootRunId),
   ],
 );
 

@@ -1,7 +1,7 @@
 // /dag-runs: run history (D1), run details and logs (the run's RunObject), stop.
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { db, getRun, latestRun, listRuns } from "../db/queries";
+import { db, getRun, latestRun, listRuns, listSubRuns } from "../db/queries";
 import type { DagRunRow } from "../db/schema";
 import { waitingReasons } from "../dispatch/waiting";
 import type { Env } from "../env";
@@ -11,9 +11,9 @@ import { admission } from "../queue/queue-object";
 import { sliceLog } from "../run/log-slice";
 import { expiredRuns, REMOVE_BATCH, removeRuns } from "../run/retention";
 import { runSnapshot, runStub, startRun } from "../run/start-run";
-import { isTerminalRun, parseRunStatus, type RunStatus, type StepStatus } from "../status";
+import { isTerminalRun, parseRunStatus, type RunStatus, runStatusCode, type StepStatus } from "../status";
 import { checkQueueOverride, DAG_NAME, parseOrThrow } from "./dags";
-import { presentDetails, presentOutputs, presentSummaryFromRow } from "./present";
+import { iso, presentDetails, presentOutputs, presentSummaryFromRow } from "./present";
 import { abortDequeued } from "./queues";
 import { readJson, readQuery } from "./validate";
 
@@ -166,12 +166,7 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
   .get("/:name", async (c) => c.json(await listSummaries(c.env, readQuery(c, listQuery), c.req.param("name"))))
   .get("/:name/:dagRunId", async (c) => {
     const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
-    const snap = await runSnapshot(c.env, row.runId, row.dagName);
-    const details = presentDetails(snap, await waitingReasons(c.env, snap));
-    if (details.statusLabel !== "queued") return c.json({ dagRunDetails: details });
-    // dagflare's addition: why a queued run has not started.
-    const why = (await admission(c.env).why([row.runId]))[row.runId];
-    return c.json({ dagRunDetails: { ...details, ...(why !== undefined && { waitingFor: why }) } });
+    return c.json({ dagRunDetails: await runDetails(c.env, row) });
   })
   .get("/:name/:dagRunId/dequeue", async (c) => {
     const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
@@ -224,34 +219,91 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
     unwrap(await runStub(c.env, row.runId).retry(body));
     return c.body(null, 200);
   })
-  .patch("/:name/:dagRunId/steps/:stepName/status", async (c) => {
-    const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
-    const body = await readJson(c, z.object({ status: z.number().int() }));
-    const status = MANUAL_STATUSES[body.status];
-    if (!status) {
-      throw new AppError("bad_request", 400, "status must be 2 (failed), 3 (aborted), 4 (succeeded) or 5 (skipped)", {
-        field: "status",
-      });
-    }
-    unwrap(await runStub(c.env, row.runId).setStepStatus(c.req.param("stepName"), status));
-    return c.body(null, 200);
-  })
+  .patch("/:name/:dagRunId/steps/:stepName/status", async (c) =>
+    setStepStatus(c, await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"))),
+  )
   .post("/:name/:dagRunId/steps/:stepName/approve", (c) => decide(c, true))
   .post("/:name/:dagRunId/steps/:stepName/reject", (c) => decide(c, false))
   .get("/:name/:dagRunId/outputs", async (c) => {
     const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
     return c.json(presentOutputs(await runSnapshot(c.env, row.runId)) satisfies RunOutputs);
   })
-  .get("/:name/:dagRunId/log", async (c) => {
+  .get("/:name/:dagRunId/log", async (c) =>
+    runLog(c, await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"))),
+  )
+  .get("/:name/:dagRunId/steps/:stepName/log", async (c) =>
+    stepLog(c, await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"))),
+  )
+  // Sub-DAG runs, reached through a run above them (src/run/sub-runs.ts).
+  .get("/:name/:dagRunId/sub-dag-runs", async (c) => {
     const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
-    const q = readQuery(c, windowQuery);
-    const text = unwrap(await runStub(c.env, row.runId).runLog());
-    return c.json(sliceLog(text, q));
+    const subs = await listSubRuns(db(c.env.DB), row.runId);
+    return c.json({
+      subRuns: subs.map((r) => ({
+        dagRunId: r.runId,
+        params: r.params,
+        status: runStatusCode(r.status as RunStatus),
+        statusLabel: r.status,
+        startedAt: iso(r.startedAt),
+        ...(r.finishedAt && { finishedAt: iso(r.finishedAt) }),
+        // dagflare's additions: which DAG it ran and which run called it.
+        name: r.dagName,
+        parentDAGRunId: r.parentRunId,
+      })),
+    });
   })
-  .get("/:name/:dagRunId/steps/:stepName/log", async (c) => {
-    const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
-    const q = readQuery(c, windowQuery);
-    const log = unwrap(await runStub(c.env, row.runId).stepLog(c.req.param("stepName"), q.stream, q.attempt));
-    const slice = sliceLog(log.text, q);
-    return c.json({ ...slice, attempt: log.attempt, droppedBytes: log.droppedBytes });
-  });
+  .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId", async (c) =>
+    c.json({ dagRunDetails: await runDetails(c.env, await findSubRun(c)) }),
+  )
+  .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId/log", async (c) => runLog(c, await findSubRun(c)))
+  .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId/steps/:stepName/log", async (c) => stepLog(c, await findSubRun(c)))
+  .patch("/:name/:dagRunId/sub-dag-runs/:subDAGRunId/steps/:stepName/status", async (c) =>
+    setStepStatus(c, await findSubRun(c)),
+  );
+
+type Ctx = Context<{ Bindings: Env }>;
+
+/** A sub-DAG run below the run in the path: one it called, or any in its chain when it is the top. */
+async function findSubRun(c: Ctx): Promise<DagRunRow> {
+  const row = await findRun(c.env, c.req.param("name") ?? "", c.req.param("dagRunId") ?? "");
+  const subId = c.req.param("subDAGRunId") ?? "";
+  const sub = await getRun(db(c.env.DB), subId);
+  if (!sub || (sub.parentRunId !== row.runId && sub.rootRunId !== row.runId)) {
+    throw new AppError("not_found", 404, `sub DAG-run ${subId} of ${row.dagName}/${row.runId} not found`);
+  }
+  return sub;
+}
+
+async function runDetails(env: Env, row: DagRunRow) {
+  const snap = await runSnapshot(env, row.runId, row.dagName);
+  const details = presentDetails(snap, await waitingReasons(env, snap));
+  if (details.statusLabel !== "queued") return details;
+  // dagflare's addition: why a queued run has not started.
+  const why = (await admission(env).why([row.runId]))[row.runId];
+  return { ...details, ...(why !== undefined && { waitingFor: why }) };
+}
+
+async function runLog(c: Ctx, row: DagRunRow) {
+  const q = readQuery(c, windowQuery);
+  const text = unwrap(await runStub(c.env, row.runId).runLog());
+  return c.json(sliceLog(text, q));
+}
+
+async function stepLog(c: Ctx, row: DagRunRow) {
+  const q = readQuery(c, windowQuery);
+  const log = unwrap(await runStub(c.env, row.runId).stepLog(c.req.param("stepName") ?? "", q.stream, q.attempt));
+  const slice = sliceLog(log.text, q);
+  return c.json({ ...slice, attempt: log.attempt, droppedBytes: log.droppedBytes });
+}
+
+async function setStepStatus(c: Ctx, row: DagRunRow) {
+  const body = await readJson(c, z.object({ status: z.number().int() }));
+  const status = MANUAL_STATUSES[body.status];
+  if (!status) {
+    throw new AppError("bad_request", 400, "status must be 2 (failed), 3 (aborted), 4 (succeeded) or 5 (skipped)", {
+      field: "status",
+    });
+  }
+  unwrap(await runStub(c.env, row.runId).setStepStatus(c.req.param("stepName") ?? "", status));
+  return c.body(null, 200);
+}

@@ -203,7 +203,8 @@ export const dags = new Hono<{ Bindings: Env }>()
     const latestDetails = latest ? await runSnapshot(c.env, latest.runId, latest.dagName) : undefined;
     return c.json({
       dag: presentDagDetails(dag),
-      localDags: [],
+      // The file's DAGs after `---`; a file with errors is not stored, so none has errors here.
+      localDags: (dag.localDags ?? []).map((l) => ({ name: l.name, dag: presentDagDetails(l), errors: [] })),
       latestDAGRun: latestDetails ? presentDetails(latestDetails) : presentNoRun(dag),
       suspended: row.suspended,
       errors: [],

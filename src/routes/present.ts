@@ -11,6 +11,7 @@ import {
 import type { DagRunRow } from "../db/schema";
 import { DAG_PRECONDITIONS_STEP, extraSteps, type RunState, type StepState } from "../run/machine";
 import type { RunSnapshot } from "../run/run-object";
+import type { ParentRef } from "../run/sub-runs";
 import { type RunStatus, runStatusCode, stepStatusCode } from "../status";
 
 /** Dagu shows an unset time as "-". */
@@ -31,7 +32,13 @@ export function presentStep(s: StepDef) {
     depends: s.depends,
     ...(s.preconditions?.length && { preconditions: s.preconditions.map(presentCondition) }),
     ...(s.repeatPolicy && { repeatPolicy: presentRepeat(s.repeatPolicy) }),
+    ...(s.call && { call: s.call.dag, params: presentParams(s.call.params) }),
   };
+}
+
+/** Params as one line of Dagu's `KEY=value` words. */
+function presentParams(params: DagDef["params"]): string {
+  return params.map((p) => (p.name ? `${p.name}=${quote(p.value)}` : quote(p.value))).join(" ");
 }
 
 function presentCondition(c: Condition) {
@@ -55,7 +62,24 @@ function presentRepeat(p: RepeatPolicy) {
 }
 
 export function presentSummaryFromRow(r: DagRunRow) {
-  return summary(r.dagName, r.runId, r.status as RunStatus, r.queuedAt, r.startedAt, r.finishedAt, r.params);
+  const chain =
+    r.parentRunId && r.parentDagName && r.rootRunId && r.rootDagName
+      ? { runId: r.parentRunId, dagName: r.parentDagName, rootRunId: r.rootRunId, rootDagName: r.rootDagName }
+      : undefined;
+  return {
+    ...summary(r.dagName, r.runId, r.status as RunStatus, r.queuedAt, r.startedAt, r.finishedAt, r.params),
+    ...(chain && presentChain(chain)),
+  };
+}
+
+/** A sub-DAG run's place: the contract's root and parent fields. */
+function presentChain(p: Pick<ParentRef, "runId" | "dagName" | "rootRunId" | "rootDagName">) {
+  return {
+    rootDAGRunName: p.rootDagName,
+    rootDAGRunId: p.rootRunId,
+    parentDAGRunName: p.dagName,
+    parentDAGRunId: p.runId,
+  };
 }
 
 function summary(
@@ -115,6 +139,10 @@ function presentNode(
     ...(s?.readyAt !== undefined && { readyAt: s.readyAt }),
     ...(s?.processStartedAt !== undefined && { processStartedAt: s.processStartedAt }),
     ...(s?.processExitedAt !== undefined && { processExitedAt: s.processExitedAt }),
+    // A call step: the sub-DAG run of each attempt (GET .../sub-dag-runs/{dagRunId}).
+    ...(s?.subRuns?.length && {
+      subRuns: s.subRuns.map((dagRunId) => ({ dagRunId })),
+    }),
   };
 }
 
@@ -131,6 +159,7 @@ export function presentDetails(snap: RunSnapshot, waiting?: Map<string, string>)
       state.finishedAt,
       snap.paramsText,
     ),
+    ...(snap.parent && presentChain(snap.parent)),
     nodes: dag.steps.map((def, i) =>
       presentNode(dag.name, state.runId, i, def, state.steps[def.name], waiting?.get(def.name)),
     ),

@@ -400,7 +400,10 @@ function dispatch(d: Draft, name: string, fromQueue = false): void {
     if (!d.step(name).pending) d.update(name, { status: "not_started", pending: true, lease: undefined });
     return;
   }
-  if (d.def(name).call) return startCall(d, name);
+  if (d.def(name).call) {
+    startCall(d, name);
+    return;
+  }
   const s = d.step(name);
   const next = d.update(name, {
     status: "not_started",

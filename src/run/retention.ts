@@ -1,7 +1,7 @@
 // Removing finished runs: a run's Durable Object storage first, then its D1 rows. A run that is
 // not finished is never removed (the RunObject refuses, and only finished rows are selected).
 // Used by POST /dag-runs/cleanup and, per DAG, by `histRetentionDays` when a run finishes.
-import { db, deleteRun, finishedRunsBefore } from "../db/queries";
+import { db, deleteRun, finishedRunsBefore, listSubRuns } from "../db/queries";
 import type { DagRunRow } from "../db/schema";
 import type { Env } from "../env";
 import { isTerminalRun, RUN_STATUSES } from "../status";
@@ -18,17 +18,27 @@ export function expiredRuns(env: Env, olderThanDays: number, dagName?: string): 
   return finishedRunsBefore(db(env.DB), Date.now() - olderThanDays * DAY_MS, TERMINAL, REMOVE_BATCH, dagName);
 }
 
-/** Removes runs; returns the ids removed (a run whose storage could not be removed stays). */
+/**
+ * Removes runs, each with its sub-DAG runs; returns the ids of the top-level runs removed (a run
+ * whose storage, or a sub-DAG run's, could not be removed stays).
+ */
 export async function removeRuns(env: Env, rows: DagRunRow[]): Promise<string[]> {
   const removed: string[] = [];
   for (const r of rows) {
-    // The run's own storage first: if that fails, its index row stays and a later pass retries.
-    const done = await runStub(env, r.runId).destroy();
-    if (!done.ok) continue;
-    await deleteRun(db(env.DB), r.runId);
-    removed.push(r.runId);
+    // Sub-DAG runs first, then the run: a later pass finds what a failure left behind.
+    const subs = await listSubRuns(db(env.DB), r.runId);
+    if ((await Promise.all(subs.map((s) => removeOne(env, s.runId)))).includes(false)) continue;
+    if (await removeOne(env, r.runId)) removed.push(r.runId);
   }
   return removed;
+}
+
+/** The run's own storage first: if that fails, its index row stays and a later pass retries. */
+async function removeOne(env: Env, runId: string): Promise<boolean> {
+  const done = await runStub(env, runId).destroy();
+  if (!done.ok) return false;
+  await deleteRun(db(env.DB), runId);
+  return true;
 }
 
 /**

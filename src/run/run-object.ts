@@ -8,7 +8,7 @@ import type { DagDef } from "../dag/types";
 import { db, updateRunSummary } from "../db/queries";
 import { type DispatchTask, dispatcherFor } from "../dispatch/dispatch-object";
 import { type Env, leaseTtlMs } from "../env";
-import { fail, type Outcome, ok } from "../errors";
+import { fail, type Outcome, ok, unwrap } from "../errors";
 import type { CompleteRequest, Lease, LogEntry } from "../protocol";
 import { admission } from "../queue/queue-object";
 import { isTerminalRun, type StepStatus } from "../status";
@@ -23,7 +23,9 @@ import {
   type StepState,
   transition,
 } from "./machine";
+import { runStub } from "./start-run";
 import { stepStats } from "./step-stats";
+import { type ParentRef, type SubRunReport, startSubRun } from "./sub-runs";
 
 /** Largest amount of log text kept per attempt and stream; the rest is dropped, and the log says so. */
 export const MAX_LOG_BYTES_PER_ATTEMPT = 32 * 1024 * 1024;
@@ -44,12 +46,15 @@ export interface RunInit {
   params: { named: Array<[string, string]>; positional: string[] };
   /** Params as the user gave them, for display. */
   paramsText: string;
+  /** Set for a sub-DAG run: the run whose call step started it. */
+  parent?: ParentRef;
 }
 
 export interface RunSnapshot {
   dag: DagDef;
   state: RunState;
   paramsText: string;
+  parent?: ParentRef;
 }
 
 interface StoredInit extends RunInit {
@@ -221,7 +226,66 @@ export class RunObject extends DurableObject<Env> {
 
   snapshot(): Outcome<RunSnapshot> {
     if (!this.init || !this.state) return fail("not_found", 404, "run not found");
-    return ok({ dag: this.init.dag, state: this.state, paramsText: this.init.paramsText });
+    const { dag, paramsText, parent } = this.init;
+    return ok({ dag, state: this.state, paramsText, ...(parent && { parent }) });
+  }
+
+  // ---- sub-DAG runs ------------------------------------------------------------------------
+
+  /** A sub-DAG run this run started has ended (called by that run; repeats are harmless). */
+  async childFinished(report: SubRunReport): Promise<Outcome<void>> {
+    // A parent removed in the meantime has nothing to mirror.
+    if (!this.state?.steps[report.step]) return ok(undefined);
+    await this.fire({ type: "childDone", ...report });
+    return ok(undefined);
+  }
+
+  /** Creates and starts a call step's sub-DAG run; on failure the `child:` timer tries again. */
+  private async startChild(stepName: string): Promise<void> {
+    const timer = `child:${stepName}`;
+    const s = this.state?.steps[stepName];
+    const def = this.machine.stepsByName.get(stepName);
+    if (!this.init || !this.state || !s?.child || s.status !== "running" || !def) {
+      this.sql.exec("DELETE FROM timers WHERE key = ?", timer);
+      return;
+    }
+    const childRunId = s.child.runId;
+    try {
+      const started = await startSubRun(this.env, { init: this.init, state: this.state }, def, childRunId);
+      this.sql.exec("DELETE FROM timers WHERE key = ?", timer);
+      if (!started.ok) {
+        await this.fire({
+          type: "childDone",
+          step: stepName,
+          childRunId,
+          status: "failed",
+          outputs: {},
+          paramsText: "",
+          error: started.error,
+        });
+      } else if (this.state.steps[stepName]?.child?.stopRequested) {
+        // A stop that came while the child was being created found nothing to stop.
+        await this.stopChild(childRunId);
+      }
+    } catch (err) {
+      console.error(`run ${this.init.runId}: sub-DAG run ${childRunId} could not be started, retrying`, err);
+      this.sql.exec("INSERT OR REPLACE INTO timers (key, at) VALUES (?, ?)", timer, Date.now() + EFFECT_RETRY_MS);
+      await this.armAlarm();
+    }
+  }
+
+  /** Stops a sub-DAG run; on failure the `stopchild:` timer tries again. */
+  private async stopChild(childRunId: string): Promise<void> {
+    const timer = `stopchild:${childRunId}`;
+    try {
+      // not_found: not created yet; startChild stops it once it is.
+      await runStub(this.env, childRunId).stop();
+      this.sql.exec("DELETE FROM timers WHERE key = ?", timer);
+    } catch (err) {
+      console.error(`run ${this.init?.runId}: sub-DAG run ${childRunId} could not be stopped, retrying`, err);
+      this.sql.exec("INSERT OR REPLACE INTO timers (key, at) VALUES (?, ?)", timer, Date.now() + EFFECT_RETRY_MS);
+      await this.armAlarm();
+    }
   }
 
   // ---- runner protocol ---------------------------------------------------------------------
@@ -448,6 +512,8 @@ export class RunObject extends DurableObject<Env> {
       // A timer moved or cleared by an earlier event of this loop is no longer due.
       if (this.sql.exec("DELETE FROM timers WHERE key = ? AND at = ?", key, at).rowsWritten === 0) continue;
       if (key.startsWith("enqueue:")) await this.enqueue([key.slice("enqueue:".length)]);
+      else if (key.startsWith("child:")) await this.startChild(key.slice("child:".length));
+      else if (key.startsWith("stopchild:")) await this.stopChild(key.slice("stopchild:".length));
       else if (key === "summary") await this.writeSummary();
       else await this.fire({ type: "timer", key }, Math.max(Date.now(), at));
     }
@@ -466,6 +532,7 @@ export class RunObject extends DurableObject<Env> {
     const { state, effects, reply } = transition(this.machine, before, event, now);
     const toEnqueue: string[] = [];
     const lostRunners: Array<{ runnerId: string; at: number }> = [];
+    const children: Array<Extract<Effect, { type: "startChild" | "stopChild" }>> = [];
     let statusChanged = false;
     this.ctx.storage.transactionSync(() => {
       this.persist(before, state);
@@ -479,13 +546,22 @@ export class RunObject extends DurableObject<Env> {
           );
         } else if (e.type === "runStatus") statusChanged = true;
         else if (e.type === "runnerLost") lostRunners.push(e);
-        else this.applyStorageEffect(e);
+        else if (e.type === "startChild" || e.type === "stopChild") {
+          // Stored with the state, like a dispatch: done later if this object is interrupted.
+          children.push(e);
+          this.sql.exec(
+            "INSERT OR REPLACE INTO timers (key, at) VALUES (?, ?)",
+            childTimer(e),
+            now + DISPATCH_SAFETY_MS,
+          );
+        } else this.applyStorageEffect(e);
       }
     });
     this.state = state;
     // The dispatcher hears of a lost runner before it sees the re-dispatched step.
     if (lostRunners.length) await this.reportLostRunners(lostRunners);
     if (toEnqueue.length && !hold) await this.enqueue(toEnqueue);
+    for (const e of children) await (e.type === "startChild" ? this.startChild(e.step) : this.stopChild(e.childRunId));
     if (statusChanged) await this.writeSummary();
     await this.armAlarm();
     return { reply, held: hold ? toEnqueue : [] };
@@ -505,6 +581,8 @@ export class RunObject extends DurableObject<Env> {
       case "dispatch":
       case "runStatus":
       case "runnerLost":
+      case "startChild":
+      case "stopChild":
         return;
     }
   }
@@ -577,8 +655,19 @@ export class RunObject extends DurableObject<Env> {
         steps: isTerminalRun(s.status) ? JSON.stringify(stepStats(s)) : null,
         updatedAt: Date.now(),
       });
-      // A finished run frees its admission slot (and lets retention look at its DAG).
-      if (isTerminalRun(s.status)) {
+      const parent = this.init?.parent;
+      if (isTerminalRun(s.status) && parent) {
+        // A sub-DAG run's end is its calling step's end.
+        const report: SubRunReport = {
+          step: parent.step,
+          childRunId: s.runId,
+          status: s.status,
+          outputs: s.outputs,
+          paramsText: this.init?.paramsText ?? "",
+        };
+        unwrap((await runStub(this.env, parent.runId).childFinished(report)) as Outcome<void>);
+      } else if (isTerminalRun(s.status)) {
+        // A finished run frees its admission slot (and lets retention look at its DAG).
         await admission(this.env).finished(s.runId, s.dagName, this.init?.dag.histRetentionDays);
       }
     } catch (err) {
@@ -619,6 +708,10 @@ export class RunObject extends DurableObject<Env> {
   private stepAt(index: number): string | undefined {
     return this.init ? this.machine.allSteps[index]?.name : undefined;
   }
+}
+
+function childTimer(e: Extract<Effect, { type: "startChild" | "stopChild" }>): string {
+  return e.type === "startChild" ? `child:${e.step}` : `stopchild:${e.childRunId}`;
 }
 
 function randomToken(): string {

@@ -1,0 +1,131 @@
+// Sub-DAG calls through the API: a call step's child is a run of its own, reached through the
+// parent's sub-dag-runs endpoints; the parent mirrors its end and sees its outputs.
+import { describe, expect, it } from "vitest";
+import { api, complete, createDag, details, lease, nodeOf, runnerApi, startDag } from "./helpers";
+
+const PARENT = `steps:
+  - name: produce
+    command: echo
+    output: VAL
+  - name: call-worker
+    call: worker
+    params:
+      N: \${VAL}
+      FIXED: "a b"
+    output: RES
+  - name: use
+    command: echo \${RES.outputs.DOUBLE}
+---
+name: worker
+params:
+  - N: "0"
+  - FIXED: x
+steps:
+  - name: double
+    command: echo $((N * 2))
+    output: DOUBLE
+`;
+
+async function leaseOne(stepName: string) {
+  const [l] = await lease();
+  expect(l?.stepName).toBe(stepName);
+  return l;
+}
+
+describe("sub-DAG calls", () => {
+  it("runs a local DAG as a sub-DAG run with params, and gives the parent its outputs", async () => {
+    await createDag("parent", PARENT);
+    const shown = await api("GET", "/dags/parent");
+    expect(shown.body.localDags.map((l: { name: string }) => l.name)).toEqual(["worker"]);
+
+    const runId = await startDag("parent");
+    await complete(await leaseOne("produce"), 0, { output: "21" });
+    const child = await leaseOne("double");
+    expect(child.dagName).toBe("worker");
+    expect(child.exec.env).toMatchObject({ N: "21", FIXED: "a b" });
+    const parentNode = nodeOf(await details("parent", runId), "call-worker");
+    expect(parentNode.statusLabel).toBe("running");
+    expect(parentNode.subRuns).toEqual([{ dagRunId: child.runId }]);
+    await complete(child, 0, { output: "42" });
+
+    const use = await leaseOne("use");
+    expect(use.exec.command).toBe("echo 42");
+    await complete(use, 0);
+    const d = await details("parent", runId);
+    expect(d.statusLabel).toBe("succeeded");
+    expect(nodeOf(d, "call-worker").statusLabel).toBe("succeeded");
+
+    const subs = await api("GET", `/dag-runs/parent/${runId}/sub-dag-runs`);
+    expect(subs.body.subRuns).toEqual([
+      expect.objectContaining({ dagRunId: child.runId, statusLabel: "succeeded", params: "N=21 'FIXED=a b'" }),
+    ]);
+    const sub = await api("GET", `/dag-runs/parent/${runId}/sub-dag-runs/${child.runId}`);
+    expect(sub.body.dagRunDetails).toMatchObject({
+      name: "worker",
+      statusLabel: "succeeded",
+      rootDAGRunName: "parent",
+      rootDAGRunId: runId,
+      parentDAGRunName: "parent",
+      parentDAGRunId: runId,
+    });
+    const log = await api("GET", `/dag-runs/parent/${runId}/sub-dag-runs/${child.runId}/log`);
+    expect(log.body.content).toContain("run succeeded");
+    const stepLog = await api("GET", `/dag-runs/parent/${runId}/sub-dag-runs/${child.runId}/steps/double/log`);
+    expect(stepLog.status).toBe(200);
+    // Sub-DAG runs are not in the history lists; they are reached through their parent.
+    const history = await api("GET", "/dag-runs?name=worker");
+    expect(history.body.dagRuns).toEqual([]);
+    const other = await api("GET", `/dag-runs/parent/${runId}/sub-dag-runs/not-a-run`);
+    expect(other.status).toBe(404);
+  });
+
+  it("fails the call step when the sub-DAG run fails, and the run with it", async () => {
+    await createDag("fails-child", "steps:\n  - name: boom\n    command: exit 3\n");
+    await createDag(
+      "calls-failing",
+      "steps:\n  - name: c\n    call: fails-child\n  - name: after\n    command: echo\n",
+    );
+    const runId = await startDag("calls-failing");
+    await complete(await leaseOne("boom"), 3);
+    const d = await details("calls-failing", runId);
+    expect(nodeOf(d, "c").statusLabel).toBe("failed");
+    expect(nodeOf(d, "c").error).toMatch(/^sub-DAG run \S+ of fails-child failed$/);
+    expect(nodeOf(d, "after").statusLabel).toBe("aborted");
+    expect(d.statusLabel).toBe("failed");
+  });
+
+  it("fails the call step with a clear error when the called DAG does not exist", async () => {
+    await createDag("calls-nothing", "steps:\n  - name: c\n    call: no-such-dag\n");
+    const runId = await startDag("calls-nothing");
+    const d = await details("calls-nothing", runId);
+    expect(nodeOf(d, "c").error).toBe("the called DAG no-such-dag does not exist");
+    expect(d.statusLabel).toBe("failed");
+  });
+
+  it("stops the sub-DAG run when the parent is stopped", async () => {
+    await createDag("slow-child", "steps:\n  - name: sleep\n    command: sleep 60\n");
+    await createDag("calls-slow", "steps:\n  - name: c\n    call: slow-child\n");
+    const runId = await startDag("calls-slow");
+    const l = await leaseOne("sleep");
+    expect((await api("POST", `/dag-runs/calls-slow/${runId}/stop`)).status).toBe(200);
+    const hb = await runnerApi(`/leases/${l.leaseId}/heartbeat`, { token: l.token });
+    expect(hb.body.cancel).toBe(true);
+    await complete(l, -1, { cancelled: true, signal: "SIGTERM" });
+    const child = await details("slow-child", l.runId);
+    expect(child.statusLabel).toBe("aborted");
+    const d = await details("calls-slow", runId);
+    expect(nodeOf(d, "c").statusLabel).toBe("aborted");
+    expect(d.statusLabel).toBe("aborted");
+  });
+
+  it("sets a step's status in a sub-DAG run through the parent", async () => {
+    await createDag("fails-child2", "steps:\n  - name: boom\n    command: exit 1\n");
+    await createDag("calls-failing2", "steps:\n  - name: c\n    call: fails-child2\n");
+    const runId = await startDag("calls-failing2");
+    const l = await leaseOne("boom");
+    await complete(l, 1);
+    const path = `/dag-runs/calls-failing2/${runId}/sub-dag-runs/${l.runId}`;
+    expect((await api("PATCH", `${path}/steps/boom/status`, { status: 4 })).status).toBe(200);
+    expect((await api("GET", path)).body.dagRunDetails.statusLabel).toBe("succeeded");
+  });
+});
