@@ -26,6 +26,7 @@ interface Case {
   /** Further checks on what the run left behind. */
   check?: (ctx: {
     dir: string;
+    runId: string;
     log: (step: string, stream?: string) => Promise<string>;
     outputs: () => Promise<any>;
   }) => Promise<void> | void;
@@ -239,6 +240,51 @@ steps:
       expect(Math.max(...counts)).toBeLessThanOrEqual(2);
     },
   },
+  {
+    name: "sub-dags",
+    spec: `type: graph
+steps:
+  - name: fan
+    call: child
+    parallel: [a, b, c]
+    params: WHO=\${ITEM}
+  - name: one
+    call: child
+    params:
+      WHO: solo
+    output: R
+  - name: after
+    depends: [fan, one]
+    command: echo "child said \${R.outputs.OUT}"
+---
+name: child
+params: WHO=nobody
+steps:
+  - name: write
+    command: touch $DIR/child.$WHO; echo "got-$WHO"
+    output: OUT
+`,
+    status: "succeeded",
+    nodes: {
+      "fan[1]": "succeeded",
+      "fan[2]": "succeeded",
+      "fan[3]": "succeeded",
+      one: "succeeded",
+      after: "succeeded",
+    },
+    check: async ({ dir, runId, log }) => {
+      for (const who of ["a", "b", "c", "solo"]) expect(existsSync(path.join(dir, `child.${who}`))).toBe(true);
+      expect(await log("after")).toBe("child said got-solo\n");
+      const subs = (await stack.api("GET", `/dag-runs/sub-dags/${runId}/sub-dag-runs`)).body.subRuns;
+      expect(subs.map((r: { statusLabel: string }) => r.statusLabel)).toEqual(Array(4).fill("succeeded"));
+      const solo = subs.find((r: { params: string }) => r.params === "WHO=solo");
+      const stepLog = await stack.api(
+        "GET",
+        `/dag-runs/sub-dags/${runId}/sub-dag-runs/${solo.dagRunId}/steps/write/log`,
+      );
+      expect(stepLog.body.content).toBe("got-solo\n");
+    },
+  },
 ];
 
 describe("the DAG language, end to end on real runners", () => {
@@ -260,6 +306,7 @@ describe("the DAG language, end to end on real runners", () => {
     expect({ status: d.statusLabel, nodes }).toEqual({ status: c.status, nodes: c.nodes });
     await c.check?.({
       dir,
+      runId,
       log: async (step, stream = "stdout") => {
         const r = await stack.api(
           "GET",
