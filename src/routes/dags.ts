@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { parseDag } from "../dag/parse";
 import { QUEUE_NAME } from "../dag/run-policy";
-import { type DagDef, formatIssue, type ParseResult } from "../dag/types";
+import { type DagDef, type DagIssue, formatIssue, type ParseResult } from "../dag/types";
 import {
   db,
   deleteDag,
@@ -73,6 +73,26 @@ async function loadDag(env: Env, fileName: string): Promise<{ row: DagRow; dag: 
   const row = await getDag(db(env.DB), fileName);
   if (!row) throw new AppError("not_found", 404, `DAG ${fileName} not found`);
   return { row, dag: JSON.parse(row.parsed ?? "null") as DagDef };
+}
+
+/**
+ * Calls to a DAG that is neither one of the file's nor stored: a warning, since it may be stored
+ * before the step runs (the step fails if it still is not).
+ */
+async function missingCalls(env: Env, dag: DagDef): Promise<DagIssue[]> {
+  const local = new Set([dag.name, ...(dag.localDags ?? []).map((l) => l.name)]);
+  const issues: DagIssue[] = [];
+  for (const d of [dag, ...(dag.localDags ?? [])]) {
+    const where = d === dag ? "" : `localDags[${d.name}].`;
+    for (const s of d.steps) {
+      if (!s.call || local.has(s.call.dag) || (await getDag(db(env.DB), s.call.dag))) continue;
+      issues.push({
+        field: `${where}steps.${s.name}.call`,
+        message: `DAG ${s.call.dag} does not exist (yet); the step fails if it does not when it runs`,
+      });
+    }
+  }
+  return issues;
 }
 
 /** Lines of context before a search match (the contract's startLine). */
@@ -190,10 +210,11 @@ export const dags = new Hono<{ Bindings: Env }>()
   .post("/validate", async (c) => {
     const body = await readJson(c, z.object({ spec: z.string(), name: z.string().optional() }));
     const result = parseDag(body.spec, body.name ? { name: body.name } : undefined);
+    const missing = result.ok ? await missingCalls(c.env, result.dag) : [];
     return c.json({
       valid: result.ok,
       errors: result.ok ? [] : result.errors.map(formatIssue),
-      warnings: result.warnings.map(formatIssue),
+      warnings: [...result.warnings, ...missing].map(formatIssue),
       ...(result.ok && { dag: presentDagDetails(result.dag) }),
     });
   })

@@ -129,3 +129,26 @@ describe("sub-DAG calls", () => {
     expect((await api("GET", path)).body.dagRunDetails.statusLabel).toBe("succeeded");
   });
 });
+
+describe("validating a DAG that calls others", () => {
+  it("warns about a call to a DAG that is neither in the file nor stored", async () => {
+    await createDag("exists-already", "steps:\n  - echo\n");
+    const spec = `steps:
+  - name: a
+    call: exists-already
+  - name: b
+    call: local-one
+  - name: c
+    call: not-there
+---
+name: local-one
+steps:
+  - echo
+`;
+    const r = await api("POST", "/dags/validate", { spec, name: "caller" });
+    expect(r.body.valid).toBe(true);
+    expect(r.body.warnings).toEqual([
+      "steps.c.call: DAG not-there does not exist (yet); the step fails if it does not when it runs",
+    ]);
+  });
+});

@@ -101,3 +101,17 @@ describe("run state machine: call steps", () => {
     expect(started(h).map((e) => e.step)).toEqual(["c1", "c2"]);
   });
 });
+
+describe("run state machine: call steps retried in place", () => {
+  it("starts a new sub-DAG run when a finished run's call step is retried, keeping the earlier ones listed", () => {
+    const h = new Harness(dag(call("c")));
+    h.fire({ type: "start" });
+    done(h, "c", "failed");
+    expect(h.state.status).toBe("failed");
+    h.fire({ type: "retry", steps: ["c"] });
+    expect(started(h).map((e) => e.childRunId)).toEqual([subRunId("r1", 0, 1), subRunId("r1", 0, 2)]);
+    done(h, "c", "succeeded");
+    expect(h.state.status).toBe("succeeded");
+    expect(h.state.steps.c?.subRuns).toEqual([subRunId("r1", 0, 1), subRunId("r1", 0, 2)]);
+  });
+});
