@@ -33,12 +33,12 @@ export const DAG_KEYS: KeySet = {
     "handlerOn",
     "maxOutputSize",
     "runConfig",
+    "group",
   ]),
   later: new Set([
     "container",
     "dotenv",
     "errorMail",
-    "group",
     "infoMail",
     "logDir",
     "mailOn",

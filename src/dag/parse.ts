@@ -102,6 +102,8 @@ function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef |
 
   const descriptionNode = get("description");
   const description = descriptionNode && issues.string(descriptionNode, "description");
+  const groupNode = get("group");
+  const group = groupNode && issues.string(groupNode, "group");
   const tagsNode = get("tags");
   const tags = tagsNode ? readStringList(tagsNode, "tags", issues, true) : [];
   const envNode = get("env");
@@ -155,6 +157,7 @@ function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef |
   const handlerOn = handlerNode && readHandlers(handlerNode, issues, def.steps);
   if (handlerOn && Object.keys(handlerOn).length) def.handlerOn = handlerOn;
   if (description) def.description = description;
+  if (group) def.group = group;
   if (shell !== undefined) def.shell = shell;
   if (workerSelector && Object.keys(workerSelector).length > 0) def.workerSelector = workerSelector;
   return def;

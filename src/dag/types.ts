@@ -108,6 +108,8 @@ export interface RunPolicy {
 export interface DagDef extends RunPolicy {
   name: string;
   description?: string;
+  /** An organizational label (Dagu's `group`), shown with the DAG. */
+  group?: string;
   tags: string[];
   type: "graph" | "chain";
   env: EnvList;

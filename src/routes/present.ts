@@ -248,6 +248,7 @@ export function presentDag(dag: DagDef) {
   return {
     name: dag.name,
     ...(dag.description !== undefined && { description: dag.description }),
+    ...(dag.group !== undefined && { group: dag.group }),
     tags: dag.tags,
     params: paramNames(dag),
     defaultParams: defaultParams(dag),

@@ -3,6 +3,7 @@ import { api, createDag } from "./helpers";
 
 const SPEC = `description: two steps
 tags: [etl, nightly]
+group: Analytics
 steps:
   - name: extract
     command: echo extract
@@ -16,6 +17,7 @@ describe("/dags", () => {
     const got = await api("GET", "/dags/etl");
     expect(got.status).toBe(200);
     expect(got.body.dag.name).toBe("etl");
+    expect(got.body.dag.group).toBe("Analytics");
     expect(got.body.dag.steps.map((s: { name: string }) => s.name)).toEqual(["extract", "load"]);
     expect(got.body.dag.steps[1].depends).toEqual(["extract"]);
     expect(got.body.latestDAGRun.statusLabel).toBe("not_started");

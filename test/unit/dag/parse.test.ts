@@ -454,6 +454,7 @@ steps:
       "handlerOn",
       "maxOutputSize",
       "runConfig",
+      "group",
     ];
     const stepBuilt = ["name", "id", "description", "command", "script", "shell", "dir", "workingDir"];
     const stepBuiltToo = ["depends", "env", "output", "timeoutSec", "retryPolicy", "continueOn", "workerSelector"];
