@@ -11,6 +11,8 @@ export interface KeySet {
   supported: ReadonlySet<string>;
   /** In the schema, not built yet. */
   later: ReadonlySet<string>;
+  /** In the schema, read but without effect here: a warning says why. */
+  noEffect?: ReadonlyMap<string, string>;
 }
 
 export const DAG_KEYS: KeySet = {
@@ -40,16 +42,18 @@ export const DAG_KEYS: KeySet = {
     "dotenv",
     "errorMail",
     "infoMail",
-    "logDir",
     "mailOn",
     "maxCleanUpTimeSec",
     "otel",
     "registryAuths",
-    "restartWaitSec",
     "secrets",
     "smtp",
     "ssh",
     "workingDir",
+  ]),
+  noEffect: new Map([
+    ["logDir", "logs are kept by the server (GET .../log), not in a directory"],
+    ["restartWaitSec", "dagflare has no process supervisor that restarts a DAG"],
   ]),
 };
 
@@ -103,6 +107,11 @@ export function checkKeys(map: YAMLMap, keys: KeySet, where: string, issues: Iss
     if (keys.supported.has(key)) continue;
     const field = where ? `${where}.${key}` : key;
     const node = pair.key as Parameters<Issues["at"]>[0];
+    const why = keys.noEffect?.get(key);
+    if (why !== undefined) {
+      issues.warn(node, field, `"${key}" has no effect in dagflare: ${why}`);
+      continue;
+    }
     if (keys.later.has(key)) issues.at(node, field, `"${key}" is not supported yet`);
     else issues.at(node, field, `unknown key "${key}"`);
   }

@@ -422,6 +422,15 @@ steps:
     },
   );
 
+  it.each([
+    ["logDir", "logs are kept by the server (GET .../log), not in a directory"],
+    ["restartWaitSec", "dagflare has no process supervisor that restarts a DAG"],
+  ])("reads the DAG key %s with a warning that it has no effect", (key, why) => {
+    const r = parseDag(`${key}: 5\nsteps:\n  - echo\n`, { name: "t" });
+    expect(r.ok).toBe(true);
+    expect(r.warnings).toEqual([{ line: 1, field: key, message: `"${key}" has no effect in dagflare: ${why}` }]);
+  });
+
   it.each(["mailOnError", "shellPackages"])("refuses the step key %s as not supported yet", (key) => {
     expect(onlyError(`steps:\n  - command: x\n    ${key}: x\n`)).toEqual([
       3,
@@ -455,6 +464,8 @@ steps:
       "maxOutputSize",
       "runConfig",
       "group",
+      "logDir",
+      "restartWaitSec",
     ];
     const stepBuilt = ["name", "id", "description", "command", "script", "shell", "dir", "workingDir"];
     const stepBuiltToo = ["depends", "env", "output", "timeoutSec", "retryPolicy", "continueOn", "workerSelector"];
