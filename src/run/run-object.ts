@@ -98,7 +98,10 @@ export class RunObject extends DurableObject<Env> {
 
   private get machine(): MachineContext {
     if (!this.init) throw new Error("run not initialised");
-    this.ctxCache ??= createContext(this.init.dag, this.init.leaseTtlMs);
+    this.ctxCache ??= createContext(this.init.dag, this.init.leaseTtlMs, {
+      params: this.init.params,
+      state: this.state,
+    });
     return this.ctxCache;
   }
 
@@ -463,7 +466,7 @@ export class RunObject extends DurableObject<Env> {
   private async fire(event: RunEvent, now = Date.now(), hold = false): Promise<{ reply: Reply; held: string[] }> {
     const before = this.state;
     if (!before) return { reply: { kind: "stale", reason: "run not found" }, held: [] };
-    const { state, effects, reply } = transition(this.machine, before, event, now);
+    const { state, effects, reply, context } = transition(this.machine, before, event, now);
     const toEnqueue: string[] = [];
     const lostRunners: Array<{ runnerId: string; at: number }> = [];
     let statusChanged = false;
@@ -483,6 +486,7 @@ export class RunObject extends DurableObject<Env> {
       }
     });
     this.state = state;
+    this.ctxCache = context;
     // The dispatcher hears of a lost runner before it sees the re-dispatched step.
     if (lostRunners.length) await this.reportLostRunners(lostRunners);
     if (toEnqueue.length && !hold) await this.enqueue(toEnqueue);
