@@ -246,6 +246,30 @@ describe("parallel items from a variable (fan-out steps)", () => {
     expect(h.state.status).toBe("succeeded");
   });
 
+  it("a retry of the fan-out step alone runs every instance again, the succeeded ones too", () => {
+    const h = started('["a", "b"]');
+    h.run("fan[1]");
+    h.run("fan[2]", exit(1));
+    h.fire({ type: "retry", steps: ["fan", "after"] });
+    expect(h.status("gen")).toBe("succeeded");
+    expect(h.status("fan")).toBe("running");
+    expect(h.status("fan[1]")).toBe("not_started");
+    for (const n of ["fan[1]", "fan[2]"]) h.run(n);
+    h.run("after");
+    expect(h.state.status).toBe("succeeded");
+  });
+
+  it("every instance of a fan-out step with approval waits for its own approval", () => {
+    const h = started("a b", fanDag("    approval: true\n"));
+    expect([h.status("fan[1]"), h.status("fan[2]")]).toEqual(["waiting", "waiting"]);
+    h.fire({ type: "approve", step: "fan[2]", approved: true });
+    h.run("fan[2]");
+    expect(h.status("fan")).toBe("running");
+    h.fire({ type: "approve", step: "fan[1]", approved: true });
+    h.run("fan[1]");
+    expect(h.status("fan")).toBe("succeeded");
+  });
+
   it("a stop aborts the waiting instances; the fan-out step ends once the running ones have", () => {
     const h = started('["a", "b", "c"]');
     const token = h.claim("fan[1]");
