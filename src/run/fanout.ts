@@ -31,13 +31,14 @@ function parseInstanceName(name: string): { parent: string; n: number } | undefi
   return m ? { parent: m[1] as string, n: Number(m[2]) } : undefined;
 }
 
-/** An instance: the fan-out step's def with ITEM first in its env, in the step's maxConcurrent group. */
+/** An instance: the fan-out step's def with ITEM first in its env, in the step's maxConcurrent group, as listed items give. */
 export function instanceDef(parent: StepDef, n: number, item: string): StepDef {
   const { fanout, ...base } = parent;
   return {
     ...base,
     name: instanceName(parent.name, n),
-    depends: [],
+    // Shown as the step's; the machine dispatches instances itself, when the step is ready.
+    depends: parent.depends,
     env: [["ITEM", item], ...parent.env],
     parallelGroup: { name: parent.name, maxConcurrent: fanout?.maxConcurrent ?? 1 },
   };
