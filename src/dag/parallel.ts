@@ -1,7 +1,9 @@
 // `parallel` on a command step (Dagu's fan-out): one step instance per item, each with ITEM in its
-// env, named `<step>[<n>]` (from 1). The items are listed in the DAG file and expanded here, when
-// the DAG is read, so each instance is an ordinary step of the graph; a step that depended on the
-// parallel step depends on all of its instances. PURE.
+// env, named `<step>[<n>]` (from 1). Items listed in the DAG file are expanded here, when the DAG
+// is read, so each instance is an ordinary step of the graph; a step that depended on the
+// parallel step depends on all of its instances. Items given as a variable (`parallel: ${LIST}`)
+// are only known when the step is ready: such a step stays one step of the graph (`fanout`) and
+// the run expands it (src/run/fanout.ts). PURE.
 import { isMap, isScalar, isSeq, type Node } from "yaml";
 import type { Issues } from "./issues";
 import { checkKeys, type KeySet } from "./keys";
@@ -18,7 +20,16 @@ export interface ParallelDef {
   maxConcurrent: number;
 }
 
-export function readParallel(node: Node, field: string, issues: Issues): ParallelDef | undefined {
+/** Items from a variable: `from` is the reference as written, `${LIST}` or `${LIST.path}`. */
+export interface FanoutRead {
+  from: string;
+  maxConcurrent: number;
+}
+
+/** A whole-value reference: `${NAME}`, or a JSON path into it (`${OUT.files}`, `${OUT.a[0].b}`). */
+export const ITEMS_REF = /^\$\{([A-Za-z_][A-Za-z0-9_]*)((?:\.[A-Za-z0-9_-]+|\[\d+\])*)\}$/;
+
+export function readParallel(node: Node, field: string, issues: Issues): ParallelDef | FanoutRead | undefined {
   let itemsNode: Node | undefined = node;
   let maxConcurrent = DEFAULT_MAX_CONCURRENT;
   let itemsField = field;
@@ -33,10 +44,12 @@ export function readParallel(node: Node, field: string, issues: Issues): Paralle
   }
   if (!itemsNode) return undefined;
   if (isScalar(itemsNode)) {
+    const text = typeof itemsNode.value === "string" ? itemsNode.value.trim() : undefined;
+    if (text !== undefined && ITEMS_REF.test(text)) return { from: text, maxConcurrent };
     issues.at(
       itemsNode,
       itemsField,
-      "parallel items from a variable are not supported yet: list the items in the DAG file",
+      `${itemsField} must be a list of items, or one variable reference such as \${LIST}`,
     );
     return undefined;
   }

@@ -145,6 +145,12 @@ function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef |
     const clash = e.parallel?.items.map((_, i) => `${e.def.name}[${i + 1}]`).find((n) => seen.has(n));
     if (clash) issues.at(e.node, e.field, `step "${clash}" has the name of an instance of this parallel step`);
   }
+  for (const e of entries.filter((e) => e.def.fanout)) {
+    const clash = def.steps.find(
+      (s) => s.name.startsWith(`${e.def.name}[`) && /^\[\d+\]$/.test(s.name.slice(e.def.name.length)),
+    );
+    if (clash) issues.at(e.node, e.field, `step "${clash.name}" has the name of an instance of this parallel step`);
+  }
   if (preconditions.length) def.preconditions = preconditions;
   // 0 means no limit, as in Dagu.
   if (timeoutSec) def.timeoutSec = timeoutSec;
@@ -204,7 +210,8 @@ function readHandlers(node: Node, issues: Issues, steps: DagDef["steps"]): DagDe
     const entry = readStep(pair.value as Node, field, issues, name);
     if (!entry) continue;
     if (entry.explicitDepends) issues.at(pair.value as Node, `${field}.depends`, "a handler cannot depend on steps");
-    if (entry.parallel) issues.at(pair.value as Node, `${field}.parallel`, "a handler cannot be a parallel step");
+    if (entry.parallel || entry.def.fanout)
+      issues.at(pair.value as Node, `${field}.parallel`, "a handler cannot be a parallel step");
     if (names.has(name)) issues.at(pair.key as Node, field, `a step is named "${name}", the name of this handler`);
     // The handler's node is always named after it, as in Dagu.
     entry.def.name = name;

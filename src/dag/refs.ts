@@ -76,6 +76,11 @@ export function unresolvedRefs(dag: DagDef): DagIssue[] {
       checkPlain(s.dir, known, `${where}.dir`);
       checkPaths(s.dir, `${where}.dir`);
     }
+    if (s.fanout) {
+      // `parallel: ${LIST}` is read by dagflare when the step is ready (src/run/fanout.ts).
+      checkPlain(s.fanout.items, known, `${where}.parallel`);
+      checkPaths(s.fanout.items, `${where}.parallel`);
+    }
     checkPaths(s.command, `${where}.command`);
     checkPaths(s.script, `${where}.script`);
   };

@@ -215,7 +215,8 @@ export function readStep(node: Node, field: string, issues: Issues, nameFromKey?
   if (preconditions.length) def.preconditions = preconditions;
   const parallelNode = get("parallel");
   const parallel = parallelNode && readParallel(parallelNode, f("parallel"), issues);
-  if (parallel) entry.parallel = parallel;
+  if (parallel && "from" in parallel) def.fanout = { items: parallel.from, maxConcurrent: parallel.maxConcurrent };
+  else if (parallel) entry.parallel = parallel;
   const repeatNode = get("repeatPolicy");
   const repeat = repeatNode && readRepeat(repeatNode, f("repeatPolicy"), issues);
   if (repeat) def.repeatPolicy = repeat;

@@ -81,6 +81,11 @@ export interface StepDef {
   repeatPolicy?: RepeatPolicy;
   /** An instance of a `parallel` step: at most maxConcurrent instances of `name` run at once. */
   parallelGroup?: { name: string; maxConcurrent: number };
+  /**
+   * A `parallel` step whose items come from a variable (`items`: the reference as written,
+   * `${LIST}`): one step of the graph, expanded by the run when it is ready (src/run/fanout.ts).
+   */
+  fanout?: { items: string; maxConcurrent: number };
   /** Signal sent to the step's process group on stop (default SIGTERM). */
   signalOnStop?: string;
   /** Wait in status `waiting` for POST .../approve or /reject before running (dagflare's addition). */

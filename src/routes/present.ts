@@ -9,6 +9,7 @@ import {
   type StepDef,
 } from "../dag/types";
 import type { DagRunRow } from "../db/schema";
+import { currentInstances, instanceDef } from "../run/fanout";
 import { DAG_PRECONDITIONS_STEP, extraSteps, type RunState, type StepState } from "../run/machine";
 import type { RunSnapshot } from "../run/run-object";
 import type { ParentRef } from "../run/sub-runs";
@@ -33,6 +34,7 @@ export function presentStep(s: StepDef) {
     ...(s.preconditions?.length && { preconditions: s.preconditions.map(presentCondition) }),
     ...(s.repeatPolicy && { repeatPolicy: presentRepeat(s.repeatPolicy) }),
     ...(s.call && { call: s.call.dag, params: presentParams(s.call.params) }),
+    ...(s.fanout && { parallel: { items: s.fanout.items, maxConcurrent: s.fanout.maxConcurrent } }),
   };
 }
 
@@ -160,17 +162,34 @@ export function presentDetails(snap: RunSnapshot, waiting?: Map<string, string>)
       snap.paramsText,
     ),
     ...(snap.parent && presentChain(snap.parent)),
-    nodes: dag.steps.map((def, i) =>
-      presentNode(dag.name, state.runId, i, def, state.steps[def.name], waiting?.get(def.name)),
+    nodes: nodeSteps(dag, state).map(({ def, index }) =>
+      presentNode(dag.name, state.runId, index, def, state.steps[def.name], waiting?.get(def.name)),
     ),
     ...handlerNodes(dag, state),
     ...(dag.preconditions?.length && { preconditions: presentRunPreconditions(dag, state) }),
   };
 }
 
+/**
+ * The DAG's steps in order, each fan-out step followed by the instances of its current expansion,
+ * with the index a lease id gives each (src/run/fanout.ts: instances follow every other step).
+ */
+function nodeSteps(dag: DagDef, state: RunState): Array<{ def: StepDef; index: number }> {
+  const firstInstance = dag.steps.length + extraSteps(dag).length;
+  return dag.steps.flatMap((def, index) => [
+    { def, index },
+    ...(def.fanout
+      ? currentInstances(state, def.name).map(({ name, position }, i) => ({
+          def: instanceDef(def, i + 1, state.steps[name]?.item ?? ""),
+          index: firstInstance + position,
+        }))
+      : []),
+  ]);
+}
+
 /** Each step's output variables, for GET /dag-runs/{name}/{id}/outputs. */
 export function presentOutputs({ dag, state }: RunSnapshot) {
-  const defs = [...dag.steps, ...Object.values(dag.handlerOn ?? {})];
+  const defs = [...nodeSteps(dag, state).map((n) => n.def), ...Object.values(dag.handlerOn ?? {})];
   return {
     name: dag.name,
     dagRunId: state.runId,

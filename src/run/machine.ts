@@ -1,8 +1,10 @@
 // The run state machine: PURE. `transition(ctx, state, event, now)` returns the next state, the
 // effects the RunObject must perform, and a reply for the caller. Only this file assigns a status.
 // See src/run/README.md for the glossary and the state diagram.
+import type { ResolvedParams } from "../dag/params";
 import { type DagDef, HANDLER_NAMES, type HandlerKind, type StepDef } from "../dag/types";
 import { isTerminalRun, isTerminalStep, type RunStatus, type StepStatus } from "../status";
+import { awaitsInstances, expandFanout, type FanoutHost, instanceDefs, instanceFinished } from "./fanout";
 
 /** A lost lease (runner vanished) is re-dispatched without using the retry budget, this often. */
 export const MAX_LOST_ATTEMPTS = 3;
@@ -61,6 +63,10 @@ export interface StepState {
   child?: { runId: string; stopRequested?: boolean };
   /** Every sub-DAG run a call step started, one per attempt, oldest first. */
   subRuns?: string[];
+  /** An instance of a fan-out step (src/run/fanout.ts): its ITEM. */
+  item?: string;
+  /** A fan-out step: how many instances its current expansion has. */
+  instances?: number;
 }
 
 export interface RunState {
@@ -87,16 +93,23 @@ export interface RunState {
   /** Which step captured each output variable's current value. */
   outputSteps?: Record<string, string>;
   steps: Record<string, StepState>;
+  /** Instances fan-out steps added, in the order added: they follow the other steps in allSteps. */
+  fanoutInstances?: string[];
 }
 
-/** Immutable per run: the DAG and what is derived from it once. */
+/** Per run: the DAG and what is derived from it; a new one only when a fan-out step adds instances. */
 export interface MachineContext {
   dag: DagDef;
   leaseTtlMs: number;
-  /** The DAG's steps, then the steps dagflare adds (the DAG precondition check); a lease names its step by index here. */
+  /**
+   * The DAG's steps, then the steps dagflare adds (the DAG precondition check, the handlers),
+   * then the instances fan-out steps added at run time; a lease names its step by index here.
+   */
   allSteps: StepDef[];
   stepsByName: Map<string, StepDef>;
   dependents: Map<string, string[]>;
+  /** The run's params: a fan-out step's items may come from one. */
+  params?: ResolvedParams;
 }
 
 /**
@@ -140,12 +153,17 @@ function isHandler(d: Draft, name: string): boolean {
   );
 }
 
-export function createContext(dag: DagDef, leaseTtlMs: number): MachineContext {
-  const allSteps = [...dag.steps, ...extraSteps(dag)];
+/** `run.state`: the instances it holds are part of the context (a fan-out adds a new context). */
+export function createContext(
+  dag: DagDef,
+  leaseTtlMs: number,
+  run: { params?: ResolvedParams; state?: RunState } = {},
+): MachineContext {
+  const allSteps = [...dag.steps, ...extraSteps(dag), ...instanceDefs(dag, run.state)];
   const stepsByName = new Map(allSteps.map((s) => [s.name, s]));
   const dependents = new Map<string, string[]>(allSteps.map((s) => [s.name, []]));
   for (const s of dag.steps) for (const d of s.depends) dependents.get(d)?.push(s.name);
-  return { dag, leaseTtlMs, allSteps, stepsByName, dependents };
+  return { dag, leaseTtlMs, allSteps, stepsByName, dependents, params: run.params };
 }
 
 export interface StepResult {
@@ -216,6 +234,8 @@ export type Reply =
 
 export interface Transition {
   state: RunState;
+  /** The context after the event: a new one when a fan-out step added instances. */
+  context: MachineContext;
   effects: Effect[];
   reply: Reply;
 }
@@ -236,7 +256,7 @@ export function initialState(runId: string, dag: DagDef, now: number, status: Ru
   return { runId, dagName: dag.name, status, stopRequested: false, createdAt: now, outputs: {}, steps };
 }
 
-function newStep(name: string): StepState {
+export function newStep(name: string): StepState {
   return {
     name,
     status: "not_started",
@@ -288,7 +308,8 @@ class Draft {
   readonly finished: string[] = [];
   readonly state: RunState;
   constructor(
-    readonly ctx: MachineContext,
+    /** Replaced when a fan-out step adds instances. */
+    public ctx: MachineContext,
     base: RunState,
     readonly now: number,
   ) {
@@ -318,7 +339,7 @@ export function transition(ctx: MachineContext, state: RunState, event: RunEvent
   const d = new Draft(ctx, state, now);
   const reply = apply(d, event);
   settle(d);
-  return { state: d.state, effects: d.effects, reply };
+  return { state: d.state, context: d.ctx, effects: d.effects, reply };
 }
 
 function apply(d: Draft, event: RunEvent): Reply {
@@ -386,6 +407,10 @@ function activeSteps(d: Draft): number {
 }
 
 function dispatch(d: Draft, name: string, fromQueue = false): void {
+  if (d.def(name).fanout) {
+    expandFanout(fanoutHost(d), name);
+    return;
+  }
   const approval = d.def(name).approval;
   if (approval && !d.step(name).approved) {
     // Waits for POST .../approve or /reject; it holds no runner slot meanwhile.
@@ -756,6 +781,7 @@ function finishStep(d: Draft, name: string, status: StepStatus, error?: string):
   });
   d.finished.push(name);
   d.log(`step ${name} ${status}${error ? `: ${error}` : ""}`);
+  instanceFinished(fanoutHost(d), name, (s) => letsDependentsRun(d.def(s.name), s));
   if (name === DAG_PRECONDITIONS_STEP && status === "failed") {
     // The check itself could not be done (its runner was lost, ...): no step can start.
     for (const def of d.ctx.dag.steps) {
@@ -780,6 +806,8 @@ function onStop(d: Draft): Reply {
       d.effects.push({ type: "stopChild", childRunId: s.child.runId });
     } else if (isHandler(d, s.name) && !s.queued) {
       // A handler that has not started is for settle to run or drop.
+    } else if (awaitsInstances(d.ctx, s)) {
+      // A fan-out step ends with its instances (src/run/fanout.ts).
     } else if (!isTerminalStep(s.status)) {
       finishStep(d, s.name, "aborted", "stopped before it ran");
     }
@@ -815,7 +843,8 @@ function onApprove(d: Draft, e: Extract<RunEvent, { type: "approve" }>): Reply {
 function onRetry(d: Draft, names: string[], all: boolean): Reply {
   if (!isTerminalRun(d.state.status)) return { kind: "manual", ok: false, reason: `the run is ${d.state.status}` };
   const again = new Set(names);
-  const extra = d.ctx.allSteps.slice(d.ctx.dag.steps.length).map((s) => s.name);
+  // Instances of fan-out steps are not reset here: a fan-out step that runs again expands again.
+  const extra = extraSteps(d.ctx.dag).map((s) => s.name);
   const reset = [...names, ...extra.filter((n) => all || n !== DAG_PRECONDITIONS_STEP)];
   for (const name of reset) {
     const s = d.step(name);
@@ -878,6 +907,27 @@ function startWhenReady(d: Draft, name: string): void {
   else if (blocker.s.status === "skipped")
     finishStep(d, name, "skipped", `upstream step ${blocker.def.name} was skipped`);
   else finishStep(d, name, "aborted", `upstream step ${blocker.def.name} ${blocker.s.status}`);
+}
+
+/** The machine's working copy and moves, as src/run/fanout.ts sees them. */
+function fanoutHost(d: Draft): FanoutHost {
+  return {
+    get ctx() {
+      return d.ctx;
+    },
+    state: d.state,
+    now: d.now,
+    step: (n) => d.step(n),
+    def: (n) => d.def(n),
+    update: (n, patch) => d.update(n, patch),
+    log: (m) => d.log(m),
+    dispatch: (n) => dispatch(d, n),
+    finish: (n, status, error) => finishStep(d, n, status, error),
+    addedInstances: () => {
+      d.ctx = createContext(d.ctx.dag, d.ctx.leaseTtlMs, { params: d.ctx.params, state: d.state });
+    },
+    newStep,
+  };
 }
 
 const isActive = (s: RunStatus): boolean => s === "running" || s === "waiting";
@@ -968,7 +1018,8 @@ export function deriveRunStatus(ctx: MachineContext, state: RunState): RunStatus
     if (!def) continue;
     if (s.status === "succeeded") success = true;
     else if (s.status === "partially_succeeded") {
-      // A call step whose sub-DAG run partially succeeded.
+      // A call step whose sub-DAG run partially succeeded, or a fan-out step some of whose
+      // instances failed under continueOn.
       success = true;
       softFailure = true;
     } else if (s.status === "aborted") hardFailure = true;

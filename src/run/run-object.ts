@@ -103,7 +103,10 @@ export class RunObject extends DurableObject<Env> {
 
   private get machine(): MachineContext {
     if (!this.init) throw new Error("run not initialised");
-    this.ctxCache ??= createContext(this.init.dag, this.init.leaseTtlMs);
+    this.ctxCache ??= createContext(this.init.dag, this.init.leaseTtlMs, {
+      params: this.init.params,
+      state: this.state,
+    });
     return this.ctxCache;
   }
 
@@ -529,7 +532,7 @@ export class RunObject extends DurableObject<Env> {
   private async fire(event: RunEvent, now = Date.now(), hold = false): Promise<{ reply: Reply; held: string[] }> {
     const before = this.state;
     if (!before) return { reply: { kind: "stale", reason: "run not found" }, held: [] };
-    const { state, effects, reply } = transition(this.machine, before, event, now);
+    const { state, effects, reply, context } = transition(this.machine, before, event, now);
     const toEnqueue: string[] = [];
     const lostRunners: Array<{ runnerId: string; at: number }> = [];
     const children: Array<Extract<Effect, { type: "startChild" | "stopChild" }>> = [];
@@ -558,6 +561,7 @@ export class RunObject extends DurableObject<Env> {
       }
     });
     this.state = state;
+    this.ctxCache = context;
     // The dispatcher hears of a lost runner before it sees the re-dispatched step.
     if (lostRunners.length) await this.reportLostRunners(lostRunners);
     if (toEnqueue.length && !hold) await this.enqueue(toEnqueue);

@@ -66,14 +66,19 @@ steps:
 
   it.each([
     [
-      "parallel: ${LIST}",
+      "parallel: a b c",
       "steps[0].parallel",
-      "parallel items from a variable are not supported yet: list the items in the DAG file",
+      "steps[0].parallel must be a list of items, or one variable reference such as ${LIST}",
     ],
     [
-      "parallel:\n      items: ${LIST}",
+      'parallel:\n      items: "${A} ${B}"',
       "steps[0].parallel.items",
-      "parallel items from a variable are not supported yet: list the items in the DAG file",
+      "steps[0].parallel.items must be a list of items, or one variable reference such as ${LIST}",
+    ],
+    [
+      "parallel:\n      items: 5",
+      "steps[0].parallel.items",
+      "steps[0].parallel.items must be a list of items, or one variable reference such as ${LIST}",
     ],
     ["parallel: []", "steps[0].parallel", "parallel needs at least one item"],
     ["parallel:\n      maxConcurrent: 2", "steps[0].parallel.items", "parallel needs items"],
@@ -87,6 +92,43 @@ steps:
   ])("refuses %s with a clear error", (yaml, field, message) => {
     const r = parse(`steps:\n  - command: echo $ITEM\n    ${yaml}\n`);
     expect(r.ok ? [] : r.errors.map((e) => ({ field: e.field, message: e.message }))).toEqual([{ field, message }]);
+  });
+
+  it.each([
+    ["parallel: ${LIST}", { items: "${LIST}", maxConcurrent: 10 }],
+    ["parallel:\n      items: ${OUT.files}\n      maxConcurrent: 3", { items: "${OUT.files}", maxConcurrent: 3 }],
+    ["parallel:\n      items: ${OUT.list[0].names}", { items: "${OUT.list[0].names}", maxConcurrent: 10 }],
+  ])("keeps a step whose items come from a variable (%s) as one step of the graph", (yaml, fanout) => {
+    const r = parse(
+      `type: graph\nparams: LIST=x\nsteps:\n  - name: gen\n    command: echo\n    output: OUT\n  - name: fan\n    depends: gen\n    command: echo $ITEM\n    ${yaml}\n  - name: after\n    depends: fan\n    command: echo\n`,
+    );
+    if (!r.ok) throw new Error(JSON.stringify(r.errors));
+    expect(r.warnings).toEqual([]);
+    expect(r.dag.steps.map((s) => [s.name, s.depends, s.fanout, s.parallelGroup])).toEqual([
+      ["gen", [], undefined, undefined],
+      ["fan", ["gen"], fanout, undefined],
+      ["after", ["fan"], undefined, undefined],
+    ]);
+  });
+
+  it("warns at validation about parallel items from a variable nothing defines", () => {
+    const r = parse("steps:\n  - name: fan\n    command: echo $ITEM\n    parallel: ${NOPE}\n");
+    expect(r.warnings.map((w) => [w.field, w.message])).toEqual([
+      ["steps.fan.parallel", "${NOPE} is not a param, env entry, run variable or output; it is left as written"],
+    ]);
+  });
+
+  it("refuses a step named like an instance of a step whose items come from a variable", () => {
+    const r = parse(
+      "steps:\n  - name: fan\n    command: echo $ITEM\n    parallel: ${L}\n  - name: fan[12]\n    command: echo\nparams: L=a\n",
+    );
+    expect(r.ok ? [] : r.errors.map((e) => [e.field, e.message])).toEqual([
+      ["steps[0]", 'step "fan[12]" has the name of an instance of this parallel step'],
+    ]);
+    const handler = parse("steps:\n  - echo\nhandlerOn:\n  exit:\n    command: echo $ITEM\n    parallel: ${L}\n");
+    expect(handler.ok ? [] : handler.errors.map((e) => [e.field, e.message])).toEqual([
+      ["handlerOn.exit.parallel", "a handler cannot be a parallel step"],
+    ]);
   });
 
   it("refuses a step named like an instance, and parallel on a handler", () => {

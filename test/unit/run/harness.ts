@@ -33,7 +33,7 @@ export const exit = (code: number): StepResult => ({ ...ok, exitCode: code });
 
 /** Drives one run through the machine the way the RunObject does, recording effects. */
 export class Harness {
-  readonly ctx;
+  ctx;
   state: RunState;
   now = 1_000;
   effects: Effect[] = [];
@@ -46,6 +46,7 @@ export class Harness {
   fire(event: RunEvent) {
     const t = transition(this.ctx, this.state, event, this.now);
     this.state = t.state;
+    this.ctx = t.context;
     this.effects.push(...t.effects);
     return t.reply;
   }

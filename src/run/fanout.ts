@@ -1,0 +1,253 @@
+// Fan-out steps: `parallel` whose items come from a variable (`parallel: ${LIST}`). PURE.
+//
+// Such a step is one step of the graph until it is ready. Then the machine reads the variable
+// (the way dagflare resolves `${NAME}` in an env value of the step: params, outputs, the DAG's
+// and the step's env, run variables; `${LIST.path}` into an output holding JSON) and adds one
+// instance per item, `<step>[1]`, `<step>[2]`, ..., each with ITEM in its env, as the items
+// listed in a DAG file give at parse time. The fan-out step shows `running` while its instances
+// run, then the status derived from them (deriveFanoutStatus); its dependents wait for that.
+//
+// Instances are kept in the run's state: their names in `RunState.fanoutInstances`, in the order
+// they were first added, and each one's item in its StepState. The machine's context appends
+// their defs after every other step (createContext), so a lease id's step index never changes,
+// whatever the run adds later or after being reloaded. A retry of the fan-out step expands it
+// again: instances of the same name are reused (their attempt numbers go on), new ones appended.
+import { buildExecSpec } from "../dag/exec-spec";
+import { ITEMS_REF } from "../dag/parallel";
+import type { ResolvedParams } from "../dag/params";
+import { expandJsonPaths } from "../dag/refs";
+import type { DagDef, StepDef } from "../dag/types";
+import { isTerminalStep, type StepStatus } from "../status";
+import type { MachineContext, RunState, StepState } from "./machine";
+
+/** Most instances one fan-out step may have; more fails the step. */
+export const MAX_FANOUT_ITEMS = 1000;
+
+export const instanceName = (parent: string, n: number): string => `${parent}[${n}]`;
+
+/** The fan-out step an instance name belongs to, and its number. */
+function parseInstanceName(name: string): { parent: string; n: number } | undefined {
+  const m = /^(.*)\[(\d+)\]$/.exec(name);
+  return m ? { parent: m[1] as string, n: Number(m[2]) } : undefined;
+}
+
+/** An instance: the fan-out step's def with ITEM first in its env, in the step's maxConcurrent group, as listed items give. */
+export function instanceDef(parent: StepDef, n: number, item: string): StepDef {
+  const { fanout, ...base } = parent;
+  return {
+    ...base,
+    name: instanceName(parent.name, n),
+    // Shown as the step's; the machine dispatches instances itself, when the step is ready.
+    depends: parent.depends,
+    env: [["ITEM", item], ...parent.env],
+    parallelGroup: { name: parent.name, maxConcurrent: fanout?.maxConcurrent ?? 1 },
+  };
+}
+
+/** Every instance the run has added, in the order added: what follows the other steps in allSteps. */
+export function instanceDefs(dag: DagDef, state: RunState | undefined): StepDef[] {
+  return (state?.fanoutInstances ?? []).flatMap((name) => {
+    const id = parseInstanceName(name);
+    const parent = id && dag.steps.find((s) => s.name === id.parent);
+    return parent && id ? [instanceDef(parent, id.n, state?.steps[name]?.item ?? "")] : [];
+  });
+}
+
+/** The instances of the fan-out step's current expansion, with their position among the added ones. */
+export function currentInstances(state: RunState, parent: string): Array<{ name: string; position: number }> {
+  const count = state.steps[parent]?.instances ?? 0;
+  const added = state.fanoutInstances ?? [];
+  return Array.from({ length: count }, (_, i) => {
+    const name = instanceName(parent, i + 1);
+    return { name, position: added.indexOf(name) };
+  });
+}
+
+export type ItemsResult = { ok: true; items: string[] } | { ok: false; error: string };
+
+/**
+ * The items a fan-out step's variable holds now. The value is a JSON array (a string item as it
+ * is, anything else as its JSON text), or else a list separated by blanks and newlines; a JSON
+ * object, JSON that does not parse, or more than MAX_FANOUT_ITEMS items is an error.
+ */
+export function resolveItems(
+  dag: DagDef,
+  def: StepDef,
+  run: { runId: string; params: ResolvedParams; outputs: Record<string, string> },
+): ItemsResult {
+  const ref = def.fanout?.items ?? "";
+  const m = ITEMS_REF.exec(ref);
+  if (!m) return { ok: false, error: `parallel items ${ref} is not a variable reference` };
+  const name = m[1] as string;
+  const fail = (why: string): ItemsResult => ({ ok: false, error: `parallel items ${ref}: ${why}` });
+  const spec = buildExecSpec(dag, def, { ...run, maxOutputBytes: 0 });
+  if (!Object.hasOwn(spec.env, name))
+    return fail(`${name} is not a param, env entry, run variable or output of this run`);
+  if (spec.shellEnv?.includes(name)) {
+    return fail(`${name} is computed by the runner's shell (backticks); parallel items cannot use it`);
+  }
+  let text = spec.env[name] as string;
+  if (m[2]) {
+    text = expandJsonPaths(ref, run.outputs);
+    if (text === ref) return fail(`the path leads nowhere in the output ${name}`);
+  }
+  const items = parseItems(text);
+  if (!items.ok) return fail(items.error);
+  if (items.items.length > MAX_FANOUT_ITEMS) {
+    return fail(`${items.items.length} items, more than the ${MAX_FANOUT_ITEMS} a parallel step may have`);
+  }
+  return items;
+}
+
+export function parseItems(value: string): ItemsResult {
+  const text = value.trim();
+  if (text.startsWith("[")) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      return { ok: false, error: `the value starts with "[" but is not a JSON array (${(err as Error).message})` };
+    }
+    if (!Array.isArray(parsed)) return { ok: false, error: "the value is not a JSON array" };
+    return { ok: true, items: parsed.map((x) => (typeof x === "string" ? x : JSON.stringify(x))) };
+  }
+  if (text.startsWith("{")) return { ok: false, error: "the value is a JSON object, not a list" };
+  return { ok: true, items: text === "" ? [] : text.split(/\s+/) };
+}
+
+export interface FanoutOutcome {
+  status: StepStatus;
+  error?: string;
+  /** Of the instance that decided a failure: continueOn judges the fan-out step by them. */
+  exitCode?: number | null;
+  outputMatched?: boolean;
+}
+
+/**
+ * The fan-out step's status once its instances are all done, so that its dependents and the run
+ * fare as they would after the same instances listed in the DAG file: the first instance that
+ * would hold dependents back (in item order) gives its status (a failure, with its exit code,
+ * so continueOn judges it the same); otherwise failures continueOn covers make the step
+ * partially_succeeded (some instance succeeded) or failed (none did), all skipped is skipped,
+ * and anything else succeeded.
+ */
+export function deriveFanoutStatus(
+  instances: StepState[],
+  letsDependentsRun: (s: StepState) => boolean,
+): FanoutOutcome {
+  const total = instances.length;
+  const describe = (s: StepState) => `instance ${s.name} ${s.status}${s.error ? ` (${s.error})` : ""}`;
+  const failed = instances.filter((s) => s.status === "failed");
+  const blocker = instances.find((s) => !letsDependentsRun(s));
+  if (blocker) {
+    const others = failed.length > 1 ? `; ${failed.length} of ${total} instances failed` : "";
+    return {
+      status: blocker.status,
+      error: `${describe(blocker)}${others}`,
+      exitCode: blocker.exitCode,
+      outputMatched: blocker.outputMatched,
+    };
+  }
+  const first = failed[0];
+  if (first) {
+    const succeeded = instances.some((s) => s.status === "succeeded" || s.status === "partially_succeeded");
+    return {
+      status: succeeded ? "partially_succeeded" : "failed",
+      error: `${failed.length} of ${total} instances failed (continueOn lets the DAG go on); first: ${describe(first)}`,
+      exitCode: first.exitCode,
+      outputMatched: first.outputMatched,
+    };
+  }
+  if (instances.every((s) => s.status === "skipped")) return { status: "skipped", error: "every instance was skipped" };
+  return { status: "succeeded" };
+}
+
+/** What the machine lends this module: its working copy of the run, and two of its moves. */
+export interface FanoutHost {
+  readonly ctx: MachineContext;
+  readonly state: RunState;
+  readonly now: number;
+  step(name: string): StepState;
+  def(name: string): StepDef;
+  update(name: string, patch: Partial<StepState>): StepState;
+  log(message: string): void;
+  dispatch(name: string): void;
+  finish(name: string, status: StepStatus, error?: string): void;
+  /** Rebuilds the context from the state after instances were added (their defs follow the rest). */
+  addedInstances(): void;
+  newStep(name: string): StepState;
+}
+
+/** A fan-out step became ready: read its items and dispatch one instance per item. */
+export function expandFanout(h: FanoutHost, name: string): void {
+  const def = h.def(name);
+  const ref = def.fanout?.items ?? "";
+  h.update(name, {
+    status: "running",
+    queued: false,
+    pending: false,
+    lease: undefined,
+    readyAt: h.now,
+    startedAt: h.now,
+    finishedAt: undefined,
+    error: undefined,
+    exitCode: undefined,
+    outputMatched: undefined,
+    instances: 0,
+  });
+  const got = resolveItems(h.ctx.dag, def, {
+    runId: h.state.runId,
+    params: h.ctx.params ?? { named: [], positional: [] },
+    outputs: h.state.outputs,
+  });
+  if (!got.ok) {
+    h.finish(name, "failed", got.error);
+    return;
+  }
+  if (got.items.length === 0) {
+    h.log(`step ${name}: parallel items ${ref} is an empty list; no instance to run`);
+    h.finish(name, "succeeded");
+    return;
+  }
+  const known = new Set(h.state.fanoutInstances ?? []);
+  const added: string[] = [];
+  got.items.forEach((item, i) => {
+    const iname = instanceName(name, i + 1);
+    const before = h.state.steps[iname];
+    // An instance of an earlier expansion (the run was retried) keeps its attempt numbers, so
+    // the logs of its earlier attempts stay readable, and its dispatch sequence, so a dispatch
+    // of the earlier expansion is stale.
+    h.state.steps[iname] = {
+      ...h.newStep(iname),
+      item,
+      ...(before && { attempt: before.attempt, dispatchSeq: before.dispatchSeq, doneTokens: before.doneTokens }),
+    };
+    if (!known.has(iname)) added.push(iname);
+  });
+  if (added.length) h.state.fanoutInstances = [...(h.state.fanoutInstances ?? []), ...added];
+  h.update(name, { instances: got.items.length });
+  h.addedInstances();
+  h.log(
+    `step ${name}: parallel items ${ref} hold ${got.items.length} item(s); running ${instanceName(name, 1)}` +
+      (got.items.length > 1 ? ` to ${instanceName(name, got.items.length)}` : ""),
+  );
+  for (let i = 1; i <= got.items.length; i++) h.dispatch(instanceName(name, i));
+}
+
+/** An instance ended: once all have, the fan-out step gets its derived status. */
+export function instanceFinished(h: FanoutHost, name: string, letsDependentsRun: (s: StepState) => boolean): void {
+  const group = h.ctx.stepsByName.get(name)?.parallelGroup;
+  if (!group || !h.ctx.stepsByName.get(group.name)?.fanout) return;
+  const parent = h.step(group.name);
+  if (parent.status !== "running") return;
+  const instances = currentInstances(h.state, group.name).map((i) => h.step(i.name));
+  if (!instances.some((s) => s.name === name) || !instances.every((s) => isTerminalStep(s.status))) return;
+  const outcome = deriveFanoutStatus(instances, letsDependentsRun);
+  h.update(group.name, { exitCode: outcome.exitCode, outputMatched: outcome.outputMatched });
+  h.finish(group.name, outcome.status, outcome.error);
+}
+
+/** A running fan-out step waiting for its instances: a stop leaves it to them. */
+export function awaitsInstances(ctx: MachineContext, s: StepState): boolean {
+  return s.status === "running" && !s.lease && ctx.stepsByName.get(s.name)?.fanout !== undefined;
+}
