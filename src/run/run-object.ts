@@ -174,6 +174,16 @@ export class RunObject extends DurableObject<Env> {
     let names = own;
     if (opts.stepName !== undefined) {
       if (!own.includes(opts.stepName)) {
+        // An instance a fan-out step added at run time runs again with its step.
+        const fanout = this.state.steps[opts.stepName] ? opts.stepName.replace(/\[\d+\]$/, "") : undefined;
+        if (fanout && own.includes(fanout)) {
+          return fail(
+            "bad_request",
+            400,
+            `step "${opts.stepName}" is an instance of the fan-out step "${fanout}": retry "${fanout}", which runs every instance again`,
+            { field: "stepName" },
+          );
+        }
         return fail("not_found", 404, `step "${opts.stepName}" not found in this run`, { field: "stepName" });
       }
       const set = new Set([opts.stepName]);

@@ -87,6 +87,13 @@ describe("parallel items from an output variable", () => {
     expect(nodeOf(d, "fan").statusLabel).toBe("succeeded");
     await complete((await lease())[0], 0);
     expect((await details("fan-evict", runId)).statusLabel).toBe("succeeded");
+    const one = await api("POST", `/dag-runs/fan-evict/${runId}/retry`, { dagRunId: runId, stepName: "fan[2]" });
+    expect(one.status).toBe(400);
+    expect(one.body).toMatchObject({
+      code: "bad_request",
+      message: 'step "fan[2]" is an instance of the fan-out step "fan": retry "fan", which runs every instance again',
+      details: { field: "stepName" },
+    });
   });
 
   it("fails the step, naming the variable, when the value is not a list; a retry expands it again", async () => {

@@ -152,3 +152,34 @@ steps:
     ]);
   });
 });
+
+describe("fan-out over sub-DAG calls", () => {
+  it("starts one sub-DAG run per item of an output variable, each with its ITEM in params", async () => {
+    await createDag("per-item", "params: WHO=nobody\nsteps:\n  - name: greet\n    command: echo $WHO\n");
+    await createDag(
+      "fans-calls",
+      `type: graph
+steps:
+  - name: list
+    command: echo
+    output: NAMES
+  - name: each
+    depends: list
+    call: per-item
+    params: WHO=\${ITEM}
+    parallel: \${NAMES}
+`,
+    );
+    const runId = await startDag("fans-calls");
+    await complete(await leaseOne("list"), 0, { output: '["ann","bob"]' });
+    const greets = [await leaseOne("greet"), await leaseOne("greet")];
+    expect(greets.map((g) => g.exec.env.WHO).sort()).toEqual(["ann", "bob"]);
+    for (const g of greets) await complete(g, 0);
+    const d = await details("fans-calls", runId);
+    expect(d.statusLabel).toBe("succeeded");
+    expect(nodeOf(d, "each[1]").subRuns).toHaveLength(1);
+    expect(nodeOf(d, "each[2]").subRuns).toHaveLength(1);
+    const subs = await api("GET", `/dag-runs/fans-calls/${runId}/sub-dag-runs`);
+    expect(subs.body.subRuns.map((r: { params: string }) => r.params).sort()).toEqual(["WHO=ann", "WHO=bob"]);
+  });
+});
