@@ -31,6 +31,7 @@ import {
   presentNoRunSummary,
   presentSummaryFromRow,
 } from "./present";
+import { abortDequeued } from "./queues";
 import { readJson, readQuery } from "./validate";
 
 export const DAG_NAME = /^[a-zA-Z0-9_-]+$/;
@@ -235,8 +236,12 @@ export const dags = new Hono<{ Bindings: Env }>()
   .delete("/:fileName", async (c) => {
     const fileName = c.req.param("fileName");
     checkFileName(fileName);
-    if (!(await deleteDag(db(c.env.DB), fileName))) throw new AppError("not_found", 404, `DAG ${fileName} not found`);
+    const d = db(c.env.DB);
+    if (!(await deleteDag(d, fileName))) throw new AppError("not_found", 404, `DAG ${fileName} not found`);
     await syncSchedule(c.env, fileName, null, false);
+    // Its runs waiting in line would run a DAG that is gone: they end aborted. Running runs finish.
+    const queued = await listRuns(d, { dagName: fileName, statuses: ["queued"], limit: 10_000 });
+    await abortDequeued(c.env, await admission(c.env).purgeRuns(queued.map((r) => r.runId)));
     return c.body(null, 204);
   })
   .get("/:fileName/spec", async (c) => {

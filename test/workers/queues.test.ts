@@ -145,6 +145,17 @@ describe("enqueue, dequeue, purge, stop-all, reschedule", () => {
     expect(await status("purgy", run)).toBe("succeeded");
   });
 
+  it("aborts a deleted DAG's waiting runs; its running run goes on", async () => {
+    await createDag("doomed", `maxActiveRuns: 1\n${ONE_STEP}`);
+    const [run, waiting] = [await startDag("doomed"), await startDag("doomed")];
+    expect((await api("DELETE", "/dags/doomed")).status).toBe(204);
+    expect(await status("doomed", waiting)).toBe("aborted");
+    expect(await status("doomed", run)).toBe("running");
+    await drain();
+    expect(await status("doomed", run)).toBe("succeeded");
+    expect(await status("doomed", waiting)).toBe("aborted");
+  });
+
   it("stops every running and queued run of a DAG with stop-all", async () => {
     await createDag("halt", `maxActiveRuns: 1\n${ONE_STEP}`);
     const ids = [await startDag("halt"), await startDag("halt")];
