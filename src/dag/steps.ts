@@ -142,6 +142,11 @@ export function readStep(node: Node, field: string, issues: Issues, nameFromKey?
     def.name = name;
     entry.explicitName = true;
   }
+  // dagflare's own steps are named in parentheses (the DAG precondition check): a user step
+  // with such a name would be taken for one of them.
+  if (def.name.startsWith("(")) {
+    issues.at(get("name") ?? node, get("name") ? f("name") : field, `step name "${def.name}" must not start with "("`);
+  }
   const id = text("id");
   if (id !== undefined) {
     if (!STEP_ID.test(id)) issues.at(get("id"), f("id"), `step id "${id}" must match ${STEP_ID.source}`);

@@ -656,6 +656,16 @@ steps:
       [2, "steps[0].name", "step name must not be empty"],
     ],
     [
+      "a step named like dagflare's own steps",
+      "steps:\n  - name: (dag preconditions)\n    command: x\n",
+      [2, "steps[0].name", 'step name "(dag preconditions)" must not start with "("'],
+    ],
+    [
+      "a step keyed like dagflare's own steps",
+      "steps:\n  (check):\n    command: x\n",
+      [3, "steps.(check)", 'step name "(check)" must not start with "("'],
+    ],
+    [
       "a bad output name",
       "steps:\n  - command: x\n    output: not-valid\n",
       [3, "steps[0].output", 'output "not-valid" is not a valid variable name'],
