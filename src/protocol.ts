@@ -29,7 +29,10 @@ export const ExecSpec = z.object({
   shell: z.array(z.string()).min(1),
   /** Positional parameters, visible to the command as $1, $2, ... */
   args: z.array(z.string()),
-  /** Working directory; relative paths are resolved against the runner's own. */
+  /**
+   * Working directory (the step's, under the DAG's workingDir). The runner expands `~` and the
+   * `$NAME`s left in it from the step's environment; a relative path is under the runner's own.
+   */
   dir: z.string().optional(),
   /** Variables added to the runner's environment for this process. */
   env: z.record(z.string(), z.string()),

@@ -3,6 +3,7 @@
 import type { CompleteRequest, Lease } from "../../src/protocol.ts";
 import { AbortedError, AuthError, LeaseLostError, type Log, type RunnerClient } from "./client.ts";
 import { evaluateCondition, expandWithShell, OutputMatcher } from "./conditions.ts";
+import { hostPath } from "./host-paths.ts";
 import { LogShipper } from "./log-shipper.ts";
 import { OutputCapture } from "./output-capture.ts";
 import { killGroup, type ProcessResult, type StepProcess, startProcess } from "./process-group.ts";
@@ -74,6 +75,7 @@ export class StepRun {
   async execute(): Promise<Lease[]> {
     const heartbeats = this.heartbeats();
     try {
+      this.resolveDir();
       const envError = await this.expandShellEnv();
       const unmet = envError === undefined ? await this.checkPreconditions() : undefined;
       const outcome: Outcome =
@@ -133,6 +135,12 @@ export class StepRun {
       `${this.label}: lease no longer current (${err.message})${running ? "; stopping its process group" : ""}`,
     );
     this.stop("lost");
+  }
+
+  /** The working directory on this host, absolute, so that every process of the step shares it. */
+  private resolveDir(): void {
+    const { exec } = this.lease;
+    exec.dir = hostPath(exec.dir ?? ".", { ...process.env, ...exec.env });
   }
 
   /** Expands env values holding backticks with the step's shell, in order; an error ends the step. */

@@ -7,6 +7,7 @@
 //   DAG_NAME, DAG_RUN_ID, DAG_RUN_STEP_NAME (and DAG_RUN_STATUS for handlers); named params; outputs of earlier steps;
 //   the DAG's env (each value may use anything above it); the step's env (likewise).
 import type { ExecSpec } from "../protocol";
+import { underDir } from "./host";
 import type { ResolvedParams } from "./params";
 import { expandJsonPaths } from "./refs";
 import type { DagDef, StepDef } from "./types";
@@ -78,7 +79,12 @@ export function buildExecSpec(dag: DagDef, step: StepDef, ctx: ExecContext): Exe
   };
   if (step.command !== undefined) spec.command = paths(step.command);
   if (step.script !== undefined) spec.script = paths(step.script);
-  if (step.dir !== undefined) spec.dir = expandVars(paths(step.dir), lookup);
+  // A relative step dir is under the DAG's workingDir; what is left relative after that, the
+  // runner resolves against its own working directory.
+  const dagDir = dag.workingDir === undefined ? undefined : expandVars(paths(dag.workingDir), lookup);
+  const stepDir = step.dir === undefined ? undefined : expandVars(paths(step.dir), lookup);
+  const dir = stepDir === undefined ? dagDir : underDir(dagDir, stepDir);
+  if (dir !== undefined) spec.dir = dir;
   if (step.timeoutSec !== undefined) spec.timeoutSec = step.timeoutSec;
   if (step.output !== undefined) spec.output = step.output;
   if (step.preconditions?.length) spec.preconditions = step.preconditions;

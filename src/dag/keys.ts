@@ -33,6 +33,7 @@ export const DAG_KEYS: KeySet = {
     "handlerOn",
     "maxOutputSize",
     "runConfig",
+    "workingDir",
   ]),
   later: new Set([
     "container",
@@ -49,7 +50,6 @@ export const DAG_KEYS: KeySet = {
     "secrets",
     "smtp",
     "ssh",
-    "workingDir",
   ]),
 };
 

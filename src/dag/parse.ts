@@ -4,6 +4,7 @@
 import { isMap, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml";
 import { readConditions } from "./control";
 import { checkGraph } from "./graph";
+import { readPath } from "./host";
 import { Issues } from "./issues";
 import { checkKeys, DAG_KEYS, type KeySet } from "./keys";
 import { expandParallel } from "./parallel";
@@ -75,6 +76,8 @@ function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef |
   const params = paramsNode ? readParams(paramsNode, "params", issues) : [];
   const shellNode = get("shell");
   const shell = shellNode && readShell(shellNode, "shell", issues);
+  const workingDirNode = get("workingDir");
+  const workingDir = workingDirNode && readPath(workingDirNode, "workingDir", issues);
 
   const selectorNode = get("workerSelector");
   const workerSelector = selectorNode && readSelector(selectorNode, "workerSelector", issues);
@@ -121,6 +124,7 @@ function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef |
   if (handlerOn && Object.keys(handlerOn).length) def.handlerOn = handlerOn;
   if (description) def.description = description;
   if (shell !== undefined) def.shell = shell;
+  if (workingDir !== undefined) def.workingDir = workingDir;
   if (workerSelector && Object.keys(workerSelector).length > 0) def.workerSelector = workerSelector;
   return def;
 }

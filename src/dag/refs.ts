@@ -43,15 +43,17 @@ export function unresolvedRefs(dag: DagDef): DagIssue[] {
   const outputs = new Set(dag.steps.flatMap((s) => (s.output ? [s.output] : [])));
   const base = new Set([...RUN_VARIABLES, ...dag.params.flatMap((p) => (p.name ? [p.name] : [])), ...outputs]);
   const issues: DagIssue[] = [];
-  const warn = (field: string, name: string, what: string) =>
+  const warn = (field: string, name: string, what: string, fate = "it is left as written") =>
     issues.push({
       field,
-      message: `\${${name}} ${what}; it is left as written`,
+      message: `\${${name}} ${what}; ${fate}`,
     });
-  const checkPlain = (text: string, known: Set<string>, field: string) => {
+  /** A path on the runner's host: what dagflare cannot resolve, the runner takes from its own environment. */
+  const onHost = "the runner takes it from its own environment, or leaves it as written";
+  const checkPlain = (text: string, known: Set<string>, field: string, fate?: string) => {
     for (const m of text.matchAll(BRACED_REF)) {
       const name = m[1] as string;
-      if (!known.has(name)) warn(field, name, "is not a param, env entry, run variable or output");
+      if (!known.has(name)) warn(field, name, "is not a param, env entry, run variable or output", fate);
     }
   };
   const checkPaths = (text: string | undefined, field: string) => {
@@ -65,6 +67,10 @@ export function unresolvedRefs(dag: DagDef): DagIssue[] {
     checkPlain(v, dagKnown, `env.${k}`);
     dagKnown.add(k);
   }
+  if (dag.workingDir !== undefined) {
+    checkPlain(dag.workingDir, dagKnown, "workingDir", onHost);
+    checkPaths(dag.workingDir, "workingDir");
+  }
   const checkStep = (s: StepDef, where: string) => {
     const known = new Set(dagKnown);
     for (const [k, v] of s.env) {
@@ -73,7 +79,7 @@ export function unresolvedRefs(dag: DagDef): DagIssue[] {
       known.add(k);
     }
     if (s.dir !== undefined) {
-      checkPlain(s.dir, known, `${where}.dir`);
+      checkPlain(s.dir, known, `${where}.dir`, onHost);
       checkPaths(s.dir, `${where}.dir`);
     }
     checkPaths(s.command, `${where}.command`);

@@ -12,6 +12,7 @@ import {
   readRepeat,
   readSignal,
 } from "./control";
+import { readPath } from "./host";
 import type { Issues } from "./issues";
 import { CONTINUE_ON_KEYS, checkKeys, RETRY_KEYS, STEP_KEYS } from "./keys";
 import { type ParallelDef, readParallel } from "./parallel";
@@ -177,7 +178,9 @@ export function readStep(node: Node, field: string, issues: Issues, nameFromKey?
   if (get("dir") !== undefined && get("workingDir") !== undefined) {
     issues.warn(get("dir"), f("dir"), "both dir and workingDir are set; workingDir is used");
   }
-  const dir = get("workingDir") !== undefined ? text("workingDir") : text("dir");
+  const dirKey = get("workingDir") !== undefined ? "workingDir" : "dir";
+  const dirNode = get(dirKey);
+  const dir = dirNode && readPath(dirNode, f(dirKey), issues);
   if (dir !== undefined) def.dir = dir;
 
   const dependsNode = child(node, "depends");

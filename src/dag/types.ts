@@ -67,6 +67,7 @@ export interface StepDef {
   script?: string;
   /** Shell argv (`bash -e` -> ["bash", "-e"]); absent means the DAG's shell, else `sh`. */
   shell?: string[];
+  /** `workingDir` (or its older name `dir`): relative to the DAG's workingDir when it has one. */
   dir?: string;
   depends: string[];
   env: EnvList;
@@ -108,6 +109,8 @@ export interface DagDef extends RunPolicy {
   env: EnvList;
   params: ParamDef[];
   shell?: string[];
+  /** Where steps run on the runner's host; relative: to the runner's own working directory. */
+  workingDir?: string;
   /** Every step's default workerSelector (src/dag/selector.ts). */
   workerSelector?: Record<string, string>;
   /** Steps in file order; after parsing, `depends` is explicit for both types. */

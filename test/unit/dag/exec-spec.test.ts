@@ -183,3 +183,26 @@ describe("buildExecSpec", () => {
     expect(Object.keys(spec).sort()).toEqual(["args", "command", "env", "maxOutputBytes", "shell"]);
   });
 });
+
+describe("buildExecSpec: working directories", () => {
+  it.each([
+    ["the DAG's workingDir when the step has none", "/srv/etl", undefined, "/srv/etl"],
+    ["a relative step dir under the DAG's workingDir", "/srv/etl", "data/in", "/srv/etl/data/in"],
+    ["an absolute step dir as it is", "/srv/etl", "/tmp/x", "/tmp/x"],
+    ["a home-relative step dir as it is", "/srv/etl", "~/work", "~/work"],
+    ["a relative DAG workingDir as written, for the runner to resolve", "etl", "data", "etl/data"],
+    ["the step's dir alone without a DAG workingDir", undefined, "data", "data"],
+    ["variables of the run expanded in both", "/srv/${DAG_NAME}", "${DAY}", "/srv/d/2024"],
+  ])("gives %s", (_label, workingDir, dir, want) => {
+    const spec = buildExecSpec(
+      dag(workingDir === undefined ? {} : { workingDir }),
+      step(dir === undefined ? {} : { dir }),
+      ctx({ params: { named: [["DAY", "2024"]], positional: [] } }),
+    );
+    expect(spec.dir).toBe(want);
+  });
+
+  it("gives no dir when neither the DAG nor the step has one", () => {
+    expect(buildExecSpec(dag(), step(), ctx()).dir).toBeUndefined();
+  });
+});

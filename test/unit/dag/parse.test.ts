@@ -454,6 +454,7 @@ steps:
       "handlerOn",
       "maxOutputSize",
       "runConfig",
+      "workingDir",
     ];
     const stepBuilt = ["name", "id", "description", "command", "script", "shell", "dir", "workingDir"];
     const stepBuiltToo = ["depends", "env", "output", "timeoutSec", "retryPolicy", "continueOn", "workerSelector"];
@@ -759,5 +760,46 @@ describe("parseDag: warnings", () => {
 
   it("has no warnings for a plain file", () => {
     expect(parseDag("steps:\n  - echo\n", { name: "t" }).warnings).toEqual([]);
+  });
+});
+
+describe("parseDag: working directories", () => {
+  it("reads the DAG's workingDir and a step's workingDir or its older name dir", () => {
+    const d = ok(
+      y(`
+workingDir: /srv/etl
+steps:
+  - name: a
+    command: pwd
+    workingDir: in
+  - name: b
+    command: pwd
+    dir: out
+  - name: c
+    command: pwd
+`),
+    );
+    expect(d.workingDir).toBe("/srv/etl");
+    expect(d.steps.map((s) => s.dir)).toEqual(["in", "out", undefined]);
+  });
+
+  it.each([
+    [
+      "an empty DAG workingDir",
+      "workingDir: ''\nsteps:\n  - echo\n",
+      [1, "workingDir", "workingDir must not be empty"],
+    ],
+    [
+      "an empty step dir",
+      "steps:\n  - command: pwd\n    dir: ' '\n",
+      [3, "steps[0].dir", "steps[0].dir must not be empty"],
+    ],
+    [
+      "a workingDir that is not a string",
+      "workingDir: [a]\nsteps:\n  - echo\n",
+      [1, "workingDir", "workingDir must be a string"],
+    ],
+  ])("refuses %s", (_label, yaml, want) => {
+    expect(onlyError(yaml)).toEqual(want);
   });
 });

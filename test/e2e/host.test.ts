@@ -1,0 +1,69 @@
+// The keys about the runner's host, end to end on real runner processes against one
+// `wrangler dev`: working directories, stdout/stderr files, .env files and secrets.
+import { mkdirSync, realpathSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Stack, startStack, tempDir, waitFor } from "./harness";
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack({ runners: ["host-a"], leaseTtlMs: 3_000 });
+});
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const TERMINAL = new Set(["succeeded", "failed", "aborted", "partially_succeeded"]);
+
+/** Creates and starts DAG `name`, waits for its end; `$DIR` in the spec is `dir`. */
+async function runDag(name: string, spec: string, dir: string) {
+  const created = await stack.api("POST", "/dags", { name, spec: spec.replaceAll("$DIR", dir) });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const started = await stack.api("POST", `/dags/${name}/start`, {});
+  expect(started.status, JSON.stringify(started.body)).toBe(200);
+  const runId = started.body.dagRunId as string;
+  const details = await waitFor(`${name} to finish`, async () => {
+    const r = await stack.api("GET", `/dag-runs/${name}/${runId}`);
+    return TERMINAL.has(r.body.dagRunDetails.statusLabel) ? r.body.dagRunDetails : undefined;
+  });
+  const node = (step: string) => details.nodes.find((n: { step: { name: string } }) => n.step.name === step);
+  const log = async (step: string, stream = "stdout") =>
+    (await stack.api("GET", `/dag-runs/${name}/${runId}/steps/${encodeURIComponent(step)}/log?stream=${stream}`)).body
+      .content as string;
+  return { runId, details, node, log };
+}
+
+describe("workingDir, end to end on real runners", () => {
+  it("runs steps in the DAG's workingDir, a relative step dir under it, and fails a step whose dir is missing", async () => {
+    const dir = realpathSync(tempDir("workdir"));
+    mkdirSync(path.join(dir, "sub"));
+    const r = await runDag(
+      "host-workdir",
+      `type: graph
+workingDir: $DIR
+steps:
+  - name: top
+    command: pwd
+  - name: sub
+    command: pwd
+    workingDir: sub
+  - name: old
+    command: pwd
+    dir: sub
+  - name: missing
+    command: echo never
+    workingDir: nowhere
+`,
+      dir,
+    );
+    expect(r.details.statusLabel).toBe("failed");
+    expect(await r.log("top")).toBe(`${dir}\n`);
+    expect(await r.log("sub")).toBe(`${dir}/sub\n`);
+    expect(await r.log("old")).toBe(`${dir}/sub\n`);
+    expect(r.node("missing").statusLabel).toBe("failed");
+    expect(r.node("missing").error).toBe(`working directory ${dir}/nowhere does not exist`);
+    expect(await r.log("missing")).toBe("");
+  });
+});
