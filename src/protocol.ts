@@ -36,6 +36,9 @@ export const ExecSpec = z.object({
   dir: z.string().optional(),
   /** Variables added to the runner's environment for this process. */
   env: z.record(z.string(), z.string()),
+  /** Files on the runner's host the process's stdout / stderr are also appended to (relative: to dir). */
+  stdoutFile: z.string().optional(),
+  stderrFile: z.string().optional(),
   timeoutSec: z.number().int().positive().optional(),
   /** When set, the runner captures stdout (trimmed) as this output variable. */
   output: z.string().optional(),

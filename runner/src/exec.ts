@@ -6,7 +6,8 @@ import { evaluateCondition, expandWithShell, OutputMatcher } from "./conditions.
 import { hostPath } from "./host-paths.ts";
 import { LogShipper } from "./log-shipper.ts";
 import { OutputCapture } from "./output-capture.ts";
-import { killGroup, type ProcessResult, type StepProcess, startProcess } from "./process-group.ts";
+import { OutputFiles } from "./output-files.ts";
+import { killGroup, type ProcessResult, type StepProcess, startProcess, workingDirProblem } from "./process-group.ts";
 import { type Backoff, backoffMs, DEFAULT_BACKOFF, sleep } from "./retries.ts";
 
 /** The first heartbeat confirms the lease: the server takes back leases unconfirmed after 5 s. */
@@ -143,6 +144,14 @@ export class StepRun {
     exec.dir = hostPath(exec.dir ?? ".", { ...process.env, ...exec.env });
   }
 
+  /** The step's stdout/stderr files, opened for appending; relative paths are under its dir. */
+  private openOutputFiles(): OutputFiles | { error: string } {
+    const { exec } = this.lease;
+    const env = { ...process.env, ...exec.env };
+    const at = (file: string | undefined) => (file === undefined ? undefined : hostPath(file, env, exec.dir));
+    return OutputFiles.open({ stdout: at(exec.stdoutFile), stderr: at(exec.stderrFile) });
+  }
+
   /** Expands env values holding backticks with the step's shell, in order; an error ends the step. */
   private async expandShellEnv(): Promise<string | undefined> {
     const { exec } = this.lease;
@@ -184,6 +193,13 @@ export class StepRun {
         DAGFLARE_LEASE_ID: this.lease.leaseId,
       },
     };
+    // A missing directory is the problem to report, not the files that cannot be opened in it.
+    const dirProblem = workingDirProblem(exec.dir);
+    const files: OutputFiles | { error: string } = dirProblem ? { error: dirProblem } : this.openOutputFiles();
+    if ("error" in files) {
+      this.shipper.push("stderr", `[dagflare runner: ${files.error}]\n`);
+      return { exitCode: null, signal: null, outputTruncated: false, error: files.error };
+    }
     const capture = exec.output === undefined ? undefined : new OutputCapture(exec.maxOutputBytes);
     const matcher = exec.outputPatterns?.length ? new OutputMatcher(exec.outputPatterns) : undefined;
     const proc = startProcess(exec, {
@@ -191,6 +207,8 @@ export class StepRun {
       stopSignal: exec.signalOnStop as NodeJS.Signals | undefined,
       onOutput: (stream, text) => {
         this.shipper.push(stream, text);
+        const failed = files.write(stream, text);
+        if (failed) this.shipper.push("stderr", `[dagflare runner: ${failed}]\n`);
         matcher?.push(stream, text);
         if (stream === "stdout") capture?.append(text);
       },
@@ -206,6 +224,7 @@ export class StepRun {
           }, exec.timeoutSec * 1000)
         : undefined;
     const result = await proc.done;
+    files.close();
     clearTimeout(timeout);
     this.hasExited = true;
     this.opts.log(`${this.label}: ${describeExit(result)}`);

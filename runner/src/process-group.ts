@@ -83,13 +83,21 @@ export function groupAlive(pgid: number): boolean {
   }
 }
 
+/** Why `dir` cannot be a working directory, or undefined when it can. */
+export function workingDirProblem(dir: string | undefined): string | undefined {
+  const cwd = path.resolve(dir ?? ".");
+  try {
+    if (!statSync(cwd).isDirectory()) return `working directory ${cwd} is not a directory`;
+  } catch {
+    return `working directory ${cwd} does not exist`;
+  }
+  return undefined;
+}
+
 export function startProcess(exec: ExecSpec, opts: StartOptions): StepProcess {
   const cwd = path.resolve(exec.dir ?? ".");
-  try {
-    if (!statSync(cwd).isDirectory()) return notStarted(`working directory ${cwd} is not a directory`);
-  } catch {
-    return notStarted(`working directory ${cwd} does not exist`);
-  }
+  const dirProblem = workingDirProblem(cwd);
+  if (dirProblem !== undefined) return notStarted(dirProblem);
   let scriptDir: string | undefined;
   let scriptPath: string | undefined;
   if (exec.script !== undefined) {

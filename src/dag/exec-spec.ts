@@ -85,6 +85,9 @@ export function buildExecSpec(dag: DagDef, step: StepDef, ctx: ExecContext): Exe
   const stepDir = step.dir === undefined ? undefined : expandVars(paths(step.dir), lookup);
   const dir = stepDir === undefined ? dagDir : underDir(dagDir, stepDir);
   if (dir !== undefined) spec.dir = dir;
+  // Relative to the step's working directory, which only the runner knows in full.
+  if (step.stdout !== undefined) spec.stdoutFile = expandVars(paths(step.stdout), lookup);
+  if (step.stderr !== undefined) spec.stderrFile = expandVars(paths(step.stderr), lookup);
   if (step.timeoutSec !== undefined) spec.timeoutSec = step.timeoutSec;
   if (step.output !== undefined) spec.output = step.output;
   if (step.preconditions?.length) spec.preconditions = step.preconditions;

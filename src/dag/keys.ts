@@ -79,8 +79,10 @@ export const STEP_KEYS: KeySet = {
     "approval",
     // for command steps; `call` (sub-DAGs) is not built yet.
     "parallel",
+    "stdout",
+    "stderr",
   ]),
-  later: new Set(["call", "mailOnError", "params", "run", "shellPackages", "stderr", "stdout"]),
+  later: new Set(["call", "mailOnError", "params", "run", "shellPackages"]),
 };
 
 export const RETRY_KEYS: KeySet = {

@@ -82,6 +82,10 @@ export function unresolvedRefs(dag: DagDef): DagIssue[] {
       checkPlain(s.dir, known, `${where}.dir`, onHost);
       checkPaths(s.dir, `${where}.dir`);
     }
+    for (const stream of ["stdout", "stderr"] as const) {
+      const file = s[stream];
+      if (file !== undefined) checkPlain(file, known, `${where}.${stream}`, onHost);
+    }
     checkPaths(s.command, `${where}.command`);
     checkPaths(s.script, `${where}.script`);
   };

@@ -182,6 +182,11 @@ export function readStep(node: Node, field: string, issues: Issues, nameFromKey?
   const dirNode = get(dirKey);
   const dir = dirNode && readPath(dirNode, f(dirKey), issues);
   if (dir !== undefined) def.dir = dir;
+  for (const stream of ["stdout", "stderr"] as const) {
+    const n = get(stream);
+    const file = n && readPath(n, f(stream), issues);
+    if (file !== undefined) def[stream] = file;
+  }
 
   const dependsNode = child(node, "depends");
   if (!isAbsent(dependsNode)) {

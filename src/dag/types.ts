@@ -69,6 +69,9 @@ export interface StepDef {
   shell?: string[];
   /** `workingDir` (or its older name `dir`): relative to the DAG's workingDir when it has one. */
   dir?: string;
+  /** Files on the runner's host the step's stdout / stderr are also appended to (relative: to its dir). */
+  stdout?: string;
+  stderr?: string;
   depends: string[];
   env: EnvList;
   output?: string;

@@ -1,6 +1,6 @@
 // The keys about the runner's host, end to end on real runner processes against one
 // `wrangler dev`: working directories, stdout/stderr files, .env files and secrets.
-import { mkdirSync, realpathSync } from "node:fs";
+import { mkdirSync, readFileSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Stack, startStack, tempDir, waitFor } from "./harness";
@@ -65,5 +65,34 @@ steps:
     expect(r.node("missing").statusLabel).toBe("failed");
     expect(r.node("missing").error).toBe(`working directory ${dir}/nowhere does not exist`);
     expect(await r.log("missing")).toBe("");
+  });
+});
+
+describe("stdout and stderr files, end to end on real runners", () => {
+  it("appends a step's output to its files on the runner's host, and ships it as before", async () => {
+    const dir = realpathSync(tempDir("outfiles"));
+    const r = await runDag(
+      "host-outfiles",
+      `workingDir: $DIR
+steps:
+  - name: build
+    command: echo built; echo warned >&2
+    stdout: build.out
+    stderr: $DIR/build.err
+  - name: again
+    command: echo again
+    stdout: build.out
+  - name: nowhere
+    command: echo never
+    stdout: missing/x.out
+`,
+      dir,
+    );
+    expect(r.details.statusLabel).toBe("failed");
+    expect(readFileSync(path.join(dir, "build.out"), "utf8")).toBe("built\nagain\n");
+    expect(readFileSync(path.join(dir, "build.err"), "utf8")).toBe("warned\n");
+    expect(await r.log("build")).toBe("built\n");
+    expect(await r.log("build", "stderr")).toBe("warned\n");
+    expect(r.node("nowhere").error).toBe(`cannot open the stdout file ${dir}/missing/x.out: ENOENT`);
   });
 });

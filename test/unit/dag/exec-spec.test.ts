@@ -206,3 +206,15 @@ describe("buildExecSpec: working directories", () => {
     expect(buildExecSpec(dag(), step(), ctx()).dir).toBeUndefined();
   });
 });
+
+describe("buildExecSpec: stdout and stderr files", () => {
+  it("passes the files on with the run's variables expanded, left relative for the runner", () => {
+    const spec = buildExecSpec(
+      dag({ workingDir: "/srv" }),
+      step({ stdout: "out-${DAG_RUN_ID}.log", stderr: "/var/err.log" }),
+      ctx(),
+    );
+    expect(spec).toMatchObject({ dir: "/srv", stdoutFile: "out-r1.log", stderrFile: "/var/err.log" });
+    expect(ExecSpec.safeParse(spec).success).toBe(true);
+  });
+});

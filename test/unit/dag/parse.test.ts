@@ -456,7 +456,18 @@ steps:
       "runConfig",
       "workingDir",
     ];
-    const stepBuilt = ["name", "id", "description", "command", "script", "shell", "dir", "workingDir"];
+    const stepBuilt = [
+      "name",
+      "id",
+      "description",
+      "command",
+      "script",
+      "shell",
+      "dir",
+      "workingDir",
+      "stdout",
+      "stderr",
+    ];
     const stepBuiltToo = ["depends", "env", "output", "timeoutSec", "retryPolicy", "continueOn", "workerSelector"];
     stepBuiltToo.push("executor", "precondition", "preconditions", "repeatPolicy", "signalOnStop", "parallel");
     for (const key of Object.keys(schema.properties).filter((k) => !dagBuilt.includes(k))) {
@@ -801,5 +812,20 @@ steps:
     ],
   ])("refuses %s", (_label, yaml, want) => {
     expect(onlyError(yaml)).toEqual(want);
+  });
+});
+
+describe("parseDag: stdout and stderr files", () => {
+  it("reads a step's stdout and stderr paths", () => {
+    const d = ok("steps:\n  - command: make\n    stdout: logs/out.txt\n    stderr: /var/log/err.txt\n");
+    expect(step0(d)).toMatchObject({ stdout: "logs/out.txt", stderr: "/var/log/err.txt" });
+  });
+
+  it("refuses an empty stdout path", () => {
+    expect(onlyError("steps:\n  - command: make\n    stdout: ''\n")).toEqual([
+      3,
+      "steps[0].stdout",
+      "steps[0].stdout must not be empty",
+    ]);
   });
 });

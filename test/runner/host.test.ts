@@ -1,0 +1,68 @@
+// What a step finds or leaves on the runner's host: stdout/stderr files, .env files, secrets.
+// Real processes, a fake server.
+import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RunnerClient } from "../../runner/src/client.ts";
+import { StepRun } from "../../runner/src/exec.ts";
+import type { Lease } from "../../src/protocol";
+import { FakeServer, makeLease } from "./fake-server";
+
+let server: FakeServer;
+let client: RunnerClient;
+const backoff = { firstMs: 10, maxMs: 50 };
+
+beforeAll(async () => {
+  server = await new FakeServer().start();
+  client = new RunnerClient({ server: server.url, token: "", log: () => {}, backoff });
+});
+afterAll(() => server.stop());
+
+async function run(exec: Partial<Lease["exec"]>) {
+  const lease = makeLease(exec);
+  await new StepRun(lease, { client, log: () => {}, backoff }).execute();
+  const done = server.completions.get(lease.leaseId);
+  if (!done) throw new Error("no completion");
+  return { done, stdout: server.logText(lease.leaseId), stderr: server.logText(lease.leaseId, "stderr") };
+}
+
+const scratch = (prefix: string) => realpathSync(mkdtempSync(path.join(tmpdir(), `runner-${prefix}-`)));
+
+describe("stdout and stderr files", () => {
+  it("appends the step's stdout and stderr to its files, relative to its dir, and still ships the log", async () => {
+    const dir = scratch("files");
+    writeFileSync(path.join(dir, "out.log"), "before\n");
+    const r = await run({
+      command: "echo out; echo err >&2",
+      dir,
+      stdoutFile: "out.log",
+      stderrFile: `${dir}/err.log`,
+    });
+    expect(r.done.exitCode).toBe(0);
+    expect(r.stdout).toBe("out\n");
+    expect(r.stderr).toBe("err\n");
+    expect(readFileSync(path.join(dir, "out.log"), "utf8")).toBe("before\nout\n");
+    expect(readFileSync(path.join(dir, "err.log"), "utf8")).toBe("err\n");
+  });
+
+  it("interleaves both streams in one file when both name it", async () => {
+    const dir = scratch("same");
+    await run({ command: "echo one; echo two >&2; echo three", dir, stdoutFile: "all.log", stderrFile: "all.log" });
+    expect(readFileSync(path.join(dir, "all.log"), "utf8").split("\n").sort()).toEqual(["", "one", "three", "two"]);
+  });
+
+  it("fails the step without running it when a file cannot be opened", async () => {
+    const dir = scratch("badfile");
+    const r = await run({ command: `touch ${dir}/ran`, dir, stdoutFile: "no/such/dir/out.log" });
+    expect(r.done.exitCode).toBeNull();
+    expect(r.done.error).toBe(`cannot open the stdout file ${dir}/no/such/dir/out.log: ENOENT`);
+    expect(r.stderr).toContain(`[dagflare runner: cannot open the stdout file ${dir}/no/such/dir/out.log: ENOENT]`);
+    expect(() => readFileSync(path.join(dir, "ran"))).toThrow();
+  });
+
+  it("reports a missing working directory, not the file it would hold", async () => {
+    const r = await run({ command: "echo never", dir: "/no/such/dir", stdoutFile: "out.log" });
+    expect(r.done.error).toBe("working directory /no/such/dir does not exist");
+  });
+});
