@@ -36,6 +36,11 @@ export const ExecSpec = z.object({
   dir: z.string().optional(),
   /** Variables added to the runner's environment for this process. */
   env: z.record(z.string(), z.string()),
+  /**
+   * `.env` files on the runner's host, loaded in order before anything runs; their variables
+   * sit under `env` (which wins). A missing file fails the step when `required`.
+   */
+  dotenv: z.array(z.object({ path: z.string(), required: z.boolean() })).optional(),
   /** Files on the runner's host the process's stdout / stderr are also appended to (relative: to dir). */
   stdoutFile: z.string().optional(),
   stderrFile: z.string().optional(),

@@ -1,13 +1,22 @@
 // One attempt of one step under its lease: start the process group, ship its output, renew the
 // lease at a fraction of its TTL, stop the group on timeout, cancel or a lost lease, then report.
+import { readFileSync } from "node:fs";
 import type { CompleteRequest, Lease } from "../../src/protocol.ts";
 import { AbortedError, AuthError, LeaseLostError, type Log, type RunnerClient } from "./client.ts";
 import { evaluateCondition, expandWithShell, OutputMatcher } from "./conditions.ts";
+import { parseDotenv } from "./dotenv.ts";
 import { hostPath } from "./host-paths.ts";
 import { LogShipper } from "./log-shipper.ts";
 import { OutputCapture } from "./output-capture.ts";
 import { OutputFiles } from "./output-files.ts";
-import { killGroup, type ProcessResult, type StepProcess, startProcess, workingDirProblem } from "./process-group.ts";
+import {
+  killGroup,
+  PRIVATE_ENV,
+  type ProcessResult,
+  type StepProcess,
+  startProcess,
+  workingDirProblem,
+} from "./process-group.ts";
 import { type Backoff, backoffMs, DEFAULT_BACKOFF, sleep } from "./retries.ts";
 
 /** The first heartbeat confirms the lease: the server takes back leases unconfirmed after 5 s. */
@@ -77,7 +86,7 @@ export class StepRun {
     const heartbeats = this.heartbeats();
     try {
       this.resolveDir();
-      const envError = await this.expandShellEnv();
+      const envError = this.loadDotenv() ?? (await this.expandShellEnv());
       const unmet = envError === undefined ? await this.checkPreconditions() : undefined;
       const outcome: Outcome =
         envError !== undefined
@@ -142,6 +151,39 @@ export class StepRun {
   private resolveDir(): void {
     const { exec } = this.lease;
     exec.dir = hostPath(exec.dir ?? ".", { ...process.env, ...exec.env });
+  }
+
+  /**
+   * Loads the step's .env files under its env (the DAG's and the step's env win, as do the run
+   * variables). A missing file is skipped unless required; a malformed one fails the step.
+   */
+  private loadDotenv(): string | undefined {
+    const { exec } = this.lease;
+    const loaded = new Map<string, string>();
+    for (const f of exec.dotenv ?? []) {
+      const file = hostPath(f.path, { ...process.env, ...exec.env });
+      let text: string;
+      try {
+        text = readFileSync(file, "utf8");
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === "ENOENT" && !f.required) continue;
+        return this.setupFailed(`dotenv file ${file}: ${code ?? (err as Error).message}`);
+      }
+      const r = parseDotenv(text, (name) => loaded.get(name) ?? process.env[name]);
+      if ("error" in r) return this.setupFailed(`dotenv file ${file}, ${r.error}`);
+      for (const [k, v] of r.vars) loaded.set(k, v);
+    }
+    // The runner's own credential stays the runner's, whatever a file on its host says.
+    for (const name of PRIVATE_ENV) loaded.delete(name);
+    exec.env = { ...Object.fromEntries(loaded), ...exec.env };
+    return undefined;
+  }
+
+  /** Says in the step's log why it cannot start, and returns that as the step's error. */
+  private setupFailed(error: string): string {
+    this.shipper.push("stderr", `[dagflare runner: ${error}]\n`);
+    return error;
   }
 
   /** The step's stdout/stderr files, opened for appending; relative paths are under its dir. */

@@ -13,7 +13,7 @@ export const KILL_GRACE_MS = 5_000;
 /** How long output pipes may stay open once the group is done (held by a process that left it). */
 const PIPE_CLOSE_WAIT_MS = 2_000;
 /** The runner's own credential: a step must not be able to act as its runner. */
-const PRIVATE_ENV = ["DAGFLARE_RUNNER_TOKEN"];
+export const PRIVATE_ENV = ["DAGFLARE_RUNNER_TOKEN"];
 
 export type Stream = LogEntry["stream"];
 

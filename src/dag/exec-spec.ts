@@ -7,7 +7,7 @@
 //   DAG_NAME, DAG_RUN_ID, DAG_RUN_STEP_NAME (and DAG_RUN_STATUS for handlers); named params; outputs of earlier steps;
 //   the DAG's env (each value may use anything above it); the step's env (likewise).
 import type { ExecSpec } from "../protocol";
-import { underDir } from "./host";
+import { DEFAULT_DOTENV, underDir } from "./host";
 import type { ResolvedParams } from "./params";
 import { expandJsonPaths } from "./refs";
 import type { DagDef, StepDef } from "./types";
@@ -85,6 +85,12 @@ export function buildExecSpec(dag: DagDef, step: StepDef, ctx: ExecContext): Exe
   const stepDir = step.dir === undefined ? undefined : expandVars(paths(step.dir), lookup);
   const dir = stepDir === undefined ? dagDir : underDir(dagDir, stepDir);
   if (dir !== undefined) spec.dir = dir;
+  // Files named in the DAG must exist; the default .env is loaded only when it does.
+  const dotenv = (dag.dotenv ?? [DEFAULT_DOTENV]).map((p) => ({
+    path: underDir(dagDir, expandVars(p, lookup)),
+    required: dag.dotenv !== undefined,
+  }));
+  if (dotenv.length) spec.dotenv = dotenv;
   // Relative to the step's working directory, which only the runner knows in full.
   if (step.stdout !== undefined) spec.stdoutFile = expandVars(paths(step.stdout), lookup);
   if (step.stderr !== undefined) spec.stderrFile = expandVars(paths(step.stderr), lookup);

@@ -34,10 +34,10 @@ export const DAG_KEYS: KeySet = {
     "maxOutputSize",
     "runConfig",
     "workingDir",
+    "dotenv",
   ]),
   later: new Set([
     "container",
-    "dotenv",
     "errorMail",
     "group",
     "infoMail",

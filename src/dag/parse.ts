@@ -4,7 +4,7 @@
 import { isMap, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml";
 import { readConditions } from "./control";
 import { checkGraph } from "./graph";
-import { readPath } from "./host";
+import { readDotenv, readPath } from "./host";
 import { Issues } from "./issues";
 import { checkKeys, DAG_KEYS, type KeySet } from "./keys";
 import { expandParallel } from "./parallel";
@@ -78,6 +78,8 @@ function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef |
   const shell = shellNode && readShell(shellNode, "shell", issues);
   const workingDirNode = get("workingDir");
   const workingDir = workingDirNode && readPath(workingDirNode, "workingDir", issues);
+  const dotenvNode = get("dotenv");
+  const dotenv = dotenvNode && readDotenv(dotenvNode, issues);
 
   const selectorNode = get("workerSelector");
   const workerSelector = selectorNode && readSelector(selectorNode, "workerSelector", issues);
@@ -125,6 +127,7 @@ function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef |
   if (description) def.description = description;
   if (shell !== undefined) def.shell = shell;
   if (workingDir !== undefined) def.workingDir = workingDir;
+  if (dotenv !== undefined) def.dotenv = dotenv;
   if (workerSelector && Object.keys(workerSelector).length > 0) def.workerSelector = workerSelector;
   return def;
 }

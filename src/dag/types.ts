@@ -114,6 +114,8 @@ export interface DagDef extends RunPolicy {
   shell?: string[];
   /** Where steps run on the runner's host; relative: to the runner's own working directory. */
   workingDir?: string;
+  /** `.env` files the runner loads (relative: under workingDir); absent: [".env"] if it exists. */
+  dotenv?: string[];
   /** Every step's default workerSelector (src/dag/selector.ts). */
   workerSelector?: Record<string, string>;
   /** Steps in file order; after parsing, `depends` is explicit for both types. */

@@ -1,6 +1,6 @@
 // The keys about the runner's host, end to end on real runner processes against one
 // `wrangler dev`: working directories, stdout/stderr files, .env files and secrets.
-import { mkdirSync, readFileSync, realpathSync } from "node:fs";
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Stack, startStack, tempDir, waitFor } from "./harness";
@@ -94,5 +94,39 @@ steps:
     expect(await r.log("build")).toBe("built\n");
     expect(await r.log("build", "stderr")).toBe("warned\n");
     expect(r.node("nowhere").error).toBe(`cannot open the stdout file ${dir}/missing/x.out: ENOENT`);
+  });
+});
+
+describe("dotenv, end to end on real runners", () => {
+  it("loads the default .env of the workingDir under the DAG's env, and fails on a missing named file", async () => {
+    const dir = realpathSync(tempDir("dotenv"));
+    writeFileSync(path.join(dir, ".env"), "# on the runner's host\nDB_HOST=db.local\nMODE=from-file\n");
+    const r = await runDag(
+      "host-dotenv",
+      `workingDir: $DIR
+env:
+  - MODE: from-dag
+steps:
+  - name: show
+    command: echo "$DB_HOST $MODE"
+`,
+      dir,
+    );
+    expect(r.details.statusLabel).toBe("succeeded");
+    expect(await r.log("show")).toBe("db.local from-dag\n");
+
+    const missing = await runDag(
+      "host-dotenv-missing",
+      `workingDir: $DIR
+dotenv: [.env, prod.env]
+steps:
+  - name: show
+    command: echo never
+`,
+      dir,
+    );
+    expect(missing.details.statusLabel).toBe("failed");
+    expect(missing.node("show").error).toBe(`dotenv file ${dir}/prod.env: ENOENT`);
+    expect(await missing.log("show")).toBe("");
   });
 });

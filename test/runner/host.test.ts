@@ -66,3 +66,60 @@ describe("stdout and stderr files", () => {
     expect(r.done.error).toBe("working directory /no/such/dir does not exist");
   });
 });
+
+describe(".env files", () => {
+  it("loads the files in order under the step's env, which wins", async () => {
+    const dir = scratch("dotenv");
+    writeFileSync(path.join(dir, ".env"), "# defaults\nA=from-env-file\nB=base\nexport C='c d'\n");
+    writeFileSync(path.join(dir, "more.env"), "B=more-${A}\n");
+    const r = await run({
+      command: 'echo "$A|$B|$C|$D"',
+      env: { D: "from-dag", A: "dag-wins" },
+      dotenv: [
+        { path: `${dir}/.env`, required: false },
+        { path: `${dir}/more.env`, required: true },
+      ],
+    });
+    expect(r.stdout).toBe("dag-wins|more-from-env-file|c d|from-dag\n");
+  });
+
+  it("skips a missing file that is not required, and fails the step on a missing required one", async () => {
+    const dir = scratch("dotenv-missing");
+    const skipped = await run({ command: "echo ran", dotenv: [{ path: `${dir}/.env`, required: false }] });
+    expect(skipped.stdout).toBe("ran\n");
+    const failed = await run({ command: `touch ${dir}/ran`, dotenv: [{ path: `${dir}/prod.env`, required: true }] });
+    expect(failed.done.exitCode).toBeNull();
+    expect(failed.done.error).toBe(`dotenv file ${dir}/prod.env: ENOENT`);
+    expect(failed.stderr).toContain(`[dagflare runner: dotenv file ${dir}/prod.env: ENOENT]`);
+    expect(() => readFileSync(path.join(dir, "ran"))).toThrow();
+  });
+
+  it("fails the step on a malformed file, naming the line", async () => {
+    const dir = scratch("dotenv-bad");
+    writeFileSync(path.join(dir, ".env"), "A=1\nnot a pair\n");
+    const r = await run({ command: "echo never", dotenv: [{ path: `${dir}/.env`, required: false }] });
+    expect(r.done.error).toBe(`dotenv file ${dir}/.env, line 2: expected KEY=value`);
+    expect(r.stdout).toBe("");
+  });
+
+  it("never hands the runner's token to a step through a .env file", async () => {
+    const dir = scratch("dotenv-token");
+    writeFileSync(path.join(dir, ".env"), "DAGFLARE_RUNNER_TOKEN=stolen\nOK=1\n");
+    const r = await run({
+      command: 'echo "${DAGFLARE_RUNNER_TOKEN:-none} $OK"',
+      dotenv: [{ path: `${dir}/.env`, required: true }],
+    });
+    expect(r.stdout).toBe("none 1\n");
+  });
+
+  it("gives preconditions the variables of the .env files", async () => {
+    const dir = scratch("dotenv-cond");
+    writeFileSync(path.join(dir, ".env"), "MODE=prod\n");
+    const r = await run({
+      command: "echo ran",
+      dotenv: [{ path: `${dir}/.env`, required: true }],
+      preconditions: [{ condition: "$MODE", expected: "dev" }],
+    });
+    expect(r.done.preconditionUnmet).toBe('"$MODE" gave "prod", expected "dev"');
+  });
+});

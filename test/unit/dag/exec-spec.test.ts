@@ -67,6 +67,7 @@ describe("buildExecSpec", () => {
       timeoutSec: 9,
       output: "R",
       maxOutputBytes: 100,
+      dotenv: [{ path: ".env", required: false }],
       env: {
         DAG_NAME: "d",
         DAG_RUN_ID: "r1",
@@ -180,7 +181,8 @@ describe("buildExecSpec", () => {
 
   it("sets no optional field the step does not have", () => {
     const spec = buildExecSpec(dag(), step(), ctx());
-    expect(Object.keys(spec).sort()).toEqual(["args", "command", "env", "maxOutputBytes", "shell"]);
+    // dotenv: the default .env, which the runner loads only when it exists.
+    expect(Object.keys(spec).sort()).toEqual(["args", "command", "dotenv", "env", "maxOutputBytes", "shell"]);
   });
 });
 
@@ -216,5 +218,26 @@ describe("buildExecSpec: stdout and stderr files", () => {
     );
     expect(spec).toMatchObject({ dir: "/srv", stdoutFile: "out-r1.log", stderrFile: "/var/err.log" });
     expect(ExecSpec.safeParse(spec).success).toBe(true);
+  });
+});
+
+describe("buildExecSpec: dotenv", () => {
+  it("asks for the default .env, under the DAG's workingDir, loaded only if it exists", () => {
+    expect(buildExecSpec(dag({ workingDir: "/srv" }), step(), ctx()).dotenv).toEqual([
+      { path: "/srv/.env", required: false },
+    ]);
+    expect(buildExecSpec(dag(), step(), ctx()).dotenv).toEqual([{ path: ".env", required: false }]);
+  });
+
+  it("requires the files the DAG names, relative ones under its workingDir", () => {
+    const spec = buildExecSpec(dag({ workingDir: "/srv", dotenv: ["a.env", "/etc/${DAG_NAME}.env"] }), step(), ctx());
+    expect(spec.dotenv).toEqual([
+      { path: "/srv/a.env", required: true },
+      { path: "/etc/d.env", required: true },
+    ]);
+  });
+
+  it("loads none when dotenv is an empty list", () => {
+    expect(buildExecSpec(dag({ dotenv: [] }), step(), ctx()).dotenv).toBeUndefined();
   });
 });

@@ -415,12 +415,9 @@ steps:
     expect(onlyError(yaml)).toEqual([line, field, 'unknown key "colour"']);
   });
 
-  it.each(["secrets", "dotenv", "smtp", "mailOn", "container", "otel"])(
-    "refuses the DAG key %s as not supported yet",
-    (key) => {
-      expect(onlyError(`steps:\n  - echo\n${key}: x\n`)).toEqual([3, key, `"${key}" is not supported yet`]);
-    },
-  );
+  it.each(["secrets", "smtp", "mailOn", "container", "otel"])("refuses the DAG key %s as not supported yet", (key) => {
+    expect(onlyError(`steps:\n  - echo\n${key}: x\n`)).toEqual([3, key, `"${key}" is not supported yet`]);
+  });
 
   it.each(["call", "mailOnError"])("refuses the step key %s as not supported yet", (key) => {
     expect(onlyError(`steps:\n  - command: x\n    ${key}: x\n`)).toEqual([
@@ -455,6 +452,7 @@ steps:
       "maxOutputSize",
       "runConfig",
       "workingDir",
+      "dotenv",
     ];
     const stepBuilt = [
       "name",
@@ -725,7 +723,7 @@ steps:
     const errs = errors(
       y(`
 name: ok
-dotenv: .env
+smtp: x
 steps:
   - name: a
     command: echo
@@ -738,7 +736,7 @@ steps:
 `),
     );
     expect(errs.map((e) => [e.line, e.field, e.message])).toEqual([
-      [2, "dotenv", '"dotenv" is not supported yet'],
+      [2, "smtp", '"smtp" is not supported yet'],
       [6, "steps[0].colour", 'unknown key "colour"'],
       [7, "steps[1]", 'step "b" needs a command or a script'],
       [9, "steps[1].timeoutSec", 'steps[1].timeoutSec must be an integer >= 0, not "abc"'],
@@ -827,5 +825,20 @@ describe("parseDag: stdout and stderr files", () => {
       "steps[0].stdout",
       "steps[0].stdout must not be empty",
     ]);
+  });
+});
+
+describe("parseDag: dotenv", () => {
+  it.each([
+    ["absent (the default .env)", "", undefined],
+    ["one path", "dotenv: .env.prod\n", [".env.prod"]],
+    ["a list", "dotenv: [a.env, /etc/b.env]\n", ["a.env", "/etc/b.env"]],
+    ["an empty list (off)", "dotenv: []\n", []],
+  ])("reads %s", (_label, yaml, want) => {
+    expect(ok(`${yaml}steps:\n  - echo\n`).dotenv).toEqual(want);
+  });
+
+  it("refuses an empty path", () => {
+    expect(onlyError("dotenv: ['']\nsteps:\n  - echo\n")).toEqual([1, "dotenv[0]", "a dotenv path must not be empty"]);
   });
 });
