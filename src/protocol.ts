@@ -41,6 +41,11 @@ export const ExecSpec = z.object({
    * sit under `env` (which wins). A missing file fails the step when `required`.
    */
   dotenv: z.array(z.object({ path: z.string(), required: z.boolean() })).optional(),
+  /**
+   * Resolved by the runner (`env`: its environment variable `key`; `file`: the file `key` on
+   * its host) into env `name`, over everything else; each value is masked in all it sends back.
+   */
+  secrets: z.array(z.object({ name: z.string(), provider: z.enum(["env", "file"]), key: z.string() })).optional(),
   /** Files on the runner's host the process's stdout / stderr are also appended to (relative: to dir). */
   stdoutFile: z.string().optional(),
   stderrFile: z.string().optional(),

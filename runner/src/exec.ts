@@ -7,6 +7,7 @@ import { evaluateCondition, expandWithShell, OutputMatcher } from "./conditions.
 import { parseDotenv } from "./dotenv.ts";
 import { hostPath } from "./host-paths.ts";
 import { LogShipper } from "./log-shipper.ts";
+import { Masker } from "./mask.ts";
 import { OutputCapture } from "./output-capture.ts";
 import { OutputFiles } from "./output-files.ts";
 import {
@@ -54,6 +55,8 @@ export class StepRun {
   private process: StepProcess | undefined;
   private stopReason: StopReason | undefined;
   private hasExited = false;
+  /** Masks the step's secret values in all it sends (set once they are resolved). */
+  private masker = new Masker([]);
   private lost = false;
   private aborted = false;
   /** Ends the heartbeats: at completion, on a lost lease, on abort. */
@@ -86,7 +89,7 @@ export class StepRun {
     const heartbeats = this.heartbeats();
     try {
       this.resolveDir();
-      const envError = this.loadDotenv() ?? (await this.expandShellEnv());
+      const envError = this.loadDotenv() ?? this.resolveSecrets() ?? (await this.expandShellEnv());
       const unmet = envError === undefined ? await this.checkPreconditions() : undefined;
       const outcome: Outcome =
         envError !== undefined
@@ -180,9 +183,47 @@ export class StepRun {
     return undefined;
   }
 
+  /** A note of the runner's in the step's stderr log (`[dagflare runner: ...]`), secrets masked. */
+  private note(text: string): void {
+    this.shipper.push("stderr", `[dagflare runner: ${this.masker.text(text)}]\n`);
+  }
+
+  /**
+   * Resolves the step's secrets on this host into its env, over any variable of the same name,
+   * and masks their values from now on. A secret that cannot be resolved fails the step.
+   */
+  private resolveSecrets(): string | undefined {
+    const { exec } = this.lease;
+    const values: string[] = [];
+    for (const s of exec.secrets ?? []) {
+      let value: string;
+      if (s.provider === "env") {
+        if (PRIVATE_ENV.includes(s.key))
+          return this.setupFailed(`secret ${s.name}: ${s.key} is the runner's own credential`);
+        const v = process.env[s.key];
+        if (v === undefined)
+          return this.setupFailed(`secret ${s.name}: ${s.key} is not set in the runner's environment`);
+        value = v;
+      } else {
+        const file = hostPath(s.key, { ...process.env, ...exec.env });
+        try {
+          // A file's final newline is how editors end it, not part of the secret.
+          value = readFileSync(file, "utf8").replace(/\r?\n$/, "");
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+          return this.setupFailed(`secret ${s.name}: cannot read ${file}: ${code}`);
+        }
+      }
+      exec.env[s.name] = value;
+      values.push(value);
+    }
+    this.masker = new Masker(values);
+    return undefined;
+  }
+
   /** Says in the step's log why it cannot start, and returns that as the step's error. */
   private setupFailed(error: string): string {
-    this.shipper.push("stderr", `[dagflare runner: ${error}]\n`);
+    this.note(error);
     return error;
   }
 
@@ -203,7 +244,7 @@ export class StepRun {
       const r = await expandWithShell(exec, template);
       if ("error" in r) {
         const error = `env ${key}: command substitution failed (${r.error})`;
-        this.shipper.push("stderr", `[dagflare runner: ${error}]\n`);
+        this.note(error);
         return error;
       }
       exec.env[key] = r.value;
@@ -216,7 +257,7 @@ export class StepRun {
     for (const c of this.lease.exec.preconditions ?? []) {
       if (this.aborted || this.stopReason) return undefined;
       const r = await evaluateCondition(this.lease.exec, c);
-      this.shipper.push("stderr", `[dagflare runner: precondition ${r.met ? "met" : "not met"}: ${r.detail}]\n`);
+      this.note(`precondition ${r.met ? "met" : "not met"}: ${r.detail}`);
       if (!r.met) {
         this.opts.log(`${this.label}: precondition not met (${r.detail}); skipping`);
         return r.detail;
@@ -239,20 +280,25 @@ export class StepRun {
     const dirProblem = workingDirProblem(exec.dir);
     const files: OutputFiles | { error: string } = dirProblem ? { error: dirProblem } : this.openOutputFiles();
     if ("error" in files) {
-      this.shipper.push("stderr", `[dagflare runner: ${files.error}]\n`);
+      this.note(files.error);
       return { exitCode: null, signal: null, outputTruncated: false, error: files.error };
     }
     const capture = exec.output === undefined ? undefined : new OutputCapture(exec.maxOutputBytes);
     const matcher = exec.outputPatterns?.length ? new OutputMatcher(exec.outputPatterns) : undefined;
+    // Whatever leaves the process goes through the mask first: the log, the files, the output.
+    const sink = (stream: "stdout" | "stderr") => (text: string) => {
+      this.shipper.push(stream, text);
+      const failed = files.write(stream, text);
+      if (failed) this.note(failed);
+      if (stream === "stdout") capture?.append(text);
+    };
+    const masked = { stdout: this.masker.stream(sink("stdout")), stderr: this.masker.stream(sink("stderr")) };
     const proc = startProcess(exec, {
       killGraceMs: this.opts.killGraceMs,
       stopSignal: exec.signalOnStop as NodeJS.Signals | undefined,
       onOutput: (stream, text) => {
-        this.shipper.push(stream, text);
-        const failed = files.write(stream, text);
-        if (failed) this.shipper.push("stderr", `[dagflare runner: ${failed}]\n`);
         matcher?.push(stream, text);
-        if (stream === "stdout") capture?.append(text);
+        masked[stream].push(text);
       },
     });
     this.process = proc;
@@ -266,22 +312,21 @@ export class StepRun {
           }, exec.timeoutSec * 1000)
         : undefined;
     const result = await proc.done;
+    masked.stdout.end();
+    masked.stderr.end();
     files.close();
     clearTimeout(timeout);
     this.hasExited = true;
     this.opts.log(`${this.label}: ${describeExit(result)}`);
     if (capture?.truncated) {
-      this.shipper.push("stderr", `[dagflare runner: output ${exec.output} cut at ${exec.maxOutputBytes} bytes]\n`);
+      this.note(`output ${exec.output} cut at ${exec.maxOutputBytes} bytes`);
     }
     matcher?.end();
     const outcome: Outcome = { ...result, output: capture?.value, outputTruncated: capture?.truncated ?? false };
     if (matcher) outcome.outputMatched = matcher.matched;
     if (exec.repeatCondition && !this.stopReason && !this.aborted && result.error === undefined) {
       const r = await evaluateCondition(exec, exec.repeatCondition);
-      this.shipper.push(
-        "stderr",
-        `[dagflare runner: repeat condition ${r.met ? "holds" : "does not hold"}: ${r.detail}]\n`,
-      );
+      this.note(`repeat condition ${r.met ? "holds" : "does not hold"}: ${r.detail}`);
       outcome.repeatConditionMet = r.met;
     }
     return outcome;
@@ -338,9 +383,9 @@ export class StepRun {
       lastLogSeq: this.shipper.lastSeq,
       droppedLogBytes: this.shipper.droppedLogBytes,
     };
-    if (o.error !== undefined) req.error = o.error;
+    if (o.error !== undefined) req.error = this.masker.text(o.error);
     if (o.output !== undefined) req.output = o.output;
-    if (o.preconditionUnmet !== undefined) req.preconditionUnmet = o.preconditionUnmet;
+    if (o.preconditionUnmet !== undefined) req.preconditionUnmet = this.masker.text(o.preconditionUnmet);
     if (o.repeatConditionMet !== undefined) req.repeatConditionMet = o.repeatConditionMet;
     if (o.outputMatched !== undefined) req.outputMatched = o.outputMatched;
     if (o.startedAt !== undefined) req.processStartedAt = o.startedAt;

@@ -57,6 +57,9 @@ export function buildExecSpec(dag: DagDef, step: StepDef, ctx: ExecContext): Exe
     env.set(k, v);
     shellKeys.delete(k);
   }
+  // A secret's value exists on the runner only: an env value that uses one is expanded there.
+  const secretNames = new Set((dag.secrets ?? []).map((s) => s.name));
+  for (const name of secretNames) shellKeys.add(name);
   const lookup = (name: string) => env.get(name);
   // `${VAR.path}` (a JSON path into an output) is dagflare's everywhere: no shell can expand it.
   const paths = (text: string) => expandJsonPaths(text, ctx.outputs);
@@ -100,6 +103,11 @@ export function buildExecSpec(dag: DagDef, step: StepDef, ctx: ExecContext): Exe
   if (step.repeatPolicy?.condition) spec.repeatCondition = step.repeatPolicy.condition;
   if (step.continueOn.output?.length) spec.outputPatterns = step.continueOn.output;
   if (step.signalOnStop !== undefined) spec.signalOnStop = step.signalOnStop;
-  if (shellKeys.size) spec.shellEnv = [...env.keys()].filter((k) => shellKeys.has(k));
+  // A secret replaces a variable of its name on the runner, so that variable is never expanded.
+  const shellEnv = [...env.keys()].filter((k) => shellKeys.has(k) && !secretNames.has(k));
+  if (shellEnv.length) spec.shellEnv = shellEnv;
+  if (dag.secrets?.length) {
+    spec.secrets = dag.secrets.map((s) => ({ ...s, key: s.provider === "file" ? underDir(dagDir, s.key) : s.key }));
+  }
   return spec;
 }

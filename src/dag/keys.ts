@@ -35,6 +35,7 @@ export const DAG_KEYS: KeySet = {
     "runConfig",
     "workingDir",
     "dotenv",
+    "secrets",
   ]),
   later: new Set([
     "container",
@@ -47,7 +48,6 @@ export const DAG_KEYS: KeySet = {
     "otel",
     "registryAuths",
     "restartWaitSec",
-    "secrets",
     "smtp",
     "ssh",
   ]),

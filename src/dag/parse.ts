@@ -4,7 +4,7 @@
 import { isMap, LineCounter, type Node, parseDocument, type YAMLMap } from "yaml";
 import { readConditions } from "./control";
 import { checkGraph } from "./graph";
-import { readDotenv, readPath } from "./host";
+import { readDotenv, readPath, readSecrets } from "./host";
 import { Issues } from "./issues";
 import { checkKeys, DAG_KEYS, type KeySet } from "./keys";
 import { expandParallel } from "./parallel";
@@ -80,6 +80,8 @@ function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef |
   const workingDir = workingDirNode && readPath(workingDirNode, "workingDir", issues);
   const dotenvNode = get("dotenv");
   const dotenv = dotenvNode && readDotenv(dotenvNode, issues);
+  const secretsNode = get("secrets");
+  const secrets = secretsNode && readSecrets(secretsNode, issues);
 
   const selectorNode = get("workerSelector");
   const workerSelector = selectorNode && readSelector(selectorNode, "workerSelector", issues);
@@ -89,6 +91,16 @@ function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef |
   if (!stepsNode) issues.at(root, "steps", "steps is required");
   else if (entries?.length === 0) issues.at(stepsNode, "steps", "a DAG needs at least one step");
   if (entries) checkGraph(entries, issues);
+  // The runner sets a secret over everything else: an env entry of the same name would be dead.
+  const secretNames = new Set((secrets ?? []).map((s) => s.name));
+  const sameName = (list: DagDef["env"], node: Node | undefined, where: string) => {
+    for (const [k] of list) {
+      if (secretNames.has(k)) issues.at(node, `${where}.${k}`, `${k} is a secret; an env entry cannot also set it`);
+    }
+  };
+  sameName(env, envNode, "env");
+  for (const e of entries ?? [])
+    sameName(e.def.env, (isMap(e.node) ? child(e.node, "env") : undefined) ?? e.node, `${e.field}.env`);
   const policy = readRunPolicy(root, issues);
 
   const preconditions = ["precondition", "preconditions"].flatMap((k) => {
@@ -128,6 +140,7 @@ function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef |
   if (shell !== undefined) def.shell = shell;
   if (workingDir !== undefined) def.workingDir = workingDir;
   if (dotenv !== undefined) def.dotenv = dotenv;
+  if (secrets?.length) def.secrets = secrets;
   if (workerSelector && Object.keys(workerSelector).length > 0) def.workerSelector = workerSelector;
   return def;
 }

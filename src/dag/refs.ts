@@ -41,7 +41,12 @@ export function expandJsonPaths(text: string, outputs: Record<string, string>): 
  */
 export function unresolvedRefs(dag: DagDef): DagIssue[] {
   const outputs = new Set(dag.steps.flatMap((s) => (s.output ? [s.output] : [])));
-  const base = new Set([...RUN_VARIABLES, ...dag.params.flatMap((p) => (p.name ? [p.name] : [])), ...outputs]);
+  const base = new Set([
+    ...RUN_VARIABLES,
+    ...dag.params.flatMap((p) => (p.name ? [p.name] : [])),
+    ...outputs,
+    ...(dag.secrets ?? []).map((s) => s.name),
+  ]);
   const issues: DagIssue[] = [];
   const warn = (field: string, name: string, what: string, fate = "it is left as written") =>
     issues.push({

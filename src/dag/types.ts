@@ -114,6 +114,8 @@ export interface DagDef extends RunPolicy {
   shell?: string[];
   /** Where steps run on the runner's host; relative: to the runner's own working directory. */
   workingDir?: string;
+  /** Resolved by the runner on its host, given to every step as env, masked in what is shipped. */
+  secrets?: SecretRef[];
   /** `.env` files the runner loads (relative: under workingDir); absent: [".env"] if it exists. */
   dotenv?: string[];
   /** Every step's default workerSelector (src/dag/selector.ts). */
@@ -134,6 +136,14 @@ export interface DagDef extends RunPolicy {
   runConfig?: { disableParamEdit: boolean; disableRunIdEdit: boolean };
   /** Lifecycle handlers, run after the steps (see HANDLER_NAMES). */
   handlerOn?: Partial<Record<HandlerKind, StepDef>>;
+}
+
+export interface SecretRef {
+  /** The env variable that receives the value. */
+  name: string;
+  /** `env`: the runner's environment variable `key`; `file`: the content of file `key` on its host. */
+  provider: "env" | "file";
+  key: string;
 }
 
 export type HandlerKind = "success" | "failure" | "cancel" | "exit";

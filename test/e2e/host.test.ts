@@ -6,8 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Stack, startStack, tempDir, waitFor } from "./harness";
 
 let stack: Stack;
+/** In the runner's environment only: the server must never see it. */
+const RUNNER_SECRET = "e2e-s3cret-on-the-runner";
 
 beforeAll(async () => {
+  process.env.HOST_E2E_API_TOKEN = RUNNER_SECRET;
   stack = await startStack({ runners: ["host-a"], leaseTtlMs: 3_000 });
 });
 
@@ -128,5 +131,47 @@ steps:
     expect(missing.details.statusLabel).toBe("failed");
     expect(missing.node("show").error).toBe(`dotenv file ${dir}/prod.env: ENOENT`);
     expect(await missing.log("show")).toBe("");
+  });
+});
+
+describe("secrets, end to end on real runners", () => {
+  it("gives steps the runner's secrets and the server only masked text", async () => {
+    const dir = realpathSync(tempDir("secrets"));
+    writeFileSync(path.join(dir, "db-password"), "file-s3cret-value\n");
+    const r = await runDag(
+      "host-secrets",
+      `workingDir: $DIR
+secrets:
+  - name: API_TOKEN
+    provider: env
+    key: HOST_E2E_API_TOKEN
+  - name: DB_PASSWORD
+    provider: file
+    key: db-password
+env:
+  - AUTH: Bearer \${API_TOKEN}
+steps:
+  - name: use
+    command: echo "auth=$AUTH db=$DB_PASSWORD"; echo "$DB_PASSWORD" >&2
+    output: SEEN
+  - name: check
+    command: test "$AUTH" = "Bearer $HOST_E2E_API_TOKEN" && test "$DB_PASSWORD" = "$(cat db-password)" && echo matches
+`,
+      dir,
+    );
+    expect(r.details.statusLabel).toBe("succeeded");
+    expect(await r.log("use")).toBe("auth=Bearer ***** db=*****\n");
+    expect(await r.log("use", "stderr")).toBe("*****\n");
+    expect(await r.log("check")).toBe("matches\n");
+    const outputs = (await stack.api("GET", `/dag-runs/host-secrets/${r.runId}/outputs`)).body;
+    expect(outputs.variables.SEEN).toBe("auth=Bearer ***** db=*****");
+    const seen = JSON.stringify([
+      r.details,
+      outputs,
+      (await stack.api("GET", `/dag-runs/host-secrets/${r.runId}/log`)).body,
+      (await stack.api("GET", "/dags/host-secrets")).body,
+    ]);
+    expect(seen).not.toContain(RUNNER_SECRET);
+    expect(seen).not.toContain("file-s3cret-value");
   });
 });

@@ -123,3 +123,80 @@ describe(".env files", () => {
     expect(r.done.preconditionUnmet).toBe('"$MODE" gave "prod", expected "dev"');
   });
 });
+
+describe("secrets", () => {
+  const SECRET = "pa55-w0rd-xyz";
+
+  it("gives a step the runner's env variable and masks it in the log, the files and the output", async () => {
+    const dir = scratch("secret-env");
+    process.env.RUNNER_TEST_SECRET = SECRET;
+    try {
+      const r = await run({
+        command: 'echo "token=$TOKEN"; echo "$TOKEN" >&2; test "$TOKEN" = pa55-w0rd-xyz && echo same',
+        dir,
+        output: "OUT",
+        stdoutFile: "out.log",
+        secrets: [{ name: "TOKEN", provider: "env", key: "RUNNER_TEST_SECRET" }],
+      });
+      expect(r.stdout).toBe("token=*****\nsame\n");
+      expect(r.stderr).toBe("*****\n");
+      expect(r.done.output).toBe("token=*****\nsame");
+      expect(readFileSync(path.join(dir, "out.log"), "utf8")).toBe("token=*****\nsame\n");
+    } finally {
+      delete process.env.RUNNER_TEST_SECRET;
+    }
+  });
+
+  it("reads a file secret without its final newline, and expands env values that use it", async () => {
+    const dir = scratch("secret-file");
+    writeFileSync(path.join(dir, "token"), `${SECRET}\n`);
+    const r = await run({
+      command: 'printf "%s" "$AUTH" | wc -c; echo "$AUTH"',
+      env: { AUTH: "Bearer ${TOKEN}" },
+      shellEnv: ["AUTH"],
+      secrets: [{ name: "TOKEN", provider: "file", key: `${dir}/token` }],
+    });
+    expect(r.stdout).toBe(`${"Bearer ".length + SECRET.length}\nBearer *****\n`);
+  });
+
+  it("masks a secret in the runner's notes and in the reason a step was skipped", async () => {
+    process.env.RUNNER_TEST_SECRET = SECRET;
+    try {
+      const r = await run({
+        command: "echo never",
+        preconditions: [{ condition: "$TOKEN", expected: "other" }],
+        secrets: [{ name: "TOKEN", provider: "env", key: "RUNNER_TEST_SECRET" }],
+      });
+      expect(r.done.preconditionUnmet).toBe('"$TOKEN" gave "*****", expected "other"');
+      expect(r.stderr).toContain('gave "*****"');
+      expect(r.stderr).not.toContain(SECRET);
+    } finally {
+      delete process.env.RUNNER_TEST_SECRET;
+    }
+  });
+
+  it.each([
+    [
+      "an env variable the runner does not have",
+      { name: "TOKEN", provider: "env" as const, key: "RUNNER_TEST_UNSET" },
+      "secret TOKEN: RUNNER_TEST_UNSET is not set in the runner's environment",
+    ],
+    [
+      "a file that does not exist",
+      { name: "TOKEN", provider: "file" as const, key: "/no/such/secret" },
+      "secret TOKEN: cannot read /no/such/secret: ENOENT",
+    ],
+    [
+      "the runner's own token",
+      { name: "TOKEN", provider: "env" as const, key: "DAGFLARE_RUNNER_TOKEN" },
+      "secret TOKEN: DAGFLARE_RUNNER_TOKEN is the runner's own credential",
+    ],
+  ])("fails the step without running it on %s", async (_label, secret, error) => {
+    const dir = scratch("secret-bad");
+    const r = await run({ command: `touch ${dir}/ran`, secrets: [secret] });
+    expect(r.done.exitCode).toBeNull();
+    expect(r.done.error).toBe(error);
+    expect(r.stderr).toBe(`[dagflare runner: ${error}]\n`);
+    expect(() => readFileSync(path.join(dir, "ran"))).toThrow();
+  });
+});

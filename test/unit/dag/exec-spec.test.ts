@@ -241,3 +241,37 @@ describe("buildExecSpec: dotenv", () => {
     expect(buildExecSpec(dag({ dotenv: [] }), step(), ctx()).dotenv).toBeUndefined();
   });
 });
+
+describe("buildExecSpec: secrets", () => {
+  const secrets = [
+    { name: "TOKEN", provider: "env" as const, key: "PROD_TOKEN" },
+    { name: "PASS", provider: "file" as const, key: "secrets/db" },
+  ];
+
+  it("passes the references on, never a value, a relative file under the DAG's workingDir", () => {
+    const spec = buildExecSpec(dag({ workingDir: "/srv", secrets }), step(), ctx());
+    expect(spec.secrets).toEqual([
+      { name: "TOKEN", provider: "env", key: "PROD_TOKEN" },
+      { name: "PASS", provider: "file", key: "/srv/secrets/db" },
+    ]);
+    expect(spec.env.TOKEN).toBeUndefined();
+    expect(ExecSpec.safeParse(spec).success).toBe(true);
+  });
+
+  it("leaves an env value that uses a secret for the runner to expand, with what it depends on", () => {
+    const spec = buildExecSpec(
+      dag({
+        secrets,
+        env: [
+          ["AUTH", "Bearer ${TOKEN}"],
+          ["HEADER", "Authorization: $AUTH"],
+          ["PLAIN", "${DAG_NAME}"],
+        ],
+      }),
+      step(),
+      ctx(),
+    );
+    expect(spec.env).toMatchObject({ AUTH: "Bearer ${TOKEN}", HEADER: "Authorization: $AUTH", PLAIN: "d" });
+    expect(spec.shellEnv).toEqual(["AUTH", "HEADER"]);
+  });
+});

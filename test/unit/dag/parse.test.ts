@@ -415,7 +415,7 @@ steps:
     expect(onlyError(yaml)).toEqual([line, field, 'unknown key "colour"']);
   });
 
-  it.each(["secrets", "smtp", "mailOn", "container", "otel"])("refuses the DAG key %s as not supported yet", (key) => {
+  it.each(["smtp", "mailOn", "container", "otel"])("refuses the DAG key %s as not supported yet", (key) => {
     expect(onlyError(`steps:\n  - echo\n${key}: x\n`)).toEqual([3, key, `"${key}" is not supported yet`]);
   });
 
@@ -453,6 +453,7 @@ steps:
       "runConfig",
       "workingDir",
       "dotenv",
+      "secrets",
     ];
     const stepBuilt = [
       "name",
@@ -840,5 +841,73 @@ describe("parseDag: dotenv", () => {
 
   it("refuses an empty path", () => {
     expect(onlyError("dotenv: ['']\nsteps:\n  - echo\n")).toEqual([1, "dotenv[0]", "a dotenv path must not be empty"]);
+  });
+});
+
+describe("parseDag: secrets", () => {
+  it("reads each secret's variable, provider and key", () => {
+    const d = ok(
+      y(`
+secrets:
+  - name: API_TOKEN
+    provider: env
+    key: PROD_API_TOKEN
+  - name: DB_PASSWORD
+    provider: file
+    key: secrets/db
+steps:
+  - echo
+`),
+    );
+    expect(d.secrets).toEqual([
+      { name: "API_TOKEN", provider: "env", key: "PROD_API_TOKEN" },
+      { name: "DB_PASSWORD", provider: "file", key: "secrets/db" },
+    ]);
+  });
+
+  it.each([
+    [
+      "an unknown provider, naming it",
+      "secrets:\n  - {name: T, provider: vault, key: k}\n",
+      [2, "secrets[0].provider", 'unknown secret provider "vault" (dagflare resolves "env" and "file")'],
+    ],
+    ["a missing key", "secrets:\n  - {name: T, provider: env}\n", [2, "secrets[0].key", "secrets[0].key is required"]],
+    [
+      "a bad variable name",
+      "secrets:\n  - {name: 1T, provider: env, key: k}\n",
+      [2, "secrets[0].name", 'invalid variable name "1T"'],
+    ],
+    [
+      "a duplicate name",
+      "secrets:\n  - {name: T, provider: env, key: a}\n  - {name: T, provider: env, key: b}\n",
+      [3, "secrets[1].name", 'duplicate secret name "T"'],
+    ],
+    [
+      "an unknown key",
+      "secrets:\n  - {name: T, provider: env, key: a, colour: red}\n",
+      [2, "secrets[0].colour", 'unknown key "colour"'],
+    ],
+    [
+      "a mapping instead of a list",
+      "secrets: {T: x}\n",
+      [1, "secrets", "secrets must be a list of {name, provider, key}"],
+    ],
+    [
+      "an env entry of a secret's name",
+      "secrets:\n  - {name: T, provider: env, key: a}\nenv:\n  - T: x\n",
+      [4, "env.T", "T is a secret; an env entry cannot also set it"],
+    ],
+  ])("refuses %s", (_label, yaml, want) => {
+    expect(onlyError(`${yaml}steps:\n  - echo\n`)).toEqual(want);
+  });
+
+  it("warns that options are ignored, and does not warn about ${SECRET} in env", () => {
+    const r = parseDag(
+      "secrets:\n  - {name: T, provider: env, key: a, options: {region: eu}}\nenv:\n  - AUTH: Bearer ${T}\nsteps:\n  - echo\n",
+      { name: "t" },
+    );
+    expect(r.warnings.map(formatIssue)).toEqual([
+      "line 2, secrets[0].options: the env provider takes no options; they are ignored",
+    ]);
   });
 });
