@@ -159,10 +159,10 @@ function readRunConfig(node: Node, issues: Issues): DagDef["runConfig"] {
   return config;
 }
 
-/** `handlerOn`: success, failure, cancel (Dagu's newer name: abort), exit; each a step. */
+/** `handlerOn`: init, success, failure, cancel (Dagu's newer name: abort), exit; each a step. */
 function readHandlers(node: Node, issues: Issues, steps: DagDef["steps"]): DagDef["handlerOn"] {
   if (!isMap(node)) {
-    issues.at(node, "handlerOn", "handlerOn must be a mapping (success, failure, cancel, exit)");
+    issues.at(node, "handlerOn", "handlerOn must be a mapping (init, success, failure, cancel, exit)");
     return undefined;
   }
   const out: NonNullable<DagDef["handlerOn"]> = {};
@@ -173,8 +173,7 @@ function readHandlers(node: Node, issues: Issues, steps: DagDef["steps"]): DagDe
     const kind: HandlerKind | undefined =
       key === "abort" ? "cancel" : key in HANDLER_NAMES ? (key as HandlerKind) : undefined;
     if (kind === undefined) {
-      if (key === "init") issues.at(pair.key as Node, field, `"init" is not supported yet`);
-      else issues.at(pair.key as Node, field, `unknown handler "${key}" (success, failure, cancel, abort, exit)`);
+      issues.at(pair.key as Node, field, `unknown handler "${key}" (init, success, failure, cancel, abort, exit)`);
       continue;
     }
     if (isAbsent(pair.value as Node)) continue;

@@ -134,7 +134,7 @@ export interface DagDef extends RunPolicy {
   maxOutputSize?: number;
   /** What a start call may not change. */
   runConfig?: { disableParamEdit: boolean; disableRunIdEdit: boolean };
-  /** Lifecycle handlers, run after the steps (see HANDLER_NAMES). */
+  /** Lifecycle handlers: init before the steps, the others after them (see HANDLER_NAMES). */
   handlerOn?: Partial<Record<HandlerKind, StepDef>>;
 }
 
@@ -146,9 +146,10 @@ export interface SecretRef {
   key: string;
 }
 
-export type HandlerKind = "success" | "failure" | "cancel" | "exit";
+export type HandlerKind = "init" | "success" | "failure" | "cancel" | "exit";
 /** The name each handler's step (and node) has, as in Dagu. */
 export const HANDLER_NAMES: Record<HandlerKind, string> = {
+  init: "onInit",
   success: "onSuccess",
   failure: "onFailure",
   cancel: "onCancel",

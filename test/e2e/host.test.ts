@@ -1,6 +1,7 @@
 // The keys about the runner's host, end to end on real runner processes against one
-// `wrangler dev`: working directories, stdout/stderr files, .env files and secrets.
-import { mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
+// `wrangler dev`: working directories, stdout/stderr files, .env files and secrets; and
+// handlerOn.init, which prepares that host before the steps.
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Stack, startStack, tempDir, waitFor } from "./harness";
@@ -173,5 +174,45 @@ steps:
     ]);
     expect(seen).not.toContain(RUNNER_SECRET);
     expect(seen).not.toContain("file-s3cret-value");
+  });
+});
+
+describe("handlerOn.init, end to end on real runners", () => {
+  it("prepares what the steps use before they run; when it fails, no step runs", async () => {
+    const dir = realpathSync(tempDir("init"));
+    const r = await runDag(
+      "host-init",
+      `workingDir: $DIR
+handlerOn:
+  init: echo prepared > state
+steps:
+  - name: use
+    command: cat state
+`,
+      dir,
+    );
+    expect(r.details.statusLabel).toBe("succeeded");
+    expect(r.details.onInit.statusLabel).toBe("succeeded");
+    expect(await r.log("use")).toBe("prepared\n");
+
+    const failing = await runDag(
+      "host-init-fails",
+      `workingDir: $DIR
+handlerOn:
+  init: exit 4
+  exit: echo cleaned > cleaned
+steps:
+  - name: never
+    command: touch ran
+`,
+      dir,
+    );
+    expect(failing.details.statusLabel).toBe("failed");
+    expect(failing.node("never")).toMatchObject({
+      statusLabel: "aborted",
+      error: "handlerOn.init failed: exit status 4",
+    });
+    expect(existsSync(path.join(dir, "ran"))).toBe(false);
+    expect(readFileSync(path.join(dir, "cleaned"), "utf8")).toBe("cleaned\n");
   });
 });
