@@ -64,7 +64,10 @@ export function buildExecSpec(dag: DagDef, step: StepDef, ctx: ExecContext): Exe
   // `${VAR.path}` (a JSON path into an output) is dagflare's everywhere: no shell can expand it.
   const paths = (text: string) => expandJsonPaths(text, ctx.outputs);
   const setEnv = (k: string, v: string) => {
-    const usesShell = v.includes("`") || [...v.matchAll(VAR_REF)].some((m) => shellKeys.has(m[1] ?? m[2] ?? ""));
+    // A name dagflare does not know may come from a .env file on the runner's host: such a value
+    // is expanded there too, from the step's env once the files are loaded (else left as written).
+    const refs = [...v.matchAll(VAR_REF)].map((m) => m[1] ?? m[2] ?? "");
+    const usesShell = v.includes("`") || refs.some((name) => shellKeys.has(name) || !env.has(name));
     // The runner expands such a value as written: backticks first, then variables from the
     // step's env. Nothing is substituted here, so no param or output text becomes a command.
     env.set(k, usesShell ? v : expandVars(paths(v), lookup));

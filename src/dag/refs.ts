@@ -68,8 +68,10 @@ export function unresolvedRefs(dag: DagDef): DagIssue[] {
     }
   };
   const dagKnown = new Set(base);
+  /** An env value: the runner fills what dagflare cannot from the step's .env files. */
+  const fromDotenv = "the runner takes it from the .env files, or leaves it as written";
   for (const [k, v] of dag.env) {
-    checkPlain(v, dagKnown, `env.${k}`);
+    checkPlain(v, dagKnown, `env.${k}`, fromDotenv);
     dagKnown.add(k);
   }
   if (dag.workingDir !== undefined) {
@@ -79,7 +81,7 @@ export function unresolvedRefs(dag: DagDef): DagIssue[] {
   const checkStep = (s: StepDef, where: string) => {
     const known = new Set(dagKnown);
     for (const [k, v] of s.env) {
-      checkPlain(v, known, `${where}.env.${k}`);
+      checkPlain(v, known, `${where}.env.${k}`, fromDotenv);
       checkPaths(v, `${where}.env.${k}`);
       known.add(k);
     }

@@ -110,14 +110,15 @@ describe("dotenv, end to end on real runners", () => {
       `workingDir: $DIR
 env:
   - MODE: from-dag
+  - URL: http://\${DB_HOST}/\${DAG_NAME}
 steps:
   - name: show
-    command: echo "$DB_HOST $MODE"
+    command: echo "$DB_HOST $MODE $URL"
 `,
       dir,
     );
     expect(r.details.statusLabel).toBe("succeeded");
-    expect(await r.log("show")).toBe("db.local from-dag\n");
+    expect(await r.log("show")).toBe("db.local from-dag http://db.local/host-dotenv\n");
 
     const missing = await runDag(
       "host-dotenv-missing",

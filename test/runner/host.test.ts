@@ -83,6 +83,18 @@ describe(".env files", () => {
     expect(r.stdout).toBe("dag-wins|more-from-env-file|c d|from-dag\n");
   });
 
+  it("expands env values that name a .env variable, from the file", async () => {
+    const dir = scratch("dotenv-ref");
+    writeFileSync(path.join(dir, ".env"), "DB_HOST=db.local\n");
+    const r = await run({
+      command: 'echo "$URL"',
+      env: { URL: "http://${DB_HOST}/${NOPE}" },
+      shellEnv: ["URL"],
+      dotenv: [{ path: `${dir}/.env`, required: true }],
+    });
+    expect(r.stdout).toBe("http://db.local/${NOPE}\n");
+  });
+
   it("skips a missing file that is not required, and fails the step on a missing required one", async () => {
     const dir = scratch("dotenv-missing");
     const skipped = await run({ command: "echo ran", dotenv: [{ path: `${dir}/.env`, required: false }] });

@@ -275,3 +275,20 @@ describe("buildExecSpec: secrets", () => {
     expect(spec.shellEnv).toEqual(["AUTH", "HEADER"]);
   });
 });
+
+describe("buildExecSpec: names from .env files", () => {
+  it("leaves a value naming what dagflare does not know, whole, for the runner to expand", () => {
+    const spec = buildExecSpec(
+      dag({
+        env: [
+          ["URL", "http://${DB_HOST}/${DAG_NAME}"],
+          ["KNOWN", "${DAG_NAME}"],
+        ],
+      }),
+      step({ env: [["FULL", "$URL?x"]] }),
+      ctx(),
+    );
+    expect(spec.env).toMatchObject({ URL: "http://${DB_HOST}/${DAG_NAME}", KNOWN: "d", FULL: "$URL?x" });
+    expect(spec.shellEnv).toEqual(["URL", "FULL"]);
+  });
+});
