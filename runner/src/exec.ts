@@ -1,23 +1,14 @@
 // One attempt of one step under its lease: start the process group, ship its output, renew the
 // lease at a fraction of its TTL, stop the group on timeout, cancel or a lost lease, then report.
-import { readFileSync } from "node:fs";
 import type { CompleteRequest, Lease } from "../../src/protocol.ts";
 import { AbortedError, AuthError, LeaseLostError, type Log, type RunnerClient } from "./client.ts";
 import { evaluateCondition, expandWithShell, OutputMatcher } from "./conditions.ts";
-import { parseDotenv } from "./dotenv.ts";
-import { hostPath } from "./host-paths.ts";
+import { loadDotenv, outputFilePaths, resolveDir, resolveSecrets } from "./host-setup.ts";
 import { LogShipper } from "./log-shipper.ts";
 import { Masker } from "./mask.ts";
 import { OutputCapture } from "./output-capture.ts";
 import { OutputFiles } from "./output-files.ts";
-import {
-  killGroup,
-  PRIVATE_ENV,
-  type ProcessResult,
-  type StepProcess,
-  startProcess,
-  workingDirProblem,
-} from "./process-group.ts";
+import { killGroup, type ProcessResult, type StepProcess, startProcess, workingDirProblem } from "./process-group.ts";
 import { type Backoff, backoffMs, DEFAULT_BACKOFF, sleep } from "./retries.ts";
 
 /** The first heartbeat confirms the lease: the server takes back leases unconfirmed after 5 s. */
@@ -88,8 +79,7 @@ export class StepRun {
   async execute(): Promise<Lease[]> {
     const heartbeats = this.heartbeats();
     try {
-      this.resolveDir();
-      const envError = this.loadDotenv() ?? this.resolveSecrets() ?? (await this.expandShellEnv());
+      const envError = this.prepareHost() ?? (await this.expandShellEnv());
       const unmet = envError === undefined ? await this.checkPreconditions() : undefined;
       const outcome: Outcome =
         envError !== undefined
@@ -150,89 +140,18 @@ export class StepRun {
     this.stop("lost");
   }
 
-  /** The working directory on this host, absolute, so that every process of the step shares it. */
-  private resolveDir(): void {
+  /** The step's setup on this host (see host-setup.ts); an error is noted and ends the step. */
+  private prepareHost(): string | undefined {
     const { exec } = this.lease;
-    exec.dir = hostPath(exec.dir ?? ".", { ...process.env, ...exec.env });
-  }
-
-  /**
-   * Loads the step's .env files under its env (the DAG's and the step's env win, as do the run
-   * variables). A missing file is skipped unless required; a malformed one fails the step.
-   */
-  private loadDotenv(): string | undefined {
-    const { exec } = this.lease;
-    const loaded = new Map<string, string>();
-    for (const f of exec.dotenv ?? []) {
-      const file = hostPath(f.path, { ...process.env, ...exec.env });
-      let text: string;
-      try {
-        text = readFileSync(file, "utf8");
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === "ENOENT" && !f.required) continue;
-        return this.setupFailed(`dotenv file ${file}: ${code ?? (err as Error).message}`);
-      }
-      const r = parseDotenv(text, (name) => loaded.get(name) ?? process.env[name]);
-      if ("error" in r) return this.setupFailed(`dotenv file ${file}, ${r.error}`);
-      for (const [k, v] of r.vars) loaded.set(k, v);
-    }
-    // The runner's own credential stays the runner's, whatever a file on its host says.
-    for (const name of PRIVATE_ENV) loaded.delete(name);
-    exec.env = { ...Object.fromEntries(loaded), ...exec.env };
-    return undefined;
+    resolveDir(exec);
+    const error = loadDotenv(exec) ?? resolveSecrets(exec, (values) => (this.masker = new Masker(values)));
+    if (error !== undefined) this.note(error);
+    return error;
   }
 
   /** A note of the runner's in the step's stderr log (`[dagflare runner: ...]`), secrets masked. */
   private note(text: string): void {
     this.shipper.push("stderr", `[dagflare runner: ${this.masker.text(text)}]\n`);
-  }
-
-  /**
-   * Resolves the step's secrets on this host into its env, over any variable of the same name,
-   * and masks their values from now on. A secret that cannot be resolved fails the step.
-   */
-  private resolveSecrets(): string | undefined {
-    const { exec } = this.lease;
-    const values: string[] = [];
-    for (const s of exec.secrets ?? []) {
-      let value: string;
-      if (s.provider === "env") {
-        if (PRIVATE_ENV.includes(s.key))
-          return this.setupFailed(`secret ${s.name}: ${s.key} is the runner's own credential`);
-        const v = process.env[s.key];
-        if (v === undefined)
-          return this.setupFailed(`secret ${s.name}: ${s.key} is not set in the runner's environment`);
-        value = v;
-      } else {
-        const file = hostPath(s.key, { ...process.env, ...exec.env });
-        try {
-          // A file's final newline is how editors end it, not part of the secret.
-          value = readFileSync(file, "utf8").replace(/\r?\n$/, "");
-        } catch (err) {
-          const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-          return this.setupFailed(`secret ${s.name}: cannot read ${file}: ${code}`);
-        }
-      }
-      exec.env[s.name] = value;
-      values.push(value);
-    }
-    this.masker = new Masker(values);
-    return undefined;
-  }
-
-  /** Says in the step's log why it cannot start, and returns that as the step's error. */
-  private setupFailed(error: string): string {
-    this.note(error);
-    return error;
-  }
-
-  /** The step's stdout/stderr files, opened for appending; relative paths are under its dir. */
-  private openOutputFiles(): OutputFiles | { error: string } {
-    const { exec } = this.lease;
-    const env = { ...process.env, ...exec.env };
-    const at = (file: string | undefined) => (file === undefined ? undefined : hostPath(file, env, exec.dir));
-    return OutputFiles.open({ stdout: at(exec.stdoutFile), stderr: at(exec.stderrFile) });
   }
 
   /** Expands env values holding backticks with the step's shell, in order; an error ends the step. */
@@ -278,7 +197,9 @@ export class StepRun {
     };
     // A missing directory is the problem to report, not the files that cannot be opened in it.
     const dirProblem = workingDirProblem(exec.dir);
-    const files: OutputFiles | { error: string } = dirProblem ? { error: dirProblem } : this.openOutputFiles();
+    const files: OutputFiles | { error: string } = dirProblem
+      ? { error: dirProblem }
+      : OutputFiles.open(outputFilePaths(exec));
     if ("error" in files) {
       this.note(files.error);
       return { exitCode: null, signal: null, outputTruncated: false, error: files.error };
