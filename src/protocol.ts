@@ -29,10 +29,26 @@ export const ExecSpec = z.object({
   shell: z.array(z.string()).min(1),
   /** Positional parameters, visible to the command as $1, $2, ... */
   args: z.array(z.string()),
-  /** Working directory; relative paths are resolved against the runner's own. */
+  /**
+   * Working directory (the step's, under the DAG's workingDir). The runner expands `~` and the
+   * `$NAME`s left in it from the step's environment; a relative path is under the runner's own.
+   */
   dir: z.string().optional(),
   /** Variables added to the runner's environment for this process. */
   env: z.record(z.string(), z.string()),
+  /**
+   * `.env` files on the runner's host, loaded in order before anything runs; their variables
+   * sit under `env` (which wins). A missing file fails the step when `required`.
+   */
+  dotenv: z.array(z.object({ path: z.string(), required: z.boolean() })).optional(),
+  /**
+   * Resolved by the runner (`env`: its environment variable `key`; `file`: the file `key` on
+   * its host) into env `name`, over everything else; each value is masked in all it sends back.
+   */
+  secrets: z.array(z.object({ name: z.string(), provider: z.enum(["env", "file"]), key: z.string() })).optional(),
+  /** Files on the runner's host the process's stdout / stderr are also appended to (relative: to dir). */
+  stdoutFile: z.string().optional(),
+  stderrFile: z.string().optional(),
   timeoutSec: z.number().int().positive().optional(),
   /** When set, the runner captures stdout (trimmed) as this output variable. */
   output: z.string().optional(),

@@ -3,9 +3,12 @@
 import type { CompleteRequest, Lease } from "../../src/protocol.ts";
 import { AbortedError, AuthError, LeaseLostError, type Log, type RunnerClient } from "./client.ts";
 import { evaluateCondition, expandWithShell, OutputMatcher } from "./conditions.ts";
+import { loadDotenv, outputFilePaths, resolveDir, resolveSecrets } from "./host-setup.ts";
 import { LogShipper } from "./log-shipper.ts";
+import { Masker } from "./mask.ts";
 import { OutputCapture } from "./output-capture.ts";
-import { killGroup, type ProcessResult, type StepProcess, startProcess } from "./process-group.ts";
+import { OutputFiles } from "./output-files.ts";
+import { killGroup, type ProcessResult, type StepProcess, startProcess, workingDirProblem } from "./process-group.ts";
 import { type Backoff, backoffMs, DEFAULT_BACKOFF, sleep } from "./retries.ts";
 
 /** The first heartbeat confirms the lease: the server takes back leases unconfirmed after 5 s. */
@@ -43,6 +46,8 @@ export class StepRun {
   private process: StepProcess | undefined;
   private stopReason: StopReason | undefined;
   private hasExited = false;
+  /** Masks the step's secret values in all it sends (set once they are resolved). */
+  private masker = new Masker([]);
   private lost = false;
   private aborted = false;
   /** Ends the heartbeats: at completion, on a lost lease, on abort. */
@@ -74,7 +79,7 @@ export class StepRun {
   async execute(): Promise<Lease[]> {
     const heartbeats = this.heartbeats();
     try {
-      const envError = await this.expandShellEnv();
+      const envError = this.prepareHost() ?? (await this.expandShellEnv());
       const unmet = envError === undefined ? await this.checkPreconditions() : undefined;
       const outcome: Outcome =
         envError !== undefined
@@ -135,6 +140,20 @@ export class StepRun {
     this.stop("lost");
   }
 
+  /** The step's setup on this host (see host-setup.ts); an error is noted and ends the step. */
+  private prepareHost(): string | undefined {
+    const { exec } = this.lease;
+    resolveDir(exec);
+    const error = loadDotenv(exec) ?? resolveSecrets(exec, (values) => (this.masker = new Masker(values)));
+    if (error !== undefined) this.note(error);
+    return error;
+  }
+
+  /** A note of the runner's in the step's stderr log (`[dagflare runner: ...]`), secrets masked. */
+  private note(text: string): void {
+    this.shipper.push("stderr", `[dagflare runner: ${this.masker.text(text)}]\n`);
+  }
+
   /** Expands env values holding backticks with the step's shell, in order; an error ends the step. */
   private async expandShellEnv(): Promise<string | undefined> {
     const { exec } = this.lease;
@@ -144,7 +163,7 @@ export class StepRun {
       const r = await expandWithShell(exec, template);
       if ("error" in r) {
         const error = `env ${key}: command substitution failed (${r.error})`;
-        this.shipper.push("stderr", `[dagflare runner: ${error}]\n`);
+        this.note(error);
         return error;
       }
       exec.env[key] = r.value;
@@ -157,7 +176,7 @@ export class StepRun {
     for (const c of this.lease.exec.preconditions ?? []) {
       if (this.aborted || this.stopReason) return undefined;
       const r = await evaluateCondition(this.lease.exec, c);
-      this.shipper.push("stderr", `[dagflare runner: precondition ${r.met ? "met" : "not met"}: ${r.detail}]\n`);
+      this.note(`precondition ${r.met ? "met" : "not met"}: ${r.detail}`);
       if (!r.met) {
         this.opts.log(`${this.label}: precondition not met (${r.detail}); skipping`);
         return r.detail;
@@ -176,15 +195,31 @@ export class StepRun {
         DAGFLARE_LEASE_ID: this.lease.leaseId,
       },
     };
+    // A missing directory is the problem to report, not the files that cannot be opened in it.
+    const dirProblem = workingDirProblem(exec.dir);
+    const files: OutputFiles | { error: string } = dirProblem
+      ? { error: dirProblem }
+      : OutputFiles.open(outputFilePaths(exec));
+    if ("error" in files) {
+      this.note(files.error);
+      return { exitCode: null, signal: null, outputTruncated: false, error: files.error };
+    }
     const capture = exec.output === undefined ? undefined : new OutputCapture(exec.maxOutputBytes);
     const matcher = exec.outputPatterns?.length ? new OutputMatcher(exec.outputPatterns) : undefined;
+    // Whatever leaves the process goes through the mask first: the log, the files, the output.
+    const sink = (stream: "stdout" | "stderr") => (text: string) => {
+      this.shipper.push(stream, text);
+      const failed = files.write(stream, text);
+      if (failed) this.note(failed);
+      if (stream === "stdout") capture?.append(text);
+    };
+    const masked = { stdout: this.masker.stream(sink("stdout")), stderr: this.masker.stream(sink("stderr")) };
     const proc = startProcess(exec, {
       killGraceMs: this.opts.killGraceMs,
       stopSignal: exec.signalOnStop as NodeJS.Signals | undefined,
       onOutput: (stream, text) => {
-        this.shipper.push(stream, text);
         matcher?.push(stream, text);
-        if (stream === "stdout") capture?.append(text);
+        masked[stream].push(text);
       },
     });
     this.process = proc;
@@ -198,21 +233,21 @@ export class StepRun {
           }, exec.timeoutSec * 1000)
         : undefined;
     const result = await proc.done;
+    masked.stdout.end();
+    masked.stderr.end();
+    files.close();
     clearTimeout(timeout);
     this.hasExited = true;
     this.opts.log(`${this.label}: ${describeExit(result)}`);
     if (capture?.truncated) {
-      this.shipper.push("stderr", `[dagflare runner: output ${exec.output} cut at ${exec.maxOutputBytes} bytes]\n`);
+      this.note(`output ${exec.output} cut at ${exec.maxOutputBytes} bytes`);
     }
     matcher?.end();
     const outcome: Outcome = { ...result, output: capture?.value, outputTruncated: capture?.truncated ?? false };
     if (matcher) outcome.outputMatched = matcher.matched;
     if (exec.repeatCondition && !this.stopReason && !this.aborted && result.error === undefined) {
       const r = await evaluateCondition(exec, exec.repeatCondition);
-      this.shipper.push(
-        "stderr",
-        `[dagflare runner: repeat condition ${r.met ? "holds" : "does not hold"}: ${r.detail}]\n`,
-      );
+      this.note(`repeat condition ${r.met ? "holds" : "does not hold"}: ${r.detail}`);
       outcome.repeatConditionMet = r.met;
     }
     return outcome;
@@ -269,9 +304,9 @@ export class StepRun {
       lastLogSeq: this.shipper.lastSeq,
       droppedLogBytes: this.shipper.droppedLogBytes,
     };
-    if (o.error !== undefined) req.error = o.error;
+    if (o.error !== undefined) req.error = this.masker.text(o.error);
     if (o.output !== undefined) req.output = o.output;
-    if (o.preconditionUnmet !== undefined) req.preconditionUnmet = o.preconditionUnmet;
+    if (o.preconditionUnmet !== undefined) req.preconditionUnmet = this.masker.text(o.preconditionUnmet);
     if (o.repeatConditionMet !== undefined) req.repeatConditionMet = o.repeatConditionMet;
     if (o.outputMatched !== undefined) req.outputMatched = o.outputMatched;
     if (o.startedAt !== undefined) req.processStartedAt = o.startedAt;

@@ -13,7 +13,7 @@ export const KILL_GRACE_MS = 5_000;
 /** How long output pipes may stay open once the group is done (held by a process that left it). */
 const PIPE_CLOSE_WAIT_MS = 2_000;
 /** The runner's own credential: a step must not be able to act as its runner. */
-const PRIVATE_ENV = ["DAGFLARE_RUNNER_TOKEN"];
+export const PRIVATE_ENV = ["DAGFLARE_RUNNER_TOKEN"];
 
 export type Stream = LogEntry["stream"];
 
@@ -83,13 +83,21 @@ export function groupAlive(pgid: number): boolean {
   }
 }
 
+/** Why `dir` cannot be a working directory, or undefined when it can. */
+export function workingDirProblem(dir: string | undefined): string | undefined {
+  const cwd = path.resolve(dir ?? ".");
+  try {
+    if (!statSync(cwd).isDirectory()) return `working directory ${cwd} is not a directory`;
+  } catch {
+    return `working directory ${cwd} does not exist`;
+  }
+  return undefined;
+}
+
 export function startProcess(exec: ExecSpec, opts: StartOptions): StepProcess {
   const cwd = path.resolve(exec.dir ?? ".");
-  try {
-    if (!statSync(cwd).isDirectory()) return notStarted(`working directory ${cwd} is not a directory`);
-  } catch {
-    return notStarted(`working directory ${cwd} does not exist`);
-  }
+  const dirProblem = workingDirProblem(cwd);
+  if (dirProblem !== undefined) return notStarted(dirProblem);
   let scriptDir: string | undefined;
   let scriptPath: string | undefined;
   if (exec.script !== undefined) {

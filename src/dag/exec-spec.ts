@@ -7,6 +7,7 @@
 //   DAG_NAME, DAG_RUN_ID, DAG_RUN_STEP_NAME (and DAG_RUN_STATUS for handlers); named params; outputs of earlier steps;
 //   the DAG's env (each value may use anything above it); the step's env (likewise).
 import type { ExecSpec } from "../protocol";
+import { DEFAULT_DOTENV, underDir } from "./host";
 import type { ResolvedParams } from "./params";
 import { expandJsonPaths } from "./refs";
 import type { DagDef, StepDef } from "./types";
@@ -56,11 +57,17 @@ export function buildExecSpec(dag: DagDef, step: StepDef, ctx: ExecContext): Exe
     env.set(k, v);
     shellKeys.delete(k);
   }
+  // A secret's value exists on the runner only: an env value that uses one is expanded there.
+  const secretNames = new Set((dag.secrets ?? []).map((s) => s.name));
+  for (const name of secretNames) shellKeys.add(name);
   const lookup = (name: string) => env.get(name);
   // `${VAR.path}` (a JSON path into an output) is dagflare's everywhere: no shell can expand it.
   const paths = (text: string) => expandJsonPaths(text, ctx.outputs);
   const setEnv = (k: string, v: string) => {
-    const usesShell = v.includes("`") || [...v.matchAll(VAR_REF)].some((m) => shellKeys.has(m[1] ?? m[2] ?? ""));
+    // A name dagflare does not know may come from a .env file on the runner's host: such a value
+    // is expanded there too, from the step's env once the files are loaded (else left as written).
+    const refs = [...v.matchAll(VAR_REF)].map((m) => m[1] ?? m[2] ?? "");
+    const usesShell = v.includes("`") || refs.some((name) => shellKeys.has(name) || !env.has(name));
     // The runner expands such a value as written: backticks first, then variables from the
     // step's env. Nothing is substituted here, so no param or output text becomes a command.
     env.set(k, usesShell ? v : expandVars(paths(v), lookup));
@@ -78,13 +85,32 @@ export function buildExecSpec(dag: DagDef, step: StepDef, ctx: ExecContext): Exe
   };
   if (step.command !== undefined) spec.command = paths(step.command);
   if (step.script !== undefined) spec.script = paths(step.script);
-  if (step.dir !== undefined) spec.dir = expandVars(paths(step.dir), lookup);
+  // A relative step dir is under the DAG's workingDir; what is left relative after that, the
+  // runner resolves against its own working directory.
+  const dagDir = dag.workingDir === undefined ? undefined : expandVars(paths(dag.workingDir), lookup);
+  const stepDir = step.dir === undefined ? undefined : expandVars(paths(step.dir), lookup);
+  const dir = stepDir === undefined ? dagDir : underDir(dagDir, stepDir);
+  if (dir !== undefined) spec.dir = dir;
+  // Files named in the DAG must exist; the default .env is loaded only when it does.
+  const dotenv = (dag.dotenv ?? [DEFAULT_DOTENV]).map((p) => ({
+    path: underDir(dagDir, expandVars(p, lookup)),
+    required: dag.dotenv !== undefined,
+  }));
+  if (dotenv.length) spec.dotenv = dotenv;
+  // Relative to the step's working directory, which only the runner knows in full.
+  if (step.stdout !== undefined) spec.stdoutFile = expandVars(paths(step.stdout), lookup);
+  if (step.stderr !== undefined) spec.stderrFile = expandVars(paths(step.stderr), lookup);
   if (step.timeoutSec !== undefined) spec.timeoutSec = step.timeoutSec;
   if (step.output !== undefined) spec.output = step.output;
   if (step.preconditions?.length) spec.preconditions = step.preconditions;
   if (step.repeatPolicy?.condition) spec.repeatCondition = step.repeatPolicy.condition;
   if (step.continueOn.output?.length) spec.outputPatterns = step.continueOn.output;
   if (step.signalOnStop !== undefined) spec.signalOnStop = step.signalOnStop;
-  if (shellKeys.size) spec.shellEnv = [...env.keys()].filter((k) => shellKeys.has(k));
+  // A secret replaces a variable of its name on the runner, so that variable is never expanded.
+  const shellEnv = [...env.keys()].filter((k) => shellKeys.has(k) && !secretNames.has(k));
+  if (shellEnv.length) spec.shellEnv = shellEnv;
+  if (dag.secrets?.length) {
+    spec.secrets = dag.secrets.map((s) => ({ ...s, key: s.provider === "file" ? underDir(dagDir, s.key) : s.key }));
+  }
   return spec;
 }

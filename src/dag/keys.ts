@@ -36,20 +36,20 @@ export const DAG_KEYS: KeySet = {
     "maxOutputSize",
     "runConfig",
     "group",
+    "workingDir",
+    "dotenv",
+    "secrets",
   ]),
   later: new Set([
     "container",
-    "dotenv",
     "errorMail",
     "infoMail",
     "mailOn",
     "maxCleanUpTimeSec",
     "otel",
     "registryAuths",
-    "secrets",
     "smtp",
     "ssh",
-    "workingDir",
   ]),
   noEffect: new Map([
     ["logDir", "logs are kept by the server (GET .../log), not in a directory"],
@@ -82,12 +82,14 @@ export const STEP_KEYS: KeySet = {
     // dagflare's addition (daggle's human approval), not in Dagu's schema.
     "approval",
     "parallel",
+    "stdout",
+    "stderr",
     // a sub-DAG call (src/dag/call.ts); `run` is Dagu's older name for `call`.
     "call",
     "run",
     "params",
   ]),
-  later: new Set(["mailOnError", "shellPackages", "stderr", "stdout"]),
+  later: new Set(["mailOnError", "shellPackages"]),
 };
 
 export const RETRY_KEYS: KeySet = {

@@ -5,6 +5,7 @@ import { type Document, isMap, isScalar, LineCounter, type Node, parseAllDocumen
 import { DAG_NAME_MAX, DAG_NAME_PATTERN } from "./call";
 import { readConditions } from "./control";
 import { checkGraph } from "./graph";
+import { readDotenv, readPath, readSecrets } from "./host";
 import { Issues } from "./issues";
 import { checkKeys, DAG_KEYS, type KeySet } from "./keys";
 import { expandParallel } from "./parallel";
@@ -112,6 +113,12 @@ function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef |
   const params = paramsNode ? readParams(paramsNode, "params", issues) : [];
   const shellNode = get("shell");
   const shell = shellNode && readShell(shellNode, "shell", issues);
+  const workingDirNode = get("workingDir");
+  const workingDir = workingDirNode && readPath(workingDirNode, "workingDir", issues);
+  const dotenvNode = get("dotenv");
+  const dotenv = dotenvNode && readDotenv(dotenvNode, issues);
+  const secretsNode = get("secrets");
+  const secrets = secretsNode && readSecrets(secretsNode, issues);
 
   const selectorNode = get("workerSelector");
   const workerSelector = selectorNode && readSelector(selectorNode, "workerSelector", issues);
@@ -121,6 +128,16 @@ function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef |
   if (!stepsNode) issues.at(root, "steps", "steps is required");
   else if (entries?.length === 0) issues.at(stepsNode, "steps", "a DAG needs at least one step");
   if (entries) checkGraph(entries, issues);
+  // The runner sets a secret over everything else: an env entry of the same name would be dead.
+  const secretNames = new Set((secrets ?? []).map((s) => s.name));
+  const sameName = (list: DagDef["env"], node: Node | undefined, where: string) => {
+    for (const [k] of list) {
+      if (secretNames.has(k)) issues.at(node, `${where}.${k}`, `${k} is a secret; an env entry cannot also set it`);
+    }
+  };
+  sameName(env, envNode, "env");
+  for (const e of entries ?? [])
+    sameName(e.def.env, (isMap(e.node) ? child(e.node, "env") : undefined) ?? e.node, `${e.field}.env`);
   const policy = readRunPolicy(root, issues);
 
   const preconditions = ["precondition", "preconditions"].flatMap((k) => {
@@ -165,6 +182,9 @@ function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef |
   if (description) def.description = description;
   if (group) def.group = group;
   if (shell !== undefined) def.shell = shell;
+  if (workingDir !== undefined) def.workingDir = workingDir;
+  if (dotenv !== undefined) def.dotenv = dotenv;
+  if (secrets?.length) def.secrets = secrets;
   if (workerSelector && Object.keys(workerSelector).length > 0) def.workerSelector = workerSelector;
   return def;
 }
@@ -183,10 +203,10 @@ function readRunConfig(node: Node, issues: Issues): DagDef["runConfig"] {
   return config;
 }
 
-/** `handlerOn`: success, failure, cancel (Dagu's newer name: abort), exit; each a step. */
+/** `handlerOn`: init, success, failure, cancel (Dagu's newer name: abort), exit; each a step. */
 function readHandlers(node: Node, issues: Issues, steps: DagDef["steps"]): DagDef["handlerOn"] {
   if (!isMap(node)) {
-    issues.at(node, "handlerOn", "handlerOn must be a mapping (success, failure, cancel, exit)");
+    issues.at(node, "handlerOn", "handlerOn must be a mapping (init, success, failure, cancel, exit)");
     return undefined;
   }
   const out: NonNullable<DagDef["handlerOn"]> = {};
@@ -197,8 +217,7 @@ function readHandlers(node: Node, issues: Issues, steps: DagDef["steps"]): DagDe
     const kind: HandlerKind | undefined =
       key === "abort" ? "cancel" : key in HANDLER_NAMES ? (key as HandlerKind) : undefined;
     if (kind === undefined) {
-      if (key === "init") issues.at(pair.key as Node, field, `"init" is not supported yet`);
-      else issues.at(pair.key as Node, field, `unknown handler "${key}" (success, failure, cancel, abort, exit)`);
+      issues.at(pair.key as Node, field, `unknown handler "${key}" (init, success, failure, cancel, abort, exit)`);
       continue;
     }
     if (isAbsent(pair.value as Node)) continue;

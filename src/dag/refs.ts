@@ -41,17 +41,24 @@ export function expandJsonPaths(text: string, outputs: Record<string, string>): 
  */
 export function unresolvedRefs(dag: DagDef): DagIssue[] {
   const outputs = new Set(dag.steps.flatMap((s) => (s.output ? [s.output] : [])));
-  const base = new Set([...RUN_VARIABLES, ...dag.params.flatMap((p) => (p.name ? [p.name] : [])), ...outputs]);
+  const base = new Set([
+    ...RUN_VARIABLES,
+    ...dag.params.flatMap((p) => (p.name ? [p.name] : [])),
+    ...outputs,
+    ...(dag.secrets ?? []).map((s) => s.name),
+  ]);
   const issues: DagIssue[] = [];
-  const warn = (field: string, name: string, what: string) =>
+  const warn = (field: string, name: string, what: string, fate = "it is left as written") =>
     issues.push({
       field,
-      message: `\${${name}} ${what}; it is left as written`,
+      message: `\${${name}} ${what}; ${fate}`,
     });
-  const checkPlain = (text: string, known: Set<string>, field: string) => {
+  /** A path on the runner's host: what dagflare cannot resolve, the runner takes from its own environment. */
+  const onHost = "the runner takes it from its own environment, or leaves it as written";
+  const checkPlain = (text: string, known: Set<string>, field: string, fate?: string) => {
     for (const m of text.matchAll(BRACED_REF)) {
       const name = m[1] as string;
-      if (!known.has(name)) warn(field, name, "is not a param, env entry, run variable or output");
+      if (!known.has(name)) warn(field, name, "is not a param, env entry, run variable or output", fate);
     }
   };
   const checkPaths = (text: string | undefined, field: string) => {
@@ -61,25 +68,35 @@ export function unresolvedRefs(dag: DagDef): DagIssue[] {
     }
   };
   const dagKnown = new Set(base);
+  /** An env value: the runner fills what dagflare cannot from the step's .env files. */
+  const fromDotenv = "the runner takes it from the .env files, or leaves it as written";
   for (const [k, v] of dag.env) {
-    checkPlain(v, dagKnown, `env.${k}`);
+    checkPlain(v, dagKnown, `env.${k}`, fromDotenv);
     dagKnown.add(k);
+  }
+  if (dag.workingDir !== undefined) {
+    checkPlain(dag.workingDir, dagKnown, "workingDir", onHost);
+    checkPaths(dag.workingDir, "workingDir");
   }
   const checkStep = (s: StepDef, where: string) => {
     const known = new Set(dagKnown);
     for (const [k, v] of s.env) {
-      checkPlain(v, known, `${where}.env.${k}`);
+      checkPlain(v, known, `${where}.env.${k}`, fromDotenv);
       checkPaths(v, `${where}.env.${k}`);
       known.add(k);
     }
     if (s.dir !== undefined) {
-      checkPlain(s.dir, known, `${where}.dir`);
+      checkPlain(s.dir, known, `${where}.dir`, onHost);
       checkPaths(s.dir, `${where}.dir`);
     }
     if (s.fanout) {
       // `parallel: ${LIST}` is read by dagflare when the step is ready (src/run/fanout.ts).
       checkPlain(s.fanout.items, known, `${where}.parallel`);
       checkPaths(s.fanout.items, `${where}.parallel`);
+    }
+    for (const stream of ["stdout", "stderr"] as const) {
+      const file = s[stream];
+      if (file !== undefined) checkPlain(file, known, `${where}.${stream}`, onHost);
     }
     checkPaths(s.command, `${where}.command`);
     checkPaths(s.script, `${where}.script`);

@@ -13,6 +13,7 @@ import {
   readRepeat,
   readSignal,
 } from "./control";
+import { readPath } from "./host";
 import type { Issues } from "./issues";
 import { CONTINUE_ON_KEYS, checkKeys, RETRY_KEYS, STEP_KEYS } from "./keys";
 import { type ParallelDef, readParallel } from "./parallel";
@@ -143,6 +144,11 @@ export function readStep(node: Node, field: string, issues: Issues, nameFromKey?
     def.name = name;
     entry.explicitName = true;
   }
+  // dagflare's own steps are named in parentheses (the DAG precondition check): a user step
+  // with such a name would be taken for one of them.
+  if (def.name.startsWith("(")) {
+    issues.at(get("name") ?? node, get("name") ? f("name") : field, `step name "${def.name}" must not start with "("`);
+  }
   const id = text("id");
   if (id !== undefined) {
     if (!STEP_ID.test(id)) issues.at(get("id"), f("id"), `step id "${id}" must match ${STEP_ID.source}`);
@@ -176,8 +182,15 @@ export function readStep(node: Node, field: string, issues: Issues, nameFromKey?
   if (get("dir") !== undefined && get("workingDir") !== undefined) {
     issues.warn(get("dir"), f("dir"), "both dir and workingDir are set; workingDir is used");
   }
-  const dir = get("workingDir") !== undefined ? text("workingDir") : text("dir");
+  const dirKey = get("workingDir") !== undefined ? "workingDir" : "dir";
+  const dirNode = get(dirKey);
+  const dir = dirNode && readPath(dirNode, f(dirKey), issues);
   if (dir !== undefined) def.dir = dir;
+  for (const stream of ["stdout", "stderr"] as const) {
+    const n = get(stream);
+    const file = n && readPath(n, f(stream), issues);
+    if (file !== undefined) def[stream] = file;
+  }
 
   const dependsNode = child(node, "depends");
   if (!isAbsent(dependsNode)) {

@@ -67,7 +67,11 @@ export interface StepDef {
   script?: string;
   /** Shell argv (`bash -e` -> ["bash", "-e"]); absent means the DAG's shell, else `sh`. */
   shell?: string[];
+  /** `workingDir` (or its older name `dir`): relative to the DAG's workingDir when it has one. */
   dir?: string;
+  /** Files on the runner's host the step's stdout / stderr are also appended to (relative: to its dir). */
+  stdout?: string;
+  stderr?: string;
   depends: string[];
   env: EnvList;
   output?: string;
@@ -120,6 +124,12 @@ export interface DagDef extends RunPolicy {
   env: EnvList;
   params: ParamDef[];
   shell?: string[];
+  /** Where steps run on the runner's host; relative: to the runner's own working directory. */
+  workingDir?: string;
+  /** Resolved by the runner on its host, given to every step as env, masked in what is shipped. */
+  secrets?: SecretRef[];
+  /** `.env` files the runner loads (relative: under workingDir); absent: [".env"] if it exists. */
+  dotenv?: string[];
   /** Every step's default workerSelector (src/dag/selector.ts). */
   workerSelector?: Record<string, string>;
   /** Steps in file order; after parsing, `depends` is explicit for both types. */
@@ -136,7 +146,7 @@ export interface DagDef extends RunPolicy {
   maxOutputSize?: number;
   /** What a start call may not change. */
   runConfig?: { disableParamEdit: boolean; disableRunIdEdit: boolean };
-  /** Lifecycle handlers, run after the steps (see HANDLER_NAMES). */
+  /** Lifecycle handlers: init before the steps, the others after them (see HANDLER_NAMES). */
   handlerOn?: Partial<Record<HandlerKind, StepDef>>;
   /**
    * DAGs defined in the same file after `---` (the contract's localDags), callable by name from
@@ -145,9 +155,18 @@ export interface DagDef extends RunPolicy {
   localDags?: DagDef[];
 }
 
-export type HandlerKind = "success" | "failure" | "cancel" | "exit";
+export interface SecretRef {
+  /** The env variable that receives the value. */
+  name: string;
+  /** `env`: the runner's environment variable `key`; `file`: the content of file `key` on its host. */
+  provider: "env" | "file";
+  key: string;
+}
+
+export type HandlerKind = "init" | "success" | "failure" | "cancel" | "exit";
 /** The name each handler's step (and node) has, as in Dagu. */
 export const HANDLER_NAMES: Record<HandlerKind, string> = {
+  init: "onInit",
   success: "onSuccess",
   failure: "onFailure",
   cancel: "onCancel",

@@ -4,13 +4,16 @@
 // pool's dispatcher knows; the run's own state is not touched.
 import { poolOf, type Selector, selectorOf } from "../dag/selector";
 import type { Env } from "../env";
+import { createContext } from "../run/machine";
 import type { RunSnapshot } from "../run/run-object";
 import { dispatcherFor } from "./dispatch-object";
 
 /** Step name -> why it waits, for the queued steps no live runner can take. */
 export async function waitingReasons(env: Env, snap: RunSnapshot, now = Date.now()): Promise<Map<string, string>> {
   const byPool = new Map<string, Array<{ step: string; selector: Selector }>>();
-  for (const def of snap.dag.steps) {
+  // Every step the machine dispatches: the DAG's, its handlers and the DAG precondition check
+  // (the lease TTL plays no part here).
+  for (const def of createContext(snap.dag, 0).allSteps) {
     if (!snap.state.steps[def.name]?.queued) continue;
     const selector = selectorOf(snap.dag, def);
     const pool = poolOf(selector);

@@ -36,7 +36,10 @@ export const metrics = new Hono<{ Bindings: Env }>().get("/", async (c) => {
   const text = [
     series("dagu_info", "dagflare build information", "gauge", [[`{version="${VERSION}",engine="dagflare"}`, 1]]),
     series("dagu_uptime_seconds", "Time since this Worker isolate started", "gauge", [["", uptimeSec()]]),
-    series("dagu_dag_runs_currently_running", "Number of currently running DAG runs", "gauge", [["", n("running")]]),
+    // A run waiting for approval is active (it holds its place in maxActiveRuns), so it counts.
+    series("dagu_dag_runs_currently_running", "Number of currently running DAG runs", "gauge", [
+      ["", n("running") + n("waiting")],
+    ]),
     series("dagu_dag_runs_queued_total", "Total number of DAG runs in queue", "gauge", [["", n("queued")]]),
     series(
       "dagu_dag_runs_total",

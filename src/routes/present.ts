@@ -165,8 +165,10 @@ export function presentDetails(snap: RunSnapshot, waiting?: Map<string, string>)
     nodes: nodeSteps(dag, state).map(({ def, index }) =>
       presentNode(dag.name, state.runId, index, def, state.steps[def.name], waiting?.get(def.name)),
     ),
-    ...handlerNodes(dag, state),
-    ...(dag.preconditions?.length && { preconditions: presentRunPreconditions(dag, state) }),
+    ...handlerNodes(dag, state, waiting),
+    ...(dag.preconditions?.length && {
+      preconditions: presentRunPreconditions(dag, state, waiting?.get(DAG_PRECONDITIONS_STEP)),
+    }),
   };
 }
 
@@ -209,10 +211,12 @@ export function presentOutputs({ dag, state }: RunSnapshot) {
 }
 
 /** The DAG's preconditions, with the outcome of their check once it ran. */
-function presentRunPreconditions(dag: DagDef, state: RunState) {
+function presentRunPreconditions(dag: DagDef, state: RunState, waiting?: string) {
   const check = state.steps[DAG_PRECONDITIONS_STEP];
   return (dag.preconditions ?? []).map((c) => ({
     ...presentCondition(c),
+    // The check is queued and no live runner can take it: none of them is checked yet.
+    ...(waiting !== undefined && { error: waiting }),
     ...(check?.status === "succeeded" && { matched: true }),
     // The runner checks them in order and stops at the first unmet one, which it describes.
     ...(check?.status === "skipped" && state.preconditionUnmet?.startsWith(`"${c.condition}"`)
@@ -222,13 +226,13 @@ function presentRunPreconditions(dag: DagDef, state: RunState) {
 }
 
 /** The lifecycle handlers the DAG defines, as the contract's onSuccess/onFailure/onCancel/onExit nodes. */
-function handlerNodes(dag: DagDef, state: RunState) {
+function handlerNodes(dag: DagDef, state: RunState, waiting?: Map<string, string>) {
   const out: Record<string, ReturnType<typeof presentNode>> = {};
   for (const [kind, name] of Object.entries(HANDLER_NAMES)) {
     const def = dag.handlerOn?.[kind as HandlerKind];
     // A handler's lease ids count it after the DAG's steps, in the machine's order (extraSteps).
     const index = dag.steps.length + extraSteps(dag).findIndex((s) => s.name === name);
-    if (def) out[name] = presentNode(dag.name, state.runId, index, def, state.steps[name]);
+    if (def) out[name] = presentNode(dag.name, state.runId, index, def, state.steps[name], waiting?.get(name));
   }
   return out;
 }

@@ -136,7 +136,8 @@ export function extraSteps(dag: DagDef): StepDef[] {
   ];
 }
 
-const HANDLER_ORDER: HandlerKind[] = ["success", "failure", "cancel", "exit"];
+const HANDLER_ORDER: HandlerKind[] = ["init", "success", "failure", "cancel", "exit"];
+const INIT_STEP = HANDLER_NAMES.init;
 
 /** Dagu's order: the handler of the outcome (a partial success counts as a success), then exit. */
 function handlerQueue(dag: DagDef, status: RunStatus): string[] {
@@ -382,8 +383,28 @@ function onStart(d: Draft): Reply {
   return { kind: "none" };
 }
 
-/** The DAG's preconditions hold (or it has none): wait delaySec, then dispatch the first steps. */
+/** The DAG's preconditions hold (or it has none): handlerOn.init runs, alone, before any step. */
 function afterPreconditions(d: Draft): void {
+  if (d.ctx.dag.handlerOn?.init) dispatch(d, INIT_STEP);
+  else beforeSteps(d);
+}
+
+/** handlerOn.init ended: the steps go on, or (it failed or was stopped) none of them runs. */
+function initDone(d: Draft, status: StepStatus, error?: string): void {
+  const ok = status === "succeeded" || status === "skipped";
+  if (ok || (status === "failed" && continueCovers(d.def(INIT_STEP), d.step(INIT_STEP)))) {
+    if (!d.state.stopRequested) beforeSteps(d);
+    return;
+  }
+  for (const def of d.ctx.dag.steps) {
+    if (!isTerminalStep(d.step(def.name).status)) {
+      finishStep(d, def.name, "aborted", `handlerOn.init ${status}${error ? `: ${error}` : ""}`);
+    }
+  }
+}
+
+/** Wait delaySec, then dispatch the first steps. */
+function beforeSteps(d: Draft): void {
   const delaySec = d.ctx.dag.delaySec;
   if (delaySec) {
     d.log(`first steps start in ${delaySec}s (delaySec)`);
@@ -782,6 +803,7 @@ function finishStep(d: Draft, name: string, status: StepStatus, error?: string):
   d.finished.push(name);
   d.log(`step ${name} ${status}${error ? `: ${error}` : ""}`);
   instanceFinished(fanoutHost(d), name, (s) => letsDependentsRun(d.def(s.name), s));
+  if (name === INIT_STEP && d.ctx.dag.handlerOn?.init) initDone(d, status, error);
   if (name === DAG_PRECONDITIONS_STEP && status === "failed") {
     // The check itself could not be done (its runner was lost, ...): no step can start.
     for (const def of d.ctx.dag.steps) {
@@ -845,7 +867,8 @@ function onRetry(d: Draft, names: string[], all: boolean): Reply {
   const again = new Set(names);
   // Instances of fan-out steps are not reset here: a fan-out step that runs again expands again.
   const extra = extraSteps(d.ctx.dag).map((s) => s.name);
-  const reset = [...names, ...extra.filter((n) => all || n !== DAG_PRECONDITIONS_STEP)];
+  // The DAG's preconditions and init ran for the run; only a retry of everything runs them again.
+  const reset = [...names, ...extra.filter((n) => all || (n !== DAG_PRECONDITIONS_STEP && n !== INIT_STEP))];
   for (const name of reset) {
     const s = d.step(name);
     d.state.steps[name] = {
@@ -871,6 +894,7 @@ function onRetry(d: Draft, names: string[], all: boolean): Reply {
   if (timeoutSec) d.effects.push({ type: "setTimer", key: timerKey.runTimeout, at: d.now + timeoutSec * 1000 });
   if (all) {
     if (d.ctx.stepsByName.has(DAG_PRECONDITIONS_STEP)) dispatch(d, DAG_PRECONDITIONS_STEP);
+    else if (d.ctx.dag.handlerOn?.init) dispatch(d, INIT_STEP);
     else dispatchRoots(d);
     return { kind: "manual", ok: true };
   }

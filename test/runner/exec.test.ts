@@ -1,5 +1,5 @@
 import { existsSync, mkdtempSync, readFileSync, realpathSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { RunnerClient } from "../../runner/src/client.ts";
@@ -83,6 +83,19 @@ describe("a step's process", () => {
     const dir = realpathSync(mkdtempSync(path.join(tmpdir(), "runner-rel-")));
     const r = await run({ command: "pwd", dir: path.relative(process.cwd(), dir) });
     expect(r.stdout).toBe(`${dir}\n`);
+  });
+
+  it("expands ~ and the variables the server left in dir from the runner's environment", async () => {
+    const dir = realpathSync(mkdtempSync(path.join(tmpdir(), "runner-var-")));
+    process.env.RUNNER_TEST_BASE = path.dirname(dir);
+    try {
+      const r = await run({ command: "pwd", dir: `\${RUNNER_TEST_BASE}/${path.basename(dir)}` });
+      expect(r.stdout).toBe(`${dir}\n`);
+    } finally {
+      delete process.env.RUNNER_TEST_BASE;
+    }
+    const home = await run({ command: "pwd", dir: "~" });
+    expect(home.stdout).toBe(`${realpathSync(homedir())}\n`);
   });
 
   it("reports a missing dir as a step error with a null exit code, running nothing", async () => {

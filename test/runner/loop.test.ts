@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -159,11 +159,15 @@ describe("draining", () => {
   it("lets the running step finish and report, without asking for a next lease", async () => {
     const loop = leaseLoop();
     const done = loop.run();
-    const lease = makeLease({ command: "echo started; sleep 0.3; echo done" });
+    // The step runs until the test lets it go, so it is surely running when draining begins,
+    // however slow the machine.
+    const gate = path.join(mkdtempSync(path.join(tmpdir(), "runner-drain-")), "go");
+    const lease = makeLease({ command: `echo started; while [ ! -e ${gate} ]; do sleep 0.02; done; echo done` });
     server.offer(lease);
     await until(() => server.logText(lease.leaseId).includes("started"));
     const drainedAt = Date.now();
     loop.drain();
+    writeFileSync(gate, "");
     await done;
     expect(server.completions.get(lease.leaseId)).toMatchObject({ exitCode: 0 });
     expect(server.completions.get(lease.leaseId)?.next).toBeUndefined();

@@ -178,7 +178,7 @@ describe("references and outputs", () => {
     expect(r.status).toBe(200);
     expect(r.body.valid).toBe(true);
     expect(r.body.warnings).toEqual([
-      "env.OUT: ${BASE} is not a param, env entry, run variable or output; it is left as written",
+      "env.OUT: ${BASE} is not a param, env entry, run variable or output; the runner takes it from the .env files, or leaves it as written",
       "steps.a.command: ${CFG.host} names CFG, which is no step's output; it is left as written",
     ]);
   });

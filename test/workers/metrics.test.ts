@@ -32,6 +32,20 @@ describe("GET /metrics", () => {
     expect(sample(done, "dagu_dag_runs_currently_running")).toBe(0);
     expect(sample(done, 'dagu_dag_runs_total{status="succeeded"}')).toBe(1);
   });
+
+  it("counts a run waiting for approval as currently running", async () => {
+    await createDag(
+      "mwait",
+      "steps:\n  - name: build\n    command: echo build\n  - name: deploy\n    command: echo deploy\n    approval: {}\n",
+    );
+    await startDag("mwait");
+    const before = sample(await metricsText(), "dagu_dag_runs_currently_running");
+    const [build] = await lease();
+    await complete(build, 0);
+    const text = await metricsText();
+    expect(sample(text, 'dagu_dag_runs_total{status="waiting"}')).toBe(1);
+    expect(sample(text, "dagu_dag_runs_currently_running")).toBe(before);
+  });
 });
 
 describe("GET /metrics: steps and schedules", () => {

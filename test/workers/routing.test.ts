@@ -85,6 +85,29 @@ describe("workerSelector and pools", () => {
     await complete(l, 0);
   });
 
+  it("says so on a handler and on the DAG precondition check that no live runner matches", async () => {
+    await createDag(
+      "tpu-handler",
+      "handlerOn:\n  exit: {command: echo bye, workerSelector: {tpu: 'v5'}}\nsteps:\n  - name: a\n    command: echo a\n",
+    );
+    const runId = await startDag("tpu-handler");
+    await report("plain-handler-box", {});
+    const [a] = await leaseAs("plain-handler-box", {});
+    await complete(a, 0);
+    const d = await details("tpu-handler", runId);
+    expect(d.onExit.error).toBe("waiting: no live runner matches {pool=default, tpu=v5}");
+
+    await createDag(
+      "tpu-check",
+      "workerSelector: {tpu: 'v5'}\npreconditions:\n  - condition: test -d /\nsteps:\n  - echo c\n",
+    );
+    const checkRun = await startDag("tpu-check");
+    const check = await details("tpu-check", checkRun);
+    expect(check.preconditions).toEqual([
+      { condition: "test -d /", error: "waiting: no live runner matches {pool=default, tpu=v5}" },
+    ]);
+  });
+
   it("hands a finished step's successor to the same runner only when the runner matches it", async () => {
     await createDag(
       "prep-then-gpu",

@@ -103,6 +103,7 @@ describe("parseDag: handlerOn", () => {
   it("reads each handler as a step named after it; abort is cancel", () => {
     const d = ok(`
 handlerOn:
+  init: echo setup
   success: echo ok
   abort:
     command: echo cancelled
@@ -111,6 +112,7 @@ handlerOn:
 steps:
   - echo hi
 `);
+    expect(d.handlerOn?.init).toMatchObject({ name: "onInit", command: "echo setup", depends: [] });
     expect(d.handlerOn?.success).toMatchObject({ name: "onSuccess", command: "echo ok", depends: [] });
     expect(d.handlerOn?.cancel).toMatchObject({ name: "onCancel", command: "echo cancelled" });
     expect(d.handlerOn?.exit).toMatchObject({ name: "onExit", script: "echo bye" });
@@ -118,7 +120,6 @@ steps:
   });
 
   it.each([
-    ["init", "handlerOn:\n  init: echo x\n", 2, "handlerOn.init", '"init" is not supported yet'],
     ["an unknown handler", "handlerOn:\n  later: echo x\n", 2, "handlerOn.later", "unknown handler"],
     [
       "depends",

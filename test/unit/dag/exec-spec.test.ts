@@ -67,6 +67,7 @@ describe("buildExecSpec", () => {
       timeoutSec: 9,
       output: "R",
       maxOutputBytes: 100,
+      dotenv: [{ path: ".env", required: false }],
       env: {
         DAG_NAME: "d",
         DAG_RUN_ID: "r1",
@@ -180,6 +181,114 @@ describe("buildExecSpec", () => {
 
   it("sets no optional field the step does not have", () => {
     const spec = buildExecSpec(dag(), step(), ctx());
-    expect(Object.keys(spec).sort()).toEqual(["args", "command", "env", "maxOutputBytes", "shell"]);
+    // dotenv: the default .env, which the runner loads only when it exists.
+    expect(Object.keys(spec).sort()).toEqual(["args", "command", "dotenv", "env", "maxOutputBytes", "shell"]);
+  });
+});
+
+describe("buildExecSpec: working directories", () => {
+  it.each([
+    ["the DAG's workingDir when the step has none", "/srv/etl", undefined, "/srv/etl"],
+    ["a relative step dir under the DAG's workingDir", "/srv/etl", "data/in", "/srv/etl/data/in"],
+    ["an absolute step dir as it is", "/srv/etl", "/tmp/x", "/tmp/x"],
+    ["a home-relative step dir as it is", "/srv/etl", "~/work", "~/work"],
+    ["a relative DAG workingDir as written, for the runner to resolve", "etl", "data", "etl/data"],
+    ["the step's dir alone without a DAG workingDir", undefined, "data", "data"],
+    ["variables of the run expanded in both", "/srv/${DAG_NAME}", "${DAY}", "/srv/d/2024"],
+  ])("gives %s", (_label, workingDir, dir, want) => {
+    const spec = buildExecSpec(
+      dag(workingDir === undefined ? {} : { workingDir }),
+      step(dir === undefined ? {} : { dir }),
+      ctx({ params: { named: [["DAY", "2024"]], positional: [] } }),
+    );
+    expect(spec.dir).toBe(want);
+  });
+
+  it("gives no dir when neither the DAG nor the step has one", () => {
+    expect(buildExecSpec(dag(), step(), ctx()).dir).toBeUndefined();
+  });
+});
+
+describe("buildExecSpec: stdout and stderr files", () => {
+  it("passes the files on with the run's variables expanded, left relative for the runner", () => {
+    const spec = buildExecSpec(
+      dag({ workingDir: "/srv" }),
+      step({ stdout: "out-${DAG_RUN_ID}.log", stderr: "/var/err.log" }),
+      ctx(),
+    );
+    expect(spec).toMatchObject({ dir: "/srv", stdoutFile: "out-r1.log", stderrFile: "/var/err.log" });
+    expect(ExecSpec.safeParse(spec).success).toBe(true);
+  });
+});
+
+describe("buildExecSpec: dotenv", () => {
+  it("asks for the default .env, under the DAG's workingDir, loaded only if it exists", () => {
+    expect(buildExecSpec(dag({ workingDir: "/srv" }), step(), ctx()).dotenv).toEqual([
+      { path: "/srv/.env", required: false },
+    ]);
+    expect(buildExecSpec(dag(), step(), ctx()).dotenv).toEqual([{ path: ".env", required: false }]);
+  });
+
+  it("requires the files the DAG names, relative ones under its workingDir", () => {
+    const spec = buildExecSpec(dag({ workingDir: "/srv", dotenv: ["a.env", "/etc/${DAG_NAME}.env"] }), step(), ctx());
+    expect(spec.dotenv).toEqual([
+      { path: "/srv/a.env", required: true },
+      { path: "/etc/d.env", required: true },
+    ]);
+  });
+
+  it("loads none when dotenv is an empty list", () => {
+    expect(buildExecSpec(dag({ dotenv: [] }), step(), ctx()).dotenv).toBeUndefined();
+  });
+});
+
+describe("buildExecSpec: secrets", () => {
+  const secrets = [
+    { name: "TOKEN", provider: "env" as const, key: "PROD_TOKEN" },
+    { name: "PASS", provider: "file" as const, key: "secrets/db" },
+  ];
+
+  it("passes the references on, never a value, a relative file under the DAG's workingDir", () => {
+    const spec = buildExecSpec(dag({ workingDir: "/srv", secrets }), step(), ctx());
+    expect(spec.secrets).toEqual([
+      { name: "TOKEN", provider: "env", key: "PROD_TOKEN" },
+      { name: "PASS", provider: "file", key: "/srv/secrets/db" },
+    ]);
+    expect(spec.env.TOKEN).toBeUndefined();
+    expect(ExecSpec.safeParse(spec).success).toBe(true);
+  });
+
+  it("leaves an env value that uses a secret for the runner to expand, with what it depends on", () => {
+    const spec = buildExecSpec(
+      dag({
+        secrets,
+        env: [
+          ["AUTH", "Bearer ${TOKEN}"],
+          ["HEADER", "Authorization: $AUTH"],
+          ["PLAIN", "${DAG_NAME}"],
+        ],
+      }),
+      step(),
+      ctx(),
+    );
+    expect(spec.env).toMatchObject({ AUTH: "Bearer ${TOKEN}", HEADER: "Authorization: $AUTH", PLAIN: "d" });
+    expect(spec.shellEnv).toEqual(["AUTH", "HEADER"]);
+  });
+});
+
+describe("buildExecSpec: names from .env files", () => {
+  it("leaves a value naming what dagflare does not know, whole, for the runner to expand", () => {
+    const spec = buildExecSpec(
+      dag({
+        env: [
+          ["URL", "http://${DB_HOST}/${DAG_NAME}"],
+          ["KNOWN", "${DAG_NAME}"],
+        ],
+      }),
+      step({ env: [["FULL", "$URL?x"]] }),
+      ctx(),
+    );
+    expect(spec.env).toMatchObject({ URL: "http://${DB_HOST}/${DAG_NAME}", KNOWN: "d", FULL: "$URL?x" });
+    expect(spec.shellEnv).toEqual(["URL", "FULL"]);
   });
 });

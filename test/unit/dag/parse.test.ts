@@ -415,12 +415,9 @@ steps:
     expect(onlyError(yaml)).toEqual([line, field, 'unknown key "colour"']);
   });
 
-  it.each(["secrets", "dotenv", "smtp", "mailOn", "container", "otel"])(
-    "refuses the DAG key %s as not supported yet",
-    (key) => {
-      expect(onlyError(`steps:\n  - echo\n${key}: x\n`)).toEqual([3, key, `"${key}" is not supported yet`]);
-    },
-  );
+  it.each(["smtp", "mailOn", "container", "otel"])("refuses the DAG key %s as not supported yet", (key) => {
+    expect(onlyError(`steps:\n  - echo\n${key}: x\n`)).toEqual([3, key, `"${key}" is not supported yet`]);
+  });
 
   it.each([
     ["logDir", "logs are kept by the server (GET .../log), not in a directory"],
@@ -466,8 +463,22 @@ steps:
       "group",
       "logDir",
       "restartWaitSec",
+      "workingDir",
+      "dotenv",
+      "secrets",
     ];
-    const stepBuilt = ["name", "id", "description", "command", "script", "shell", "dir", "workingDir"];
+    const stepBuilt = [
+      "name",
+      "id",
+      "description",
+      "command",
+      "script",
+      "shell",
+      "dir",
+      "workingDir",
+      "stdout",
+      "stderr",
+    ];
     const stepBuiltToo = ["depends", "env", "output", "timeoutSec", "retryPolicy", "continueOn", "workerSelector"];
     stepBuiltToo.push("executor", "precondition", "preconditions", "repeatPolicy", "signalOnStop", "parallel");
     stepBuiltToo.push("call", "run", "params");
@@ -669,6 +680,16 @@ steps:
       [2, "steps[0].name", "step name must not be empty"],
     ],
     [
+      "a step named like dagflare's own steps",
+      "steps:\n  - name: (dag preconditions)\n    command: x\n",
+      [2, "steps[0].name", 'step name "(dag preconditions)" must not start with "("'],
+    ],
+    [
+      "a step keyed like dagflare's own steps",
+      "steps:\n  (check):\n    command: x\n",
+      [3, "steps.(check)", 'step name "(check)" must not start with "("'],
+    ],
+    [
       "a bad output name",
       "steps:\n  - command: x\n    output: not-valid\n",
       [3, "steps[0].output", 'output "not-valid" is not a valid variable name'],
@@ -716,7 +737,7 @@ steps:
     const errs = errors(
       y(`
 name: ok
-dotenv: .env
+smtp: x
 steps:
   - name: a
     command: echo
@@ -729,7 +750,7 @@ steps:
 `),
     );
     expect(errs.map((e) => [e.line, e.field, e.message])).toEqual([
-      [2, "dotenv", '"dotenv" is not supported yet'],
+      [2, "smtp", '"smtp" is not supported yet'],
       [6, "steps[0].colour", 'unknown key "colour"'],
       [7, "steps[1]", 'step "b" needs a command, a script or a call'],
       [9, "steps[1].timeoutSec", 'steps[1].timeoutSec must be an integer >= 0, not "abc"'],
@@ -762,5 +783,144 @@ describe("parseDag: warnings", () => {
 
   it("has no warnings for a plain file", () => {
     expect(parseDag("steps:\n  - echo\n", { name: "t" }).warnings).toEqual([]);
+  });
+});
+
+describe("parseDag: working directories", () => {
+  it("reads the DAG's workingDir and a step's workingDir or its older name dir", () => {
+    const d = ok(
+      y(`
+workingDir: /srv/etl
+steps:
+  - name: a
+    command: pwd
+    workingDir: in
+  - name: b
+    command: pwd
+    dir: out
+  - name: c
+    command: pwd
+`),
+    );
+    expect(d.workingDir).toBe("/srv/etl");
+    expect(d.steps.map((s) => s.dir)).toEqual(["in", "out", undefined]);
+  });
+
+  it.each([
+    [
+      "an empty DAG workingDir",
+      "workingDir: ''\nsteps:\n  - echo\n",
+      [1, "workingDir", "workingDir must not be empty"],
+    ],
+    [
+      "an empty step dir",
+      "steps:\n  - command: pwd\n    dir: ' '\n",
+      [3, "steps[0].dir", "steps[0].dir must not be empty"],
+    ],
+    [
+      "a workingDir that is not a string",
+      "workingDir: [a]\nsteps:\n  - echo\n",
+      [1, "workingDir", "workingDir must be a string"],
+    ],
+  ])("refuses %s", (_label, yaml, want) => {
+    expect(onlyError(yaml)).toEqual(want);
+  });
+});
+
+describe("parseDag: stdout and stderr files", () => {
+  it("reads a step's stdout and stderr paths", () => {
+    const d = ok("steps:\n  - command: make\n    stdout: logs/out.txt\n    stderr: /var/log/err.txt\n");
+    expect(step0(d)).toMatchObject({ stdout: "logs/out.txt", stderr: "/var/log/err.txt" });
+  });
+
+  it("refuses an empty stdout path", () => {
+    expect(onlyError("steps:\n  - command: make\n    stdout: ''\n")).toEqual([
+      3,
+      "steps[0].stdout",
+      "steps[0].stdout must not be empty",
+    ]);
+  });
+});
+
+describe("parseDag: dotenv", () => {
+  it.each([
+    ["absent (the default .env)", "", undefined],
+    ["one path", "dotenv: .env.prod\n", [".env.prod"]],
+    ["a list", "dotenv: [a.env, /etc/b.env]\n", ["a.env", "/etc/b.env"]],
+    ["an empty list (off)", "dotenv: []\n", []],
+  ])("reads %s", (_label, yaml, want) => {
+    expect(ok(`${yaml}steps:\n  - echo\n`).dotenv).toEqual(want);
+  });
+
+  it("refuses an empty path", () => {
+    expect(onlyError("dotenv: ['']\nsteps:\n  - echo\n")).toEqual([1, "dotenv[0]", "a dotenv path must not be empty"]);
+  });
+});
+
+describe("parseDag: secrets", () => {
+  it("reads each secret's variable, provider and key", () => {
+    const d = ok(
+      y(`
+secrets:
+  - name: API_TOKEN
+    provider: env
+    key: PROD_API_TOKEN
+  - name: DB_PASSWORD
+    provider: file
+    key: secrets/db
+steps:
+  - echo
+`),
+    );
+    expect(d.secrets).toEqual([
+      { name: "API_TOKEN", provider: "env", key: "PROD_API_TOKEN" },
+      { name: "DB_PASSWORD", provider: "file", key: "secrets/db" },
+    ]);
+  });
+
+  it.each([
+    [
+      "an unknown provider, naming it",
+      "secrets:\n  - {name: T, provider: vault, key: k}\n",
+      [2, "secrets[0].provider", 'unknown secret provider "vault" (dagflare resolves "env" and "file")'],
+    ],
+    ["a missing key", "secrets:\n  - {name: T, provider: env}\n", [2, "secrets[0].key", "secrets[0].key is required"]],
+    [
+      "a bad variable name",
+      "secrets:\n  - {name: 1T, provider: env, key: k}\n",
+      [2, "secrets[0].name", 'invalid variable name "1T"'],
+    ],
+    [
+      "a duplicate name",
+      "secrets:\n  - {name: T, provider: env, key: a}\n  - {name: T, provider: env, key: b}\n",
+      [3, "secrets[1].name", 'duplicate secret name "T"'],
+    ],
+    [
+      "an unknown key",
+      "secrets:\n  - {name: T, provider: env, key: a, colour: red}\n",
+      [2, "secrets[0].colour", 'unknown key "colour"'],
+    ],
+    [
+      "a mapping instead of a list",
+      "secrets: {T: x}\n",
+      [1, "secrets", "secrets must be a list of {name, provider, key}"],
+    ],
+    [
+      "an env entry of a secret's name",
+      "secrets:\n  - {name: T, provider: env, key: a}\nenv:\n  - T: x\n",
+      [4, "env.T", "T is a secret; an env entry cannot also set it"],
+    ],
+  ])("refuses %s", (_label, yaml, want) => {
+    expect(onlyError(`${yaml}steps:\n  - echo\n`)).toEqual(want);
+  });
+
+  it("warns that options are ignored, and does not warn about ${SECRET} in env", () => {
+    const r = parseDag(
+      "secrets:\n  - {name: T, provider: env, key: a, options: {region: eu}}\nenv:\n  - AUTH: Bearer ${T}\nsteps:\n  - echo\n",
+      { name: "t" },
+    );
+    expect(r.warnings.map(formatIssue)).toEqual([
+      "line 2, secrets[0].options: the env provider takes no options; they are ignored",
+    ]);
   });
 });

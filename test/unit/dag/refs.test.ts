@@ -73,8 +73,8 @@ steps:
     );
     if (!r.ok) throw new Error(r.errors.map(formatIssue).join("\n"));
     expect(r.warnings.map(formatIssue)).toEqual([
-      "env.B: ${MISSING} is not a param, env entry, run variable or output; it is left as written",
-      "steps.s.dir: ${NOWHERE} is not a param, env entry, run variable or output; it is left as written",
+      "env.B: ${MISSING} is not a param, env entry, run variable or output; the runner takes it from the .env files, or leaves it as written",
+      "steps.s.dir: ${NOWHERE} is not a param, env entry, run variable or output; the runner takes it from its own environment, or leaves it as written",
       "steps.s.command: ${OUT.x} names OUT, which is no step's output; it is left as written",
     ]);
   });

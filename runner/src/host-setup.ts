@@ -1,0 +1,78 @@
+// What a step needs from the runner's host before anything of it runs: its working directory
+// made absolute, the variables of its .env files, its secrets. Each reads this machine only; a
+// problem is returned as the step's error (the step then fails without running).
+import { readFileSync } from "node:fs";
+import type { ExecSpec } from "../../src/protocol.ts";
+import { parseDotenv } from "./dotenv.ts";
+import { hostPath } from "./host-paths.ts";
+import { PRIVATE_ENV } from "./process-group.ts";
+
+const hostEnv = (exec: ExecSpec) => ({ ...process.env, ...exec.env });
+
+/** The working directory, absolute, so that every process of the step (conditions too) shares it. */
+export function resolveDir(exec: ExecSpec): void {
+  exec.dir = hostPath(exec.dir ?? ".", hostEnv(exec));
+}
+
+/**
+ * Loads the .env files under the step's env (the DAG's and the step's env win, as do the run
+ * variables). A missing file is skipped unless required; a malformed one fails the step.
+ */
+export function loadDotenv(exec: ExecSpec): string | undefined {
+  const loaded = new Map<string, string>();
+  for (const f of exec.dotenv ?? []) {
+    const file = hostPath(f.path, hostEnv(exec));
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" && !f.required) continue;
+      return `dotenv file ${file}: ${code ?? (err as Error).message}`;
+    }
+    const r = parseDotenv(text, (name) => loaded.get(name) ?? process.env[name]);
+    if ("error" in r) return `dotenv file ${file}, ${r.error}`;
+    for (const [k, v] of r.vars) loaded.set(k, v);
+  }
+  // The runner's own credential stays the runner's, whatever a file on its host says.
+  for (const name of PRIVATE_ENV) loaded.delete(name);
+  exec.env = { ...Object.fromEntries(loaded), ...exec.env };
+  return undefined;
+}
+
+/**
+ * Resolves the secrets into the step's env, over any variable of the same name, and hands their
+ * values to `mask` (which must hide them from then on). A secret that cannot be resolved fails
+ * the step.
+ */
+export function resolveSecrets(exec: ExecSpec, mask: (values: string[]) => void): string | undefined {
+  const values: string[] = [];
+  for (const s of exec.secrets ?? []) {
+    let value: string;
+    if (s.provider === "env") {
+      if (PRIVATE_ENV.includes(s.key)) return `secret ${s.name}: ${s.key} is the runner's own credential`;
+      const v = process.env[s.key];
+      if (v === undefined) return `secret ${s.name}: ${s.key} is not set in the runner's environment`;
+      value = v;
+    } else {
+      const file = hostPath(s.key, hostEnv(exec));
+      try {
+        // A file's final newline is how editors end it, not part of the secret.
+        value = readFileSync(file, "utf8").replace(/\r?\n$/, "");
+      } catch (err) {
+        return `secret ${s.name}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+      }
+    }
+    exec.env[s.name] = value;
+    values.push(value);
+  }
+  mask(values);
+  return undefined;
+}
+
+/** The step's stdout/stderr files, absolute; relative paths are under its working directory. */
+export function outputFilePaths(exec: ExecSpec): { stdout?: string; stderr?: string } {
+  const env = hostEnv(exec);
+  const at = (file: string | undefined) => (file === undefined ? undefined : hostPath(file, env, exec.dir));
+  return { stdout: at(exec.stdoutFile), stderr: at(exec.stderrFile) };
+}
