@@ -61,6 +61,8 @@ export const ExecSpec = z.object({
   outputPatterns: z.array(z.string()).optional(),
   /** Signal sent to the process group on stop or timeout, instead of SIGTERM. */
   signalOnStop: z.string().optional(),
+  /** Seconds between that signal and SIGKILL (the DAG's maxCleanUpTimeSec); absent: the runner's default. */
+  cleanUpSec: z.number().int().min(0).optional(),
   /**
    * Env variables (in this order) whose values hold backtick command substitutions: the runner
    * expands each with the shell, as a here-document, before anything else runs.

@@ -215,7 +215,7 @@ export class StepRun {
     };
     const masked = { stdout: this.masker.stream(sink("stdout")), stderr: this.masker.stream(sink("stderr")) };
     const proc = startProcess(exec, {
-      killGraceMs: this.opts.killGraceMs,
+      killGraceMs: exec.cleanUpSec !== undefined ? exec.cleanUpSec * 1000 : this.opts.killGraceMs,
       stopSignal: exec.signalOnStop as NodeJS.Signals | undefined,
       onOutput: (stream, text) => {
         matcher?.push(stream, text);

@@ -106,6 +106,7 @@ export function buildExecSpec(dag: DagDef, step: StepDef, ctx: ExecContext): Exe
   if (step.repeatPolicy?.condition) spec.repeatCondition = step.repeatPolicy.condition;
   if (step.continueOn.output?.length) spec.outputPatterns = step.continueOn.output;
   if (step.signalOnStop !== undefined) spec.signalOnStop = step.signalOnStop;
+  if (dag.maxCleanUpTimeSec !== undefined) spec.cleanUpSec = dag.maxCleanUpTimeSec;
   // A secret replaces a variable of its name on the runner, so that variable is never expanded.
   const shellEnv = [...env.keys()].filter((k) => shellKeys.has(k) && !secretNames.has(k));
   if (shellEnv.length) spec.shellEnv = shellEnv;

@@ -151,6 +151,7 @@ function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef |
   const timeoutSec = int("timeoutSec", 0);
   const delaySec = int("delaySec", 0);
   const maxActiveSteps = int("maxActiveSteps", 0);
+  const maxCleanUpTimeSec = int("maxCleanUpTimeSec", 0);
   const maxOutputSize = int("maxOutputSize", 1);
 
   if (!entries || name === undefined) return undefined;
@@ -173,6 +174,7 @@ function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef |
   if (timeoutSec) def.timeoutSec = timeoutSec;
   if (delaySec) def.delaySec = delaySec;
   if (maxActiveSteps) def.maxActiveSteps = maxActiveSteps;
+  if (maxCleanUpTimeSec !== undefined) def.maxCleanUpTimeSec = maxCleanUpTimeSec;
   if (maxOutputSize !== undefined) def.maxOutputSize = maxOutputSize;
   const runConfigNode = get("runConfig");
   if (runConfigNode) def.runConfig = readRunConfig(runConfigNode, issues);

@@ -142,6 +142,8 @@ export interface DagDef extends RunPolicy {
   delaySec?: number;
   /** Most steps queued or running at once. */
   maxActiveSteps?: number;
+  /** Time a stopped step has between its stop signal and SIGKILL (the runner's default otherwise). */
+  maxCleanUpTimeSec?: number;
   /** Cap of an output variable in bytes (default 1 MiB); the runner cuts there and says so. */
   maxOutputSize?: number;
   /** What a start call may not change. */

@@ -578,7 +578,8 @@ function onClaim(d: Draft, e: Extract<RunEvent, { type: "claim" }>): Reply {
     d.effects.push({
       type: "setTimer",
       key: timerKey.timeout(e.step),
-      at: d.now + timeoutSec * 1000 + TIMEOUT_GRACE_MS,
+      // The runner reports a timeout once the group is gone: after the DAG's clean-up time.
+      at: d.now + timeoutSec * 1000 + TIMEOUT_GRACE_MS + (d.ctx.dag.maxCleanUpTimeSec ?? 0) * 1000,
     });
   }
   d.log(`step ${e.step} attempt ${attempt} leased to runner ${e.runnerId}`);

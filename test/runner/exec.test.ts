@@ -216,6 +216,20 @@ describe.concurrent("stopping a step", () => {
     await until(() => !groupAlive(g.pgid()), 5_000);
   });
 
+  it.each([
+    [1, { signal: "SIGKILL", exitCode: null }, false],
+    [10, { signal: null, exitCode: 1 }, true],
+  ])("gives a stopped step the DAG's clean-up time (%i s) before SIGKILL", async (cleanUpSec, end, cleanedUp) => {
+    const dir = mkdtempSync(path.join(tmpdir(), "runner-cleanup-"));
+    const r = await run(
+      { command: `trap 'sleep 2; touch ${dir}/cleaned; exit 1' TERM; sleep 30 & wait`, timeoutSec: 1, cleanUpSec },
+      {},
+      { killGraceMs: 60_000 },
+    );
+    expect(r.done).toMatchObject({ timedOut: true, ...end });
+    expect(existsSync(path.join(dir, "cleaned"))).toBe(cleanedUp);
+  });
+
   it("ends what the step left running in its group when the step exits", async () => {
     const g = recordPgid();
     const r = await run({ command: `${g.prefix} sleep 30 >/dev/null 2>&1 &` });

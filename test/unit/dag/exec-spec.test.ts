@@ -184,6 +184,11 @@ describe("buildExecSpec", () => {
     // dotenv: the default .env, which the runner loads only when it exists.
     expect(Object.keys(spec).sort()).toEqual(["args", "command", "dotenv", "env", "maxOutputBytes", "shell"]);
   });
+
+  it("gives every step the DAG's maxCleanUpTimeSec, 0 included", () => {
+    expect(buildExecSpec(dag({ maxCleanUpTimeSec: 30 }), step(), ctx()).cleanUpSec).toBe(30);
+    expect(buildExecSpec(dag({ maxCleanUpTimeSec: 0 }), step(), ctx()).cleanUpSec).toBe(0);
+  });
 });
 
 describe("buildExecSpec: working directories", () => {

@@ -461,6 +461,7 @@ steps:
       "maxOutputSize",
       "runConfig",
       "group",
+      "maxCleanUpTimeSec",
       "logDir",
       "restartWaitSec",
       "workingDir",
