@@ -3,6 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { expect } from "vitest";
 import { applyMigrations, buildRunner, startRunner, startWorker, stopGroup } from "../../scripts/stack.mjs";
 
 export const USER_TOKEN = "e2e-user-token";
@@ -101,3 +102,34 @@ export async function waitFor<T>(
 }
 
 export { stopGroup };
+
+/** The statuses a run ends in. */
+export const TERMINAL = new Set(["succeeded", "failed", "aborted", "partially_succeeded", "rejected"]);
+
+/** Creates DAG `name` from `spec` and starts it; returns the run id. */
+export async function startDagRun(stack: Stack, name: string, spec: string, params?: string): Promise<string> {
+  const created = await stack.api("POST", "/dags", { name, spec });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const started = await stack.api("POST", `/dags/${name}/start`, params === undefined ? {} : { params });
+  expect(started.status, JSON.stringify(started.body)).toBe(200);
+  return started.body.dagRunId as string;
+}
+
+/** Waits until the run has ended; returns its details. */
+export function runEnded(stack: Stack, name: string, runId: string, timeoutMs?: number): Promise<any> {
+  return waitFor(
+    `${name} run ${runId} to finish`,
+    async () => {
+      const r = await stack.api("GET", `/dag-runs/${name}/${runId}`);
+      return TERMINAL.has(r.body.dagRunDetails.statusLabel) ? r.body.dagRunDetails : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+/** The text of one stream of a step's log (the latest attempt). */
+export async function stepLogText(stack: Stack, name: string, runId: string, step: string, stream = "stdout") {
+  const r = await stack.api("GET", `/dag-runs/${name}/${runId}/steps/${encodeURIComponent(step)}/log?stream=${stream}`);
+  expect(r.status, JSON.stringify(r.body)).toBe(200);
+  return r.body.content as string;
+}

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Stack, startStack, tempDir, waitFor } from "./harness";
+import { runEnded, type Stack, startDagRun, startStack, stepLogText, tempDir } from "./harness";
 
 let stack: Stack;
 /** In the runner's environment only: the server must never see it. */
@@ -19,23 +19,12 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const TERMINAL = new Set(["succeeded", "failed", "aborted", "partially_succeeded"]);
-
 /** Creates and starts DAG `name`, waits for its end; `$DIR` in the spec is `dir`. */
 async function runDag(name: string, spec: string, dir: string) {
-  const created = await stack.api("POST", "/dags", { name, spec: spec.replaceAll("$DIR", dir) });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const started = await stack.api("POST", `/dags/${name}/start`, {});
-  expect(started.status, JSON.stringify(started.body)).toBe(200);
-  const runId = started.body.dagRunId as string;
-  const details = await waitFor(`${name} to finish`, async () => {
-    const r = await stack.api("GET", `/dag-runs/${name}/${runId}`);
-    return TERMINAL.has(r.body.dagRunDetails.statusLabel) ? r.body.dagRunDetails : undefined;
-  });
+  const runId = await startDagRun(stack, name, spec.replaceAll("$DIR", dir));
+  const details = await runEnded(stack, name, runId);
   const node = (step: string) => details.nodes.find((n: { step: { name: string } }) => n.step.name === step);
-  const log = async (step: string, stream = "stdout") =>
-    (await stack.api("GET", `/dag-runs/${name}/${runId}/steps/${encodeURIComponent(step)}/log?stream=${stream}`)).body
-      .content as string;
+  const log = (step: string, stream?: string) => stepLogText(stack, name, runId, step, stream);
   return { runId, details, node, log };
 }
 

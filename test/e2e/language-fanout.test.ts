@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Stack, startStack, tempDir, waitFor } from "./harness";
+import { runEnded, type Stack, startDagRun, startStack, stepLogText, tempDir, waitFor } from "./harness";
 
 let stack: Stack;
 
@@ -14,8 +14,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
-
-const TERMINAL = new Set(["succeeded", "failed", "aborted", "partially_succeeded"]);
 
 interface Case {
   name: string;
@@ -161,24 +159,8 @@ steps:
   },
 ];
 
-async function finished(name: string, runId: string, timeoutMs?: number) {
-  return waitFor(
-    `${name} to finish`,
-    async () => {
-      const r = await stack.api("GET", `/dag-runs/${name}/${runId}`);
-      return TERMINAL.has(r.body.dagRunDetails.statusLabel) ? r.body.dagRunDetails : undefined;
-    },
-    timeoutMs,
-  );
-}
-
-async function start(name: string, spec: string): Promise<string> {
-  const created = await stack.api("POST", "/dags", { name, spec });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const started = await stack.api("POST", `/dags/${name}/start`, {});
-  expect(started.status, JSON.stringify(started.body)).toBe(200);
-  return started.body.dagRunId as string;
-}
+const start = (name: string, spec: string) => startDagRun(stack, name, spec);
+const finished = (name: string, runId: string, timeoutMs?: number) => runEnded(stack, name, runId, timeoutMs);
 
 describe("parallel items from a variable, end to end on real runners", () => {
   it.each(CASES.map((c) => [c.name, c] as const))("%s", async (name, c) => {
@@ -187,14 +169,7 @@ describe("parallel items from a variable, end to end on real runners", () => {
     const d = await finished(name, runId);
     const nodes = d.nodes.map((n: { step: { name: string }; statusLabel: string }) => [n.step.name, n.statusLabel]);
     expect({ status: d.statusLabel, nodes }).toEqual({ status: c.status, nodes: c.nodes });
-    const log = async (step: string, stream = "stdout") => {
-      const r = await stack.api(
-        "GET",
-        `/dag-runs/${name}/${runId}/steps/${encodeURIComponent(step)}/log?stream=${stream}`,
-      );
-      expect(r.status, JSON.stringify(r.body)).toBe(200);
-      return r.body.content as string;
-    };
+    const log = (step: string, stream?: string) => stepLogText(stack, name, runId, step, stream);
     const node = (step: string) => d.nodes.find((n: { step: { name: string } }) => n.step.name === step);
     await c.check?.({ dir, log, node });
   });

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Stack, startStack, tempDir, waitFor } from "./harness";
+import { runEnded, type Stack, startDagRun, startStack, stepLogText, TERMINAL, tempDir, waitFor } from "./harness";
 
 let stack: Stack;
 
@@ -14,8 +14,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
-
-const TERMINAL = new Set(["succeeded", "failed", "aborted", "partially_succeeded"]);
 
 interface Case {
   name: string;
@@ -290,16 +288,8 @@ steps:
 describe("the DAG language, end to end on real runners", () => {
   it.each(CASES.map((c) => [c.name, c] as const))("%s", async (name, c) => {
     const dir = tempDir(name);
-    const spec = c.spec.replaceAll("$DIR", dir);
-    const created = await stack.api("POST", "/dags", { name, spec });
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
-    const started = await stack.api("POST", `/dags/${name}/start`, {});
-    expect(started.status, JSON.stringify(started.body)).toBe(200);
-    const runId = started.body.dagRunId as string;
-    const d = await waitFor(`${name} to finish`, async () => {
-      const r = await stack.api("GET", `/dag-runs/${name}/${runId}`);
-      return TERMINAL.has(r.body.dagRunDetails.statusLabel) ? r.body.dagRunDetails : undefined;
-    });
+    const runId = await startDagRun(stack, name, c.spec.replaceAll("$DIR", dir));
+    const d = await runEnded(stack, name, runId);
     const nodes = Object.fromEntries(
       d.nodes.map((n: { step: { name: string }; statusLabel: string }) => [n.step.name, n.statusLabel]),
     );
@@ -307,13 +297,7 @@ describe("the DAG language, end to end on real runners", () => {
     await c.check?.({
       dir,
       runId,
-      log: async (step, stream = "stdout") => {
-        const r = await stack.api(
-          "GET",
-          `/dag-runs/${name}/${runId}/steps/${encodeURIComponent(step)}/log?stream=${stream}`,
-        );
-        return r.body.content as string;
-      },
+      log: (step, stream) => stepLogText(stack, name, runId, step, stream),
       outputs: async () => (await stack.api("GET", `/dag-runs/${name}/${runId}/outputs`)).body,
     });
   });
@@ -376,11 +360,7 @@ steps:
 `;
     expect((await stack.api("POST", "/dags", { name: "retry", spec })).status).toBe(201);
     const runId = (await stack.api("POST", "/dags/retry/start", { params: "DAY=monday" })).body.dagRunId as string;
-    const finished = async () =>
-      waitFor(`retry run to finish`, async () => {
-        const r = await stack.api("GET", `/dag-runs/retry/${runId}`);
-        return TERMINAL.has(r.body.dagRunDetails.statusLabel) ? r.body.dagRunDetails : undefined;
-      });
+    const finished = () => runEnded(stack, "retry", runId);
     expect((await finished()).statusLabel).toBe("failed");
     writeFileSync(path.join(dir, "ready"), "ready\n");
     const r = await stack.api("POST", `/dag-runs/retry/${runId}/retry`, { dagRunId: runId, failedOnly: true });
