@@ -11,9 +11,9 @@ import { dispatcherFor } from "./dispatch-object";
 /** Step name -> why it waits, for the queued steps no live runner can take. */
 export async function waitingReasons(env: Env, snap: RunSnapshot, now = Date.now()): Promise<Map<string, string>> {
   const byPool = new Map<string, Array<{ step: string; selector: Selector }>>();
-  // Every step the machine dispatches: the DAG's, its handlers and the DAG precondition check
-  // (the lease TTL plays no part here).
-  for (const def of createContext(snap.dag, 0).allSteps) {
+  // Every step the machine dispatches: the DAG's, its handlers, the DAG precondition check and
+  // the instances fan-out steps added (the lease TTL plays no part here).
+  for (const def of createContext(snap.dag, 0, { state: snap.state }).allSteps) {
     if (!snap.state.steps[def.name]?.queued) continue;
     const selector = selectorOf(snap.dag, def);
     const pool = poolOf(selector);

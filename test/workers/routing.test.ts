@@ -108,6 +108,19 @@ describe("workerSelector and pools", () => {
     ]);
   });
 
+  it("says so on an instance a fan-out step added at run time", async () => {
+    await createDag(
+      "tpu-fan",
+      "type: graph\nsteps:\n  - name: gen\n    command: echo\n    output: L\n  - name: fan\n    depends: gen\n    command: echo $ITEM\n    parallel: ${L}\n    workerSelector: {tpu: 'v6'}\n",
+    );
+    const runId = await startDag("tpu-fan");
+    await report("plain-fan-box", {});
+    const [gen] = await leaseAs("plain-fan-box", {});
+    await complete(gen, 0, { output: '["x"]' });
+    const d = await details("tpu-fan", runId);
+    expect(nodeOf(d, "fan[1]").error).toBe("waiting: no live runner matches {pool=default, tpu=v6}");
+  });
+
   it("hands a finished step's successor to the same runner only when the runner matches it", async () => {
     await createDag(
       "prep-then-gpu",
