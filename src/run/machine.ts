@@ -972,7 +972,11 @@ function showWaiting(d: Draft): void {
   if (!isActive(d.state.status)) return;
   const steps = Object.values(d.state.steps);
   const waiting = steps.some((s) => s.status === "waiting");
-  const busy = steps.some((s) => s.queued || s.pending || s.status === "running" || s.status === "retrying");
+  // A fan-out step is running only through its instances, which count for themselves.
+  const busy = steps.some(
+    (s) =>
+      (s.queued || s.pending || s.status === "running" || s.status === "retrying") && !awaitsInstances(d.ctx, s),
+  );
   const status: RunStatus = waiting && !busy ? "waiting" : "running";
   if (status === d.state.status) return;
   d.state.status = status;

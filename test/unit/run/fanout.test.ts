@@ -262,7 +262,10 @@ describe("parallel items from a variable (fan-out steps)", () => {
   it("every instance of a fan-out step with approval waits for its own approval", () => {
     const h = started("a b", fanDag("    approval: true\n"));
     expect([h.status("fan[1]"), h.status("fan[2]")]).toEqual(["waiting", "waiting"]);
+    // Nothing else is under way: the run itself shows waiting.
+    expect(h.state.status).toBe("waiting");
     h.fire({ type: "approve", step: "fan[2]", approved: true });
+    expect(h.state.status).toBe("running");
     h.run("fan[2]");
     expect(h.status("fan")).toBe("running");
     h.fire({ type: "approve", step: "fan[1]", approved: true });
