@@ -78,6 +78,8 @@ export interface RunState {
   timedOut?: boolean;
   /** A DAG precondition was not met: the run was aborted before any step ran. */
   preconditionUnmet?: string;
+  /** A retry of some steps waits for handlerOn.init to run again: then these steps start. */
+  retryFrom?: string[];
   /** A step waiting for approval was rejected: the run was stopped and ends `rejected`. */
   rejected?: boolean;
   /**
@@ -391,16 +393,29 @@ function afterPreconditions(d: Draft): void {
 
 /** handlerOn.init ended: the steps go on, or (it failed or was stopped) none of them runs. */
 function initDone(d: Draft, status: StepStatus, error?: string): void {
-  const ok = status === "succeeded" || status === "skipped";
-  if (ok || (status === "failed" && continueCovers(d.def(INIT_STEP), d.step(INIT_STEP)))) {
-    if (!d.state.stopRequested) beforeSteps(d);
+  if (initLetsStepsRun(d)) {
+    const from = d.state.retryFrom;
+    d.state.retryFrom = undefined;
+    if (d.state.stopRequested) return;
+    if (from) for (const name of from) startWhenReady(d, name);
+    else beforeSteps(d);
     return;
   }
+  d.state.retryFrom = undefined;
   for (const def of d.ctx.dag.steps) {
     if (!isTerminalStep(d.step(def.name).status)) {
       finishStep(d, def.name, "aborted", `handlerOn.init ${status}${error ? `: ${error}` : ""}`);
     }
   }
+}
+
+function initLetsStepsRun(d: Draft): boolean {
+  const s = d.step(INIT_STEP);
+  return (
+    s.status === "succeeded" ||
+    s.status === "skipped" ||
+    (s.status === "failed" && continueCovers(d.def(INIT_STEP), s))
+  );
 }
 
 /** Wait delaySec, then dispatch the first steps. */
@@ -868,8 +883,13 @@ function onRetry(d: Draft, names: string[], all: boolean): Reply {
   const again = new Set(names);
   // Instances of fan-out steps are not reset here: a fan-out step that runs again expands again.
   const extra = extraSteps(d.ctx.dag).map((s) => s.name);
-  // The DAG's preconditions and init ran for the run; only a retry of everything runs them again.
-  const reset = [...names, ...extra.filter((n) => all || (n !== DAG_PRECONDITIONS_STEP && n !== INIT_STEP))];
+  // The DAG's preconditions and init ran for the run; only a retry of everything runs them again,
+  // and a retry of some steps runs init again when it had failed (the steps need what it prepares).
+  const initAgain = all || (d.ctx.dag.handlerOn?.init !== undefined && !initLetsStepsRun(d));
+  const reset = [
+    ...names,
+    ...extra.filter((n) => (all || n !== DAG_PRECONDITIONS_STEP) && (initAgain || n !== INIT_STEP)),
+  ];
   for (const name of reset) {
     const s = d.step(name);
     d.state.steps[name] = {
@@ -899,9 +919,11 @@ function onRetry(d: Draft, names: string[], all: boolean): Reply {
     else dispatchRoots(d);
     return { kind: "manual", ok: true };
   }
-  for (const def of d.ctx.dag.steps) {
-    if (again.has(def.name) && !def.depends.some((n) => again.has(n))) startWhenReady(d, def.name);
-  }
+  const from = d.ctx.dag.steps.filter((def) => again.has(def.name) && !def.depends.some((n) => again.has(n)));
+  if (initAgain) {
+    d.state.retryFrom = from.map((def) => def.name);
+    dispatch(d, INIT_STEP);
+  } else for (const def of from) startWhenReady(d, def.name);
   return { kind: "manual", ok: true };
 }
 

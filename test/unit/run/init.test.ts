@@ -80,4 +80,19 @@ describe("handlerOn.init", () => {
     h.fire({ type: "retry", steps: ["a"], all: true });
     expect(h.dispatched()).toEqual(["onInit", "a", "a", "onInit"]);
   });
+
+  it("runs again first on a retry of some steps when it had failed, then starts only those steps", () => {
+    const h = new Harness(withInit(dag(step("a"), step("b", { depends: ["a"] }), step("c"))));
+    h.fire({ type: "start" });
+    h.run("onInit", exit(2));
+    expect(h.state.status).toBe("failed");
+    h.fire({ type: "retry", steps: ["a", "b"] });
+    expect(h.dispatched()).toEqual(["onInit", "onInit"]);
+    h.run("onInit");
+    expect(h.dispatched()).toEqual(["onInit", "onInit", "a"]);
+    h.run("a");
+    h.run("b");
+    expect(h.status("c")).toBe("aborted");
+    expect(h.state.status).toBe("failed");
+  });
 });
