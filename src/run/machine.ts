@@ -412,9 +412,7 @@ function initDone(d: Draft, status: StepStatus, error?: string): void {
 function initLetsStepsRun(d: Draft): boolean {
   const s = d.step(INIT_STEP);
   return (
-    s.status === "succeeded" ||
-    s.status === "skipped" ||
-    (s.status === "failed" && continueCovers(d.def(INIT_STEP), s))
+    s.status === "succeeded" || s.status === "skipped" || (s.status === "failed" && continueCovers(d.def(INIT_STEP), s))
   );
 }
 
@@ -996,8 +994,7 @@ function showWaiting(d: Draft): void {
   const waiting = steps.some((s) => s.status === "waiting");
   // A fan-out step is running only through its instances, which count for themselves.
   const busy = steps.some(
-    (s) =>
-      (s.queued || s.pending || s.status === "running" || s.status === "retrying") && !awaitsInstances(d.ctx, s),
+    (s) => (s.queued || s.pending || s.status === "running" || s.status === "retrying") && !awaitsInstances(d.ctx, s),
   );
   const status: RunStatus = waiting && !busy ? "waiting" : "running";
   if (status === d.state.status) return;
