@@ -29,6 +29,12 @@ function readWranglerToml() {
     compatibilityDate: JSON.parse(value("compatibility_date")),
     compatibilityFlags: JSON.parse(value("compatibility_flags") ?? "[]"),
     leaseTtlMs: JSON.parse(value("LEASE_TTL_MS") ?? '"15000"'),
+    // Every Durable Object binding, so that the Worker here has what it has under wrangler dev.
+    durableObjects: Object.fromEntries(
+      [...text.matchAll(/\[\[durable_objects\.bindings\]\]\s*name\s*=\s*"(\w+)"\s*class_name\s*=\s*"(\w+)"/g)].map(
+        ([, name, className]) => [name, { className, useSQLite: true }],
+      ),
+    ),
   };
 }
 
@@ -70,10 +76,7 @@ export async function startDirectWorker(opts) {
       compatibilityFlags: toml.compatibilityFlags,
       bindings: { DAGFLARE_AUTH: "required", LEASE_TTL_MS: toml.leaseTtlMs, ...opts.vars },
       d1Databases: { DB: "dagflare" },
-      durableObjects: {
-        RUNS: { className: "RunObject", useSQLite: true },
-        DISPATCH: { className: "DispatchObject", useSQLite: true },
-      },
+      durableObjects: toml.durableObjects,
     }),
   );
   const url = (await mf.ready).toString().replace(/\/$/, "");
