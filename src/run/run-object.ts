@@ -259,13 +259,13 @@ export class RunObject extends DurableObject<Env> {
     const s = this.state?.steps[stepName];
     const def = this.machine.stepsByName.get(stepName);
     if (!this.init || !this.state || !s?.child || s.status !== "running" || !def) {
-      this.sql.exec("DELETE FROM timers WHERE key = ?", timer);
+      this.clearTimer(timer);
       return;
     }
     const childRunId = s.child.runId;
     try {
       const started = await startSubRun(this.env, { init: this.init, state: this.state }, def, childRunId);
-      this.sql.exec("DELETE FROM timers WHERE key = ?", timer);
+      this.clearTimer(timer);
       if (!started.ok) {
         await this.fire({
           type: "childDone",
@@ -282,7 +282,7 @@ export class RunObject extends DurableObject<Env> {
       }
     } catch (err) {
       console.error(`run ${this.init.runId}: sub-DAG run ${childRunId} could not be started, retrying`, err);
-      this.sql.exec("INSERT OR REPLACE INTO timers (key, at) VALUES (?, ?)", timer, Date.now() + EFFECT_RETRY_MS);
+      this.setTimer(timer, Date.now() + EFFECT_RETRY_MS);
       await this.armAlarm();
     }
   }
@@ -293,10 +293,10 @@ export class RunObject extends DurableObject<Env> {
     try {
       // not_found: not created yet; startChild stops it once it is.
       await runStub(this.env, childRunId).stop();
-      this.sql.exec("DELETE FROM timers WHERE key = ?", timer);
+      this.clearTimer(timer);
     } catch (err) {
       console.error(`run ${this.init?.runId}: sub-DAG run ${childRunId} could not be stopped, retrying`, err);
-      this.sql.exec("INSERT OR REPLACE INTO timers (key, at) VALUES (?, ?)", timer, Date.now() + EFFECT_RETRY_MS);
+      this.setTimer(timer, Date.now() + EFFECT_RETRY_MS);
       await this.armAlarm();
     }
   }
@@ -552,21 +552,13 @@ export class RunObject extends DurableObject<Env> {
       for (const e of effects) {
         if (e.type === "dispatch") {
           toEnqueue.push(e.step);
-          this.sql.exec(
-            "INSERT OR REPLACE INTO timers (key, at) VALUES (?, ?)",
-            `enqueue:${e.step}`,
-            now + DISPATCH_SAFETY_MS,
-          );
+          this.setTimer(`enqueue:${e.step}`, now + DISPATCH_SAFETY_MS);
         } else if (e.type === "runStatus") statusChanged = true;
         else if (e.type === "runnerLost") lostRunners.push(e);
         else if (e.type === "startChild" || e.type === "stopChild") {
           // Stored with the state, like a dispatch: done later if this object is interrupted.
           children.push(e);
-          this.sql.exec(
-            "INSERT OR REPLACE INTO timers (key, at) VALUES (?, ?)",
-            childTimer(e),
-            now + DISPATCH_SAFETY_MS,
-          );
+          this.setTimer(childTimer(e), now + DISPATCH_SAFETY_MS);
         } else this.applyStorageEffect(e);
       }
     });
@@ -584,10 +576,10 @@ export class RunObject extends DurableObject<Env> {
   private applyStorageEffect(e: Effect): void {
     switch (e.type) {
       case "setTimer":
-        this.sql.exec("INSERT OR REPLACE INTO timers (key, at) VALUES (?, ?)", e.key, e.at);
+        this.setTimer(e.key, e.at);
         return;
       case "clearTimer":
-        this.sql.exec("DELETE FROM timers WHERE key = ?", e.key);
+        this.clearTimer(e.key);
         return;
       case "log":
         this.appendRunLog(e.message);
@@ -640,7 +632,7 @@ export class RunObject extends DurableObject<Env> {
       if (s?.queued) tasks.push({ runId, step: name, dispatchSeq: s.dispatchSeq, selector: this.selectorOf(name) });
     }
     const handedOver = () => {
-      for (const name of stepNames) this.sql.exec("DELETE FROM timers WHERE key = ?", `enqueue:${name}`);
+      for (const name of stepNames) this.clearTimer(`enqueue:${name}`);
     };
     if (!tasks.length) return handedOver();
     try {
@@ -651,8 +643,7 @@ export class RunObject extends DurableObject<Env> {
     } catch (err) {
       console.error(`run ${this.init.runId}: dispatcher unreachable, retrying`, err);
       const at = Date.now() + EFFECT_RETRY_MS;
-      for (const t of tasks)
-        this.sql.exec("INSERT OR REPLACE INTO timers (key, at) VALUES (?, ?)", `enqueue:${t.step}`, at);
+      for (const t of tasks) this.setTimer(`enqueue:${t.step}`, at);
       await this.armAlarm();
     }
   }
@@ -686,8 +677,17 @@ export class RunObject extends DurableObject<Env> {
       }
     } catch (err) {
       console.error(`run ${s.runId}: D1 summary or admission unreachable, retrying`, err);
-      this.sql.exec("INSERT OR REPLACE INTO timers (key, at) VALUES ('summary', ?)", Date.now() + EFFECT_RETRY_MS);
+      this.setTimer("summary", Date.now() + EFFECT_RETRY_MS);
     }
+  }
+
+  /** Sets or moves a timer (the alarm follows at the next armAlarm). */
+  private setTimer(key: string, at: number): void {
+    this.sql.exec("INSERT OR REPLACE INTO timers (key, at) VALUES (?, ?)", key, at);
+  }
+
+  private clearTimer(key: string): void {
+    this.sql.exec("DELETE FROM timers WHERE key = ?", key);
   }
 
   /**
