@@ -71,6 +71,28 @@ export function readParallel(node: Node, field: string, issues: Issues): Paralle
   return { items, maxConcurrent };
 }
 
+/** The name of a parallel step's n-th instance (from 1). */
+export const instanceName = (step: string, n: number): string => `${step}[${n}]`;
+
+/** The parallel step an instance name belongs to, and its number. */
+export function parseInstanceName(name: string): { parent: string; n: number } | undefined {
+  const m = /^(.*)\[(\d+)\]$/.exec(name);
+  return m ? { parent: m[1] as string, n: Number(m[2]) } : undefined;
+}
+
+/**
+ * The n-th instance of parallel step `step`, listed in the file or added at run time: ITEM first
+ * in its env, at most maxConcurrent instances of the step at once.
+ */
+export function instanceStep(step: StepDef, n: number, item: string, maxConcurrent: number): StepDef {
+  return {
+    ...step,
+    name: instanceName(step.name, n),
+    env: [["ITEM", item], ...step.env],
+    parallelGroup: { name: step.name, maxConcurrent },
+  };
+}
+
 /** The steps with each parallel step replaced by its instances, and depends rewritten to them. */
 export function expandParallel(steps: StepDef[], parallel: Map<string, ParallelDef>): StepDef[] {
   if (parallel.size === 0) return steps;
@@ -78,20 +100,13 @@ export function expandParallel(steps: StepDef[], parallel: Map<string, ParallelD
   for (const [name, p] of parallel)
     names.set(
       name,
-      p.items.map((_, i) => `${name}[${i + 1}]`),
+      p.items.map((_, i) => instanceName(name, i + 1)),
     );
   const deps = (d: string[]) => d.flatMap((n) => names.get(n) ?? [n]);
   return steps.flatMap((s) => {
     const p = parallel.get(s.name);
     const base = { ...s, depends: deps(s.depends) };
     if (!p) return [base];
-    return p.items.map(
-      (item, i): StepDef => ({
-        ...base,
-        name: `${s.name}[${i + 1}]`,
-        env: [["ITEM", item], ...s.env],
-        parallelGroup: { name: s.name, maxConcurrent: p.maxConcurrent },
-      }),
-    );
+    return p.items.map((item, i) => instanceStep(base, i + 1, item, p.maxConcurrent));
   });
 }

@@ -8,7 +8,7 @@ import { checkGraph } from "./graph";
 import { readDotenv, readPath, readSecrets } from "./host";
 import { Issues } from "./issues";
 import { checkKeys, DAG_KEYS, type KeySet } from "./keys";
-import { expandParallel } from "./parallel";
+import { expandParallel, instanceName, parseInstanceName } from "./parallel";
 import { readSelector } from "./read-selector";
 import { unresolvedRefs } from "./refs";
 import { readRunPolicy } from "./run-policy";
@@ -160,13 +160,11 @@ function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef |
   def.steps = expandParallel(def.steps, parallel);
   const seen = new Set(entries.filter((e) => !e.parallel).map((e) => e.def.name));
   for (const e of entries.filter((e) => e.parallel)) {
-    const clash = e.parallel?.items.map((_, i) => `${e.def.name}[${i + 1}]`).find((n) => seen.has(n));
+    const clash = e.parallel?.items.map((_, i) => instanceName(e.def.name, i + 1)).find((n) => seen.has(n));
     if (clash) issues.at(e.node, e.field, `step "${clash}" has the name of an instance of this parallel step`);
   }
   for (const e of entries.filter((e) => e.def.fanout)) {
-    const clash = def.steps.find(
-      (s) => s.name.startsWith(`${e.def.name}[`) && /^\[\d+\]$/.test(s.name.slice(e.def.name.length)),
-    );
+    const clash = def.steps.find((s) => parseInstanceName(s.name)?.parent === e.def.name);
     if (clash) issues.at(e.node, e.field, `step "${clash.name}" has the name of an instance of this parallel step`);
   }
   if (preconditions.length) def.preconditions = preconditions;

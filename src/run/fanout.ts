@@ -13,7 +13,7 @@
 // whatever the run adds later or after being reloaded. A retry of the fan-out step expands it
 // again: instances of the same name are reused (their attempt numbers go on), new ones appended.
 import { buildExecSpec } from "../dag/exec-spec";
-import { ITEMS_REF } from "../dag/parallel";
+import { ITEMS_REF, instanceName, instanceStep, parseInstanceName } from "../dag/parallel";
 import type { ResolvedParams } from "../dag/params";
 import { expandJsonPaths } from "../dag/refs";
 import type { DagDef, StepDef } from "../dag/types";
@@ -23,25 +23,13 @@ import type { MachineContext, RunState, StepState } from "./machine";
 /** Most instances one fan-out step may have; more fails the step. */
 export const MAX_FANOUT_ITEMS = 1000;
 
-export const instanceName = (parent: string, n: number): string => `${parent}[${n}]`;
-
-/** The fan-out step an instance name belongs to, and its number. */
-function parseInstanceName(name: string): { parent: string; n: number } | undefined {
-  const m = /^(.*)\[(\d+)\]$/.exec(name);
-  return m ? { parent: m[1] as string, n: Number(m[2]) } : undefined;
-}
-
-/** An instance: the fan-out step's def with ITEM first in its env, in the step's maxConcurrent group, as listed items give. */
+/**
+ * An instance: the fan-out step's def as listed items give it. Its depends are shown as the
+ * step's; the machine dispatches instances itself, when the step is ready.
+ */
 export function instanceDef(parent: StepDef, n: number, item: string): StepDef {
   const { fanout, ...base } = parent;
-  return {
-    ...base,
-    name: instanceName(parent.name, n),
-    // Shown as the step's; the machine dispatches instances itself, when the step is ready.
-    depends: parent.depends,
-    env: [["ITEM", item], ...parent.env],
-    parallelGroup: { name: parent.name, maxConcurrent: fanout?.maxConcurrent ?? 1 },
-  };
+  return instanceStep(base, n, item, fanout?.maxConcurrent ?? 1);
 }
 
 /** Every instance the run has added, in the order added: what follows the other steps in allSteps. */

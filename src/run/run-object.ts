@@ -3,6 +3,7 @@
 // storage transaction, and then performs the effects (dispatch, timers, D1 summary).
 import { DurableObject } from "cloudflare:workers";
 import { buildExecSpec } from "../dag/exec-spec";
+import { parseInstanceName } from "../dag/parallel";
 import { matches, poolOf, type Selector, selectorOf } from "../dag/selector";
 import type { DagDef } from "../dag/types";
 import { db, updateRunSummary } from "../db/queries";
@@ -175,7 +176,7 @@ export class RunObject extends DurableObject<Env> {
     if (opts.stepName !== undefined) {
       if (!own.includes(opts.stepName)) {
         // An instance a fan-out step added at run time runs again with its step.
-        const fanout = this.state.steps[opts.stepName] ? opts.stepName.replace(/\[\d+\]$/, "") : undefined;
+        const fanout = this.state.steps[opts.stepName] ? parseInstanceName(opts.stepName)?.parent : undefined;
         if (fanout && own.includes(fanout)) {
           return fail(
             "bad_request",
