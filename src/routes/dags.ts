@@ -82,18 +82,24 @@ async function loadDag(env: Env, fileName: string): Promise<{ row: DagRow; dag: 
  */
 async function missingCalls(env: Env, dag: DagDef): Promise<DagIssue[]> {
   const local = new Set([dag.name, ...(dag.localDags ?? []).map((l) => l.name)]);
-  const issues: DagIssue[] = [];
-  for (const d of [dag, ...(dag.localDags ?? [])]) {
-    const where = d === dag ? "" : `localDags[${d.name}].`;
-    for (const s of d.steps) {
-      if (!s.call || local.has(s.call.dag) || (await getDag(db(env.DB), s.call.dag))) continue;
-      issues.push({
-        field: `${where}steps.${s.name}.call`,
-        message: `DAG ${s.call.dag} does not exist (yet); the step fails if it does not when it runs`,
-      });
-    }
-  }
-  return issues;
+  const calls = [dag, ...(dag.localDags ?? [])].flatMap((d) =>
+    d.steps.flatMap((s) =>
+      s.call && !local.has(s.call.dag)
+        ? [{ where: d === dag ? "" : `localDags[${d.name}].`, s, called: s.call.dag }]
+        : [],
+    ),
+  );
+  // One lookup per called DAG: the instances of a parallel call all name the same one.
+  const names = [...new Set(calls.map((c) => c.called))];
+  const stored = new Set(
+    (await Promise.all(names.map((n) => getDag(db(env.DB), n)))).flatMap((r) => (r ? [r.name] : [])),
+  );
+  return calls
+    .filter((c) => !stored.has(c.called))
+    .map((c) => ({
+      field: `${c.where}steps.${c.s.name}.call`,
+      message: `DAG ${c.called} does not exist (yet); the step fails if it does not when it runs`,
+    }));
 }
 
 /** Lines of context before a search match (the contract's startLine). */

@@ -261,10 +261,6 @@ export function paramNames(dag: DagDef): string[] {
   return dag.params.map((p, i) => p.name ?? `$${i + 1}`);
 }
 
-function defaultParams(dag: DagDef): string {
-  return dag.params.map((p) => (p.name ? `${p.name}=${quote(p.value)}` : quote(p.value))).join(" ");
-}
-
 const quote = (v: string) => (/^[^\s"'\\]*$/.test(v) && v !== "" ? v : JSON.stringify(v));
 
 export function presentDag(dag: DagDef) {
@@ -274,7 +270,7 @@ export function presentDag(dag: DagDef) {
     ...(dag.group !== undefined && { group: dag.group }),
     tags: dag.tags,
     params: paramNames(dag),
-    defaultParams: defaultParams(dag),
+    defaultParams: presentParams(dag.params),
     schedule: (dag.schedule ?? []).map((expression) => ({ expression })),
     ...(dag.queue !== undefined && { queue: dag.queue }),
     ...(dag.maxActiveRuns !== undefined && { maxActiveRuns: dag.maxActiveRuns }),
