@@ -2,6 +2,7 @@
 // they may need the shell: `test -f x`, `$(date +%u)`, backticks. Each runs with the step's own
 // shell, env and working directory.
 import { matchesExpected } from "../../src/dag/match.ts";
+import { VAR_REF } from "../../src/dag/vars.ts";
 import type { ExecCondition, ExecSpec } from "../../src/protocol.ts";
 import { type StepProcess, startProcess } from "./process-group.ts";
 
@@ -59,8 +60,6 @@ export async function expandWithShell(exec: ExecSpec, text: string): Promise<{ v
   }
   return { value };
 }
-
-const VAR_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
 
 function hereDoc(text: string): string {
   return `cat <<${HEREDOC_END}\n${text}\n${HEREDOC_END}\n`;

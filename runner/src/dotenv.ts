@@ -3,8 +3,9 @@
 // starts a comment). `${NAME}` and `$NAME` in bare and double-quoted values are expanded from
 // the keys read before and then the runner's environment, as the common dotenv tools do.
 
+import { VAR_REF } from "../../src/dag/vars.ts";
+
 const LINE = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/;
-const VAR_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
 const ESCAPES: Record<string, string> = { n: "\n", t: "\t", r: "\r", '"': '"', "\\": "\\", $: "$" };
 
 export type DotenvResult = { vars: Array<[string, string]> } | { error: string };

@@ -3,12 +3,11 @@
 // this machine, so they are resolved here, from the step's environment.
 import { homedir } from "node:os";
 import path from "node:path";
-
-const VAR_REF = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
+import { expandVars } from "../../src/dag/vars.ts";
 
 /** `p` with `~` and known variables expanded, made absolute against `base` (default: the runner's cwd). */
 export function hostPath(p: string, env: Record<string, string | undefined>, base?: string): string {
-  let s = p.replace(VAR_REF, (whole, braced, bare) => (whole === "$$" ? whole : (env[braced ?? bare] ?? whole)));
+  let s = expandVars(p, (name) => env[name]);
   if (s === "~") s = homedir();
   else if (s.startsWith("~/")) s = path.join(homedir(), s.slice(2));
   return path.resolve(base ?? ".", s);

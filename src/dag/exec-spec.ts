@@ -11,6 +11,7 @@ import { DEFAULT_DOTENV, underDir } from "./host";
 import type { ResolvedParams } from "./params";
 import { expandJsonPaths } from "./refs";
 import type { DagDef, StepDef } from "./types";
+import { expandVars, VAR_REF } from "./vars";
 
 export interface ExecContext {
   runId: string;
@@ -22,19 +23,7 @@ export interface ExecContext {
   runStatus?: string;
 }
 
-/**
- * Replaces `${NAME}` and `$NAME` where `lookup` knows NAME. Everything else stays as written:
- * unknown names, `$1` and other positional or special parameters, and `$$` (with what follows
- * it, so `$$HOME` stays `$$HOME`).
- */
-const VAR_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g;
-
-export function expandVars(text: string, lookup: (name: string) => string | undefined): string {
-  return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (whole, braced, bare) => {
-    if (whole === "$$") return whole;
-    return lookup((braced ?? bare) as string) ?? whole;
-  });
-}
+export { expandVars };
 
 export function buildExecSpec(dag: DagDef, step: StepDef, ctx: ExecContext): ExecSpec {
   // A Map, not an object literal: a variable named `constructor` or `__proto__` must stay data.
