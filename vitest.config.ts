@@ -46,6 +46,17 @@ export default defineConfig({
         },
       },
       {
+        // The web UI in a real browser (Debian's Chromium through playwright-core) against the real stack.
+        test: {
+          name: "browser",
+          environment: "node",
+          include: ["ui/test/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
         // The chaos suite (npm run test:chaos): runner kills, a network cut, a server restart.
         test: {
           name: "chaos",

@@ -22,6 +22,7 @@ say(`
 *  Local development only. A deployed Worker requires API tokens.      *
 ************************************************************************
 
+UI:     ${worker.url}/
 API:    ${worker.url}/api/v2   (one local runner, concurrency ${concurrency})
 
 Submit a DAG and run it:

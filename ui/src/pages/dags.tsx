@@ -1,0 +1,3 @@
+export function DagsPage() {
+  return <h1>DAGs</h1>;
+}
