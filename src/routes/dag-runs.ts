@@ -307,3 +307,12 @@ async function setStepStatus(c: Ctx, row: DagRunRow) {
   unwrap(await runStub(c.env, row.runId).setStepStatus(c.req.param("stepName") ?? "", status));
   return c.body(null, 200);
 }
+
+/**
+ * GET /dags/{fileName}/dag-runs/{dagRunId}: one run of a DAG, as the contract's `{ dagRun }`
+ * (`latest` works). A DAG's file name is its name, so the run is found as under /dag-runs.
+ */
+export const dagRunOfDag = new Hono<{ Bindings: Env }>().get("/:fileName/dag-runs/:dagRunId", async (c) => {
+  const row = await findRun(c.env, c.req.param("fileName"), c.req.param("dagRunId"));
+  return c.json({ dagRun: await runDetails(c.env, row) });
+});

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { parseDag } from "../dag/parse";
 import { QUEUE_NAME } from "../dag/run-policy";
-import { type DagDef, type DagIssue, formatIssue, type ParseResult } from "../dag/types";
+import { type DagDef, type DagIssue, formatIssue, HANDLER_NAMES, type ParseResult } from "../dag/types";
 import {
   db,
   deleteDag,
@@ -347,9 +347,17 @@ export const dags = new Hono<{ Bindings: Env }>()
     const snaps = await Promise.all(rows.map((r) => runSnapshot(c.env, r.runId, r.dagName)));
     const dagRuns = snaps.map((s) => presentDetails(s));
     // Oldest first, as a grid reads left to right.
+    const oldestFirst = [...dagRuns].reverse();
     const gridData = dag.steps.map((s) => ({
       name: s.name,
-      history: [...dagRuns].reverse().map((r) => r.nodes.find((n) => n.step.name === s.name)?.status ?? 0),
+      history: oldestFirst.map((r) => r.nodes.find((n) => n.step.name === s.name)?.status ?? 0),
     }));
+    // Then a row per handler that ran in any of these runs, named as Dagu names it (onSuccess...).
+    for (const name of Object.values(HANDLER_NAMES)) {
+      const nodes = oldestFirst.map((r) => (r as Record<string, unknown>)[name] as { status: number } | undefined);
+      if (nodes.some((n) => n !== undefined && n.status !== 0)) {
+        gridData.push({ name, history: nodes.map((n) => n?.status ?? 0) });
+      }
+    }
     return c.json({ dagRuns, gridData });
   });

@@ -255,6 +255,35 @@ describe("a run driven through the runner protocol", () => {
     expect(dag.body.latestDAGRun.dagRunId).toBe(second);
   });
 
+  it("adds a grid row per handler that ran, after the steps, as Dagu does", async () => {
+    await createDag("gridh", "handlerOn:\n  success: echo ok\n  exit: echo bye\nsteps:\n  - name: a\n    command: echo\n");
+    await startDag("gridh");
+    for (let i = 0; i < 3; i++) {
+      const [l] = await lease();
+      await complete(l, 0);
+    }
+    const r = await api("GET", "/dags/gridh/dag-runs");
+    expect(r.body.gridData).toEqual([
+      { name: "a", history: [4] },
+      { name: "onSuccess", history: [4] },
+      { name: "onExit", history: [4] },
+    ]);
+  });
+
+  it("answers one run of a DAG under /dags/{fileName}/dag-runs/{dagRunId}, latest included", async () => {
+    await createDag("onerun", "steps:\n  - name: a\n    command: echo\n");
+    const runId = await startDag("onerun");
+    const byId = await api("GET", `/dags/onerun/dag-runs/${runId}`);
+    expect(byId.status).toBe(200);
+    expect(byId.body.dagRun).toMatchObject({ dagRunId: runId, name: "onerun", nodes: [{ step: { name: "a" } }] });
+    expect((await api("GET", "/dags/onerun/dag-runs/latest")).body.dagRun.dagRunId).toBe(runId);
+    const missing = await api("GET", "/dags/onerun/dag-runs/no-such-run");
+    expect(missing.status).toBe(404);
+    expect(missing.body.code).toBe("not_found");
+    const [l] = await lease();
+    await complete(l, 0);
+  });
+
   it("passes start params to the steps", async () => {
     await createDag("params", 'params: "one two"\nsteps:\n  - name: a\n    command: echo $1\n');
     await startDag("params", { params: "uno dos" });
