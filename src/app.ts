@@ -43,6 +43,8 @@ api.route("/queues", queues);
 api.route("/services", services);
 
 app.route("/api/v2", api);
+// Current Dagu serves the same API under /api/v1: clients written for it work unchanged.
+app.route("/api/v1", api);
 
 app.notFound((c) => c.json({ code: "not_found", message: `no route for ${c.req.method} ${c.req.path}` }, 404));
 

@@ -256,7 +256,10 @@ describe("a run driven through the runner protocol", () => {
   });
 
   it("adds a grid row per handler that ran, after the steps, as Dagu does", async () => {
-    await createDag("gridh", "handlerOn:\n  success: echo ok\n  exit: echo bye\nsteps:\n  - name: a\n    command: echo\n");
+    await createDag(
+      "gridh",
+      "handlerOn:\n  success: echo ok\n  exit: echo bye\nsteps:\n  - name: a\n    command: echo\n",
+    );
     await startDag("gridh");
     for (let i = 0; i < 3; i++) {
       const [l] = await lease();
