@@ -36,6 +36,9 @@ import { readJson, readQuery } from "./validate";
 
 export const DAG_NAME = /^[a-zA-Z0-9_-]+$/;
 
+/** The name a spec validated without one is given (POST /dags/validate). */
+const VALIDATE_STAND_IN_NAME = "unnamed";
+
 const DEFAULT_SPEC = `description: A new DAG
 steps:
   - name: hello
@@ -216,7 +219,9 @@ export const dags = new Hono<{ Bindings: Env }>()
   })
   .post("/validate", async (c) => {
     const body = await readJson(c, z.object({ spec: z.string(), name: z.string().optional() }));
-    const result = parseDag(body.spec, body.name ? { name: body.name } : undefined);
+    // As Dagu does, a spec is validated without a name (only storing it needs one): the name of
+    // the request, else the spec's own, else a stand-in.
+    const result = parseDag(body.spec, { name: body.name || VALIDATE_STAND_IN_NAME });
     const missing = result.ok ? await missingCalls(c.env, result.dag) : [];
     return c.json({
       valid: result.ok,

@@ -87,6 +87,13 @@ describe("/dags", () => {
     expect((await api("GET", "/dags/check")).status).toBe(404);
   });
 
+  it("validates a spec that names no DAG, as Dagu does (only storing needs a name)", async () => {
+    const r = await api("POST", "/dags/validate", { spec: "steps:\n  - name: a\n    command: echo\n" });
+    expect(r.body).toMatchObject({ valid: true, errors: [] });
+    const named = await api("POST", "/dags/validate", { spec: "name: mine\nsteps:\n  - name: a\n    command: echo\n" });
+    expect(named.body.dag.name).toBe("mine");
+  });
+
   it("replaces a spec only when the new one is valid", async () => {
     await createDag("edit", SPEC);
     const good = "steps:\n  - name: only\n    command: echo only\n";
