@@ -105,7 +105,7 @@ async function missingCalls(env: Env, dag: DagDef): Promise<DagIssue[]> {
     }));
 }
 
-/** Lines of context before a search match (the contract's startLine). */
+/** Lines of context before and after a search match (the contract's startLine counts from the first). */
 const SEARCH_CONTEXT_LINES = 2;
 
 const PAGE = z.object({
@@ -207,10 +207,14 @@ export const dags = new Hono<{ Bindings: Env }>()
     const needle = q.toLowerCase();
     const results = [];
     for (const r of await listDags(db(c.env.DB))) {
-      const matches = r.spec
-        .split("\n")
-        .map((line, i) => ({ line, lineNumber: i + 1, startLine: Math.max(1, i + 1 - SEARCH_CONTEXT_LINES) }))
-        .filter((m) => m.line.toLowerCase().includes(needle));
+      // Each match carries, as Dagu's, the matching line with up to two lines before and after it.
+      const lines = r.spec.split("\n");
+      const matches = lines.flatMap((line, i) => {
+        if (!line.toLowerCase().includes(needle)) return [];
+        const start = Math.max(0, i - SEARCH_CONTEXT_LINES);
+        const end = Math.min(lines.length, i + 1 + SEARCH_CONTEXT_LINES);
+        return [{ line: lines.slice(start, end).join("\n"), lineNumber: i + 1, startLine: start + 1 }];
+      });
       if (matches.length) {
         results.push({ name: r.name, dag: presentDag(JSON.parse(r.parsed ?? "null") as DagDef), matches });
       }

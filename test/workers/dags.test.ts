@@ -133,13 +133,22 @@ describe("/dags listing and search", () => {
     expect(r.body.tags).toEqual([...new Set(r.body.tags)].sort());
   });
 
-  it("finds DAGs whose spec contains the text, with the matching lines", async () => {
-    await createDag("needle", "steps:\n  - name: find\n    command: echo Haystack-Needle\n");
+  it("finds DAGs whose spec contains the text, each match with two lines of context on each side", async () => {
+    await createDag(
+      "needle",
+      "description: d\nsteps:\n  - name: find\n    command: echo Haystack-Needle\n  - name: b\n    command: echo b\n  - name: c\n    command: echo c\n",
+    );
     const r = await api("GET", "/dags/search?q=haystack-needle");
     expect(r.body.results).toEqual([
       expect.objectContaining({
         name: "needle",
-        matches: [{ line: "    command: echo Haystack-Needle", lineNumber: 3, startLine: 1 }],
+        matches: [
+          {
+            line: "steps:\n  - name: find\n    command: echo Haystack-Needle\n  - name: b\n    command: echo b",
+            lineNumber: 4,
+            startLine: 2,
+          },
+        ],
       }),
     ]);
     expect((await api("GET", "/dags/search?q=no-such-text-anywhere")).body.results).toEqual([]);
