@@ -29,6 +29,9 @@ export interface FanoutRead {
 /** A whole-value reference: `${NAME}`, or a JSON path into it (`${OUT.files}`, `${OUT.a[0].b}`). */
 export const ITEMS_REF = /^\$\{([A-Za-z_][A-Za-z0-9_]*)((?:\.[A-Za-z0-9_-]+|\[\d+\])*)\}$/;
 
+/** `$NAME`: a whole variable without braces. */
+const BARE_ITEMS_REF = /^\$([A-Za-z_][A-Za-z0-9_]*)$/;
+
 export function readParallel(node: Node, field: string, issues: Issues): ParallelDef | FanoutRead | undefined {
   let itemsNode: Node | undefined = node;
   let maxConcurrent = DEFAULT_MAX_CONCURRENT;
@@ -46,6 +49,9 @@ export function readParallel(node: Node, field: string, issues: Issues): Paralle
   if (isScalar(itemsNode)) {
     const text = typeof itemsNode.value === "string" ? itemsNode.value.trim() : undefined;
     if (text !== undefined && ITEMS_REF.test(text)) return { from: text, maxConcurrent };
+    // Dagu also takes `$ITEMS` without braces.
+    const bare = text === undefined ? null : BARE_ITEMS_REF.exec(text);
+    if (bare) return { from: `\${${bare[1]}}`, maxConcurrent };
     issues.at(
       itemsNode,
       itemsField,

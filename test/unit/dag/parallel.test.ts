@@ -96,6 +96,7 @@ steps:
 
   it.each([
     ["parallel: ${LIST}", { items: "${LIST}", maxConcurrent: 10 }],
+    ["parallel: $LIST", { items: "${LIST}", maxConcurrent: 10 }],
     ["parallel:\n      items: ${OUT.files}\n      maxConcurrent: 3", { items: "${OUT.files}", maxConcurrent: 3 }],
     ["parallel:\n      items: ${OUT.list[0].names}", { items: "${OUT.list[0].names}", maxConcurrent: 10 }],
   ])("keeps a step whose items come from a variable (%s) as one step of the graph", (yaml, fanout) => {
