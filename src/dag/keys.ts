@@ -2,7 +2,7 @@
 // of the schema that is not built yet is refused as "not supported yet", never ignored: a DAG
 // that silently lost its schedule or its preconditions would run, and do the wrong thing.
 // PURE.
-import type { YAMLMap } from "yaml";
+import { isScalar, type YAMLMap } from "yaml";
 import type { Issues } from "./issues";
 import { RUN_POLICY_KEYS } from "./run-policy";
 import { keyOf } from "./yaml-nodes";
@@ -93,11 +93,42 @@ export const CONTINUE_ON_KEYS: KeySet = {
   later: new Set(),
 };
 
-/** Reports each key of `map` that is unknown or not built yet; `where` prefixes the field path. */
-export function checkKeys(map: YAMLMap, keys: KeySet, where: string, issues: Issues): void {
+const isKnown = (keys: KeySet, key: string) =>
+  keys.supported.has(key) || keys.later.has(key) || !!keys.noEffect?.has(key);
+
+/** `max_active_runs` -> `maxActiveRuns`. */
+const camelOf = (key: string) => key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * Current Dagu writes keys in snake_case (`handler_on`, `max_active_runs`, `retry_policy`...):
+ * each such key of `map` is renamed in place to the camelCase key it stands for, so the readers
+ * see one spelling; a map holding both spellings of one key is an error naming both.
+ */
+function foldSnakeCase(map: YAMLMap, keys: KeySet, where: string, issues: Issues): void {
+  const present = new Set(map.items.map(keyOf));
   for (const pair of map.items) {
     const key = keyOf(pair);
-    if (keys.supported.has(key)) continue;
+    const camel = camelOf(key);
+    if (camel === key || !isKnown(keys, camel) || !isScalar(pair.key)) continue;
+    if (present.has(camel)) {
+      const field = where ? `${where}.${camel}` : camel;
+      issues.at(pair.key, field, `"${key}" and "${camel}" are the same key written two ways: keep one`);
+      continue;
+    }
+    pair.key.value = camel;
+  }
+}
+
+/**
+ * Reports each key of `map` that is unknown or not built yet; `where` prefixes the field path.
+ * Keys in Dagu's snake_case spelling are first folded into their camelCase form.
+ */
+export function checkKeys(map: YAMLMap, keys: KeySet, where: string, issues: Issues): void {
+  foldSnakeCase(map, keys, where, issues);
+  for (const pair of map.items) {
+    const key = keyOf(pair);
+    // A snake_case key still here was written beside its camelCase twin: reported above.
+    if (keys.supported.has(key) || (camelOf(key) !== key && isKnown(keys, camelOf(key)))) continue;
     const field = where ? `${where}.${key}` : key;
     const node = pair.key as Parameters<Issues["at"]>[0];
     const why = keys.noEffect?.get(key);
