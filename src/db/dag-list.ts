@@ -1,6 +1,6 @@
 // GET /dags in SQL: filter, sort and paginate in D1, read the specs of the listed rows only, and
 // fetch the recent runs of the whole page in one query. The cost follows the page, not the table.
-import { type SQL, sql } from "drizzle-orm";
+import { count, type SQL, sql } from "drizzle-orm";
 import type { RunStatus } from "../status";
 import type { db } from "./queries";
 import { type DagRunRow, dagRuns, dags } from "./schema";
@@ -55,30 +55,25 @@ function orderBy(q: DagListQuery): SQL {
     : sql`${dags.nextRunAt} IS NULL DESC, ${dags.nextRunAt} DESC, ${byName}`;
 }
 
-/** One page of DAGs and how many match in all. */
+/** One page of DAGs and how many match in all, in one batch; only the page's specs are read. */
 export async function listDagPage(d: Db, q: DagListQuery): Promise<{ rows: DagListRow[]; total: number }> {
-  const raw = await d.all<{
-    name: string;
-    parsed: string | null;
-    errors: string;
-    suspended: number;
-    next_run_at: number | null;
-    total: number;
-  }>(sql`SELECT ${dags.name} AS name, ${dags.parsed} AS parsed, ${dags.errors} AS errors,
-      ${dags.suspended} AS suspended, ${dags.nextRunAt} AS next_run_at, COUNT(*) OVER () AS total
-    FROM ${dags} WHERE ${where(q)} ORDER BY ${orderBy(q)}
-    LIMIT ${q.perPage} OFFSET ${(q.page - 1) * q.perPage}`);
-  const rows = raw.map((r) => ({
-    name: r.name,
-    parsed: r.parsed,
-    errors: r.errors,
-    suspended: Boolean(r.suspended),
-    nextRunAt: r.next_run_at,
-  }));
-  if (raw.length) return { rows, total: raw[0]?.total ?? 0 };
-  // A page past the end has no row to carry the count.
-  const n = await d.all<{ n: number }>(sql`SELECT COUNT(*) AS n FROM ${dags} WHERE ${where(q)}`);
-  return { rows, total: n[0]?.n ?? 0 };
+  const [rows, counted] = await d.batch([
+    d
+      .select({
+        name: dags.name,
+        parsed: dags.parsed,
+        errors: dags.errors,
+        suspended: dags.suspended,
+        nextRunAt: dags.nextRunAt,
+      })
+      .from(dags)
+      .where(where(q))
+      .orderBy(orderBy(q))
+      .limit(q.perPage)
+      .offset((q.page - 1) * q.perPage),
+    d.select({ n: count() }).from(dags).where(where(q)),
+  ]);
+  return { rows, total: counted[0]?.n ?? 0 };
 }
 
 /**

@@ -1,7 +1,8 @@
 // /dag-runs: run history (D1), run details and logs (the run's RunObject), stop.
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { db, getRun, latestRun, listRuns, listSubRuns } from "../db/queries";
+import { db, getRun, latestRun, listSubRuns } from "../db/queries";
+import { listRunPage } from "../db/run-list";
 import type { DagRunRow } from "../db/schema";
 import type { Env } from "../env";
 import { AppError, unwrap } from "../errors";
@@ -12,12 +13,13 @@ import { expiredRuns, REMOVE_BATCH, removeRuns } from "../run/retention";
 import { runSnapshot, runStub, startRun } from "../run/start-run";
 import { isTerminalRun, parseRunStatus, type RunStatus, runStatusCode, type StepStatus } from "../status";
 import { checkQueueOverride, DAG_NAME, parseOrThrow } from "./dags";
-import { iso, presentOutputs, presentSummaryFromRow } from "./present";
+import { iso, pagination, presentOutputs, presentSummaryFromRow } from "./present";
 import { abortDequeued } from "./queues";
 import { runDetailsOf } from "./run-details";
 import { readJson, readQuery } from "./validate";
 
-const LIST_LIMIT = 500;
+/** Most runs in one page of a run list. */
+const MAX_RUNS_PER_PAGE = 500;
 
 const listQuery = z.object({
   name: z.string().optional(),
@@ -25,7 +27,10 @@ const listQuery = z.object({
   dagRunId: z.string().optional(),
   fromDate: z.string().optional(),
   toDate: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(LIST_LIMIT).default(100),
+  /** dagflare's additions: server-side pages (`limit` is the older name of `perPage`). */
+  page: z.coerce.number().int().min(1).default(1),
+  perPage: z.coerce.number().int().min(1).max(MAX_RUNS_PER_PAGE).optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_RUNS_PER_PAGE).optional(),
 });
 
 /** dagflare's addition (daggle's cleanup): remove finished runs older than an age. */
@@ -78,16 +83,20 @@ function timeFilter(raw: string | undefined, field: string): number | undefined 
   return ms;
 }
 
+/** A page of runs, newest first: of one DAG (the path's name), or of every DAG whose name has `name` in it. */
 async function listSummaries(env: Env, q: z.infer<typeof listQuery>, dagName?: string) {
-  const rows = await listRuns(db(env.DB), {
-    dagName: dagName ?? q.name,
+  const perPage = q.perPage ?? q.limit ?? 100;
+  const { rows, total } = await listRunPage(db(env.DB), {
+    dagName,
+    dagNameContains: dagName === undefined ? q.name || undefined : undefined,
     statuses: statusFilter(q.status),
     runIdContains: q.dagRunId || undefined,
     fromMs: timeFilter(q.fromDate, "fromDate"),
     toMs: timeFilter(q.toDate, "toDate"),
-    limit: q.limit,
+    page: q.page,
+    perPage,
   });
-  return { dagRuns: rows.map(presentSummaryFromRow) };
+  return { dagRuns: rows.map(presentSummaryFromRow), pagination: pagination(total, q.page, perPage) };
 }
 
 /** The run's index row, checked against the DAG name in the path; `latest` is resolved. */
