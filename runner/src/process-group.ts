@@ -1,19 +1,23 @@
 // Runs an ExecSpec as a process group of its own (detached), so that a stop reaches everything
 // the step started, not just its shell. Knows nothing about leases or the server.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chownSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import type { ExecSpec, LogEntry } from "../../src/protocol.ts";
+import type { StepUser } from "./step-user.ts";
 import type { GroupWatcher } from "./watchdog.ts";
 
 /** Time between SIGTERM and SIGKILL when a group is stopped. */
 export const KILL_GRACE_MS = 5_000;
 /** How long output pipes may stay open once the group is done (held by a process that left it). */
 const PIPE_CLOSE_WAIT_MS = 2_000;
-/** The runner's own credential: a step must not be able to act as its runner. */
-export const PRIVATE_ENV = ["DAGFLARE_RUNNER_TOKEN"];
+/**
+ * The runner's own credential and where it is kept: never passed to a step. (The runner refuses
+ * to start with the token itself in its environment; the names are dropped all the same.)
+ */
+export const PRIVATE_ENV = ["DAGFLARE_RUNNER_TOKEN", "DAGFLARE_RUNNER_TOKEN_FILE", "CREDENTIALS_DIRECTORY"];
 
 export type Stream = LogEntry["stream"];
 
@@ -59,6 +63,12 @@ export function commandLine(exec: ExecSpec, scriptPath?: string): { file: string
 }
 
 let watcher: GroupWatcher | undefined;
+let stepUser: StepUser | undefined;
+
+/** Every process started from now on runs as `user` (undefined: as the runner's own user). */
+export function setStepUser(user: StepUser | undefined): void {
+  stepUser = user;
+}
 
 /** Every group started from now on is registered with `w` while it runs (see watchdog.ts). */
 export function setGroupWatcher(w: GroupWatcher | undefined): void {
@@ -105,6 +115,11 @@ export function startProcess(exec: ExecSpec, opts: StartOptions): StepProcess {
       scriptDir = mkdtempSync(path.join(tmpdir(), "dagflare-step-"));
       scriptPath = path.join(scriptDir, "script");
       writeFileSync(scriptPath, exec.script, { mode: 0o700 });
+      // Private to the step's user, who must be able to run it.
+      if (stepUser) {
+        chownSync(scriptDir, stepUser.uid, stepUser.gid);
+        chownSync(scriptPath, stepUser.uid, stepUser.gid);
+      }
     } catch (err) {
       removeDir(scriptDir);
       return notStarted(`could not write the script: ${(err as Error).message}`);
@@ -113,11 +128,14 @@ export function startProcess(exec: ExecSpec, opts: StartOptions): StepProcess {
   const { file, args } = commandLine(exec, scriptPath);
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of PRIVATE_ENV) delete env[name];
+  if (stepUser) Object.assign(env, { HOME: stepUser.home, USER: stepUser.name, LOGNAME: stepUser.name });
   Object.assign(env, exec.env);
   const startedAt = Date.now();
   let child: ReturnType<typeof spawn>;
   try {
-    child = spawn(file, args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    // With a step user, libuv drops the runner's supplementary groups before setgid/setuid.
+    const user = stepUser && { uid: stepUser.uid, gid: stepUser.gid };
+    child = spawn(file, args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"], ...user });
   } catch (err) {
     removeDir(scriptDir);
     return notStarted(`could not start ${file}: ${(err as Error).message}`);
