@@ -70,6 +70,8 @@ export class StepRun {
       log: opts.log,
       backoff: opts.backoff,
       onFatal: (err) => (err instanceof AuthError ? this.opts.onAuthError?.(err) : this.loseLease(err)),
+      // The step writes no faster than its output is shipped.
+      onPressure: (pause) => (pause ? this.process?.pause() : this.process?.resume()),
     });
   }
 

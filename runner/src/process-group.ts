@@ -37,6 +37,9 @@ export interface StepProcess {
   readonly pid: number | undefined;
   /** SIGTERM to the whole group now, SIGKILL after the grace period. Repeats are ignored. */
   stop(): void;
+  /** Stops reading the step's output (back-pressure: its writes block once the pipes are full). */
+  pause(): void;
+  resume(): void;
   /** Settles once the process exited and its output was read (never rejects). */
   readonly done: Promise<ProcessResult>;
 }
@@ -151,6 +154,17 @@ export function startProcess(exec: ExecSpec, opts: StartOptions): StepProcess {
     killTimer = setTimeout(() => killGroup(pgid, "SIGKILL"), graceMs);
   };
 
+  let paused = false;
+  const pipes = [child.stdout, child.stderr];
+  const pause = () => {
+    paused = true;
+    for (const p of pipes) p?.pause();
+  };
+  const resume = () => {
+    paused = false;
+    for (const p of pipes) p?.resume();
+  };
+
   const flushDecoders: Array<() => void> = [];
   for (const stream of ["stdout", "stderr"] as const) {
     const pipe = child[stream];
@@ -184,17 +198,30 @@ export function startProcess(exec: ExecSpec, opts: StartOptions): StepProcess {
       // What the step left running in its group ends with it; only a process that left the
       // group (setsid) survives the step.
       if (pgid !== undefined && groupAlive(pgid)) stop();
-      // Output may still sit in the pipes: wait for them to close, within bounds.
-      pipeTimer = setTimeout(() => exit && finish(exit), (killTimer ? graceMs : 0) + PIPE_CLOSE_WAIT_MS);
+      // Output may still sit in the pipes: wait for them to close, within bounds. While they
+      // are paused for back-pressure the output is only waiting to be shipped: wait on.
+      const waitMs = (killTimer ? graceMs : 0) + PIPE_CLOSE_WAIT_MS;
+      const closeOrGiveUp = () => {
+        if (paused) pipeTimer = setTimeout(closeOrGiveUp, waitMs);
+        else if (exit) finish(exit);
+      };
+      pipeTimer = setTimeout(closeOrGiveUp, waitMs);
     });
     child.once("close", () => exit && finish(exit));
   });
 
-  return { pid: pgid, stop, done };
+  return { pid: pgid, stop, pause, resume, done };
 }
 
 function notStarted(error: string): StepProcess {
-  return { pid: undefined, stop: () => {}, done: Promise.resolve({ exitCode: null, signal: null, error }) };
+  const none = () => {};
+  return {
+    pid: undefined,
+    stop: none,
+    pause: none,
+    resume: none,
+    done: Promise.resolve({ exitCode: null, signal: null, error }),
+  };
 }
 
 function removeDir(dir: string | undefined): void {
