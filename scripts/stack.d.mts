@@ -17,8 +17,10 @@ export function startRunner(opts: {
   concurrency?: number;
   labels?: string;
   id?: string;
+  runAs?: string;
   log?: (line: string) => void;
-}): { child: ChildProcess; output: string[] };
+}): { child: ChildProcess; output: string[]; tokenFile: string | undefined };
+export function writeTokenFile(token: string): string;
 export function stopGroup(child: ChildProcess, signal?: NodeJS.Signals): Promise<void>;
 export const BIN: string;
 export function toolEnv(extra?: Record<string, string>): NodeJS.ProcessEnv;

@@ -2,7 +2,8 @@
 // Durable Objects) and runner processes. Used by `npm start`, the end-to-end tests and the
 // benchmark, so all three run the same stack.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -32,7 +33,7 @@ export function buildRunner() {
   const res = spawnSync(
     path.join(BIN, "esbuild"),
     [
-      path.join(ROOT, "runner", "src", "cli.ts"),
+      path.join(ROOT, "runner", "src", "bin.ts"),
       "--bundle",
       "--platform=node",
       "--target=node20",
@@ -104,19 +105,32 @@ export async function startWorker(opts) {
   throw new Error(`wrangler dev did not become healthy in 90 s:\n${output.join("\n")}`);
 }
 
+/** Writes a runner token where only this user can read it, as a runner wants it; returns the path. */
+export function writeTokenFile(token) {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), "dagflare-token-")), "runner-token");
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return file;
+}
+
 /**
- * Starts one runner process from the bundle.
- * @param {{ server: string, token?: string, concurrency?: number, labels?: string, id?: string, log?: (line: string) => void }} opts
+ * Starts one runner process from the bundle. Its token goes through a private file, never the
+ * command line or the environment. Steps run as `runAs`; by default as this user, which for
+ * root is said explicitly (`--run-as root`): this stack runs tests and local development.
+ * @param {{ server: string, token?: string, concurrency?: number, labels?: string, id?: string, runAs?: string, log?: (line: string) => void }} opts
  */
 export function startRunner(opts) {
   if (!existsSync(RUNNER_BUNDLE)) buildRunner();
   const args = [RUNNER_BUNDLE, "--server", opts.server, "--concurrency", String(opts.concurrency ?? 4)];
-  if (opts.token) args.push("--token", opts.token);
+  const tokenFile = opts.token ? writeTokenFile(opts.token) : undefined;
+  if (tokenFile) args.push("--token-file", tokenFile);
+  const runAs = opts.runAs ?? (process.getuid?.() === 0 ? "root" : undefined);
+  if (runAs) args.push("--run-as", runAs);
   if (opts.labels) args.push("--labels", opts.labels);
   if (opts.id) args.push("--id", opts.id);
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: process.env, stdio: ["ignore", "pipe", "pipe"] });
+  const { DAGFLARE_RUNNER_TOKEN: _refusedByTheRunner, ...env } = process.env;
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   const output = collectOutput(child, opts.log);
-  return { child, output };
+  return { child, output, tokenFile };
 }
 
 /** Ends a process group (wrangler starts workerd as a child) and waits for the leader to exit. */

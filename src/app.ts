@@ -1,7 +1,7 @@
 // The root Hono app: auth, body limits, sub-apps, and the one place errors become responses.
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { requireToken } from "./auth";
+import { requireSeparateTokens, requireToken } from "./auth";
 import type { Env } from "./env";
 import { AppError } from "./errors";
 import { MAX_LOG_BATCH_BYTES } from "./protocol";
@@ -26,6 +26,7 @@ const tooLarge = (limit: number) => () => {
 export const app = new Hono<{ Bindings: Env }>();
 
 const api = new Hono<{ Bindings: Env }>();
+api.use("*", requireSeparateTokens());
 api.route("/", system);
 api.route("/", openapi);
 api.use("/runners/*", requireToken("runner"));

@@ -10,25 +10,37 @@ import { checkRunnerToken, looksLikeRunnerToken } from "./runner-tokens";
 
 type Door = "user" | "runner";
 
-export function requireToken(door: Door): MiddlewareHandler<{ Bindings: Env }> {
+/** Who is calling the runner endpoints: which token, serving which pools. */
+export interface RunnerAuth {
+  /** The created token's id; "bootstrap" for DAGFLARE_RUNNER_TOKEN; "open" without authentication. */
+  tokenId: string;
+  /** The pools this token may lease, register and report in; "all" for the bootstrap token. */
+  pools: string[] | "all";
+  /** Reads the token again (a created one can be revoked meanwhile); throws 401 when revoked. */
+  recheck: () => Promise<void>;
+}
+export type RunnerVars = { Bindings: Env; Variables: { runnerAuth: RunnerAuth } };
+
+/** A token shorter than this can be guessed more easily than it should: the logs say so. */
+export const MIN_TOKEN_CHARS = 32;
+
+export function requireToken(door: Door): MiddlewareHandler<RunnerVars> {
   return async (c, next) => {
     const env = c.env;
-    if (env.DAGFLARE_AUTH === "off") return next();
+    const allowed = (auth: Omit<RunnerAuth, "recheck">, recheck = async () => {}) => {
+      if (door === "runner") c.set("runnerAuth", { ...auth, recheck });
+      return next();
+    };
+    if (env.DAGFLARE_AUTH === "off") return allowed({ tokenId: "open", pools: "all" });
     const expected = door === "user" ? env.DAGFLARE_API_TOKEN : env.DAGFLARE_RUNNER_TOKEN;
     const other = door === "user" ? env.DAGFLARE_RUNNER_TOKEN : env.DAGFLARE_API_TOKEN;
     // A browser's WebSocket cannot set headers: it offers the token as a subprotocol (docs/live.md).
     const given = bearer(c.req.header("authorization")) ?? subprotocolToken(c.req.raw);
     // Runner tokens created through the API (src/runner-tokens.ts): one D1 read per call.
     if (given && looksLikeRunnerToken(given)) {
-      const check = await checkRunnerToken(env.DB, given);
-      if (check.kind === "revoked") {
-        throw new AppError("unauthorized", 401, `runner token ${check.id} was revoked`, { tokenId: check.id });
-      }
-      if (check.kind === "valid") {
-        if (door === "runner") return next();
-        throw new AppError("forbidden", 403, "a runner token cannot call the user API");
-      }
-      throw new AppError("unauthorized", 401, "invalid bearer token");
+      const check = await checkCreated(env, given);
+      if (door === "runner") return allowed(check, async () => void (await checkCreated(env, given)));
+      throw new AppError("forbidden", 403, "a runner token cannot call the user API");
     }
     if (!expected) {
       const secret = door === "user" ? "DAGFLARE_API_TOKEN" : "DAGFLARE_RUNNER_TOKEN";
@@ -39,7 +51,7 @@ export function requireToken(door: Door): MiddlewareHandler<{ Bindings: Env }> {
       );
     }
     if (!given) throw new AppError("unauthorized", 401, "missing bearer token (Authorization: Bearer <token>)");
-    if (await sameSecret(given, expected)) return next();
+    if (await sameSecret(given, expected)) return allowed({ tokenId: "bootstrap", pools: "all" });
     if (other && (await sameSecret(given, other))) {
       const msg =
         door === "user"
@@ -49,6 +61,55 @@ export function requireToken(door: Door): MiddlewareHandler<{ Bindings: Env }> {
     }
     throw new AppError("unauthorized", 401, "invalid bearer token");
   };
+}
+
+async function checkCreated(env: Env, token: string): Promise<{ tokenId: string; pools: string[] }> {
+  const check = await checkRunnerToken(env.DB, token);
+  if (check.kind === "revoked") {
+    throw new AppError("unauthorized", 401, `runner token ${check.id} was revoked`, { tokenId: check.id });
+  }
+  if (check.kind === "invalid") throw new AppError("unauthorized", 401, "invalid bearer token");
+  return { tokenId: check.id, pools: check.pools };
+}
+
+/**
+ * Refuses every call while the user token is also a runner token: a runner (and whoever can
+ * read its host) would then hold the keys to the whole API. Warns, once per isolate, about a
+ * configured token shorter than MIN_TOKEN_CHARS.
+ */
+export function requireSeparateTokens(): MiddlewareHandler<{ Bindings: Env }> {
+  return async (c, next) => {
+    const env = c.env;
+    if (env.DAGFLARE_AUTH === "off") return next();
+    warnIfShort("DAGFLARE_API_TOKEN", env.DAGFLARE_API_TOKEN);
+    warnIfShort("DAGFLARE_RUNNER_TOKEN", env.DAGFLARE_RUNNER_TOKEN);
+    const user = env.DAGFLARE_API_TOKEN;
+    if (!user) return next();
+    const runner = env.DAGFLARE_RUNNER_TOKEN;
+    const shared =
+      (runner !== undefined && runner !== "" && (await sameSecret(user, runner))) ||
+      (looksLikeRunnerToken(user) && (await checkRunnerToken(env.DB, user)).kind !== "invalid");
+    if (shared) {
+      throw new AppError(
+        "internal_error",
+        503,
+        "refusing to serve: DAGFLARE_API_TOKEN is also a runner token, so any runner could call the whole API; give it a value of its own (`wrangler secret put DAGFLARE_API_TOKEN`)",
+      );
+    }
+    return next();
+  };
+}
+
+const warned = new Set<string>();
+
+function warnIfShort(name: string, value: string | undefined): void {
+  if (value === undefined || value === "" || value.length >= MIN_TOKEN_CHARS) return;
+  const key = `${name}:${value}`;
+  if (warned.has(key)) return;
+  warned.add(key);
+  console.warn(
+    `${name} is ${value.length} characters long, shorter than ${MIN_TOKEN_CHARS}: use a long random value (e.g. \`openssl rand -hex 32\`)`,
+  );
 }
 
 function bearer(header: string | undefined): string | undefined {

@@ -1,23 +1,37 @@
 // Runner tokens created through the API: `dfr_<id>_<secret>`. The id names the row, so checking
 // a token is one primary-key read; only the token's SHA-256 is stored, and the token itself is
 // shown once. Revoking sets `revoked_at`: every runner call reads the row, so a revoked runner
-// is refused at its very next call, whichever isolate serves it. (The bootstrap token,
-// DAGFLARE_RUNNER_TOKEN, is checked in memory and costs no read.)
+// is refused at its very next call, whichever isolate serves it. A token serves the pools it
+// was created for, and no other. (The bootstrap token, DAGFLARE_RUNNER_TOKEN, serves every
+// pool and is checked in memory, at no read.)
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
+import { DEFAULT_POOL, POOL_NAME } from "./dag/selector";
 import { db } from "./db/queries";
 import { type RunnerTokenRow, runnerTokens } from "./db/schema";
 
 const TOKEN = /^dfr_([0-9a-f]{12})_([0-9a-f]{40})$/;
 export const TOKEN_ID = /^[0-9a-f]{12}$/;
 
+/** More pools than this on one token is a sign that it should be two tokens. */
+export const MAX_POOLS_PER_TOKEN = 100;
+
 export const CreateRunnerTokenRequest = z.object({
   /** What the token is for, e.g. the host or team it is given to. */
   name: z.string().trim().min(1).max(200),
+  /** The pools whose steps the token may lease (default: the default pool only). */
+  pools: z
+    .array(z.string().regex(POOL_NAME, "a pool name is 1-64 letters, digits, _ or -"))
+    .min(1)
+    .max(MAX_POOLS_PER_TOKEN)
+    .default([DEFAULT_POOL])
+    .transform((pools) => [...new Set(pools)].sort()),
 });
 export const RunnerTokenInfo = z.object({
   id: z.string(),
   name: z.string(),
+  /** The pools the token serves. */
+  pools: z.array(z.string()),
   createdAt: z.string(),
   /** Set once revoked. */
   revokedAt: z.string().optional(),
@@ -28,15 +42,25 @@ export const CreateRunnerTokenResponse = RunnerTokenInfo.extend({
 });
 export const RunnerTokenList = z.object({ tokens: z.array(RunnerTokenInfo) });
 
-export type TokenCheck = { kind: "valid"; id: string } | { kind: "revoked"; id: string } | { kind: "invalid" };
+export type TokenCheck =
+  | { kind: "valid"; id: string; pools: string[] }
+  | { kind: "revoked"; id: string }
+  | { kind: "invalid" };
 
 /** Whether `text` has the form of a created runner token (it may still be unknown). */
 export const looksLikeRunnerToken = (text: string) => TOKEN.test(text);
 
-export async function createRunnerToken(d1: D1Database, name: string, now = Date.now()) {
+export async function createRunnerToken(d1: D1Database, name: string, pools: string[], now = Date.now()) {
   const id = hex(6);
   const token = `dfr_${id}_${hex(20)}`;
-  const row: RunnerTokenRow = { id, name, hash: await sha256(token), createdAt: now, revokedAt: null };
+  const row: RunnerTokenRow = {
+    id,
+    name,
+    hash: await sha256(token),
+    createdAt: now,
+    revokedAt: null,
+    pools: JSON.stringify(pools),
+  };
   await db(d1).insert(runnerTokens).values(row).run();
   return { ...present(row), token };
 }
@@ -63,13 +87,18 @@ export async function checkRunnerToken(d1: D1Database, text: string): Promise<To
   if (!m?.[1]) return { kind: "invalid" };
   const row = await db(d1).select().from(runnerTokens).where(eq(runnerTokens.id, m[1])).get();
   if (!row || !(await sameHex(await sha256(text), row.hash))) return { kind: "invalid" };
-  return row.revokedAt === null ? { kind: "valid", id: row.id } : { kind: "revoked", id: row.id };
+  return row.revokedAt === null ? { kind: "valid", id: row.id, pools: poolsOf(row) } : { kind: "revoked", id: row.id };
+}
+
+function poolsOf(r: RunnerTokenRow): string[] {
+  return JSON.parse(r.pools) as string[];
 }
 
 function present(r: RunnerTokenRow): z.infer<typeof RunnerTokenInfo> {
   return {
     id: r.id,
     name: r.name,
+    pools: poolsOf(r),
     createdAt: new Date(r.createdAt).toISOString(),
     ...(r.revokedAt !== null && { revokedAt: new Date(r.revokedAt).toISOString() }),
   };

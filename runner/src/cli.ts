@@ -1,10 +1,11 @@
-#!/usr/bin/env node
 // dagflare-runner: leases steps from a dagflare server and runs them as processes on this host.
-// Wiring only: flags, logging, signals and exit codes.
+// Wiring only: flags, credentials, logging, signals and exit codes. `bin.ts` runs it.
 import { AuthError, RunnerClient } from "./client.ts";
 import { parseConfig, type RunnerConfig, USAGE, UsageError } from "./config.ts";
+import { readTokenFile } from "./credentials.ts";
 import { LeaseLoop } from "./lease-loop.ts";
-import { setGroupWatcher } from "./process-group.ts";
+import { setGroupWatcher, setStepUser } from "./process-group.ts";
+import { chooseStepUser, type StepUser } from "./step-user.ts";
 import { Watchdog } from "./watchdog.ts";
 
 /** How long steps get to end on SIGTERM during a forced shutdown: the user asked twice. */
@@ -25,10 +26,17 @@ function log(line: string): void {
   process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 }
 
-function main(): void {
+/** Runs the runner with `argv` (the arguments after the program name); exits the process when done. */
+export async function main(argv: string[]): Promise<void> {
   let config: RunnerConfig | "help";
+  let token = "";
+  let stepUser: StepUser | undefined;
   try {
-    config = parseConfig(process.argv.slice(2), process.env);
+    config = parseConfig(argv, process.env);
+    if (config !== "help") {
+      if (config.tokenFile !== undefined) token = readTokenFile(config.tokenFile);
+      stepUser = chooseStepUser(config.runAs, process.getuid?.() ?? -1, log);
+    }
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`dagflare-runner: ${err.message}\nRun dagflare-runner --help for the flags.\n`);
@@ -39,11 +47,12 @@ function main(): void {
     return;
   }
 
-  const { server, token, concurrency, labels, runnerId } = config;
+  const { server, concurrency, labels, runnerId } = config;
   // Steps must not outlive a runner that is killed outright (SIGKILL): see watchdog.ts.
   setGroupWatcher(new Watchdog());
+  setStepUser(stepUser);
   const client = new RunnerClient({ server, token, log });
-  const loop = new LeaseLoop({ client, runnerId, labels, concurrency, log });
+  const loop = new LeaseLoop({ client, runnerId, labels, concurrency, log, runnerToken: token });
   const stopNow = (code: number) =>
     void loop.abort({ graceMs: FORCED_GRACE_MS, release: code !== EXIT_AUTH }).finally(() => process.exit(code));
 
@@ -77,6 +86,7 @@ function main(): void {
       .map(([k, v]) => `${k}=${v}`)
       .join(",") || "none";
   log(`runner ${runnerId} polling ${server} with ${concurrency} slot(s), labels ${labelText}`);
+  if (stepUser) log(`steps run as ${stepUser.name} (uid ${stepUser.uid})`);
   if (token === "") log("no runner token given: only an open (local) server will accept this runner");
   loop.run().then(
     () => {
@@ -85,7 +95,7 @@ function main(): void {
     },
     (err: unknown) => {
       if (err instanceof AuthError) {
-        log(`the server refused the runner token (${err.message}); check --token or DAGFLARE_RUNNER_TOKEN`);
+        log(`the server refused the runner token (${err.message}); check the token file`);
         stopNow(EXIT_AUTH);
       } else {
         onBug(err);
@@ -93,5 +103,3 @@ function main(): void {
     },
   );
 }
-
-main();

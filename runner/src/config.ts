@@ -1,7 +1,9 @@
 // The runner's command line: flags, their environment defaults, and validation with messages
 // that say which flag is wrong and why.
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { hostname } from "node:os";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULT_POOL, POOL_LABEL, POOL_NAME } from "../../src/dag/selector.ts";
 import { MAX_LEASES_PER_REQUEST } from "../../src/protocol.ts";
@@ -9,7 +11,11 @@ import { MAX_LEASES_PER_REQUEST } from "../../src/protocol.ts";
 export const USAGE = `usage: dagflare-runner [options]
 
   --server URL       dagflare server (default: $DAGFLARE_SERVER, else http://127.0.0.1:8787)
-  --token T          runner token (default: $DAGFLARE_RUNNER_TOKEN; empty for an open local server)
+  --token-file FILE  file holding the runner token, readable only by the runner's user (default:
+                     $DAGFLARE_RUNNER_TOKEN_FILE, else systemd's $CREDENTIALS_DIRECTORY/runner-token;
+                     none for an open local server)
+  --run-as USER      run steps as this user (default: $DAGFLARE_RUNNER_RUN_AS; required when the
+                     runner runs as root: give an unprivileged user, or root to accept the risk)
   --concurrency N    steps run at once, 1-${MAX_LEASES_PER_REQUEST} (default: 4)
   --labels k=v,...   labels of this runner, matched against steps' workerSelector (default: none)
   --pool NAME        runner pool: only steps of this pool are taken (default: $DAGFLARE_RUNNER_POOL, else "default")
@@ -21,7 +27,10 @@ A second one: stop running steps, give their leases back, exit 1.`;
 
 export interface RunnerConfig {
   server: string;
-  token: string;
+  /** Where the runner token is read from; undefined for an open local server. */
+  tokenFile: string | undefined;
+  /** The user steps run as (a name or a numeric uid); undefined: the runner's own. */
+  runAs: string | undefined;
   concurrency: number;
   labels: Record<string, string>;
   runnerId: string;
@@ -31,6 +40,8 @@ export class UsageError extends Error {
   override name = "UsageError";
 }
 
+/** The name of the runner token among a systemd service's credentials (LoadCredential=). */
+export const SYSTEMD_CREDENTIAL = "runner-token";
 const DEFAULT_SERVER = "http://127.0.0.1:8787";
 const DEFAULT_CONCURRENCY = 4;
 const MAX_RUNNER_ID_CHARS = 200;
@@ -45,6 +56,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       options: {
         server: { type: "string" },
         token: { type: "string" },
+        "token-file": { type: "string" },
+        "run-as": { type: "string" },
         concurrency: { type: "string" },
         labels: { type: "string" },
         pool: { type: "string" },
@@ -59,13 +72,42 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   }
   if (values.help) return "help";
   const str = (flag: string) => (typeof values[flag] === "string" ? (values[flag] as string) : undefined);
+  // A token on the command line is in /proc/PID/cmdline, readable by every process of the host;
+  // one in the environment is in /proc/PID/environ, readable by every process of the same user,
+  // steps included. The runner never accepts either.
+  if (str("token") !== undefined) {
+    throw new UsageError(
+      "--token is not accepted: a token on the command line can be read by every process on this host; write it to a file only the runner's user can read and pass --token-file FILE",
+    );
+  }
+  if (env.DAGFLARE_RUNNER_TOKEN !== undefined) {
+    throw new UsageError(
+      "DAGFLARE_RUNNER_TOKEN is set: a token in the runner's environment can be read by its steps (/proc/PID/environ); write it to a file only the runner's user can read and set DAGFLARE_RUNNER_TOKEN_FILE instead",
+    );
+  }
   return {
     server: parseServer(str("server") ?? env.DAGFLARE_SERVER ?? DEFAULT_SERVER),
-    token: str("token") ?? env.DAGFLARE_RUNNER_TOKEN ?? "",
+    tokenFile: tokenFileOf(str("token-file"), env),
+    runAs: nonEmpty("--run-as", str("run-as") ?? env.DAGFLARE_RUNNER_RUN_AS),
     concurrency: parseConcurrency(str("concurrency")),
     labels: withPool(parseLabels(str("labels") ?? ""), str("pool") ?? env.DAGFLARE_RUNNER_POOL),
     runnerId: parseRunnerId(str("id")),
   };
+}
+
+/** The token file: the flag, else the environment, else systemd's credential when there is one. */
+function tokenFileOf(flag: string | undefined, env: Record<string, string | undefined>): string | undefined {
+  const named = nonEmpty("--token-file", flag ?? env.DAGFLARE_RUNNER_TOKEN_FILE);
+  if (named !== undefined) return named;
+  const dir = env.CREDENTIALS_DIRECTORY;
+  if (dir && existsSync(path.join(dir, SYSTEMD_CREDENTIAL))) return path.join(dir, SYSTEMD_CREDENTIAL);
+  return undefined;
+}
+
+function nonEmpty(flag: string, text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  if (text.trim() === "") throw new UsageError(`${flag} must not be empty`);
+  return text;
 }
 
 function parseServer(text: string): string {

@@ -27,6 +27,8 @@ export interface StepRunOptions {
   onAuthError?: (err: AuthError) => void;
   killGraceMs?: number;
   backoff?: Backoff;
+  /** The runner's own token: masked in all that is sent, and never handed to a step. */
+  runnerToken?: string;
 }
 
 type Outcome = ProcessResult & {
@@ -46,8 +48,8 @@ export class StepRun {
   private process: StepProcess | undefined;
   private stopReason: StopReason | undefined;
   private hasExited = false;
-  /** Masks the step's secret values in all it sends (set once they are resolved). */
-  private masker = new Masker([]);
+  /** Masks the runner's token and the step's secret values (once resolved) in all it sends. */
+  private masker: Masker;
   private lost = false;
   private aborted = false;
   /** Ends the heartbeats: at completion, on a lost lease, on abort. */
@@ -60,6 +62,7 @@ export class StepRun {
     private readonly opts: StepRunOptions,
   ) {
     this.lease = lease;
+    this.masker = new Masker(this.hidden());
     this.shipper = new LogShipper({
       client: opts.client,
       leaseId: lease.leaseId,
@@ -67,6 +70,8 @@ export class StepRun {
       log: opts.log,
       backoff: opts.backoff,
       onFatal: (err) => (err instanceof AuthError ? this.opts.onAuthError?.(err) : this.loseLease(err)),
+      // The step writes no faster than its output is shipped.
+      onPressure: (pause) => (pause ? this.process?.pause() : this.process?.resume()),
     });
   }
 
@@ -140,13 +145,28 @@ export class StepRun {
     this.stop("lost");
   }
 
+  private hidden(): string[] {
+    return this.opts.runnerToken ? [this.opts.runnerToken] : [];
+  }
+
   /** The step's setup on this host (see host-setup.ts); an error is noted and ends the step. */
   private prepareHost(): string | undefined {
     const { exec } = this.lease;
     resolveDir(exec);
-    const error = loadDotenv(exec) ?? resolveSecrets(exec, (values) => (this.masker = new Masker(values)));
+    const error =
+      loadDotenv(exec) ??
+      resolveSecrets(exec, (values) => (this.masker = new Masker([...values, ...this.hidden()]))) ??
+      this.tokenInEnv();
     if (error !== undefined) this.note(error);
     return error;
+  }
+
+  /** A .env file or a secret file read with the runner's rights must not hand the step its token. */
+  private tokenInEnv(): string | undefined {
+    const token = this.opts.runnerToken;
+    if (!token) return undefined;
+    const name = Object.entries(this.lease.exec.env).find(([, v]) => v.includes(token))?.[0];
+    return name === undefined ? undefined : `env ${name} would hold the runner's own token; refused`;
   }
 
   /** A note of the runner's in the step's stderr log (`[dagflare runner: ...]`), secrets masked. */

@@ -25,6 +25,8 @@ export interface LoopOptions {
   backoff?: Backoff;
   /** How often the runner reports itself to the fleet view. */
   reportIntervalMs?: number;
+  /** The runner's token, which steps must never see (see exec.ts). */
+  runnerToken?: string;
 }
 
 export class LeaseLoop {
@@ -156,6 +158,7 @@ export class LeaseLoop {
       log: this.opts.log,
       killGraceMs: this.opts.killGraceMs,
       backoff: this.opts.backoff,
+      runnerToken: this.opts.runnerToken,
       onAuthError: (err) => this.fail(err),
       askNext: () => {
         if (this.draining) return undefined;

@@ -1,19 +1,23 @@
 // Runs an ExecSpec as a process group of its own (detached), so that a stop reaches everything
 // the step started, not just its shell. Knows nothing about leases or the server.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chownSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import type { ExecSpec, LogEntry } from "../../src/protocol.ts";
+import type { StepUser } from "./step-user.ts";
 import type { GroupWatcher } from "./watchdog.ts";
 
 /** Time between SIGTERM and SIGKILL when a group is stopped. */
 export const KILL_GRACE_MS = 5_000;
 /** How long output pipes may stay open once the group is done (held by a process that left it). */
 const PIPE_CLOSE_WAIT_MS = 2_000;
-/** The runner's own credential: a step must not be able to act as its runner. */
-export const PRIVATE_ENV = ["DAGFLARE_RUNNER_TOKEN"];
+/**
+ * The runner's own credential and where it is kept: never passed to a step. (The runner refuses
+ * to start with the token itself in its environment; the names are dropped all the same.)
+ */
+export const PRIVATE_ENV = ["DAGFLARE_RUNNER_TOKEN", "DAGFLARE_RUNNER_TOKEN_FILE", "CREDENTIALS_DIRECTORY"];
 
 export type Stream = LogEntry["stream"];
 
@@ -33,6 +37,9 @@ export interface StepProcess {
   readonly pid: number | undefined;
   /** SIGTERM to the whole group now, SIGKILL after the grace period. Repeats are ignored. */
   stop(): void;
+  /** Stops reading the step's output (back-pressure: its writes block once the pipes are full). */
+  pause(): void;
+  resume(): void;
   /** Settles once the process exited and its output was read (never rejects). */
   readonly done: Promise<ProcessResult>;
 }
@@ -59,6 +66,12 @@ export function commandLine(exec: ExecSpec, scriptPath?: string): { file: string
 }
 
 let watcher: GroupWatcher | undefined;
+let stepUser: StepUser | undefined;
+
+/** Every process started from now on runs as `user` (undefined: as the runner's own user). */
+export function setStepUser(user: StepUser | undefined): void {
+  stepUser = user;
+}
 
 /** Every group started from now on is registered with `w` while it runs (see watchdog.ts). */
 export function setGroupWatcher(w: GroupWatcher | undefined): void {
@@ -105,6 +118,11 @@ export function startProcess(exec: ExecSpec, opts: StartOptions): StepProcess {
       scriptDir = mkdtempSync(path.join(tmpdir(), "dagflare-step-"));
       scriptPath = path.join(scriptDir, "script");
       writeFileSync(scriptPath, exec.script, { mode: 0o700 });
+      // Private to the step's user, who must be able to run it.
+      if (stepUser) {
+        chownSync(scriptDir, stepUser.uid, stepUser.gid);
+        chownSync(scriptPath, stepUser.uid, stepUser.gid);
+      }
     } catch (err) {
       removeDir(scriptDir);
       return notStarted(`could not write the script: ${(err as Error).message}`);
@@ -113,11 +131,14 @@ export function startProcess(exec: ExecSpec, opts: StartOptions): StepProcess {
   const { file, args } = commandLine(exec, scriptPath);
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of PRIVATE_ENV) delete env[name];
+  if (stepUser) Object.assign(env, { HOME: stepUser.home, USER: stepUser.name, LOGNAME: stepUser.name });
   Object.assign(env, exec.env);
   const startedAt = Date.now();
   let child: ReturnType<typeof spawn>;
   try {
-    child = spawn(file, args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    // With a step user, libuv drops the runner's supplementary groups before setgid/setuid.
+    const user = stepUser && { uid: stepUser.uid, gid: stepUser.gid };
+    child = spawn(file, args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"], ...user });
   } catch (err) {
     removeDir(scriptDir);
     return notStarted(`could not start ${file}: ${(err as Error).message}`);
@@ -131,6 +152,17 @@ export function startProcess(exec: ExecSpec, opts: StartOptions): StepProcess {
     if (pgid === undefined || killTimer) return;
     killGroup(pgid, opts.stopSignal ?? "SIGTERM");
     killTimer = setTimeout(() => killGroup(pgid, "SIGKILL"), graceMs);
+  };
+
+  let paused = false;
+  const pipes = [child.stdout, child.stderr];
+  const pause = () => {
+    paused = true;
+    for (const p of pipes) p?.pause();
+  };
+  const resume = () => {
+    paused = false;
+    for (const p of pipes) p?.resume();
   };
 
   const flushDecoders: Array<() => void> = [];
@@ -166,17 +198,30 @@ export function startProcess(exec: ExecSpec, opts: StartOptions): StepProcess {
       // What the step left running in its group ends with it; only a process that left the
       // group (setsid) survives the step.
       if (pgid !== undefined && groupAlive(pgid)) stop();
-      // Output may still sit in the pipes: wait for them to close, within bounds.
-      pipeTimer = setTimeout(() => exit && finish(exit), (killTimer ? graceMs : 0) + PIPE_CLOSE_WAIT_MS);
+      // Output may still sit in the pipes: wait for them to close, within bounds. While they
+      // are paused for back-pressure the output is only waiting to be shipped: wait on.
+      const waitMs = (killTimer ? graceMs : 0) + PIPE_CLOSE_WAIT_MS;
+      const closeOrGiveUp = () => {
+        if (paused) pipeTimer = setTimeout(closeOrGiveUp, waitMs);
+        else if (exit) finish(exit);
+      };
+      pipeTimer = setTimeout(closeOrGiveUp, waitMs);
     });
     child.once("close", () => exit && finish(exit));
   });
 
-  return { pid: pgid, stop, done };
+  return { pid: pgid, stop, pause, resume, done };
 }
 
 function notStarted(error: string): StepProcess {
-  return { pid: undefined, stop: () => {}, done: Promise.resolve({ exitCode: null, signal: null, error }) };
+  const none = () => {};
+  return {
+    pid: undefined,
+    stop: none,
+    pause: none,
+    resume: none,
+    done: Promise.resolve({ exitCode: null, signal: null, error }),
+  };
 }
 
 function removeDir(dir: string | undefined): void {

@@ -78,6 +78,8 @@ export const runnerTokens = sqliteTable("runner_tokens", {
   createdAt: integer("created_at").notNull(),
   /** Set once revoked; a revoked token is refused at its next call. */
   revokedAt: integer("revoked_at"),
+  /** JSON array of the pools the token serves: it leases, registers and reports only there. */
+  pools: text("pools").notNull().default('["default"]'),
 });
 
 export type RunnerTokenRow = typeof runnerTokens.$inferSelect;

@@ -31,12 +31,24 @@ export interface LeaseAsk {
  * whose runner disconnected stops here (the Worker's request is cancelled) instead of in the
  * Durable Object, where it would go on and take a lease for nobody.
  */
-export async function longPollLeases(env: Env, ask: LeaseAsk, waitMs: number): Promise<Lease[]> {
+export async function longPollLeases(
+  env: Env,
+  ask: LeaseAsk,
+  waitMs: number,
+  recheck: () => Promise<void> = async () => {},
+): Promise<Lease[]> {
   const dispatcher = dispatcherFor(env, poolOf(ask.labels));
   const deadline = ask.askedAt + waitMs;
   for (;;) {
     const leases = await dispatcher.take(ask);
-    if (leases.length > 0) return leases;
+    if (leases.length > 0) {
+      // The caller's token may have been revoked while it waited: then the leases go back.
+      await recheck().catch(async (err: unknown) => {
+        await giveBack(env, leases, "runner token revoked");
+        throw err;
+      });
+      return leases;
+    }
     // A live runner whose older request is refused gets its answer now and asks again at once.
     if (await dispatcher.isLeftover(ask)) return [];
     const left = deadline - Date.now();
@@ -45,6 +57,15 @@ export async function longPollLeases(env: Env, ask: LeaseAsk, waitMs: number): P
     // runs could not be reached; pause briefly instead of spinning.
     if ((await dispatcher.waitForWork(left, ask.labels)) === "pending") await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Hands leases back to their runs, which dispatch the steps again without counting an attempt. */
+async function giveBack(env: Env, leases: Lease[], reason: string): Promise<void> {
+  await Promise.allSettled(
+    leases.map((l) =>
+      env.RUNS.get(env.RUNS.idFromName(l.runId)).release(Number(l.leaseId.split(".")[1]), l.token, reason),
+    ),
+  );
 }
 
 /**
@@ -78,6 +99,9 @@ export class DispatchObject extends DurableObject<Env> {
     if (!cols.some((c) => c.name === "selector")) {
       this.sql.exec("ALTER TABLE tasks ADD COLUMN selector TEXT NOT NULL DEFAULT '{}'");
     }
+    // Which token reported each runner: another token cannot take over a live runner's id.
+    const runnerCols = this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('runners')").toArray();
+    if (!runnerCols.some((c) => c.name === "token_id")) this.sql.exec("ALTER TABLE runners ADD COLUMN token_id TEXT");
   }
 
   enqueue(tasks: DispatchTask[]): void {
@@ -151,16 +175,42 @@ export class DispatchObject extends DurableObject<Env> {
     }
   }
 
-  /** Records a runner's own heartbeat; true when this runner is new to this pool. */
-  runnerReport(report: RunnerReport): boolean {
-    const known = this.sql.exec("SELECT 1 FROM runners WHERE runner_id = ?", report.runnerId).toArray().length > 0;
+  /**
+   * Records a runner's own heartbeat, sent with token `tokenId`: "new" when this runner is new
+   * to this pool, "taken" (and nothing recorded) when a live runner of another token has its id.
+   */
+  runnerReport(report: RunnerReport, tokenId: string): "new" | "known" | "taken" {
+    const row = this.sql
+      .exec<{ token_id: string | null; last_seen_at: number }>(
+        "SELECT token_id, last_seen_at FROM runners WHERE runner_id = ?",
+        report.runnerId,
+      )
+      .toArray()[0];
+    if (row && this.ownedElsewhere(row, tokenId, report.lastSeenAt)) return "taken";
     this.sql.exec(
-      "INSERT OR REPLACE INTO runners (runner_id, report, last_seen_at) VALUES (?, ?, ?)",
+      "INSERT OR REPLACE INTO runners (runner_id, report, last_seen_at, token_id) VALUES (?, ?, ?, ?)",
       report.runnerId,
       JSON.stringify(report),
       report.lastSeenAt,
+      tokenId,
     );
-    return !known;
+    return row ? "known" : "new";
+  }
+
+  /** Whether `runnerId` is the id of a live runner that reports with another token than `tokenId`. */
+  isOthersRunner(runnerId: string, tokenId: string, now: number): boolean {
+    const row = this.sql
+      .exec<{ token_id: string | null; last_seen_at: number }>(
+        "SELECT token_id, last_seen_at FROM runners WHERE runner_id = ?",
+        runnerId,
+      )
+      .toArray()[0];
+    return row !== undefined && this.ownedElsewhere(row, tokenId, now);
+  }
+
+  /** A silent runner's id is free again, so a runner restarted with a new token keeps its id. */
+  private ownedElsewhere(row: { token_id: string | null; last_seen_at: number }, tokenId: string, now: number) {
+    return row.token_id !== null && row.token_id !== tokenId && row.last_seen_at >= now - WARNING_AFTER_MS;
   }
 
   /** Kept by the default pool's dispatcher: every pool a runner ever reported to. */

@@ -14,8 +14,8 @@ import { readJson } from "./validate";
 export const runnerTokensRoute = new Hono<{ Bindings: Env }>()
   .get("/", async (c) => c.json({ tokens: await listRunnerTokens(c.env.DB) }))
   .post("/", async (c) => {
-    const { name } = await readJson(c, CreateRunnerTokenRequest);
-    return c.json(await createRunnerToken(c.env.DB, name), 201);
+    const { name, pools } = await readJson(c, CreateRunnerTokenRequest);
+    return c.json(await createRunnerToken(c.env.DB, name, pools), 201);
   })
   .delete("/:id", async (c) => {
     const id = c.req.param("id");

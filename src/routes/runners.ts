@@ -1,9 +1,10 @@
 // /runners: the runner protocol (docs/runner-protocol.md). Leases come from the dispatcher; every
-// call about a lease goes straight to the run's RunObject, named in the lease id.
-import { Hono } from "hono";
+// call about a lease goes straight to the run's RunObject, named in the lease id. A runner token
+// leases, registers and reports only in its own pools, and only under runner ids it reports.
+import { type Context, Hono } from "hono";
+import type { RunnerVars } from "../auth";
 import { DEFAULT_POOL, POOL_NAME, poolOf } from "../dag/selector";
 import { dispatcherFor, longPollLeases } from "../dispatch/dispatch-object";
-import type { Env } from "../env";
 import { AppError, unwrap } from "../errors";
 import {
   CompleteRequest,
@@ -29,35 +30,59 @@ function parseLeaseId(leaseId: string): { runId: string; stepIndex: number } {
   return { runId: m[1], stepIndex: Number(m[2]) };
 }
 
-/** The runner's pool, from its `pool` label; a malformed one is refused. */
-function poolOfRunner(labels: Record<string, string>): string {
+/** The runner's pool, from its `pool` label: a malformed one, or one its token does not serve, is refused. */
+function poolOfRunner(c: Context<RunnerVars>, labels: Record<string, string>): string {
   const pool = poolOf(labels);
   if (!POOL_NAME.test(pool)) {
     throw new AppError("bad_request", 400, `pool "${pool}" must be 1-64 letters, digits, _ or -`, {
       fields: ["labels.pool"],
     });
   }
+  const { tokenId, pools } = c.get("runnerAuth");
+  if (pools !== "all" && !pools.includes(pool)) {
+    throw new AppError(
+      "forbidden",
+      403,
+      `runner token ${tokenId} serves the pools ${pools.join(", ")}, not "${pool}"`,
+      { fields: ["labels.pool"], tokenId },
+    );
+  }
   return pool;
+}
+
+function idInUse(runnerId: string): AppError {
+  return new AppError(
+    "already_exists",
+    409,
+    `runner id "${runnerId}" belongs to a live runner that reports with another token`,
+    { fields: ["runnerId"] },
+  );
 }
 
 const encoder = new TextEncoder();
 /** Size in UTF-8 (a character may take up to 4 bytes; `length` counts UTF-16 units). */
 const utf8Bytes = (text: string) => encoder.encode(text).length;
 
-export const runners = new Hono<{ Bindings: Env }>()
+export const runners = new Hono<RunnerVars>()
   .post("/lease", async (c) => {
     const askedAt = Date.now();
     const { waitMs, ...ask } = await readJson(c, LeaseRequest);
-    poolOfRunner(ask.labels);
-    const leases = await longPollLeases(c.env, { ...ask, askedAt }, waitMs);
+    const pool = poolOfRunner(c, ask.labels);
+    const auth = c.get("runnerAuth");
+    if (await dispatcherFor(c.env, pool).isOthersRunner(ask.runnerId, auth.tokenId, askedAt)) {
+      throw idInUse(ask.runnerId);
+    }
+    const leases = await longPollLeases(c.env, { ...ask, askedAt }, waitMs, auth.recheck);
     return c.json({ leases } satisfies LeaseResponse);
   })
   .post("/heartbeat", async (c) => {
     const req = await readJson(c, RunnerHeartbeatRequest);
-    const pool = poolOfRunner(req.labels);
-    const isNew = await dispatcherFor(c.env, pool).runnerReport({ ...req, lastSeenAt: Date.now() });
+    const pool = poolOfRunner(c, req.labels);
+    const { tokenId } = c.get("runnerAuth");
+    const seen = await dispatcherFor(c.env, pool).runnerReport({ ...req, lastSeenAt: Date.now() }, tokenId);
+    if (seen === "taken") throw idInUse(req.runnerId);
     // GET /workers lists the pools the default pool's dispatcher knows of.
-    if (isNew && pool !== DEFAULT_POOL) await dispatcherFor(c.env).addPool(pool);
+    if (seen === "new" && pool !== DEFAULT_POOL) await dispatcherFor(c.env).addPool(pool);
     return c.json({});
   })
   .post("/leases/:leaseId/heartbeat", async (c) => {
@@ -83,7 +108,7 @@ export const runners = new Hono<{ Bindings: Env }>()
   .post("/leases/:leaseId/complete", async (c) => {
     const { runId, stepIndex } = parseLeaseId(c.req.param("leaseId"));
     const { next, ...req } = await readJson(c, CompleteRequest);
-    if (next) poolOfRunner(next.labels);
+    if (next) poolOfRunner(c, next.labels);
     const handOff = next ? { runnerId: next.runnerId, labels: next.labels, max: next.max } : undefined;
     const done = unwrap(await runStub(c.env, runId).complete(stepIndex, req, handOff));
     // The runner's next lease rides on this reply: a step this one made ready, or else any

@@ -433,10 +433,7 @@ export class RunObject extends DurableObject<Env> {
   ): Promise<Outcome<{ accepted: boolean; next: Lease[] }>> {
     const step = this.stepAt(stepIndex);
     if (!step) return staleLease("unknown lease");
-    const s = this.state?.steps[step];
-    if (s?.lease?.token === req.token && (req.droppedLogBytes ?? 0) > 0) {
-      this.appendRunLog(`step ${step}: the runner dropped ${req.droppedLogBytes} bytes of log while cut off`);
-    }
+    const attempt = this.state?.steps[step]?.attempt;
     const { reply, held } = await this.fire(
       {
         type: "complete",
@@ -473,7 +470,24 @@ export class RunObject extends DurableObject<Env> {
       await this.enqueue(held.filter((n) => !leased.has(n)));
     }
     if (reply.kind !== "completed") return staleFrom(reply);
+    if (reply.accepted && attempt !== undefined) this.countRunnerDrops(step, attempt, req.droppedLogBytes ?? 0);
     return ok({ accepted: reply.accepted, next });
+  }
+
+  /**
+   * Output the runner could not ship (its step log says why) counts in the attempt's
+   * `droppedBytes` beside what the server itself dropped. Once: only an accepted completion.
+   */
+  private countRunnerDrops(step: string, attempt: number, bytes: number): void {
+    if (bytes <= 0) return;
+    this.sql.exec(
+      `INSERT INTO log_meta (step, attempt, acked_seq, bytes, dropped_bytes) VALUES (?, ?, 0, 0, ?)
+       ON CONFLICT (step, attempt) DO UPDATE SET dropped_bytes = dropped_bytes + excluded.dropped_bytes`,
+      step,
+      attempt,
+      bytes,
+    );
+    this.appendRunLog(`step ${step}: the runner dropped ${bytes} bytes of its log (the step's log says why)`);
   }
 
   async release(stepIndex: number, token: string, reason: string): Promise<Outcome<void>> {

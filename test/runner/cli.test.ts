@@ -1,7 +1,7 @@
 // The runner command as shipped: bundled by esbuild into one file and run by Node.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir, userInfo } from "node:os";
 import path from "node:path";
 import { build } from "esbuild";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -14,7 +14,7 @@ beforeAll(async () => {
   bundle = path.join(mkdtempSync(path.join(tmpdir(), "runner-bundle-")), "runner.mjs");
   // The same options as the project's build (runner/dist/runner.mjs), into a private file.
   await build({
-    entryPoints: [path.join(import.meta.dirname, "../../runner/src/cli.ts")],
+    entryPoints: [path.join(import.meta.dirname, "../../runner/src/bin.ts")],
     bundle: true,
     platform: "node",
     target: "node20",
@@ -42,7 +42,16 @@ function cli(args: string[], env: Record<string, string> = {}) {
   return { child, exited, stderr: () => stderr, stdout: () => stdout };
 }
 
-const runner = (...args: string[]) => cli(["--server", server.url, "--concurrency", "2", ...args]);
+/** Steps run as this user: said explicitly, as a runner started as root requires. */
+const self = ["--run-as", userInfo().username];
+const runner = (...args: string[]) => cli(["--server", server.url, "--concurrency", "2", ...self, ...args]);
+
+/** A token file as the runner wants it: readable by its owner only. */
+function tokenFile(token: string, mode = 0o600): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), "runner-token-")), "runner-token");
+  writeFileSync(file, `${token}\n`, { mode });
+  return file;
+}
 
 describe("the runner command", () => {
   it("prints its usage for --help and exits 0", async () => {
@@ -57,16 +66,88 @@ describe("the runner command", () => {
     expect(r.stderr()).toMatch(/--concurrency "zero" must be a whole number/);
   });
 
-  it("takes its server and token from the environment", async () => {
+  it("takes its server and token file from the environment", async () => {
     server.failNext = { status: 401, count: 1, suffix: "/lease" };
-    const r = cli([], { DAGFLARE_SERVER: server.url, DAGFLARE_RUNNER_TOKEN: "from-env" });
+    const file = tokenFile("from-file");
+    const r = cli(self, { DAGFLARE_SERVER: server.url, DAGFLARE_RUNNER_TOKEN_FILE: file });
     expect(await r.exited).toBe(3);
     expect(r.stderr()).toContain(`polling ${server.url}`);
+    expect(server.callsTo("/lease")[0]?.auth).toBe("Bearer from-file");
+  });
+
+  it("takes its token from systemd's credential runner-token", async () => {
+    server.failNext = { status: 401, count: 1, suffix: "/lease" };
+    const file = tokenFile("from-systemd", 0o400);
+    const r = cli(self, { DAGFLARE_SERVER: server.url, CREDENTIALS_DIRECTORY: path.dirname(file) });
+    expect(await r.exited).toBe(3);
+    expect(server.callsTo("/lease")[0]?.auth).toBe("Bearer from-systemd");
+  });
+
+  it.each([
+    [["--token", "secret"], {}, /--token is not accepted: a token on the command line can be read/],
+    [[], { DAGFLARE_RUNNER_TOKEN: "secret" }, /DAGFLARE_RUNNER_TOKEN is set: a token in the runner's environment/],
+  ])("refuses a token given as %j %j, where steps could read it, and exits 2", async (args, env, message) => {
+    const r = cli([...self, ...args], { DAGFLARE_SERVER: server.url, ...env });
+    expect(await r.exited).toBe(2);
+    expect(r.stderr()).toMatch(message);
+    expect(server.calls).toEqual([]);
+  });
+
+  it("refuses a token file other users can read, and exits 2", async () => {
+    const file = tokenFile("shared", 0o644);
+    const r = runner("--token-file", file);
+    expect(await r.exited).toBe(2);
+    expect(r.stderr()).toContain(`token file ${file} can be read by other users (mode 644): chmod 600 ${file}`);
+  });
+
+  it("keeps its token out of its steps' reach: not in the parent's cmdline or environ, masked if printed", async () => {
+    const token = "dfr_0123456789ab_feedfacefeedfacefeedfacefeedfacefeedface";
+    const file = tokenFile(token);
+    const lease = makeLease({
+      command: `tr '\\0' '\\n' < /proc/$PPID/cmdline; tr '\\0' '\\n' < /proc/$PPID/environ; echo; cat ${file}`,
+    });
+    server.offer(lease);
+    const r = runner("--token-file", file);
+    await until(() => server.completions.has(lease.leaseId));
+    r.child.kill("SIGTERM");
+    await r.exited;
+    const log = server.logText(lease.leaseId);
+    // The step did read its parent's entries (the runner's flags and PATH are there)...
+    expect(log).toContain("--token-file");
+    expect(log).toMatch(/^PATH=/m);
+    // ...and found the token nowhere; the one it read from the file (same user) left masked.
+    expect(log).not.toContain(token);
+    expect(log.match(/\*\*\*\*\*/g)).toEqual(["*****"]);
+    expect(log.trimEnd().endsWith("*****")).toBe(true);
+  });
+
+  // CI runs as root, where this is what a runner does; elsewhere the runner refuses the flag.
+  it("runs steps as the --run-as user, who cannot read the runner's token file or memory", async () => {
+    const file = tokenFile("dfr_0123456789ab_0000000000000000000000000000000000000000");
+    if (process.getuid?.() !== 0) {
+      const r = cli(["--server", server.url, "--token-file", file, "--run-as", "nobody"]);
+      expect(await r.exited).toBe(2);
+      expect(r.stderr()).toMatch(/only a runner started as root can run steps as another user/);
+      return;
+    }
+    const probe = `id -u; echo "home=$HOME"; cat ${file}; cat /proc/$PPID/environ; head -c1 /proc/$PPID/mem; true`;
+    const command = makeLease({ command: probe, dir: "/" });
+    const script = makeLease({ script: "#!/bin/sh\nid -un\n", dir: "/" });
+    server.offer(command, script);
+    const r = cli(["--server", server.url, "--token-file", file, "--run-as", "nobody"]);
+    await until(() => server.completions.has(command.leaseId) && server.completions.has(script.leaseId));
+    r.child.kill("SIGTERM");
+    await r.exited;
+    expect(r.stderr()).toContain("steps run as nobody (uid 65534)");
+    expect(server.logText(command.leaseId)).toBe("65534\nhome=/nonexistent\n");
+    const denied = server.logText(command.leaseId, "stderr");
+    expect(denied.match(/Permission denied/g)).toHaveLength(3);
+    expect(server.logText(script.leaseId)).toBe("nobody\n");
   });
 
   it("exits 3 with a clear message when the server refuses its token", async () => {
     server.failNext = { status: 403, count: 1, suffix: "/lease" };
-    const r = runner("--token", "wrong");
+    const r = runner("--token-file", tokenFile("wrong"));
     expect(await r.exited).toBe(3);
     expect(r.stderr()).toMatch(/the server refused the runner token \(403 simulated/);
   });

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseConfig, UsageError } from "../../runner/src/config.ts";
 
@@ -5,22 +8,36 @@ describe("the runner's flags", () => {
   it("default to the environment, then to a local server with 4 slots", () => {
     expect(parseConfig([], {})).toMatchObject({
       server: "http://127.0.0.1:8787",
-      token: "",
+      tokenFile: undefined,
+      runAs: undefined,
       concurrency: 4,
       labels: { pool: "default" },
     });
-    expect(parseConfig([], { DAGFLARE_SERVER: "https://d.example.com/", DAGFLARE_RUNNER_TOKEN: "t" })).toMatchObject({
-      server: "https://d.example.com",
-      token: "t",
-    });
+    const env = {
+      DAGFLARE_SERVER: "https://d.example.com/",
+      DAGFLARE_RUNNER_TOKEN_FILE: "/t",
+      DAGFLARE_RUNNER_RUN_AS: "u",
+    };
+    expect(parseConfig([], env)).toMatchObject({ server: "https://d.example.com", tokenFile: "/t", runAs: "u" });
   });
 
   it("prefer flags over the environment", () => {
-    const config = parseConfig(["--server", "http://a:1", "--token", "flag"], {
+    const config = parseConfig(["--server", "http://a:1", "--token-file", "/flag", "--run-as", "nobody"], {
       DAGFLARE_SERVER: "http://b:2",
-      DAGFLARE_RUNNER_TOKEN: "env",
+      DAGFLARE_RUNNER_TOKEN_FILE: "/env",
+      DAGFLARE_RUNNER_RUN_AS: "env",
     });
-    expect(config).toMatchObject({ server: "http://a:1", token: "flag" });
+    expect(config).toMatchObject({ server: "http://a:1", tokenFile: "/flag", runAs: "nobody" });
+  });
+
+  it("read the token from systemd's credential when no file is named and the credential exists", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "creds-"));
+    expect(parseConfig([], { CREDENTIALS_DIRECTORY: dir })).toMatchObject({ tokenFile: undefined });
+    writeFileSync(path.join(dir, "runner-token"), "t", { mode: 0o400 });
+    expect(parseConfig([], { CREDENTIALS_DIRECTORY: dir })).toMatchObject({
+      tokenFile: path.join(dir, "runner-token"),
+    });
+    expect(parseConfig(["--token-file", "/x"], { CREDENTIALS_DIRECTORY: dir })).toMatchObject({ tokenFile: "/x" });
   });
 
   it("make a runner id from the host name, the pid and 4 random hex digits", () => {
@@ -62,6 +79,9 @@ describe("the runner's flags", () => {
     [["--bogus"], /Unknown option '--bogus'/],
     [["stray"], /Unexpected argument 'stray'/],
     [["--concurrency"], /argument missing/],
+    [["--token", "t"], /--token is not accepted/],
+    [["--token-file", " "], /--token-file must not be empty/],
+    [["--run-as", ""], /--run-as must not be empty/],
   ])("reject %j with a message naming the flag", (argv, message) => {
     expect(() => parseConfig(argv, {})).toThrow(UsageError);
     expect(() => parseConfig(argv, {})).toThrow(message);

@@ -179,13 +179,13 @@ describe("log streaming", () => {
     ]);
   });
 
-  it("splits large output into batches of at most 64 KiB", async () => {
-    const r = await run({ command: "head -c 300000 /dev/zero | tr '\\0' x" });
-    expect(r.stdout).toHaveLength(300_000);
+  it("splits large output into batches of at most 256 KiB", async () => {
+    const r = await run({ command: "head -c 1000000 /dev/zero | tr '\\0' x" });
+    expect(r.stdout).toHaveLength(1_000_000);
     const batches = server.callsTo(`/leases/${r.lease.leaseId}/logs`);
     for (const b of batches) {
       const bytes = b.body.entries.reduce((n: number, e: { text: string }) => n + Buffer.byteLength(e.text), 0);
-      expect(bytes).toBeLessThanOrEqual(64 * 1024);
+      expect(bytes).toBeLessThanOrEqual(256 * 1024);
     }
   });
 

@@ -7,7 +7,7 @@ import type { CompleteRequest, Lease, LogEntry, RunnerHeartbeatRequest } from ".
 type Action = "heartbeat" | "logs" | "complete" | "release";
 
 export class FakeServer {
-  readonly calls: Array<{ path: string; body: any; at: number }> = [];
+  readonly calls: Array<{ path: string; body: any; at: number; auth?: string }> = [];
   readonly logs = new Map<string, LogEntry[]>();
   readonly completions = new Map<string, CompleteRequest>();
   readonly releases: string[] = [];
@@ -60,7 +60,7 @@ export class FakeServer {
       .join("");
   }
 
-  callsTo(suffix: string): Array<{ path: string; body: any; at: number }> {
+  callsTo(suffix: string): Array<{ path: string; body: any; at: number; auth?: string }> {
     return this.calls.filter((c) => c.path.endsWith(suffix));
   }
 
@@ -69,7 +69,7 @@ export class FakeServer {
     for await (const chunk of req) raw += chunk;
     const body = raw ? JSON.parse(raw) : {};
     const path = decodeURIComponent((req.url ?? "").replace("/api/v2/runners", ""));
-    this.calls.push({ path, body, at: Date.now() });
+    this.calls.push({ path, body, at: Date.now(), auth: req.headers.authorization });
     const send = (status: number, json: unknown) => {
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(json));

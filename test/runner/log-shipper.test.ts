@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AuthError, LeaseLostError, UnreachableError } from "../../runner/src/client.ts";
+import { AuthError, LeaseLostError, RejectedError, UnreachableError } from "../../runner/src/client.ts";
 import { LogShipper, MAX_BATCH_BYTES } from "../../runner/src/log-shipper.ts";
 import type { LogEntry } from "../../src/protocol";
 
@@ -8,12 +8,15 @@ function fakeClient() {
   const state = {
     down: false,
     error: undefined as Error | undefined,
+    /** While set, appends wait for it: a server slower than the step. */
+    gate: undefined as Promise<void> | undefined,
     batches: [] as LogEntry[][],
     stored: new Map<number, LogEntry>(),
   };
   const client = {
     appendLogs: async (_leaseId: string, _token: string, entries: LogEntry[]) => {
       state.batches.push(entries);
+      await state.gate;
       if (state.error) throw state.error;
       if (state.down) throw new UnreachableError("HTTP 503");
       for (const e of entries) if (!state.stored.has(e.seq)) state.stored.set(e.seq, e);
@@ -29,18 +32,24 @@ function fakeClient() {
   return { state, client, text };
 }
 
-function shipper(client: ReturnType<typeof fakeClient>["client"], over: { bufferBytes?: number } = {}) {
+function shipper(
+  client: ReturnType<typeof fakeClient>["client"],
+  over: { bufferBytes?: number; dropAfterMs?: number } = {},
+) {
   const fatal: Error[] = [];
+  /** Each change of back-pressure: true = pause the step, false = let it go on. */
+  const pressure: boolean[] = [];
   const s = new LogShipper({
     client,
     leaseId: "run.0.1",
     token: "t",
     log: () => {},
     onFatal: (err) => fatal.push(err),
+    onPressure: (pause) => pressure.push(pause),
     backoff: { firstMs: 5, maxMs: 20 },
     ...over,
   });
-  return { s, fatal };
+  return { s, fatal, pressure };
 }
 
 describe("the log shipper", () => {
@@ -81,7 +90,7 @@ describe("the log shipper", () => {
     );
   });
 
-  it("cuts batches at 64 KiB without splitting a character", async () => {
+  it("cuts batches at 256 KiB without splitting a character", async () => {
     const f = fakeClient();
     const { s } = shipper(f.client);
     const text = "é".repeat(100_000);
@@ -93,9 +102,28 @@ describe("the log shipper", () => {
     expect(f.text()).toBe(text);
   });
 
-  it("keeps the newest output within its bound while the server is unreachable and says how much it dropped", async () => {
+  it("pauses the step while its buffer is full and the server answers slowly, and drops nothing", async () => {
     const f = fakeClient();
-    const { s } = shipper(f.client, { bufferBytes: 1000 });
+    const { s, pressure } = shipper(f.client, { bufferBytes: 1000 });
+    let open = () => {};
+    f.state.gate = new Promise<void>((r) => (open = r));
+    s.push("stdout", "first\n");
+    await waitFor(() => f.state.batches.length >= 1);
+    const lines = Array.from({ length: 150 }, (_, i) => `${String(i).padStart(9, "0")}\n`);
+    for (const line of lines) s.push("stdout", line);
+    expect(pressure).toEqual([true]);
+    f.state.gate = undefined;
+    open();
+    await s.drain();
+    expect(pressure).toEqual([true, false]);
+    expect(s.droppedLogBytes).toBe(0);
+    expect(f.text("stdout")).toBe(`first\n${lines.join("")}`);
+    expect(f.text("stderr")).toBe("");
+  });
+
+  it("drops the oldest output only once the server has been unreachable long enough, and says why and how much", async () => {
+    const f = fakeClient();
+    const { s, pressure } = shipper(f.client, { bufferBytes: 1000, dropAfterMs: 0 });
     f.state.down = true;
     s.push("stdout", "first\n");
     await waitFor(() => f.state.batches.length >= 1);
@@ -103,14 +131,32 @@ describe("the log shipper", () => {
     for (const line of lines) s.push("stdout", line);
     f.state.down = false;
     await s.drain();
+    // The step is never held for an outage: it goes on and the oldest text gives way.
+    expect(pressure).toEqual([]);
     expect(s.droppedLogBytes).toBe(500);
     const entries = [...f.state.stored.values()].sort((a, b) => a.seq - b.seq);
     expect(entries.map((e) => e.seq)).toEqual(entries.map((_, i) => i + 1));
-    expect(entries[1]).toMatchObject({
-      stream: "stderr",
-      text: "[dagflare runner: 500 bytes of output were dropped while the server was unreachable]\n",
-    });
+    expect(entries[1]).toMatchObject({ stream: "stderr" });
+    expect(entries[1]?.text).toMatch(
+      /^\[dagflare runner: 500 bytes of output were dropped: the server could not be reached and the runner's log buffer of 1000 bytes was full\]\n$/,
+    );
     expect(f.text("stdout")).toBe(`first\n${lines.slice(50).join("")}`);
+  });
+
+  it("says in the log how much a refused batch cost, and why", async () => {
+    const f = fakeClient();
+    const { s } = shipper(f.client);
+    f.state.error = new RejectedError("/leases/x/logs: 413 bad_request: too big");
+    s.push("stdout", "lost text\n");
+    await waitFor(() => f.state.batches.length >= 1);
+    f.state.error = undefined;
+    s.push("stdout", "kept\n");
+    await s.drain();
+    expect(s.droppedLogBytes).toBe(10);
+    expect(f.text("stderr")).toBe(
+      "[dagflare runner: 10 bytes of output were dropped: the server refused them (/leases/x/logs: 413 bad_request: too big)]\n",
+    );
+    expect(f.text("stdout")).toBe("kept\n");
   });
 
   it("stops and reports a 409 as fatal, dropping what is left", async () => {

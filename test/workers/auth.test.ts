@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { app } from "../../src/app";
-import { api, RUNNER_TOKEN, runnerApi, USER_TOKEN } from "./helpers";
+import { CreateRunnerTokenResponse } from "../../src/runner-tokens";
+import { api, extApi, RUNNER_TOKEN, runnerApi, USER_TOKEN } from "./helpers";
 
 describe("authentication", () => {
   it("serves /health without a token", async () => {
@@ -36,6 +37,62 @@ describe("authentication", () => {
     const res = await app.request("/api/v2/dags", {}, bare);
     expect(res.status).toBe(401);
     expect(((await res.json()) as { message: string }).message).toMatch(/DAGFLARE_API_TOKEN is not configured/);
+  });
+
+  it("refuses every call, with one clear error, while the user token is also the runner token", async () => {
+    const shared = "the-same-value-for-both-doors-0123456789";
+    const misconfigured = { ...env, DAGFLARE_API_TOKEN: shared, DAGFLARE_RUNNER_TOKEN: shared };
+    const calls = [
+      app.request("/api/v2/dags", { headers: { authorization: `Bearer ${shared}` } }, misconfigured),
+      app.request("/api/v2/health", {}, misconfigured),
+      app.request(
+        "/api/v2/runners/lease",
+        { method: "POST", headers: { authorization: `Bearer ${shared}` }, body: "{}" },
+        misconfigured,
+      ),
+    ];
+    for (const res of await Promise.all(calls)) {
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({
+        code: "internal_error",
+        message:
+          "refusing to serve: DAGFLARE_API_TOKEN is also a runner token, so any runner could call the whole API; give it a value of its own (`wrangler secret put DAGFLARE_API_TOKEN`)",
+      });
+    }
+  });
+
+  it("refuses every call while the user token is a created runner token", async () => {
+    const created = await extApi(
+      "POST",
+      "/runner-tokens",
+      { name: "copied into the wrong secret" },
+      CreateRunnerTokenResponse,
+    );
+    const misconfigured = { ...env, DAGFLARE_API_TOKEN: created.body.token };
+    const res = await app.request(
+      "/api/v2/dags",
+      { headers: { authorization: `Bearer ${created.body.token}` } },
+      misconfigured,
+    );
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { message: string }).message).toMatch(/^refusing to serve/);
+  });
+
+  it("warns once in the logs about a configured token shorter than 32 characters", async () => {
+    const warnings: string[] = [];
+    const spy = vi.spyOn(console, "warn").mockImplementation((line: string) => void warnings.push(line));
+    try {
+      const short = { ...env, DAGFLARE_API_TOKEN: "short-user-token", DAGFLARE_RUNNER_TOKEN: "r".repeat(32) };
+      for (let i = 0; i < 2; i++) {
+        const res = await app.request("/api/v2/dags", { headers: { authorization: "Bearer short-user-token" } }, short);
+        expect(res.status).toBe(200);
+      }
+    } finally {
+      spy.mockRestore();
+    }
+    expect(warnings).toEqual([
+      "DAGFLARE_API_TOKEN is 16 characters long, shorter than 32: use a long random value (e.g. `openssl rand -hex 32`)",
+    ]);
   });
 
   it("serves without a token when the operator set DAGFLARE_AUTH=off", async () => {

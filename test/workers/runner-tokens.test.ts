@@ -21,7 +21,7 @@ describe("runner tokens", () => {
     expect((await leaseWith(created.token)).status).toBe(200);
     const list = await extApi("GET", "/runner-tokens", undefined, RunnerTokenList);
     const listed = list.body.tokens.find((t: { id: string }) => t.id === created.id);
-    expect(listed).toEqual({ id: created.id, name: "build host 1", createdAt: expect.any(String) });
+    expect(listed).toEqual({ id: created.id, name: "build host 1", pools: ["default"], createdAt: expect.any(String) });
     expect(JSON.stringify(list.body)).not.toContain(created.token.slice(-40));
   });
 

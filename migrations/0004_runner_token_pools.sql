@@ -1,0 +1,1 @@
+ALTER TABLE `runner_tokens` ADD `pools` text DEFAULT '["default"]' NOT NULL;
