@@ -7,7 +7,7 @@ import pc from "picocolors";
 import { allNodes, enc, type RunDetails, runPath, type StepNode, TERMINAL_RUN, TERMINAL_STEP } from "./api-types.ts";
 import type { ApiClient } from "./client.ts";
 import { LogTail } from "./log-tail.ts";
-import { duration, epochMs, status } from "./output.ts";
+import { duration, epochMs, pad, status } from "./output.ts";
 
 const FIRST_POLL_MS = 200;
 const MAX_POLL_MS = 2_000;
@@ -43,27 +43,25 @@ export async function watchRun(client: ApiClient, dag: string, runId: string, op
     const { dagRunDetails: run } = await client.get<{ dagRunDetails: RunDetails }>(runPath(dag, runId));
     const nodes = allNodes(run);
     let changed = false;
-    if (opts.logs) {
-      for (const node of nodes) {
-        // A step that never started (not yet, or skipped) has no log.
-        if (epochMs(node.startedAt) === undefined) continue;
-        const key = node.step.name;
-        const t = tails.get(key) ?? new StepLogs(client, dag, runId, key);
-        tails.set(key, t);
-        const text = await t.read(TERMINAL_STEP.has(node.statusLabel) || TERMINAL_RUN.has(run.statusLabel));
+    // Per step: that it started, then its new log lines, then how it ended.
+    for (const node of nodes) {
+      const ended = TERMINAL_STEP.has(node.statusLabel);
+      const moved = seen.get(node.step.name) !== node.statusLabel && node.statusLabel !== "not_started";
+      seen.set(node.step.name, node.statusLabel);
+      changed ||= moved;
+      const line = !opts.tty && !opts.quiet && moved ? `${stepLine(dag, runId, node)}\n` : "";
+      if (!ended) process.stdout.write(line);
+      // A step that never started (not yet, or skipped) has no log.
+      if (opts.logs && epochMs(node.startedAt) !== undefined) {
+        const t = tails.get(node.step.name) ?? new StepLogs(client, dag, runId, node.step.name);
+        tails.set(node.step.name, t);
+        const text = await t.read(ended || TERMINAL_RUN.has(run.statusLabel));
         if (text) {
           changed = true;
           print(opts, text, () => frame(run));
         }
       }
-    }
-    for (const node of nodes) {
-      if (seen.get(node.step.name) === node.statusLabel) continue;
-      seen.set(node.step.name, node.statusLabel);
-      changed = true;
-      if (!opts.tty && !opts.quiet && node.statusLabel !== "not_started") {
-        process.stdout.write(`${stepLine(dag, runId, node)}\n`);
-      }
+      if (ended) process.stdout.write(line);
     }
     if (opts.tty && !opts.quiet) logUpdate(frame(run));
     if (TERMINAL_RUN.has(run.statusLabel)) {
@@ -99,7 +97,7 @@ function frame(run: RunDetails): string {
   const rows = nodes.map((n) => {
     const time = n.statusLabel === "not_started" ? "" : duration(n.startedAt, n.finishedAt);
     const extra = n.error ? `  ${pc.dim(n.error)}` : "";
-    return `  ${ICON[n.statusLabel] ?? " "} ${n.step.name.padEnd(width)}  ${status(n.statusLabel).padEnd(30)} ${time}${extra}`;
+    return `  ${ICON[n.statusLabel] ?? " "} ${n.step.name.padEnd(width)}  ${pad(status(n.statusLabel), 19)} ${time}${extra}`;
   });
   return [head, ...rows].join("\n");
 }

@@ -59,13 +59,16 @@ export function when(time: string | undefined): string {
 
 const visibleLength = (s: string) => stripVTControlCharacters(s).length;
 
+/** Pads to a width on screen: colour codes take no room. */
+export const pad = (s: string, width: number) => s + " ".repeat(Math.max(0, width - visibleLength(s)));
+
 /** Columns padded to their widest cell; the last column is not padded. */
 export function table(headers: string[], rows: string[][]): string[] {
   const all = [headers.map((h) => pc.bold(h)), ...rows];
   const widths = headers.map((_, i) => Math.max(...all.map((r) => visibleLength(r[i] ?? ""))));
   return all.map((r) =>
     r
-      .map((cell, i) => (i === r.length - 1 ? cell : cell + " ".repeat((widths[i] ?? 0) - visibleLength(cell))))
+      .map((cell, i) => (i === r.length - 1 ? cell : pad(cell, widths[i] ?? 0)))
       .join("  ")
       .trimEnd(),
   );
