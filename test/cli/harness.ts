@@ -16,7 +16,7 @@ export interface CliOptions {
   env?: Record<string, string>;
   cwd?: string;
   input?: string;
-  /** The command to run (default: the bundle in cli/dist). */
+  /** An installed `dagflare` to run (default: the bundle in cli/dist). */
   bin?: string;
 }
 
@@ -28,8 +28,9 @@ export class CliUser {
   constructor(private readonly baseEnv: Record<string, string> = {}) {}
 
   run(args: string[], opts: CliOptions = {}): Promise<CliResult> {
-    const bin = opts.bin ?? CLI_BUNDLE;
-    const child = spawn(process.execPath, [bin, ...args], {
+    // An installed command runs by itself (its #! line); the bundle under test through this Node.
+    const [command, argv] = opts.bin ? [opts.bin, args] : [process.execPath, [CLI_BUNDLE, ...args]];
+    const child = spawn(command, argv, {
       cwd: opts.cwd ?? this.home,
       env: {
         PATH: process.env.PATH ?? "",
