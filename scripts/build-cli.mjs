@@ -19,6 +19,9 @@ export async function buildCli() {
     format: "esm",
     outfile: CLI_BUNDLE,
     logLevel: "warning",
+    // Smaller to parse (a host's runner keeps it in memory); names kept for readable stack traces.
+    minifyWhitespace: true,
+    minifySyntax: true,
     define: { DAGFLARE_VERSION: JSON.stringify(version) },
     // commander is CommonJS and requires Node's modules: give the ES module bundle a require.
     banner: {
