@@ -46,6 +46,18 @@ export default defineConfig({
         },
       },
       {
+        // The dagflare command as a real process against the real local stack; the packed
+        // package; the deploy checks.
+        test: {
+          name: "cli",
+          environment: "node",
+          include: ["test/cli/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
         // The web UI in a real browser (Debian's Chromium through playwright-core) against the real stack.
         test: {
           name: "browser",

@@ -1,0 +1,43 @@
+// Bundles the dagflare command (cli/src, the runner included) into cli/dist: dagflare.mjs and the
+// chunks it loads, plain files that any Node >= 20 runs, so the package has no dependencies.
+import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const CLI_DIR = path.join(ROOT, "cli");
+export const CLI_BUNDLE = path.join(CLI_DIR, "dist", "dagflare.mjs");
+
+export async function buildCli() {
+  rmSync(path.dirname(CLI_BUNDLE), { recursive: true, force: true });
+  const { version } = JSON.parse(readFileSync(path.join(CLI_DIR, "package.json"), "utf8"));
+  await build({
+    entryPoints: [path.join(CLI_DIR, "src", "main.ts")],
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "esm",
+    // The entry is small and loads either the runner or the other commands, each its own chunk,
+    // so a host's runner parses and keeps only the runner's code.
+    outdir: path.dirname(CLI_BUNDLE),
+    entryNames: "dagflare",
+    chunkNames: "[name]-[hash]",
+    outExtension: { ".js": ".mjs" },
+    splitting: true,
+    logLevel: "warning",
+    // Smaller to parse (a host's runner keeps it in memory); names kept for readable stack traces.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    define: { DAGFLARE_VERSION: JSON.stringify(version) },
+    // commander is CommonJS and requires Node's modules: give the ES module chunks a require.
+    banner: {
+      js: 'import { createRequire as __createRequire } from "node:module";\nconst require = __createRequire(import.meta.url);',
+    },
+  });
+  // The entry is the command: a #! line (the chunks must not have one after the banner).
+  writeFileSync(CLI_BUNDLE, `#!/usr/bin/env node\n${readFileSync(CLI_BUNDLE, "utf8")}`);
+  chmodSync(CLI_BUNDLE, 0o755);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await buildCli();

@@ -1,0 +1,85 @@
+// `npm run bench:memory`: the resident memory (RSS) of an idle runner. Starts the Worker under
+// `wrangler dev`, starts each runner form below against it with no work to do, lets it settle
+// for 30 s (more than one 25 s lease long-poll), then samples the RSS of the runner and of its
+// watchdog process from /proc once a second for 10 s and prints the medians. Linux only.
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { buildCli, CLI_BUNDLE } from "./build-cli.mjs";
+import { applyMigrations, buildRunner, ROOT, RUNNER_BUNDLE, startWorker, stopGroup } from "./stack.mjs";
+
+const SETTLE_MS = 30_000;
+const SAMPLES = 10;
+const RUNNER_TOKEN = "memory-bench-runner-token";
+
+const FORMS = [
+  { name: "runner/dist/runner.mjs", args: [RUNNER_BUNDLE] },
+  { name: "dagflare runner (the npm package)", args: [CLI_BUNDLE, "runner"] },
+];
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** VmRSS of a process in KiB, or undefined once it is gone. */
+function rssKiB(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function childPids(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const mib = (kib) => `${(kib / 1024).toFixed(1)} MiB`;
+
+buildRunner();
+await buildCli();
+const stateDir = path.join(ROOT, ".wrangler", "memory-bench");
+applyMigrations(stateDir);
+const worker = await startWorker({
+  port: Number(process.env.PORT ?? 8790),
+  persistTo: stateDir,
+  vars: {
+    DAGFLARE_AUTH: "required",
+    DAGFLARE_API_TOKEN: "memory-bench-user-token",
+    DAGFLARE_RUNNER_TOKEN: RUNNER_TOKEN,
+  },
+});
+const rows = [];
+try {
+  for (const form of FORMS) {
+    const child = spawn(process.execPath, [...form.args, "--server", worker.url, "--id", "memory-bench"], {
+      env: { ...process.env, DAGFLARE_RUNNER_TOKEN: RUNNER_TOKEN },
+      stdio: "ignore",
+    });
+    await sleep(SETTLE_MS);
+    const runner = [];
+    const helpers = [];
+    for (let i = 0; i < SAMPLES; i++) {
+      runner.push(rssKiB(child.pid) ?? 0);
+      helpers.push(childPids(child.pid).reduce((n, pid) => n + (rssKiB(pid) ?? 0), 0));
+      await sleep(1_000);
+    }
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+    const r = median(runner);
+    const h = median(helpers);
+    rows.push(`| ${form.name} | ${mib(r)} | ${mib(h)} | ${mib(r + h)} |`);
+  }
+} finally {
+  await stopGroup(worker.child);
+}
+process.stdout.write(
+  `Node ${process.version}, idle runner, medians of ${SAMPLES} samples after ${SETTLE_MS / 1000} s:\n\n` +
+    "| runner | runner RSS | watchdog RSS | total |\n| --- | --- | --- | --- |\n" +
+    `${rows.join("\n")}\n`,
+);
