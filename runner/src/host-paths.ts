@@ -8,7 +8,8 @@ import { expandVars } from "../../src/dag/vars.ts";
 /** `p` with `~` and known variables expanded, made absolute against `base` (default: the runner's cwd). */
 export function hostPath(p: string, env: Record<string, string | undefined>, base?: string): string {
   let s = expandVars(p, (name) => env[name]);
-  if (s === "~") s = homedir();
-  else if (s.startsWith("~/")) s = path.join(homedir(), s.slice(2));
+  const home = env.HOME || homedir();
+  if (s === "~") s = home;
+  else if (s.startsWith("~/")) s = path.join(home, s.slice(2));
   return path.resolve(base ?? ".", s);
 }

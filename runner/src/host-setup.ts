@@ -5,9 +5,10 @@ import { readFileSync } from "node:fs";
 import type { ExecSpec } from "../../src/protocol.ts";
 import { parseDotenv } from "./dotenv.ts";
 import { hostPath } from "./host-paths.ts";
-import { PRIVATE_ENV } from "./process-group.ts";
+import { PRIVATE_ENV, stepUserEnv } from "./process-group.ts";
 
-const hostEnv = (exec: ExecSpec) => ({ ...process.env, ...exec.env });
+/** What the step's variables mean on this host: `~` and `$HOME` are the step user's. */
+const hostEnv = (exec: ExecSpec) => ({ ...process.env, ...stepUserEnv(), ...exec.env });
 
 /** The working directory, absolute, so that every process of the step (conditions too) shares it. */
 export function resolveDir(exec: ExecSpec): void {

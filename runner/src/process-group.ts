@@ -73,6 +73,11 @@ export function setStepUser(user: StepUser | undefined): void {
   stepUser = user;
 }
 
+/** The variables that name the step's user, when steps run as another user than the runner. */
+export function stepUserEnv(): Record<string, string> {
+  return stepUser ? { HOME: stepUser.home, USER: stepUser.name, LOGNAME: stepUser.name } : {};
+}
+
 /** Every group started from now on is registered with `w` while it runs (see watchdog.ts). */
 export function setGroupWatcher(w: GroupWatcher | undefined): void {
   watcher = w;
@@ -131,7 +136,7 @@ export function startProcess(exec: ExecSpec, opts: StartOptions): StepProcess {
   const { file, args } = commandLine(exec, scriptPath);
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of PRIVATE_ENV) delete env[name];
-  if (stepUser) Object.assign(env, { HOME: stepUser.home, USER: stepUser.name, LOGNAME: stepUser.name });
+  Object.assign(env, stepUserEnv());
   Object.assign(env, exec.env);
   const startedAt = Date.now();
   let child: ReturnType<typeof spawn>;

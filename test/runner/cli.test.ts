@@ -133,9 +133,11 @@ describe("the runner command", () => {
     const probe = `id -u; echo "home=$HOME"; cat ${file}; cat /proc/$PPID/environ; head -c1 /proc/$PPID/mem; true`;
     const command = makeLease({ command: probe, dir: "/" });
     const script = makeLease({ script: "#!/bin/sh\nid -un\n", dir: "/" });
-    server.offer(command, script);
+    // `~` is the step user's home (nobody's does not exist), not the runner's.
+    const tilde = makeLease({ command: "pwd", dir: "~" });
+    server.offer(command, script, tilde);
     const r = cli(["--server", server.url, "--token-file", file, "--run-as", "nobody"]);
-    await until(() => server.completions.has(command.leaseId) && server.completions.has(script.leaseId));
+    await until(() => [command, script, tilde].every((l) => server.completions.has(l.leaseId)));
     r.child.kill("SIGTERM");
     await r.exited;
     expect(r.stderr()).toContain("steps run as nobody (uid 65534)");
@@ -143,6 +145,7 @@ describe("the runner command", () => {
     const denied = server.logText(command.leaseId, "stderr");
     expect(denied.match(/Permission denied/g)).toHaveLength(3);
     expect(server.logText(script.leaseId)).toBe("nobody\n");
+    expect(server.completions.get(tilde.leaseId)?.error).toBe("working directory /nonexistent does not exist");
   });
 
   it("exits 3 with a clear message when the server refuses its token", async () => {
