@@ -122,8 +122,13 @@ class StepLogs {
     if (this.done) return "";
     let out = "";
     for (const s of this.streams) {
-      const { text, restarted } = await s.tail.next(final);
-      if (restarted) out += `${pc.dim(`${this.step} | --- a new attempt ---`)}\n`;
+      let text = "";
+      for (let more = true; more; ) {
+        const next = await s.tail.next(final);
+        if (next.restarted) out += `${pc.dim(`${this.step} | --- a new attempt ---`)}\n`;
+        text += next.text;
+        more = next.more;
+      }
       const lines = (s.partial + text).split("\n");
       s.partial = lines.pop() ?? "";
       if (final && s.partial) {

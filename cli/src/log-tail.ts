@@ -21,9 +21,10 @@ export class LogTail {
 
   /**
    * The text written since the last call. `final` once the writer has finished: a last line
-   * without its newline is shown too. `restarted` when a new attempt began (the text is its own).
+   * without its newline is shown too. `restarted` when a new attempt began (the text is its own);
+   * `more` when the log holds more than one read returns (call again at once).
    */
-  async next(final: boolean): Promise<{ text: string; restarted: boolean }> {
+  async next(final: boolean): Promise<{ text: string; restarted: boolean; more: boolean }> {
     const sep = this.path.includes("?") ? "&" : "?";
     let restarted = false;
     if (this.shownLines === undefined) {
@@ -32,7 +33,7 @@ export class LogTail {
       if (!slice.hasMore) {
         const text = slice.content.slice(this.shownChars);
         this.shownChars = slice.content.length;
-        return { text, restarted };
+        return { text, restarted, more: false };
       }
       // Outgrew the window: go on from the whole lines shown so far.
       this.shownLines = 0;
@@ -55,7 +56,7 @@ export class LogTail {
     text = text.slice(this.shownChars);
     if (take > 0) this.shownChars = 0;
     this.shownLines += take;
-    return { text, restarted };
+    return { text, restarted, more: complete };
   }
 
   private newAttempt(slice: LogSlice): boolean {

@@ -8,6 +8,9 @@ import { buildCli, CLI_DIR } from "../../scripts/build-cli.mjs";
 import { RUNNER_TOKEN, type Stack, startStack, stopGroup, tempDir, USER_TOKEN, waitFor } from "../e2e/harness";
 import { CliUser } from "./harness";
 
+/** How the installed runner gets its token: the way `dagflare runner` takes it (docs/runner.md). */
+const RUNNER_AUTH = { args: [] as string[], env: { DAGFLARE_RUNNER_TOKEN: RUNNER_TOKEN } };
+
 let stack: Stack;
 let runner: ChildProcess | undefined;
 
@@ -49,9 +52,9 @@ it("installs from its tarball into an empty folder offline and runs a DAG throug
   const bin = path.join(host, "node_modules", ".bin", "dagflare");
 
   let runnerLog = "";
-  runner = spawn(bin, ["runner", "--server", stack.url, "--id", "packed-runner"], {
+  runner = spawn(bin, ["runner", "--server", stack.url, "--id", "packed-runner", ...RUNNER_AUTH.args], {
     cwd: host,
-    env: { PATH: process.env.PATH ?? "", DAGFLARE_RUNNER_TOKEN: RUNNER_TOKEN },
+    env: { PATH: process.env.PATH ?? "", ...RUNNER_AUTH.env },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });

@@ -7,6 +7,8 @@ import { buildCli } from "../../scripts/build-cli.mjs";
 import { runEnded, type Stack, startStack, USER_TOKEN, waitFor } from "../e2e/harness";
 import { CliUser, lines } from "./harness";
 
+const SEQ_25000 = Array.from({ length: 25_000 }, (_, i) => `${i + 1}\n`).join("");
+
 let stack: Stack;
 let user: CliUser;
 
@@ -28,6 +30,10 @@ steps:
   "slow.yaml": `steps:
   - name: wait
     command: sh -c 'echo started; sleep 60'
+`,
+  "long.yaml": `steps:
+  - name: numbers
+    command: seq 1 25000
 `,
   "gate.yaml": `steps:
   - name: build
@@ -132,6 +138,22 @@ describe("dagflare status, runs and logs", () => {
     expect((await user.run(["logs", "hello", runId, "count"])).stdout).toBe("one\nthree\n");
     expect((await user.run(["logs", "hello", runId, "count", "--stderr"])).stdout).toBe("two\n");
     expect((await user.run(["logs", "hello", "latest"])).stdout).toMatch(/run succeeded/);
+  });
+
+  it("logs prints a log longer than the API's 10,000-line window in full", async () => {
+    const runId = await started("long", "--wait");
+    const r = await user.run(["logs", "long", runId, "numbers"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(SEQ_25000);
+  });
+
+  it("start --follow shows every line of a log longer than the API's window", async () => {
+    const r = await user.run(["start", "long", "--follow"]);
+    expect(r.code, r.stderr).toBe(0);
+    const shown = lines(r.stdout)
+      .filter((l) => l.startsWith("numbers | "))
+      .map((l) => l.slice("numbers | ".length));
+    expect(`${shown.join("\n")}\n`).toBe(SEQ_25000);
   });
 
   it("logs -f prints a running step's log as it grows and returns when the step has ended", async () => {

@@ -29,10 +29,15 @@ export async function logs(
   for (;;) {
     // Whether it has ended is read before the log, so that the last read sees everything.
     const ended = !opts.follow || (await hasEnded(ctx, base, step));
-    const { text } = await tail.next(ended);
-    process.stdout.write(text);
+    let wrote = false;
+    for (let more = true; more; ) {
+      const next = await tail.next(ended);
+      process.stdout.write(next.text);
+      wrote ||= next.text !== "";
+      more = next.more;
+    }
     if (ended) return EXIT.ok;
-    delay = text ? FIRST_POLL_MS : Math.min(MAX_POLL_MS, Math.round(delay * 1.5));
+    delay = wrote ? FIRST_POLL_MS : Math.min(MAX_POLL_MS, Math.round(delay * 1.5));
     await new Promise((r) => setTimeout(r, delay));
   }
 }
