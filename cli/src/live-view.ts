@@ -9,6 +9,8 @@ import type { ApiClient } from "./client.ts";
 import { LogTail } from "./log-tail.ts";
 import { duration, epochMs, pad, status } from "./output.ts";
 
+/** What shells report for a command ended by Ctrl-C (128 + SIGINT). */
+const EXIT_INTERRUPTED = 130;
 const FIRST_POLL_MS = 200;
 const MAX_POLL_MS = 2_000;
 
@@ -39,6 +41,12 @@ export async function watchRun(client: ApiClient, dag: string, runId: string, op
   const tails = new Map<string, StepLogs>();
   const seen = new Map<string, string>();
   let delay = FIRST_POLL_MS;
+  // Ctrl-C stops watching, not the run: say so, and how to stop it.
+  process.once("SIGINT", () => {
+    if (opts.tty && !opts.quiet) logUpdate.done();
+    process.stderr.write(`\nstopped watching; run ${runId} goes on. Stop it with: dagflare stop ${dag} ${runId}\n`);
+    process.exit(EXIT_INTERRUPTED);
+  });
   for (;;) {
     const { dagRunDetails: run } = await client.get<{ dagRunDetails: RunDetails }>(runPath(dag, runId));
     const nodes = allNodes(run);

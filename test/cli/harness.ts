@@ -28,6 +28,11 @@ export class CliUser {
   constructor(private readonly baseEnv: Record<string, string> = {}) {}
 
   run(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+    return this.spawn(args, opts).done;
+  }
+
+  /** Starts the command and returns at once: its process, its output so far, and its end. */
+  spawn(args: string[], opts: CliOptions = {}) {
     // An installed command runs by itself (its #! line); the bundle under test through this Node.
     const [command, argv] = opts.bin ? [opts.bin, args] : [process.execPath, [CLI_BUNDLE, ...args]];
     const child = spawn(command, argv, {
@@ -47,7 +52,8 @@ export class CliUser {
     child.stdout.on("data", (b) => (stdout += b.toString()));
     child.stderr.on("data", (b) => (stderr += b.toString()));
     child.stdin.end(opts.input ?? "");
-    return new Promise((resolve) => child.once("close", (code) => resolve({ code, stdout, stderr })));
+    const done = new Promise<CliResult>((resolve) => child.once("close", (code) => resolve({ code, stdout, stderr })));
+    return { child, done, stdout: () => stdout };
   }
 
   /** Writes DAG files into a new folder under the user's home; returns the folder. */

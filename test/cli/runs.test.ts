@@ -90,6 +90,20 @@ describe("dagflare start", () => {
     expect(out.at(-1)).toMatch(/^run \S+ succeeded in /);
   });
 
+  it("Ctrl-C during --follow stops watching, leaves the run running and says how to stop it", async () => {
+    const watching = user.spawn(["start", "slow", "--follow"]);
+    await waitFor("the step's first line", async () => watching.stdout().includes("wait | started"));
+    watching.child.kill("SIGINT");
+    const r = await watching.done;
+    expect(r.code).toBe(130);
+    const runId = /started slow run (\S+)/.exec(r.stdout)?.[1] as string;
+    expect(lines(r.stderr)).toEqual([
+      `stopped watching; run ${runId} goes on. Stop it with: dagflare stop slow ${runId}`,
+    ]);
+    expect(JSON.parse((await user.run(["status", "slow", runId, "--json"])).stdout).statusLabel).toBe("running");
+    expect((await user.run(["stop", "slow", runId])).code).toBe(0);
+  });
+
   it("without --wait prints the run id and returns at once", async () => {
     const r = await user.run(["start", "hello"]);
     expect(r.code).toBe(0);
