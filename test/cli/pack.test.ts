@@ -5,11 +5,15 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { buildCli, CLI_DIR } from "../../scripts/build-cli.mjs";
+import { writeTokenFile } from "../../scripts/stack.mjs";
 import { RUNNER_TOKEN, type Stack, startStack, stopGroup, tempDir, USER_TOKEN, waitFor } from "../e2e/harness";
 import { CliUser } from "./harness";
 
 /** How the installed runner gets its token: the way `dagflare runner` takes it (docs/runner.md). */
-const RUNNER_AUTH = { args: [] as string[], env: { DAGFLARE_RUNNER_TOKEN: RUNNER_TOKEN } };
+const RUNNER_AUTH = {
+  args: ["--token-file", writeTokenFile(RUNNER_TOKEN), ...(process.getuid?.() === 0 ? ["--run-as", "root"] : [])],
+  env: {},
+};
 
 let stack: Stack;
 let runner: ChildProcess | undefined;
