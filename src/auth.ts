@@ -85,9 +85,8 @@ export function requireSeparateTokens(): MiddlewareHandler<{ Bindings: Env }> {
     warnIfShort("DAGFLARE_RUNNER_TOKEN", env.DAGFLARE_RUNNER_TOKEN);
     const user = env.DAGFLARE_API_TOKEN;
     if (!user) return next();
-    const runner = env.DAGFLARE_RUNNER_TOKEN;
     const shared =
-      (runner !== undefined && runner !== "" && (await sameSecret(user, runner))) ||
+      (await sameAsBootstrap(user, env.DAGFLARE_RUNNER_TOKEN)) ||
       (looksLikeRunnerToken(user) && (await checkRunnerToken(env.DB, user)).kind !== "invalid");
     if (shared) {
       throw new AppError(
@@ -98,6 +97,17 @@ export function requireSeparateTokens(): MiddlewareHandler<{ Bindings: Env }> {
     }
     return next();
   };
+}
+
+/** The secrets of an isolate do not change: their comparison is made once. */
+let compared: { user: string; runner: string; same: boolean } | undefined;
+
+async function sameAsBootstrap(user: string, runner: string | undefined): Promise<boolean> {
+  if (!runner) return false;
+  if (compared?.user !== user || compared.runner !== runner) {
+    compared = { user, runner, same: await sameSecret(user, runner) };
+  }
+  return compared.same;
 }
 
 const warned = new Set<string>();

@@ -1,6 +1,8 @@
-// A step against its runner's credential, end to end: a real runner (token in a private file)
-// against `wrangler dev`. Whatever a step names or prints, the token never reaches the server.
+// A runner's credential end to end: real runners (token in a private file) against `wrangler
+// dev`. Whatever a step names or prints, the token never reaches the server; a token made for
+// one pool does not let its runner serve another.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRunner } from "../../scripts/stack.mjs";
 import { RUNNER_TOKEN, runEnded, type Stack, startDagRun, startStack, stepLogText } from "./harness";
 
 let stack: Stack;
@@ -79,5 +81,21 @@ steps:
     const outputs = await stack.api("GET", `/dag-runs/cred-print/${runId}/outputs`);
     expect(JSON.stringify(outputs.body)).not.toContain(RUNNER_TOKEN);
     expect(JSON.stringify(outputs.body)).toContain("*****");
+  });
+
+  it("of a pool's token does not let its runner serve another pool: the runner exits 3 saying why", async () => {
+    const created = await stack.api("POST", "/runner-tokens", { name: "team a host", pools: ["team-a"] });
+    expect(created.status).toBe(201);
+    const runner = startRunner({
+      server: stack.url,
+      token: created.body.token,
+      labels: "pool=team-b",
+      id: "wrong-pool",
+    });
+    const code = await new Promise<number | null>((r) => runner.child.once("exit", (c) => r(c)));
+    expect(code).toBe(3);
+    expect(runner.output.join("\n")).toContain(
+      `the server refused the runner token (403 forbidden: runner token ${created.body.id} serves the pools team-a, not "team-b")`,
+    );
   });
 });
