@@ -13,6 +13,8 @@ import { fail, type Outcome, ok, unwrap } from "../errors";
 import type { CompleteRequest, Lease, LogEntry } from "../protocol";
 import { admission } from "../queue/queue-object";
 import { isTerminalRun, type StepStatus } from "../status";
+import type { LogSlice, LogWindow } from "./log-slice";
+import { appendLog, clearLog, closeLog, createLogTables, droppedBytes, type LogStream, readLog } from "./log-store";
 import {
   createContext,
   type Effect,
@@ -28,8 +30,6 @@ import { runStub } from "./start-run";
 import { stepStats } from "./step-stats";
 import { type ParentRef, type SubRunReport, startSubRun } from "./sub-runs";
 
-/** Largest amount of log text kept per attempt and stream; the rest is dropped, and the log says so. */
-export const MAX_LOG_BYTES_PER_ATTEMPT = 32 * 1024 * 1024;
 const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 /** Retry delay for effects that failed (dispatcher or D1 unreachable). */
 const EFFECT_RETRY_MS = 1_000;
@@ -77,13 +77,9 @@ export class RunObject extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS steps (name TEXT PRIMARY KEY, state TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS timers (key TEXT PRIMARY KEY, at INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS logs (step TEXT NOT NULL, attempt INTEGER NOT NULL, seq INTEGER NOT NULL,
-        stream TEXT NOT NULL, text TEXT NOT NULL, PRIMARY KEY (step, attempt, seq));
-      CREATE TABLE IF NOT EXISTS log_meta (step TEXT NOT NULL, attempt INTEGER NOT NULL,
-        acked_seq INTEGER NOT NULL, bytes INTEGER NOT NULL, dropped_bytes INTEGER NOT NULL,
-        PRIMARY KEY (step, attempt));
       CREATE TABLE IF NOT EXISTS run_log (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, message TEXT NOT NULL);
     `);
+    createLogTables(this.sql);
     this.load();
   }
 
@@ -316,10 +312,7 @@ export class RunObject extends DurableObject<Env> {
     if (reply.kind !== "claimed") return null;
     // An attempt number is used again after a lease that was never confirmed: what that lease
     // logged before it was taken back is not this attempt's.
-    this.ctx.storage.transactionSync(() => {
-      this.sql.exec("DELETE FROM logs WHERE step = ? AND attempt = ?", stepName, reply.attempt);
-      this.sql.exec("DELETE FROM log_meta WHERE step = ? AND attempt = ?", stepName, reply.attempt);
-    });
+    this.ctx.storage.transactionSync(() => clearLog(this.sql, { step: stepName, attempt: reply.attempt }));
     return {
       leaseId,
       token,
@@ -353,57 +346,8 @@ export class RunObject extends DurableObject<Env> {
     if (!step || !s || s.status !== "running" || s.lease?.token !== token) {
       return staleLease("lease is no longer current");
     }
-    const attempt = s.attempt;
-    let ackedSeq = 0;
-    this.ctx.storage.transactionSync(() => {
-      const meta = this.sql
-        .exec<{ acked_seq: number; bytes: number; dropped_bytes: number }>(
-          "SELECT acked_seq, bytes, dropped_bytes FROM log_meta WHERE step = ? AND attempt = ?",
-          step,
-          attempt,
-        )
-        .toArray()[0] ?? { acked_seq: 0, bytes: 0, dropped_bytes: 0 };
-      let { bytes, dropped_bytes: dropped } = meta;
-      for (const e of entries) {
-        let text = e.text;
-        if (bytes + text.length > MAX_LOG_BYTES_PER_ATTEMPT) {
-          const room = Math.max(0, MAX_LOG_BYTES_PER_ATTEMPT - bytes);
-          dropped += text.length - room;
-          text = text.slice(0, room);
-        }
-        const res = this.sql.exec(
-          "INSERT OR IGNORE INTO logs (step, attempt, seq, stream, text) VALUES (?, ?, ?, ?, ?)",
-          step,
-          attempt,
-          e.seq,
-          e.stream,
-          text,
-        );
-        if (res.rowsWritten > 0) bytes += text.length;
-      }
-      ackedSeq = meta.acked_seq;
-      const present = this.sql.exec<{ seq: number }>(
-        "SELECT seq FROM logs WHERE step = ? AND attempt = ? AND seq > ? ORDER BY seq",
-        step,
-        attempt,
-        ackedSeq,
-      );
-      for (const r of present) {
-        if (r.seq !== ackedSeq + 1) break;
-        ackedSeq = r.seq;
-      }
-      this.sql.exec(
-        `INSERT INTO log_meta (step, attempt, acked_seq, bytes, dropped_bytes) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (step, attempt) DO UPDATE SET acked_seq = excluded.acked_seq, bytes = excluded.bytes,
-         dropped_bytes = excluded.dropped_bytes`,
-        step,
-        attempt,
-        ackedSeq,
-        bytes,
-        dropped,
-      );
-    });
-    return ok({ ackedSeq });
+    const key = { step, attempt: s.attempt };
+    return ok(this.ctx.storage.transactionSync(() => appendLog(this.sql, key, entries)));
   }
 
   /**
@@ -471,32 +415,27 @@ export class RunObject extends DurableObject<Env> {
 
   // ---- logs --------------------------------------------------------------------------------
 
-  /** The text of one stream of one attempt (the latest by default), with what was dropped. */
+  /** A window of one stream of one attempt (the latest by default), with what was dropped. */
   stepLog(
     stepName: string,
-    stream: "stdout" | "stderr",
+    stream: LogStream,
+    window: LogWindow,
     attempt?: number,
-  ): Outcome<{ text: string; attempt: number; droppedBytes: number }> {
+  ): Outcome<LogSlice & { attempt: number; droppedBytes: number }> {
     const s = this.state?.steps[stepName];
     if (!s) return fail("not_found", 404, `step "${stepName}" not found in this run`);
     const which = attempt ?? s.attempt;
-    let text = "";
-    for (const r of this.sql.exec<{ text: string }>(
-      "SELECT text FROM logs WHERE step = ? AND attempt = ? AND stream = ? ORDER BY seq",
-      stepName,
-      which,
-      stream,
-    )) {
-      text += r.text;
+    if (attempt !== undefined && attempt > s.attempt) {
+      const has = s.attempt === 0 ? "has not run yet" : `has attempts 1 to ${s.attempt}`;
+      return fail("not_found", 404, `step "${stepName}" has no attempt ${attempt} (it ${has})`, {
+        field: "attempt",
+      });
     }
-    const meta = this.sql
-      .exec<{ dropped_bytes: number }>(
-        "SELECT dropped_bytes FROM log_meta WHERE step = ? AND attempt = ?",
-        stepName,
-        which,
-      )
-      .toArray()[0];
-    return ok({ text, attempt: which, droppedBytes: meta?.dropped_bytes ?? 0 });
+    const key = { step: stepName, attempt: which };
+    // No more entries come for an attempt that is over: what followed a gap can be shown.
+    if (s.status !== "running" || which !== s.attempt) closeLog(this.sql, key);
+    const slice = readLog(this.sql, key, stream, window);
+    return ok({ ...slice, attempt: which, droppedBytes: droppedBytes(this.sql, key) });
   }
 
   runLog(): Outcome<string> {
