@@ -4,7 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import { requireToken } from "./auth";
 import type { Env } from "./env";
 import { AppError } from "./errors";
-import { MAX_LOG_BATCH_BYTES } from "./protocol";
+import { MAX_API_BODY_BYTES, MAX_RUNNER_BODY_BYTES, showBytes } from "./limits";
 import { dagRuns } from "./routes/dag-runs";
 import { dags } from "./routes/dags";
 import { metrics } from "./routes/metrics";
@@ -16,11 +16,12 @@ import { services } from "./routes/services";
 import { system } from "./routes/system";
 import { workers } from "./routes/workers";
 
-/** Largest request body of the user API (a DAG spec with room to spare). */
-export const MAX_API_BODY_BYTES = 1024 * 1024;
-
 const tooLarge = (limit: number) => () => {
-  throw new AppError("bad_request", 413, `request body is larger than ${limit} bytes`);
+  throw new AppError(
+    "bad_request",
+    413,
+    `request body is larger than ${showBytes(limit)}, the limit of a request body`,
+  );
 };
 
 export const app = new Hono<{ Bindings: Env }>();
@@ -29,7 +30,7 @@ const api = new Hono<{ Bindings: Env }>();
 api.route("/", system);
 api.route("/", openapi);
 api.use("/runners/*", requireToken("runner"));
-api.use("/runners/*", bodyLimit({ maxSize: MAX_LOG_BATCH_BYTES * 2, onError: tooLarge(MAX_LOG_BATCH_BYTES * 2) }));
+api.use("/runners/*", bodyLimit({ maxSize: MAX_RUNNER_BODY_BYTES, onError: tooLarge(MAX_RUNNER_BODY_BYTES) }));
 api.route("/runners", runners);
 api.use("*", requireToken("user"));
 api.use("*", bodyLimit({ maxSize: MAX_API_BODY_BYTES, onError: tooLarge(MAX_API_BODY_BYTES) }));

@@ -2,6 +2,10 @@
 // what validation accepts can be stored, started, passed to a process and reported back.
 // The README's "Limits" table lists them; each is enforced where it can first be checked.
 
+import { MAX_LOG_BATCH_BYTES } from "./protocol";
+
+export { MAX_LOG_BATCH_BYTES };
+
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
@@ -40,9 +44,7 @@ export const MAX_RUN_OUTPUTS_BYTES = 1 * MiB;
 /** Request bodies of the user API (a spec with room for JSON escaping). */
 export const MAX_API_BODY_BYTES = 1 * MiB;
 /** Request bodies of the runner protocol: a log batch with room for JSON escaping. */
-export const MAX_RUNNER_BODY_BYTES = 2 * MiB;
-/** A step error or reason a runner reports (longer ones are cut by the runner). */
-export const MAX_REPORTED_TEXT_BYTES = 4 * KiB;
+export const MAX_RUNNER_BODY_BYTES = 2 * MAX_LOG_BATCH_BYTES;
 
 /** Log kept per attempt of a step (both streams), in UTF-8 bytes; the rest is dropped and counted. */
 export const MAX_LOG_BYTES_PER_ATTEMPT = 32 * MiB;
@@ -77,3 +79,19 @@ export function showBytes(n: number): string {
   if (n % KiB === 0) return `${n / KiB} KiB`;
   return `${n} bytes`;
 }
+
+/** An upper bound as validation states it: the value and the limit's name in words. */
+export interface Bound {
+  value: number;
+  why: string;
+}
+
+export const BOUND = {
+  runnerTimer: { value: MAX_RUNNER_TIMER_SEC, why: "24.8 days, the longest timer the runner runs" },
+  serverTimer: { value: MAX_SERVER_TIMER_SEC, why: "a year, the longest timer the server runs" },
+  retryLimit: { value: MAX_RETRY_LIMIT, why: "the limit of retries" },
+  repeatLimit: { value: MAX_REPEAT_LIMIT, why: "the limit of repeats" },
+  count: { value: MAX_COUNT, why: "the limit of a count" },
+  outputBytes: { value: MAX_OUTPUT_BYTES, why: "the limit of an output" },
+  retentionDays: { value: 36_500, why: "a hundred years" },
+} satisfies Record<string, Bound>;

@@ -2,7 +2,7 @@
 // PURE. The shapes follow Dagu's schema (shared/contracts/dagu-dag.schema.json); keys.ts says
 // which of its keys are built. Steps are read in steps.ts, the step graph checked in graph.ts.
 import { Composer, type Document, isMap, isScalar, LineCounter, type Node, Parser, type YAMLMap } from "yaml";
-import { MAX_SPEC_BYTES, MAX_STEPS, MAX_STORED_DAG_BYTES, showBytes, utf8Bytes } from "../limits";
+import { BOUND, type Bound, MAX_SPEC_BYTES, MAX_STEPS, MAX_STORED_DAG_BYTES, showBytes, utf8Bytes } from "../limits";
 import { DAG_NAME_MAX, DAG_NAME_PATTERN } from "./call";
 import { readConditions } from "./control";
 import { checkGraph } from "./graph";
@@ -172,15 +172,16 @@ function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef |
     const n = get(k);
     return n ? readConditions(n, k, issues) : [];
   });
-  const int = (k: string, min: number) => {
+  const int = (k: string, min: number, max: Bound) => {
     const n = get(k);
-    return n && issues.int(n, k, min);
+    return n && issues.int(n, k, min, max);
   };
-  const timeoutSec = int("timeoutSec", 0);
-  const delaySec = int("delaySec", 0);
-  const maxActiveSteps = int("maxActiveSteps", 0);
-  const maxCleanUpTimeSec = int("maxCleanUpTimeSec", 0);
-  const maxOutputSize = int("maxOutputSize", 1);
+  const timeoutSec = int("timeoutSec", 0, BOUND.serverTimer);
+  const delaySec = int("delaySec", 0, BOUND.serverTimer);
+  const maxActiveSteps = int("maxActiveSteps", 0, BOUND.count);
+  // The runner waits this long between the stop signal and SIGKILL.
+  const maxCleanUpTimeSec = int("maxCleanUpTimeSec", 0, BOUND.runnerTimer);
+  const maxOutputSize = int("maxOutputSize", 1, BOUND.outputBytes);
 
   if (!entries || name === undefined || stepCount > MAX_STEPS) return undefined;
   const def: DagDef = { name, tags, type, env, params, steps: entries.map((e) => e.def), ...policy };

@@ -5,6 +5,7 @@ import { DEFAULT_POOL, POOL_NAME, poolOf } from "../dag/selector";
 import { dispatcherFor, longPollLeases } from "../dispatch/dispatch-object";
 import type { Env } from "../env";
 import { AppError, unwrap } from "../errors";
+import { MAX_OUTPUT_BYTES, showBytes, utf8Bytes } from "../limits";
 import {
   CompleteRequest,
   type CompleteResponse,
@@ -39,10 +40,6 @@ function poolOfRunner(labels: Record<string, string>): string {
   }
   return pool;
 }
-
-const encoder = new TextEncoder();
-/** Size in UTF-8 (a character may take up to 4 bytes; `length` counts UTF-16 units). */
-const utf8Bytes = (text: string) => encoder.encode(text).length;
 
 export const runners = new Hono<{ Bindings: Env }>()
   .post("/lease", async (c) => {
@@ -84,6 +81,16 @@ export const runners = new Hono<{ Bindings: Env }>()
     const { runId, stepIndex } = parseLeaseId(c.req.param("leaseId"));
     const { next, ...req } = await readJson(c, CompleteRequest);
     if (next) poolOfRunner(next.labels);
+    // The exec spec bounds what a runner captures; more would not fit later steps' environment.
+    const outputBytes = utf8Bytes(req.output ?? "");
+    if (outputBytes > MAX_OUTPUT_BYTES) {
+      throw new AppError(
+        "bad_request",
+        413,
+        `output of ${outputBytes} bytes is over the limit of ${showBytes(MAX_OUTPUT_BYTES)} for an output`,
+        { field: "output" },
+      );
+    }
     const handOff = next ? { runnerId: next.runnerId, labels: next.labels, max: next.max } : undefined;
     const done = unwrap(await runStub(c.env, runId).complete(stepIndex, req, handOff));
     // The runner's next lease rides on this reply: a step this one made ready, or else any

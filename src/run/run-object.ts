@@ -10,6 +10,7 @@ import { db, updateRunSummary } from "../db/queries";
 import { type DispatchTask, dispatcherFor } from "../dispatch/dispatch-object";
 import { type Env, leaseTtlMs } from "../env";
 import { fail, type Outcome, ok, unwrap } from "../errors";
+import { MAX_OUTPUT_BYTES } from "../limits";
 import type { CompleteRequest, Lease, LogEntry } from "../protocol";
 import { admission } from "../queue/queue-object";
 import { isTerminalRun, type StepStatus } from "../status";
@@ -30,7 +31,6 @@ import { runStub } from "./start-run";
 import { stepStats } from "./step-stats";
 import { type ParentRef, type SubRunReport, startSubRun } from "./sub-runs";
 
-const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 /** Retry delay for effects that failed (dispatcher or D1 unreachable). */
 const EFFECT_RETRY_MS = 1_000;
 /**
@@ -73,6 +73,11 @@ export class RunObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.createTables();
+    this.load();
+  }
+
+  private createTables(): void {
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS steps (name TEXT PRIMARY KEY, state TEXT NOT NULL);
@@ -80,7 +85,6 @@ export class RunObject extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS run_log (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, message TEXT NOT NULL);
     `);
     createLogTables(this.sql);
-    this.load();
   }
 
   private load(): void {
@@ -109,10 +113,26 @@ export class RunObject extends DurableObject<Env> {
 
   // ---- lifecycle ---------------------------------------------------------------------------
 
-  /** Creates the run and starts it. Idempotent for the same run id. */
+  /**
+   * Creates the run and starts it. Idempotent for the same run id. A run that cannot start
+   * (its DAG holds a value past today's limits, stored before they were checked) leaves
+   * nothing under its id: the caller removes its index row, and the id can be used again.
+   */
   async start(input: RunInit): Promise<Outcome<void>> {
+    const fresh = !this.init;
     this.prepare(input);
-    await this.fire({ type: "start" });
+    try {
+      await this.fire({ type: "start" });
+    } catch (err) {
+      if (!fresh) throw err;
+      console.error(`run ${input.runId}: could not start`, err);
+      await this.wipe();
+      return fail(
+        "bad_request",
+        400,
+        `DAG-run ${input.runId} could not start (${(err as Error).message}); save the DAG's spec again to check it against the limits`,
+      );
+    }
     return ok(undefined);
   }
 
@@ -225,13 +245,19 @@ export class RunObject extends DurableObject<Env> {
         `run ${this.state.runId} is ${this.state.status}; only finished runs are removed`,
       );
     }
+    await this.wipe();
+    return ok(undefined);
+  }
+
+  private async wipe(): Promise<void> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.init = undefined;
     this.state = undefined;
     this.ctxCache = undefined;
     this.armedAt = undefined;
-    return ok(undefined);
+    // The same id may be used again while this instance lives.
+    this.createTables();
   }
 
   snapshot(): Outcome<RunSnapshot> {
@@ -326,7 +352,7 @@ export class RunObject extends DurableObject<Env> {
         runId: this.init.runId,
         params: this.init.params,
         outputs: this.state.outputs,
-        maxOutputBytes: this.init.dag.maxOutputSize ?? DEFAULT_MAX_OUTPUT_BYTES,
+        maxOutputBytes: this.init.dag.maxOutputSize ?? MAX_OUTPUT_BYTES,
         runStatus: this.state.handlers?.status,
       }),
     };
