@@ -4,7 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import { requireToken } from "./auth";
 import type { Env } from "./env";
 import { AppError } from "./errors";
-import { MAX_API_BODY_BYTES, MAX_RUNNER_BODY_BYTES, showBytes } from "./limits";
+import { MAX_API_BODY_BYTES, MAX_RUNNER_BODY_BYTES, MAX_URL_BYTES, showBytes, utf8Bytes } from "./limits";
 import { dagRuns } from "./routes/dag-runs";
 import { dags } from "./routes/dags";
 import { metrics } from "./routes/metrics";
@@ -25,6 +25,20 @@ const tooLarge = (limit: number) => () => {
 };
 
 export const app = new Hono<{ Bindings: Env }>();
+
+// Longer URLs are refused here, in the contract's shape, before anything reads them (the
+// platform's own limit, which answers in its own words, is higher).
+app.use("*", async (c, next) => {
+  const bytes = utf8Bytes(c.req.url);
+  if (bytes > MAX_URL_BYTES) {
+    throw new AppError(
+      "bad_request",
+      414,
+      `the URL is ${bytes} bytes, over the limit of ${showBytes(MAX_URL_BYTES)} for a URL`,
+    );
+  }
+  await next();
+});
 
 const api = new Hono<{ Bindings: Env }>();
 api.route("/", system);

@@ -41,6 +41,8 @@ export const MAX_OUTPUT_BYTES = 64 * KiB;
  */
 export const MAX_RUN_OUTPUTS_BYTES = 1 * MiB;
 
+/** A request's URL, query included. */
+export const MAX_URL_BYTES = 8 * KiB;
 /** Request bodies of the user API (a spec with room for JSON escaping). */
 export const MAX_API_BODY_BYTES = 1 * MiB;
 /** Request bodies of the runner protocol: a log batch with room for JSON escaping. */
