@@ -1,7 +1,10 @@
 // Step logs at their cap: every read answers, costs what it returns, and the cap counts bytes.
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { MAX_LOG_BYTES_PER_ATTEMPT, MAX_LOG_READ_BYTES } from "../../../src/limits";
 import { MAX_LOG_BATCH_BYTES } from "../../../src/protocol";
+import { createLogTables, readLog } from "../../../src/run/log-store";
 import { api, complete, createDag, lease, runnerApi, startDag } from "../helpers";
 
 const bytes = (text: string) => new TextEncoder().encode(text).length;
@@ -76,5 +79,43 @@ describe("log reads of attempts that are not there", () => {
       message: expect.stringMatching(/no attempt 2 .*attempts 1 to 1/),
     });
     expect((await api("GET", `/dag-runs/once/${runId}/steps/only/log?attempt=1`)).status).toBe(200);
+  });
+});
+
+describe("logs of a run stored before rows carried sizes and lines", () => {
+  it("are upgraded in place and read by window as before", async () => {
+    const stub = env.RUNS.get(env.RUNS.idFromName("stored-before"));
+    const slices = await runInDurableObject(stub, (_o, state) => {
+      const sql = state.storage.sql;
+      // The tables as runs stored them, with entries of two streams, the second out of order.
+      sql.exec(`DROP TABLE logs; DROP TABLE log_meta;
+        CREATE TABLE logs (step TEXT NOT NULL, attempt INTEGER NOT NULL, seq INTEGER NOT NULL,
+          stream TEXT NOT NULL, text TEXT NOT NULL, PRIMARY KEY (step, attempt, seq));
+        CREATE TABLE log_meta (step TEXT NOT NULL, attempt INTEGER NOT NULL, acked_seq INTEGER NOT NULL,
+          bytes INTEGER NOT NULL, dropped_bytes INTEGER NOT NULL, PRIMARY KEY (step, attempt));`);
+      const rows: Array<[number, string, string]> = [
+        [1, "stdout", "one\ntw"],
+        [2, "stderr", "oops\n"],
+        [4, "stdout", "four\n"],
+        [3, "stdout", "o\nthré\n"],
+      ];
+      for (const [seq, stream, text] of rows) {
+        sql.exec("INSERT INTO logs (step, attempt, seq, stream, text) VALUES ('s', 1, ?, ?, ?)", seq, stream, text);
+      }
+      sql.exec("INSERT INTO log_meta VALUES ('s', 1, 4, 23, 0)");
+      createLogTables(sql);
+      const key = { step: "s", attempt: 1 };
+      return {
+        all: readLog(sql, key, "stdout", {}),
+        tail: readLog(sql, key, "stdout", { tail: 2 }),
+        stderr: readLog(sql, key, "stderr", {}),
+        bytes: sql.exec<{ bytes: number }>("SELECT bytes FROM log_meta").one().bytes,
+      };
+    });
+    expect(slices.all).toMatchObject({ content: "one\ntwo\nthré\nfour\n", totalLines: 4, hasMore: false });
+    expect(slices.tail).toMatchObject({ content: "thré\nfour\n", lineCount: 2, hasMore: true });
+    expect(slices.stderr.content).toBe("oops\n");
+    // The cap now counts bytes: "é" is two.
+    expect(slices.bytes).toBe(24);
   });
 });
