@@ -3,6 +3,7 @@
 // benchmark, so all three run the same stack.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -75,10 +76,30 @@ function collectOutput(child, log) {
 }
 
 /**
+ * Throws when something already listens on the port: `wrangler dev` would fail to bind it
+ * while its health check, answered by that other server, made it look started.
+ * @param {number} port
+ */
+export async function assertPortFree(port) {
+  const taken = await new Promise((resolve) => {
+    const probe = createServer();
+    probe.once("error", (err) => resolve(err.code === "EADDRINUSE" ? true : err));
+    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(false)));
+  });
+  if (taken === true) {
+    throw new Error(
+      `port ${port} on 127.0.0.1 is already in use (another dagflare, or another program); stop it or set PORT`,
+    );
+  }
+  if (taken) throw taken;
+}
+
+/**
  * Starts `wrangler dev` and resolves once /api/v2/health answers.
  * @param {{ port: number, persistTo?: string, vars?: Record<string,string>, log?: (line: string) => void }} opts
  */
 export async function startWorker(opts) {
+  await assertPortFree(opts.port);
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(opts.port), "--show-interactive-dev-session=false"];
   if (opts.persistTo) args.push("--persist-to", opts.persistTo);
   for (const [k, v] of Object.entries(opts.vars ?? {})) args.push("--var", `${k}:${v}`);

@@ -1,13 +1,20 @@
 // `npm start`: the whole of dagflare on this machine. Local D1 migrations, the Worker under
 // wrangler dev on http://127.0.0.1:8787 (local D1 and Durable Objects in .wrangler/state) and
 // one local runner. Runs OPEN (no tokens): local development only.
-import { applyMigrations, buildRunner, startRunner, startWorker, stopGroup } from "./stack.mjs";
+import { applyMigrations, assertPortFree, buildRunner, startRunner, startWorker, stopGroup } from "./stack.mjs";
 
 const port = Number(process.env.PORT ?? 8787);
 // Local D1 and Durable Object state; wrangler's default (.wrangler/state) unless set.
 const persistTo = process.env.DAGFLARE_STATE_DIR || undefined;
 const concurrency = Number(process.env.DAGFLARE_RUNNER_CONCURRENCY ?? 4);
 const say = (line) => process.stdout.write(`${line}\n`);
+
+try {
+  await assertPortFree(port);
+} catch (err) {
+  process.stderr.write(`dagflare: cannot start: ${err.message}\n`);
+  process.exit(1);
+}
 
 say("dagflare: building the runner and applying local D1 migrations...");
 buildRunner();

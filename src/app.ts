@@ -4,7 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import { requireSeparateTokens, requireToken } from "./auth";
 import type { Env } from "./env";
 import { AppError } from "./errors";
-import { MAX_LOG_BATCH_BYTES } from "./protocol";
+import { MAX_API_BODY_BYTES, MAX_RUNNER_BODY_BYTES, MAX_URL_BYTES, showBytes, utf8Bytes } from "./limits";
 import { dagRunOfDag, dagRuns } from "./routes/dag-runs";
 import { dags } from "./routes/dags";
 import { metrics } from "./routes/metrics";
@@ -16,21 +16,36 @@ import { services } from "./routes/services";
 import { system } from "./routes/system";
 import { workers } from "./routes/workers";
 
-/** Largest request body of the user API (a DAG spec with room to spare). */
-export const MAX_API_BODY_BYTES = 1024 * 1024;
-
 const tooLarge = (limit: number) => () => {
-  throw new AppError("bad_request", 413, `request body is larger than ${limit} bytes`);
+  throw new AppError(
+    "bad_request",
+    413,
+    `request body is larger than ${showBytes(limit)}, the limit of a request body`,
+  );
 };
 
 export const app = new Hono<{ Bindings: Env }>();
+
+// Longer URLs are refused here, in the contract's shape, before anything reads them (the
+// platform's own limit, which answers in its own words, is higher).
+app.use("*", async (c, next) => {
+  const bytes = utf8Bytes(c.req.url);
+  if (bytes > MAX_URL_BYTES) {
+    throw new AppError(
+      "bad_request",
+      414,
+      `the URL is ${bytes} bytes, over the limit of ${showBytes(MAX_URL_BYTES)} for a URL`,
+    );
+  }
+  await next();
+});
 
 const api = new Hono<{ Bindings: Env }>();
 api.use("*", requireSeparateTokens());
 api.route("/", system);
 api.route("/", openapi);
 api.use("/runners/*", requireToken("runner"));
-api.use("/runners/*", bodyLimit({ maxSize: MAX_LOG_BATCH_BYTES * 2, onError: tooLarge(MAX_LOG_BATCH_BYTES * 2) }));
+api.use("/runners/*", bodyLimit({ maxSize: MAX_RUNNER_BODY_BYTES, onError: tooLarge(MAX_RUNNER_BODY_BYTES) }));
 api.route("/runners", runners);
 api.use("*", requireToken("user"));
 api.use("*", bodyLimit({ maxSize: MAX_API_BODY_BYTES, onError: tooLarge(MAX_API_BODY_BYTES) }));

@@ -1,7 +1,7 @@
 // One attempt of one step under its lease: start the process group, ship its output, renew the
 // lease at a fraction of its TTL, stop the group on timeout, cancel or a lost lease, then report.
 import type { CompleteRequest, Lease } from "../../src/protocol.ts";
-import { AbortedError, AuthError, LeaseLostError, type Log, type RunnerClient } from "./client.ts";
+import { AbortedError, AuthError, LeaseLostError, type Log, RejectedError, type RunnerClient } from "./client.ts";
 import { evaluateCondition, expandWithShell, OutputMatcher } from "./conditions.ts";
 import { loadDotenv, outputFilePaths, resolveDir, resolveSecrets } from "./host-setup.ts";
 import { LogShipper } from "./log-shipper.ts";
@@ -334,7 +334,7 @@ export class StepRun {
     const next = this.opts.askNext?.();
     if (next) req.next = next;
     try {
-      const res = await this.opts.client.complete(this.lease.leaseId, req, this.shutdown.signal);
+      const res = await this.completeOrExplain(req);
       this.opts.log(`${this.label}: completion ${res.accepted ? "accepted" : "already recorded"}`);
       return res.next;
     } catch (err) {
@@ -344,6 +344,24 @@ export class StepRun {
       else if (!(err instanceof AbortedError))
         this.opts.log(`${this.label}: completion refused: ${(err as Error).message}`);
       return [];
+    }
+  }
+  /**
+   * A result the server refuses as it is (a 4xx other than 409: too large, malformed) would
+   * leave the step running until its lease expires, and then run it again. It is reported once
+   * more as a failure that says why, without the parts the server refused.
+   */
+  private async completeOrExplain(req: CompleteRequest) {
+    try {
+      return await this.opts.client.complete(this.lease.leaseId, req, this.shutdown.signal);
+    } catch (err) {
+      if (!(err instanceof RejectedError)) throw err;
+      this.opts.log(`${this.label}: result refused (${err.message}); reporting the step as failed`);
+      const { token, lastLogSeq, droppedLogBytes, next } = req;
+      const error = `the server refused this step's result: ${err.message}`;
+      const failed: CompleteRequest = { token, exitCode: null, error, lastLogSeq, droppedLogBytes };
+      if (next) failed.next = next;
+      return await this.opts.client.complete(this.lease.leaseId, failed, this.shutdown.signal);
     }
   }
 }

@@ -1,6 +1,7 @@
 // Readers for the control keys of a DAG file: preconditions, repeatPolicy, backoff, executor,
 // signalOnStop. PURE. Each records problems with their line and field instead of throwing.
 import { isMap, isScalar, isSeq, type Node, type YAMLMap } from "yaml";
+import { BOUND, type Bound, MAX_REPEAT_LIMIT } from "../limits";
 import type { Issues } from "./issues";
 import { checkKeys, type KeySet } from "./keys";
 import type { Condition, RepeatPolicy } from "./types";
@@ -133,9 +134,9 @@ export function readRepeat(node: Node, field: string, issues: Issues): RepeatPol
   }
   checkKeys(node, REPEAT_KEYS, field, issues);
   const get = (k: string) => present(node, k);
-  const int = (k: string, min: number) => {
+  const int = (k: string, min: number, max: Bound) => {
     const n = get(k);
-    return n && issues.int(n, `${field}.${k}`, min);
+    return n && issues.int(n, `${field}.${k}`, min, max);
   };
   const condNode = get("condition");
   const condition = condNode && issues.string(condNode, `${field}.condition`);
@@ -166,19 +167,24 @@ export function readRepeat(node: Node, field: string, issues: Issues): RepeatPol
   if (mode === "until" && condition === undefined && !exitCode.length) {
     issues.at(node, field, `repeat "until" needs a condition or an exitCode to wait for`);
   }
-  const policy: RepeatPolicy = { mode, intervalSec: int("intervalSec", 0) ?? 0 };
+  const policy: RepeatPolicy = { mode, intervalSec: int("intervalSec", 0, BOUND.serverTimer) ?? 0 };
   if (condition !== undefined) {
     policy.condition = expected === undefined ? { condition } : { condition, expected };
   }
   if (exitCode.length) policy.exitCode = exitCode;
   const backoff = readBackoff(node, field, issues);
   if (backoff !== undefined) policy.backoff = backoff;
-  const maxInterval = int("maxIntervalSec", 1);
+  const maxInterval = int("maxIntervalSec", 1, BOUND.serverTimer);
   if (maxInterval !== undefined) policy.maxIntervalSec = maxInterval;
-  const limit = int("limit", 1);
+  const limit = int("limit", 1, BOUND.repeatLimit);
   if (limit !== undefined) policy.limit = limit;
-  if (limit === undefined && !policy.intervalSec) {
-    issues.warn(node, field, `${field} has neither limit nor intervalSec: the step may run again at once, without end`);
+  // Without end and without a pause, a step would run again at once for ever.
+  if (get("limit") === undefined && !policy.intervalSec) {
+    issues.at(
+      node,
+      field,
+      `${field} has neither limit nor intervalSec: give a limit (at most ${MAX_REPEAT_LIMIT}) or an intervalSec of at least 1`,
+    );
   }
   return policy;
 }

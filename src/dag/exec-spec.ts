@@ -6,6 +6,7 @@
 // Env, in order, a later entry replacing an earlier one of the same name:
 //   DAG_NAME, DAG_RUN_ID, DAG_RUN_STEP_NAME (and DAG_RUN_STATUS for handlers); named params; outputs of earlier steps;
 //   the DAG's env (each value may use anything above it); the step's env (likewise).
+import { MAX_OUTPUT_BYTES, MAX_RUNNER_TIMER_SEC } from "../limits";
 import type { ExecSpec } from "../protocol";
 import { DEFAULT_DOTENV, underDir } from "./host";
 import type { ResolvedParams } from "./params";
@@ -70,7 +71,7 @@ export function buildExecSpec(dag: DagDef, step: StepDef, ctx: ExecContext): Exe
     shell: step.shell ?? dag.shell ?? ["sh"],
     args: [...ctx.params.positional],
     env: Object.fromEntries(env),
-    maxOutputBytes: ctx.maxOutputBytes,
+    maxOutputBytes: Math.min(ctx.maxOutputBytes, MAX_OUTPUT_BYTES),
   };
   if (step.command !== undefined) spec.command = paths(step.command);
   if (step.script !== undefined) spec.script = paths(step.script);
@@ -89,13 +90,14 @@ export function buildExecSpec(dag: DagDef, step: StepDef, ctx: ExecContext): Exe
   // Relative to the step's working directory, which only the runner knows in full.
   if (step.stdout !== undefined) spec.stdoutFile = expandVars(paths(step.stdout), lookup);
   if (step.stderr !== undefined) spec.stderrFile = expandVars(paths(step.stderr), lookup);
-  if (step.timeoutSec !== undefined) spec.timeoutSec = step.timeoutSec;
+  // Validation bounds both; a DAG stored before that is held to what the runner's timers can do.
+  if (step.timeoutSec !== undefined) spec.timeoutSec = Math.min(step.timeoutSec, MAX_RUNNER_TIMER_SEC);
   if (step.output !== undefined) spec.output = step.output;
   if (step.preconditions?.length) spec.preconditions = step.preconditions;
   if (step.repeatPolicy?.condition) spec.repeatCondition = step.repeatPolicy.condition;
   if (step.continueOn.output?.length) spec.outputPatterns = step.continueOn.output;
   if (step.signalOnStop !== undefined) spec.signalOnStop = step.signalOnStop;
-  if (dag.maxCleanUpTimeSec !== undefined) spec.cleanUpSec = dag.maxCleanUpTimeSec;
+  if (dag.maxCleanUpTimeSec !== undefined) spec.cleanUpSec = Math.min(dag.maxCleanUpTimeSec, MAX_RUNNER_TIMER_SEC);
   // A secret replaces a variable of its name on the runner, so that variable is never expanded.
   const shellEnv = [...env.keys()].filter((k) => shellKeys.has(k) && !secretNames.has(k));
   if (shellEnv.length) spec.shellEnv = shellEnv;

@@ -38,13 +38,20 @@ export class Issues {
     return text;
   }
 
-  /** An integer >= min; numeric strings ("3") are accepted, as in Dagu's schema. */
-  int(node: Node, field: string, min: number): number | undefined {
+  /**
+   * An integer >= min, and at most `max.value` when given (`max.why` names the limit);
+   * numeric strings ("3") are accepted, as in Dagu's schema.
+   */
+  int(node: Node, field: string, min: number, max?: { value: number; why: string }): number | undefined {
     const v = isScalar(node) ? node.value : undefined;
     const n = typeof v === "number" ? v : typeof v === "string" && /^\s*-?\d+\s*$/.test(v) ? Number(v) : Number.NaN;
+    const shown = isScalar(node) ? JSON.stringify(v ?? null) : "a collection";
     if (!Number.isSafeInteger(n) || n < min) {
-      const shown = isScalar(node) ? JSON.stringify(v ?? null) : "a collection";
       this.at(node, field, `${field} must be an integer >= ${min}, not ${shown}`);
+      return undefined;
+    }
+    if (max && n > max.value) {
+      this.at(node, field, `${field} must be at most ${max.value} (${max.why}), not ${shown}`);
       return undefined;
     }
     return n;

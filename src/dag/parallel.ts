@@ -5,6 +5,7 @@
 // are only known when the step is ready: such a step stays one step of the graph (`fanout`) and
 // the run expands it (src/run/fanout.ts). PURE.
 import { isMap, isScalar, isSeq, type Node } from "yaml";
+import { BOUND } from "../limits";
 import type { Issues } from "./issues";
 import { checkKeys, type KeySet } from "./keys";
 import type { StepDef } from "./types";
@@ -43,7 +44,8 @@ export function readParallel(node: Node, field: string, issues: Issues): Paralle
     itemsField = `${field}.items`;
     if (!itemsNode) issues.at(node, itemsField, "parallel needs items");
     const max = child(node, "maxConcurrent");
-    if (!isAbsent(max)) maxConcurrent = issues.int(max, `${field}.maxConcurrent`, 1) ?? DEFAULT_MAX_CONCURRENT;
+    if (!isAbsent(max))
+      maxConcurrent = issues.int(max, `${field}.maxConcurrent`, 1, BOUND.count) ?? DEFAULT_MAX_CONCURRENT;
   }
   if (!itemsNode) return undefined;
   if (isScalar(itemsNode)) {

@@ -1,7 +1,8 @@
 // YAML text -> DagDef, with every problem reported at once, each with its line and field.
 // PURE. The shapes follow Dagu's schema (shared/contracts/dagu-dag.schema.json); keys.ts says
 // which of its keys are built. Steps are read in steps.ts, the step graph checked in graph.ts.
-import { type Document, isMap, isScalar, LineCounter, type Node, parseAllDocuments, type YAMLMap } from "yaml";
+import { Composer, type Document, isMap, isScalar, LineCounter, type Node, Parser, type YAMLMap } from "yaml";
+import { BOUND, type Bound, MAX_SPEC_BYTES, MAX_STEPS, MAX_STORED_DAG_BYTES, showBytes, utf8Bytes } from "../limits";
 import { DAG_NAME_MAX, DAG_NAME_PATTERN } from "./call";
 import { readConditions } from "./control";
 import { checkGraph } from "./graph";
@@ -15,6 +16,7 @@ import { readRunPolicy } from "./run-policy";
 import { readStep, readSteps } from "./steps";
 import { type DagDef, type DagIssue, HANDLER_NAMES, type HandlerKind, type ParseResult } from "./types";
 import { readEnv, readParams, readShell, readStringList } from "./values";
+import { checkExpanded, DEPTH_MESSAGE, tooDeep } from "./yaml-limits";
 import { child, isAbsent, keyOf, resolveRefs } from "./yaml-nodes";
 
 export { DAG_NAME_MAX, DAG_NAME_PATTERN } from "./call";
@@ -22,10 +24,20 @@ export { DAG_NAME_MAX, DAG_NAME_PATTERN } from "./call";
 const RUN_CONFIG_KEYS: KeySet = { supported: new Set(["disableParamEdit", "disableRunIdEdit"]), later: new Set() };
 
 export function parseDag(yamlText: string, opts?: { name?: string }): ParseResult {
+  const bytes = utf8Bytes(yamlText);
+  if (bytes > MAX_SPEC_BYTES) {
+    const message = `the spec is ${bytes} bytes, over the limit of ${showBytes(MAX_SPEC_BYTES)} for a spec`;
+    return { ok: false, errors: [{ message }], warnings: [] };
+  }
   const lines = new LineCounter();
+  // The tokens are checked for depth before the (recursive) composer builds a tree of them.
+  const tokens = Array.from(new Parser(lines.addNewLine).parse(yamlText));
+  const deep = tooDeep(tokens);
+  if (deep !== undefined) {
+    return { ok: false, errors: [{ line: lines.linePos(deep).line, message: DEPTH_MESSAGE }], warnings: [] };
+  }
   // `merge` reads `<<: *base` as a merge key, as Go's YAML decoder (and so Dagu) does.
-  const parsed = parseAllDocuments(yamlText, { lineCounter: lines, prettyErrors: false, merge: true });
-  const docs = Array.isArray(parsed) ? parsed : [];
+  const docs = Array.from(new Composer({ merge: true }).compose(tokens));
   const issues = new Issues(lines);
   // After a syntax error the tree is a guess; checking it would add noise, not information.
   const syntax = docs.flatMap((doc) => doc.errors);
@@ -69,6 +81,12 @@ export function parseDag(yamlText: string, opts?: { name?: string }): ParseResul
   }
   if (issues.errors.length > 0) return { ok: false, errors: issues.errors, warnings: issues.warnings };
   if (locals.length) dag.localDags = locals;
+  // What is stored is the text and its parsed form in one row (src/limits.ts).
+  const stored = bytes + utf8Bytes(JSON.stringify(dag));
+  if (stored > MAX_STORED_DAG_BYTES) {
+    const message = `the DAG takes ${stored} bytes stored (spec and parsed definition), over the limit of ${MAX_STORED_DAG_BYTES} for a stored DAG`;
+    return { ok: false, errors: [{ message }], warnings: issues.warnings };
+  }
   const refs = [dag, ...locals].flatMap((d, i) =>
     unresolvedRefs(d).map((x) => (i === 0 ? x : { ...x, field: `localDags[${d.name}].${x.field ?? ""}` })),
   );
@@ -77,6 +95,12 @@ export function parseDag(yamlText: string, opts?: { name?: string }): ParseResul
 
 function readDocument(doc: Document.Parsed, issues: Issues, fallbackName?: string): DagDef | undefined {
   for (const p of resolveRefs(doc)) issues.at(p.node, undefined, p.message);
+  // Before any reader copies a shared node once per use.
+  const tooBig = checkExpanded(doc.contents);
+  if (tooBig) {
+    issues.at(tooBig.node, undefined, tooBig.message);
+    return undefined;
+  }
   const root = doc.contents;
   if (!isMap(root)) {
     issues.at(root, undefined, "a DAG file must be a mapping of keys (name, steps, ...)");
@@ -128,6 +152,10 @@ function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef |
   if (!stepsNode) issues.at(root, "steps", "steps is required");
   else if (entries?.length === 0) issues.at(stepsNode, "steps", "a DAG needs at least one step");
   if (entries) checkGraph(entries, issues);
+  const stepCount = entries?.reduce((n, e) => n + (e.parallel?.items.length ?? 1), 0) ?? 0;
+  if (stepCount > MAX_STEPS) {
+    issues.at(stepsNode, "steps", `${stepCount} steps (parallel items counted), over the limit of ${MAX_STEPS} steps`);
+  }
   // The runner sets a secret over everything else: an env entry of the same name would be dead.
   const secretNames = new Set((secrets ?? []).map((s) => s.name));
   const sameName = (list: DagDef["env"], node: Node | undefined, where: string) => {
@@ -144,17 +172,18 @@ function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef |
     const n = get(k);
     return n ? readConditions(n, k, issues) : [];
   });
-  const int = (k: string, min: number) => {
+  const int = (k: string, min: number, max: Bound) => {
     const n = get(k);
-    return n && issues.int(n, k, min);
+    return n && issues.int(n, k, min, max);
   };
-  const timeoutSec = int("timeoutSec", 0);
-  const delaySec = int("delaySec", 0);
-  const maxActiveSteps = int("maxActiveSteps", 0);
-  const maxCleanUpTimeSec = int("maxCleanUpTimeSec", 0);
-  const maxOutputSize = int("maxOutputSize", 1);
+  const timeoutSec = int("timeoutSec", 0, BOUND.serverTimer);
+  const delaySec = int("delaySec", 0, BOUND.serverTimer);
+  const maxActiveSteps = int("maxActiveSteps", 0, BOUND.count);
+  // The runner waits this long between the stop signal and SIGKILL.
+  const maxCleanUpTimeSec = int("maxCleanUpTimeSec", 0, BOUND.runnerTimer);
+  const maxOutputSize = int("maxOutputSize", 1, BOUND.outputBytes);
 
-  if (!entries || name === undefined) return undefined;
+  if (!entries || name === undefined || stepCount > MAX_STEPS) return undefined;
   const def: DagDef = { name, tags, type, env, params, steps: entries.map((e) => e.def), ...policy };
   const parallel = new Map(entries.flatMap((e) => (e.parallel ? [[e.def.name, e.parallel] as const] : [])));
   def.steps = expandParallel(def.steps, parallel);

@@ -1,6 +1,7 @@
 // The keys that govern a DAG's runs over time rather than one run: `schedule`,
 // `skipIfSuccessful`, `maxActiveRuns`, `queue`, `histRetentionDays`. PURE.
 import { isMap, isScalar, isSeq, type Node, type YAMLMap } from "yaml";
+import { BOUND } from "../limits";
 import { parseCron } from "./cron";
 import type { Issues } from "./issues";
 import type { RunPolicy } from "./types";
@@ -28,7 +29,7 @@ export function readRunPolicy(root: YAMLMap, issues: Issues): RunPolicy {
   const maxNode = get("maxActiveRuns");
   if (maxNode) {
     // Dagu: -1 disables queueing; 0 is read the same way here.
-    const n = issues.int(maxNode, "maxActiveRuns", -1);
+    const n = issues.int(maxNode, "maxActiveRuns", -1, BOUND.count);
     if (n !== undefined && n > 0) policy.maxActiveRuns = n;
   }
   const queueNode = get("queue");
@@ -38,7 +39,7 @@ export function readRunPolicy(root: YAMLMap, issues: Issues): RunPolicy {
     else issues.at(queueNode, "queue", `invalid queue name "${queue}": use letters, digits, _ and - (at most 64)`);
   }
   const retentionNode = get("histRetentionDays");
-  const days = retentionNode && issues.int(retentionNode, "histRetentionDays", 0);
+  const days = retentionNode && issues.int(retentionNode, "histRetentionDays", 0, BOUND.retentionDays);
   if (days !== undefined) policy.histRetentionDays = days;
   return policy;
 }

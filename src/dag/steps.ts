@@ -2,6 +2,7 @@
 // PURE. Forms (Dagu's schema): a list of steps, where an item may also be a command string or a
 // nested list (a parallel group); or a map of name -> step.
 import { isMap, isScalar, isSeq, type Node, type YAMLMap } from "yaml";
+import { BOUND, MAX_COMMAND_BYTES, showBytes, utf8Bytes } from "../limits";
 import { readCall } from "./call";
 import {
   checkExecutor,
@@ -120,6 +121,7 @@ export function readStep(node: Node, field: string, issues: Issues, nameFromKey?
   };
   if (isScalar(node) && typeof node.value === "string") {
     if (node.value.trim() === "") issues.at(node, field, "a step needs a command or a script");
+    checkCommandSize(node, field, node.value, issues);
     def.command = node.value;
     return entry;
   }
@@ -160,6 +162,7 @@ export function readStep(node: Node, field: string, issues: Issues, nameFromKey?
   const commandNode = get("command");
   const command = commandNode && readCommand(commandNode, f("command"), issues);
   if (command !== undefined) def.command = command;
+  if (commandNode && command !== undefined) checkCommandSize(commandNode, f("command"), command, issues);
   const script = text("script");
   if (script !== undefined) def.script = script;
   const approvalNode = get("approval");
@@ -208,7 +211,7 @@ export function readStep(node: Node, field: string, issues: Issues, nameFromKey?
     def.output = bare;
   }
   const timeoutNode = get("timeoutSec");
-  const timeoutSec = timeoutNode && issues.int(timeoutNode, f("timeoutSec"), 0);
+  const timeoutSec = timeoutNode && issues.int(timeoutNode, f("timeoutSec"), 0, BOUND.runnerTimer);
   // 0 means no timeout, as in Dagu.
   if (timeoutSec) def.timeoutSec = timeoutSec;
   const retryNode = get("retryPolicy");
@@ -239,6 +242,18 @@ export function readStep(node: Node, field: string, issues: Issues, nameFromKey?
   return entry;
 }
 
+/** A command is one argument of `shell -c`; a longer one belongs in `script`, which is a file. */
+function checkCommandSize(node: Node, field: string, command: string, issues: Issues): void {
+  const bytes = utf8Bytes(command);
+  if (bytes > MAX_COMMAND_BYTES) {
+    issues.at(
+      node,
+      field,
+      `${field} is ${bytes} bytes, over the limit of ${showBytes(MAX_COMMAND_BYTES)} for a command (use script for longer ones)`,
+    );
+  }
+}
+
 /** A command string, or an argv list joined into one command line (elements quoted as needed). */
 function readCommand(node: Node, field: string, issues: Issues): string | undefined {
   if (!isSeq(node)) return issues.string(node, field);
@@ -260,12 +275,13 @@ function readRetry(node: Node, field: string, issues: Issues): RetryPolicy {
   checkKeys(node, RETRY_KEYS, field, issues);
   const limit = present(node, "limit");
   const interval = present(node, "intervalSec");
-  if (limit !== undefined) policy.limit = issues.int(limit, `${field}.limit`, 0) ?? 0;
-  if (interval !== undefined) policy.intervalSec = issues.int(interval, `${field}.intervalSec`, 0) ?? 0;
+  if (limit !== undefined) policy.limit = issues.int(limit, `${field}.limit`, 0, BOUND.retryLimit) ?? 0;
+  if (interval !== undefined)
+    policy.intervalSec = issues.int(interval, `${field}.intervalSec`, 0, BOUND.serverTimer) ?? 0;
   const backoff = readBackoff(node, field, issues);
   if (backoff !== undefined) policy.backoff = backoff;
   const maxInterval = present(node, "maxIntervalSec");
-  const max = maxInterval && issues.int(maxInterval, `${field}.maxIntervalSec`, 1);
+  const max = maxInterval && issues.int(maxInterval, `${field}.maxIntervalSec`, 1, BOUND.serverTimer);
   if (max !== undefined) policy.maxIntervalSec = max;
   const exitCode = present(node, "exitCode");
   if (exitCode !== undefined) policy.exitCode = readExitCodes(exitCode, `${field}.exitCode`, issues);

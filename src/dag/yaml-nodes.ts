@@ -1,7 +1,18 @@
 // Small helpers over the `yaml` AST. The readers work on nodes rather than plain values so that
 // every problem can name the line it comes from.
 // PURE.
-import { type Document, isAlias, isMap, isScalar, isSeq, type Node, type Pair, type YAMLMap } from "yaml";
+import {
+  type Alias,
+  type Document,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  type Node,
+  type Pair,
+  visit,
+  type YAMLMap,
+} from "yaml";
 
 /** The text of a map key; a merge key reads as "<<". */
 export function keyOf(pair: Pair): string {
@@ -41,9 +52,10 @@ export function isAbsent(node: Node | undefined): node is undefined {
 export function resolveRefs(doc: Document.Parsed): RefProblem[] {
   const bad: RefProblem[] = [];
   const walked = new Set<unknown>();
+  const targets = aliasTargets(doc);
   const deref = (n: unknown): unknown => {
     if (!isAlias(n)) return n;
-    const target = n.resolve(doc);
+    const target = targets.get(n);
     if (!target) bad.push({ node: n, message: `alias *${n.source} names no anchor` });
     return target ?? n;
   };
@@ -65,6 +77,25 @@ export function resolveRefs(doc: Document.Parsed): RefProblem[] {
   };
   walk(doc.contents);
   return bad;
+}
+
+/**
+ * What each alias names: the last node before it with that anchor, as `Alias.resolve` finds
+ * it, but in one pass over the tree while it still is one. (`resolve` walks the whole document
+ * for each alias: once earlier aliases are replaced by their nodes, that walk expands them.)
+ */
+function aliasTargets(doc: Document.Parsed): Map<Alias, Node> {
+  const anchors = new Map<string, Node>();
+  const targets = new Map<Alias, Node>();
+  visit(doc, {
+    Node: (_key, node) => {
+      if (isAlias(node)) {
+        const target = anchors.get(node.source);
+        if (target) targets.set(node, target);
+      } else if (node.anchor) anchors.set(node.anchor, node);
+    },
+  });
+  return targets;
 }
 
 export interface RefProblem {

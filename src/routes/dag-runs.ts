@@ -10,9 +10,9 @@ import { ApprovalRequest, type ApprovalResponse, type RunOutputs } from "../prot
 import { admission } from "../queue/queue-object";
 import { sliceLog } from "../run/log-slice";
 import { expiredRuns, REMOVE_BATCH, removeRuns } from "../run/retention";
-import { runSnapshot, runStub, startRun } from "../run/start-run";
+import { LATEST, runSnapshot, runStub, startRun } from "../run/start-run";
 import { isTerminalRun, parseRunStatus, type RunStatus, runStatusCode, type StepStatus } from "../status";
-import { checkQueueOverride, DAG_NAME, parseOrThrow } from "./dags";
+import { checkNewDagName, checkQueueOverride, DAG_NAME, parseOrThrow } from "./dags";
 import { iso, pagination, presentOutputs, presentSummaryFromRow } from "./present";
 import { abortDequeued } from "./queues";
 import { runDetailsOf } from "./run-details";
@@ -103,12 +103,12 @@ async function listSummaries(env: Env, q: z.infer<typeof listQuery>, dagName?: s
 async function findRun(env: Env, name: string, runId: string): Promise<DagRunRow> {
   if (!DAG_NAME.test(name)) throw new AppError("bad_request", 400, `invalid DAG name "${name}"`, { field: "name" });
   const d = db(env.DB);
-  const row = runId === "latest" ? await latestRun(d, name) : await getRun(d, runId);
+  const row = runId === LATEST ? await latestRun(d, name) : await getRun(d, runId);
   if (!row || row.dagName !== name) {
     throw new AppError(
       "not_found",
       404,
-      runId === "latest" ? `DAG ${name} has no runs` : `DAG-run ${name}/${runId} not found`,
+      runId === LATEST ? `DAG ${name} has no runs` : `DAG-run ${name}/${runId} not found`,
     );
   }
   return row;
@@ -188,9 +188,7 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
   .post("/:name/:dagRunId/reschedule", async (c) => {
     const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
     const body = await readJson(c, z.object({ dagRunId: z.string().optional(), dagName: z.string().optional() }));
-    if (body.dagName !== undefined && !DAG_NAME.test(body.dagName)) {
-      throw new AppError("bad_request", 400, "dagName must match ^[a-zA-Z0-9_-]+$", { field: "dagName" });
-    }
+    if (body.dagName !== undefined) checkNewDagName(body.dagName, "dagName");
     // The historic run's own definition and parameters, as Dagu's reschedule does.
     const snap = await runSnapshot(c.env, row.runId, row.dagName);
     const dag = body.dagName ? { ...snap.dag, name: body.dagName } : snap.dag;
@@ -320,9 +318,10 @@ async function runLog(c: Ctx, row: DagRunRow) {
 
 async function stepLog(c: Ctx, row: DagRunRow) {
   const q = readQuery(c, windowQuery);
-  const log = unwrap(await runStub(c.env, row.runId).stepLog(c.req.param("stepName") ?? "", q.stream, q.attempt));
-  const slice = sliceLog(log.text, q);
-  return c.json({ ...slice, attempt: log.attempt, droppedBytes: log.droppedBytes });
+  const { stream, attempt, ...window } = q;
+  return c.json(
+    unwrap(await runStub(c.env, row.runId).stepLog(c.req.param("stepName") ?? "", stream, window, attempt)),
+  );
 }
 
 async function setStepStatus(c: Ctx, row: DagRunRow) {

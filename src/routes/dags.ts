@@ -1,7 +1,7 @@
 // /dags: DAG definitions stored in D1, validated before anything is written.
 import { Hono } from "hono";
 import { z } from "zod";
-import { parseDag } from "../dag/parse";
+import { DAG_NAME_MAX, DAG_NAME_PATTERN, parseDag } from "../dag/parse";
 import { QUEUE_NAME } from "../dag/run-policy";
 import { type DagDef, type DagIssue, formatIssue, HANDLER_NAMES, type ParseResult } from "../dag/types";
 import { listDagPage, recentRuns } from "../db/dag-list";
@@ -38,7 +38,7 @@ import {
 import { abortDequeued } from "./queues";
 import { readJson, readQuery } from "./validate";
 
-export const DAG_NAME = /^[a-zA-Z0-9_-]+$/;
+export const DAG_NAME = DAG_NAME_PATTERN;
 
 /** The name a spec validated without one is given (POST /dags/validate). */
 const VALIDATE_STAND_IN_NAME = "unnamed";
@@ -64,6 +64,22 @@ function checkFileName(name: string): void {
     throw new AppError("bad_request", 400, `invalid DAG name "${name}": must match ^[a-zA-Z0-9_-]+$`, {
       field: "fileName",
     });
+  }
+}
+
+/**
+ * A name given to a new DAG or run (a file name, a rename, a start's dagName): the rule of a
+ * spec's `name`, length included. Lookups only check the pattern, so that a DAG stored under a
+ * longer name before this rule can still be read, renamed and deleted.
+ */
+export function checkNewDagName(name: string, field: string): void {
+  if (!DAG_NAME.test(name) || name.length > DAG_NAME_MAX) {
+    throw new AppError(
+      "bad_request",
+      400,
+      `invalid DAG name "${name}": use letters, digits, _ and - (at most ${DAG_NAME_MAX} characters)`,
+      { field },
+    );
   }
 }
 
@@ -138,9 +154,7 @@ const StartFields = z.object({
 /** The DAG under the name a start call asked for (the contract's `dagName`), checked. */
 function runAs(dag: DagDef, dagName: string | undefined): DagDef {
   if (dagName === undefined) return dag;
-  if (!DAG_NAME.test(dagName)) {
-    throw new AppError("bad_request", 400, "dagName must match ^[a-zA-Z0-9_-]+$", { field: "dagName" });
-  }
+  checkNewDagName(dagName, "dagName");
   return { ...dag, name: dagName };
 }
 
@@ -181,7 +195,7 @@ export const dags = new Hono<{ Bindings: Env }>()
   })
   .post("/", async (c) => {
     const body = await readJson(c, z.object({ name: z.string(), spec: z.string().optional() }));
-    checkFileName(body.name);
+    checkNewDagName(body.name, "name");
     const spec = body.spec ?? DEFAULT_SPEC;
     const { dag } = parseOrThrow(spec, body.name);
     const now = Date.now();
@@ -295,11 +309,7 @@ export const dags = new Hono<{ Bindings: Env }>()
     const fileName = c.req.param("fileName");
     const { row, dag } = await loadDag(c.env, fileName);
     const { newFileName } = await readJson(c, z.object({ newFileName: z.string() }));
-    if (!DAG_NAME.test(newFileName)) {
-      throw new AppError("bad_request", 400, `invalid DAG name "${newFileName}": must match ^[a-zA-Z0-9_-]+$`, {
-        field: "newFileName",
-      });
-    }
+    checkNewDagName(newFileName, "newFileName");
     const d = db(c.env.DB);
     const active = await listRuns(d, { dagName: dag.name, statuses: ["running", "waiting", "queued"], limit: 1 });
     if (active.length) {

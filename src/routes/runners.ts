@@ -6,6 +6,7 @@ import type { RunnerVars } from "../auth";
 import { DEFAULT_POOL, POOL_NAME, poolOf } from "../dag/selector";
 import { dispatcherFor, longPollLeases } from "../dispatch/dispatch-object";
 import { AppError, unwrap } from "../errors";
+import { MAX_OUTPUT_BYTES, showBytes, utf8Bytes } from "../limits";
 import {
   CompleteRequest,
   type CompleteResponse,
@@ -59,10 +60,6 @@ function idInUse(runnerId: string): AppError {
   );
 }
 
-const encoder = new TextEncoder();
-/** Size in UTF-8 (a character may take up to 4 bytes; `length` counts UTF-16 units). */
-const utf8Bytes = (text: string) => encoder.encode(text).length;
-
 export const runners = new Hono<RunnerVars>()
   .post("/lease", async (c) => {
     const askedAt = Date.now();
@@ -109,6 +106,16 @@ export const runners = new Hono<RunnerVars>()
     const { runId, stepIndex } = parseLeaseId(c.req.param("leaseId"));
     const { next, ...req } = await readJson(c, CompleteRequest);
     if (next) poolOfRunner(c, next.labels);
+    // The exec spec bounds what a runner captures; more would not fit later steps' environment.
+    const outputBytes = utf8Bytes(req.output ?? "");
+    if (outputBytes > MAX_OUTPUT_BYTES) {
+      throw new AppError(
+        "bad_request",
+        413,
+        `output of ${outputBytes} bytes is over the limit of ${showBytes(MAX_OUTPUT_BYTES)} for an output`,
+        { field: "output" },
+      );
+    }
     const handOff = next ? { runnerId: next.runnerId, labels: next.labels, max: next.max } : undefined;
     const done = unwrap(await runStub(c.env, runId).complete(stepIndex, req, handOff));
     // The runner's next lease rides on this reply: a step this one made ready, or else any

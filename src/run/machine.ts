@@ -3,6 +3,7 @@
 // See src/run/README.md for the glossary and the state diagram.
 import type { ResolvedParams } from "../dag/params";
 import { type DagDef, HANDLER_NAMES, type HandlerKind, type StepDef } from "../dag/types";
+import { MAX_RUN_OUTPUTS_BYTES, MAX_SERVER_TIMER_SEC, showBytes, utf8Bytes } from "../limits";
 import { isTerminalRun, isTerminalStep, type RunStatus, type StepStatus } from "../status";
 import { awaitsInstances, expandFanout, type FanoutHost, instanceDefs, instanceFinished } from "./fanout";
 
@@ -297,10 +298,13 @@ function continueCovers(def: StepDef, step: Pick<StepState, "exitCode" | "output
   );
 }
 
-/** `base * backoff^(n-1)` seconds for the n-th wait (n from 1), capped by maxIntervalSec. */
+/**
+ * `base * backoff^(n-1)` seconds for the n-th wait (n from 1), capped by maxIntervalSec, and
+ * by the longest timer the server runs (a backoff grows past any date a timer can take).
+ */
 export function intervalMs(p: { intervalSec: number; backoff?: number; maxIntervalSec?: number }, n: number): number {
   let sec = p.intervalSec * (p.backoff ? p.backoff ** Math.max(0, n - 1) : 1);
-  if (p.maxIntervalSec !== undefined) sec = Math.min(sec, p.maxIntervalSec);
+  sec = Math.min(sec, p.maxIntervalSec ?? MAX_SERVER_TIMER_SEC, MAX_SERVER_TIMER_SEC);
   return Math.round(sec * 1000);
 }
 
@@ -520,13 +524,14 @@ function onChildDone(d: Draft, e: Extract<RunEvent, { type: "childDone" }>): Rep
   const def = d.def(e.step);
   const what = `sub-DAG run ${e.childRunId} of ${def.call?.dag}`;
   d.update(e.step, { child: undefined });
-  if (e.status === "succeeded" || e.status === "partially_succeeded") {
-    if (def.output) {
-      // Dagu's shape: the child's name, its params and its outputs (`${OUT.outputs.NAME}`).
-      const value = JSON.stringify({ name: def.call?.dag, params: e.paramsText, outputs: e.outputs });
-      d.state.outputs = { ...d.state.outputs, [def.output]: value };
-      d.state.outputSteps = { ...d.state.outputSteps, [def.output]: e.step };
-    }
+  // Dagu's shape: the child's name, its params and its outputs (`${OUT.outputs.NAME}`).
+  const value = def.output && JSON.stringify({ name: def.call?.dag, params: e.paramsText, outputs: e.outputs });
+  const done = e.status === "succeeded" || e.status === "partially_succeeded";
+  const tooBig = done && def.output && value ? outputsOverLimit(d, def.output, value) : undefined;
+  if (tooBig) {
+    failAttempt(d, e.step, tooBig);
+  } else if (e.status === "succeeded" || e.status === "partially_succeeded") {
+    if (def.output && value) setOutput(d, e.step, def.output, value);
     d.update(e.step, { doneCount: (s.doneCount ?? 0) + 1 });
     finishStep(d, e.step, e.status);
   } else if (child.stopRequested || e.status === "aborted") {
@@ -635,11 +640,11 @@ function onComplete(d: Draft, e: Extract<RunEvent, { type: "complete" }>): Reply
     else finishStep(d, e.step, "skipped", `precondition not met: ${r.preconditionUnmet}`);
   } else {
     d.update(e.step, { doneCount: (s.doneCount ?? 0) + 1 });
-    if (succeeded && def.output && r.output !== undefined) {
-      d.state.outputs = { ...d.state.outputs, [def.output]: r.output };
-      d.state.outputSteps = { ...d.state.outputSteps, [def.output]: e.step };
-    }
-    if (repeatAgain(d, e.step, r, succeeded)) {
+    const tooBig = succeeded && def.output && r.output !== undefined && outputsOverLimit(d, def.output, r.output);
+    if (succeeded && def.output && r.output !== undefined && !tooBig) setOutput(d, e.step, def.output, r.output);
+    if (tooBig) {
+      failAttempt(d, e.step, tooBig);
+    } else if (repeatAgain(d, e.step, r, succeeded)) {
       // scheduled by repeatAgain
     } else if (succeeded) {
       finishStep(d, e.step, "succeeded");
@@ -647,6 +652,22 @@ function onComplete(d: Draft, e: Extract<RunEvent, { type: "complete" }>): Reply
     } else failAttempt(d, e.step, describeFailure(r));
   }
   return { kind: "completed", accepted: true };
+}
+
+function setOutput(d: Draft, step: string, name: string, value: string): void {
+  d.state.outputs = { ...d.state.outputs, [name]: value };
+  d.state.outputSteps = { ...d.state.outputSteps, [name]: step };
+}
+
+/**
+ * Why an output cannot be kept: every later step gets the run's outputs in its environment,
+ * which the operating system bounds, so together they stay under MAX_RUN_OUTPUTS_BYTES.
+ */
+function outputsOverLimit(d: Draft, name: string, value: string): string | undefined {
+  let bytes = utf8Bytes(name) + utf8Bytes(value);
+  for (const [k, v] of Object.entries(d.state.outputs)) if (k !== name) bytes += utf8Bytes(k) + utf8Bytes(v);
+  if (bytes <= MAX_RUN_OUTPUTS_BYTES) return undefined;
+  return `output ${name} would bring the run's outputs to ${bytes} bytes, over the limit of ${showBytes(MAX_RUN_OUTPUTS_BYTES)} for a run's outputs`;
 }
 
 /** An unmet DAG precondition: the run ends aborted, none of its steps having run. */

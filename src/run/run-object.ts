@@ -10,10 +10,13 @@ import { db, updateRunSummary } from "../db/queries";
 import { type DispatchTask, dispatcherFor } from "../dispatch/dispatch-object";
 import { type Env, leaseTtlMs } from "../env";
 import { fail, type Outcome, ok, unwrap } from "../errors";
+import { MAX_OUTPUT_BYTES } from "../limits";
 import { LiveRun } from "../live/live-run";
 import type { CompleteRequest, Lease, LogEntry } from "../protocol";
 import { admission } from "../queue/queue-object";
 import { isTerminalRun, type StepStatus } from "../status";
+import type { LogSlice, LogWindow } from "./log-slice";
+import { appendLog, clearLog, closeLog, createLogTables, droppedBytes, type LogStream, readLog } from "./log-store";
 import {
   createContext,
   type Effect,
@@ -29,9 +32,6 @@ import { runStub } from "./start-run";
 import { stepStats } from "./step-stats";
 import { type ParentRef, type SubRunReport, startSubRun } from "./sub-runs";
 
-/** Largest amount of log text kept per attempt and stream; the rest is dropped, and the log says so. */
-export const MAX_LOG_BYTES_PER_ATTEMPT = 32 * 1024 * 1024;
-const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 /** Retry delay for effects that failed (dispatcher or D1 unreachable). */
 const EFFECT_RETRY_MS = 1_000;
 /**
@@ -76,19 +76,19 @@ export class RunObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.createTables();
+    this.load();
+    this.live = new LiveRun(ctx, env, this.sql, () => unwrapOr(this.snapshot()));
+  }
+
+  private createTables(): void {
     this.sql.exec(`
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS steps (name TEXT PRIMARY KEY, state TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS timers (key TEXT PRIMARY KEY, at INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS logs (step TEXT NOT NULL, attempt INTEGER NOT NULL, seq INTEGER NOT NULL,
-        stream TEXT NOT NULL, text TEXT NOT NULL, PRIMARY KEY (step, attempt, seq));
-      CREATE TABLE IF NOT EXISTS log_meta (step TEXT NOT NULL, attempt INTEGER NOT NULL,
-        acked_seq INTEGER NOT NULL, bytes INTEGER NOT NULL, dropped_bytes INTEGER NOT NULL,
-        PRIMARY KEY (step, attempt));
       CREATE TABLE IF NOT EXISTS run_log (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, message TEXT NOT NULL);
     `);
-    this.load();
-    this.live = new LiveRun(ctx, env, this.sql, () => unwrapOr(this.snapshot()));
+    createLogTables(this.sql);
   }
 
   private load(): void {
@@ -117,10 +117,26 @@ export class RunObject extends DurableObject<Env> {
 
   // ---- lifecycle ---------------------------------------------------------------------------
 
-  /** Creates the run and starts it. Idempotent for the same run id. */
+  /**
+   * Creates the run and starts it. Idempotent for the same run id. A run that cannot start
+   * (its DAG holds a value past today's limits, stored before they were checked) leaves
+   * nothing under its id: the caller removes its index row, and the id can be used again.
+   */
   async start(input: RunInit): Promise<Outcome<void>> {
+    const fresh = !this.init;
     this.prepare(input);
-    await this.fire({ type: "start" });
+    try {
+      await this.fire({ type: "start" });
+    } catch (err) {
+      if (!fresh) throw err;
+      console.error(`run ${input.runId}: could not start`, err);
+      await this.wipe();
+      return fail(
+        "bad_request",
+        400,
+        `DAG-run ${input.runId} could not start (${(err as Error).message}); save the DAG's spec again to check it against the limits`,
+      );
+    }
     return ok(undefined);
   }
 
@@ -233,13 +249,19 @@ export class RunObject extends DurableObject<Env> {
         `run ${this.state.runId} is ${this.state.status}; only finished runs are removed`,
       );
     }
+    await this.wipe();
+    return ok(undefined);
+  }
+
+  private async wipe(): Promise<void> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.init = undefined;
     this.state = undefined;
     this.ctxCache = undefined;
     this.armedAt = undefined;
-    return ok(undefined);
+    // The same id may be used again while this instance lives.
+    this.createTables();
   }
 
   snapshot(): Outcome<RunSnapshot> {
@@ -330,10 +352,7 @@ export class RunObject extends DurableObject<Env> {
     if (reply.kind !== "claimed") return null;
     // An attempt number is used again after a lease that was never confirmed: what that lease
     // logged before it was taken back is not this attempt's.
-    this.ctx.storage.transactionSync(() => {
-      this.sql.exec("DELETE FROM logs WHERE step = ? AND attempt = ?", stepName, reply.attempt);
-      this.sql.exec("DELETE FROM log_meta WHERE step = ? AND attempt = ?", stepName, reply.attempt);
-    });
+    this.ctx.storage.transactionSync(() => clearLog(this.sql, { step: stepName, attempt: reply.attempt }));
     return {
       leaseId,
       token,
@@ -347,7 +366,7 @@ export class RunObject extends DurableObject<Env> {
         runId: this.init.runId,
         params: this.init.params,
         outputs: this.state.outputs,
-        maxOutputBytes: this.init.dag.maxOutputSize ?? DEFAULT_MAX_OUTPUT_BYTES,
+        maxOutputBytes: this.init.dag.maxOutputSize ?? MAX_OUTPUT_BYTES,
         runStatus: this.state.handlers?.status,
       }),
     };
@@ -367,58 +386,10 @@ export class RunObject extends DurableObject<Env> {
     if (!step || !s || s.status !== "running" || s.lease?.token !== token) {
       return staleLease("lease is no longer current");
     }
-    const attempt = s.attempt;
-    let ackedSeq = 0;
-    this.ctx.storage.transactionSync(() => {
-      const meta = this.sql
-        .exec<{ acked_seq: number; bytes: number; dropped_bytes: number }>(
-          "SELECT acked_seq, bytes, dropped_bytes FROM log_meta WHERE step = ? AND attempt = ?",
-          step,
-          attempt,
-        )
-        .toArray()[0] ?? { acked_seq: 0, bytes: 0, dropped_bytes: 0 };
-      let { bytes, dropped_bytes: dropped } = meta;
-      for (const e of entries) {
-        let text = e.text;
-        if (bytes + text.length > MAX_LOG_BYTES_PER_ATTEMPT) {
-          const room = Math.max(0, MAX_LOG_BYTES_PER_ATTEMPT - bytes);
-          dropped += text.length - room;
-          text = text.slice(0, room);
-        }
-        const res = this.sql.exec(
-          "INSERT OR IGNORE INTO logs (step, attempt, seq, stream, text) VALUES (?, ?, ?, ?, ?)",
-          step,
-          attempt,
-          e.seq,
-          e.stream,
-          text,
-        );
-        if (res.rowsWritten > 0) bytes += text.length;
-      }
-      ackedSeq = meta.acked_seq;
-      const present = this.sql.exec<{ seq: number }>(
-        "SELECT seq FROM logs WHERE step = ? AND attempt = ? AND seq > ? ORDER BY seq",
-        step,
-        attempt,
-        ackedSeq,
-      );
-      for (const r of present) {
-        if (r.seq !== ackedSeq + 1) break;
-        ackedSeq = r.seq;
-      }
-      this.sql.exec(
-        `INSERT INTO log_meta (step, attempt, acked_seq, bytes, dropped_bytes) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (step, attempt) DO UPDATE SET acked_seq = excluded.acked_seq, bytes = excluded.bytes,
-         dropped_bytes = excluded.dropped_bytes`,
-        step,
-        attempt,
-        ackedSeq,
-        bytes,
-        dropped,
-      );
-    });
+    const key = { step, attempt: s.attempt };
+    const acked = this.ctx.storage.transactionSync(() => appendLog(this.sql, key, entries));
     this.live.logsAppended(step);
-    return ok({ ackedSeq });
+    return ok(acked);
   }
 
   /**
@@ -500,32 +471,27 @@ export class RunObject extends DurableObject<Env> {
 
   // ---- logs --------------------------------------------------------------------------------
 
-  /** The text of one stream of one attempt (the latest by default), with what was dropped. */
+  /** A window of one stream of one attempt (the latest by default), with what was dropped. */
   stepLog(
     stepName: string,
-    stream: "stdout" | "stderr",
+    stream: LogStream,
+    window: LogWindow,
     attempt?: number,
-  ): Outcome<{ text: string; attempt: number; droppedBytes: number }> {
+  ): Outcome<LogSlice & { attempt: number; droppedBytes: number }> {
     const s = this.state?.steps[stepName];
     if (!s) return fail("not_found", 404, `step "${stepName}" not found in this run`);
     const which = attempt ?? s.attempt;
-    let text = "";
-    for (const r of this.sql.exec<{ text: string }>(
-      "SELECT text FROM logs WHERE step = ? AND attempt = ? AND stream = ? ORDER BY seq",
-      stepName,
-      which,
-      stream,
-    )) {
-      text += r.text;
+    if (attempt !== undefined && attempt > s.attempt) {
+      const has = s.attempt === 0 ? "has not run yet" : `has attempts 1 to ${s.attempt}`;
+      return fail("not_found", 404, `step "${stepName}" has no attempt ${attempt} (it ${has})`, {
+        field: "attempt",
+      });
     }
-    const meta = this.sql
-      .exec<{ dropped_bytes: number }>(
-        "SELECT dropped_bytes FROM log_meta WHERE step = ? AND attempt = ?",
-        stepName,
-        which,
-      )
-      .toArray()[0];
-    return ok({ text, attempt: which, droppedBytes: meta?.dropped_bytes ?? 0 });
+    const key = { step: stepName, attempt: which };
+    // No more entries come for an attempt that is over: what followed a gap can be shown.
+    if (s.status !== "running" || which !== s.attempt) closeLog(this.sql, key);
+    const slice = readLog(this.sql, key, stream, window);
+    return ok({ ...slice, attempt: which, droppedBytes: droppedBytes(this.sql, key) });
   }
 
   runLog(): Outcome<string> {

@@ -8,10 +8,13 @@ import type { DagDef } from "../dag/types";
 import { db, deleteRun, insertRun, listRuns } from "../db/queries";
 import type { Env } from "../env";
 import { AppError, type Outcome, unwrap } from "../errors";
+import { MAX_PARAMS_BYTES, showBytes, utf8Bytes } from "../limits";
 import { admission } from "../queue/queue-object";
 import type { RunSnapshot } from "./run-object";
 
 const RUN_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
+/** The run id that paths resolve to the DAG's latest run. */
+export const LATEST = "latest";
 
 export interface StartOptions {
   params?: string;
@@ -53,11 +56,26 @@ export async function startRun(env: Env, dag: DagDef, opts: StartOptions): Promi
       { field: "dagRunId" },
     );
   }
+  const paramsBytes = utf8Bytes(opts.params ?? "");
+  if (paramsBytes > MAX_PARAMS_BYTES) {
+    throw new AppError(
+      "bad_request",
+      400,
+      `params is ${paramsBytes} bytes, over the limit of ${showBytes(MAX_PARAMS_BYTES)} for params`,
+      { field: "params" },
+    );
+  }
   const params = resolveParams(dag.params, opts.params);
   if (!params.ok) throw new AppError("bad_request", 400, `params: ${params.message}`, { field: "params" });
   const runId = opts.dagRunId ?? uuidv7();
   if (!RUN_ID_PATTERN.test(runId)) {
     throw new AppError("bad_request", 400, "dagRunId must match ^[a-zA-Z0-9_-]+$ (at most 64 characters)", {
+      field: "dagRunId",
+    });
+  }
+  // The paths read `latest` as "the DAG's latest run": a run of that id could never be reached.
+  if (runId === LATEST) {
+    throw new AppError("bad_request", 400, `dagRunId cannot be "${LATEST}": it names a DAG's latest run in paths`, {
       field: "dagRunId",
     });
   }

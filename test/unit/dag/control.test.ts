@@ -90,7 +90,7 @@ steps:
       "steps[0].preconditions[0].expected",
     ],
     ["an unknown signal", "signalOnStop: SIGFOO", 3, "steps[0].signalOnStop"],
-    ["until with nothing to wait for", "repeatPolicy: { repeat: until }", 3, "steps[0].repeatPolicy"],
+    ["until with nothing to wait for", "repeatPolicy: { repeat: until, limit: 3 }", 3, "steps[0].repeatPolicy"],
     ["a backoff below 1", "retryPolicy: { limit: 1, backoff: 0.5 }", 3, "steps[0].retryPolicy.backoff"],
   ])("refuses %s with its line and field", (_label, yaml, line, field) => {
     const errs = errors(`steps:\n  - command: x\n    ${yaml}\n`);
@@ -138,11 +138,15 @@ steps:
 });
 
 describe("parseDag: repeatPolicy without end", () => {
-  it("warns when a repeat has neither limit nor intervalSec", () => {
-    const r = parseDag("steps:\n  - command: x\n    repeatPolicy: { repeat: true }\n", { name: "t" });
-    expect(r.ok).toBe(true);
-    expect(r.warnings.map(formatIssue)).toEqual([
-      "line 3, steps[0].repeatPolicy: steps[0].repeatPolicy has neither limit nor intervalSec: the step may run again at once, without end",
+  it("refuses a repeat with neither limit nor intervalSec, which would run again at once for ever", () => {
+    expect(errors("steps:\n  - command: x\n    repeatPolicy: { repeat: true }\n").map(formatIssue)).toEqual([
+      "line 3, steps[0].repeatPolicy: steps[0].repeatPolicy has neither limit nor intervalSec: give a limit (at most 10000) or an intervalSec of at least 1",
     ]);
+  });
+
+  it("takes a repeat without limit that pauses between runs", () => {
+    expect(
+      parseDag("steps:\n  - command: x\n    repeatPolicy: { repeat: true, intervalSec: 1 }\n", { name: "t" }).ok,
+    ).toBe(true);
   });
 });

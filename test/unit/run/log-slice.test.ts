@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sliceLog } from "../../../src/run/log-slice";
+import { countLines, type LogChunk, sliceChunks, sliceLog } from "../../../src/run/log-slice";
 
 const text = "one\ntwo\nthree\nfour\n";
 
@@ -21,5 +21,43 @@ describe("sliceLog", () => {
 
   it("counts an empty log as zero lines", () => {
     expect(sliceLog("", { tail: 5 })).toMatchObject({ content: "", lineCount: 0, totalLines: 0, hasMore: false });
+  });
+});
+
+describe("sliceChunks", () => {
+  const log = "alpha\nbeta\ngamma\ndelta\nepsilon";
+  // The log cut into chunks at every place, each chunk knowing the newlines before it.
+  const cuts = Array.from({ length: log.length - 1 }, (_, i) => [log.slice(0, i + 1), log.slice(i + 1)]);
+  const chunked = (parts: string[]) => {
+    let before = 0;
+    return parts.map((text) => {
+      const c = { text, newlinesBefore: before };
+      before += text.split("\n").length - 1;
+      return c;
+    });
+  };
+
+  it.each([{}, { tail: 2 }, { head: 3 }, { offset: 2, limit: 2 }, { offset: 5 }, { offset: 9 }])(
+    "reads window %j of a log in chunks as it reads the whole text",
+    (window) => {
+      for (const parts of cuts) {
+        expect(sliceChunks(chunked(parts), countLines(log), window)).toEqual(sliceLog(log, window));
+      }
+    },
+  );
+
+  it("starts at the chunk holding the window's first line", () => {
+    const [, second] = chunked(["alpha\nbeta\n", "gamma\ndelta\n"]);
+    expect(sliceChunks([second as LogChunk], 4, { tail: 1 }).content).toBe("delta\n");
+  });
+
+  it("ends a window early at the byte bound, with hasMore", () => {
+    const r = sliceLog("aaaa\nbbbb\ncccc\n", {}, 11);
+    expect(r).toMatchObject({ content: "aaaa\nbbbb\n", lineCount: 2, hasMore: true });
+  });
+
+  it("cuts a single line longer than the bound on a character boundary", () => {
+    const r = sliceLog(`${"é".repeat(10)}\n`, {}, 7);
+    expect(r).toMatchObject({ content: "ééé\n", lineCount: 1, hasMore: true });
   });
 });
