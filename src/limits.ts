@@ -50,8 +50,12 @@ export const MAX_RUNNER_BODY_BYTES = 2 * MAX_LOG_BATCH_BYTES;
 
 /** Log kept per attempt of a step (both streams), in UTF-8 bytes; the rest is dropped and counted. */
 export const MAX_LOG_BYTES_PER_ATTEMPT = 32 * MiB;
-/** Content of one log read; a wider window ends early with `hasMore`. */
-export const MAX_LOG_READ_BYTES = 4 * MiB;
+/**
+ * Content of one log read; a wider window ends early with `hasMore`. Twice the runner's log
+ * buffer, so that the longest line a runner can keep is read whole, and half the Durable Object
+ * RPC message limit.
+ */
+export const MAX_LOG_READ_BYTES = 16 * MiB;
 /** Lines of one log read without `limit` (the contract's default window). */
 export const DEFAULT_LOG_LIMIT = 10_000;
 
