@@ -198,7 +198,7 @@ function SuspendButton({ dag }: { dag: DagFile }) {
         disabled={toggle.isPending}
         onClick={() => toggle.mutate()}
       >
-        {dag.suspended ? "▶ Resume" : "⏸ Suspend"}
+        {verb}
       </button>
       {toggle.error && <ErrorBox error={toggle.error} />}
     </>
