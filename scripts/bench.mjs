@@ -1,10 +1,11 @@
-// `npm run bench [-- --quick] [-- --direct] [-- --out FILE] [-- --only S1,S3]`: the benchmark of
+// `npm run bench [-- --quick] [-- --direct] [-- --out FILE] [-- --only S1,S3] [-- --lists]`: the benchmark of
 // BENCHMARKS.md. Starts the local stack (wrangler dev, or with --direct workerd through Miniflare
 // without the dev proxy, and a real runner process), runs the scenarios, prints a table and
 // writes the figures to a JSON file. Figures, never assertions.
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { benchLists } from "./bench-lists.mjs";
 import { startDirectWorker } from "./direct-worker.mjs";
 import { applyMigrations, buildRunner, startRunner, startWorker } from "./stack.mjs";
 
@@ -267,4 +268,6 @@ async function main() {
   console.log(`figures written to ${outFile}`);
 }
 
-await main();
+// --lists: the list endpoints with 1,000 DAGs and 10,000 runs (scripts/bench-lists.mjs).
+if (flag("--lists")) await benchLists({ outFile: option("--out") ?? "bench-results-lists.json" });
+else await main();

@@ -1,24 +1,30 @@
 // D1 tables (drizzle). DAG definitions and the run history index; a run's full state lives in
 // its RunObject, D1 holds what lists and filters need.
+import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
-export const dags = sqliteTable("dags", {
-  name: text("name").primaryKey(),
-  /** The YAML exactly as the user sent it. */
-  spec: text("spec").notNull(),
-  /** The parsed DagDef as JSON (null when the stored spec has errors). */
-  parsed: text("parsed"),
-  /** JSON array of tags, for filtering. */
-  tags: text("tags").notNull().default("[]"),
-  /** JSON array of error lines of the stored spec. */
-  errors: text("errors").notNull().default("[]"),
-  createdAt: integer("created_at").notNull(),
-  updatedAt: integer("updated_at").notNull(),
-  /** Set by POST /dags/{fileName}/suspend: the schedule does not fire. */
-  suspended: integer("suspended", { mode: "boolean" }).notNull().default(false),
-  /** When the schedule fires next (epoch ms), as its ScheduleObject armed it; null: not scheduled. */
-  nextRunAt: integer("next_run_at"),
-});
+export const dags = sqliteTable(
+  "dags",
+  {
+    name: text("name").primaryKey(),
+    /** The YAML exactly as the user sent it. */
+    spec: text("spec").notNull(),
+    /** The parsed DagDef as JSON (null when the stored spec has errors). */
+    parsed: text("parsed"),
+    /** JSON array of tags, for filtering. */
+    tags: text("tags").notNull().default("[]"),
+    /** JSON array of error lines of the stored spec. */
+    errors: text("errors").notNull().default("[]"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    /** Set by POST /dags/{fileName}/suspend: the schedule does not fire. */
+    suspended: integer("suspended", { mode: "boolean" }).notNull().default(false),
+    /** When the schedule fires next (epoch ms), as its ScheduleObject armed it; null: not scheduled. */
+    nextRunAt: integer("next_run_at"),
+  },
+  // GET /dags sorts by name without case (src/db/dag-list.ts).
+  (t) => [index("dags_name_nocase").on(sql`${t.name} COLLATE NOCASE`)],
+);
 
 export const dagRuns = sqliteTable(
   "dag_runs",
@@ -49,6 +55,11 @@ export const dagRuns = sqliteTable(
     index("dag_runs_queued").on(t.queuedAt),
     index("dag_runs_finished").on(t.finishedAt),
     index("dag_runs_root").on(t.rootRunId),
+    // The lists show top-level runs newest first: all of them, by DAG (the recent runs of a
+    // page of DAGs), and by status (src/db/dag-list.ts, src/db/run-list.ts).
+    index("dag_runs_top_queued").on(t.queuedAt, t.runId).where(sql`${t.parentRunId} IS NULL`),
+    index("dag_runs_top_dag").on(t.dagName, t.queuedAt, t.runId).where(sql`${t.parentRunId} IS NULL`),
+    index("dag_runs_top_status").on(t.status, t.queuedAt, t.runId).where(sql`${t.parentRunId} IS NULL`),
   ],
 );
 

@@ -1,9 +1,9 @@
 // /dag-runs: run history (D1), run details and logs (the run's RunObject), stop.
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { db, getRun, latestRun, listRuns, listSubRuns } from "../db/queries";
+import { db, getRun, latestRun, listSubRuns } from "../db/queries";
+import { listRunPage } from "../db/run-list";
 import type { DagRunRow } from "../db/schema";
-import { waitingReasons } from "../dispatch/waiting";
 import type { Env } from "../env";
 import { AppError, unwrap } from "../errors";
 import { ApprovalRequest, type ApprovalResponse, type RunOutputs } from "../protocol";
@@ -13,11 +13,13 @@ import { expiredRuns, REMOVE_BATCH, removeRuns } from "../run/retention";
 import { runSnapshot, runStub, startRun } from "../run/start-run";
 import { isTerminalRun, parseRunStatus, type RunStatus, runStatusCode, type StepStatus } from "../status";
 import { checkQueueOverride, DAG_NAME, parseOrThrow } from "./dags";
-import { iso, presentDetails, presentOutputs, presentSummaryFromRow } from "./present";
+import { iso, pagination, presentOutputs, presentSummaryFromRow } from "./present";
 import { abortDequeued } from "./queues";
+import { runDetailsOf } from "./run-details";
 import { readJson, readQuery } from "./validate";
 
-const LIST_LIMIT = 500;
+/** Most runs in one page of a run list. */
+const MAX_RUNS_PER_PAGE = 500;
 
 const listQuery = z.object({
   name: z.string().optional(),
@@ -25,7 +27,10 @@ const listQuery = z.object({
   dagRunId: z.string().optional(),
   fromDate: z.string().optional(),
   toDate: z.string().optional(),
-  limit: z.coerce.number().int().min(1).max(LIST_LIMIT).default(100),
+  /** dagflare's additions: server-side pages (`limit` is the older name of `perPage`). */
+  page: z.coerce.number().int().min(1).default(1),
+  perPage: z.coerce.number().int().min(1).max(MAX_RUNS_PER_PAGE).optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_RUNS_PER_PAGE).optional(),
 });
 
 /** dagflare's addition (daggle's cleanup): remove finished runs older than an age. */
@@ -78,16 +83,20 @@ function timeFilter(raw: string | undefined, field: string): number | undefined 
   return ms;
 }
 
+/** A page of runs, newest first: of one DAG (the path's name), or of every DAG whose name has `name` in it. */
 async function listSummaries(env: Env, q: z.infer<typeof listQuery>, dagName?: string) {
-  const rows = await listRuns(db(env.DB), {
-    dagName: dagName ?? q.name,
+  const perPage = q.perPage ?? q.limit ?? 100;
+  const { rows, total } = await listRunPage(db(env.DB), {
+    dagName,
+    dagNameContains: dagName === undefined ? q.name || undefined : undefined,
     statuses: statusFilter(q.status),
     runIdContains: q.dagRunId || undefined,
     fromMs: timeFilter(q.fromDate, "fromDate"),
     toMs: timeFilter(q.toDate, "toDate"),
-    limit: q.limit,
+    page: q.page,
+    perPage,
   });
-  return { dagRuns: rows.map(presentSummaryFromRow) };
+  return { dagRuns: rows.map(presentSummaryFromRow), pagination: pagination(total, q.page, perPage) };
 }
 
 /** The run's index row, checked against the DAG name in the path; `latest` is resolved. */
@@ -224,6 +233,10 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
   )
   .post("/:name/:dagRunId/steps/:stepName/approve", (c) => decide(c, true))
   .post("/:name/:dagRunId/steps/:stepName/reject", (c) => decide(c, false))
+  .get("/:name/:dagRunId/live", async (c) => {
+    requireUpgrade(c);
+    return openLive(c, await findRun(c.env, c.req.param("name"), c.req.param("dagRunId")));
+  })
   .get("/:name/:dagRunId/outputs", async (c) => {
     const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
     return c.json(presentOutputs(await runSnapshot(c.env, row.runId)) satisfies RunOutputs);
@@ -255,6 +268,10 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
   .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId", async (c) =>
     c.json({ dagRunDetails: await runDetails(c.env, await findSubRun(c)) }),
   )
+  .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId/live", async (c) => {
+    requireUpgrade(c);
+    return openLive(c, await findSubRun(c));
+  })
   .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId/log", async (c) => runLog(c, await findSubRun(c)))
   .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId/steps/:stepName/log", async (c) => stepLog(c, await findSubRun(c)))
   .patch("/:name/:dagRunId/sub-dag-runs/:subDAGRunId/steps/:stepName/status", async (c) =>
@@ -275,12 +292,24 @@ async function findSubRun(c: Ctx): Promise<DagRunRow> {
 }
 
 async function runDetails(env: Env, row: DagRunRow) {
-  const snap = await runSnapshot(env, row.runId, row.dagName);
-  const details = presentDetails(snap, await waitingReasons(env, snap));
-  if (details.statusLabel !== "queued") return details;
-  // dagflare's addition: why a queued run has not started.
-  const why = (await admission(env).why([row.runId]))[row.runId];
-  return { ...details, ...(why !== undefined && { waitingFor: why }) };
+  return runDetailsOf(env, await runSnapshot(env, row.runId, row.dagName));
+}
+
+/** The live socket is a WebSocket only (docs/live.md). */
+function requireUpgrade(c: Ctx): void {
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+    throw new AppError("bad_request", 426, "this endpoint is a WebSocket: send Upgrade: websocket", {
+      field: "Upgrade",
+    });
+  }
+}
+
+/** Hands the upgrade to the run's RunObject, which keeps the socket (src/live/live-run.ts). */
+function openLive(c: Ctx, row: DagRunRow): Promise<Response> {
+  const url = new URL("https://run.internal/live");
+  // A renamed DAG's runs are listed under the new name; the socket shows them so too.
+  url.searchParams.set("dagName", row.dagName);
+  return runStub(c.env, row.runId).fetch(new Request(url, c.req.raw));
 }
 
 async function runLog(c: Ctx, row: DagRunRow) {

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { parseDag } from "../dag/parse";
 import { QUEUE_NAME } from "../dag/run-policy";
 import { type DagDef, type DagIssue, formatIssue, type ParseResult } from "../dag/types";
+import { listDagPage, recentRuns } from "../db/dag-list";
 import {
   db,
   deleteDag,
@@ -22,13 +23,16 @@ import { AppError, unwrap } from "../errors";
 import { admission } from "../queue/queue-object";
 import { runSnapshot, runStub, startRun } from "../run/start-run";
 import { syncSchedule } from "../schedule/schedule-object";
+import { RUN_STATUSES } from "../status";
 import {
   iso,
+  pagination,
   presentDag,
   presentDagDetails,
   presentDetails,
   presentNoRun,
   presentNoRunSummary,
+  presentRecentRun,
   presentSummaryFromRow,
 } from "./present";
 import { abortDequeued } from "./queues";
@@ -112,6 +116,13 @@ const PAGE = z.object({
   tag: z.string().optional(),
   sort: z.enum(["name", "nextRun"]).default("name"),
   order: z.enum(["asc", "desc"]).default("asc"),
+  /** dagflare's addition: the latest run's status, as the contract's numeric Status. */
+  status: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(RUN_STATUSES.length - 1)
+    .optional(),
 });
 
 /** The body of POST /dags/{fileName}/start and /enqueue, less what only one of them takes. */
@@ -134,46 +145,36 @@ export const dags = new Hono<{ Bindings: Env }>()
   .get("/", async (c) => {
     const q = readQuery(c, PAGE);
     const d = db(c.env.DB);
-    const rows = (await listDags(d))
-      .filter((r) => {
-        if (q.name && !r.name.toLowerCase().includes(q.name.toLowerCase())) return false;
-        if (q.tag && !(JSON.parse(r.tags) as string[]).includes(q.tag)) return false;
-        return true;
-      })
-      // Case-insensitive, as the contract says; by next run time, DAGs without one come last.
-      .sort((a, b) => a.name.localeCompare(b.name, "en", { sensitivity: "base" }));
-    if (q.sort === "nextRun") {
-      const next = (r: DagRow) => r.nextRunAt ?? Number.POSITIVE_INFINITY;
-      rows.sort((a, b) => (q.order === "desc" ? next(b) - next(a) : next(a) - next(b)) || 0);
-    } else if (q.order === "desc") rows.reverse();
-    const totalPages = Math.max(1, Math.ceil(rows.length / q.perPage));
-    const pageRows = rows.slice((q.page - 1) * q.perPage, q.page * q.perPage);
-    const items = await Promise.all(
-      pageRows.map(async (r) => {
-        const dag = JSON.parse(r.parsed ?? "null") as DagDef;
-        const latest = await latestRun(d, dag.name);
-        return {
-          fileName: r.name,
-          dag: presentDag(dag),
-          latestDAGRun: latest ? presentSummaryFromRow(latest) : presentNoRunSummary(dag),
-          suspended: r.suspended,
-          errors: JSON.parse(r.errors) as string[],
-          // dagflare's addition: when the schedule fires next (RFC 3339), absent when it does not.
-          ...(r.nextRunAt !== null && { nextRun: iso(r.nextRunAt) }),
-        };
-      }),
-    );
-    return c.json({
-      dags: items,
-      errors: [],
-      pagination: {
-        totalRecords: rows.length,
-        currentPage: q.page,
-        totalPages,
-        nextPage: q.page < totalPages ? q.page + 1 : q.page,
-        prevPage: q.page > 1 ? q.page - 1 : 1,
-      },
+    const { rows, total } = await listDagPage(d, {
+      nameContains: q.name || undefined,
+      tag: q.tag || undefined,
+      latestStatus: q.status === undefined ? undefined : RUN_STATUSES[q.status],
+      sort: q.sort,
+      order: q.order,
+      page: q.page,
+      perPage: q.perPage,
     });
+    const recent = await recentRuns(
+      d,
+      rows.map((r) => r.name),
+    );
+    const items = rows.map((r) => {
+      const dag = JSON.parse(r.parsed ?? "null") as DagDef;
+      const runs = recent.get(r.name) ?? [];
+      const latest = runs[0];
+      return {
+        fileName: r.name,
+        dag: presentDag(dag),
+        latestDAGRun: latest ? presentSummaryFromRow(latest) : presentNoRunSummary(dag),
+        suspended: r.suspended,
+        errors: JSON.parse(r.errors) as string[],
+        // dagflare's addition: when the schedule fires next (RFC 3339), absent when it does not.
+        ...(r.nextRunAt !== null && { nextRun: iso(r.nextRunAt) }),
+        // dagflare's addition: the last runs' statuses, newest first, for a strip in a list.
+        recentRuns: runs.map(presentRecentRun),
+      };
+    });
+    return c.json({ dags: items, errors: [], pagination: pagination(total, q.page, q.perPage) });
   })
   .post("/", async (c) => {
     const body = await readJson(c, z.object({ name: z.string(), spec: z.string().optional() }));

@@ -292,3 +292,21 @@ export function presentDagDetails(dag: DagDef) {
     ...(dag.maxActiveSteps !== undefined && { maxActiveSteps: dag.maxActiveSteps }),
   };
 }
+
+/** dagflare's addition to a DAG in a list: one of its recent runs, for a strip of statuses. */
+export function presentRecentRun(r: DagRunRow) {
+  const status = r.status as RunStatus;
+  return { dagRunId: r.runId, status: runStatusCode(status), statusLabel: status, startedAt: iso(r.startedAt) };
+}
+
+/** The contract's Pagination for a page of `perPage` out of `total` records. */
+export function pagination(total: number, page: number, perPage: number) {
+  const totalPages = Math.max(1, Math.ceil(total / perPage));
+  return {
+    totalRecords: total,
+    currentPage: page,
+    totalPages,
+    nextPage: page < totalPages ? page + 1 : page,
+    prevPage: page > 1 ? page - 1 : 1,
+  };
+}
