@@ -157,4 +157,18 @@ describe("the API reference", () => {
     // Nothing was refused by the Content-Security-Policy.
     expect(errors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);
   });
+
+  it("sends this tab's token on a call made with Try it out", async () => {
+    await page.goto("/api-docs");
+    const op = page
+      .locator(".opblock-get")
+      .filter({ has: page.locator('.opblock-summary-path[data-path="/runner-tokens"]') });
+    await op.locator(".opblock-summary").first().click();
+    await op.getByRole("button", { name: "Try it out" }).click();
+    await op.getByRole("button", { name: "Execute" }).click();
+    // Without the token the server would answer 401.
+    await expect
+      .poll(() => op.locator(".live-responses-table tr.response .response-col_status").first().textContent())
+      .toContain("200");
+  });
 });

@@ -17,7 +17,7 @@ import type { DagsSearch } from "../router";
 import { FilterInput } from "./filter-input";
 import "./lists.css";
 
-export const PER_PAGE_CHOICES = [25, 50, 100, 500, 1000] as const;
+const PER_PAGE_CHOICES = [25, 50, 100, 500, 1000] as const;
 const COLUMNS = 7;
 
 export function DagsPage() {

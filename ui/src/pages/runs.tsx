@@ -12,9 +12,11 @@ import { durationOf, formatDuration, formatTime } from "../lib/format";
 import { backoff } from "../lib/poll";
 import { RUN_STATUS_CODES, RUN_STATUS_LABELS, statusText } from "../lib/status";
 import type { RunsSearch } from "../router";
-import { PER_PAGE_CHOICES } from "./dags";
 import { FilterInput } from "./filter-input";
 import "./lists.css";
+
+/** The API serves at most 500 runs a page. */
+const PER_PAGE_CHOICES = [25, 50, 100, 500] as const;
 
 /** A YYYY-MM-DD date at the start (or end) of that day in the user's time zone, as Unix seconds. */
 export function daySeconds(day: string | undefined, end: boolean): number | undefined {
@@ -31,7 +33,7 @@ export function RunsPage() {
       navigate({ search: (s: RunsSearch) => ({ ...s, page: undefined, ...patch }), replace: true }),
     [navigate],
   );
-  const perPage = search.perPage ?? 100;
+  const perPage = Math.min(search.perPage ?? 100, 500);
   const runs = useQuery({
     queryKey: ["dag-runs", search],
     queryFn: () =>
