@@ -42,6 +42,7 @@ export interface DagsSearch {
   tag?: string;
   status?: number;
   page?: number;
+  perPage?: number;
 }
 const dagsRoute = createRoute({
   getParentRoute: () => rootRoute,
@@ -51,6 +52,7 @@ const dagsRoute = createRoute({
     tag: str(s.tag),
     status: num(s.status),
     page: num(s.page),
+    perPage: num(s.perPage),
   }),
   component: DagsPage,
 });
@@ -94,9 +96,11 @@ const subRunRoute = createRoute({
 export interface RunsSearch {
   status?: number;
   name?: string;
+  /** Dates (YYYY-MM-DD, the user's time zone), sent to the API as Unix seconds. */
   from?: string;
   to?: string;
   page?: number;
+  perPage?: number;
 }
 const runsRoute = createRoute({
   getParentRoute: () => rootRoute,
@@ -107,6 +111,7 @@ const runsRoute = createRoute({
     from: str(s.from),
     to: str(s.to),
     page: num(s.page),
+    perPage: num(s.perPage),
   }),
   component: RunsPage,
 });

@@ -167,7 +167,8 @@ export interface Worker {
   labels: Record<string, string>;
   totalPollers: number;
   busyPollers: number;
-  runningTasks: Array<{ dagRunId: string; dagName: string; startedAt: string }>;
+  /** dagflare places steps on runners: each task names its step. */
+  runningTasks: Array<{ dagRunId: string; dagName: string; startedAt: string; stepName?: string }>;
   lastHeartbeatAt: string;
   healthStatus: "healthy" | "warning" | "unhealthy";
 }
@@ -189,4 +190,12 @@ export interface QueuesResponse {
     totalCapacity: number;
     utilizationPercentage: number;
   };
+}
+
+/** A runner token as listed (its secret is only in the answer that created it). */
+export interface RunnerToken {
+  id: string;
+  name: string;
+  createdAt: string;
+  revokedAt?: string;
 }

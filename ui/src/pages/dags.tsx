@@ -1,3 +1,256 @@
+// The DAG list: filters and page in the URL, paginated by the server, polled with backoff.
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { Link, useNavigate, useSearch } from "@tanstack/react-router";
+import { type FormEvent, useCallback, useState } from "react";
+import { api, seg } from "../api/client";
+import type { DagFile, DagList } from "../api/types";
+import { ErrorBox } from "../components/error-box";
+import { Modal } from "../components/modal";
+import { Pager } from "../components/pager";
+import { StartDialog } from "../components/start-dialog";
+import { StatusBadge, StatusDot } from "../components/status-badge";
+import { type RowMeasure, VirtualTbody } from "../components/virtual-tbody";
+import { formatTime, fromNow } from "../lib/format";
+import { backoff } from "../lib/poll";
+import { RUN_STATUS_CODES, RUN_STATUS_LABELS, statusText } from "../lib/status";
+import type { DagsSearch } from "../router";
+import { FilterInput } from "./filter-input";
+import "./lists.css";
+
+const PER_PAGE_CHOICES = [25, 50, 100, 500, 1000] as const;
+const COLUMNS = 7;
+
 export function DagsPage() {
-  return <h1>DAGs</h1>;
+  const search = useSearch({ from: "/dags" });
+  const navigate = useNavigate({ from: "/dags" });
+  const setSearch = useCallback(
+    (patch: Partial<DagsSearch>) =>
+      navigate({ search: (s: DagsSearch) => ({ ...s, page: undefined, ...patch }), replace: true }),
+    [navigate],
+  );
+  const perPage = search.perPage ?? 100;
+  const list = useQuery({
+    queryKey: ["dags", search],
+    queryFn: () =>
+      api.get<DagList>("/dags", {
+        name: search.name,
+        tag: search.tag,
+        status: search.status,
+        page: search.page,
+        perPage,
+      }),
+    placeholderData: keepPreviousData,
+    refetchInterval: backoff(),
+  });
+  const tags = useQuery({ queryKey: ["dag-tags"], queryFn: () => api.get<{ tags: string[] }>("/dags/tags") });
+  const onName = useCallback((name: string | undefined) => setSearch({ name }), [setSearch]);
+
+  return (
+    <>
+      <div className="page-head">
+        <h1>DAGs</h1>
+        <div className="end">
+          <NewDagButton />
+        </div>
+      </div>
+      <search className="toolbar" aria-label="filter DAGs">
+        <FilterInput label="Name" value={search.name} onChange={onName} />
+        <label>
+          Tag
+          <select value={search.tag ?? ""} onChange={(e) => setSearch({ tag: e.target.value || undefined })}>
+            <option value="">any</option>
+            {(tags.data?.tags ?? []).map((t) => (
+              <option key={t}>{t}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Latest status
+          <select
+            value={search.status ?? ""}
+            onChange={(e) => setSearch({ status: e.target.value === "" ? undefined : Number(e.target.value) })}
+          >
+            <option value="">any</option>
+            {RUN_STATUS_LABELS.map((s) => (
+              <option key={s} value={RUN_STATUS_CODES[s]}>
+                {statusText(s)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Per page
+          <select value={perPage} onChange={(e) => setSearch({ perPage: Number(e.target.value) })}>
+            {PER_PAGE_CHOICES.map((n) => (
+              <option key={n}>{n}</option>
+            ))}
+          </select>
+        </label>
+      </search>
+      <ErrorBox error={list.error ?? tags.error} />
+      {list.data && (
+        <>
+          <table className="list" aria-label="DAGs">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Tags</th>
+                <th>Schedule</th>
+                <th>Latest run</th>
+                <th>Recent runs</th>
+                <th>Schedule state</th>
+                <th>
+                  <span className="muted">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <VirtualTbody
+              rows={list.data.dags}
+              rowKey={(d) => d.fileName}
+              columns={COLUMNS}
+              renderRow={(d, measure) => <DagRow dag={d} measure={measure} />}
+            />
+          </table>
+          {list.data.dags.length === 0 && <p className="muted">No DAG matches.</p>}
+          <Pager
+            pagination={list.data.pagination}
+            onPage={(page) => navigate({ search: (s: DagsSearch) => ({ ...s, page }) })}
+          />
+        </>
+      )}
+      {list.isPending && <p className="muted">Loading…</p>}
+    </>
+  );
+}
+
+function DagRow({ dag: d, measure }: { dag: DagFile; measure?: RowMeasure }) {
+  const latest = d.latestDAGRun;
+  const ran = latest && latest.dagRunId !== "" && latest.startedAt !== "-";
+  return (
+    <tr {...measure}>
+      <td>
+        <Link to="/dags/$name" params={{ name: d.fileName }}>
+          {d.dag.name}
+        </Link>
+        {d.dag.description && <span className="cell-sub">{d.dag.description}</span>}
+        {d.errors.length > 0 && <span className="cell-sub error-text">{d.errors.length} error(s)</span>}
+      </td>
+      <td>
+        {d.dag.group && <span className="cell-sub">{d.dag.group}</span>}
+        {d.dag.tags.map((t) => (
+          <span key={t} className="tag">
+            {t}
+          </span>
+        ))}
+      </td>
+      <td>
+        {d.dag.schedule.map((s) => (
+          <code key={s.expression} className="cell-sub">
+            {s.expression}
+          </code>
+        ))}
+        {d.nextRun && !d.suspended && <span title={formatTime(d.nextRun)}>next {fromNow(d.nextRun)}</span>}
+      </td>
+      <td>
+        {ran ? (
+          <>
+            <StatusBadge status={latest.statusLabel} />
+            <span className="cell-sub" title={formatTime(latest.startedAt)}>
+              {fromNow(latest.startedAt)}
+            </span>
+          </>
+        ) : (
+          <span className="muted">never run</span>
+        )}
+      </td>
+      <td>
+        {d.recentRuns && (
+          <span className="strip">
+            {[...d.recentRuns].reverse().map((r) => (
+              <Link key={r.dagRunId} to="/dags/$name/runs/$runId" params={{ name: d.dag.name, runId: r.dagRunId }}>
+                <StatusDot status={r.statusLabel} title={`${statusText(r.statusLabel)}, ${formatTime(r.startedAt)}`} />
+              </Link>
+            ))}
+          </span>
+        )}
+      </td>
+      <td>{d.suspended ? <span className="tag">suspended</span> : <span className="muted">active</span>}</td>
+      <td className="actions">
+        <SuspendButton dag={d} />
+        <StartDialog dag={d.dag} fileName={d.fileName} />
+      </td>
+    </tr>
+  );
+}
+
+function SuspendButton({ dag }: { dag: DagFile }) {
+  const qc = useQueryClient();
+  const toggle = useMutation({
+    mutationFn: () => api.post(`/dags/${seg(dag.fileName)}/suspend`, { suspend: !dag.suspended }),
+    onSettled: () => qc.invalidateQueries({ queryKey: ["dags"] }),
+  });
+  const verb = dag.suspended ? "Resume" : "Suspend";
+  return (
+    <>
+      <button
+        type="button"
+        aria-label={`${verb} ${dag.dag.name}`}
+        disabled={toggle.isPending}
+        onClick={() => toggle.mutate()}
+      >
+        {verb}
+      </button>
+      {toggle.error && <ErrorBox error={toggle.error} />}
+    </>
+  );
+}
+
+function NewDagButton() {
+  const [open, setOpen] = useState(false);
+  const [name, setName] = useState("");
+  const navigate = useNavigate();
+  const create = useMutation({
+    mutationFn: (n: string) => api.post<{ name: string }>("/dags", { name: n }),
+    onSuccess: ({ name: created }) =>
+      navigate({ to: "/dags/$name", params: { name: created }, search: { tab: "spec" } }),
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    create.mutate(name.trim());
+  };
+  return (
+    <>
+      <button
+        type="button"
+        className="primary"
+        onClick={() => {
+          create.reset();
+          setName("");
+          setOpen(true);
+        }}
+      >
+        New DAG
+      </button>
+      {open && (
+        <Modal title="New DAG" onClose={() => setOpen(false)}>
+          <form onSubmit={submit}>
+            <label>
+              DAG name
+              <input value={name} onChange={(e) => setName(e.target.value)} pattern="[A-Za-z0-9_\-]+" required />
+            </label>
+            <span className="muted small">Letters, digits, - and _. The spec opens next, to edit.</span>
+            <ErrorBox error={create.error} />
+            <div className="row" style={{ justifyContent: "flex-end" }}>
+              <button type="button" onClick={() => setOpen(false)}>
+                Cancel
+              </button>
+              <button type="submit" className="primary" disabled={create.isPending || !name.trim()}>
+                Create
+              </button>
+            </div>
+          </form>
+        </Modal>
+      )}
+    </>
+  );
 }
