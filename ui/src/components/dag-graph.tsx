@@ -79,7 +79,7 @@ export function DagGraph({ steps, selected, onSelect, height = 560, ariaLabel = 
   const edges = useMemo<Edge[]>(
     () =>
       edgesOf(shape).map((e) => ({
-        id: `${e.source}\u0000${e.target}`,
+        id: `${e.source}->${e.target}`,
         source: e.source,
         target: e.target,
         markerEnd: { type: MarkerType.ArrowClosed },
@@ -116,7 +116,7 @@ export function DagGraph({ steps, selected, onSelect, height = 560, ariaLabel = 
     return out;
   }, [ready, steps]);
 
-  const viewport = useMemo(() => (ready ? startViewport(ready) : null), [ready]);
+  const viewport = useMemo(() => (ready ? startViewport(ready, height) : null), [ready, height]);
 
   return (
     <section className="dag-graph" style={{ height }} aria-label={ariaLabel} aria-busy={!ready}>
@@ -129,13 +129,14 @@ export function DagGraph({ steps, selected, onSelect, height = 560, ariaLabel = 
           Laying out {steps.length} steps…
         </p>
       ) : (
-        <SelectionContext.Provider value={{ selected, onSelect }}>
+        <SelectionContext.Provider value={{ selected }}>
           <ReactFlow
             // A new shape gets a new view; a status change keeps the user's zoom and pan.
             key={key}
             nodes={nodes}
             edges={edges}
             nodeTypes={NODE_TYPES}
+            onNodeClick={(_, n) => n.type === "step" && onSelect?.(n.id)}
             colorMode={theme}
             defaultViewport={viewport.viewport}
             fitView={viewport.fit}
@@ -165,10 +166,20 @@ export function DagGraph({ steps, selected, onSelect, height = 560, ariaLabel = 
   );
 }
 
-/** The whole graph when it is readable that way, else its start (left, top) at a readable zoom. */
-function startViewport(l: Layout): { fit: boolean; viewport?: Viewport } {
-  // The container is at least this large in practice; the exact size does not matter for the choice.
-  const fitZoom = Math.min(900 / (l.width + 2 * PAD), 480 / (l.height + 2 * PAD));
+/** The whole graph when it is readable that way, else its first steps (the left) at a readable zoom. */
+function startViewport(l: Layout, height: number): { fit: boolean; viewport?: Viewport } {
+  // The container's width is not known yet; a common one is good enough to choose between the two.
+  const fitZoom = Math.min(900 / (l.width + 2 * PAD), height / (l.height + 2 * PAD));
   if (fitZoom >= READABLE_ZOOM) return { fit: true };
-  return { fit: false, viewport: { x: PAD, y: PAD, zoom: START_ZOOM } };
+  // The first layer (the leftmost steps), centred vertically.
+  let minX = Number.POSITIVE_INFINITY;
+  for (const p of l.positions.values()) minX = Math.min(minX, p.x);
+  const first = [...l.positions.values()].filter((p) => p.x < minX + NODE_WIDTH);
+  const top = Math.min(...first.map((p) => p.y));
+  const bottom = Math.max(...first.map((p) => p.y)) + NODE_HEIGHT;
+  const middle = Math.min((top + bottom) / 2, top + height / START_ZOOM / 2 - PAD);
+  return {
+    fit: false,
+    viewport: { x: PAD - minX * START_ZOOM, y: height / 2 - middle * START_ZOOM, zoom: START_ZOOM },
+  };
 }
