@@ -103,6 +103,10 @@ describe("the DAG page", () => {
     await build.click();
     expect(await build.getAttribute("aria-pressed")).toBe("true");
     await page.getByRole("region", { name: "step build" }).getByText("echo build").waitFor();
+    // The graph follows the theme.
+    await page.getByRole("button", { name: "switch to dark theme" }).click();
+    await page.locator(".react-flow.dark").waitFor();
+    await screenshot(page, "dag-graph-dark");
     await page.close();
   });
 
@@ -117,6 +121,31 @@ describe("the DAG page", () => {
     const link = grid.getByRole("link", { name: new RegExp(`^run ${runId}: succeeded`) });
     expect(await link.getAttribute("href")).toBe(`/dags/graph-colours/runs/${runId}`);
     await screenshot(page, "dag-history");
+
+    await page.getByRole("tab", { name: "Runs" }).click();
+    const row = page.getByRole("table", { name: "runs of graph-colours" }).getByRole("link", { name: runId });
+    expect(await row.getAttribute("href")).toBe(`/dags/graph-colours/runs/${runId}`);
+    await page.close();
+  });
+
+  it("starts a run with parameters from the dialog and suspends the schedule", async () => {
+    await createDag("with-params", "params: GREETING=hello\nsteps:\n  - name: say\n    command: echo $GREETING\n");
+    const page = await ui.page();
+    await page.goto("/dags/with-params");
+    await page.getByRole("button", { name: "Start", exact: true }).click();
+    const params = page.getByLabel("Parameters");
+    expect(await params.inputValue()).toBe("GREETING=hello");
+    await params.fill("GREETING=bonjour");
+    await page.getByRole("button", { name: "Start run" }).click();
+    await expect.poll(() => new URL(page.url()).pathname).toMatch(/^\/dags\/with-params\/runs\/.+/);
+    const runId = new URL(page.url()).pathname.split("/").pop() as string;
+    const run = await ui.stack.api("GET", `/dag-runs/with-params/${runId}`);
+    expect(run.body.dagRunDetails.params).toContain("GREETING=bonjour");
+
+    await page.goto("/dags/with-params");
+    await page.getByRole("button", { name: "Suspend" }).click();
+    await page.getByRole("button", { name: "Resume" }).waitFor();
+    expect((await ui.stack.api("GET", "/dags/with-params")).body.suspended).toBe(true);
     await page.close();
   });
 
@@ -136,6 +165,10 @@ describe("the DAG page", () => {
     expect(rendered).toBeLessThan(2000);
     await page.getByRole("button", { name: "s0: not started" }).click();
     expect(await page.locator('[data-step="s0"]').getAttribute("aria-pressed")).toBe("true");
+    // A step is chosen from the keyboard as well.
+    await page.locator('[data-step="s1"]').focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.locator('[data-step="s1"]').getAttribute("aria-pressed")).toBe("true");
     await screenshot(page, "dag-graph-2000");
     await page.close();
   });

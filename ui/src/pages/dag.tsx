@@ -69,7 +69,7 @@ export function DagPage() {
             <SpecTab fileName={name} />
           </Suspense>
         )}
-        {tab === "runs" && <RunsTab dagName={data.dag.name} fileName={name} />}
+        {tab === "runs" && <RunsTab dagName={data.dag.name} />}
       </div>
     </>
   );

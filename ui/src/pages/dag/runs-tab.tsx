@@ -10,7 +10,7 @@ const PAGE = 50;
 // The API lists a DAG's runs newest first up to a limit (no offset): "more" raises the limit.
 const MAX = 500;
 
-export function RunsTab({ dagName, fileName }: { dagName: string; fileName: string }) {
+export function RunsTab({ dagName }: { dagName: string }) {
   const [limit, setLimit] = useState(PAGE);
   const runs = useRunsOfDag(dagName, limit);
   if (runs.error) return <ErrorBox error={runs.error} />;
@@ -33,11 +33,7 @@ export function RunsTab({ dagName, fileName }: { dagName: string; fileName: stri
           {list.map((r) => (
             <tr key={r.dagRunId}>
               <td>
-                <Link
-                  to="/dags/$name/runs/$runId"
-                  params={{ name: fileName === dagName ? fileName : r.name, runId: r.dagRunId }}
-                  className="mono"
-                >
+                <Link to="/dags/$name/runs/$runId" params={{ name: r.name, runId: r.dagRunId }} className="mono">
                   {r.dagRunId}
                 </Link>
               </td>
