@@ -57,6 +57,16 @@ describe("the DAG page", () => {
     await typeSpec(page, fixed);
     await page.getByText("The spec is valid.").waitFor();
     expect(await page.locator(".cm-lintRange-error").count()).toBe(0);
+    // Leaving with unsaved edits asks first; declining keeps the editor and its text.
+    const asked = new Promise<string>((resolve) =>
+      page.once("dialog", (d) => {
+        resolve(d.message());
+        void d.dismiss();
+      }),
+    );
+    await page.getByRole("tab", { name: "Graph" }).click();
+    expect(await asked).toContain("not saved");
+    expect(new URL(page.url()).searchParams.get("tab")).toBe("spec");
     await page.getByRole("button", { name: "Save" }).click();
     await page.getByRole("status").filter({ hasText: "Saved." }).waitFor();
     const saved = await ui.stack.api("GET", "/dags/spec-edit/spec");

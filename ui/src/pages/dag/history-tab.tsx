@@ -54,7 +54,9 @@ export function HistoryTab({ fileName }: { fileName: string }) {
 
   return (
     <>
-      <p className="muted small">The last {runs.length} runs, newest at the left.</p>
+      <p className="muted small">
+        {runs.length === 1 ? "The last run." : `The last ${runs.length} runs, newest at the left.`}
+      </p>
       <div ref={scroller} className="history-grid">
         <table aria-label="history of runs by steps" aria-rowcount={rows.length + 1}>
           <thead>

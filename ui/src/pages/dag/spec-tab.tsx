@@ -4,7 +4,7 @@ import { yaml } from "@codemirror/lang-yaml";
 import { lintGutter } from "@codemirror/lint";
 import { EditorView } from "@codemirror/view";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { useNavigate } from "@tanstack/react-router";
+import { useBlocker, useNavigate } from "@tanstack/react-router";
 import CodeMirror from "@uiw/react-codemirror";
 import { useMemo, useState } from "react";
 import { api, seg } from "../../api/client";
@@ -29,6 +29,12 @@ function SpecEditor({ fileName, saved }: { fileName: string; saved: string }) {
   const [draft, setDraft] = useState(saved);
   const [check, setCheck] = useState<SpecCheck | null>(null);
   const [checkError, setCheckError] = useState<unknown>(null);
+  const dirty = draft !== saved;
+  // Leaving the tab or the page would drop the edits: ask first.
+  useBlocker({
+    shouldBlockFn: () => dirty && !window.confirm("Leave the spec? Your changes are not saved."),
+    enableBeforeUnload: () => dirty,
+  });
   const extensions = useMemo(
     () => [
       yaml(),
@@ -49,7 +55,6 @@ function SpecEditor({ fileName, saved }: { fileName: string; saved: string }) {
       await qc.invalidateQueries({ queryKey: dagKey(fileName) });
     },
   });
-  const dirty = draft !== saved;
   const errors = check?.issues.filter((i) => i.severity === "error") ?? [];
   const warnings = check?.issues.filter((i) => i.severity === "warning") ?? [];
 
