@@ -84,7 +84,7 @@ export interface Step {
 export interface DagDetails extends Dag {
   env: string[];
   steps: Step[];
-  handlerOn?: Partial<Record<"init" | "success" | "failure" | "abort" | "exit", Step>>;
+  handlerOn?: Partial<Record<HandlerKind, Step>>;
 }
 
 export interface RunSummary {
@@ -123,6 +123,17 @@ export interface RunNode {
 
 export const HANDLER_KEYS = ["onInit", "onSuccess", "onFailure", "onCancel", "onExit"] as const;
 export type HandlerKey = (typeof HANDLER_KEYS)[number];
+/** `handlerOn`'s keys in a DAG's details ("abort" is Dagu's older name of "cancel"). */
+export type HandlerKind = "init" | "success" | "failure" | "cancel" | "abort" | "exit";
+/** The node each handler kind becomes in a run's details. */
+export const HANDLER_NODE: Record<HandlerKind, HandlerKey> = {
+  init: "onInit",
+  success: "onSuccess",
+  failure: "onFailure",
+  cancel: "onCancel",
+  abort: "onCancel",
+  exit: "onExit",
+};
 
 export interface RunDetails extends RunSummary, Partial<Record<HandlerKey, RunNode>> {
   nodes: RunNode[];

@@ -1,0 +1,59 @@
+// The runs tab: this DAG's runs, newest first, each linking to its page.
+import { Link } from "@tanstack/react-router";
+import { useState } from "react";
+import { ErrorBox } from "../../components/error-box";
+import { StatusBadge } from "../../components/status-badge";
+import { durationOf, formatDuration, formatTime } from "../../lib/format";
+import { useRunsOfDag } from "./queries";
+
+const PAGE = 50;
+// The API lists a DAG's runs newest first up to a limit (no offset): "more" raises the limit.
+const MAX = 500;
+
+export function RunsTab({ dagName }: { dagName: string }) {
+  const [limit, setLimit] = useState(PAGE);
+  const runs = useRunsOfDag(dagName, limit);
+  if (runs.error) return <ErrorBox error={runs.error} />;
+  if (!runs.data) return <p className="muted">Loading…</p>;
+  const list = runs.data.dagRuns;
+  if (list.length === 0) return <p className="muted">No runs yet.</p>;
+  return (
+    <>
+      <table className="list" aria-label={`runs of ${dagName}`}>
+        <thead>
+          <tr>
+            <th>Run</th>
+            <th>Status</th>
+            <th>Started</th>
+            <th>Duration</th>
+            <th>Params</th>
+          </tr>
+        </thead>
+        <tbody>
+          {list.map((r) => (
+            <tr key={r.dagRunId}>
+              <td>
+                <Link to="/dags/$name/runs/$runId" params={{ name: r.name, runId: r.dagRunId }} className="mono">
+                  {r.dagRunId}
+                </Link>
+              </td>
+              <td>
+                <StatusBadge status={r.statusLabel} />
+              </td>
+              <td>{formatTime(r.startedAt !== "-" ? r.startedAt : r.queuedAt)}</td>
+              <td>{formatDuration(durationOf(r.startedAt, r.finishedAt))}</td>
+              <td className="mono">{r.params || <span className="muted">-</span>}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {list.length === limit && limit < MAX && (
+        <div className="pager">
+          <button type="button" onClick={() => setLimit((l) => Math.min(MAX, l + PAGE))}>
+            Show older runs
+          </button>
+        </div>
+      )}
+    </>
+  );
+}
