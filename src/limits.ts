@@ -19,7 +19,7 @@ export const MAX_SPEC_EXPANDED_BYTES = 1 * MiB;
 /** Nesting of YAML collections, aliases included: far deeper than any DAG needs. */
 export const MAX_YAML_DEPTH = 64;
 /** Steps of one DAG, parallel items expanded, handlers not counted. */
-export const MAX_STEPS = 1000;
+export const MAX_STEPS = 5000;
 /** A step's command: it is one argument of `shell -c`, and Linux refuses one over 128 KiB. */
 export const MAX_COMMAND_BYTES = 64 * KiB;
 /**

@@ -80,7 +80,7 @@ describe("hostile DAG files", () => {
     await refused(
       "fan",
       `steps:\n  - name: p\n    command: echo $ITEM\n    parallel: [${items}]\n`,
-      /limit of 1000 steps/,
+      new RegExp(`limit of ${MAX_STEPS} steps`),
     );
   });
 
