@@ -5,6 +5,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { Env } from "./env";
 import { AppError } from "./errors";
+import { subprotocolToken } from "./live/protocol";
 import { checkRunnerToken, looksLikeRunnerToken } from "./runner-tokens";
 
 type Door = "user" | "runner";
@@ -15,7 +16,8 @@ export function requireToken(door: Door): MiddlewareHandler<{ Bindings: Env }> {
     if (env.DAGFLARE_AUTH === "off") return next();
     const expected = door === "user" ? env.DAGFLARE_API_TOKEN : env.DAGFLARE_RUNNER_TOKEN;
     const other = door === "user" ? env.DAGFLARE_RUNNER_TOKEN : env.DAGFLARE_API_TOKEN;
-    const given = bearer(c.req.header("authorization"));
+    // A browser's WebSocket cannot set headers: it offers the token as a subprotocol (docs/live.md).
+    const given = bearer(c.req.header("authorization")) ?? subprotocolToken(c.req.raw);
     // Runner tokens created through the API (src/runner-tokens.ts): one D1 read per call.
     if (given && looksLikeRunnerToken(given)) {
       const check = await checkRunnerToken(env.DB, given);

@@ -3,7 +3,6 @@ import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { db, getRun, latestRun, listRuns, listSubRuns } from "../db/queries";
 import type { DagRunRow } from "../db/schema";
-import { waitingReasons } from "../dispatch/waiting";
 import type { Env } from "../env";
 import { AppError, unwrap } from "../errors";
 import { ApprovalRequest, type ApprovalResponse, type RunOutputs } from "../protocol";
@@ -13,8 +12,9 @@ import { expiredRuns, REMOVE_BATCH, removeRuns } from "../run/retention";
 import { runSnapshot, runStub, startRun } from "../run/start-run";
 import { isTerminalRun, parseRunStatus, type RunStatus, runStatusCode, type StepStatus } from "../status";
 import { checkQueueOverride, DAG_NAME, parseOrThrow } from "./dags";
-import { iso, presentDetails, presentOutputs, presentSummaryFromRow } from "./present";
+import { iso, presentOutputs, presentSummaryFromRow } from "./present";
 import { abortDequeued } from "./queues";
+import { runDetailsOf } from "./run-details";
 import { readJson, readQuery } from "./validate";
 
 const LIST_LIMIT = 500;
@@ -224,6 +224,10 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
   )
   .post("/:name/:dagRunId/steps/:stepName/approve", (c) => decide(c, true))
   .post("/:name/:dagRunId/steps/:stepName/reject", (c) => decide(c, false))
+  .get("/:name/:dagRunId/live", async (c) => {
+    requireUpgrade(c);
+    return openLive(c, await findRun(c.env, c.req.param("name"), c.req.param("dagRunId")));
+  })
   .get("/:name/:dagRunId/outputs", async (c) => {
     const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
     return c.json(presentOutputs(await runSnapshot(c.env, row.runId)) satisfies RunOutputs);
@@ -255,6 +259,10 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
   .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId", async (c) =>
     c.json({ dagRunDetails: await runDetails(c.env, await findSubRun(c)) }),
   )
+  .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId/live", async (c) => {
+    requireUpgrade(c);
+    return openLive(c, await findSubRun(c));
+  })
   .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId/log", async (c) => runLog(c, await findSubRun(c)))
   .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId/steps/:stepName/log", async (c) => stepLog(c, await findSubRun(c)))
   .patch("/:name/:dagRunId/sub-dag-runs/:subDAGRunId/steps/:stepName/status", async (c) =>
@@ -275,12 +283,24 @@ async function findSubRun(c: Ctx): Promise<DagRunRow> {
 }
 
 async function runDetails(env: Env, row: DagRunRow) {
-  const snap = await runSnapshot(env, row.runId, row.dagName);
-  const details = presentDetails(snap, await waitingReasons(env, snap));
-  if (details.statusLabel !== "queued") return details;
-  // dagflare's addition: why a queued run has not started.
-  const why = (await admission(env).why([row.runId]))[row.runId];
-  return { ...details, ...(why !== undefined && { waitingFor: why }) };
+  return runDetailsOf(env, await runSnapshot(env, row.runId, row.dagName));
+}
+
+/** The live socket is a WebSocket only (docs/live.md). */
+function requireUpgrade(c: Ctx): void {
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+    throw new AppError("bad_request", 426, "this endpoint is a WebSocket: send Upgrade: websocket", {
+      field: "Upgrade",
+    });
+  }
+}
+
+/** Hands the upgrade to the run's RunObject, which keeps the socket (src/live/live-run.ts). */
+function openLive(c: Ctx, row: DagRunRow): Promise<Response> {
+  const url = new URL("https://run.internal/live");
+  // A renamed DAG's runs are listed under the new name; the socket shows them so too.
+  url.searchParams.set("dagName", row.dagName);
+  return runStub(c.env, row.runId).fetch(new Request(url, c.req.raw));
 }
 
 async function runLog(c: Ctx, row: DagRunRow) {

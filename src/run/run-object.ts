@@ -10,6 +10,7 @@ import { db, updateRunSummary } from "../db/queries";
 import { type DispatchTask, dispatcherFor } from "../dispatch/dispatch-object";
 import { type Env, leaseTtlMs } from "../env";
 import { fail, type Outcome, ok, unwrap } from "../errors";
+import { LiveRun } from "../live/live-run";
 import type { CompleteRequest, Lease, LogEntry } from "../protocol";
 import { admission } from "../queue/queue-object";
 import { isTerminalRun, type StepStatus } from "../status";
@@ -69,6 +70,8 @@ export class RunObject extends DurableObject<Env> {
   private state?: RunState;
   /** The alarm time last set by this instance (undefined: unknown, e.g. after a restart). */
   private armedAt?: number | null;
+  /** Live sockets of this run (src/live): told of every state change and stored log batch. */
+  private live: LiveRun;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -85,6 +88,7 @@ export class RunObject extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS run_log (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, message TEXT NOT NULL);
     `);
     this.load();
+    this.live = new LiveRun(ctx, env, this.sql, () => unwrapOr(this.snapshot()));
   }
 
   private load(): void {
@@ -242,6 +246,16 @@ export class RunObject extends DurableObject<Env> {
     if (!this.init || !this.state) return fail("not_found", 404, "run not found");
     const { dag, paramsText, parent } = this.init;
     return ok({ dag, state: this.state, paramsText, ...(parent && { parent }) });
+  }
+
+  // ---- live sockets (src/live) -------------------------------------------------------------
+
+  override fetch(request: Request): Promise<Response> {
+    return this.live.connect(request);
+  }
+
+  override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
+    this.live.message(ws, message);
   }
 
   // ---- sub-DAG runs ------------------------------------------------------------------------
@@ -403,6 +417,7 @@ export class RunObject extends DurableObject<Env> {
         dropped,
       );
     });
+    this.live.logsAppended(step);
     return ok({ ackedSeq });
   }
 
@@ -565,6 +580,7 @@ export class RunObject extends DurableObject<Env> {
     });
     this.state = state;
     this.ctxCache = context;
+    this.live.changed(before, state);
     // The dispatcher hears of a lost runner before it sees the re-dispatched step.
     if (lostRunners.length) await this.reportLostRunners(lostRunners);
     if (toEnqueue.length && !hold) await this.enqueue(toEnqueue);
@@ -727,6 +743,10 @@ export class RunObject extends DurableObject<Env> {
 
 function childTimer(e: Extract<Effect, { type: "startChild" | "stopChild" }>): string {
   return e.type === "startChild" ? `child:${e.step}` : `stopchild:${e.childRunId}`;
+}
+
+function unwrapOr<T>(o: Outcome<T>): T | undefined {
+  return o.ok ? o.value : undefined;
 }
 
 function randomToken(): string {

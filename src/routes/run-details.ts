@@ -1,0 +1,29 @@
+// A run's DAGRunDetails with the hints that are not part of its state: why a queued step waits
+// (the dispatchers' fleets) and why a queued run has not started (admission). One function for
+// GET /dag-runs/{name}/{dagRunId} and the live socket, so both show the same object.
+import { waitingReasons } from "../dispatch/waiting";
+import type { Env } from "../env";
+import { admission } from "../queue/queue-object";
+import type { RunSnapshot } from "../run/run-object";
+import { presentDetails } from "./present";
+
+export type RunDetails = ReturnType<typeof presentDetails> & { waitingFor?: string };
+
+/** The hints for a snapshot; `present` may take a newer snapshot than the one they were read for. */
+export async function detailHints(env: Env, snap: RunSnapshot) {
+  const waiting = await waitingReasons(env, snap);
+  const why =
+    snap.state.status === "queued" ? (await admission(env).why([snap.state.runId]))[snap.state.runId] : undefined;
+  return { waiting, waitingFor: why };
+}
+
+export function presentWithHints(snap: RunSnapshot, hints: Awaited<ReturnType<typeof detailHints>>): RunDetails {
+  const details = presentDetails(snap, hints.waiting);
+  // dagflare's addition: why a queued run has not started.
+  if (details.statusLabel !== "queued" || hints.waitingFor === undefined) return details;
+  return { ...details, waitingFor: hints.waitingFor };
+}
+
+export async function runDetailsOf(env: Env, snap: RunSnapshot): Promise<RunDetails> {
+  return presentWithHints(snap, await detailHints(env, snap));
+}
