@@ -13,6 +13,9 @@ export function ConfirmAction(props: {
   confirmLabel?: string;
   danger?: boolean;
   disabled?: boolean;
+  /** Whether the action applies now. When it stops applying while the dialog is open (the run
+   * moved on), the dialog stays, so the user sees what the server says. */
+  available?: boolean;
   run: () => Promise<unknown>;
   onDone?: () => void;
 }) {
@@ -39,9 +42,11 @@ export function ConfirmAction(props: {
   };
   return (
     <>
-      <button type="button" className={props.danger ? "danger" : undefined} disabled={props.disabled} onClick={open}>
-        {props.label}
-      </button>
+      {props.available !== false && (
+        <button type="button" className={props.danger ? "danger" : undefined} disabled={props.disabled} onClick={open}>
+          {props.label}
+        </button>
+      )}
       <dialog ref={dialog} aria-labelledby={titleId} className="confirm-dialog">
         <h2 id={titleId}>{props.label}</h2>
         <div className="confirm-message">{props.message}</div>

@@ -61,48 +61,46 @@ export function RunHeader(props: {
           >
             Run log
           </button>
-          {!finished && (
-            <ConfirmAction
-              label="Stop"
-              danger
-              message="Stop this run? Running steps are killed on their runners; waiting ones are aborted."
-              run={() => api.post(`${props.actionPath}/stop`)}
-              onDone={() => props.live.refresh()}
-            />
-          )}
-          {finished && !props.isSub && (
-            <ConfirmAction
-              label="Retry"
-              message="Run this run again in place, with the same id, definition and params."
-              run={() =>
-                api.post(`${props.actionPath}/retry`, {
-                  dagRunId: d.dagRunId,
-                  ...(retryMode === "failed" && { failedOnly: true }),
-                })
-              }
-              onDone={() => props.live.refresh()}
-            >
-              <label className="check">
-                <input
-                  type="radio"
-                  name="retry-mode"
-                  checked={retryMode === "all"}
-                  onChange={() => setRetryMode("all")}
-                />
-                every step
-              </label>
-              <label className="check">
-                <input
-                  type="radio"
-                  name="retry-mode"
-                  checked={retryMode === "failed"}
-                  disabled={!hasFailed}
-                  onChange={() => setRetryMode("failed")}
-                />
-                failed steps only (and what depends on them)
-              </label>
-            </ConfirmAction>
-          )}
+          <ConfirmAction
+            label="Stop"
+            available={!finished}
+            danger
+            message="Stop this run? Running steps are killed on their runners; waiting ones are aborted."
+            run={() => api.post(`${props.actionPath}/stop`)}
+            onDone={() => props.live.refresh()}
+          />
+          <ConfirmAction
+            label="Retry"
+            available={finished && !props.isSub}
+            message="Run this run again in place, with the same id, definition and params."
+            run={() =>
+              api.post(`${props.actionPath}/retry`, {
+                dagRunId: d.dagRunId,
+                ...(retryMode === "failed" && { failedOnly: true }),
+              })
+            }
+            onDone={() => props.live.refresh()}
+          >
+            <label className="check">
+              <input
+                type="radio"
+                name="retry-mode"
+                checked={retryMode === "all"}
+                onChange={() => setRetryMode("all")}
+              />
+              every step
+            </label>
+            <label className="check">
+              <input
+                type="radio"
+                name="retry-mode"
+                checked={retryMode === "failed"}
+                disabled={!hasFailed}
+                onChange={() => setRetryMode("failed")}
+              />
+              failed steps only (and what depends on them)
+            </label>
+          </ConfirmAction>
         </fieldset>
       </div>
       <ErrorBox error={error} />

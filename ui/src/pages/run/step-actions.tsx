@@ -26,6 +26,8 @@ export function StepActions(props: {
 }) {
   const { node, details, finished } = props;
   const step = seg(node.step.name);
+  const waiting = node.statusLabel === "waiting";
+  const manual = finished && !props.isHandler;
   const [reason, setReason] = useState("");
   const [dependents, setDependents] = useState(true);
   const [status, setStatus] = useState<number>(4);
@@ -39,65 +41,61 @@ export function StepActions(props: {
     api.post(`${props.actionPath}/steps/${step}/${verb}`, reason.trim() ? { reason: reason.trim() } : {});
   return (
     <fieldset className="row plain step-actions" aria-label={`actions on ${node.step.name}`}>
-      {node.statusLabel === "waiting" && (
-        <>
-          <ConfirmAction
-            label="Approve"
-            message={`Run step ${node.step.name} now?`}
-            run={decide("approve")}
-            onDone={props.onDone}
-          >
-            {reasonField}
-          </ConfirmAction>
-          <ConfirmAction
-            label="Reject"
-            danger
-            message={`Reject step ${node.step.name}? The run stops and ends rejected.`}
-            run={decide("reject")}
-            onDone={props.onDone}
-          >
-            {reasonField}
-          </ConfirmAction>
-        </>
-      )}
-      {finished && !props.isHandler && (
-        <>
-          <ConfirmAction
-            label="Retry from here"
-            message={`Run step ${node.step.name} again, in this run.`}
-            run={() =>
-              api.post(`${props.actionPath}/retry`, {
-                dagRunId: details.dagRunId,
-                stepName: node.step.name,
-                dependents,
-              })
-            }
-            onDone={props.onDone}
-          >
-            <label className="check">
-              <input type="checkbox" checked={dependents} onChange={(e) => setDependents(e.target.checked)} />
-              with the steps that depend on it
-            </label>
-          </ConfirmAction>
-          <ConfirmAction
-            label="Set status"
-            message={`Set the status of ${node.step.name}; the run's status is derived again.`}
-            run={() => api.patch(`${props.restPath}/steps/${step}/status`, { status })}
-            onDone={props.onDone}
-          >
-            <label>
-              New status
-              <select value={status} onChange={(e) => setStatus(Number(e.target.value))}>
-                {SETTABLE.map((s) => (
-                  <option key={s.code} value={s.code}>
-                    {s.label}
-                  </option>
-                ))}
-              </select>
-            </label>
-          </ConfirmAction>
-        </>
-      )}
+      <ConfirmAction
+        label="Approve"
+        available={waiting}
+        message={`Run step ${node.step.name} now?`}
+        run={decide("approve")}
+        onDone={props.onDone}
+      >
+        {reasonField}
+      </ConfirmAction>
+      <ConfirmAction
+        label="Reject"
+        available={waiting}
+        danger
+        message={`Reject step ${node.step.name}? The run stops and ends rejected.`}
+        run={decide("reject")}
+        onDone={props.onDone}
+      >
+        {reasonField}
+      </ConfirmAction>
+      <ConfirmAction
+        label="Retry from here"
+        available={manual}
+        message={`Run step ${node.step.name} again, in this run.`}
+        run={() =>
+          api.post(`${props.actionPath}/retry`, {
+            dagRunId: details.dagRunId,
+            stepName: node.step.name,
+            dependents,
+          })
+        }
+        onDone={props.onDone}
+      >
+        <label className="check">
+          <input type="checkbox" checked={dependents} onChange={(e) => setDependents(e.target.checked)} />
+          with the steps that depend on it
+        </label>
+      </ConfirmAction>
+      <ConfirmAction
+        label="Set status"
+        available={manual}
+        message={`Set the status of ${node.step.name}; the run's status is derived again.`}
+        run={() => api.patch(`${props.restPath}/steps/${step}/status`, { status })}
+        onDone={props.onDone}
+      >
+        <label>
+          New status
+          <select value={status} onChange={(e) => setStatus(Number(e.target.value))}>
+            {SETTABLE.map((s) => (
+              <option key={s.code} value={s.code}>
+                {s.label}
+              </option>
+            ))}
+          </select>
+        </label>
+      </ConfirmAction>
     </fieldset>
   );
 }
