@@ -64,6 +64,31 @@ describe("the run page", () => {
     await page.close();
   });
 
+  it("colours the run's graph live, and a node opens its step", async () => {
+    const go = gate();
+    const spec = `steps:
+  - name: first
+    script: |
+      echo graph says hi
+      while [ ! -f ${go.path} ]; do sleep 0.05; done
+  - name: second
+    depends: first
+    command: echo done
+`;
+    const runId = await startDagRun(ui.stack, "ui-live-graph", spec);
+    const page = await openRun("ui-live-graph", runId, "?tab=graph");
+    const graph = page.getByRole("region", { name: "graph of the run" });
+    await graph.getByRole("button", { name: "first: running" }).waitFor({ timeout: 30_000 });
+    await graph.getByRole("button", { name: "second: not started" }).waitFor();
+    await screenshot(page, "run-graph");
+    go.open();
+    await graph.getByRole("button", { name: "first: succeeded" }).waitFor({ timeout: 30_000 });
+    await graph.getByRole("button", { name: "second: succeeded" }).waitFor({ timeout: 30_000 });
+    await graph.getByRole("button", { name: "first: succeeded" }).click();
+    await shows(page.getByRole("log", { name: /^stdout of first/ }), "graph says hi");
+    await page.close();
+  });
+
   it("tails a failing step's log as lines arrive, and switches to stderr", async () => {
     const go = gate();
     const spec = `steps:

@@ -1,8 +1,9 @@
-// A run's page: header and actions, then tabs (steps, timeline, outputs) and the selected step's
+// A run's page: header and actions, then tabs (steps, graph, timeline, outputs) and the selected step's
 // panel with its live log. Everything follows the run's socket (or polling when it is down).
 import { useNavigate, useParams, useSearch } from "@tanstack/react-router";
 import { useMemo } from "react";
 import { runPath, useRunLive } from "../api/live";
+import { DagGraph } from "../components/dag-graph";
 import { ErrorBox } from "../components/error-box";
 import { isActive } from "../lib/status";
 import type { RunSearch, RunTab } from "../router";
@@ -16,6 +17,7 @@ import "./run/run.css";
 
 const TABS: Array<{ id: RunTab; label: string }> = [
   { id: "steps", label: "Steps" },
+  { id: "graph", label: "Graph" },
   { id: "timeline", label: "Timeline" },
   { id: "outputs", label: "Outputs" },
 ];
@@ -26,6 +28,16 @@ export function RunPage() {
   const navigate = useNavigate();
   const { live, details, connection, error } = useRunLive(name, runId, subId);
   const nodes = useMemo(() => (details ? listNodes(details) : []), [details]);
+  const graphSteps = useMemo(
+    () =>
+      nodes.map((l) => ({
+        name: l.node.step.name,
+        depends: l.node.step.depends ?? [],
+        status: l.node.statusLabel,
+        handler: l.handler !== undefined,
+      })),
+    [nodes],
+  );
   const setSearch = (patch: Partial<RunSearch>) => {
     const next = { ...search, ...patch };
     if (subId === undefined)
@@ -46,7 +58,8 @@ export function RunPage() {
   const actionPath = runPath(details.name, details.dagRunId);
   const finished = !isActive(details.statusLabel) && details.statusLabel !== "not_started";
   const selected = search.step ? findNode(details, search.step) : undefined;
-  const showPanel = selected !== undefined && tab === "steps";
+  const showPanel = selected !== undefined && (tab === "steps" || tab === "graph");
+  const onSelect = (step: string) => setSearch({ step, attempt: undefined });
   return (
     <div className="run-page">
       <RunHeader
@@ -74,13 +87,18 @@ export function RunPage() {
         ))}
       </div>
       <div role="tabpanel" aria-label={TABS.find((t) => t.id === tab)?.label}>
-        {tab === "steps" && (
+        {(tab === "steps" || tab === "graph") && (
           <div className={`run-body${showPanel ? " with-panel" : ""}`}>
-            <StepsTable
-              nodes={nodes}
-              selected={selected?.node.step.name}
-              onSelect={(step) => setSearch({ step, attempt: undefined })}
-            />
+            {tab === "steps" ? (
+              <StepsTable nodes={nodes} selected={selected?.node.step.name} onSelect={onSelect} />
+            ) : (
+              <DagGraph
+                steps={graphSteps}
+                selected={selected?.node.step.name}
+                onSelect={onSelect}
+                ariaLabel="graph of the run"
+              />
+            )}
             {showPanel && (
               <StepPanel
                 key={selected.node.step.name}
