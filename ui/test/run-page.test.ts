@@ -117,6 +117,47 @@ describe("the run page", () => {
     await page.close();
   });
 
+  it("scrolls a 100,000-line log, stops following when scrolled up, and copies the exact lines", async () => {
+    const runId = await startDagRun(ui.stack, "ui-big-log", "steps:\n  - name: big\n    command: seq 1 100000\n");
+    await runEnded(ui.stack, "ui-big-log", runId, 60_000);
+    const page = await openRun("ui-big-log", runId, "?step=big");
+    const log = page.getByRole("log", { name: /^stdout of big/ });
+    // The live tail holds the last lines, following the end.
+    await shows(log, "100000");
+    await shows(page.getByRole("note"), "Earlier lines are not shown here");
+    await page.getByRole("button", { name: "Show the whole log" }).click();
+    await shows(page.getByRole("note"), "The whole log as it was when loaded");
+    await log.locator('[data-line="99999"]').waitFor();
+    // Only the lines in view are in the page.
+    expect(await log.locator(".log-line").count()).toBeLessThan(200);
+    await log.evaluate((el) => {
+      el.scrollTop = 0;
+    });
+    await page.getByRole("button", { name: "Follow the tail" }).waitFor();
+    const first = log.locator('[data-line="0"]');
+    await first.waitFor();
+    expect(await first.locator(".log-no").textContent()).toBe("1");
+    expect(await first.locator(".log-text").textContent()).toBe("1");
+    // Select lines 2 to 4 (from the start of "2" to the end of "4") and copy.
+    const copied = await log.evaluate((el) => {
+      const text = (i: number) => el.querySelector(`[data-line="${i}"] .log-text`)?.firstChild as Node;
+      const range = document.createRange();
+      range.setStart(text(1), 0);
+      range.setEnd(text(3), 1);
+      const sel = window.getSelection();
+      sel?.removeAllRanges();
+      sel?.addRange(range);
+      let got = "";
+      document.addEventListener("copy", (e) => {
+        got = e.clipboardData?.getData("text/plain") ?? "";
+      });
+      document.execCommand("copy");
+      return got;
+    });
+    expect(copied).toBe("2\n3\n4");
+    await page.close();
+  });
+
   it("keeps the page current by polling when the live socket cannot be opened", async () => {
     const go = gate();
     const spec = `steps:

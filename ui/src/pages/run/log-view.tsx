@@ -5,7 +5,7 @@ import { seg } from "../../api/client";
 import { type RunLive, useLiveLog } from "../../api/live";
 import type { RunNode } from "../../api/types";
 import { ErrorBox } from "../../components/error-box";
-import { downloadLog } from "./download";
+import { downloadLog, fetchWholeLog } from "./download";
 import { LogLines, splitLines } from "./log-lines";
 
 /** Lines the live view starts with (the server's most). */
@@ -24,22 +24,36 @@ export function LogView(props: {
   const stepName = node.step.name;
   const log = useLiveLog(live, { stepName, stream, attempt, tail: LOG_TAIL });
   const [error, setError] = useState<unknown>(null);
+  // The whole log, loaded on demand into the same viewer; the live tail resumes when it is closed.
+  const [whole, setWhole] = useState<{ text: string; droppedBytes: number } | null>(null);
+  const [loading, setLoading] = useState(false);
   const attempts = Array.from({ length: Math.max(node.attempt, 1) }, (_, i) => i + 1);
   const shown = log.attempt ?? attempt ?? node.attempt;
   const lineCount = splitLines(log.text).length;
+  const logPath = `${props.restPath}/steps/${seg(stepName)}/log`;
+  const logQuery = { stream, attempt: shown || undefined };
   const download = () => {
     setError(null);
-    downloadLog(`${props.restPath}/steps/${seg(stepName)}/log`, `${stepName}.${shown}.${stream}.log`, {
-      stream,
-      attempt: shown || undefined,
-    }).catch(setError);
+    downloadLog(logPath, `${stepName}.${shown}.${stream}.log`, logQuery).catch(setError);
   };
+  const loadWhole = () => {
+    setError(null);
+    setLoading(true);
+    fetchWholeLog(logPath, logQuery)
+      .then((slice) => setWhole({ text: slice.content, droppedBytes: slice.droppedBytes ?? 0 }), setError)
+      .finally(() => setLoading(false));
+  };
+  const change = (v: { stream?: "stdout" | "stderr"; attempt?: number }) => {
+    setWhole(null);
+    props.onChange(v);
+  };
+  const droppedBytes = whole ? whole.droppedBytes : log.droppedBytes;
   return (
     <section className="log-view" aria-label={`log of ${stepName}`}>
       <div className="log-toolbar">
         <fieldset className="segmented" aria-label="stream">
           {(["stdout", "stderr"] as const).map((s) => (
-            <button key={s} type="button" aria-pressed={s === stream} onClick={() => props.onChange({ stream: s })}>
+            <button key={s} type="button" aria-pressed={s === stream} onClick={() => change({ stream: s })}>
               {s}
             </button>
           ))}
@@ -48,7 +62,7 @@ export function LogView(props: {
           Attempt
           <select
             value={attempt ?? ""}
-            onChange={(e) => props.onChange({ attempt: e.target.value ? Number(e.target.value) : undefined })}
+            onChange={(e) => change({ attempt: e.target.value ? Number(e.target.value) : undefined })}
           >
             <option value="">latest{node.attempt > 0 ? ` (${node.attempt})` : ""}</option>
             {attempts.map((a) => (
@@ -59,23 +73,38 @@ export function LogView(props: {
           </select>
         </label>
         <span className="spacer" />
+        {whole ? (
+          <button type="button" onClick={() => setWhole(null)}>
+            Back to the live tail
+          </button>
+        ) : (
+          <button type="button" onClick={loadWhole} disabled={loading}>
+            Show the whole log
+          </button>
+        )}
         <button type="button" onClick={download}>
-          Full log
+          Download
         </button>
       </div>
       <ErrorBox error={error} />
-      {log.droppedBytes > 0 && (
+      {droppedBytes > 0 && (
         <p className="log-note" role="note">
-          The server dropped the first {log.droppedBytes.toLocaleString()} bytes of this log (it keeps the most recent
+          The server dropped the first {droppedBytes.toLocaleString()} bytes of this log (it keeps the most recent
           part).
         </p>
       )}
-      {(log.trimmed || lineCount >= LOG_TAIL) && (
+      {whole ? (
         <p className="log-note" role="note">
-          Earlier lines are not shown here; the live view keeps the last lines. Use “Full log” for the rest.
+          The whole log as it was when loaded; it does not follow new lines.
         </p>
+      ) : (
+        (log.trimmed || lineCount >= LOG_TAIL) && (
+          <p className="log-note" role="note">
+            Earlier lines are not shown here: the live tail keeps the last lines. “Show the whole log” loads them all.
+          </p>
+        )
       )}
-      <LogLines text={log.text} label={`${stream} of ${stepName}, attempt ${shown || 1}`} />
+      <LogLines text={whole ? whole.text : log.text} label={`${stream} of ${stepName}, attempt ${shown || 1}`} />
     </section>
   );
 }
