@@ -137,7 +137,7 @@ export function RunHeader(props: {
         </div>
         <div>
           <dt>Duration</dt>
-          <dd>{formatDuration(durationOf(d.startedAt, finished ? d.finishedAt : "-", now))}</dd>
+          <dd>{formatDuration(durationOf(d.startedAt, finished ? d.finishedAt : "-", Math.max(now, Date.now())))}</dd>
         </div>
         <div>
           <dt>Params</dt>

@@ -4,13 +4,20 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import { useRef } from "react";
 import type { RunNode } from "../../api/types";
 import { StatusBadge } from "../../components/status-badge";
-import { durationOf, formatDuration, formatTime } from "../../lib/format";
+import { durationOf, formatDuration, formatTime, parseTime } from "../../lib/format";
 import { isActive } from "../../lib/status";
 import { HANDLER_NAMES, type ListedNode } from "./nodes";
 import { useNow } from "./use-now";
 import "./steps-table.css";
 
 const ROW_PX = 34;
+
+// Within a run the day is known from the header: the table shows the time, the date is in its title.
+const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+function clockTime(t: string): string {
+  const ms = parseTime(t);
+  return ms === null ? "-" : clock.format(ms);
+}
 
 export function StepsTable(props: { nodes: ListedNode[]; selected?: string; onSelect: (stepName: string) => void }) {
   const { nodes, selected, onSelect } = props;
@@ -107,7 +114,7 @@ function StepRow(props: {
       </td>
       <td>{node.attempt > 0 ? node.attempt : "-"}</td>
       <td className="mono">{node.runnerId ?? "-"}</td>
-      <td>{formatTime(node.startedAt)}</td>
+      <td title={formatTime(node.startedAt)}>{clockTime(node.startedAt)}</td>
       <td>{formatDuration(stepDuration(node, props.now))}</td>
       <td>{node.exitCode ?? "-"}</td>
       <td className="step-error" title={node.error}>
@@ -118,7 +125,9 @@ function StepRow(props: {
 }
 
 /** A running step's duration runs to now; a finished one's to its end. */
-export function stepDuration(node: RunNode, now: number): number | null {
+export function stepDuration(node: RunNode, tick: number): number | null {
+  // The tick can predate a step that started since: never show a negative duration.
+  const now = Math.max(tick, Date.now());
   if (isActive(node.statusLabel) && node.statusLabel !== "waiting") return durationOf(node.startedAt, "-", now);
   return durationOf(node.startedAt, node.finishedAt, now);
 }

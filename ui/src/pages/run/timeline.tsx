@@ -13,11 +13,17 @@ const BAR_PX = 14;
 const LABEL_PX = 200;
 const AXIS_PX = 24;
 const TICK_STEPS_MS = [
-  1_000, 2_000, 5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000,
-  7_200_000, 21_600_000, 43_200_000, 86_400_000,
+  100, 200, 500, 1_000, 2_000, 5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000,
+  3_600_000, 7_200_000, 21_600_000, 43_200_000, 86_400_000,
 ];
 
 const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+const clockMs = new Intl.DateTimeFormat(undefined, {
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+  fractionalSecondDigits: 1,
+});
 
 /** A tick step giving about `want` ticks over `spanMs`. */
 export function tickStep(spanMs: number, want = 8): number {
@@ -49,7 +55,7 @@ export function Timeline({ nodes }: { nodes: ListedNode[] }) {
   const started = bars.filter((b) => b.start !== null);
   if (started.length === 0) return <p className="muted">No step has started yet.</p>;
   const t0 = Math.min(...started.map((b) => b.start as number));
-  const t1 = Math.max(t0 + 1000, ...started.map((b) => b.end as number));
+  const t1 = Math.max(t0 + 100, ...started.map((b) => b.end as number));
   const chartPx = width - LABEL_PX - 16;
   const x = (t: number) => LABEL_PX + ((t - t0) / (t1 - t0)) * chartPx;
   const step = tickStep(t1 - t0);
@@ -80,7 +86,7 @@ export function Timeline({ nodes }: { nodes: ListedNode[] }) {
             <g key={t}>
               <line x1={x(t)} x2={x(t)} y1={AXIS_PX - 6} y2={height} />
               <text x={x(t)} y={AXIS_PX - 10} textAnchor="middle">
-                {clock.format(t)}
+                {(step < 1000 ? clockMs : clock).format(t)}
               </text>
             </g>
           ))}
