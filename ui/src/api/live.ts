@@ -83,7 +83,12 @@ export class RunLive {
   private socketTimer: ReturnType<typeof setTimeout> | undefined;
   private pollTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly restPath: string) {
+  constructor(private readonly restPath: string) {}
+
+  /** Opens the socket; after close() it opens again (React runs effects twice in development). */
+  start(): void {
+    this.closed = false;
+    this.wasLive = false;
     this.connect();
   }
 
@@ -221,14 +226,19 @@ export class RunLive {
     this.closed = true;
     clearTimeout(this.socketTimer);
     clearTimeout(this.pollTimer);
-    this.ws?.close(1000);
+    const ws = this.ws;
+    this.ws = null;
+    ws?.close(1000);
   }
 }
 
 /** The live state of a run: its details, merged from pushes (or polled), and the connection's state. */
 export function useRunLive(name: string, runId: string, subRunId?: string) {
   const live = useMemo(() => new RunLive(runPath(name, runId, subRunId)), [name, runId, subRunId]);
-  useEffect(() => () => live.close(), [live]);
+  useEffect(() => {
+    live.start();
+    return () => live.close();
+  }, [live]);
   useSyncExternalStore(live.subscribe, () => live.version);
   return { live, details: live.details, connection: live.connection, error: live.error };
 }
