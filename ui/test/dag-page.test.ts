@@ -142,15 +142,16 @@ describe("the DAG page", () => {
     await createDag("with-params", "params: GREETING=hello\nsteps:\n  - name: say\n    command: echo $GREETING\n");
     const page = await ui.page();
     await page.goto("/dags/with-params");
-    await page.getByRole("button", { name: "Start", exact: true }).click();
-    const params = page.getByLabel("Parameters");
-    expect(await params.inputValue()).toBe("GREETING=hello");
-    await params.fill("GREETING=bonjour");
-    await page.getByRole("button", { name: "Start run" }).click();
+    await page.getByRole("button", { name: "Start with-params" }).click();
+    const dialog = page.getByRole("dialog", { name: "Start with-params" });
+    const greeting = dialog.getByLabel("GREETING");
+    expect(await greeting.inputValue()).toBe("hello");
+    await greeting.fill("bonjour");
+    await dialog.getByRole("button", { name: "Start run" }).click();
     await expect.poll(() => new URL(page.url()).pathname).toMatch(/^\/dags\/with-params\/runs\/.+/);
     const runId = new URL(page.url()).pathname.split("/").pop() as string;
     const run = await ui.stack.api("GET", `/dag-runs/with-params/${runId}`);
-    expect(run.body.dagRunDetails.params).toContain("GREETING=bonjour");
+    expect(run.body.dagRunDetails.params).toContain("bonjour");
 
     await page.goto("/dags/with-params");
     await page.getByRole("button", { name: "Suspend" }).click();

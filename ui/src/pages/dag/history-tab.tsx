@@ -19,21 +19,21 @@ interface GridRow {
 
 const ROW_PX = 28;
 
-/** Steps' rows from gridData (oldest first there), handlers' rows from the runs' handler nodes. */
+const HANDLER_ROWS = new Set<string>(HANDLER_KEYS);
+
+/**
+ * The grid's rows from gridData (oldest run first there): the steps, then a row per handler that
+ * ran (onSuccess, onFailure...), as the server names them.
+ */
 export function gridRows(gridData: Array<{ name: string; history: number[] }>, runs: RunDetails[]): GridRow[] {
-  const rows: GridRow[] = gridData.map((g) => ({
+  return gridData.map((g) => ({
     name: g.name,
-    handler: false,
+    handler: HANDLER_ROWS.has(g.name),
     cells: runs.map((_, i) => {
       const code = g.history[g.history.length - 1 - i];
       return code === undefined ? undefined : stepLabelOf(code);
     }),
   }));
-  for (const key of HANDLER_KEYS) {
-    if (!runs.some((r) => r[key])) continue;
-    rows.push({ name: key, handler: true, cells: runs.map((r) => r[key]?.statusLabel) });
-  }
-  return rows;
 }
 
 export function HistoryTab({ fileName }: { fileName: string }) {
