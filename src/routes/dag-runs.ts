@@ -13,6 +13,7 @@ import { expiredRuns, REMOVE_BATCH, removeRuns } from "../run/retention";
 import { LATEST, runSnapshot, runStub, startRun } from "../run/start-run";
 import { isTerminalRun, parseRunStatus, type RunStatus, runStatusCode, type StepStatus } from "../status";
 import { checkNewDagName, checkQueueOverride, DAG_NAME, parseOrThrow } from "./dags";
+import { emptyOk } from "./empty";
 import { iso, pagination, presentOutputs, presentSummaryFromRow } from "./present";
 import { abortDequeued } from "./queues";
 import { runDetailsOf } from "./run-details";
@@ -183,7 +184,7 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
       throw new AppError("bad_request", 400, `DAG-run ${row.runId} is not queued (${row.status})`);
     }
     await abortDequeued(c.env, [row.runId]);
-    return c.body(null, 200);
+    return emptyOk();
   })
   .post("/:name/:dagRunId/reschedule", async (c) => {
     const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
@@ -202,7 +203,7 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
       throw new AppError("not_running", 400, `DAG-run ${row.runId} is not running (${snap.state.status})`);
     }
     unwrap(await runStub(c.env, row.runId).stop());
-    return c.body(null, 200);
+    return emptyOk();
   })
   .post("/:name/:dagRunId/retry", async (c) => {
     const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
@@ -224,7 +225,7 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
       throw new AppError("bad_request", 400, "give either stepName or failedOnly, not both", { field: "failedOnly" });
     }
     unwrap(await runStub(c.env, row.runId).retry(body));
-    return c.body(null, 200);
+    return emptyOk();
   })
   .patch("/:name/:dagRunId/steps/:stepName/status", async (c) =>
     setStepStatus(c, await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"))),
@@ -333,7 +334,7 @@ async function setStepStatus(c: Ctx, row: DagRunRow) {
     });
   }
   unwrap(await runStub(c.env, row.runId).setStepStatus(c.req.param("stepName") ?? "", status));
-  return c.body(null, 200);
+  return emptyOk();
 }
 
 /**

@@ -24,6 +24,7 @@ import { admission } from "../queue/queue-object";
 import { runSnapshot, runStub, startRun } from "../run/start-run";
 import { syncSchedule } from "../schedule/schedule-object";
 import { RUN_STATUSES } from "../status";
+import { emptyOk } from "./empty";
 import {
   iso,
   pagination,
@@ -303,7 +304,7 @@ export const dags = new Hono<{ Bindings: Env }>()
       throw new AppError("not_found", 404, `DAG ${fileName} not found`);
     }
     await syncSchedule(c.env, fileName, dag, suspend);
-    return c.body(null, 200);
+    return emptyOk();
   })
   .post("/:fileName/rename", async (c) => {
     const fileName = c.req.param("fileName");
@@ -327,7 +328,7 @@ export const dags = new Hono<{ Bindings: Env }>()
     if (!moved) throw new AppError("already_exists", 409, `DAG ${newFileName} already exists`);
     await syncSchedule(c.env, fileName, null, false);
     await syncSchedule(c.env, newFileName, renamed, row.suspended);
-    return c.body(null, 200);
+    return emptyOk();
   })
   .post("/:fileName/start", async (c) => {
     const { dag } = await loadDag(c.env, c.req.param("fileName"));

@@ -107,7 +107,7 @@ describe("the OpenAPI document of dagflare's additions", () => {
     const res = await app.request("/api/v2/openapi.json", {}, env);
     expect(res.status).toBe(200);
     const doc = (await res.json()) as any;
-    expect(doc.openapi).toBe("3.1.0");
+    expect(doc.openapi).toMatch(/^3\.0\./);
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(["/runners/lease", "/runners/leases/{leaseId}/complete"]),
     );
