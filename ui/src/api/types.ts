@@ -1,28 +1,11 @@
 // The shapes the UI reads, as the API serves them (Dagu's v2 contract plus dagflare's additions).
 // Only the fields the UI uses are listed; the server may send more.
 
-export type RunStatusLabel =
-  | "not_started"
-  | "running"
-  | "failed"
-  | "aborted"
-  | "succeeded"
-  | "queued"
-  | "partially_succeeded"
-  | "waiting"
-  | "rejected";
+// The status labels are the server's own lists (src/status.ts, pure, shared with the UI).
+import type { RunStatus, StepStatus } from "../../../src/status";
 
-export type StepStatusLabel =
-  | "not_started"
-  | "running"
-  | "failed"
-  | "aborted"
-  | "succeeded"
-  | "skipped"
-  | "partially_succeeded"
-  | "waiting"
-  | "rejected"
-  | "retrying";
+export type RunStatusLabel = RunStatus;
+export type StepStatusLabel = StepStatus;
 
 export interface Pagination {
   totalRecords: number;

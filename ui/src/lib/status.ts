@@ -1,33 +1,16 @@
 // Status labels and their colours: one place, so every page shows a status the same way.
+import { RUN_STATUSES, STEP_STATUSES } from "../../../src/status";
 import type { RunStatusLabel, StepStatusLabel } from "../api/types";
 
 export type AnyStatus = RunStatusLabel | StepStatusLabel;
 
-/** The contract's numeric codes (run and step lists share 0-4; the rest differ by kind). */
-export const RUN_STATUS_CODES: Record<RunStatusLabel, number> = {
-  not_started: 0,
-  running: 1,
-  failed: 2,
-  aborted: 3,
-  succeeded: 4,
-  queued: 5,
-  partially_succeeded: 6,
-  waiting: 7,
-  rejected: 8,
-};
+/** The contract's numeric codes: a status's place in the server's list (src/status.ts). */
+export const RUN_STATUS_CODES = Object.fromEntries(RUN_STATUSES.map((s, i) => [s, i])) as Record<
+  RunStatusLabel,
+  number
+>;
 
-export const STEP_STATUS_LABELS: StepStatusLabel[] = [
-  "not_started",
-  "running",
-  "failed",
-  "aborted",
-  "succeeded",
-  "skipped",
-  "partially_succeeded",
-  "waiting",
-  "rejected",
-  "retrying",
-];
+export const STEP_STATUS_LABELS: readonly StepStatusLabel[] = STEP_STATUSES;
 
 export const RUN_STATUS_LABELS = Object.keys(RUN_STATUS_CODES) as RunStatusLabel[];
 
