@@ -1,5 +1,6 @@
-import { exports } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
+import { app } from "../../src/app";
 import { api, complete, createDag, details, fireRunAlarm, lease, runnerApi, startDag, USER_TOKEN } from "./helpers";
 
 const CHAIN = `steps:
@@ -69,6 +70,15 @@ async function connect(path: string, protocols = `dagflare.v1, bearer.${USER_TOK
 /** This run's leases (the stopped runs of earlier tests may still be in the dispatcher's line). */
 async function leaseOf(runId: string) {
   return (await lease(10)).filter((l) => l.runId === runId);
+}
+
+/** The id of the sub-DAG run a run's call step started (its step is in the dispatcher's line). */
+async function childOf(runId: string): Promise<string> {
+  const d = await details("live-parent", runId);
+  const node = d.nodes.find((n: any) => n.step.name === "call-child");
+  const id = node?.subRuns?.[0]?.dagRunId;
+  if (!id) throw new Error("the call step started no sub-DAG run");
+  return id;
 }
 
 const isType = (type: string) => (m: { type: string }) => m.type === type;
@@ -215,6 +225,33 @@ describe("the live socket of a run", () => {
       code: "bad_request",
       message: expect.stringMatching(/stream/),
     });
+  });
+
+  it("serves a sub-DAG run's socket below the run that called it", async () => {
+    const runId = await start(
+      "live-parent",
+      "steps:\n  - name: call-child\n    call: live-child\n---\nname: live-child\nsteps:\n  - name: inner\n    command: echo\n",
+    );
+    const [inner] = await leaseOf(await childOf(runId));
+    const socket = await connect(`/dag-runs/live-parent/${runId}/sub-dag-runs/${inner.runId}/live`);
+    const first = await socket.next(isType("details"));
+    expect(first.dagRunDetails).toMatchObject({ dagRunId: inner.runId, name: "live-child" });
+    await complete(inner, 0);
+    const patch = await socket.next((m) => m.type === "patch" && m.run.statusLabel === "succeeded");
+    expect(patch.nodes.map((n: any) => n.step.name)).toEqual(["inner"]);
+  });
+
+  it("opens without a token when the operator set DAGFLARE_AUTH=off", async () => {
+    const runId = await start("live-open", CHAIN);
+    const res = await app.request(
+      `/api/v2/dag-runs/live-open/${runId}/live`,
+      { headers: { upgrade: "websocket", "sec-websocket-protocol": "dagflare.v1" } },
+      { ...env, DAGFLARE_API_TOKEN: undefined, DAGFLARE_AUTH: "off" },
+    );
+    expect(res.status).toBe(101);
+    expect(res.headers.get("sec-websocket-protocol")).toBe("dagflare.v1");
+    res.webSocket?.accept();
+    res.webSocket?.close();
   });
 
   it("refuses an upgrade without a token, with a wrong token, or with the token in the URL", async () => {
