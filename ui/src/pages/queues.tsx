@@ -1,13 +1,12 @@
 // Each queue with its running and waiting runs; dequeue, purge and the concurrency limit.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { Link } from "@tanstack/react-router";
 import { type FormEvent, useState } from "react";
 import { api, seg } from "../api/client";
 import type { Queue, QueuesResponse, RunSummary } from "../api/types";
 import { ConfirmButton } from "../components/confirm-button";
 import { ErrorBox } from "../components/error-box";
 import { Modal } from "../components/modal";
-import { StatusBadge } from "../components/status-badge";
+import { RunIdCells } from "../components/run-cells";
 import { durationOf, formatDuration, formatTime, fromNow } from "../lib/format";
 import { backoff } from "../lib/poll";
 import "./lists.css";
@@ -104,14 +103,7 @@ function RunTable(props: { caption: string; runs: RunSummary[]; waiting?: boolea
         {props.runs.map((r) => (
           <tr key={r.dagRunId}>
             <td>{r.name}</td>
-            <td>
-              <Link to="/dags/$name/runs/$runId" params={{ name: r.name, runId: r.dagRunId }} className="mono">
-                {r.dagRunId}
-              </Link>
-            </td>
-            <td>
-              <StatusBadge status={r.statusLabel} />
-            </td>
+            <RunIdCells run={r} />
             <td title={formatTime(props.waiting ? r.queuedAt : r.startedAt)}>
               {fromNow(props.waiting ? r.queuedAt : r.startedAt)}
             </td>

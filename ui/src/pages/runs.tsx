@@ -6,9 +6,8 @@ import { api } from "../api/client";
 import type { Pagination, RunSummary } from "../api/types";
 import { ErrorBox } from "../components/error-box";
 import { Pager } from "../components/pager";
-import { StatusBadge } from "../components/status-badge";
+import { RunIdCells, RunTimeCells } from "../components/run-cells";
 import { type RowMeasure, VirtualTbody } from "../components/virtual-tbody";
-import { durationOf, formatDuration, formatTime } from "../lib/format";
 import { backoff } from "../lib/poll";
 import { RUN_STATUS_CODES, RUN_STATUS_LABELS, statusText } from "../lib/status";
 import type { RunsSearch } from "../router";
@@ -132,16 +131,8 @@ function RunRow({ run: r, measure }: { run: RunSummary; measure?: RowMeasure }) 
           {r.name}
         </Link>
       </td>
-      <td>
-        <Link to="/dags/$name/runs/$runId" params={{ name: r.name, runId: r.dagRunId }} className="mono">
-          {r.dagRunId}
-        </Link>
-      </td>
-      <td>
-        <StatusBadge status={r.statusLabel} />
-      </td>
-      <td>{formatTime(r.startedAt !== "-" ? r.startedAt : r.queuedAt)}</td>
-      <td>{formatDuration(durationOf(r.startedAt, r.finishedAt))}</td>
+      <RunIdCells run={r} />
+      <RunTimeCells run={r} />
       <td className="mono">{r.params}</td>
     </tr>
   );

@@ -1,9 +1,7 @@
 // The runs tab: this DAG's runs, newest first, each linking to its page.
-import { Link } from "@tanstack/react-router";
 import { useState } from "react";
 import { ErrorBox } from "../../components/error-box";
-import { StatusBadge } from "../../components/status-badge";
-import { durationOf, formatDuration, formatTime } from "../../lib/format";
+import { RunIdCells, RunTimeCells } from "../../components/run-cells";
 import { useRunsOfDag } from "./queries";
 
 const PAGE = 50;
@@ -32,16 +30,8 @@ export function RunsTab({ dagName }: { dagName: string }) {
         <tbody>
           {list.map((r) => (
             <tr key={r.dagRunId}>
-              <td>
-                <Link to="/dags/$name/runs/$runId" params={{ name: r.name, runId: r.dagRunId }} className="mono">
-                  {r.dagRunId}
-                </Link>
-              </td>
-              <td>
-                <StatusBadge status={r.statusLabel} />
-              </td>
-              <td>{formatTime(r.startedAt !== "-" ? r.startedAt : r.queuedAt)}</td>
-              <td>{formatDuration(durationOf(r.startedAt, r.finishedAt))}</td>
+              <RunIdCells run={r} />
+              <RunTimeCells run={r} />
               <td className="mono">{r.params || <span className="muted">-</span>}</td>
             </tr>
           ))}
