@@ -111,7 +111,15 @@ export function DagsPage() {
               renderRow={(d, measure) => <DagRow dag={d} measure={measure} />}
             />
           </table>
-          {list.data.dags.length === 0 && <p className="muted">No DAG matches.</p>}
+          {list.data.dags.length === 0 &&
+            (search.name || search.tag || search.status !== undefined || (search.page ?? 1) > 1 ? (
+              <p className="muted">No DAG matches.</p>
+            ) : (
+              <p className="muted">
+                No DAGs yet. Create one with <strong>New DAG</strong>, or push YAML files with{" "}
+                <code>dagflare push dags/</code>.
+              </p>
+            ))}
           <Pager
             pagination={list.data.pagination}
             onPage={(page) => navigate({ search: (s: DagsSearch) => ({ ...s, page }) })}
