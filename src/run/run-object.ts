@@ -7,14 +7,14 @@ import { parseInstanceName } from "../dag/parallel";
 import { matches, poolOf, type Selector, selectorOf } from "../dag/selector";
 import type { DagDef } from "../dag/types";
 import { db, updateRunSummary } from "../db/queries";
-import { type DispatchTask, dispatcherFor } from "../dispatch/dispatch-object";
+import type { DispatchTask } from "../dispatch/dispatch-object";
 import { type Env, leaseTtlMs } from "../env";
 import { fail, type Outcome, ok, unwrap } from "../errors";
 import { MAX_OUTPUT_BYTES } from "../limits";
 import { LiveRun } from "../live/live-run";
 import type { CompleteRequest, Lease, LogEntry } from "../protocol";
-import { admission } from "../queue/queue-object";
 import { isTerminalRun, type StepStatus } from "../status";
+import { admission, dispatcherFor, runStub } from "../stubs";
 import type { LogSlice, LogWindow } from "./log-slice";
 import { appendLog, clearLog, closeLog, createLogTables, droppedBytes, type LogStream, readLog } from "./log-store";
 import {
@@ -28,7 +28,6 @@ import {
   type StepState,
   transition,
 } from "./machine";
-import { runStub } from "./start-run";
 import { stepStats } from "./step-stats";
 import { type ParentRef, type SubRunReport, startSubRun } from "./sub-runs";
 
