@@ -72,6 +72,8 @@ export async function startDirectWorker(opts) {
       // Module names are relative to modulesRoot, and workerd refuses names that climb out of it.
       scriptPath: bundle,
       modulesRoot: path.dirname(bundle),
+      // The Durable Objects' storage migrations, as wrangler.toml's [[rules]] bundles them.
+      modulesRules: [{ type: "Text", include: ["**/*.sql"], fallthrough: true }],
       compatibilityDate: toml.compatibilityDate,
       compatibilityFlags: toml.compatibilityFlags,
       bindings: { DAGFLARE_AUTH: "required", LEASE_TTL_MS: toml.leaseTtlMs, ...opts.vars },
