@@ -9,7 +9,7 @@ import { buildExecSpec } from "../dag/exec-spec";
 import { parseInstanceName } from "../dag/parallel";
 import { matches, type Selector, selectorOf } from "../dag/selector";
 import type { DagDef } from "../dag/types";
-import { type ObjectDb, openStorage } from "../do-storage";
+import { migrateOnStart, type ObjectDb, objectDb } from "../do-storage";
 import { type Env, leaseTtlMs } from "../env";
 import { fail, type Outcome, ok } from "../errors";
 import { MAX_OUTPUT_BYTES } from "../limits";
@@ -60,8 +60,7 @@ export class RunObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    // Migrations (migrations/do/run) and the load run before any call or alarm arrives.
-    this.db = openStorage(ctx, schema, migrations, () => this.load());
+    this.db = objectDb(ctx, schema);
     this.store = new RunStore(this.db);
     this.timers = new TimerTable(this.db, ctx.storage);
     this.outbox = new Outbox({
@@ -74,6 +73,8 @@ export class RunObject extends DurableObject<Env> {
       fire: (event) => this.fire(event),
     });
     this.live = new LiveRun(ctx, env, this.sql, () => unwrapOr(this.snapshot()));
+    // Migrations (migrations/do/run) and the load run before any call or alarm arrives.
+    migrateOnStart(ctx, this.db, migrations, () => this.load());
   }
 
   private load(): void {
