@@ -68,9 +68,15 @@ export async function startDirectWorker(opts) {
       rootPath: ROOT,
       resourcePersistencePath: persistTo,
       name: "dagflare",
-      modules: true,
       // Module names are relative to modulesRoot, and workerd refuses names that climb out of it.
-      scriptPath: bundle,
+      // Beside the bundle, the Durable Objects' storage migrations, which wrangler.toml's
+      // [[rules]] leave as text modules.
+      modules: [
+        { type: "ESModule", path: bundle },
+        ...readdirSync(path.dirname(bundle))
+          .filter((f) => f.endsWith(".sql"))
+          .map((f) => ({ type: "Text", path: path.join(path.dirname(bundle), f) })),
+      ],
       modulesRoot: path.dirname(bundle),
       compatibilityDate: toml.compatibilityDate,
       compatibilityFlags: toml.compatibilityFlags,

@@ -2,10 +2,14 @@
 // for work. It owns no step state: each task is turned into a lease by its RunObject (`claim`),
 // which fences it, so a stale or duplicate task here can never run a step twice.
 import { DurableObject } from "cloudflare:workers";
+import migrations from "../../migrations/do/dispatch/migrations.js";
 import { DEFAULT_POOL, formatSelector, matches, poolOf, type Selector } from "../dag/selector";
+import { openStorage } from "../do-storage";
 import type { Env } from "../env";
 import type { Lease } from "../protocol";
+import { dispatcherFor, runStub } from "../stubs";
 import { FORGET_AFTER_MS, type RunnerReport, WARNING_AFTER_MS } from "./fleet";
+import * as schema from "./schema";
 
 export interface DispatchTask {
   runId: string;
@@ -62,18 +66,8 @@ export async function longPollLeases(
 /** Hands leases back to their runs, which dispatch the steps again without counting an attempt. */
 async function giveBack(env: Env, leases: Lease[], reason: string): Promise<void> {
   await Promise.allSettled(
-    leases.map((l) =>
-      env.RUNS.get(env.RUNS.idFromName(l.runId)).release(Number(l.leaseId.split(".")[1]), l.token, reason),
-    ),
+    leases.map((l) => runStub(env, l.runId).release(Number(l.leaseId.split(".")[1]), l.token, reason)),
   );
-}
-
-/**
- * The dispatcher of a runner pool (a runner's `pool` label, a step's `pool` selector). Pools
- * never share tasks: a runner polls only its own pool's dispatcher.
- */
-export function dispatcherFor(env: Env, pool = DEFAULT_POOL): DurableObjectStub<DispatchObject> {
-  return env.DISPATCH.get(env.DISPATCH.idFromName(pool));
 }
 
 export class DispatchObject extends DurableObject<Env> {
@@ -84,24 +78,8 @@ export class DispatchObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS tasks (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        run_id TEXT NOT NULL, step TEXT NOT NULL, dispatch_seq INTEGER NOT NULL,
-        enqueued_at INTEGER NOT NULL,
-        UNIQUE (run_id, step, dispatch_seq));
-      CREATE TABLE IF NOT EXISTS lost_runners (runner_id TEXT PRIMARY KEY, since INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS runners (runner_id TEXT PRIMARY KEY, report TEXT NOT NULL, last_seen_at INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS pools (name TEXT PRIMARY KEY);
-    `);
-    // Tasks stored before selectors existed match every runner of the pool.
-    const cols = this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('tasks')").toArray();
-    if (!cols.some((c) => c.name === "selector")) {
-      this.sql.exec("ALTER TABLE tasks ADD COLUMN selector TEXT NOT NULL DEFAULT '{}'");
-    }
-    // Which token reported each runner: another token cannot take over a live runner's id.
-    const runnerCols = this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('runners')").toArray();
-    if (!runnerCols.some((c) => c.name === "token_id")) this.sql.exec("ALTER TABLE runners ADD COLUMN token_id TEXT");
+    // The tables (schema.ts) come from migrations/do/dispatch, applied before any call arrives.
+    openStorage(ctx, schema, migrations);
   }
 
   enqueue(tasks: DispatchTask[]): void {
@@ -264,9 +242,7 @@ export class DispatchObject extends DurableObject<Env> {
     const rows = this.matching(ask.labels, ask.max);
     for (const r of rows) this.sql.exec("DELETE FROM tasks WHERE id = ?", r.id);
     const claims = await Promise.allSettled(
-      rows.map((r) =>
-        this.env.RUNS.get(this.env.RUNS.idFromName(r.run_id)).claim(r.step, r.dispatch_seq, ask.runnerId),
-      ),
+      rows.map((r) => runStub(this.env, r.run_id).claim(r.step, r.dispatch_seq, ask.runnerId)),
     );
     const leases: Lease[] = [];
     claims.forEach((c, i) => {

@@ -6,7 +6,7 @@ import { poolOf, type Selector, selectorOf } from "../dag/selector";
 import type { Env } from "../env";
 import { createContext } from "../run/machine";
 import type { RunSnapshot } from "../run/run-object";
-import { dispatcherFor } from "./dispatch-object";
+import { dispatcherFor } from "../stubs";
 
 /** Step name -> why it waits, for the queued steps no live runner can take. */
 export async function waitingReasons(env: Env, snap: RunSnapshot, now = Date.now()): Promise<Map<string, string>> {

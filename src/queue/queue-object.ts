@@ -3,9 +3,12 @@
 // decision is made synchronously over its own SQLite, then the runs admitted are started. A run
 // frees its slot when its RunObject reports it finished (`finished`).
 import { DurableObject } from "cloudflare:workers";
+import migrations from "../../migrations/do/queue/migrations.js";
+import { openStorage } from "../do-storage";
 import type { Env } from "../env";
 import { applyRetention } from "../run/retention";
-import { runStub } from "../run/start-run";
+import { runStub } from "../stubs";
+import * as schema from "./schema";
 
 /** A named queue's concurrency when nobody configured it (Dagu's default for a queue). */
 export const DEFAULT_QUEUE_CONCURRENCY = 1;
@@ -26,10 +29,6 @@ export interface QueueConfig {
   maxConcurrency: number;
 }
 
-export function admission(env: Env) {
-  return env.QUEUES.get(env.QUEUES.idFromName("admission"));
-}
-
 interface WaitingRow extends Record<string, SqlStorageValue> {
   seq: number;
   run_id: string;
@@ -44,13 +43,8 @@ export class QueueObject extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS queues (name TEXT PRIMARY KEY, max_concurrency INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS waiting (seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL UNIQUE,
-        dag_name TEXT NOT NULL, queue TEXT, max_active_runs INTEGER);
-      CREATE TABLE IF NOT EXISTS active (run_id TEXT PRIMARY KEY, dag_name TEXT NOT NULL, queue TEXT,
-        started INTEGER NOT NULL DEFAULT 0);
-    `);
+    // The tables (schema.ts) come from migrations/do/queue, applied before any call arrives.
+    openStorage(ctx, schema, migrations);
   }
 
   /** Queues a run and admits what can start; says whether this run started at once. */

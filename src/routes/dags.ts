@@ -20,10 +20,10 @@ import {
 import type { DagRow } from "../db/schema";
 import type { Env } from "../env";
 import { AppError, unwrap } from "../errors";
-import { admission } from "../queue/queue-object";
-import { runSnapshot, runStub, startRun } from "../run/start-run";
+import { runSnapshot, startRun } from "../run/start-run";
 import { syncSchedule } from "../schedule/schedule-object";
 import { RUN_STATUSES } from "../status";
+import { admission, runStub } from "../stubs";
 import { emptyOk } from "./empty";
 import {
   iso,

@@ -8,8 +8,8 @@ import { activeRuns, db, listDags } from "../db/queries";
 import type { DagRunRow } from "../db/schema";
 import type { Env } from "../env";
 import { AppError, unwrap } from "../errors";
-import { admission, DEFAULT_QUEUE_CONCURRENCY } from "../queue/queue-object";
-import { runStub } from "../run/start-run";
+import { DEFAULT_QUEUE_CONCURRENCY } from "../queue/queue-object";
+import { admission, runStub } from "../stubs";
 import { presentSummaryFromRow } from "./present";
 import { readJson } from "./validate";
 

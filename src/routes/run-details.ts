@@ -3,8 +3,8 @@
 // GET /dag-runs/{name}/{dagRunId} and the live socket, so both show the same object.
 import { waitingReasons } from "../dispatch/waiting";
 import type { Env } from "../env";
-import { admission } from "../queue/queue-object";
 import type { RunSnapshot } from "../run/run-object";
+import { admission } from "../stubs";
 import { presentDetails } from "./present";
 
 export type RunDetails = ReturnType<typeof presentDetails> & { waitingFor?: string };

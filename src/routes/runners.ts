@@ -4,7 +4,7 @@
 import { type Context, Hono } from "hono";
 import type { RunnerVars } from "../auth";
 import { DEFAULT_POOL, POOL_NAME, poolOf } from "../dag/selector";
-import { dispatcherFor, longPollLeases } from "../dispatch/dispatch-object";
+import { longPollLeases } from "../dispatch/dispatch-object";
 import { AppError, unwrap } from "../errors";
 import { MAX_OUTPUT_BYTES, showBytes, utf8Bytes } from "../limits";
 import {
@@ -20,7 +20,7 @@ import {
   ReleaseRequest,
   RunnerHeartbeatRequest,
 } from "../protocol";
-import { runStub } from "../run/start-run";
+import { dispatcherFor, runStub } from "../stubs";
 import { readJson } from "./validate";
 
 const LEASE_ID = /^([a-zA-Z0-9_-]{1,64})\.(\d{1,6})\.(\d{1,9})$/;

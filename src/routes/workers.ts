@@ -1,8 +1,8 @@
 // GET /workers: the runner fleet of every pool, in the contract's WorkersListResponse shape.
 import { Hono } from "hono";
-import { dispatcherFor } from "../dispatch/dispatch-object";
 import { presentRunner, type RunnerReport } from "../dispatch/fleet";
 import type { Env } from "../env";
+import { dispatcherFor } from "../stubs";
 
 export const workers = new Hono<{ Bindings: Env }>().get("/", async (c) => {
   const now = Date.now();

@@ -5,6 +5,10 @@
 // `line_end` is the number of newlines of the stream up to the end of the row. It is set once
 // every entry before the row is stored (entries may arrive out of order), so a stored window
 // never shifts; the rows after a gap that was never filled get it when the attempt is over.
+//
+// The tables (`logs`, `log_meta`) are part of the run's schema (src/run/object/schema.ts) and
+// its migrations; these reads and writes stay in plain SQL over the object's storage, for the
+// row-value seeks that keep a window's read to the rows it covers.
 import { MAX_LOG_BYTES_PER_ATTEMPT } from "../limits";
 import type { LogEntry } from "../protocol";
 import { countLines, cutUtf8, type LogSlice, type LogWindow, sliceChunks } from "./log-slice";
@@ -17,70 +21,6 @@ export interface LogKey {
 }
 
 const encoder = new TextEncoder();
-
-/** Creates the tables, and upgrades those of a run stored before rows carried sizes and lines. */
-export function createLogTables(sql: SqlStorage): void {
-  sql.exec(`
-    CREATE TABLE IF NOT EXISTS logs (step TEXT NOT NULL, attempt INTEGER NOT NULL, seq INTEGER NOT NULL,
-      stream TEXT NOT NULL, text TEXT NOT NULL, PRIMARY KEY (step, attempt, seq));
-    CREATE TABLE IF NOT EXISTS log_meta (step TEXT NOT NULL, attempt INTEGER NOT NULL,
-      acked_seq INTEGER NOT NULL, bytes INTEGER NOT NULL, dropped_bytes INTEGER NOT NULL,
-      PRIMARY KEY (step, attempt));
-  `);
-  const columns = new Set(
-    sql
-      .exec<{ name: string }>("SELECT name FROM pragma_table_info('logs')")
-      .toArray()
-      .map((c) => c.name),
-  );
-  if (columns.has("line_end")) return;
-  sql.exec(`
-    ALTER TABLE logs ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE logs ADD COLUMN newlines INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE logs ADD COLUMN open_end INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE logs ADD COLUMN line_end INTEGER;
-    CREATE INDEX IF NOT EXISTS logs_by_line ON logs (step, attempt, stream, line_end, seq);
-  `);
-  upgradeRows(sql);
-}
-
-/**
- * Fills the new columns of rows stored before them, one row at a time (a log may be large),
- * in seq order as reads showed them, and counts the cap in bytes as it now is.
- */
-function upgradeRows(sql: SqlStorage): void {
-  const ends = new Map<string, number>();
-  let after: [string, number, number] = ["", 0, 0];
-  for (;;) {
-    const row = sql
-      .exec<{ step: string; attempt: number; seq: number; stream: string; text: string }>(
-        `SELECT step, attempt, seq, stream, text FROM logs WHERE (step, attempt, seq) > (?, ?, ?)
-         ORDER BY step, attempt, seq LIMIT 1`,
-        ...after,
-      )
-      .toArray()[0];
-    if (!row) break;
-    after = [row.step, row.attempt, row.seq];
-    const key = `${row.step}\u0000${row.attempt}\u0000${row.stream}`;
-    const m = measure(row.text);
-    const lineEnd = (ends.get(key) ?? 0) + m.newlines;
-    ends.set(key, lineEnd);
-    sql.exec(
-      "UPDATE logs SET bytes = ?, newlines = ?, open_end = ?, line_end = ? WHERE step = ? AND attempt = ? AND seq = ?",
-      m.bytes,
-      m.newlines,
-      m.openEnd,
-      lineEnd,
-      row.step,
-      row.attempt,
-      row.seq,
-    );
-  }
-  sql.exec(
-    `UPDATE log_meta SET bytes = (SELECT COALESCE(SUM(l.bytes), 0) FROM logs l
-       WHERE l.step = log_meta.step AND l.attempt = log_meta.attempt)`,
-  );
-}
 
 function measure(text: string): { bytes: number; newlines: number; openEnd: number } {
   const lines = countLines(text);
@@ -192,6 +132,17 @@ export function closeLog(sql: SqlStorage, key: LogKey): void {
 export function clearLog(sql: SqlStorage, key: LogKey): void {
   sql.exec("DELETE FROM logs WHERE step = ? AND attempt = ?", key.step, key.attempt);
   sql.exec("DELETE FROM log_meta WHERE step = ? AND attempt = ?", key.step, key.attempt);
+}
+
+/** Counts output the runner could not ship in the attempt's dropped bytes. */
+export function addDroppedBytes(sql: SqlStorage, key: LogKey, bytes: number): void {
+  sql.exec(
+    `INSERT INTO log_meta (step, attempt, acked_seq, bytes, dropped_bytes) VALUES (?, ?, 0, 0, ?)
+     ON CONFLICT (step, attempt) DO UPDATE SET dropped_bytes = dropped_bytes + excluded.dropped_bytes`,
+    key.step,
+    key.attempt,
+    bytes,
+  );
 }
 
 /** Bytes of an attempt's log dropped at the cap. */

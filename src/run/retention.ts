@@ -5,7 +5,7 @@ import { db, deleteRun, finishedRunsBefore, listSubRuns } from "../db/queries";
 import type { DagRunRow } from "../db/schema";
 import type { Env } from "../env";
 import { isTerminalRun, RUN_STATUSES } from "../status";
-import { runStub } from "./start-run";
+import { runStub } from "../stubs";
 
 /** Runs removed by one pass; more are left for the next. */
 export const REMOVE_BATCH = 200;

@@ -1,56 +1,41 @@
 // RunObject: one Durable Object per DAG run, the only writer of its run. A thin shell around
 // the pure machine: it loads state, feeds events to `transition`, persists what changed in one
-// storage transaction, and then performs the effects (dispatch, timers, D1 summary).
+// storage transaction, and then performs the effects. Its parts live in ./object/: the schema
+// and its migrations, the run store, the timers table and alarm, the outbox, the lease errors.
 import { DurableObject } from "cloudflare:workers";
+import { migrate } from "drizzle-orm/durable-sqlite/migrator";
+import migrations from "../../migrations/do/run/migrations.js";
 import { buildExecSpec } from "../dag/exec-spec";
 import { parseInstanceName } from "../dag/parallel";
-import { matches, poolOf, type Selector, selectorOf } from "../dag/selector";
+import { matches, type Selector, selectorOf } from "../dag/selector";
 import type { DagDef } from "../dag/types";
-import { db, updateRunSummary } from "../db/queries";
-import { type DispatchTask, dispatcherFor } from "../dispatch/dispatch-object";
+import { migrateOnStart, type ObjectDb, objectDb } from "../do-storage";
 import { type Env, leaseTtlMs } from "../env";
-import { fail, type Outcome, ok, unwrap } from "../errors";
+import { fail, type Outcome, ok } from "../errors";
 import { MAX_OUTPUT_BYTES } from "../limits";
 import { LiveRun } from "../live/live-run";
 import type { CompleteRequest, Lease, LogEntry } from "../protocol";
-import { admission } from "../queue/queue-object";
 import { isTerminalRun, type StepStatus } from "../status";
 import type { LogSlice, LogWindow } from "./log-slice";
-import { appendLog, clearLog, closeLog, createLogTables, droppedBytes, type LogStream, readLog } from "./log-store";
+import { addDroppedBytes, appendLog, clearLog, closeLog, droppedBytes, type LogStream, readLog } from "./log-store";
 import {
   createContext,
-  type Effect,
   initialState,
   type MachineContext,
   type Reply,
   type RunEvent,
   type RunState,
-  type StepState,
   transition,
 } from "./machine";
-import { runStub } from "./start-run";
-import { stepStats } from "./step-stats";
-import { type ParentRef, type SubRunReport, startSubRun } from "./sub-runs";
+import { staleFrom, staleLease } from "./object/lease-errors";
+import { type Deliveries, Outbox } from "./object/outbox";
+import { type RunInit, RunStore, type StoredInit } from "./object/run-store";
+import * as schema from "./object/schema";
+import { firedTimer } from "./object/timer-keys";
+import { TimerTable } from "./object/timers";
+import type { ParentRef, SubRunReport } from "./sub-runs";
 
-/** Retry delay for effects that failed (dispatcher or D1 unreachable). */
-const EFFECT_RETRY_MS = 1_000;
-/**
- * A dispatched step is handed to the dispatcher after its state is stored; if this object is
- * interrupted in between (its caller went away, the server stopped), this timer, stored with
- * the state, hands it over later. Removed once the dispatcher has the task. As late as a new
- * lease's confirmation timer, so that it seldom moves the alarm.
- */
-const DISPATCH_SAFETY_MS = 5_000;
-
-export interface RunInit {
-  runId: string;
-  dag: DagDef;
-  params: { named: Array<[string, string]>; positional: string[] };
-  /** Params as the user gave them, for display. */
-  paramsText: string;
-  /** Set for a sub-DAG run: the run whose call step started it. */
-  parent?: ParentRef;
-}
+export type { RunInit };
 
 export interface RunSnapshot {
   dag: DagDef;
@@ -59,51 +44,43 @@ export interface RunSnapshot {
   parent?: ParentRef;
 }
 
-interface StoredInit extends RunInit {
-  leaseTtlMs: number;
-}
-
 export class RunObject extends DurableObject<Env> {
+  /** The raw SQL API, for the log store (src/run/log-store.ts); tables come from ./object/schema. */
   private sql: SqlStorage;
+  private db: ObjectDb<typeof schema>;
+  private store: RunStore;
+  private timers: TimerTable;
+  private outbox: Outbox;
   private init?: StoredInit;
   private ctxCache?: MachineContext;
   private state?: RunState;
-  /** The alarm time last set by this instance (undefined: unknown, e.g. after a restart). */
-  private armedAt?: number | null;
   /** Live sockets of this run (src/live): told of every state change and stored log batch. */
   private live: LiveRun;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.createTables();
-    this.load();
+    this.db = objectDb(ctx, schema);
+    this.store = new RunStore(this.db);
+    this.timers = new TimerTable(this.db, ctx.storage);
+    this.outbox = new Outbox({
+      env,
+      timers: this.timers,
+      store: this.store,
+      current: () =>
+        this.init && this.state ? { init: this.init, state: this.state, machine: this.machine } : undefined,
+      selectorOf: (name) => this.selectorOf(name),
+      fire: (event) => this.fire(event),
+    });
     this.live = new LiveRun(ctx, env, this.sql, () => unwrapOr(this.snapshot()));
-  }
-
-  private createTables(): void {
-    this.sql.exec(`
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS steps (name TEXT PRIMARY KEY, state TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS timers (key TEXT PRIMARY KEY, at INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS run_log (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, message TEXT NOT NULL);
-    `);
-    createLogTables(this.sql);
+    // Migrations (migrations/do/run) and the load run before any call or alarm arrives.
+    migrateOnStart(ctx, this.db, migrations, () => this.load());
   }
 
   private load(): void {
-    const rows = this.sql.exec<{ key: string; value: string }>("SELECT key, value FROM meta").toArray();
-    const meta = new Map(rows.map((r) => [r.key, r.value]));
-    const init = meta.get("init");
-    const run = meta.get("run");
-    if (!init || !run) return;
-    this.init = JSON.parse(init) as StoredInit;
-    const steps: Record<string, StepState> = {};
-    for (const r of this.sql.exec<{ name: string; state: string }>("SELECT name, state FROM steps")) {
-      steps[r.name] = JSON.parse(r.state) as StepState;
-    }
-    const outputs = JSON.parse(meta.get("outputs") ?? "{}") as Record<string, string>;
-    this.state = { ...(JSON.parse(run) as Omit<RunState, "steps" | "outputs">), outputs, steps };
+    const stored = this.store.load();
+    this.init = stored?.init;
+    this.state = stored?.state;
   }
 
   private get machine(): MachineContext {
@@ -146,8 +123,8 @@ export class RunObject extends DurableObject<Env> {
       const init: StoredInit = { ...input, leaseTtlMs: leaseTtlMs(this.env) };
       const state = initialState(input.runId, input.dag, Date.now(), status);
       this.ctx.storage.transactionSync(() => {
-        this.sql.exec("INSERT INTO meta (key, value) VALUES ('init', ?)", JSON.stringify(init));
-        this.persist(undefined, state);
+        this.store.saveInit(init);
+        this.store.persist(undefined, state);
       });
       this.init = init;
       this.state = state;
@@ -254,14 +231,13 @@ export class RunObject extends DurableObject<Env> {
   }
 
   private async wipe(): Promise<void> {
-    await this.ctx.storage.deleteAlarm();
+    await this.timers.reset();
     await this.ctx.storage.deleteAll();
     this.init = undefined;
     this.state = undefined;
     this.ctxCache = undefined;
-    this.armedAt = undefined;
     // The same id may be used again while this instance lives.
-    this.createTables();
+    await migrate(this.db, migrations);
   }
 
   snapshot(): Outcome<RunSnapshot> {
@@ -288,54 +264,6 @@ export class RunObject extends DurableObject<Env> {
     if (!this.state?.steps[report.step]) return ok(undefined);
     await this.fire({ type: "childDone", ...report });
     return ok(undefined);
-  }
-
-  /** Creates and starts a call step's sub-DAG run; on failure the `child:` timer tries again. */
-  private async startChild(stepName: string): Promise<void> {
-    const timer = `child:${stepName}`;
-    const s = this.state?.steps[stepName];
-    const def = this.machine.stepsByName.get(stepName);
-    if (!this.init || !this.state || !s?.child || s.status !== "running" || !def) {
-      this.clearTimer(timer);
-      return;
-    }
-    const childRunId = s.child.runId;
-    try {
-      const started = await startSubRun(this.env, { init: this.init, state: this.state }, def, childRunId);
-      this.clearTimer(timer);
-      if (!started.ok) {
-        await this.fire({
-          type: "childDone",
-          step: stepName,
-          childRunId,
-          status: "failed",
-          outputs: {},
-          paramsText: "",
-          error: started.error,
-        });
-      } else if (this.state.steps[stepName]?.child?.stopRequested) {
-        // A stop that came while the child was being created found nothing to stop.
-        await this.stopChild(childRunId);
-      }
-    } catch (err) {
-      console.error(`run ${this.init.runId}: sub-DAG run ${childRunId} could not be started, retrying`, err);
-      this.setTimer(timer, Date.now() + EFFECT_RETRY_MS);
-      await this.armAlarm();
-    }
-  }
-
-  /** Stops a sub-DAG run; on failure the `stopchild:` timer tries again. */
-  private async stopChild(childRunId: string): Promise<void> {
-    const timer = `stopchild:${childRunId}`;
-    try {
-      // not_found: not created yet; startChild stops it once it is.
-      await runStub(this.env, childRunId).stop();
-      this.clearTimer(timer);
-    } catch (err) {
-      console.error(`run ${this.init?.runId}: sub-DAG run ${childRunId} could not be stopped, retrying`, err);
-      this.setTimer(timer, Date.now() + EFFECT_RETRY_MS);
-      await this.armAlarm();
-    }
   }
 
   // ---- runner protocol ---------------------------------------------------------------------
@@ -451,13 +379,7 @@ export class RunObject extends DurableObject<Env> {
    */
   private countRunnerDrops(step: string, attempt: number, bytes: number): void {
     if (bytes <= 0) return;
-    this.sql.exec(
-      `INSERT INTO log_meta (step, attempt, acked_seq, bytes, dropped_bytes) VALUES (?, ?, 0, 0, ?)
-       ON CONFLICT (step, attempt) DO UPDATE SET dropped_bytes = dropped_bytes + excluded.dropped_bytes`,
-      step,
-      attempt,
-      bytes,
-    );
+    addDroppedBytes(this.sql, { step, attempt }, bytes);
     this.appendRunLog(`step ${step}: the runner dropped ${bytes} bytes of its log (the step's log says why)`);
   }
 
@@ -496,37 +418,24 @@ export class RunObject extends DurableObject<Env> {
 
   runLog(): Outcome<string> {
     if (!this.state) return fail("not_found", 404, "run not found");
-    const lines: string[] = [];
-    for (const r of this.sql.exec<{ at: number; message: string }>("SELECT at, message FROM run_log ORDER BY id")) {
-      lines.push(`${new Date(r.at).toISOString()} ${r.message}`);
-    }
-    return ok(lines.length ? `${lines.join("\n")}\n` : "");
+    return ok(this.store.runLogText());
   }
 
   // ---- timers ------------------------------------------------------------------------------
 
   override async alarm(): Promise<void> {
-    this.armedAt = undefined;
-    // Timers up to the time the alarm was armed for are due even if the clock reads a little
-    // earlier (or a test fires the alarm ahead of time); later timers are not, since the alarm
-    // may have been armed early (see armAlarm). Each event happens at its timer's time.
-    const armedFor = Number(
-      this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'alarm_at'").toArray()[0]?.value ?? 0,
-    );
-    const dueBy = Math.max(Date.now(), armedFor);
-    const due = this.sql
-      .exec<{ key: string; at: number }>("SELECT key, at FROM timers WHERE at <= ? ORDER BY at", dueBy)
-      .toArray();
-    for (const { key, at } of due) {
+    for (const { key, at } of this.timers.due(Date.now())) {
       // A timer moved or cleared by an earlier event of this loop is no longer due.
-      if (this.sql.exec("DELETE FROM timers WHERE key = ? AND at = ?", key, at).rowsWritten === 0) continue;
-      if (key.startsWith("enqueue:")) await this.enqueue([key.slice("enqueue:".length)]);
-      else if (key.startsWith("child:")) await this.startChild(key.slice("child:".length));
-      else if (key.startsWith("stopchild:")) await this.stopChild(key.slice("stopchild:".length));
-      else if (key === "summary") await this.writeSummary();
-      else await this.fire({ type: "timer", key }, Math.max(Date.now(), at));
+      if (!this.timers.take(key, at)) continue;
+      const fired = firedTimer(key);
+      if (fired.kind === "enqueue") await this.enqueue([fired.step]);
+      else if (fired.kind === "startChild") await this.outbox.startChild(fired.step);
+      else if (fired.kind === "stopChild") await this.outbox.stopChild(fired.childRunId);
+      else if (fired.kind === "summary") await this.outbox.writeSummary();
+      // Each event happens at its timer's time.
+      else await this.fire(fired.event, Math.max(Date.now(), at));
     }
-    await this.armAlarm();
+    await this.timers.arm();
   }
 
   // ---- the shell around the machine ----------------------------------------------------------
@@ -539,173 +448,25 @@ export class RunObject extends DurableObject<Env> {
     const before = this.state;
     if (!before) return { reply: { kind: "stale", reason: "run not found" }, held: [] };
     const { state, effects, reply, context } = transition(this.machine, before, event, now);
-    const toEnqueue: string[] = [];
-    const lostRunners: Array<{ runnerId: string; at: number }> = [];
-    const children: Array<Extract<Effect, { type: "startChild" | "stopChild" }>> = [];
-    let statusChanged = false;
-    this.ctx.storage.transactionSync(() => {
-      this.persist(before, state);
-      for (const e of effects) {
-        if (e.type === "dispatch") {
-          toEnqueue.push(e.step);
-          this.setTimer(`enqueue:${e.step}`, now + DISPATCH_SAFETY_MS);
-        } else if (e.type === "runStatus") statusChanged = true;
-        else if (e.type === "runnerLost") lostRunners.push(e);
-        else if (e.type === "startChild" || e.type === "stopChild") {
-          // Stored with the state, like a dispatch: done later if this object is interrupted.
-          children.push(e);
-          this.setTimer(childTimer(e), now + DISPATCH_SAFETY_MS);
-        } else this.applyStorageEffect(e);
-      }
+    const deliveries = this.ctx.storage.transactionSync((): Deliveries => {
+      this.store.persist(before, state);
+      return this.outbox.record(effects, now);
     });
     this.state = state;
     this.ctxCache = context;
     this.live.changed(before, state);
-    // The dispatcher hears of a lost runner before it sees the re-dispatched step.
-    if (lostRunners.length) await this.reportLostRunners(lostRunners);
-    if (toEnqueue.length && !hold) await this.enqueue(toEnqueue);
-    for (const e of children) await (e.type === "startChild" ? this.startChild(e.step) : this.stopChild(e.childRunId));
-    if (statusChanged) await this.writeSummary();
-    await this.armAlarm();
-    return { reply, held: hold ? toEnqueue : [] };
-  }
-
-  private applyStorageEffect(e: Effect): void {
-    switch (e.type) {
-      case "setTimer":
-        this.setTimer(e.key, e.at);
-        return;
-      case "clearTimer":
-        this.clearTimer(e.key);
-        return;
-      case "log":
-        this.appendRunLog(e.message);
-        return;
-      case "dispatch":
-      case "runStatus":
-      case "runnerLost":
-      case "startChild":
-      case "stopChild":
-        return;
-    }
+    await this.outbox.deliver(deliveries, hold);
+    await this.timers.arm();
+    return { reply, held: hold ? deliveries.dispatch : [] };
   }
 
   private appendRunLog(message: string): void {
-    this.sql.exec("INSERT INTO run_log (at, message) VALUES (?, ?)", Date.now(), message);
-  }
-
-  /** Writes the run row and what changed (by identity: the machine copies on write). */
-  private persist(before: RunState | undefined, after: RunState): void {
-    const { steps, outputs, ...run } = after;
-    this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('run', ?)", JSON.stringify(run));
-    if (before?.outputs !== outputs) {
-      this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('outputs', ?)", JSON.stringify(outputs));
-    }
-    for (const [name, s] of Object.entries(steps)) {
-      if (before?.steps[name] !== s) {
-        this.sql.exec("INSERT OR REPLACE INTO steps (name, state) VALUES (?, ?)", name, JSON.stringify(s));
-      }
-    }
-  }
-
-  private async reportLostRunners(lost: Array<{ runnerId: string; at: number }>): Promise<void> {
-    try {
-      // A runner polls one pool; tell every pool this run's steps go to.
-      const pools = new Set(this.machine.allSteps.map((s) => poolOf(this.selectorOf(s.name))));
-      await Promise.all([...pools].map((p) => dispatcherFor(this.env, p).runnersLost(lost)));
-    } catch (err) {
-      // Worst case a dead runner's leftover poll takes a lease, which then goes unconfirmed.
-      console.error("dispatcher unreachable while reporting lost runners", err);
-    }
+    this.store.appendRunLog(message);
   }
 
   /** Hands dispatched steps to the dispatcher; on failure a timer tries again. */
-  private async enqueue(stepNames: string[]): Promise<void> {
-    if (!this.init || !this.state) return;
-    const runId = this.init.runId;
-    const tasks: DispatchTask[] = [];
-    for (const name of stepNames) {
-      const s = this.state.steps[name];
-      if (s?.queued) tasks.push({ runId, step: name, dispatchSeq: s.dispatchSeq, selector: this.selectorOf(name) });
-    }
-    const handedOver = () => {
-      for (const name of stepNames) this.clearTimer(`enqueue:${name}`);
-    };
-    if (!tasks.length) return handedOver();
-    try {
-      const byPool = new Map<string, DispatchTask[]>();
-      for (const t of tasks) byPool.set(poolOf(t.selector), [...(byPool.get(poolOf(t.selector)) ?? []), t]);
-      await Promise.all([...byPool].map(([pool, ts]) => dispatcherFor(this.env, pool).enqueue(ts)));
-      handedOver();
-    } catch (err) {
-      console.error(`run ${this.init.runId}: dispatcher unreachable, retrying`, err);
-      const at = Date.now() + EFFECT_RETRY_MS;
-      for (const t of tasks) this.setTimer(`enqueue:${t.step}`, at);
-      await this.armAlarm();
-    }
-  }
-
-  /** The D1 summary row follows run-level transitions; a failed write is retried by timer. */
-  private async writeSummary(): Promise<void> {
-    if (!this.state) return;
-    const s = this.state;
-    try {
-      await updateRunSummary(db(this.env.DB), s.runId, {
-        status: s.status,
-        startedAt: s.startedAt ?? null,
-        finishedAt: s.finishedAt ?? null,
-        steps: isTerminalRun(s.status) ? JSON.stringify(stepStats(s)) : null,
-        updatedAt: Date.now(),
-      });
-      const parent = this.init?.parent;
-      if (isTerminalRun(s.status) && parent) {
-        // A sub-DAG run's end is its calling step's end.
-        const report: SubRunReport = {
-          step: parent.step,
-          childRunId: s.runId,
-          status: s.status,
-          outputs: s.outputs,
-          paramsText: this.init?.paramsText ?? "",
-        };
-        unwrap((await runStub(this.env, parent.runId).childFinished(report)) as Outcome<void>);
-      } else if (isTerminalRun(s.status)) {
-        // A finished run frees its admission slot (and lets retention look at its DAG).
-        await admission(this.env).finished(s.runId, s.dagName, this.init?.dag.histRetentionDays);
-      }
-    } catch (err) {
-      console.error(`run ${s.runId}: D1 summary or admission unreachable, retrying`, err);
-      this.setTimer("summary", Date.now() + EFFECT_RETRY_MS);
-    }
-  }
-
-  /** Sets or moves a timer (the alarm follows at the next armAlarm). */
-  private setTimer(key: string, at: number): void {
-    this.sql.exec("INSERT OR REPLACE INTO timers (key, at) VALUES (?, ?)", key, at);
-  }
-
-  private clearTimer(key: string): void {
-    this.sql.exec("DELETE FROM timers WHERE key = ?", key);
-  }
-
-  /**
-   * One alarm serves the timers table, armed no later than the earliest row. It is moved only
-   * when a timer comes due sooner than it: lease timers move later on every claim and heartbeat,
-   * and an alarm that finds nothing due simply re-arms (alarm() clears `armedAt` first). This
-   * keeps storage alarm writes off the per-step path.
-   */
-  private async armAlarm(): Promise<void> {
-    const next = this.sql.exec<{ at: number | null }>("SELECT MIN(at) AS at FROM timers").one().at;
-    if (next === null) {
-      if (this.armedAt === undefined) {
-        await this.ctx.storage.deleteAlarm();
-        this.armedAt = null;
-      }
-      return;
-    }
-    if (this.armedAt != null && this.armedAt <= next) return;
-    this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('alarm_at', ?)", String(next));
-    await this.ctx.storage.setAlarm(next);
-    this.armedAt = next;
+  private enqueue(stepNames: string[]): Promise<void> {
+    return this.outbox.enqueue(stepNames);
   }
 
   /**
@@ -721,10 +482,6 @@ export class RunObject extends DurableObject<Env> {
   }
 }
 
-function childTimer(e: Extract<Effect, { type: "startChild" | "stopChild" }>): string {
-  return e.type === "startChild" ? `child:${e.step}` : `stopchild:${e.childRunId}`;
-}
-
 function unwrapOr<T>(o: Outcome<T>): T | undefined {
   return o.ok ? o.value : undefined;
 }
@@ -732,12 +489,4 @@ function unwrapOr<T>(o: Outcome<T>): T | undefined {
 function randomToken(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-function staleLease(reason: string): Outcome<never> {
-  return fail("not_running", 409, `lease is not current: ${reason}`, { reason });
-}
-
-function staleFrom(reply: Reply): Outcome<never> {
-  return staleLease(reply.kind === "stale" ? reply.reason : "unexpected state");
 }

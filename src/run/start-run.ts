@@ -9,7 +9,7 @@ import { db, deleteRun, insertRun, listRuns } from "../db/queries";
 import type { Env } from "../env";
 import { AppError, type Outcome, unwrap } from "../errors";
 import { MAX_PARAMS_BYTES, showBytes, utf8Bytes } from "../limits";
-import { admission } from "../queue/queue-object";
+import { admission, runStub } from "../stubs";
 import type { RunSnapshot } from "./run-object";
 
 const RUN_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -33,10 +33,6 @@ export interface Started {
   runId: string;
   /** Whether the run is waiting for admission rather than running. */
   queued: boolean;
-}
-
-export function runStub(env: Env, runId: string) {
-  return env.RUNS.get(env.RUNS.idFromName(runId));
 }
 
 export async function startRun(env: Env, dag: DagDef, opts: StartOptions): Promise<Started> {

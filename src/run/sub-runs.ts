@@ -12,9 +12,9 @@ import { db, getDag, getRun, insertRun } from "../db/queries";
 import type { Env } from "../env";
 import { unwrap } from "../errors";
 import type { RunStatus } from "../status";
+import { runStub } from "../stubs";
 import type { RunState } from "./machine";
 import type { RunInit } from "./run-object";
-import { runStub } from "./start-run";
 
 /** Where a sub-DAG run sits: the run and step that called it, and the top of the call chain. */
 export interface ParentRef {

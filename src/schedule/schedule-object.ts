@@ -9,6 +9,7 @@ import type { DagDef } from "../dag/types";
 import { db, getDag, runSince, setDagSchedule } from "../db/queries";
 import type { Env } from "../env";
 import { startRun } from "../run/start-run";
+import { scheduleStub } from "../stubs";
 
 export interface ScheduleState {
   dagName: string;
@@ -18,10 +19,6 @@ export interface ScheduleState {
   armedFor: number | null;
   /** The last tick that fired, and what it did. */
   lastTick?: { at: number; outcome: string };
-}
-
-export function scheduleStub(env: Env, dagName: string) {
-  return env.SCHEDULES.get(env.SCHEDULES.idFromName(dagName));
 }
 
 /** Brings a DAG's schedule object in line with its stored definition; returns the next run time. */

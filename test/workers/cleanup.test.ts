@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { CleanupResponse } from "../../src/routes/dag-runs";
+import { runStub } from "../../src/stubs";
 import { api, complete, createDag, extApi, lease, startDag } from "./helpers";
 
 const cleanup = (body: unknown) => extApi("POST", "/dag-runs/cleanup", body, CleanupResponse);
@@ -21,7 +22,7 @@ describe("POST /dag-runs/cleanup", () => {
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ removed: 1, dagRunIds: [done] });
     expect((await api("GET", `/dag-runs/old/${done}`)).status).toBe(404);
-    const stub = env.RUNS.get(env.RUNS.idFromName(done));
+    const stub = runStub(env, done);
     expect((await stub.snapshot()).ok).toBe(false);
     expect((await api("GET", `/dag-runs/old/${running}`)).body.dagRunDetails.statusLabel).toBe("running");
     const [l2] = await lease();

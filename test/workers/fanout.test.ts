@@ -3,6 +3,7 @@
 import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { runStub } from "../../src/stubs";
 import { api, complete, createDag, details, lease, nodeOf, runnerApi, startDag } from "./helpers";
 
 const SPEC = `type: graph
@@ -79,7 +80,7 @@ describe("parallel items from an output variable", () => {
     await complete((await lease())[0], 0, { output: "x y" });
     const leases = await lease(5);
     expect(leases).toHaveLength(2);
-    await evictDurableObject(env.RUNS.get(env.RUNS.idFromName(runId)));
+    await evictDurableObject(runStub(env, runId));
     // The reloaded run knows the instances by their lease ids, and finishes the fan-out.
     for (const l of leases) expect((await complete(l, 0)).status).toBe(200);
     const d = await details("fan-evict", runId);

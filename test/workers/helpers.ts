@@ -3,6 +3,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
 import type { z } from "zod";
+import { runStub } from "../../src/stubs";
 import { apiContract } from "../support/contract-document";
 
 export const USER_TOKEN = "test-user-token";
@@ -102,7 +103,7 @@ export async function complete(
  * false when the alarm ran out before anything changed.
  */
 export async function fireRunAlarm(runId: string): Promise<boolean> {
-  const stub = env.RUNS.get(env.RUNS.idFromName(runId));
+  const stub = runStub(env, runId);
   const state = async () => JSON.stringify(await stub.snapshot());
   for (let i = 0; i < 5; i++) {
     const before = await state();

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { runStub } from "../../src/stubs";
 import { api, complete, createDag, lease, startDag } from "./helpers";
 
 const DAY_MS = 86_400_000;
@@ -16,7 +17,7 @@ async function finishedDaysAgo(runId: string, days: number): Promise<void> {
     .run();
 }
 
-const stored = async (runId: string) => (await env.RUNS.get(env.RUNS.idFromName(runId)).snapshot()).ok;
+const stored = async (runId: string) => (await runStub(env, runId).snapshot()).ok;
 
 describe("histRetentionDays", () => {
   it("removes a DAG's runs older than its retention, with their storage, when one of its runs finishes", async () => {

@@ -6,6 +6,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { DispatchObject } from "../../src/dispatch/dispatch-object";
 import { CreateRunnerTokenResponse, RunnerTokenInfo } from "../../src/runner-tokens";
+import { dispatcherFor } from "../../src/stubs";
 import { api, complete, createDag, extApi, runnerApi, startDag } from "./helpers";
 
 async function newToken(name: string, pools?: string[]): Promise<{ id: string; token: string; pools: string[] }> {
@@ -104,7 +105,7 @@ describe("a revoked token's long poll", () => {
     const { id, token } = await newToken("revoked while waiting", ["slow-pool"]);
     const poll = leaseIn("slow-pool", token, "poller", 20_000);
     // The poll is waiting in its pool's dispatcher before the token is revoked.
-    const dispatcher = env.DISPATCH.get(env.DISPATCH.idFromName("slow-pool"));
+    const dispatcher = dispatcherFor(env, "slow-pool");
     const waiting = () =>
       runInDurableObject(dispatcher, (o: DispatchObject) => (o as unknown as { waiters: Set<unknown> }).waiters.size);
     while ((await waiting()) === 0) await new Promise((r) => setTimeout(r, 10));

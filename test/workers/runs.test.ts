@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { dispatcherFor } from "../../src/stubs";
 import { api, complete, createDag, details, fireRunAlarm, lease, nodeOf, runnerApi, startDag } from "./helpers";
 
 const CHAIN = `steps:
@@ -161,7 +162,7 @@ describe("a run driven through the runner protocol", () => {
     const askedBefore = Date.now() - 1;
     const [never] = await lease(1, "runner-vanished");
     expect(await fireRunAlarm(runId)).toBe(true);
-    const dispatcher = env.DISPATCH.get(env.DISPATCH.idFromName("default"));
+    const dispatcher = dispatcherFor(env);
     const stale = await dispatcher.take({ runnerId: "runner-vanished", labels: {}, max: 1, askedAt: askedBefore });
     expect(stale).toEqual([]);
     const [again] = await lease(1, "runner-other");

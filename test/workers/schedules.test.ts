@@ -7,9 +7,10 @@ import {
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
+import { scheduleStub } from "../../src/stubs";
 import { api, complete, createDag, lease, startDag } from "./helpers";
 
-const stubOf = (name: string) => env.SCHEDULES.get(env.SCHEDULES.idFromName(name));
+const stubOf = (name: string) => scheduleStub(env, name);
 const alarmOf = (name: string) => runInDurableObject(stubOf(name), (_o, state) => state.storage.getAlarm());
 const runsOf = async (name: string) => (await api("GET", `/dag-runs/${name}`)).body.dagRuns as Array<any>;
 const spec = (lines: string) => `${lines}\nsteps:\n  - echo tick\n`;

@@ -1,10 +1,11 @@
 // Step logs at their cap: every read answers, costs what it returns, and the cap counts bytes.
-import { runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { MAX_LOG_BYTES_PER_ATTEMPT, MAX_LOG_READ_BYTES } from "../../../src/limits";
 import { MAX_LOG_BATCH_BYTES } from "../../../src/protocol";
-import { createLogTables, readLog } from "../../../src/run/log-store";
+import { readLog } from "../../../src/run/log-store";
+import { runStub } from "../../../src/stubs";
 import { api, complete, createDag, lease, runnerApi, startDag } from "../helpers";
 
 const bytes = (text: string) => new TextEncoder().encode(text).length;
@@ -84,11 +85,12 @@ describe("log reads of attempts that are not there", () => {
 
 describe("logs of a run stored before rows carried sizes and lines", () => {
   it("are upgraded in place and read by window as before", async () => {
-    const stub = env.RUNS.get(env.RUNS.idFromName("stored-before"));
-    const slices = await runInDurableObject(stub, (_o, state) => {
+    const stub = runStub(env, "stored-before");
+    await runInDurableObject(stub, (_o, state) => {
       const sql = state.storage.sql;
-      // The tables as runs stored them, with entries of two streams, the second out of order.
-      sql.exec(`DROP TABLE logs; DROP TABLE log_meta;
+      // The tables as runs stored them, with entries of two streams, the second out of order,
+      // from before the storage had migrations.
+      sql.exec(`DROP TABLE logs; DROP TABLE log_meta; DROP TABLE __drizzle_migrations;
         CREATE TABLE logs (step TEXT NOT NULL, attempt INTEGER NOT NULL, seq INTEGER NOT NULL,
           stream TEXT NOT NULL, text TEXT NOT NULL, PRIMARY KEY (step, attempt, seq));
         CREATE TABLE log_meta (step TEXT NOT NULL, attempt INTEGER NOT NULL, acked_seq INTEGER NOT NULL,
@@ -103,7 +105,11 @@ describe("logs of a run stored before rows carried sizes and lines", () => {
         sql.exec("INSERT INTO logs (step, attempt, seq, stream, text) VALUES ('s', 1, ?, ?, ?)", seq, stream, text);
       }
       sql.exec("INSERT INTO log_meta VALUES ('s', 1, 4, 23, 0)");
-      createLogTables(sql);
+    });
+    // The object starts again over this storage.
+    await evictDurableObject(stub);
+    const slices = await runInDurableObject(stub, (_o, state) => {
+      const sql = state.storage.sql;
       const key = { step: "s", attempt: 1 };
       return {
         all: readLog(sql, key, "stdout", {}),

@@ -1,0 +1,92 @@
+// Persistence of a run's own state: the init record, the run-level state, the outputs, one row
+// per step (written only when the step changed) and the run log. Statements are prepared once
+// per object; `persist` writes what changed and nothing else.
+import { asc, sql } from "drizzle-orm";
+import type { DagDef } from "../../dag/types";
+import type { ObjectDb } from "../../do-storage";
+import type { RunState, StepState } from "../machine";
+import type { ParentRef } from "../sub-runs";
+import * as schema from "./schema";
+
+const { meta, runLog, steps } = schema;
+
+/** What a run is started with, and what the RunObject stores of it. */
+export interface RunInit {
+  runId: string;
+  dag: DagDef;
+  params: { named: Array<[string, string]>; positional: string[] };
+  /** Params as the user gave them, for display. */
+  paramsText: string;
+  /** Set for a sub-DAG run: the run whose call step started it. */
+  parent?: ParentRef;
+}
+
+export interface StoredInit extends RunInit {
+  leaseTtlMs: number;
+}
+
+export class RunStore {
+  private readonly putMeta;
+  private readonly putStep;
+  private readonly addLog;
+  private readonly allMeta;
+  private readonly allSteps;
+  private readonly allLog;
+
+  constructor(db: ObjectDb<typeof schema>) {
+    this.putMeta = db
+      .insert(meta)
+      .values({ key: sql.placeholder("key"), value: sql.placeholder("value") })
+      .onConflictDoUpdate({ target: meta.key, set: { value: sql`excluded.value` } })
+      .prepare();
+    this.putStep = db
+      .insert(steps)
+      .values({ name: sql.placeholder("name"), state: sql.placeholder("state") })
+      .onConflictDoUpdate({ target: steps.name, set: { state: sql`excluded.state` } })
+      .prepare();
+    this.addLog = db
+      .insert(runLog)
+      .values({ at: sql.placeholder("at"), message: sql.placeholder("message") })
+      .prepare();
+    this.allMeta = db.select().from(meta).prepare();
+    this.allSteps = db.select().from(steps).prepare();
+    this.allLog = db.select({ at: runLog.at, message: runLog.message }).from(runLog).orderBy(asc(runLog.id)).prepare();
+  }
+
+  /** The stored run, or undefined when this object holds none. */
+  load(): { init: StoredInit; state: RunState } | undefined {
+    const rows = new Map(this.allMeta.all().map((r) => [r.key, r.value]));
+    const init = rows.get("init");
+    const run = rows.get("run");
+    if (!init || !run) return undefined;
+    const stepStates: Record<string, StepState> = {};
+    for (const r of this.allSteps.all()) stepStates[r.name] = JSON.parse(r.state) as StepState;
+    const outputs = JSON.parse(rows.get("outputs") ?? "{}") as Record<string, string>;
+    const state = { ...(JSON.parse(run) as Omit<RunState, "steps" | "outputs">), outputs, steps: stepStates };
+    return { init: JSON.parse(init) as StoredInit, state };
+  }
+
+  saveInit(init: StoredInit): void {
+    this.putMeta.run({ key: "init", value: JSON.stringify(init) });
+  }
+
+  /** Writes the run row and what changed (by identity: the machine copies on write). */
+  persist(before: RunState | undefined, after: RunState): void {
+    const { steps: stepStates, outputs, ...run } = after;
+    this.putMeta.run({ key: "run", value: JSON.stringify(run) });
+    if (before?.outputs !== outputs) this.putMeta.run({ key: "outputs", value: JSON.stringify(outputs) });
+    for (const [name, s] of Object.entries(stepStates)) {
+      if (before?.steps[name] !== s) this.putStep.run({ name, state: JSON.stringify(s) });
+    }
+  }
+
+  appendRunLog(message: string, at = Date.now()): void {
+    this.addLog.run({ at, message });
+  }
+
+  /** The run log as text, one `<ISO time> <message>` line per entry. */
+  runLogText(): string {
+    const lines = this.allLog.all().map((r) => `${new Date(r.at).toISOString()} ${r.message}`);
+    return lines.length ? `${lines.join("\n")}\n` : "";
+  }
+}

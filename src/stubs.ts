@@ -1,0 +1,28 @@
+// Every Durable Object stub of the Worker, in one place: which object a name maps to is decided
+// here and nowhere else (one RunObject per run id, one DispatchObject per runner pool, one
+// ScheduleObject per scheduled DAG, one admission QueueObject).
+import { DEFAULT_POOL } from "./dag/selector";
+import type { Env } from "./env";
+
+/** The RunObject of a run. */
+export function runStub(env: Env, runId: string) {
+  return env.RUNS.get(env.RUNS.idFromName(runId));
+}
+
+/**
+ * The dispatcher of a runner pool (a runner's `pool` label, a step's `pool` selector). Pools
+ * never share tasks: a runner polls only its own pool's dispatcher.
+ */
+export function dispatcherFor(env: Env, pool = DEFAULT_POOL) {
+  return env.DISPATCH.get(env.DISPATCH.idFromName(pool));
+}
+
+/** The single admission object: `maxActiveRuns` and named queues. */
+export function admission(env: Env) {
+  return env.QUEUES.get(env.QUEUES.idFromName("admission"));
+}
+
+/** The schedule object of a DAG, whose alarm is the DAG's clock. */
+export function scheduleStub(env: Env, dagName: string) {
+  return env.SCHEDULES.get(env.SCHEDULES.idFromName(dagName));
+}
