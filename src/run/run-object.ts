@@ -15,11 +15,11 @@ import { LiveRun } from "../live/live-run";
 import type { CompleteRequest, Lease, LogEntry } from "../protocol";
 import { admission } from "../queue/queue-object";
 import { isTerminalRun, type StepStatus } from "../status";
-import type { LogSlice, LogWindow } from "./log-slice";
-import { appendLog, clearLog, closeLog, createLogTables, droppedBytes, type LogStream, readLog } from "./log-store";
 import {
   createContext,
+  decodeTimer,
   type Effect,
+  encodeTimer,
   initialState,
   type MachineContext,
   type Reply,
@@ -27,7 +27,9 @@ import {
   type RunState,
   type StepState,
   transition,
-} from "./machine";
+} from "./engine";
+import type { LogSlice, LogWindow } from "./log-slice";
+import { appendLog, clearLog, closeLog, createLogTables, droppedBytes, type LogStream, readLog } from "./log-store";
 import { runStub } from "./start-run";
 import { stepStats } from "./step-stats";
 import { type ParentRef, type SubRunReport, startSubRun } from "./sub-runs";
@@ -292,7 +294,7 @@ export class RunObject extends DurableObject<Env> {
 
   /** Creates and starts a call step's sub-DAG run; on failure the `child:` timer tries again. */
   private async startChild(stepName: string): Promise<void> {
-    const timer = `child:${stepName}`;
+    const timer = encodeTimer({ kind: "child", step: stepName });
     const s = this.state?.steps[stepName];
     const def = this.machine.stepsByName.get(stepName);
     if (!this.init || !this.state || !s?.child || s.status !== "running" || !def) {
@@ -326,7 +328,7 @@ export class RunObject extends DurableObject<Env> {
 
   /** Stops a sub-DAG run; on failure the `stopchild:` timer tries again. */
   private async stopChild(childRunId: string): Promise<void> {
-    const timer = `stopchild:${childRunId}`;
+    const timer = encodeTimer({ kind: "stopchild", runId: childRunId });
     try {
       // not_found: not created yet; startChild stops it once it is.
       await runStub(this.env, childRunId).stop();
@@ -520,10 +522,11 @@ export class RunObject extends DurableObject<Env> {
     for (const { key, at } of due) {
       // A timer moved or cleared by an earlier event of this loop is no longer due.
       if (this.sql.exec("DELETE FROM timers WHERE key = ? AND at = ?", key, at).rowsWritten === 0) continue;
-      if (key.startsWith("enqueue:")) await this.enqueue([key.slice("enqueue:".length)]);
-      else if (key.startsWith("child:")) await this.startChild(key.slice("child:".length));
-      else if (key.startsWith("stopchild:")) await this.stopChild(key.slice("stopchild:".length));
-      else if (key === "summary") await this.writeSummary();
+      const timer = decodeTimer(key);
+      if (timer?.kind === "enqueue") await this.enqueue([timer.step]);
+      else if (timer?.kind === "child") await this.startChild(timer.step);
+      else if (timer?.kind === "stopchild") await this.stopChild(timer.runId);
+      else if (timer?.kind === "summary") await this.writeSummary();
       else await this.fire({ type: "timer", key }, Math.max(Date.now(), at));
     }
     await this.armAlarm();
@@ -548,7 +551,7 @@ export class RunObject extends DurableObject<Env> {
       for (const e of effects) {
         if (e.type === "dispatch") {
           toEnqueue.push(e.step);
-          this.setTimer(`enqueue:${e.step}`, now + DISPATCH_SAFETY_MS);
+          this.setTimer(encodeTimer({ kind: "enqueue", step: e.step }), now + DISPATCH_SAFETY_MS);
         } else if (e.type === "runStatus") statusChanged = true;
         else if (e.type === "runnerLost") lostRunners.push(e);
         else if (e.type === "startChild" || e.type === "stopChild") {
@@ -629,7 +632,7 @@ export class RunObject extends DurableObject<Env> {
       if (s?.queued) tasks.push({ runId, step: name, dispatchSeq: s.dispatchSeq, selector: this.selectorOf(name) });
     }
     const handedOver = () => {
-      for (const name of stepNames) this.clearTimer(`enqueue:${name}`);
+      for (const name of stepNames) this.clearTimer(encodeTimer({ kind: "enqueue", step: name }));
     };
     if (!tasks.length) return handedOver();
     try {
@@ -640,7 +643,7 @@ export class RunObject extends DurableObject<Env> {
     } catch (err) {
       console.error(`run ${this.init.runId}: dispatcher unreachable, retrying`, err);
       const at = Date.now() + EFFECT_RETRY_MS;
-      for (const t of tasks) this.setTimer(`enqueue:${t.step}`, at);
+      for (const t of tasks) this.setTimer(encodeTimer({ kind: "enqueue", step: t.step }), at);
       await this.armAlarm();
     }
   }
@@ -674,7 +677,7 @@ export class RunObject extends DurableObject<Env> {
       }
     } catch (err) {
       console.error(`run ${s.runId}: D1 summary or admission unreachable, retrying`, err);
-      this.setTimer("summary", Date.now() + EFFECT_RETRY_MS);
+      this.setTimer(encodeTimer({ kind: "summary" }), Date.now() + EFFECT_RETRY_MS);
     }
   }
 
@@ -722,7 +725,9 @@ export class RunObject extends DurableObject<Env> {
 }
 
 function childTimer(e: Extract<Effect, { type: "startChild" | "stopChild" }>): string {
-  return e.type === "startChild" ? `child:${e.step}` : `stopchild:${e.childRunId}`;
+  return encodeTimer(
+    e.type === "startChild" ? { kind: "child", step: e.step } : { kind: "stopchild", runId: e.childRunId },
+  );
 }
 
 function unwrapOr<T>(o: Outcome<T>): T | undefined {

@@ -12,7 +12,7 @@ import { db, getDag, getRun, insertRun } from "../db/queries";
 import type { Env } from "../env";
 import { unwrap } from "../errors";
 import type { RunStatus } from "../status";
-import type { RunState } from "./machine";
+import type { RunState } from "./engine";
 import type { RunInit } from "./run-object";
 import { runStub } from "./start-run";
 
