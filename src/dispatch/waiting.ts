@@ -4,7 +4,7 @@
 // pool's dispatcher knows; the run's own state is not touched.
 import { poolOf, type Selector, selectorOf } from "../dag/selector";
 import type { Env } from "../env";
-import { createContext } from "../run/machine";
+import { createContext } from "../run/engine";
 import type { RunSnapshot } from "../run/run-object";
 import { dispatcherFor } from "../stubs";
 

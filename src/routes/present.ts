@@ -9,8 +9,14 @@ import {
   type StepDef,
 } from "../dag/types";
 import type { DagRunRow } from "../db/schema";
-import { currentInstances, instanceDef } from "../run/fanout";
-import { DAG_PRECONDITIONS_STEP, extraSteps, type RunState, type StepState } from "../run/machine";
+import {
+  currentInstances,
+  DAG_PRECONDITIONS_STEP,
+  extraSteps,
+  instanceDef,
+  type RunState,
+  type StepState,
+} from "../run/engine";
 import type { RunSnapshot } from "../run/run-object";
 import type { ParentRef } from "../run/sub-runs";
 import { type RunStatus, runStatusCode, stepStatusCode } from "../status";

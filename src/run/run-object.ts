@@ -26,7 +26,7 @@ import {
   type RunEvent,
   type RunState,
   transition,
-} from "./machine";
+} from "./engine";
 import { staleFrom, staleLease } from "./object/lease-errors";
 import { type Deliveries, Outbox } from "./object/outbox";
 import { type RunInit, RunStore, type StoredInit } from "./object/run-store";

@@ -1,7 +1,7 @@
 // What /metrics needs of a finished run's steps: each step's final status and, for a step that
 // ran, how long it took (from its start to its end, as the server saw them). PURE.
 import type { StepStatus } from "../status";
-import type { RunState } from "./machine";
+import type { RunState } from "./engine";
 
 export interface StepStat {
   status: StepStatus;

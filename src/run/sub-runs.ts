@@ -13,7 +13,7 @@ import type { Env } from "../env";
 import { unwrap } from "../errors";
 import type { RunStatus } from "../status";
 import { runStub } from "../stubs";
-import type { RunState } from "./machine";
+import type { RunState } from "./engine";
 import type { RunInit } from "./run-object";
 
 /** Where a sub-DAG run sits: the run and step that called it, and the top of the call chain. */

@@ -9,7 +9,7 @@ import type { Env } from "../../env";
 import { type Outcome, unwrap } from "../../errors";
 import { isTerminalRun } from "../../status";
 import { admission, dispatcherFor, runStub } from "../../stubs";
-import type { Effect, MachineContext, RunEvent, RunState } from "../machine";
+import type { Effect, MachineContext, RunEvent, RunState } from "../engine";
 import { stepStats } from "../step-stats";
 import { type SubRunReport, startSubRun } from "../sub-runs";
 import type { RunStore, StoredInit } from "./run-store";

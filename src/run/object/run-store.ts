@@ -4,7 +4,7 @@
 import { asc, sql } from "drizzle-orm";
 import type { DagDef } from "../../dag/types";
 import type { ObjectDb } from "../../do-storage";
-import type { RunState, StepState } from "../machine";
+import type { RunState, StepState } from "../engine";
 import type { ParentRef } from "../sub-runs";
 import * as schema from "./schema";
 

@@ -1,15 +1,15 @@
-// The one place that knows the timer keys. The machine sets and clears its own timers
-// (`lease:<step>`, `timeout:<step>`, `retry:<step>`, `repeat:<step>`, `run:timeout`,
-// `run:delay`); the shell adds the outbox's retry timers. When a timer fires, `firedTimer`
-// says what it stands for.
-import type { RunEvent } from "../machine";
+// What a fired timer stands for, from its stored key: the engine's timers go back to the
+// engine as a `timer` event; the outbox's retry timers (`enqueue`, `child`, `stopchild`,
+// `summary`) are delivered by the shell. The keys themselves are encoded in one place,
+// the engine's `timers.ts`.
+import { decodeTimer, encodeTimer, type RunEvent } from "../engine";
 
 /** The keys of the outbox's timers: an effect not yet delivered, retried when its timer fires. */
 export const outboxTimer = {
-  enqueue: (step: string) => `enqueue:${step}`,
-  startChild: (step: string) => `child:${step}`,
-  stopChild: (childRunId: string) => `stopchild:${childRunId}`,
-  summary: "summary",
+  enqueue: (step: string) => encodeTimer({ kind: "enqueue", step }),
+  startChild: (step: string) => encodeTimer({ kind: "child", step }),
+  stopChild: (childRunId: string) => encodeTimer({ kind: "stopchild", runId: childRunId }),
+  summary: encodeTimer({ kind: "summary" }),
 } as const;
 
 /** What a fired timer asks for: an outbox delivery, or an event for the machine. */
@@ -21,9 +21,17 @@ export type FiredTimer =
   | { kind: "event"; event: Extract<RunEvent, { type: "timer" }> };
 
 export function firedTimer(key: string): FiredTimer {
-  if (key.startsWith("enqueue:")) return { kind: "enqueue", step: key.slice("enqueue:".length) };
-  if (key.startsWith("child:")) return { kind: "startChild", step: key.slice("child:".length) };
-  if (key.startsWith("stopchild:")) return { kind: "stopChild", childRunId: key.slice("stopchild:".length) };
-  if (key === outboxTimer.summary) return { kind: "summary" };
-  return { kind: "event", event: { type: "timer", key } };
+  const timer = decodeTimer(key);
+  switch (timer?.kind) {
+    case "enqueue":
+      return { kind: "enqueue", step: timer.step };
+    case "child":
+      return { kind: "startChild", step: timer.step };
+    case "stopchild":
+      return { kind: "stopChild", childRunId: timer.runId };
+    case "summary":
+      return { kind: "summary" };
+    default:
+      return { kind: "event", event: { type: "timer", key } };
+  }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type Effect, subRunId, timerKey } from "../../../src/run/machine";
+import { type Effect, subRunId, timerKey } from "../../../src/run/engine";
 import { dag, Harness, step } from "./harness";
 
 const call = (name: string, over = {}) =>

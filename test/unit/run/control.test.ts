@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { DagDef } from "../../../src/dag/types";
-import { DAG_PRECONDITIONS_STEP, deriveRunStatus, timerKey } from "../../../src/run/machine";
+import { DAG_PRECONDITIONS_STEP, deriveRunStatus, timerKey } from "../../../src/run/engine";
 import { dag, exit, Harness, ok, step } from "./harness";
 
 const timers = (h: Harness, key: string) =>

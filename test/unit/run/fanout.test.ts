@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseDag } from "../../../src/dag/parse";
 import type { DagDef } from "../../../src/dag/types";
-import { MAX_FANOUT_ITEMS, parseItems } from "../../../src/run/fanout";
-import { createContext, type RunState, transition } from "../../../src/run/machine";
+import { createContext, MAX_FANOUT_ITEMS, parseItems, type RunState, transition } from "../../../src/run/engine";
 import { exit, Harness, ok, TTL } from "./harness";
 
 /** gen outputs LIST; fan runs once per item of it; after depends on fan. */

@@ -8,7 +8,7 @@ import {
   type RunState,
   type StepResult,
   transition,
-} from "../../../src/run/machine";
+} from "../../../src/run/engine";
 
 export const TTL = 10_000;
 

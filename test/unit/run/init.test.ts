@@ -1,7 +1,7 @@
 // handlerOn.init: a step run alone before the DAG's steps; if it fails, none of them runs.
 import { describe, expect, it } from "vitest";
 import type { DagDef } from "../../../src/dag/types";
-import { DAG_PRECONDITIONS_STEP } from "../../../src/run/machine";
+import { DAG_PRECONDITIONS_STEP } from "../../../src/run/engine";
 import { dag, exit, Harness, ok, step } from "./harness";
 
 const withInit = (d: DagDef, more: DagDef["handlerOn"] = {}): DagDef => ({

@@ -9,7 +9,7 @@ import {
   TIMEOUT_GRACE_MS,
   timerKey,
   transition,
-} from "../../../src/run/machine";
+} from "../../../src/run/engine";
 
 import { dag, exit, Harness, ok, step, TTL } from "./harness";
 

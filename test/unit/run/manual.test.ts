@@ -1,7 +1,7 @@
 // Manual control in the pure machine: retrying steps of a finished run in place, and setting a
 // step's status by hand.
 import { describe, expect, it } from "vitest";
-import { DAG_PRECONDITIONS_STEP } from "../../../src/run/machine";
+import { DAG_PRECONDITIONS_STEP } from "../../../src/run/engine";
 import { dag, exit, Harness, ok, step } from "./harness";
 
 /** a -> b -> c, with b failing the first time. */

@@ -1,4 +1,7 @@
-// Fan-out steps: `parallel` whose items come from a variable (`parallel: ${LIST}`). PURE.
+// Fan-out steps' items and instances: what a fan-out adds, read from the run's state. PURE.
+// How the engine expands a fan-out step and ends it is in fanout.ts.
+//
+// Fan-out steps: `parallel` whose items come from a variable (`parallel: ${LIST}`).
 //
 // Such a step is one step of the graph until it is ready. Then the machine reads the variable
 // (the way dagflare resolves `${NAME}` in an env value of the step: params, outputs, the DAG's
@@ -12,13 +15,13 @@
 // their defs after every other step (createContext), so a lease id's step index never changes,
 // whatever the run adds later or after being reloaded. A retry of the fan-out step expands it
 // again: instances of the same name are reused (their attempt numbers go on), new ones appended.
-import { buildExecSpec } from "../dag/exec-spec";
-import { ITEMS_REF, instanceName, instanceStep, parseInstanceName } from "../dag/parallel";
-import type { ResolvedParams } from "../dag/params";
-import { expandJsonPaths } from "../dag/refs";
-import type { DagDef, StepDef } from "../dag/types";
-import { isTerminalStep, type StepStatus } from "../status";
-import type { MachineContext, RunState, StepState } from "./machine";
+import { buildExecSpec } from "../../dag/exec-spec";
+import { ITEMS_REF, instanceName, instanceStep, parseInstanceName } from "../../dag/parallel";
+import type { ResolvedParams } from "../../dag/params";
+import { expandJsonPaths } from "../../dag/refs";
+import type { DagDef, StepDef } from "../../dag/types";
+import type { StepStatus } from "../../status";
+import type { RunState, StepState } from "./types";
 
 /** Most instances one fan-out step may have; more fails the step. */
 export const MAX_FANOUT_ITEMS = 1000;
@@ -148,94 +151,4 @@ export function deriveFanoutStatus(
   }
   if (instances.every((s) => s.status === "skipped")) return { status: "skipped", error: "every instance was skipped" };
   return { status: "succeeded" };
-}
-
-/** What the machine lends this module: its working copy of the run, and two of its moves. */
-export interface FanoutHost {
-  readonly ctx: MachineContext;
-  readonly state: RunState;
-  readonly now: number;
-  step(name: string): StepState;
-  def(name: string): StepDef;
-  update(name: string, patch: Partial<StepState>): StepState;
-  log(message: string): void;
-  dispatch(name: string): void;
-  finish(name: string, status: StepStatus, error?: string): void;
-  /** Rebuilds the context from the state after instances were added (their defs follow the rest). */
-  addedInstances(): void;
-  newStep(name: string): StepState;
-}
-
-/** A fan-out step became ready: read its items and dispatch one instance per item. */
-export function expandFanout(h: FanoutHost, name: string): void {
-  const def = h.def(name);
-  const ref = def.fanout?.items ?? "";
-  h.update(name, {
-    status: "running",
-    queued: false,
-    pending: false,
-    lease: undefined,
-    readyAt: h.now,
-    startedAt: h.now,
-    finishedAt: undefined,
-    error: undefined,
-    exitCode: undefined,
-    outputMatched: undefined,
-    instances: 0,
-  });
-  const got = resolveItems(h.ctx.dag, def, {
-    runId: h.state.runId,
-    params: h.ctx.params ?? { named: [], positional: [] },
-    outputs: h.state.outputs,
-  });
-  if (!got.ok) {
-    h.finish(name, "failed", got.error);
-    return;
-  }
-  if (got.items.length === 0) {
-    h.log(`step ${name}: parallel items ${ref} is an empty list; no instance to run`);
-    h.finish(name, "succeeded");
-    return;
-  }
-  const known = new Set(h.state.fanoutInstances ?? []);
-  const added: string[] = [];
-  got.items.forEach((item, i) => {
-    const iname = instanceName(name, i + 1);
-    const before = h.state.steps[iname];
-    // An instance of an earlier expansion (the run was retried) keeps its attempt numbers, so
-    // the logs of its earlier attempts stay readable, and its dispatch sequence, so a dispatch
-    // of the earlier expansion is stale.
-    h.state.steps[iname] = {
-      ...h.newStep(iname),
-      item,
-      ...(before && { attempt: before.attempt, dispatchSeq: before.dispatchSeq, doneTokens: before.doneTokens }),
-    };
-    if (!known.has(iname)) added.push(iname);
-  });
-  if (added.length) h.state.fanoutInstances = [...(h.state.fanoutInstances ?? []), ...added];
-  h.update(name, { instances: got.items.length });
-  h.addedInstances();
-  h.log(
-    `step ${name}: parallel items ${ref} hold ${got.items.length} item(s); running ${instanceName(name, 1)}` +
-      (got.items.length > 1 ? ` to ${instanceName(name, got.items.length)}` : ""),
-  );
-  for (let i = 1; i <= got.items.length; i++) h.dispatch(instanceName(name, i));
-}
-
-/** An instance ended: once all have, the fan-out step gets its derived status. */
-export function instanceFinished(h: FanoutHost, name: string, letsDependentsRun: (s: StepState) => boolean): void {
-  const group = h.ctx.stepsByName.get(name)?.parallelGroup;
-  if (!group || !h.ctx.stepsByName.get(group.name)?.fanout) return;
-  const parent = h.step(group.name);
-  if (parent.status !== "running") return;
-  const instances = currentInstances(h.state, group.name).map((i) => h.step(i.name));
-  if (!instances.some((s) => s.name === name) || !instances.every((s) => isTerminalStep(s.status))) return;
-  const outcome = deriveFanoutStatus(instances, letsDependentsRun);
-  h.update(group.name, { exitCode: outcome.exitCode, outputMatched: outcome.outputMatched });
-  h.finish(group.name, outcome.status, outcome.error);
-}
-
-/** A running fan-out step waiting for its instances: a stop leaves it to them. */
-export function awaitsInstances(ctx: MachineContext, s: StepState): boolean {
-  return s.status === "running" && !s.lease && ctx.stepsByName.get(s.name)?.fanout !== undefined;
 }

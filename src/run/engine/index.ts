@@ -1,0 +1,33 @@
+// The run engine: PURE. `transition(context, state, event, now)` returns the next state, the
+// effects the RunObject must perform, and a reply for the caller. Only the engine assigns a
+// status. See src/run/README.md for the glossary, the diagrams and how to add an event.
+import { Draft } from "./draft";
+import { handle } from "./handlers";
+import { settle } from "./settle";
+import type { MachineContext, RunEvent, RunState, Transition } from "./types";
+
+export function transition(ctx: MachineContext, state: RunState, event: RunEvent, now: number): Transition {
+  const d = new Draft(ctx, state, now);
+  try {
+    const reply = handle(d, event);
+    settle(d);
+    return { state: d.done(), context: d.ctx, effects: d.effects, reply };
+  } catch (err) {
+    d.abandon();
+    throw err;
+  }
+}
+
+export {
+  createContext,
+  DAG_PRECONDITIONS_STEP,
+  extraSteps,
+  initialState,
+  newStep,
+} from "./context";
+export { currentInstances, instanceDef, MAX_FANOUT_ITEMS, parseItems } from "./fanout-items";
+export { intervalMs, letsDependentsRun } from "./rules";
+export { deriveRunStatus } from "./run-status";
+export { subRunId } from "./sub-dags";
+export { decodeTimer, encodeTimer, type Timer, timerKey } from "./timers";
+export * from "./types";

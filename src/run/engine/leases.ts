@@ -1,0 +1,105 @@
+// Leases: a runner claims a dispatched step, confirms and renews its lease with heartbeats,
+// releases it, or goes silent and loses it. PURE.
+import type { Draft } from "./draft";
+import { timerKey } from "./timers";
+import {
+  CONFIRM_WITHIN_MS,
+  type EventOf,
+  type LeaseState,
+  MAX_LOST_ATTEMPTS,
+  type Reply,
+  TIMEOUT_GRACE_MS,
+} from "./types";
+
+/** The step's lease if `token` is its current one. */
+export function currentLease(d: Draft, name: string, token: string): LeaseState | undefined {
+  const s = d.step(name);
+  return s.status === "running" && s.lease?.token === token ? s.lease : undefined;
+}
+
+export function onClaim(d: Draft, e: EventOf<"claim">): Reply {
+  const s = d.step(e.step);
+  // Under a stop only the running handler (onCancel, onExit) may still be claimed.
+  const stopped = d.state.stopRequested && d.state.handlers?.queue[0] !== e.step;
+  if (!s.queued || s.dispatchSeq !== e.dispatchSeq || stopped) {
+    return { kind: "stale", reason: "this dispatch is no longer wanted" };
+  }
+  const attempt = s.attempt + 1;
+  const expiresAt = d.now + Math.min(d.ctx.leaseTtlMs, CONFIRM_WITHIN_MS);
+  d.update(e.step, {
+    status: "running",
+    queued: false,
+    attempt,
+    startedAt: d.now,
+    finishedAt: undefined,
+    exitCode: undefined,
+    error: undefined,
+    lease: {
+      leaseId: e.leaseId,
+      token: e.token,
+      runnerId: e.runnerId,
+      expiresAt,
+      cancelRequested: false,
+      confirmed: false,
+    },
+  });
+  d.setTimer(timerKey.lease(e.step), expiresAt);
+  const timeoutSec = d.def(e.step).timeoutSec;
+  if (timeoutSec) {
+    // The runner reports a timeout once the group is gone: after the DAG's clean-up time.
+    const graceMs = TIMEOUT_GRACE_MS + (d.ctx.dag.maxCleanUpTimeSec ?? 0) * 1000;
+    d.setTimer(timerKey.timeout(e.step), d.now + timeoutSec * 1000 + graceMs);
+  }
+  d.log(`step ${e.step} attempt ${attempt} leased to runner ${e.runnerId}`);
+  return { kind: "claimed", attempt };
+}
+
+export function onHeartbeat(d: Draft, e: EventOf<"heartbeat">): Reply {
+  const lease = currentLease(d, e.step, e.token);
+  if (!lease) return { kind: "stale", reason: "lease is no longer current" };
+  const expiresAt = d.now + d.ctx.leaseTtlMs;
+  d.update(e.step, { lease: { ...lease, expiresAt, confirmed: true } });
+  d.setTimer(timerKey.lease(e.step), expiresAt);
+  return { kind: "heartbeat", cancel: lease.cancelRequested };
+}
+
+export function onRelease(d: Draft, e: EventOf<"release">): Reply {
+  const lease = currentLease(d, e.step, e.token);
+  if (!lease) return { kind: "stale", reason: "lease is no longer current" };
+  d.clearStepTimers(e.step);
+  if (lease.cancelRequested) {
+    d.finish(e.step, "aborted", "stopped");
+  } else {
+    d.log(`step ${e.step} released by runner ${lease.runnerId} (${e.reason}); dispatching again`);
+    // A released attempt did not run to an outcome: it does not count as an attempt.
+    d.update(e.step, { attempt: d.step(e.step).attempt - 1 });
+    d.ready.push(e.step);
+  }
+  return { kind: "none" };
+}
+
+/** The lease timer came due and the lease was not renewed: its runner is gone. */
+export function leaseExpired(d: Draft, name: string, lease: LeaseState): void {
+  const s = d.step(name);
+  d.clearStepTimers(name);
+  d.effects.push({ type: "runnerLost", runnerId: lease.runnerId, at: d.now });
+  if (lease.cancelRequested) {
+    d.finish(name, "aborted", "stopped (runner did not confirm)");
+    return;
+  }
+  if (!lease.confirmed) {
+    // The runner never called about this lease: it cannot have started the step.
+    d.log(`step ${name}: runner ${lease.runnerId} never confirmed its lease; dispatching again`);
+    d.update(name, { attempt: s.attempt - 1 });
+    d.ready.push(name);
+    return;
+  }
+  const lostCount = s.lostCount + 1;
+  d.update(name, { lostCount });
+  if (lostCount >= MAX_LOST_ATTEMPTS) {
+    d.finish(name, "failed", `lost its runner ${lostCount} times (last: ${lease.runnerId})`);
+    return;
+  }
+  d.log(`step ${name}: lease of runner ${lease.runnerId} expired; dispatching again (lost ${lostCount})`);
+  d.ready.push(name);
+}

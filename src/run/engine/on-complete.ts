@@ -1,0 +1,52 @@
+// A runner reports an attempt's result: the step succeeds, repeats, retries, fails, is skipped
+// (a precondition was unmet) or is aborted (it was stopped). PURE.
+import { DAG_PRECONDITIONS_STEP } from "./context";
+import type { Draft } from "./draft";
+import { currentLease } from "./leases";
+import { abortForPrecondition, afterPreconditions } from "./lifecycle";
+import { outputsOverLimit, setOutput } from "./outputs";
+import { failAttempt, repeatAgain } from "./retries";
+import type { EventOf, Reply, StepResult } from "./types";
+
+export function onComplete(d: Draft, e: EventOf<"complete">): Reply {
+  const s = d.step(e.step);
+  if (s.doneTokens.includes(e.token)) return { kind: "completed", accepted: false };
+  const lease = currentLease(d, e.step, e.token);
+  if (!lease) return { kind: "stale", reason: "lease is no longer current" };
+  const r = e.result;
+  const def = d.def(e.step);
+  d.update(e.step, {
+    doneTokens: [...s.doneTokens, e.token],
+    exitCode: r.exitCode,
+    outputMatched: r.outputMatched ?? false,
+    processStartedAt: r.processStartedAt,
+    processExitedAt: r.processExitedAt,
+  });
+  const succeeded = r.exitCode === 0 && !r.error && !r.timedOut;
+  if (r.cancelled || lease.cancelRequested) {
+    d.finish(e.step, "aborted", "stopped");
+  } else if (r.preconditionUnmet !== undefined) {
+    if (e.step === DAG_PRECONDITIONS_STEP) abortForPrecondition(d, r.preconditionUnmet);
+    else d.finish(e.step, "skipped", `precondition not met: ${r.preconditionUnmet}`);
+  } else {
+    d.update(e.step, { doneCount: (s.doneCount ?? 0) + 1 });
+    const tooBig = succeeded && def.output && r.output !== undefined && outputsOverLimit(d, def.output, r.output);
+    if (succeeded && def.output && r.output !== undefined && !tooBig) setOutput(d, e.step, def.output, r.output);
+    if (tooBig) {
+      failAttempt(d, e.step, tooBig);
+    } else if (repeatAgain(d, e.step, r, succeeded)) {
+      // scheduled by repeatAgain
+    } else if (succeeded) {
+      d.finish(e.step, "succeeded");
+      if (e.step === DAG_PRECONDITIONS_STEP) afterPreconditions(d);
+    } else failAttempt(d, e.step, describeFailure(r));
+  }
+  return { kind: "completed", accepted: true };
+}
+
+function describeFailure(r: StepResult): string {
+  if (r.error) return r.error;
+  if (r.timedOut) return "timed out";
+  if (r.signal) return `killed by ${r.signal}`;
+  return `exit status ${r.exitCode}`;
+}

@@ -1,0 +1,102 @@
+// Counts derived from the run's steps, kept up to date step by step so that an event costs what
+// it changes: the engine asks "how many steps occupy a slot", "is any step held back", "is the
+// run done" without walking every step. PURE (a cache of the state; rebuilt when unsure).
+import { isTerminalStep } from "../../status";
+import type { MachineContext, RunState, StepState } from "./types";
+
+/** What one step adds to the counts. */
+interface Contribution {
+  /** Waiting for a runner, running on one, or running a sub-DAG: what maxActiveSteps counts. */
+  occupies: boolean;
+  /** The parallel group the step belongs to (an instance of a parallel step), if any. */
+  group?: string;
+  pending: boolean;
+  waiting: boolean;
+  /** Under way: the run is not shown as `waiting` while such a step exists. */
+  busy: boolean;
+  /** Not finished, and not a handler (the handlers run once the other steps are done). */
+  open: boolean;
+  terminal: boolean;
+}
+
+/** Waiting for a runner, running on one, or running a sub-DAG: what maxActiveSteps counts. */
+export function occupies(s: StepState): boolean {
+  return s.queued || (s.status === "running" && (s.lease !== undefined || s.child !== undefined));
+}
+
+/** A running fan-out step waiting for its instances: a stop leaves it to them. */
+export function awaitsInstances(ctx: MachineContext, s: StepState): boolean {
+  return s.status === "running" && !s.lease && ctx.stepsByName.get(s.name)?.fanout !== undefined;
+}
+
+function contributionOf(ctx: MachineContext, s: StepState): Contribution {
+  const terminal = isTerminalStep(s.status);
+  return {
+    occupies: occupies(s),
+    group: ctx.stepsByName.get(s.name)?.parallelGroup?.name,
+    pending: s.pending === true,
+    waiting: s.status === "waiting",
+    // A fan-out step is running only through its instances, which count for themselves.
+    busy:
+      (s.queued || s.pending === true || s.status === "running" || s.status === "retrying") && !awaitsInstances(ctx, s),
+    open: !terminal && !ctx.handlerNames.has(s.name),
+    terminal,
+  };
+}
+
+const bump = (m: Map<string, number>, key: string | undefined, by: number) => {
+  if (key !== undefined) m.set(key, (m.get(key) ?? 0) + by);
+};
+
+export class RunIndex {
+  occupying = 0;
+  waiting = 0;
+  busy = 0;
+  open = 0;
+  /** Steps held back by maxActiveSteps or a parallel group's maxConcurrent. */
+  readonly pending = new Set<string>();
+  private readonly byStep = new Map<string, Contribution>();
+  private readonly occupyingIn = new Map<string, number>();
+  private readonly openIn = new Map<string, number>();
+
+  /** The one whole-run walk: when a run is loaded, or its index was lost. */
+  static build(ctx: MachineContext, state: RunState): RunIndex {
+    const index = new RunIndex();
+    for (const s of Object.values(state.steps)) index.set(ctx, s);
+    return index;
+  }
+
+  /** Records a step's new state (replacing what its earlier state counted). */
+  set(ctx: MachineContext, s: StepState): void {
+    const before = this.byStep.get(s.name);
+    if (before) this.count(s.name, before, -1);
+    const now = contributionOf(ctx, s);
+    this.byStep.set(s.name, now);
+    this.count(s.name, now, 1);
+  }
+
+  private count(name: string, c: Contribution, sign: 1 | -1): void {
+    if (c.occupies) {
+      this.occupying += sign;
+      bump(this.occupyingIn, c.group, sign);
+    }
+    if (!c.terminal) bump(this.openIn, c.group, sign);
+    if (c.waiting) this.waiting += sign;
+    if (c.busy) this.busy += sign;
+    if (c.open) this.open += sign;
+    if (c.pending) {
+      if (sign > 0) this.pending.add(name);
+      else this.pending.delete(name);
+    }
+  }
+
+  /** Steps of the parallel group that occupy a slot. */
+  occupyingInGroup(group: string): number {
+    return this.occupyingIn.get(group) ?? 0;
+  }
+
+  /** Steps of the parallel group that have not finished. */
+  openInGroup(group: string): number {
+    return this.openIn.get(group) ?? 0;
+  }
+}
