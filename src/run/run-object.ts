@@ -16,8 +16,6 @@ import { MAX_OUTPUT_BYTES } from "../limits";
 import { LiveRun } from "../live/live-run";
 import type { CompleteRequest, Lease, LogEntry } from "../protocol";
 import { isTerminalRun, type StepStatus } from "../status";
-import type { LogSlice, LogWindow } from "./log-slice";
-import { addDroppedBytes, appendLog, clearLog, closeLog, droppedBytes, type LogStream, readLog } from "./log-store";
 import {
   createContext,
   initialState,
@@ -27,6 +25,8 @@ import {
   type RunState,
   transition,
 } from "./engine";
+import type { LogSlice, LogWindow } from "./log-slice";
+import { addDroppedBytes, appendLog, clearLog, closeLog, droppedBytes, type LogStream, readLog } from "./log-store";
 import { staleFrom, staleLease } from "./object/lease-errors";
 import { type Deliveries, Outbox } from "./object/outbox";
 import { type RunInit, RunStore, type StoredInit } from "./object/run-store";
