@@ -1,6 +1,7 @@
 // /dag-runs: run history (D1), run details and logs (the run's RunObject), stop.
 import { type Context, Hono } from "hono";
 import { z } from "zod";
+import { checkNewDagName, checkQueueOverride, parseOrThrow } from "../dags/catalogue";
 import { db, getRun, latestRun, listSubRuns } from "../db/queries";
 import { listRunPage } from "../db/run-list";
 import type { DagRunRow } from "../db/schema";
@@ -12,12 +13,12 @@ import { sliceLog } from "../run/log-slice";
 import { expiredRuns, REMOVE_BATCH, removeRuns } from "../run/retention";
 import { LATEST, runSnapshot, runStub, startRun } from "../run/start-run";
 import { isTerminalRun, parseRunStatus, type RunStatus, runStatusCode, type StepStatus } from "../status";
-import { checkNewDagName, checkQueueOverride, DAG_NAME, parseOrThrow } from "./dags";
+import { DAG_NAME } from "./dags";
 import { emptyOk } from "./empty";
 import { iso, pagination, presentOutputs, presentSummaryFromRow } from "./present";
 import { abortDequeued } from "./queues";
 import { runDetailsOf } from "./run-details";
-import { readJson, readQuery } from "./validate";
+import { json, query } from "./validate";
 
 /** Most runs in one page of a run list. */
 const MAX_RUNS_PER_PAGE = 500;
@@ -127,13 +128,14 @@ export const RetryRequest = z.object({
   failedOnly: z.boolean().optional(),
 });
 
+const StepStatusRequest = z.object({ status: z.number().int() });
+
 /** Statuses PATCH .../steps/{stepName}/status may set, by the contract's NodeStatus code. */
 const MANUAL_STATUSES: Record<number, StepStatus> = { 2: "failed", 3: "aborted", 4: "succeeded", 5: "skipped" };
 
 /** POST .../steps/{stepName}/approve or /reject. */
-async function decide(c: Context<{ Bindings: Env }>, approved: boolean) {
+async function decide(c: Context<{ Bindings: Env }>, approved: boolean, body: z.infer<typeof ApprovalRequest>) {
   const row = await findRun(c.env, c.req.param("name") ?? "", c.req.param("dagRunId") ?? "");
-  const body = await readJson(c, ApprovalRequest);
   const stepName = c.req.param("stepName") ?? "";
   const done = unwrap(await runStub(c.env, row.runId).approve(stepName, approved, body.reason));
   return c.json({ stepName, statusLabel: done.status } satisfies ApprovalResponse);
@@ -148,22 +150,22 @@ const InlineRunFields = z.object({
 });
 
 export const dagRuns = new Hono<{ Bindings: Env }>()
-  .get("/", async (c) => c.json(await listSummaries(c.env, readQuery(c, listQuery))))
-  .post("/", async (c) => {
-    const body = await readJson(c, InlineRunFields.extend({ singleton: z.boolean().optional() }));
+  .get("/", query(listQuery), async (c) => c.json(await listSummaries(c.env, c.req.valid("query"))))
+  .post("/", json(InlineRunFields.extend({ singleton: z.boolean().optional() })), async (c) => {
+    const body = c.req.valid("json");
     const { dag } = parseOrThrow(body.spec, body.name);
     const { runId } = await startRun(c.env, dag, body);
     return c.json({ dagRunId: runId });
   })
-  .post("/enqueue", async (c) => {
-    const body = await readJson(c, InlineRunFields.extend({ queue: z.string().optional() }));
+  .post("/enqueue", json(InlineRunFields.extend({ queue: z.string().optional() })), async (c) => {
+    const body = c.req.valid("json");
     checkQueueOverride(body.queue);
     const { dag } = parseOrThrow(body.spec, body.name);
     const { runId } = await startRun(c.env, dag, { ...body, enqueue: true });
     return c.json({ dagRunId: runId });
   })
-  .post("/cleanup", async (c) => {
-    const body = await readJson(c, CleanupRequest);
+  .post("/cleanup", json(CleanupRequest), async (c) => {
+    const body = c.req.valid("json");
     const rows = await expiredRuns(c.env, body.olderThanDays);
     const removed = body.dryRun ? [] : await removeRuns(c.env, rows);
     return c.json({
@@ -173,7 +175,9 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
       hasMore: rows.length === REMOVE_BATCH,
     } satisfies z.infer<typeof CleanupResponse>);
   })
-  .get("/:name", async (c) => c.json(await listSummaries(c.env, readQuery(c, listQuery), c.req.param("name"))))
+  .get("/:name", query(listQuery), async (c) =>
+    c.json(await listSummaries(c.env, c.req.valid("query"), c.req.param("name"))),
+  )
   .get("/:name/:dagRunId", async (c) => {
     const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
     return c.json({ dagRunDetails: await runDetails(c.env, row) });
@@ -186,16 +190,20 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
     await abortDequeued(c.env, [row.runId]);
     return emptyOk();
   })
-  .post("/:name/:dagRunId/reschedule", async (c) => {
-    const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
-    const body = await readJson(c, z.object({ dagRunId: z.string().optional(), dagName: z.string().optional() }));
-    if (body.dagName !== undefined) checkNewDagName(body.dagName, "dagName");
-    // The historic run's own definition and parameters, as Dagu's reschedule does.
-    const snap = await runSnapshot(c.env, row.runId, row.dagName);
-    const dag = body.dagName ? { ...snap.dag, name: body.dagName } : snap.dag;
-    const started = await startRun(c.env, dag, { params: snap.paramsText, dagRunId: body.dagRunId });
-    return c.json({ dagRunId: started.runId, queued: started.queued });
-  })
+  .post(
+    "/:name/:dagRunId/reschedule",
+    json(z.object({ dagRunId: z.string().optional(), dagName: z.string().optional() })),
+    async (c) => {
+      const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
+      const body = c.req.valid("json");
+      if (body.dagName !== undefined) checkNewDagName(body.dagName, "dagName");
+      // The historic run's own definition and parameters, as Dagu's reschedule does.
+      const snap = await runSnapshot(c.env, row.runId, row.dagName);
+      const dag = body.dagName ? { ...snap.dag, name: body.dagName } : snap.dag;
+      const started = await startRun(c.env, dag, { params: snap.paramsText, dagRunId: body.dagRunId });
+      return c.json({ dagRunId: started.runId, queued: started.queued });
+    },
+  )
   .post("/:name/:dagRunId/stop", async (c) => {
     const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
     const snap = await runSnapshot(c.env, row.runId, row.dagName);
@@ -205,9 +213,9 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
     unwrap(await runStub(c.env, row.runId).stop());
     return emptyOk();
   })
-  .post("/:name/:dagRunId/retry", async (c) => {
+  .post("/:name/:dagRunId/retry", json(RetryRequest), async (c) => {
     const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
-    const body = await readJson(c, RetryRequest);
+    const body = c.req.valid("json");
     if (body.dagRunId !== row.runId) {
       throw new AppError(
         "bad_request",
@@ -227,11 +235,11 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
     unwrap(await runStub(c.env, row.runId).retry(body));
     return emptyOk();
   })
-  .patch("/:name/:dagRunId/steps/:stepName/status", async (c) =>
-    setStepStatus(c, await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"))),
+  .patch("/:name/:dagRunId/steps/:stepName/status", json(StepStatusRequest), async (c) =>
+    setStepStatus(c, await findRun(c.env, c.req.param("name"), c.req.param("dagRunId")), c.req.valid("json")),
   )
-  .post("/:name/:dagRunId/steps/:stepName/approve", (c) => decide(c, true))
-  .post("/:name/:dagRunId/steps/:stepName/reject", (c) => decide(c, false))
+  .post("/:name/:dagRunId/steps/:stepName/approve", json(ApprovalRequest), (c) => decide(c, true, c.req.valid("json")))
+  .post("/:name/:dagRunId/steps/:stepName/reject", json(ApprovalRequest), (c) => decide(c, false, c.req.valid("json")))
   .get("/:name/:dagRunId/live", async (c) => {
     requireUpgrade(c);
     return openLive(c, await findRun(c.env, c.req.param("name"), c.req.param("dagRunId")));
@@ -240,11 +248,11 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
     const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
     return c.json(presentOutputs(await runSnapshot(c.env, row.runId)) satisfies RunOutputs);
   })
-  .get("/:name/:dagRunId/log", async (c) =>
-    runLog(c, await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"))),
+  .get("/:name/:dagRunId/log", query(windowQuery), async (c) =>
+    runLog(c, await findRun(c.env, c.req.param("name"), c.req.param("dagRunId")), c.req.valid("query")),
   )
-  .get("/:name/:dagRunId/steps/:stepName/log", async (c) =>
-    stepLog(c, await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"))),
+  .get("/:name/:dagRunId/steps/:stepName/log", query(windowQuery), async (c) =>
+    stepLog(c, await findRun(c.env, c.req.param("name"), c.req.param("dagRunId")), c.req.valid("query")),
   )
   // Sub-DAG runs, reached through a run above them (src/run/sub-runs.ts).
   .get("/:name/:dagRunId/sub-dag-runs", async (c) => {
@@ -271,10 +279,14 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
     requireUpgrade(c);
     return openLive(c, await findSubRun(c));
   })
-  .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId/log", async (c) => runLog(c, await findSubRun(c)))
-  .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId/steps/:stepName/log", async (c) => stepLog(c, await findSubRun(c)))
-  .patch("/:name/:dagRunId/sub-dag-runs/:subDAGRunId/steps/:stepName/status", async (c) =>
-    setStepStatus(c, await findSubRun(c)),
+  .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId/log", query(windowQuery), async (c) =>
+    runLog(c, await findSubRun(c), c.req.valid("query")),
+  )
+  .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId/steps/:stepName/log", query(windowQuery), async (c) =>
+    stepLog(c, await findSubRun(c), c.req.valid("query")),
+  )
+  .patch("/:name/:dagRunId/sub-dag-runs/:subDAGRunId/steps/:stepName/status", json(StepStatusRequest), async (c) =>
+    setStepStatus(c, await findSubRun(c), c.req.valid("json")),
   );
 
 type Ctx = Context<{ Bindings: Env }>;
@@ -311,22 +323,19 @@ function openLive(c: Ctx, row: DagRunRow): Promise<Response> {
   return runStub(c.env, row.runId).fetch(new Request(url, c.req.raw));
 }
 
-async function runLog(c: Ctx, row: DagRunRow) {
-  const q = readQuery(c, windowQuery);
+async function runLog(c: Ctx, row: DagRunRow, q: z.infer<typeof windowQuery>) {
   const text = unwrap(await runStub(c.env, row.runId).runLog());
   return c.json(sliceLog(text, q));
 }
 
-async function stepLog(c: Ctx, row: DagRunRow) {
-  const q = readQuery(c, windowQuery);
+async function stepLog(c: Ctx, row: DagRunRow, q: z.infer<typeof windowQuery>) {
   const { stream, attempt, ...window } = q;
   return c.json(
     unwrap(await runStub(c.env, row.runId).stepLog(c.req.param("stepName") ?? "", stream, window, attempt)),
   );
 }
 
-async function setStepStatus(c: Ctx, row: DagRunRow) {
-  const body = await readJson(c, z.object({ status: z.number().int() }));
+async function setStepStatus(c: Ctx, row: DagRunRow, body: z.infer<typeof StepStatusRequest>) {
   const status = MANUAL_STATUSES[body.status];
   if (!status) {
     throw new AppError("bad_request", 400, "status must be 2 (failed), 3 (aborted), 4 (succeeded) or 5 (skipped)", {

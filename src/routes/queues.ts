@@ -11,7 +11,7 @@ import { AppError, unwrap } from "../errors";
 import { admission, DEFAULT_QUEUE_CONCURRENCY } from "../queue/queue-object";
 import { runStub } from "../run/start-run";
 import { presentSummaryFromRow } from "./present";
-import { readJson } from "./validate";
+import { json, param, pathSegment } from "./validate";
 
 export const QueueConfigRequest = z.object({ maxConcurrency: z.number().int().min(1).max(10_000) });
 export const QueueConfigResponse = z.object({ name: z.string(), maxConcurrency: z.number().int() });
@@ -21,13 +21,9 @@ export const PurgeResponse = z.object({
   dagRunIds: z.array(z.string()),
 });
 
-function checkQueueName(name: string): void {
-  if (!QUEUE_NAME.test(name)) {
-    throw new AppError("bad_request", 400, `invalid queue name "${name}": use letters, digits, _ and - (at most 64)`, {
-      field: "name",
-    });
-  }
-}
+const QueueNameParam = z.object({
+  name: pathSegment(QUEUE_NAME, (v) => `invalid queue name "${v}": use letters, digits, _ and - (at most 64)`),
+});
 
 /** Stops runs that were taken out of line, so each ends as aborted instead of waiting forever. */
 export async function abortDequeued(env: Env, runIds: string[]): Promise<void> {
@@ -79,23 +75,20 @@ export const queues = new Hono<{ Bindings: Env }>()
       },
     });
   })
-  .put("/:name", async (c) => {
-    const name = c.req.param("name");
-    checkQueueName(name);
-    const body = await readJson(c, QueueConfigRequest);
-    return c.json(await admission(c.env).setQueue({ name, maxConcurrency: body.maxConcurrency }));
+  .put("/:name", param(QueueNameParam), json(QueueConfigRequest), async (c) => {
+    const { name } = c.req.valid("param");
+    const { maxConcurrency } = c.req.valid("json");
+    return c.json(await admission(c.env).setQueue({ name, maxConcurrency }));
   })
-  .delete("/:name", async (c) => {
-    const name = c.req.param("name");
-    checkQueueName(name);
+  .delete("/:name", param(QueueNameParam), async (c) => {
+    const { name } = c.req.valid("param");
     if (!(await admission(c.env).deleteQueue(name))) {
       throw new AppError("not_found", 404, `queue ${name} is not configured`);
     }
     return c.body(null, 204);
   })
-  .post("/:name/purge", async (c) => {
-    const name = c.req.param("name");
-    checkQueueName(name);
+  .post("/:name/purge", param(QueueNameParam), async (c) => {
+    const { name } = c.req.valid("param");
     const ids = await admission(c.env).purge(name);
     await abortDequeued(c.env, ids);
     return c.json({ purged: ids.length, dagRunIds: ids } satisfies z.infer<typeof PurgeResponse>);

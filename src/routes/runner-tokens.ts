@@ -1,5 +1,6 @@
 // /runner-tokens: create, list and revoke runner tokens (dagflare's addition; user token only).
 import { Hono } from "hono";
+import { z } from "zod";
 import type { Env } from "../env";
 import { AppError } from "../errors";
 import {
@@ -9,18 +10,21 @@ import {
   revokeRunnerToken,
   TOKEN_ID,
 } from "../runner-tokens";
-import { readJson } from "./validate";
+import { json, param, pathSegment } from "./validate";
 
 export const runnerTokensRoute = new Hono<{ Bindings: Env }>()
   .get("/", async (c) => c.json({ tokens: await listRunnerTokens(c.env.DB) }))
-  .post("/", async (c) => {
-    const { name, pools } = await readJson(c, CreateRunnerTokenRequest);
+  .post("/", json(CreateRunnerTokenRequest), async (c) => {
+    const { name, pools } = c.req.valid("json");
     return c.json(await createRunnerToken(c.env.DB, name, pools), 201);
   })
-  .delete("/:id", async (c) => {
-    const id = c.req.param("id");
-    if (!TOKEN_ID.test(id)) throw new AppError("bad_request", 400, `"${id}" is not a runner token id`, { field: "id" });
-    const revoked = await revokeRunnerToken(c.env.DB, id);
-    if (!revoked) throw new AppError("not_found", 404, `runner token ${id} not found`);
-    return c.json(revoked);
-  });
+  .delete(
+    "/:id",
+    param(z.object({ id: pathSegment(TOKEN_ID, (v) => `"${v}" is not a runner token id`) })),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const revoked = await revokeRunnerToken(c.env.DB, id);
+      if (!revoked) throw new AppError("not_found", 404, `runner token ${id} not found`);
+      return c.json(revoked);
+    },
+  );
