@@ -7,7 +7,10 @@ import { listRunPage } from "../db/run-list";
 import type { DagRunRow } from "../db/schema";
 import type { Env } from "../env";
 import { AppError, unwrap } from "../errors";
-import { ApprovalRequest, type ApprovalResponse, type RunOutputs } from "../protocol";
+import { paginationProperty } from "../openapi/extended";
+import { liveDocs } from "../openapi/live";
+import { dagflare, dagu, errorResponse, jsonResponse } from "../openapi/route-docs";
+import { ApprovalRequest, ApprovalResponse, RunOutputs } from "../protocol";
 import { admission } from "../queue/queue-object";
 import { sliceLog } from "../run/log-slice";
 import { expiredRuns, REMOVE_BATCH, removeRuns } from "../run/retention";
@@ -29,11 +32,39 @@ const listQuery = z.object({
   dagRunId: z.string().optional(),
   fromDate: z.string().optional(),
   toDate: z.string().optional(),
-  /** dagflare's additions: server-side pages (`limit` is the older name of `perPage`). */
-  page: z.coerce.number().int().min(1).default(1),
-  perPage: z.coerce.number().int().min(1).max(MAX_RUNS_PER_PAGE).optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_RUNS_PER_PAGE).optional(),
+  page: z.coerce.number().int().min(1).default(1).describe("dagflare: the page to return, from 1."),
+  perPage: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_RUNS_PER_PAGE)
+    .optional()
+    .describe("dagflare: runs per page, 100 by default."),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_RUNS_PER_PAGE)
+    .optional()
+    .describe("dagflare: the older name of perPage."),
 });
+
+/** What dagflare adds to Dagu's run lists. */
+const RUN_PAGES = {
+  description:
+    "dagflare: `name` matches a part of the DAG name, in any case (as Dagu does); the runs come newest first in server-side pages (`page`, `perPage`), with `pagination` in the answer.",
+  responseProperties: paginationProperty,
+};
+
+/** What dagflare adds to Dagu's step logs. */
+const STEP_LOG = {
+  description:
+    "dagflare: `attempt` picks an attempt (the latest by default); the answer has `attempt` and `droppedBytes`.",
+  responseProperties: {
+    attempt: { type: "integer" },
+    droppedBytes: { type: "integer", description: "Log bytes dropped (past the size cap, or by a cut-off runner)." },
+  },
+};
 
 /** dagflare's addition (daggle's cleanup): remove finished runs older than an age. */
 export const CleanupRequest = z.object({
@@ -55,8 +86,7 @@ const windowQuery = z.object({
   offset: z.coerce.number().int().min(1).optional(),
   limit: z.coerce.number().int().min(1).max(10_000).optional(),
   stream: z.enum(["stdout", "stderr"]).default("stdout"),
-  /** dagflare's addition: the attempt to read, the latest by default. */
-  attempt: z.coerce.number().int().min(1).optional(),
+  attempt: z.coerce.number().int().min(1).optional().describe("dagflare: which attempt; the latest by default."),
 });
 
 function statusFilter(raw: string | undefined): RunStatus[] | undefined {
@@ -150,39 +180,67 @@ const InlineRunFields = z.object({
 });
 
 export const dagRuns = new Hono<{ Bindings: Env }>()
-  .get("/", query(listQuery), async (c) => c.json(await listSummaries(c.env, c.req.valid("query"))))
-  .post("/", json(InlineRunFields.extend({ singleton: z.boolean().optional() })), async (c) => {
-    const body = c.req.valid("json");
-    const { dag } = parseOrThrow(body.spec, body.name);
-    const { runId } = await startRun(c.env, dag, body);
-    return c.json({ dagRunId: runId });
-  })
-  .post("/enqueue", json(InlineRunFields.extend({ queue: z.string().optional() })), async (c) => {
-    const body = c.req.valid("json");
-    checkQueueOverride(body.queue);
-    const { dag } = parseOrThrow(body.spec, body.name);
-    const { runId } = await startRun(c.env, dag, { ...body, enqueue: true });
-    return c.json({ dagRunId: runId });
-  })
-  .post("/cleanup", json(CleanupRequest), async (c) => {
-    const body = c.req.valid("json");
-    const rows = await expiredRuns(c.env, body.olderThanDays);
-    const removed = body.dryRun ? [] : await removeRuns(c.env, rows);
-    return c.json({
-      removed: body.dryRun ? 0 : removed.length,
-      dagRunIds: body.dryRun ? rows.map((r) => r.runId) : removed,
-      dryRun: body.dryRun,
-      hasMore: rows.length === REMOVE_BATCH,
-    } satisfies z.infer<typeof CleanupResponse>);
-  })
-  .get("/:name", query(listQuery), async (c) =>
+  .get("/", dagu("listDAGRuns", RUN_PAGES), query(listQuery), async (c) =>
+    c.json(await listSummaries(c.env, c.req.valid("query"))),
+  )
+  .post(
+    "/",
+    dagu("executeDAGRunFromSpec"),
+    json(InlineRunFields.extend({ singleton: z.boolean().optional() })),
+    async (c) => {
+      const body = c.req.valid("json");
+      const { dag } = parseOrThrow(body.spec, body.name);
+      const { runId } = await startRun(c.env, dag, body);
+      return c.json({ dagRunId: runId });
+    },
+  )
+  .post(
+    "/enqueue",
+    dagu("enqueueDAGRunFromSpec"),
+    json(InlineRunFields.extend({ queue: z.string().optional() })),
+    async (c) => {
+      const body = c.req.valid("json");
+      checkQueueOverride(body.queue);
+      const { dag } = parseOrThrow(body.spec, body.name);
+      const { runId } = await startRun(c.env, dag, { ...body, enqueue: true });
+      return c.json({ dagRunId: runId });
+    },
+  )
+  .post(
+    "/cleanup",
+    dagflare({
+      summary: "Remove finished runs older than an age, with their stored state",
+      tags: ["dag-runs"],
+      responses: { "200": jsonResponse("What was removed (or would be, with dryRun)", CleanupResponse) },
+    }),
+    json(CleanupRequest),
+    async (c) => {
+      const body = c.req.valid("json");
+      const rows = await expiredRuns(c.env, body.olderThanDays);
+      const removed = body.dryRun ? [] : await removeRuns(c.env, rows);
+      return c.json({
+        removed: body.dryRun ? 0 : removed.length,
+        dagRunIds: body.dryRun ? rows.map((r) => r.runId) : removed,
+        dryRun: body.dryRun,
+        hasMore: rows.length === REMOVE_BATCH,
+      } satisfies z.infer<typeof CleanupResponse>);
+    },
+  )
+  .get("/:name", dagu("listDAGRunsByName", RUN_PAGES), query(listQuery), async (c) =>
     c.json(await listSummaries(c.env, c.req.valid("query"), c.req.param("name"))),
   )
-  .get("/:name/:dagRunId", async (c) => {
-    const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
-    return c.json({ dagRunDetails: await runDetails(c.env, row) });
-  })
-  .get("/:name/:dagRunId/dequeue", async (c) => {
+  .get(
+    "/:name/:dagRunId",
+    dagu("getDAGRunDetails", {
+      description:
+        "dagflare: a queued run has `waitingFor`, why it has not started; nodes carry `attempt`, `exitCode` and the `runnerId` of a running step. The same object is pushed over the live socket (`.../live`).",
+    }),
+    async (c) => {
+      const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
+      return c.json({ dagRunDetails: await runDetails(c.env, row) });
+    },
+  )
+  .get("/:name/:dagRunId/dequeue", dagu("dequeueDAGRun"), async (c) => {
     const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
     if (!(await admission(c.env).dequeue(row.runId))) {
       throw new AppError("bad_request", 400, `DAG-run ${row.runId} is not queued (${row.status})`);
@@ -192,6 +250,7 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
   })
   .post(
     "/:name/:dagRunId/reschedule",
+    dagu("rescheduleDAGRun"),
     json(z.object({ dagRunId: z.string().optional(), dagName: z.string().optional() })),
     async (c) => {
       const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
@@ -204,7 +263,7 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
       return c.json({ dagRunId: started.runId, queued: started.queued });
     },
   )
-  .post("/:name/:dagRunId/stop", async (c) => {
+  .post("/:name/:dagRunId/stop", dagu("terminateDAGRun"), async (c) => {
     const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
     const snap = await runSnapshot(c.env, row.runId, row.dagName);
     if (isTerminalRun(snap.state.status)) {
@@ -213,49 +272,87 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
     unwrap(await runStub(c.env, row.runId).stop());
     return emptyOk();
   })
-  .post("/:name/:dagRunId/retry", json(RetryRequest), async (c) => {
-    const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
-    const body = c.req.valid("json");
-    if (body.dagRunId !== row.runId) {
-      throw new AppError(
-        "bad_request",
-        400,
-        `dagRunId must be this run's id (${row.runId}): a retry reruns it in place`,
-        {
-          field: "dagRunId",
-        },
-      );
-    }
-    if (body.dependents && body.stepName === undefined) {
-      throw new AppError("bad_request", 400, "dependents needs a stepName", { field: "dependents" });
-    }
-    if (body.failedOnly && body.stepName !== undefined) {
-      throw new AppError("bad_request", 400, "give either stepName or failedOnly, not both", { field: "failedOnly" });
-    }
-    unwrap(await runStub(c.env, row.runId).retry(body));
-    return emptyOk();
-  })
-  .patch("/:name/:dagRunId/steps/:stepName/status", json(StepStatusRequest), async (c) =>
-    setStepStatus(c, await findRun(c.env, c.req.param("name"), c.req.param("dagRunId")), c.req.valid("json")),
+  .post(
+    "/:name/:dagRunId/retry",
+    dagu("retryDAGRun", {
+      description:
+        "dagflare: the retry is in place (same run id, params, env and directory); `dependents` (with stepName) reruns the steps downstream too, `failedOnly` only the failed, aborted and rejected steps.",
+    }),
+    json(RetryRequest),
+    async (c) => {
+      const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
+      const body = c.req.valid("json");
+      if (body.dagRunId !== row.runId) {
+        throw new AppError(
+          "bad_request",
+          400,
+          `dagRunId must be this run's id (${row.runId}): a retry reruns it in place`,
+          {
+            field: "dagRunId",
+          },
+        );
+      }
+      if (body.dependents && body.stepName === undefined) {
+        throw new AppError("bad_request", 400, "dependents needs a stepName", { field: "dependents" });
+      }
+      if (body.failedOnly && body.stepName !== undefined) {
+        throw new AppError("bad_request", 400, "give either stepName or failedOnly, not both", { field: "failedOnly" });
+      }
+      unwrap(await runStub(c.env, row.runId).retry(body));
+      return emptyOk();
+    },
   )
-  .post("/:name/:dagRunId/steps/:stepName/approve", json(ApprovalRequest), (c) => decide(c, true, c.req.valid("json")))
-  .post("/:name/:dagRunId/steps/:stepName/reject", json(ApprovalRequest), (c) => decide(c, false, c.req.valid("json")))
-  .get("/:name/:dagRunId/live", async (c) => {
+  .patch(
+    "/:name/:dagRunId/steps/:stepName/status",
+    dagu("updateDAGRunStepStatus"),
+    json(StepStatusRequest),
+    async (c) =>
+      setStepStatus(c, await findRun(c.env, c.req.param("name"), c.req.param("dagRunId")), c.req.valid("json")),
+  )
+  .post(
+    "/:name/:dagRunId/steps/:stepName/approve",
+    dagflare({
+      summary: "Approve a step waiting for approval: it runs (or, without a command, succeeds)",
+      tags: ["dag-runs"],
+      responses: { "200": jsonResponse("The step and its status", ApprovalResponse) },
+    }),
+    json(ApprovalRequest),
+    (c) => decide(c, true, c.req.valid("json")),
+  )
+  .post(
+    "/:name/:dagRunId/steps/:stepName/reject",
+    dagflare({
+      summary: "Reject a step waiting for approval: the run stops and ends rejected",
+      tags: ["dag-runs"],
+      responses: { "200": jsonResponse("The step and its status", ApprovalResponse) },
+    }),
+    json(ApprovalRequest),
+    (c) => decide(c, false, c.req.valid("json")),
+  )
+  .get("/:name/:dagRunId/live", liveDocs(false), async (c) => {
     requireUpgrade(c);
     return openLive(c, await findRun(c.env, c.req.param("name"), c.req.param("dagRunId")));
   })
-  .get("/:name/:dagRunId/outputs", async (c) => {
-    const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
-    return c.json(presentOutputs(await runSnapshot(c.env, row.runId)) satisfies RunOutputs);
-  })
-  .get("/:name/:dagRunId/log", query(windowQuery), async (c) =>
+  .get(
+    "/:name/:dagRunId/outputs",
+    dagflare({
+      summary: "Every step's output variables",
+      tags: ["dag-runs"],
+      responses: { "200": jsonResponse("The outputs", RunOutputs), default: errorResponse("Error") },
+    }),
+    async (c) => {
+      const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
+      return c.json(presentOutputs(await runSnapshot(c.env, row.runId)) satisfies RunOutputs);
+    },
+  )
+  .get("/:name/:dagRunId/log", dagu("getDAGRunLog"), query(windowQuery), async (c) =>
     runLog(c, await findRun(c.env, c.req.param("name"), c.req.param("dagRunId")), c.req.valid("query")),
   )
-  .get("/:name/:dagRunId/steps/:stepName/log", query(windowQuery), async (c) =>
+  .get("/:name/:dagRunId/steps/:stepName/log", dagu("getDAGRunStepLog", STEP_LOG), query(windowQuery), async (c) =>
     stepLog(c, await findRun(c.env, c.req.param("name"), c.req.param("dagRunId")), c.req.valid("query")),
   )
   // Sub-DAG runs, reached through a run above them (src/run/sub-runs.ts).
-  .get("/:name/:dagRunId/sub-dag-runs", async (c) => {
+  .get("/:name/:dagRunId/sub-dag-runs", dagu("getSubDAGRuns"), async (c) => {
     const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
     const subs = await listSubRuns(db(c.env.DB), row.runId);
     return c.json({
@@ -272,21 +369,27 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
       })),
     });
   })
-  .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId", async (c) =>
+  .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId", dagu("getSubDAGRunDetails"), async (c) =>
     c.json({ dagRunDetails: await runDetails(c.env, await findSubRun(c)) }),
   )
-  .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId/live", async (c) => {
+  .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId/live", liveDocs(true), async (c) => {
     requireUpgrade(c);
     return openLive(c, await findSubRun(c));
   })
-  .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId/log", query(windowQuery), async (c) =>
+  .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId/log", dagu("getSubDAGRunLog"), query(windowQuery), async (c) =>
     runLog(c, await findSubRun(c), c.req.valid("query")),
   )
-  .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId/steps/:stepName/log", query(windowQuery), async (c) =>
-    stepLog(c, await findSubRun(c), c.req.valid("query")),
+  .get(
+    "/:name/:dagRunId/sub-dag-runs/:subDAGRunId/steps/:stepName/log",
+    dagu("getSubDAGRunStepLog", STEP_LOG),
+    query(windowQuery),
+    async (c) => stepLog(c, await findSubRun(c), c.req.valid("query")),
   )
-  .patch("/:name/:dagRunId/sub-dag-runs/:subDAGRunId/steps/:stepName/status", json(StepStatusRequest), async (c) =>
-    setStepStatus(c, await findSubRun(c), c.req.valid("json")),
+  .patch(
+    "/:name/:dagRunId/sub-dag-runs/:subDAGRunId/steps/:stepName/status",
+    dagu("updateSubDAGRunStepStatus"),
+    json(StepStatusRequest),
+    async (c) => setStepStatus(c, await findSubRun(c), c.req.valid("json")),
   );
 
 type Ctx = Context<{ Bindings: Env }>;
@@ -350,7 +453,11 @@ async function setStepStatus(c: Ctx, row: DagRunRow, body: z.infer<typeof StepSt
  * GET /dags/{fileName}/dag-runs/{dagRunId}: one run of a DAG, as the contract's `{ dagRun }`
  * (`latest` works). A DAG's file name is its name, so the run is found as under /dag-runs.
  */
-export const dagRunOfDag = new Hono<{ Bindings: Env }>().get("/:fileName/dag-runs/:dagRunId", async (c) => {
-  const row = await findRun(c.env, c.req.param("fileName"), c.req.param("dagRunId"));
-  return c.json({ dagRun: await runDetails(c.env, row) });
-});
+export const dagRunOfDag = new Hono<{ Bindings: Env }>().get(
+  "/:fileName/dag-runs/:dagRunId",
+  dagu("getDAGDAGRunDetails"),
+  async (c) => {
+    const row = await findRun(c.env, c.req.param("fileName"), c.req.param("dagRunId"));
+    return c.json({ dagRun: await runDetails(c.env, row) });
+  },
+);

@@ -18,6 +18,7 @@ import { listDagPage, recentRuns } from "../db/dag-list";
 import { db, latestRun, listDags, listRuns } from "../db/queries";
 import type { Env } from "../env";
 import { unwrap } from "../errors";
+import { dagu } from "../openapi/route-docs";
 import { admission } from "../queue/queue-object";
 import { runSnapshot, runStub, startRun } from "../run/start-run";
 import { RUN_STATUSES } from "../status";
@@ -59,13 +60,13 @@ const PAGE = z.object({
   tag: z.string().optional(),
   sort: z.enum(["name", "nextRun"]).default("name"),
   order: z.enum(["asc", "desc"]).default("asc"),
-  /** dagflare's addition: the latest run's status, as the contract's numeric Status. */
   status: z.coerce
     .number()
     .int()
     .min(0)
     .max(RUN_STATUSES.length - 1)
-    .optional(),
+    .optional()
+    .describe("dagflare: the latest run's status."),
 });
 
 /** The body of POST /dags/{fileName}/start and /enqueue, less what only one of them takes. */
@@ -83,51 +84,59 @@ function runAs(dag: DagDef, dagName: string | undefined): DagDef {
 }
 
 export const dags = new Hono<{ Bindings: Env }>()
-  .get("/", query(PAGE), async (c) => {
-    const q = c.req.valid("query");
-    const d = db(c.env.DB);
-    const { rows, total } = await listDagPage(d, {
-      nameContains: q.name || undefined,
-      tag: q.tag || undefined,
-      latestStatus: q.status === undefined ? undefined : RUN_STATUSES[q.status],
-      sort: q.sort,
-      order: q.order,
-      page: q.page,
-      perPage: q.perPage,
-    });
-    const recent = await recentRuns(
-      d,
-      rows.map((r) => r.name),
-    );
-    const items = rows.map((r) => {
-      const dag = JSON.parse(r.parsed ?? "null") as DagDef;
-      const runs = recent.get(r.name) ?? [];
-      const latest = runs[0];
-      return {
-        fileName: r.name,
-        dag: presentDag(dag),
-        latestDAGRun: latest ? presentSummaryFromRow(latest) : presentNoRunSummary(dag),
-        suspended: r.suspended,
-        errors: JSON.parse(r.errors) as string[],
-        // dagflare's addition: when the schedule fires next (RFC 3339), absent when it does not.
-        ...(r.nextRunAt !== null && { nextRun: iso(r.nextRunAt) }),
-        // dagflare's addition: the last runs' statuses, newest first, for a strip in a list.
-        recentRuns: runs.map(presentRecentRun),
-      };
-    });
-    return c.json({ dags: items, errors: [], pagination: pagination(total, q.page, q.perPage) });
-  })
-  .post("/", json(z.object({ name: z.string(), spec: z.string().optional() })), async (c) => {
+  .get(
+    "/",
+    dagu("listDAGs", {
+      description:
+        "dagflare: `name` matches a part of the name in any case; `status` keeps the DAGs whose latest run has that status (a DAG without runs counts as 0, not started). Each DAG carries `nextRun` (when its schedule fires next) and `recentRuns` (its last ten runs, newest first).",
+    }),
+    query(PAGE),
+    async (c) => {
+      const q = c.req.valid("query");
+      const d = db(c.env.DB);
+      const { rows, total } = await listDagPage(d, {
+        nameContains: q.name || undefined,
+        tag: q.tag || undefined,
+        latestStatus: q.status === undefined ? undefined : RUN_STATUSES[q.status],
+        sort: q.sort,
+        order: q.order,
+        page: q.page,
+        perPage: q.perPage,
+      });
+      const recent = await recentRuns(
+        d,
+        rows.map((r) => r.name),
+      );
+      const items = rows.map((r) => {
+        const dag = JSON.parse(r.parsed ?? "null") as DagDef;
+        const runs = recent.get(r.name) ?? [];
+        const latest = runs[0];
+        return {
+          fileName: r.name,
+          dag: presentDag(dag),
+          latestDAGRun: latest ? presentSummaryFromRow(latest) : presentNoRunSummary(dag),
+          suspended: r.suspended,
+          errors: JSON.parse(r.errors) as string[],
+          // dagflare's addition: when the schedule fires next (RFC 3339), absent when it does not.
+          ...(r.nextRunAt !== null && { nextRun: iso(r.nextRunAt) }),
+          // dagflare's addition: the last runs' statuses, newest first, for a strip in a list.
+          recentRuns: runs.map(presentRecentRun),
+        };
+      });
+      return c.json({ dags: items, errors: [], pagination: pagination(total, q.page, q.perPage) });
+    },
+  )
+  .post("/", dagu("createNewDAG"), json(z.object({ name: z.string(), spec: z.string().optional() })), async (c) => {
     const { name, spec } = c.req.valid("json");
     await createDag(c.env, name, spec);
     return c.json({ name }, 201);
   })
-  .get("/tags", async (c) => {
+  .get("/tags", dagu("getAllDAGTags"), async (c) => {
     const tags = new Set<string>();
     for (const r of await listDags(db(c.env.DB))) for (const t of JSON.parse(r.tags) as string[]) tags.add(t);
     return c.json({ tags: [...tags].sort(), errors: [] as string[] });
   })
-  .get("/search", query(z.object({ q: z.string().min(1, "q is required") })), async (c) => {
+  .get("/search", dagu("searchDAGs"), query(z.object({ q: z.string().min(1, "q is required") })), async (c) => {
     const needle = c.req.valid("query").q.toLowerCase();
     const results = [];
     for (const r of await listDags(db(c.env.DB))) {
@@ -145,20 +154,25 @@ export const dags = new Hono<{ Bindings: Env }>()
     }
     return c.json({ results, errors: [] as string[] });
   })
-  .post("/validate", json(z.object({ spec: z.string(), name: z.string().optional() })), async (c) => {
-    const body = c.req.valid("json");
-    // As Dagu does, a spec is validated without a name (only storing it needs one): the name of
-    // the request, else the spec's own, else a stand-in.
-    const result = parseDag(body.spec, { name: body.name || VALIDATE_STAND_IN_NAME });
-    const missing = result.ok ? await missingCalls(c.env, result.dag) : [];
-    return c.json({
-      valid: result.ok,
-      errors: result.ok ? [] : result.errors.map(formatIssue),
-      warnings: [...result.warnings, ...missing].map(formatIssue),
-      ...(result.ok && { dag: presentDagDetails(result.dag) }),
-    });
-  })
-  .get("/:fileName", param(FileNameParam), async (c) => {
+  .post(
+    "/validate",
+    dagu("validateDAGSpec"),
+    json(z.object({ spec: z.string(), name: z.string().optional() })),
+    async (c) => {
+      const body = c.req.valid("json");
+      // As Dagu does, a spec is validated without a name (only storing it needs one): the name of
+      // the request, else the spec's own, else a stand-in.
+      const result = parseDag(body.spec, { name: body.name || VALIDATE_STAND_IN_NAME });
+      const missing = result.ok ? await missingCalls(c.env, result.dag) : [];
+      return c.json({
+        valid: result.ok,
+        errors: result.ok ? [] : result.errors.map(formatIssue),
+        warnings: [...result.warnings, ...missing].map(formatIssue),
+        ...(result.ok && { dag: presentDagDetails(result.dag) }),
+      });
+    },
+  )
+  .get("/:fileName", dagu("getDAGDetails"), param(FileNameParam), async (c) => {
     const { row, dag } = await loadDag(c.env, c.req.valid("param").fileName);
     const latest = await latestRun(db(c.env.DB), dag.name);
     const latestDetails = latest ? await runSnapshot(c.env, latest.runId, latest.dagName) : undefined;
@@ -172,29 +186,48 @@ export const dags = new Hono<{ Bindings: Env }>()
       ...(row.nextRunAt !== null && { nextRun: iso(row.nextRunAt) }),
     });
   })
-  .delete("/:fileName", param(FileNameParam), async (c) => {
+  .delete("/:fileName", dagu("deleteDAG"), param(FileNameParam), async (c) => {
     // Its runs waiting in line would run a DAG that is gone: each is stopped, so it ends aborted.
     await abortDequeued(c.env, await deleteDagFile(c.env, c.req.valid("param").fileName));
     return c.body(null, 204);
   })
-  .get("/:fileName/spec", param(FileNameParam), async (c) => {
+  .get("/:fileName/spec", dagu("getDAGSpec"), param(FileNameParam), async (c) => {
     const { row, dag } = await loadDag(c.env, c.req.valid("param").fileName);
     return c.json({ dag: presentDagDetails(dag), spec: row.spec, errors: JSON.parse(row.errors) as string[] });
   })
-  .put("/:fileName/spec", param(FileNameParam), json(z.object({ spec: z.string() })), async (c) => {
-    await updateSpec(c.env, c.req.valid("param").fileName, c.req.valid("json").spec);
-    return c.json({ errors: [] as string[] });
-  })
-  .post("/:fileName/suspend", param(FileNameParam), json(z.object({ suspend: z.boolean() })), async (c) => {
-    await setSuspended(c.env, c.req.valid("param").fileName, c.req.valid("json").suspend);
-    return emptyOk();
-  })
-  .post("/:fileName/rename", param(FileNameParam), json(z.object({ newFileName: z.string() })), async (c) => {
-    await renameDagFile(c.env, c.req.valid("param").fileName, c.req.valid("json").newFileName);
-    return emptyOk();
-  })
+  .put(
+    "/:fileName/spec",
+    dagu("updateDAGSpec"),
+    param(FileNameParam),
+    json(z.object({ spec: z.string() })),
+    async (c) => {
+      await updateSpec(c.env, c.req.valid("param").fileName, c.req.valid("json").spec);
+      return c.json({ errors: [] as string[] });
+    },
+  )
+  .post(
+    "/:fileName/suspend",
+    dagu("updateDAGSuspensionState"),
+    param(FileNameParam),
+    json(z.object({ suspend: z.boolean() })),
+    async (c) => {
+      await setSuspended(c.env, c.req.valid("param").fileName, c.req.valid("json").suspend);
+      return emptyOk();
+    },
+  )
+  .post(
+    "/:fileName/rename",
+    dagu("renameDAG"),
+    param(FileNameParam),
+    json(z.object({ newFileName: z.string() })),
+    async (c) => {
+      await renameDagFile(c.env, c.req.valid("param").fileName, c.req.valid("json").newFileName);
+      return emptyOk();
+    },
+  )
   .post(
     "/:fileName/start",
+    dagu("executeDAG"),
     param(FileNameParam),
     json(StartFields.extend({ singleton: z.boolean().optional() })),
     async (c) => {
@@ -206,6 +239,7 @@ export const dags = new Hono<{ Bindings: Env }>()
   )
   .post(
     "/:fileName/enqueue",
+    dagu("enqueueDAGDAGRun"),
     param(FileNameParam),
     json(StartFields.extend({ queue: z.string().optional() })),
     async (c) => {
@@ -216,7 +250,7 @@ export const dags = new Hono<{ Bindings: Env }>()
       return c.json({ dagRunId: runId });
     },
   )
-  .post("/:fileName/stop-all", param(FileNameParam), async (c) => {
+  .post("/:fileName/stop-all", dagu("stopAllDAGRuns"), param(FileNameParam), async (c) => {
     const { dag } = await loadDag(c.env, c.req.valid("param").fileName);
     const rows = await listRuns(db(c.env.DB), {
       dagName: dag.name,
@@ -235,7 +269,7 @@ export const dags = new Hono<{ Bindings: Env }>()
     }
     return c.json({ errors });
   })
-  .get("/:fileName/dag-runs", param(FileNameParam), async (c) => {
+  .get("/:fileName/dag-runs", dagu("getDAGDAGRunHistory"), param(FileNameParam), async (c) => {
     const { dag } = await loadDag(c.env, c.req.valid("param").fileName);
     const rows = await listRuns(db(c.env.DB), { dagName: dag.name, limit: 30 });
     const snaps = await Promise.all(rows.map((r) => runSnapshot(c.env, r.runId, r.dagName)));

@@ -8,6 +8,7 @@ import { activeRuns, db, listDags } from "../db/queries";
 import type { DagRunRow } from "../db/schema";
 import type { Env } from "../env";
 import { AppError, unwrap } from "../errors";
+import { dagflare, dagu, emptyResponse, errorResponse, jsonResponse } from "../openapi/route-docs";
 import { admission, DEFAULT_QUEUE_CONCURRENCY } from "../queue/queue-object";
 import { runStub } from "../run/start-run";
 import { presentSummaryFromRow } from "./present";
@@ -31,7 +32,7 @@ export async function abortDequeued(env: Env, runIds: string[]): Promise<void> {
 }
 
 export const queues = new Hono<{ Bindings: Env }>()
-  .get("/", async (c) => {
+  .get("/", dagu("listQueues"), async (c) => {
     const d = db(c.env.DB);
     const [runs, dagRows, configs] = await Promise.all([activeRuns(d), listDags(d), admission(c.env).queueConfigs()]);
     const limitOf = new Map(
@@ -75,21 +76,52 @@ export const queues = new Hono<{ Bindings: Env }>()
       },
     });
   })
-  .put("/:name", param(QueueNameParam), json(QueueConfigRequest), async (c) => {
-    const { name } = c.req.valid("param");
-    const { maxConcurrency } = c.req.valid("json");
-    return c.json(await admission(c.env).setQueue({ name, maxConcurrency }));
-  })
-  .delete("/:name", param(QueueNameParam), async (c) => {
-    const { name } = c.req.valid("param");
-    if (!(await admission(c.env).deleteQueue(name))) {
-      throw new AppError("not_found", 404, `queue ${name} is not configured`);
-    }
-    return c.body(null, 204);
-  })
-  .post("/:name/purge", param(QueueNameParam), async (c) => {
-    const { name } = c.req.valid("param");
-    const ids = await admission(c.env).purge(name);
-    await abortDequeued(c.env, ids);
-    return c.json({ purged: ids.length, dagRunIds: ids } satisfies z.infer<typeof PurgeResponse>);
-  });
+  .put(
+    "/:name",
+    dagflare({
+      summary: "Create or change a named queue's maxConcurrency (runs waiting in it may start)",
+      tags: ["queues"],
+      responses: {
+        "200": jsonResponse("The queue as configured", QueueConfigResponse),
+        default: errorResponse("Error"),
+      },
+    }),
+    param(QueueNameParam),
+    json(QueueConfigRequest),
+    async (c) => {
+      const { name } = c.req.valid("param");
+      const { maxConcurrency } = c.req.valid("json");
+      return c.json(await admission(c.env).setQueue({ name, maxConcurrency }));
+    },
+  )
+  .delete(
+    "/:name",
+    dagflare({
+      summary: "Forget a named queue's configuration (it falls back to maxConcurrency 1)",
+      tags: ["queues"],
+      responses: { "204": emptyResponse("Removed"), "404": errorResponse("Not configured") },
+    }),
+    param(QueueNameParam),
+    async (c) => {
+      const { name } = c.req.valid("param");
+      if (!(await admission(c.env).deleteQueue(name))) {
+        throw new AppError("not_found", 404, `queue ${name} is not configured`);
+      }
+      return c.body(null, 204);
+    },
+  )
+  .post(
+    "/:name/purge",
+    dagflare({
+      summary: "Take every waiting run out of a queue (a named queue or a DAG's own); each ends aborted",
+      tags: ["queues"],
+      responses: { "200": jsonResponse("What was purged", PurgeResponse), default: errorResponse("Error") },
+    }),
+    param(QueueNameParam),
+    async (c) => {
+      const { name } = c.req.valid("param");
+      const ids = await admission(c.env).purge(name);
+      await abortDequeued(c.env, ids);
+      return c.json({ purged: ids.length, dagRunIds: ids } satisfies z.infer<typeof PurgeResponse>);
+    },
+  );

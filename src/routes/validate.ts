@@ -106,4 +106,4 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
 
 /** A path segment that must match a pattern; `message` says what is wrong with the value given. */
 export const pathSegment = (pattern: RegExp, message: (value: string) => string) =>
-  z.string().refine((v) => pattern.test(v), { error: (iss) => message(String(iss.input)) });
+  z.string().regex(pattern, { error: (iss) => message(String(iss.input)) });

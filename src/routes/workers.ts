@@ -3,8 +3,9 @@ import { Hono } from "hono";
 import { dispatcherFor } from "../dispatch/dispatch-object";
 import { presentRunner, type RunnerReport } from "../dispatch/fleet";
 import type { Env } from "../env";
+import { dagu } from "../openapi/route-docs";
 
-export const workers = new Hono<{ Bindings: Env }>().get("/", async (c) => {
+export const workers = new Hono<{ Bindings: Env }>().get("/", dagu("getWorkers"), async (c) => {
   const now = Date.now();
   // Each pool's dispatcher knows its own runners; the default pool's knows every pool.
   const pools = await dispatcherFor(c.env).pools();
