@@ -113,6 +113,7 @@ function daguWithAdditions(path: string, method: string, generated: Json): Json 
   const has = new Set((op.parameters ?? []).map(parameterKey));
   const extra = (generated.parameters ?? []).filter((p: Json) => p.in !== "path" && !has.has(parameterKey(p)));
   if (extra.length) op.parameters = [...(op.parameters ?? []), ...extra];
+  const bodyExtended = extendBody(op, generated);
   if (additions.description) op.description = [op.description, additions.description].filter(Boolean).join("\n\n");
   if (additions.responseProperties) {
     const media = op.responses["200"].content["application/json"];
@@ -120,8 +121,29 @@ function daguWithAdditions(path: string, method: string, generated: Json): Json 
       ? { allOf: [media.schema, { type: "object", properties: additions.responseProperties }] }
       : { ...media.schema, properties: { ...media.schema.properties, ...additions.responseProperties } };
   }
-  if (additions.description || additions.responseProperties || extra.length) op["x-dagflare-extended"] = true;
+  if (additions.description || additions.responseProperties || extra.length || bodyExtended) {
+    op["x-dagflare-extended"] = true;
+  }
   return { ...op, ...additions.override };
+}
+
+/**
+ * The fields the route's JSON validator takes beyond the contract's request body, added to it
+ * (beside a $ref, through allOf). True when there were any.
+ */
+function extendBody(op: Json, generated: Json): boolean {
+  const media = op.requestBody?.content?.["application/json"];
+  const taken: Json | undefined = generated.requestBody?.content?.["application/json"]?.schema?.properties;
+  if (!media?.schema || !taken) return false;
+  const ref: string | undefined = media.schema.$ref;
+  const known: Json =
+    (ref ? (contract.components.schemas as Json)[ref.split("/").pop() ?? ""] : media.schema)?.properties ?? {};
+  const extra = Object.fromEntries(Object.entries(taken).filter(([name]) => !(name in known)));
+  if (!Object.keys(extra).length) return false;
+  media.schema = ref
+    ? { allOf: [media.schema, { type: "object", properties: extra }] }
+    : { ...media.schema, properties: { ...media.schema.properties, ...extra } };
+  return true;
 }
 
 /** A parameter's `in` and `name`, through the contract's $ref when it is one. */
