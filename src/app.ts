@@ -43,7 +43,7 @@ app.use("*", async (c, next) => {
 const api = new Hono<{ Bindings: Env }>();
 api.use("*", requireSeparateTokens());
 api.route("/", system);
-api.route("/", openapi);
+api.route("/", openapi(api));
 api.use("/runners/*", requireToken("runner"));
 api.use("/runners/*", bodyLimit({ maxSize: MAX_RUNNER_BODY_BYTES, onError: tooLarge(MAX_RUNNER_BODY_BYTES) }));
 api.route("/runners", runners);

@@ -1,77 +1,56 @@
-// The whole API as one OpenAPI 3.0 document, served at GET /openapi.json: Dagu's v2 contract
-// (a JSON copy in dagu-api-v2.json, checked against the contract by test/unit/openapi-copy.test.ts)
-// less the operations dagflare does not serve, with dagflare's status codes, its additions
-// (additions.ts) and what it adds to Dagu's own operations (extended.ts).
-
+// The whole API as one OpenAPI 3.0 document, served at GET /openapi.json and generated from
+// the app's routes (hono-openapi walks them): an operation is in the document exactly when a
+// route serves it. Each route describes itself (route-docs.ts) and its validators describe its
+// input; Dagu's operations take their words, parameters, bodies and answers from Dagu's v2
+// contract (a JSON copy in dagu-api-v2.json, checked against the contract by
+// test/unit/openapi-copy.test.ts), with what dagflare adds to them. The runner protocol, whose
+// routes do not describe themselves, is listed in runner-protocol.ts.
+import type { Hono } from "hono";
+import { generateSpecs } from "hono-openapi";
+import { ErrorBody } from "../protocol";
 import { VERSION } from "../routes/system";
 import { RUN_STATUSES, STEP_STATUSES } from "../status";
-import { additions } from "./additions";
 import contract from "./dagu-api-v2.json";
 import { SCHEMA_EXTENSIONS } from "./extended";
+import type { DaguAdditions } from "./route-docs";
+import { runnerProtocolPaths } from "./runner-protocol";
+import { schema } from "./zod-schema";
 
+// An OpenAPI document is free-form JSON here.
 type Json = Record<string, any>;
 
-/**
- * Operations of the contract dagflare does not serve (a request gets 404 "no route"): Dagu's
- * users and password logins (dagflare has API and runner tokens), and the host resource
- * history. test/workers/openapi.test.ts checks both halves of this list.
- */
-export const NOT_SERVED: ReadonlyArray<[string, string]> = [
-  ["post", "/auth/login"],
-  ["get", "/auth/me"],
-  ["post", "/auth/change-password"],
-  ["get", "/users"],
-  ["post", "/users"],
-  ["get", "/users/{userId}"],
-  ["patch", "/users/{userId}"],
-  ["delete", "/users/{userId}"],
-  ["post", "/users/{userId}/reset-password"],
-  ["get", "/services/resources/history"],
-];
+const OPERATIONS: Record<string, { path: string; method: string; op: Json }> = Object.fromEntries(
+  Object.entries(contract.paths as Json).flatMap(([path, ops]) =>
+    Object.entries(ops as Json).flatMap(([method, op]) =>
+      op?.operationId ? [[op.operationId as string, { path, method, op: op as Json }]] : [],
+    ),
+  ),
+);
 
-const HTTP_METHODS = ["get", "put", "post", "delete", "patch"];
-
-let cached: Json | undefined;
-
-export function openApiDocument(): Json {
-  cached ??= build();
-  return cached;
+/** The contract's operation with this id (throws on a typo, so the document never builds wrong). */
+export function daguOperation(operationId: string): { path: string; method: string; op: Json } {
+  const found = OPERATIONS[operationId];
+  if (!found) throw new Error(`openapi: no operation ${operationId} in Dagu's contract`);
+  return found;
 }
 
-function build(): Json {
-  const doc: Json = structuredClone(contract);
-  for (const [method, path] of NOT_SERVED) {
-    delete doc.paths[path]?.[method];
-    if (!HTTP_METHODS.some((m) => doc.paths[path]?.[m])) delete doc.paths[path];
+const cached = new WeakMap<object, Promise<Json>>();
+
+/** The document of `api` (the app mounted at /api/v2), built once per app. */
+export function openApiDocument(api: Hono<any, any, any>): Promise<Json> {
+  let doc = cached.get(api);
+  if (!doc) {
+    doc = build(api);
+    cached.set(api, doc);
   }
-  doc.tags = [
-    ...doc.tags.filter((t: Json) => t.name !== "auth" && t.name !== "users"),
-    { name: "runners", description: "dagflare: the runner protocol (runner tokens only)" },
-    { name: "runner-tokens", description: "dagflare: runner tokens" },
-  ];
-  extendStatuses(doc.components.schemas);
-  for (const [name, props] of Object.entries(SCHEMA_EXTENSIONS)) addProperties(doc.components.schemas[name], props);
-  for (const [path, ops] of Object.entries(additions())) {
-    doc.paths[path] ??= {};
-    for (const [method, op] of Object.entries(ops)) {
-      const base = doc.paths[path][method];
-      doc.paths[path][method] = base ? extend(base, op) : { ...op, "x-dagflare": true };
-    }
-  }
-  doc.paths["/openapi.json"] = {
-    get: {
-      summary: "This document",
-      operationId: "getOpenAPIDocument",
-      tags: ["system"],
-      security: [],
-      responses: {
-        "200": { description: "The OpenAPI document of the whole API", content: { "application/json": {} } },
-      },
-      "x-dagflare": true,
-    },
-  };
-  doc.paths["/health"].get.security = [];
-  doc.components.securitySchemes = {
+  return doc;
+}
+
+async function build(api: Hono<any, any, any>): Promise<Json> {
+  const components: Json = structuredClone(contract.components);
+  extendStatuses(components.schemas);
+  for (const [name, props] of Object.entries(SCHEMA_EXTENSIONS)) addProperties(components.schemas[name], props);
+  components.securitySchemes = {
     apiToken: { type: "http", scheme: "bearer", description: "The user API token (DAGFLARE_API_TOKEN)." },
     runnerToken: {
       type: "http",
@@ -79,40 +58,98 @@ function build(): Json {
       description: "DAGFLARE_RUNNER_TOKEN, or a token created with POST /runner-tokens; opens only /runners.",
     },
   };
-  doc.security = [{ apiToken: [] }];
-  doc.servers = [{ url: "/api/v2", description: "This server" }];
-  doc.info = {
-    title: "dagflare API",
-    version: VERSION,
-    description:
-      "Dagu's v2 REST API as dagflare serves it, with dagflare's additions (marked `x-dagflare`, or described as `dagflare:` on Dagu's operations). Errors are `{code, message, details?}`.",
-    "x-contract": { title: contract.info.title, version: contract.info.version, license: contract.info.license },
+  const generated = (await generateSpecs(api, {
+    documentation: { openapi: "3.0.3", components },
+    // Its default leaves out paths that look like files, as /openapi.json does.
+    excludeStaticFile: false,
+    defaultValidationErrorResponse: {
+      description: "The request is not valid: the message names the field at fault",
+      content: { "application/json": { schema: schema(ErrorBody) } },
+    },
+  })) as Json;
+  const paths: Json = {};
+  for (const [path, ops] of Object.entries(generated.paths as Json)) {
+    for (const [method, op] of Object.entries(ops as Json)) {
+      paths[path] ??= {};
+      paths[path][method] = op["x-dagu-operation"] ? daguWithAdditions(path, method, op) : op;
+    }
+  }
+  Object.assign(paths, runnerProtocolPaths());
+  const usedTags = new Set(
+    Object.values(paths).flatMap((ops: Json) => Object.values(ops).flatMap((o) => o.tags ?? [])),
+  );
+  return {
+    openapi: "3.0.3",
+    info: {
+      title: "dagflare API",
+      version: VERSION,
+      description:
+        "Dagu's v2 REST API as dagflare serves it, with dagflare's additions (marked `x-dagflare`, or described as `dagflare:` on Dagu's operations). Errors are `{code, message, details?}`.",
+      "x-contract": { title: contract.info.title, version: contract.info.version, license: contract.info.license },
+    },
+    servers: [{ url: "/api/v2", description: "This server" }],
+    security: [{ apiToken: [] }],
+    tags: [
+      ...contract.tags.filter((t) => usedTags.has(t.name)),
+      { name: "runners", description: "dagflare: the runner protocol (runner tokens only)" },
+      { name: "runner-tokens", description: "dagflare: runner tokens" },
+    ],
+    paths,
+    components: generated.components,
   };
-  return doc;
 }
 
-/** Dagu's operation with what dagflare adds: its words, its parameters, its request body, its answer's fields. */
-function extend(base: Json, op: Json): Json {
-  const { "x-response-properties": responseProps, summary, parameters, requestBody } = op;
-  const merged: Json = {
-    ...base,
-    description: [base.description, summary].filter(Boolean).join("\n\n"),
-    "x-dagflare-extended": true,
-  };
-  if (parameters) {
-    const has = new Set((base.parameters ?? []).map((p: Json) => `${p.in}:${p.name}`));
-    merged.parameters = [...(base.parameters ?? []), ...parameters.filter((p: Json) => !has.has(`${p.in}:${p.name}`))];
+/**
+ * Dagu's operation as the contract has it, with dagflare's additions: query parameters its
+ * validators take that the contract does not list, the extra answer fields and words.
+ */
+function daguWithAdditions(path: string, method: string, generated: Json): Json {
+  const additions = generated["x-dagu-operation"] as DaguAdditions & { operationId: string };
+  const { path: contractPath, method: contractMethod, op: base } = daguOperation(additions.operationId);
+  if (contractPath !== path || contractMethod !== method) {
+    throw new Error(`openapi: ${method} ${path} is described as ${contractMethod} ${contractPath}`);
   }
-  if (requestBody) merged.requestBody = requestBody;
-  if (responseProps) {
-    const ok = structuredClone(base.responses["200"]);
-    const media = ok.content["application/json"];
+  const op: Json = structuredClone(base);
+  const has = new Set((op.parameters ?? []).map(parameterKey));
+  const extra = (generated.parameters ?? []).filter((p: Json) => p.in !== "path" && !has.has(parameterKey(p)));
+  if (extra.length) op.parameters = [...(op.parameters ?? []), ...extra];
+  const bodyExtended = extendBody(op, generated);
+  if (additions.description) op.description = [op.description, additions.description].filter(Boolean).join("\n\n");
+  if (additions.responseProperties) {
+    const media = op.responses["200"].content["application/json"];
     media.schema = media.schema.$ref
-      ? { allOf: [media.schema, { type: "object", properties: responseProps }] }
-      : { ...media.schema, properties: { ...media.schema.properties, ...responseProps } };
-    merged.responses = { ...base.responses, "200": ok };
+      ? { allOf: [media.schema, { type: "object", properties: additions.responseProperties }] }
+      : { ...media.schema, properties: { ...media.schema.properties, ...additions.responseProperties } };
   }
-  return merged;
+  if (additions.description || additions.responseProperties || extra.length || bodyExtended) {
+    op["x-dagflare-extended"] = true;
+  }
+  return { ...op, ...additions.override };
+}
+
+/**
+ * The fields the route's JSON validator takes beyond the contract's request body, added to it
+ * (beside a $ref, through allOf). True when there were any.
+ */
+function extendBody(op: Json, generated: Json): boolean {
+  const media = op.requestBody?.content?.["application/json"];
+  const taken: Json | undefined = generated.requestBody?.content?.["application/json"]?.schema?.properties;
+  if (!media?.schema || !taken) return false;
+  const ref: string | undefined = media.schema.$ref;
+  const known: Json =
+    (ref ? (contract.components.schemas as Json)[ref.split("/").pop() ?? ""] : media.schema)?.properties ?? {};
+  const extra = Object.fromEntries(Object.entries(taken).filter(([name]) => !(name in known)));
+  if (!Object.keys(extra).length) return false;
+  media.schema = ref
+    ? { allOf: [media.schema, { type: "object", properties: extra }] }
+    : { ...media.schema, properties: { ...media.schema.properties, ...extra } };
+  return true;
+}
+
+/** A parameter's `in` and `name`, through the contract's $ref when it is one. */
+function parameterKey(p: Json): string {
+  const resolved = p.$ref ? (contract.components.parameters as Json)[p.$ref.split("/").pop()] : p;
+  return `${resolved?.in}:${resolved?.name}`;
 }
 
 /** Optional properties on an object schema, or on the object part of an allOf. */

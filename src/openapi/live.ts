@@ -2,8 +2,8 @@
 // messages, so the upgrade is an operation and the messages are schemas in `x-websocket`.
 import { z } from "zod";
 import { ClientMessage, LIVE_PROTOCOL, LogMessage } from "../live/protocol";
-import { ErrorBody } from "../protocol";
-import { jsonResponse, schema } from "./zod-schema";
+import { dagflare, errorResponse } from "./route-docs";
+import { schema } from "./zod-schema";
 
 const pathParam = (name: string) => ({ name, in: "path", required: true, schema: { type: "string" } });
 
@@ -41,9 +41,9 @@ function liveOperation(sub: boolean) {
       ],
       responses: {
         "101": { description: `Switching to the WebSocket, subprotocol \`${LIVE_PROTOCOL}\`.` },
-        "401": jsonResponse("No token, or a wrong one", ErrorBody),
-        "404": jsonResponse("No such run", ErrorBody),
-        "426": jsonResponse("Not a WebSocket upgrade", ErrorBody),
+        "401": errorResponse("No token, or a wrong one"),
+        "404": errorResponse("No such run"),
+        "426": errorResponse("Not a WebSocket upgrade"),
       },
       "x-websocket": {
         clientMessages: schema(ClientMessage),
@@ -75,9 +75,5 @@ function liveOperation(sub: boolean) {
   };
 }
 
-export function livePaths() {
-  return {
-    "/dag-runs/{name}/{dagRunId}/live": liveOperation(false),
-    "/dag-runs/{name}/{dagRunId}/sub-dag-runs/{subDAGRunId}/live": liveOperation(true),
-  };
-}
+/** The live socket's operation, for the route that serves it (`sub`: a sub-DAG run's). */
+export const liveDocs = (sub: boolean) => dagflare(liveOperation(sub).get as Parameters<typeof dagflare>[0]);

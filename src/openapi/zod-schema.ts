@@ -3,8 +3,3 @@ import { z } from "zod";
 
 export const schema = (s: z.ZodType) =>
   z.toJSONSchema(s, { io: "input", unrepresentable: "any", target: "openapi-3.0" }) as Record<string, unknown>;
-
-export const jsonResponse = (description: string, s: z.ZodType) => ({
-  description,
-  content: { "application/json": { schema: schema(s) } },
-});

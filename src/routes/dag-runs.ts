@@ -1,38 +1,26 @@
 // /dag-runs: run history (D1), run details and logs (the run's RunObject), stop.
 import { type Context, Hono } from "hono";
 import { z } from "zod";
+import { checkNewDagName, checkQueueOverride, parseOrThrow } from "../dags/catalogue";
 import { db, getRun, latestRun, listSubRuns } from "../db/queries";
-import { listRunPage } from "../db/run-list";
 import type { DagRunRow } from "../db/schema";
 import type { Env } from "../env";
 import { AppError, unwrap } from "../errors";
-import { ApprovalRequest, type ApprovalResponse, type RunOutputs } from "../protocol";
+import { liveDocs } from "../openapi/live";
+import { dagflare, dagu, errorResponse, jsonResponse } from "../openapi/route-docs";
+import { ApprovalRequest, ApprovalResponse, RunOutputs } from "../protocol";
 import { sliceLog } from "../run/log-slice";
 import { expiredRuns, REMOVE_BATCH, removeRuns } from "../run/retention";
 import { LATEST, runSnapshot, startRun } from "../run/start-run";
-import { isTerminalRun, parseRunStatus, type RunStatus, runStatusCode, type StepStatus } from "../status";
+import { isTerminalRun, type RunStatus, runStatusCode, type StepStatus } from "../status";
 import { admission, runStub } from "../stubs";
-import { checkNewDagName, checkQueueOverride, DAG_NAME, parseOrThrow } from "./dags";
+import { DAG_NAME } from "./dags";
 import { emptyOk } from "./empty";
-import { iso, pagination, presentOutputs, presentSummaryFromRow } from "./present";
+import { iso, presentOutputs } from "./present";
 import { abortDequeued } from "./queues";
 import { runDetailsOf } from "./run-details";
-import { readJson, readQuery } from "./validate";
-
-/** Most runs in one page of a run list. */
-const MAX_RUNS_PER_PAGE = 500;
-
-const listQuery = z.object({
-  name: z.string().optional(),
-  status: z.string().optional(),
-  dagRunId: z.string().optional(),
-  fromDate: z.string().optional(),
-  toDate: z.string().optional(),
-  /** dagflare's additions: server-side pages (`limit` is the older name of `perPage`). */
-  page: z.coerce.number().int().min(1).default(1),
-  perPage: z.coerce.number().int().min(1).max(MAX_RUNS_PER_PAGE).optional(),
-  limit: z.coerce.number().int().min(1).max(MAX_RUNS_PER_PAGE).optional(),
-});
+import { listQuery, listSummaries, RUN_PAGES, STEP_LOG, windowQuery } from "./run-queries";
+import { json, query } from "./validate";
 
 /** dagflare's addition (daggle's cleanup): remove finished runs older than an age. */
 export const CleanupRequest = z.object({
@@ -47,58 +35,6 @@ export const CleanupResponse = z.object({
   /** More runs qualify than one call removes: call again. */
   hasMore: z.boolean(),
 });
-
-const windowQuery = z.object({
-  tail: z.coerce.number().int().min(1).optional(),
-  head: z.coerce.number().int().min(1).optional(),
-  offset: z.coerce.number().int().min(1).optional(),
-  limit: z.coerce.number().int().min(1).max(10_000).optional(),
-  stream: z.enum(["stdout", "stderr"]).default("stdout"),
-  /** dagflare's addition: the attempt to read, the latest by default. */
-  attempt: z.coerce.number().int().min(1).optional(),
-});
-
-function statusFilter(raw: string | undefined): RunStatus[] | undefined {
-  if (raw === undefined || raw === "") return undefined;
-  return raw.split(",").map((s) => {
-    const status = parseRunStatus(s.trim());
-    if (!status) throw new AppError("bad_request", 400, `unknown status "${s}"`, { field: "status" });
-    return status;
-  });
-}
-
-/** The contract's UnixTimestamp (seconds); an ISO 8601 time, as its description says, is taken too. */
-function timeFilter(raw: string | undefined, field: string): number | undefined {
-  if (raw === undefined || raw === "") return undefined;
-  const ms = /^-?\d+$/.test(raw) ? Number(raw) * 1000 : Date.parse(raw);
-  if (!Number.isFinite(ms)) {
-    throw new AppError(
-      "bad_request",
-      400,
-      `${field} must be a Unix time in seconds or an ISO 8601 time, not "${raw}"`,
-      {
-        field,
-      },
-    );
-  }
-  return ms;
-}
-
-/** A page of runs, newest first: of one DAG (the path's name), or of every DAG whose name has `name` in it. */
-async function listSummaries(env: Env, q: z.infer<typeof listQuery>, dagName?: string) {
-  const perPage = q.perPage ?? q.limit ?? 100;
-  const { rows, total } = await listRunPage(db(env.DB), {
-    dagName,
-    dagNameContains: dagName === undefined ? q.name || undefined : undefined,
-    statuses: statusFilter(q.status),
-    runIdContains: q.dagRunId || undefined,
-    fromMs: timeFilter(q.fromDate, "fromDate"),
-    toMs: timeFilter(q.toDate, "toDate"),
-    page: q.page,
-    perPage,
-  });
-  return { dagRuns: rows.map(presentSummaryFromRow), pagination: pagination(total, q.page, perPage) };
-}
 
 /** The run's index row, checked against the DAG name in the path; `latest` is resolved. */
 async function findRun(env: Env, name: string, runId: string): Promise<DagRunRow> {
@@ -127,13 +63,14 @@ export const RetryRequest = z.object({
   failedOnly: z.boolean().optional(),
 });
 
+const StepStatusRequest = z.object({ status: z.number().int() });
+
 /** Statuses PATCH .../steps/{stepName}/status may set, by the contract's NodeStatus code. */
 const MANUAL_STATUSES: Record<number, StepStatus> = { 2: "failed", 3: "aborted", 4: "succeeded", 5: "skipped" };
 
 /** POST .../steps/{stepName}/approve or /reject. */
-async function decide(c: Context<{ Bindings: Env }>, approved: boolean) {
+async function decide(c: Context<{ Bindings: Env }>, approved: boolean, body: z.infer<typeof ApprovalRequest>) {
   const row = await findRun(c.env, c.req.param("name") ?? "", c.req.param("dagRunId") ?? "");
-  const body = await readJson(c, ApprovalRequest);
   const stepName = c.req.param("stepName") ?? "";
   const done = unwrap(await runStub(c.env, row.runId).approve(stepName, approved, body.reason));
   return c.json({ stepName, statusLabel: done.status } satisfies ApprovalResponse);
@@ -148,37 +85,67 @@ const InlineRunFields = z.object({
 });
 
 export const dagRuns = new Hono<{ Bindings: Env }>()
-  .get("/", async (c) => c.json(await listSummaries(c.env, readQuery(c, listQuery))))
-  .post("/", async (c) => {
-    const body = await readJson(c, InlineRunFields.extend({ singleton: z.boolean().optional() }));
-    const { dag } = parseOrThrow(body.spec, body.name);
-    const { runId } = await startRun(c.env, dag, body);
-    return c.json({ dagRunId: runId });
-  })
-  .post("/enqueue", async (c) => {
-    const body = await readJson(c, InlineRunFields.extend({ queue: z.string().optional() }));
-    checkQueueOverride(body.queue);
-    const { dag } = parseOrThrow(body.spec, body.name);
-    const { runId } = await startRun(c.env, dag, { ...body, enqueue: true });
-    return c.json({ dagRunId: runId });
-  })
-  .post("/cleanup", async (c) => {
-    const body = await readJson(c, CleanupRequest);
-    const rows = await expiredRuns(c.env, body.olderThanDays);
-    const removed = body.dryRun ? [] : await removeRuns(c.env, rows);
-    return c.json({
-      removed: body.dryRun ? 0 : removed.length,
-      dagRunIds: body.dryRun ? rows.map((r) => r.runId) : removed,
-      dryRun: body.dryRun,
-      hasMore: rows.length === REMOVE_BATCH,
-    } satisfies z.infer<typeof CleanupResponse>);
-  })
-  .get("/:name", async (c) => c.json(await listSummaries(c.env, readQuery(c, listQuery), c.req.param("name"))))
-  .get("/:name/:dagRunId", async (c) => {
-    const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
-    return c.json({ dagRunDetails: await runDetails(c.env, row) });
-  })
-  .get("/:name/:dagRunId/dequeue", async (c) => {
+  .get("/", dagu("listDAGRuns", RUN_PAGES), query(listQuery), async (c) =>
+    c.json(await listSummaries(c.env, c.req.valid("query"))),
+  )
+  .post(
+    "/",
+    dagu("executeDAGRunFromSpec"),
+    json(InlineRunFields.extend({ singleton: z.boolean().optional() })),
+    async (c) => {
+      const body = c.req.valid("json");
+      const { dag } = parseOrThrow(body.spec, body.name);
+      const { runId } = await startRun(c.env, dag, body);
+      return c.json({ dagRunId: runId });
+    },
+  )
+  .post(
+    "/enqueue",
+    dagu("enqueueDAGRunFromSpec"),
+    json(InlineRunFields.extend({ queue: z.string().optional() })),
+    async (c) => {
+      const body = c.req.valid("json");
+      checkQueueOverride(body.queue);
+      const { dag } = parseOrThrow(body.spec, body.name);
+      const { runId } = await startRun(c.env, dag, { ...body, enqueue: true });
+      return c.json({ dagRunId: runId });
+    },
+  )
+  .post(
+    "/cleanup",
+    dagflare({
+      summary: "Remove finished runs older than an age, with their stored state",
+      tags: ["dag-runs"],
+      responses: { "200": jsonResponse("What was removed (or would be, with dryRun)", CleanupResponse) },
+    }),
+    json(CleanupRequest),
+    async (c) => {
+      const body = c.req.valid("json");
+      const rows = await expiredRuns(c.env, body.olderThanDays);
+      const removed = body.dryRun ? [] : await removeRuns(c.env, rows);
+      return c.json({
+        removed: body.dryRun ? 0 : removed.length,
+        dagRunIds: body.dryRun ? rows.map((r) => r.runId) : removed,
+        dryRun: body.dryRun,
+        hasMore: rows.length === REMOVE_BATCH,
+      } satisfies z.infer<typeof CleanupResponse>);
+    },
+  )
+  .get("/:name", dagu("listDAGRunsByName", RUN_PAGES), query(listQuery), async (c) =>
+    c.json(await listSummaries(c.env, c.req.valid("query"), c.req.param("name"))),
+  )
+  .get(
+    "/:name/:dagRunId",
+    dagu("getDAGRunDetails", {
+      description:
+        "dagflare: a queued run has `waitingFor`, why it has not started; nodes carry `attempt`, `exitCode` and the `runnerId` of a running step. The same object is pushed over the live socket (`.../live`).",
+    }),
+    async (c) => {
+      const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
+      return c.json({ dagRunDetails: await runDetails(c.env, row) });
+    },
+  )
+  .get("/:name/:dagRunId/dequeue", dagu("dequeueDAGRun"), async (c) => {
     const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
     if (!(await admission(c.env).dequeue(row.runId))) {
       throw new AppError("bad_request", 400, `DAG-run ${row.runId} is not queued (${row.status})`);
@@ -186,17 +153,22 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
     await abortDequeued(c.env, [row.runId]);
     return emptyOk();
   })
-  .post("/:name/:dagRunId/reschedule", async (c) => {
-    const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
-    const body = await readJson(c, z.object({ dagRunId: z.string().optional(), dagName: z.string().optional() }));
-    if (body.dagName !== undefined) checkNewDagName(body.dagName, "dagName");
-    // The historic run's own definition and parameters, as Dagu's reschedule does.
-    const snap = await runSnapshot(c.env, row.runId, row.dagName);
-    const dag = body.dagName ? { ...snap.dag, name: body.dagName } : snap.dag;
-    const started = await startRun(c.env, dag, { params: snap.paramsText, dagRunId: body.dagRunId });
-    return c.json({ dagRunId: started.runId, queued: started.queued });
-  })
-  .post("/:name/:dagRunId/stop", async (c) => {
+  .post(
+    "/:name/:dagRunId/reschedule",
+    dagu("rescheduleDAGRun"),
+    json(z.object({ dagRunId: z.string().optional(), dagName: z.string().optional() })),
+    async (c) => {
+      const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
+      const body = c.req.valid("json");
+      if (body.dagName !== undefined) checkNewDagName(body.dagName, "dagName");
+      // The historic run's own definition and parameters, as Dagu's reschedule does.
+      const snap = await runSnapshot(c.env, row.runId, row.dagName);
+      const dag = body.dagName ? { ...snap.dag, name: body.dagName } : snap.dag;
+      const started = await startRun(c.env, dag, { params: snap.paramsText, dagRunId: body.dagRunId });
+      return c.json({ dagRunId: started.runId, queued: started.queued });
+    },
+  )
+  .post("/:name/:dagRunId/stop", dagu("terminateDAGRun"), async (c) => {
     const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
     const snap = await runSnapshot(c.env, row.runId, row.dagName);
     if (isTerminalRun(snap.state.status)) {
@@ -205,49 +177,87 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
     unwrap(await runStub(c.env, row.runId).stop());
     return emptyOk();
   })
-  .post("/:name/:dagRunId/retry", async (c) => {
-    const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
-    const body = await readJson(c, RetryRequest);
-    if (body.dagRunId !== row.runId) {
-      throw new AppError(
-        "bad_request",
-        400,
-        `dagRunId must be this run's id (${row.runId}): a retry reruns it in place`,
-        {
-          field: "dagRunId",
-        },
-      );
-    }
-    if (body.dependents && body.stepName === undefined) {
-      throw new AppError("bad_request", 400, "dependents needs a stepName", { field: "dependents" });
-    }
-    if (body.failedOnly && body.stepName !== undefined) {
-      throw new AppError("bad_request", 400, "give either stepName or failedOnly, not both", { field: "failedOnly" });
-    }
-    unwrap(await runStub(c.env, row.runId).retry(body));
-    return emptyOk();
-  })
-  .patch("/:name/:dagRunId/steps/:stepName/status", async (c) =>
-    setStepStatus(c, await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"))),
+  .post(
+    "/:name/:dagRunId/retry",
+    dagu("retryDAGRun", {
+      description:
+        "dagflare: the retry is in place (same run id, params, env and directory); `dependents` (with stepName) reruns the steps downstream too, `failedOnly` only the failed, aborted and rejected steps.",
+    }),
+    json(RetryRequest),
+    async (c) => {
+      const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
+      const body = c.req.valid("json");
+      if (body.dagRunId !== row.runId) {
+        throw new AppError(
+          "bad_request",
+          400,
+          `dagRunId must be this run's id (${row.runId}): a retry reruns it in place`,
+          {
+            field: "dagRunId",
+          },
+        );
+      }
+      if (body.dependents && body.stepName === undefined) {
+        throw new AppError("bad_request", 400, "dependents needs a stepName", { field: "dependents" });
+      }
+      if (body.failedOnly && body.stepName !== undefined) {
+        throw new AppError("bad_request", 400, "give either stepName or failedOnly, not both", { field: "failedOnly" });
+      }
+      unwrap(await runStub(c.env, row.runId).retry(body));
+      return emptyOk();
+    },
   )
-  .post("/:name/:dagRunId/steps/:stepName/approve", (c) => decide(c, true))
-  .post("/:name/:dagRunId/steps/:stepName/reject", (c) => decide(c, false))
-  .get("/:name/:dagRunId/live", async (c) => {
+  .patch(
+    "/:name/:dagRunId/steps/:stepName/status",
+    dagu("updateDAGRunStepStatus"),
+    json(StepStatusRequest),
+    async (c) =>
+      setStepStatus(c, await findRun(c.env, c.req.param("name"), c.req.param("dagRunId")), c.req.valid("json")),
+  )
+  .post(
+    "/:name/:dagRunId/steps/:stepName/approve",
+    dagflare({
+      summary: "Approve a step waiting for approval: it runs (or, without a command, succeeds)",
+      tags: ["dag-runs"],
+      responses: { "200": jsonResponse("The step and its status", ApprovalResponse) },
+    }),
+    json(ApprovalRequest),
+    (c) => decide(c, true, c.req.valid("json")),
+  )
+  .post(
+    "/:name/:dagRunId/steps/:stepName/reject",
+    dagflare({
+      summary: "Reject a step waiting for approval: the run stops and ends rejected",
+      tags: ["dag-runs"],
+      responses: { "200": jsonResponse("The step and its status", ApprovalResponse) },
+    }),
+    json(ApprovalRequest),
+    (c) => decide(c, false, c.req.valid("json")),
+  )
+  .get("/:name/:dagRunId/live", liveDocs(false), async (c) => {
     requireUpgrade(c);
     return openLive(c, await findRun(c.env, c.req.param("name"), c.req.param("dagRunId")));
   })
-  .get("/:name/:dagRunId/outputs", async (c) => {
-    const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
-    return c.json(presentOutputs(await runSnapshot(c.env, row.runId)) satisfies RunOutputs);
-  })
-  .get("/:name/:dagRunId/log", async (c) =>
-    runLog(c, await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"))),
+  .get(
+    "/:name/:dagRunId/outputs",
+    dagflare({
+      summary: "Every step's output variables",
+      tags: ["dag-runs"],
+      responses: { "200": jsonResponse("The outputs", RunOutputs), default: errorResponse("Error") },
+    }),
+    async (c) => {
+      const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
+      return c.json(presentOutputs(await runSnapshot(c.env, row.runId)) satisfies RunOutputs);
+    },
   )
-  .get("/:name/:dagRunId/steps/:stepName/log", async (c) =>
-    stepLog(c, await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"))),
+  .get("/:name/:dagRunId/log", dagu("getDAGRunLog"), query(windowQuery), async (c) =>
+    runLog(c, await findRun(c.env, c.req.param("name"), c.req.param("dagRunId")), c.req.valid("query")),
+  )
+  .get("/:name/:dagRunId/steps/:stepName/log", dagu("getDAGRunStepLog", STEP_LOG), query(windowQuery), async (c) =>
+    stepLog(c, await findRun(c.env, c.req.param("name"), c.req.param("dagRunId")), c.req.valid("query")),
   )
   // Sub-DAG runs, reached through a run above them (src/run/sub-runs.ts).
-  .get("/:name/:dagRunId/sub-dag-runs", async (c) => {
+  .get("/:name/:dagRunId/sub-dag-runs", dagu("getSubDAGRuns"), async (c) => {
     const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
     const subs = await listSubRuns(db(c.env.DB), row.runId);
     return c.json({
@@ -264,17 +274,27 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
       })),
     });
   })
-  .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId", async (c) =>
+  .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId", dagu("getSubDAGRunDetails"), async (c) =>
     c.json({ dagRunDetails: await runDetails(c.env, await findSubRun(c)) }),
   )
-  .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId/live", async (c) => {
+  .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId/live", liveDocs(true), async (c) => {
     requireUpgrade(c);
     return openLive(c, await findSubRun(c));
   })
-  .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId/log", async (c) => runLog(c, await findSubRun(c)))
-  .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId/steps/:stepName/log", async (c) => stepLog(c, await findSubRun(c)))
-  .patch("/:name/:dagRunId/sub-dag-runs/:subDAGRunId/steps/:stepName/status", async (c) =>
-    setStepStatus(c, await findSubRun(c)),
+  .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId/log", dagu("getSubDAGRunLog"), query(windowQuery), async (c) =>
+    runLog(c, await findSubRun(c), c.req.valid("query")),
+  )
+  .get(
+    "/:name/:dagRunId/sub-dag-runs/:subDAGRunId/steps/:stepName/log",
+    dagu("getSubDAGRunStepLog", STEP_LOG),
+    query(windowQuery),
+    async (c) => stepLog(c, await findSubRun(c), c.req.valid("query")),
+  )
+  .patch(
+    "/:name/:dagRunId/sub-dag-runs/:subDAGRunId/steps/:stepName/status",
+    dagu("updateSubDAGRunStepStatus"),
+    json(StepStatusRequest),
+    async (c) => setStepStatus(c, await findSubRun(c), c.req.valid("json")),
   );
 
 type Ctx = Context<{ Bindings: Env }>;
@@ -311,22 +331,19 @@ function openLive(c: Ctx, row: DagRunRow): Promise<Response> {
   return runStub(c.env, row.runId).fetch(new Request(url, c.req.raw));
 }
 
-async function runLog(c: Ctx, row: DagRunRow) {
-  const q = readQuery(c, windowQuery);
+async function runLog(c: Ctx, row: DagRunRow, q: z.infer<typeof windowQuery>) {
   const text = unwrap(await runStub(c.env, row.runId).runLog());
   return c.json(sliceLog(text, q));
 }
 
-async function stepLog(c: Ctx, row: DagRunRow) {
-  const q = readQuery(c, windowQuery);
+async function stepLog(c: Ctx, row: DagRunRow, q: z.infer<typeof windowQuery>) {
   const { stream, attempt, ...window } = q;
   return c.json(
     unwrap(await runStub(c.env, row.runId).stepLog(c.req.param("stepName") ?? "", stream, window, attempt)),
   );
 }
 
-async function setStepStatus(c: Ctx, row: DagRunRow) {
-  const body = await readJson(c, z.object({ status: z.number().int() }));
+async function setStepStatus(c: Ctx, row: DagRunRow, body: z.infer<typeof StepStatusRequest>) {
   const status = MANUAL_STATUSES[body.status];
   if (!status) {
     throw new AppError("bad_request", 400, "status must be 2 (failed), 3 (aborted), 4 (succeeded) or 5 (skipped)", {
@@ -341,7 +358,11 @@ async function setStepStatus(c: Ctx, row: DagRunRow) {
  * GET /dags/{fileName}/dag-runs/{dagRunId}: one run of a DAG, as the contract's `{ dagRun }`
  * (`latest` works). A DAG's file name is its name, so the run is found as under /dag-runs.
  */
-export const dagRunOfDag = new Hono<{ Bindings: Env }>().get("/:fileName/dag-runs/:dagRunId", async (c) => {
-  const row = await findRun(c.env, c.req.param("fileName"), c.req.param("dagRunId"));
-  return c.json({ dagRun: await runDetails(c.env, row) });
-});
+export const dagRunOfDag = new Hono<{ Bindings: Env }>().get(
+  "/:fileName/dag-runs/:dagRunId",
+  dagu("getDAGDAGRunDetails"),
+  async (c) => {
+    const row = await findRun(c.env, c.req.param("fileName"), c.req.param("dagRunId"));
+    return c.json({ dagRun: await runDetails(c.env, row) });
+  },
+);

@@ -3,6 +3,7 @@
 import { Hono } from "hono";
 import { countDags, countRunsByStatus, db, scheduleTotals, stepDurationBuckets, stepTotals } from "../db/queries";
 import type { Env } from "../env";
+import { dagu } from "../openapi/route-docs";
 import { RUN_STATUSES, STEP_STATUSES } from "../status";
 
 /** Upper bounds of the step duration histogram, in seconds. */
@@ -18,7 +19,7 @@ function series(name: string, help: string, type: "gauge" | "counter", samples: 
   ].join("\n");
 }
 
-export const metrics = new Hono<{ Bindings: Env }>().get("/", async (c) => {
+export const metrics = new Hono<{ Bindings: Env }>().get("/", dagu("getMetrics"), async (c) => {
   const d = db(c.env.DB);
   const [byStatus, dagCount, steps, buckets, schedules] = await Promise.all([
     countRunsByStatus(d),

@@ -8,10 +8,11 @@ import { activeRuns, db, listDags } from "../db/queries";
 import type { DagRunRow } from "../db/schema";
 import type { Env } from "../env";
 import { AppError, unwrap } from "../errors";
+import { dagflare, dagu, emptyResponse, errorResponse, jsonResponse } from "../openapi/route-docs";
 import { DEFAULT_QUEUE_CONCURRENCY } from "../queue/queue-object";
 import { admission, runStub } from "../stubs";
 import { presentSummaryFromRow } from "./present";
-import { readJson } from "./validate";
+import { json, param, pathSegment } from "./validate";
 
 export const QueueConfigRequest = z.object({ maxConcurrency: z.number().int().min(1).max(10_000) });
 export const QueueConfigResponse = z.object({ name: z.string(), maxConcurrency: z.number().int() });
@@ -21,13 +22,9 @@ export const PurgeResponse = z.object({
   dagRunIds: z.array(z.string()),
 });
 
-function checkQueueName(name: string): void {
-  if (!QUEUE_NAME.test(name)) {
-    throw new AppError("bad_request", 400, `invalid queue name "${name}": use letters, digits, _ and - (at most 64)`, {
-      field: "name",
-    });
-  }
-}
+const QueueNameParam = z.object({
+  name: pathSegment(QUEUE_NAME, (v) => `invalid queue name "${v}": use letters, digits, _ and - (at most 64)`),
+});
 
 /** Stops runs that were taken out of line, so each ends as aborted instead of waiting forever. */
 export async function abortDequeued(env: Env, runIds: string[]): Promise<void> {
@@ -35,7 +32,7 @@ export async function abortDequeued(env: Env, runIds: string[]): Promise<void> {
 }
 
 export const queues = new Hono<{ Bindings: Env }>()
-  .get("/", async (c) => {
+  .get("/", dagu("listQueues"), async (c) => {
     const d = db(c.env.DB);
     const [runs, dagRows, configs] = await Promise.all([activeRuns(d), listDags(d), admission(c.env).queueConfigs()]);
     const limitOf = new Map(
@@ -79,24 +76,52 @@ export const queues = new Hono<{ Bindings: Env }>()
       },
     });
   })
-  .put("/:name", async (c) => {
-    const name = c.req.param("name");
-    checkQueueName(name);
-    const body = await readJson(c, QueueConfigRequest);
-    return c.json(await admission(c.env).setQueue({ name, maxConcurrency: body.maxConcurrency }));
-  })
-  .delete("/:name", async (c) => {
-    const name = c.req.param("name");
-    checkQueueName(name);
-    if (!(await admission(c.env).deleteQueue(name))) {
-      throw new AppError("not_found", 404, `queue ${name} is not configured`);
-    }
-    return c.body(null, 204);
-  })
-  .post("/:name/purge", async (c) => {
-    const name = c.req.param("name");
-    checkQueueName(name);
-    const ids = await admission(c.env).purge(name);
-    await abortDequeued(c.env, ids);
-    return c.json({ purged: ids.length, dagRunIds: ids } satisfies z.infer<typeof PurgeResponse>);
-  });
+  .put(
+    "/:name",
+    dagflare({
+      summary: "Create or change a named queue's maxConcurrency (runs waiting in it may start)",
+      tags: ["queues"],
+      responses: {
+        "200": jsonResponse("The queue as configured", QueueConfigResponse),
+        default: errorResponse("Error"),
+      },
+    }),
+    param(QueueNameParam),
+    json(QueueConfigRequest),
+    async (c) => {
+      const { name } = c.req.valid("param");
+      const { maxConcurrency } = c.req.valid("json");
+      return c.json(await admission(c.env).setQueue({ name, maxConcurrency }));
+    },
+  )
+  .delete(
+    "/:name",
+    dagflare({
+      summary: "Forget a named queue's configuration (it falls back to maxConcurrency 1)",
+      tags: ["queues"],
+      responses: { "204": emptyResponse("Removed"), "404": errorResponse("Not configured") },
+    }),
+    param(QueueNameParam),
+    async (c) => {
+      const { name } = c.req.valid("param");
+      if (!(await admission(c.env).deleteQueue(name))) {
+        throw new AppError("not_found", 404, `queue ${name} is not configured`);
+      }
+      return c.body(null, 204);
+    },
+  )
+  .post(
+    "/:name/purge",
+    dagflare({
+      summary: "Take every waiting run out of a queue (a named queue or a DAG's own); each ends aborted",
+      tags: ["queues"],
+      responses: { "200": jsonResponse("What was purged", PurgeResponse), default: errorResponse("Error") },
+    }),
+    param(QueueNameParam),
+    async (c) => {
+      const { name } = c.req.valid("param");
+      const ids = await admission(c.env).purge(name);
+      await abortDequeued(c.env, ids);
+      return c.json({ purged: ids.length, dagRunIds: ids } satisfies z.infer<typeof PurgeResponse>);
+    },
+  );

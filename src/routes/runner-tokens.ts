@@ -1,26 +1,60 @@
 // /runner-tokens: create, list and revoke runner tokens (dagflare's addition; user token only).
 import { Hono } from "hono";
+import { z } from "zod";
 import type { Env } from "../env";
 import { AppError } from "../errors";
+import { dagflare, errorResponse, jsonResponse } from "../openapi/route-docs";
 import {
   CreateRunnerTokenRequest,
+  CreateRunnerTokenResponse,
   createRunnerToken,
   listRunnerTokens,
+  RunnerTokenInfo,
+  RunnerTokenList,
   revokeRunnerToken,
   TOKEN_ID,
 } from "../runner-tokens";
-import { readJson } from "./validate";
+import { json, param, pathSegment } from "./validate";
 
 export const runnerTokensRoute = new Hono<{ Bindings: Env }>()
-  .get("/", async (c) => c.json({ tokens: await listRunnerTokens(c.env.DB) }))
-  .post("/", async (c) => {
-    const { name, pools } = await readJson(c, CreateRunnerTokenRequest);
-    return c.json(await createRunnerToken(c.env.DB, name, pools), 201);
-  })
-  .delete("/:id", async (c) => {
-    const id = c.req.param("id");
-    if (!TOKEN_ID.test(id)) throw new AppError("bad_request", 400, `"${id}" is not a runner token id`, { field: "id" });
-    const revoked = await revokeRunnerToken(c.env.DB, id);
-    if (!revoked) throw new AppError("not_found", 404, `runner token ${id} not found`);
-    return c.json(revoked);
-  });
+  .get(
+    "/",
+    dagflare({
+      summary: "List runner tokens (never the secrets)",
+      tags: ["runner-tokens"],
+      responses: { "200": jsonResponse("The tokens, newest first", RunnerTokenList) },
+    }),
+    async (c) => c.json({ tokens: await listRunnerTokens(c.env.DB) }),
+  )
+  .post(
+    "/",
+    dagflare({
+      summary: "Create a runner token; the secret is in this response only",
+      tags: ["runner-tokens"],
+      responses: { "201": jsonResponse("Created", CreateRunnerTokenResponse), default: errorResponse("Error") },
+    }),
+    json(CreateRunnerTokenRequest),
+    async (c) => {
+      const { name, pools } = c.req.valid("json");
+      return c.json(await createRunnerToken(c.env.DB, name, pools), 201);
+    },
+  )
+  .delete(
+    "/:id",
+    dagflare({
+      summary: "Revoke a runner token: a runner using it is refused at its next call",
+      tags: ["runner-tokens"],
+      responses: {
+        "200": jsonResponse("The revoked token", RunnerTokenInfo),
+        "404": errorResponse("No such token"),
+        default: errorResponse("Error"),
+      },
+    }),
+    param(z.object({ id: pathSegment(TOKEN_ID, (v) => `"${v}" is not a runner token id`) })),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const revoked = await revokeRunnerToken(c.env.DB, id);
+      if (!revoked) throw new AppError("not_found", 404, `runner token ${id} not found`);
+      return c.json(revoked);
+    },
+  );

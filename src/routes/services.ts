@@ -5,11 +5,12 @@
 import { Hono } from "hono";
 import { db, scheduleTotals } from "../db/queries";
 import type { Env } from "../env";
+import { dagu } from "../openapi/route-docs";
 import { iso } from "./present";
 import { isolateStartedAt } from "./system";
 
 export const services = new Hono<{ Bindings: Env }>()
-  .get("/scheduler", async (c) => {
+  .get("/scheduler", dagu("getSchedulerStatus"), async (c) => {
     const t = await scheduleTotals(db(c.env.DB));
     return c.json({
       schedulers: [
@@ -28,7 +29,7 @@ export const services = new Hono<{ Bindings: Env }>()
       ],
     });
   })
-  .get("/coordinator", (c) => {
+  .get("/coordinator", dagu("getCoordinatorStatus"), (c) => {
     const url = new URL(c.req.url);
     return c.json({
       coordinators: [

@@ -2,9 +2,10 @@
 import { Hono } from "hono";
 import { presentRunner, type RunnerReport } from "../dispatch/fleet";
 import type { Env } from "../env";
+import { dagu } from "../openapi/route-docs";
 import { dispatcherFor } from "../stubs";
 
-export const workers = new Hono<{ Bindings: Env }>().get("/", async (c) => {
+export const workers = new Hono<{ Bindings: Env }>().get("/", dagu("getWorkers"), async (c) => {
   const now = Date.now();
   // Each pool's dispatcher knows its own runners; the default pool's knows every pool.
   const pools = await dispatcherFor(c.env).pools();
