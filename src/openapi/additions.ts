@@ -26,6 +26,7 @@ import {
   RunnerTokenInfo,
   RunnerTokenList,
 } from "../runner-tokens";
+import { accessPaths } from "./access";
 import { extendedOperations } from "./extended";
 import { livePaths } from "./live";
 import { jsonResponse, schema } from "./zod-schema";
@@ -207,5 +208,6 @@ export function additions(): Record<string, Record<string, Record<string, unknow
     },
     ...extendedOperations(),
     ...livePaths(),
+    ...accessPaths(),
   };
 }

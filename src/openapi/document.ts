@@ -5,6 +5,7 @@
 
 import { VERSION } from "../routes/system";
 import { RUN_STATUSES, STEP_STATUSES } from "../status";
+import { extendRoles } from "./access";
 import { additions } from "./additions";
 import contract from "./dagu-api-v2.json";
 import { SCHEMA_EXTENSIONS } from "./extended";
@@ -12,22 +13,10 @@ import { SCHEMA_EXTENSIONS } from "./extended";
 type Json = Record<string, any>;
 
 /**
- * Operations of the contract dagflare does not serve (a request gets 404 "no route"): Dagu's
- * users and password logins (dagflare has API and runner tokens), and the host resource
- * history. test/workers/openapi.test.ts checks both halves of this list.
+ * Operations of the contract dagflare does not serve (a request gets 404 "no route"): the host
+ * resource history. test/workers/openapi.test.ts checks both halves of this list.
  */
-export const NOT_SERVED: ReadonlyArray<[string, string]> = [
-  ["post", "/auth/login"],
-  ["get", "/auth/me"],
-  ["post", "/auth/change-password"],
-  ["get", "/users"],
-  ["post", "/users"],
-  ["get", "/users/{userId}"],
-  ["patch", "/users/{userId}"],
-  ["delete", "/users/{userId}"],
-  ["post", "/users/{userId}/reset-password"],
-  ["get", "/services/resources/history"],
-];
+export const NOT_SERVED: ReadonlyArray<[string, string]> = [["get", "/services/resources/history"]];
 
 const HTTP_METHODS = ["get", "put", "post", "delete", "patch"];
 
@@ -45,11 +34,13 @@ function build(): Json {
     if (!HTTP_METHODS.some((m) => doc.paths[path]?.[m])) delete doc.paths[path];
   }
   doc.tags = [
-    ...doc.tags.filter((t: Json) => t.name !== "auth" && t.name !== "users"),
+    ...doc.tags,
+    { name: "api-keys", description: "dagflare: API keys with a role, for scripts and CI" },
     { name: "runners", description: "dagflare: the runner protocol (runner tokens only)" },
     { name: "runner-tokens", description: "dagflare: runner tokens" },
   ];
   extendStatuses(doc.components.schemas);
+  extendRoles(doc.components.schemas);
   for (const [name, props] of Object.entries(SCHEMA_EXTENSIONS)) addProperties(doc.components.schemas[name], props);
   for (const [path, ops] of Object.entries(additions())) {
     doc.paths[path] ??= {};
@@ -72,7 +63,12 @@ function build(): Json {
   };
   doc.paths["/health"].get.security = [];
   doc.components.securitySchemes = {
-    apiToken: { type: "http", scheme: "bearer", description: "The user API token (DAGFLARE_API_TOKEN)." },
+    apiToken: {
+      type: "http",
+      scheme: "bearer",
+      description:
+        "A user credential: a session token from POST /auth/login, an API key (POST /api-keys), or the operator's DAGFLARE_API_TOKEN. What it may call depends on its role (README, roles table).",
+    },
     runnerToken: {
       type: "http",
       scheme: "bearer",

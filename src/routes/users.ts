@@ -1,0 +1,47 @@
+// /users: the contract's user management (admins only, by the roles table). An admin cannot
+// delete their own account or change their own role, so an installation keeps an admin.
+import { Hono } from "hono";
+import { actorOf } from "../access/authenticate";
+import {
+  CreateUserRequest,
+  createUser,
+  deleteUser,
+  listUsers,
+  mustGetUser,
+  present,
+  ResetPasswordRequest,
+  setPassword,
+  UpdateUserRequest,
+  updateUser,
+} from "../access/users";
+import type { Env } from "../env";
+import { AppError } from "../errors";
+import { jsonBody } from "./json-body";
+
+export const usersRoute = new Hono<{ Bindings: Env }>()
+  .get("/", async (c) => c.json({ users: await listUsers(c.env.DB) }))
+  .post("/", jsonBody(CreateUserRequest), async (c) => {
+    return c.json({ user: await createUser(c.env.DB, c.req.valid("json")) }, 201);
+  })
+  .get("/:userId", async (c) => c.json({ user: present(await mustGetUser(c.env.DB, c.req.param("userId"))) }))
+  .patch("/:userId", jsonBody(UpdateUserRequest), async (c) => {
+    const id = c.req.param("userId");
+    const change = c.req.valid("json");
+    const self = actorOf(c);
+    if (self.kind === "user" && self.id === id && change.role !== undefined && change.role !== self.role) {
+      throw new AppError("forbidden", 403, "you cannot change your own role", { field: "role" });
+    }
+    return c.json({ user: await updateUser(c.env.DB, id, change) });
+  })
+  .delete("/:userId", async (c) => {
+    const id = c.req.param("userId");
+    const self = actorOf(c);
+    if (self.kind === "user" && self.id === id) throw new AppError("forbidden", 403, "you cannot delete yourself");
+    await deleteUser(c.env.DB, id);
+    return c.body(null, 204);
+  })
+  .post("/:userId/reset-password", jsonBody(ResetPasswordRequest), async (c) => {
+    const user = await mustGetUser(c.env.DB, c.req.param("userId"));
+    await setPassword(c.env.DB, user, c.req.valid("json").newPassword);
+    return c.json({ message: `password of ${user.username} reset: every session of this user has ended` });
+  });
