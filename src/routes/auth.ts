@@ -4,6 +4,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { type Actor, actorOf } from "../access/authenticate";
+import { sameSecret } from "../access/digest";
 import { spendVerifyTime, verifyPassword } from "../access/passwords";
 import { issueSession, sessionSecret } from "../access/sessions";
 import {
@@ -35,7 +36,7 @@ const wrongPassword = () => new AppError("unauthorized", 401, "wrong user name o
 export const authLogin = new Hono<{ Bindings: Env }>().post("/login", jsonBody(LoginRequest), async (c) => {
   const { username, password } = c.req.valid("json");
   sessionSecret(c.env); // a Worker that cannot issue sessions says so before anything else
-  const user = (await userByName(c.env.DB, username)) ?? (await firstAdmin(c.env, username));
+  const user = (await userByName(c.env.DB, username)) ?? (await firstAdmin(c.env, username, password));
   if (!user) {
     await spendVerifyTime(password); // an unknown name takes as long as a wrong password
     throw wrongPassword();
@@ -76,9 +77,11 @@ function asUser(actor: Exclude<Actor, { kind: "user" }>): User {
 }
 
 /** The first admin, from DAGFLARE_ADMIN_PASSWORD, when it is asked for while no user exists. */
-async function firstAdmin(env: Env, username: string) {
+async function firstAdmin(env: Env, username: string, given: string) {
   const password = env.DAGFLARE_ADMIN_PASSWORD;
   if (!password || username !== (env.DAGFLARE_ADMIN_USERNAME || "admin")) return undefined;
+  // A wrong guess creates nothing.
+  if (!(await sameSecret(given, password))) return undefined;
   if ((await countUsers(env.DB)) > 0) return undefined;
   if (password.length < MIN_PASSWORD_CHARS) {
     throw new AppError(

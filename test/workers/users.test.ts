@@ -107,7 +107,12 @@ describe("changing one's own password", () => {
   it("refuses a wrong current password with 401 and keeps the old one", async () => {
     const u = await newUser("viewer");
     const token = await session(u.username, u.password);
-    const r = await api("POST", "/auth/change-password", { currentPassword: "wrong", newPassword: "whatever123" }, token);
+    const r = await api(
+      "POST",
+      "/auth/change-password",
+      { currentPassword: "wrong", newPassword: "whatever123" },
+      token,
+    );
     expect(r.status).toBe(401);
     expect(r.body.details).toEqual({ field: "currentPassword" });
     expect((await api("GET", "/auth/me", undefined, token)).status).toBe(200);
