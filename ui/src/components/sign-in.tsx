@@ -43,11 +43,11 @@ export function SignIn({ onDone }: { onDone: () => void }) {
         <fieldset className="row plain" aria-label="sign in with">
           <label className="check">
             <input type="radio" name="mode" checked={mode === "password"} onChange={() => setMode("password")} />
-            User name and password
+            With a password
           </label>
           <label className="check">
             <input type="radio" name="mode" checked={mode === "token"} onChange={() => setMode("token")} />
-            API token or key
+            With an API token or key
           </label>
         </fieldset>
         {mode === "password" ? (
