@@ -24,6 +24,7 @@ export default defineConfig({
                 DAGFLARE_AUTH: "required",
                 DAGFLARE_API_TOKEN: "test-user-token",
                 DAGFLARE_RUNNER_TOKEN: "test-runner-token",
+                DAGFLARE_SESSION_SECRET: "test-session-secret-of-at-least-32-characters",
               },
             },
           })),

@@ -1,10 +1,15 @@
 // The root Hono app: auth, body limits, sub-apps, and the one place errors become responses.
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { requireUser } from "./access/authenticate";
+import { requireRole } from "./access/require-role";
 import { requireSeparateTokens, requireToken } from "./auth";
 import type { Env } from "./env";
 import { AppError } from "./errors";
 import { MAX_API_BODY_BYTES, MAX_RUNNER_BODY_BYTES, MAX_URL_BYTES, showBytes, utf8Bytes } from "./limits";
+import { apiKeysRoute } from "./routes/api-keys";
+import { authLogin, authSelf } from "./routes/auth";
 import { dagRunOfDag, dagRuns } from "./routes/dag-runs";
 import { dags } from "./routes/dags";
 import { metrics } from "./routes/metrics";
@@ -14,6 +19,7 @@ import { runnerTokensRoute } from "./routes/runner-tokens";
 import { runners } from "./routes/runners";
 import { services } from "./routes/services";
 import { system } from "./routes/system";
+import { usersRoute } from "./routes/users";
 import { workers } from "./routes/workers";
 
 const tooLarge = (limit: number) => () => {
@@ -47,8 +53,16 @@ api.route("/", openapi(api));
 api.use("/runners/*", requireToken("runner"));
 api.use("/runners/*", bodyLimit({ maxSize: MAX_RUNNER_BODY_BYTES, onError: tooLarge(MAX_RUNNER_BODY_BYTES) }));
 api.route("/runners", runners);
-api.use("*", requireToken("user"));
+// Signing in needs no credential; its body is as limited as any other.
+api.use("/auth/login", bodyLimit({ maxSize: MAX_API_BODY_BYTES, onError: tooLarge(MAX_API_BODY_BYTES) }));
+api.route("/auth", authLogin);
+// Every other route: a user credential, and a role at least the one src/access/route-roles.ts names.
+api.use("*", requireUser());
+api.use("*", requireRole());
 api.use("*", bodyLimit({ maxSize: MAX_API_BODY_BYTES, onError: tooLarge(MAX_API_BODY_BYTES) }));
+api.route("/auth", authSelf);
+api.route("/users", usersRoute);
+api.route("/api-keys", apiKeysRoute);
 api.route("/dags", dags);
 api.route("/dags", dagRunOfDag);
 api.route("/dag-runs", dagRuns);
@@ -67,6 +81,10 @@ app.notFound((c) => c.json({ code: "not_found", message: `no route for ${c.req.m
 app.onError((err, c) => {
   if (err instanceof AppError) {
     return c.json({ code: err.code, message: err.message, ...(err.details && { details: err.details }) }, err.status);
+  }
+  // Hono's own 4xx (a malformed JSON body before validation): the contract's shape, its words.
+  if (err instanceof HTTPException && err.status < 500) {
+    return c.json({ code: "bad_request", message: err.message }, err.status);
   }
   console.error(`${c.req.method} ${c.req.path} failed`, err);
   return c.json({ code: "internal_error", message: "internal error" }, 500);

@@ -1,14 +1,20 @@
-// Two credentials, two doors: the user API token opens /api/v2 (but not the runner endpoints),
-// a runner token opens only /api/v2/runners. The user token and the bootstrap runner token are
-// Worker secrets; more runner tokens are created and revoked through /runner-tokens. A Worker with no token
+// Two kinds of credentials, two doors. User credentials (the operator's DAGFLARE_API_TOKEN, API
+// keys, sign-in sessions: src/access/authenticate.ts) open /api/v2 but not the runner endpoints;
+// a runner token opens only /api/v2/runners. The bootstrap runner token is a Worker secret; more
+// runner tokens are created and revoked through /runner-tokens. A Worker with no credential
 // configured refuses to serve unless the operator explicitly set DAGFLARE_AUTH=off.
 import type { MiddlewareHandler } from "hono";
+import { looksLikeApiKey } from "./access/api-keys";
+import { sameSecret } from "./access/digest";
 import type { Env } from "./env";
 import { AppError } from "./errors";
 import { subprotocolToken } from "./live/protocol";
 import { checkRunnerToken, looksLikeRunnerToken } from "./runner-tokens";
 
-type Door = "user" | "runner";
+export { sameSecret };
+
+/** The user door has its own middleware (requireUser, src/access/authenticate.ts). */
+type Door = "runner";
 
 /** Who is calling the runner endpoints: which token, serving which pools. */
 export interface RunnerAuth {
@@ -24,40 +30,36 @@ export type RunnerVars = { Bindings: Env; Variables: { runnerAuth: RunnerAuth } 
 /** A token shorter than this can be guessed more easily than it should: the logs say so. */
 export const MIN_TOKEN_CHARS = 32;
 
-export function requireToken(door: Door): MiddlewareHandler<RunnerVars> {
+export function requireToken(_door: Door): MiddlewareHandler<RunnerVars> {
   return async (c, next) => {
     const env = c.env;
     const allowed = (auth: Omit<RunnerAuth, "recheck">, recheck = async () => {}) => {
-      if (door === "runner") c.set("runnerAuth", { ...auth, recheck });
+      c.set("runnerAuth", { ...auth, recheck });
       return next();
     };
     if (env.DAGFLARE_AUTH === "off") return allowed({ tokenId: "open", pools: "all" });
-    const expected = door === "user" ? env.DAGFLARE_API_TOKEN : env.DAGFLARE_RUNNER_TOKEN;
-    const other = door === "user" ? env.DAGFLARE_RUNNER_TOKEN : env.DAGFLARE_API_TOKEN;
-    // A browser's WebSocket cannot set headers: it offers the token as a subprotocol (docs/live.md).
+    const expected = env.DAGFLARE_RUNNER_TOKEN;
     const given = bearer(c.req.header("authorization")) ?? subprotocolToken(c.req.raw);
     // Runner tokens created through the API (src/runner-tokens.ts): one D1 read per call.
     if (given && looksLikeRunnerToken(given)) {
       const check = await checkCreated(env, given);
-      if (door === "runner") return allowed(check, async () => void (await checkCreated(env, given)));
-      throw new AppError("forbidden", 403, "a runner token cannot call the user API");
+      return allowed(check, async () => void (await checkCreated(env, given)));
+    }
+    if (given && looksLikeApiKey(given)) {
+      throw new AppError("forbidden", 403, "a user API key cannot call the runner endpoints");
     }
     if (!expected) {
-      const secret = door === "user" ? "DAGFLARE_API_TOKEN" : "DAGFLARE_RUNNER_TOKEN";
       throw new AppError(
         "unauthorized",
         401,
-        `authentication is required but ${secret} is not configured: set it with \`wrangler secret put ${secret}\`, or set DAGFLARE_AUTH=off to serve without authentication`,
+        "authentication is required but DAGFLARE_RUNNER_TOKEN is not configured: set it with `wrangler secret put DAGFLARE_RUNNER_TOKEN`, or set DAGFLARE_AUTH=off to serve without authentication",
       );
     }
     if (!given) throw new AppError("unauthorized", 401, "missing bearer token (Authorization: Bearer <token>)");
     if (await sameSecret(given, expected)) return allowed({ tokenId: "bootstrap", pools: "all" });
-    if (other && (await sameSecret(given, other))) {
-      const msg =
-        door === "user"
-          ? "a runner token cannot call the user API"
-          : "a user API token cannot call the runner endpoints";
-      throw new AppError("forbidden", 403, msg);
+    const user = env.DAGFLARE_API_TOKEN;
+    if (user && (await sameSecret(given, user))) {
+      throw new AppError("forbidden", 403, "a user API token cannot call the runner endpoints");
     }
     throw new AppError("unauthorized", 401, "invalid bearer token");
   };
@@ -122,17 +124,7 @@ function warnIfShort(name: string, value: string | undefined): void {
   );
 }
 
-function bearer(header: string | undefined): string | undefined {
+export function bearer(header: string | undefined): string | undefined {
   const match = /^Bearer\s+(.+)$/i.exec(header ?? "");
   return match?.[1]?.trim() || undefined;
-}
-
-/** Constant-time comparison through fixed-length digests. */
-async function sameSecret(a: string, b: string): Promise<boolean> {
-  const enc = new TextEncoder();
-  const [da, db] = await Promise.all([
-    crypto.subtle.digest("SHA-256", enc.encode(a)),
-    crypto.subtle.digest("SHA-256", enc.encode(b)),
-  ]);
-  return crypto.subtle.timingSafeEqual(da, db);
 }

@@ -15,6 +15,12 @@ export interface Env {
   DAGFLARE_API_TOKEN?: string;
   /** Bearer token for the runner endpoints only (a Worker secret). */
   DAGFLARE_RUNNER_TOKEN?: string;
+  /** Signs sign-in sessions (HS256 JWTs); at least 32 characters (a Worker secret). */
+  DAGFLARE_SESSION_SECRET?: string;
+  /** The first admin's password: used once, at a sign-in while no user exists (a Worker secret). */
+  DAGFLARE_ADMIN_PASSWORD?: string;
+  /** The first admin's user name (default "admin"). */
+  DAGFLARE_ADMIN_USERNAME?: string;
   /** Lease time-to-live; runners heartbeat at a third of it. */
   LEASE_TTL_MS?: string;
 }

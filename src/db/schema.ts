@@ -83,3 +83,41 @@ export const runnerTokens = sqliteTable("runner_tokens", {
 });
 
 export type RunnerTokenRow = typeof runnerTokens.$inferSelect;
+
+/**
+ * People who sign in with a user name and password (src/access/). Only a PBKDF2 hash of the
+ * password is kept; `sessionGen` is written into every session token, and raising it (a password
+ * change or reset) ends every session issued before.
+ */
+export const users = sqliteTable("users", {
+  id: text("id").primaryKey(),
+  username: text("username").notNull().unique(),
+  /** One of ROLES (src/access/roles.ts). */
+  role: text("role").notNull(),
+  /** `pbkdf2-sha256$<iterations>$<salt, base64>$<hash, base64>`. */
+  passwordHash: text("password_hash").notNull(),
+  sessionGen: integer("session_gen").notNull().default(1),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+export type UserRow = typeof users.$inferSelect;
+
+/**
+ * API keys for scripts and CI: `dfk_<id>_<secret>`, each with a role. As with runner tokens,
+ * only the key's SHA-256 is kept and the key is shown once.
+ */
+export const apiKeys = sqliteTable("api_keys", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  role: text("role").notNull(),
+  /** Hex SHA-256 of the whole key. */
+  hash: text("hash").notNull(),
+  /** Who created it: a user name, an API key's name, or "DAGFLARE_API_TOKEN". */
+  createdBy: text("created_by").notNull(),
+  createdAt: integer("created_at").notNull(),
+  /** Set once revoked; a revoked key is refused at its next call. */
+  revokedAt: integer("revoked_at"),
+});
+
+export type ApiKeyRow = typeof apiKeys.$inferSelect;

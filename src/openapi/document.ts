@@ -10,6 +10,7 @@ import { generateSpecs } from "hono-openapi";
 import { ErrorBody } from "../protocol";
 import { VERSION } from "../routes/system";
 import { RUN_STATUSES, STEP_STATUSES } from "../status";
+import { extendRoles } from "./access";
 import contract from "./dagu-api-v2.json";
 import { SCHEMA_EXTENSIONS } from "./extended";
 import type { DaguAdditions } from "./route-docs";
@@ -49,9 +50,15 @@ export function openApiDocument(api: Hono<any, any, any>): Promise<Json> {
 async function build(api: Hono<any, any, any>): Promise<Json> {
   const components: Json = structuredClone(contract.components);
   extendStatuses(components.schemas);
+  extendRoles(components.schemas);
   for (const [name, props] of Object.entries(SCHEMA_EXTENSIONS)) addProperties(components.schemas[name], props);
   components.securitySchemes = {
-    apiToken: { type: "http", scheme: "bearer", description: "The user API token (DAGFLARE_API_TOKEN)." },
+    apiToken: {
+      type: "http",
+      scheme: "bearer",
+      description:
+        "A user credential: a session token from POST /auth/login, an API key (POST /api-keys), or the operator's DAGFLARE_API_TOKEN. What it may call depends on its role (README, roles table).",
+    },
     runnerToken: {
       type: "http",
       scheme: "bearer",
@@ -91,6 +98,7 @@ async function build(api: Hono<any, any, any>): Promise<Json> {
     security: [{ apiToken: [] }],
     tags: [
       ...contract.tags.filter((t) => usedTags.has(t.name)),
+      { name: "api-keys", description: "dagflare: API keys with a role, for scripts and CI" },
       { name: "runners", description: "dagflare: the runner protocol (runner tokens only)" },
       { name: "runner-tokens", description: "dagflare: runner tokens" },
     ],

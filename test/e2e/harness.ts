@@ -47,6 +47,7 @@ export async function startStack(opts: { runners: string[]; leaseTtlMs?: number 
         DAGFLARE_AUTH: "required",
         DAGFLARE_API_TOKEN: USER_TOKEN,
         DAGFLARE_RUNNER_TOKEN: RUNNER_TOKEN,
+        DAGFLARE_SESSION_SECRET: "e2e-session-secret-of-at-least-32-characters",
         LEASE_TTL_MS: String(opts.leaseTtlMs ?? 3_000),
       },
     });

@@ -109,6 +109,8 @@ function applyDagflareExtensions(doc: OpenApiDocument): void {
     NODE_STATUS_LABELS.map((_, i) => i),
   );
   patch("NodeStatusLabel", NODE_STATUS_LABELS);
+  // dagflare's fifth role (later Dagu releases have it too), after Dagu's four.
+  patch("UserRole", ["admin", "manager", "operator", "viewer", "developer"]);
 }
 
 // ---------------------------------------------------------------------------------------------

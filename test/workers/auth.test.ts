@@ -33,7 +33,12 @@ describe("authentication", () => {
   });
 
   it("refuses to serve when no token is configured and auth was not turned off", async () => {
-    const bare = { ...env, DAGFLARE_API_TOKEN: undefined, DAGFLARE_AUTH: undefined };
+    const bare = {
+      ...env,
+      DAGFLARE_API_TOKEN: undefined,
+      DAGFLARE_SESSION_SECRET: undefined,
+      DAGFLARE_AUTH: undefined,
+    };
     const res = await app.request("/api/v2/dags", {}, bare);
     expect(res.status).toBe(401);
     expect(((await res.json()) as { message: string }).message).toMatch(/DAGFLARE_API_TOKEN is not configured/);

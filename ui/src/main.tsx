@@ -3,7 +3,7 @@ import { RouterProvider } from "@tanstack/react-router";
 import { StrictMode, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { ApiError, api, onUnauthorized } from "./api/client";
-import { onTokenChange } from "./api/token";
+import { getToken, onTokenChange } from "./api/token";
 import { SignIn } from "./components/sign-in";
 import { applyTheme, initialTheme } from "./lib/theme";
 import { router } from "./router";
@@ -34,6 +34,8 @@ function App() {
   useEffect(
     () =>
       onTokenChange(() => {
+        // Signing out goes straight to the sign-in screen.
+        if (!getToken()) setAuth("sign-in");
         queryClient.clear();
         router.invalidate();
       }),

@@ -2,6 +2,7 @@
 import { createRootRoute, createRoute, createRouter, redirect } from "@tanstack/react-router";
 import { lazy } from "react";
 import { Layout } from "./components/layout";
+import { AccessPage } from "./pages/access";
 import { DagPage } from "./pages/dag";
 import { DagsPage } from "./pages/dags";
 import { QueuesPage } from "./pages/queues";
@@ -119,6 +120,7 @@ const runsRoute = createRoute({
 const queuesRoute = createRoute({ getParentRoute: () => rootRoute, path: "/queues", component: QueuesPage });
 const runnersRoute = createRoute({ getParentRoute: () => rootRoute, path: "/runners", component: RunnersPage });
 const systemRoute = createRoute({ getParentRoute: () => rootRoute, path: "/system", component: SystemPage });
+const accessRoute = createRoute({ getParentRoute: () => rootRoute, path: "/access", component: AccessPage });
 const apiDocsRoute = createRoute({ getParentRoute: () => rootRoute, path: "/api-docs", component: ApiDocsPage });
 
 const routeTree = rootRoute.addChildren([
@@ -132,6 +134,7 @@ const routeTree = rootRoute.addChildren([
   runnersRoute,
   systemRoute,
   apiDocsRoute,
+  accessRoute,
 ]);
 
 export const router = createRouter({ routeTree, defaultPreload: "intent" });

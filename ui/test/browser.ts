@@ -70,7 +70,8 @@ export async function startUiStack(opts: { runners?: string[]; leaseTtlMs?: numb
 
 /** Signs in on the sign-in screen (the stack requires a token). */
 export async function signIn(page: Page, token = USER_TOKEN): Promise<void> {
-  await page.getByLabel("API token").fill(token);
+  await page.getByLabel("With an API token or key").check();
+  await page.getByLabel("API token", { exact: true }).fill(token);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("navigation", { name: "main" }).waitFor();
 }

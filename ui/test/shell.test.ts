@@ -38,10 +38,11 @@ describe("the web UI's frame", () => {
   it("asks for the token, refuses a wrong one and signs in with the right one", async () => {
     const page = await ui.browser.newPage();
     await page.goto("/");
-    await page.getByLabel("API token").fill("not-the-token");
+    await page.getByLabel("With an API token or key").check();
+    await page.getByLabel("API token", { exact: true }).fill("not-the-token");
     await page.getByRole("button", { name: "Sign in" }).click();
     await expect.poll(() => page.getByRole("alert").textContent()).toContain("token");
-    await page.getByLabel("API token").fill(USER_TOKEN);
+    await page.getByLabel("API token", { exact: true }).fill(USER_TOKEN);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("navigation", { name: "main" }).waitFor();
     expect(new URL(page.url()).pathname).toBe("/dags");

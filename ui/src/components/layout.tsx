@@ -1,5 +1,6 @@
 import { Link, Outlet } from "@tanstack/react-router";
 import { Suspense, useState } from "react";
+import { useCan, useMe } from "../api/me";
 import { getToken, setToken } from "../api/token";
 import { applyTheme, initialTheme, type Theme } from "../lib/theme";
 
@@ -13,6 +14,8 @@ const NAV = [
 ] as const;
 
 export function Layout() {
+  const me = useMe().data;
+  const admin = useCan("admin");
   const [theme, setTheme] = useState<Theme>(initialTheme);
   const toggle = () => {
     const next = theme === "dark" ? "light" : "dark";
@@ -34,8 +37,18 @@ export function Layout() {
               {n.label}
             </Link>
           ))}
+          {admin && (
+            <Link to="/access" activeProps={{ className: "active", "aria-current": "page" }}>
+              Users
+            </Link>
+          )}
         </nav>
         <div className="topbar-end">
+          {me && (
+            <span className="muted" title="signed in as" data-testid="signed-in">
+              {me.user.username} ({me.user.role})
+            </span>
+          )}
           <button type="button" onClick={toggle} aria-label={`switch to ${theme === "dark" ? "light" : "dark"} theme`}>
             {theme === "dark" ? "☀ Light" : "☾ Dark"}
           </button>

@@ -2,6 +2,7 @@ import { useMutation } from "@tanstack/react-query";
 import { useNavigate } from "@tanstack/react-router";
 import { type FormEvent, useState } from "react";
 import { api, seg } from "../api/client";
+import { useCan } from "../api/me";
 import type { Dag } from "../api/types";
 import { type ParamField, paramFields, startParams } from "../lib/params";
 import { ErrorBox } from "./error-box";
@@ -12,6 +13,7 @@ import { Modal } from "./modal";
  * defaults), then opens the new run's page.
  */
 export function StartDialog({ dag, fileName }: { dag: Dag; fileName: string }) {
+  const canStart = useCan("operator");
   const [fields, setFields] = useState<ParamField[] | null>(null);
   const [free, setFree] = useState("");
   const navigate = useNavigate();
@@ -33,6 +35,8 @@ export function StartDialog({ dag, fileName }: { dag: Dag; fileName: string }) {
     if (!fields) return;
     start.mutate(fields.length ? startParams(fields) : free.trim() || undefined);
   };
+  // A role that may not start runs does not see the button (the server refuses it anyway).
+  if (!canStart) return null;
   return (
     <>
       <button type="button" onClick={open} aria-label={`Start ${dag.name}`}>

@@ -2,6 +2,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { api, seg } from "../../api/client";
+import { useCan } from "../../api/me";
 import type { DagDetailsResponse } from "../../api/types";
 import { ErrorBox } from "../../components/error-box";
 import { StartDialog } from "../../components/start-dialog";
@@ -12,6 +13,7 @@ import { dagKey } from "./queries";
 export function DagHeader({ fileName, data }: { fileName: string; data: DagDetailsResponse & { nextRun?: string } }) {
   const { dag, latestDAGRun: run, suspended } = data;
   const qc = useQueryClient();
+  const canOperate = useCan("operator");
   const suspend = useMutation({
     mutationFn: (on: boolean) => api.post(`/dags/${seg(fileName)}/suspend`, { suspend: on }),
     onSettled: () => qc.invalidateQueries({ queryKey: dagKey(fileName) }),
@@ -31,9 +33,11 @@ export function DagHeader({ fileName, data }: { fileName: string; data: DagDetai
         {suspended && <span className="tag">suspended</span>}
         <span className="spacer" />
         <StartDialog dag={dag} fileName={fileName} />
-        <button type="button" disabled={suspend.isPending} onClick={() => suspend.mutate(!suspended)}>
-          {suspended ? "Resume" : "Suspend"}
-        </button>
+        {canOperate && (
+          <button type="button" disabled={suspend.isPending} onClick={() => suspend.mutate(!suspended)}>
+            {suspended ? "Resume" : "Suspend"}
+          </button>
+        )}
       </div>
       {dag.description && <p className="dag-description">{dag.description}</p>}
       <dl className="dag-facts">

@@ -4,6 +4,7 @@ import { Link } from "@tanstack/react-router";
 import { useState } from "react";
 import { api } from "../../api/client";
 import type { Connection, RunLive } from "../../api/live";
+import { useCan } from "../../api/me";
 import type { RunDetails } from "../../api/types";
 import { ErrorBox } from "../../components/error-box";
 import { StatusBadge } from "../../components/status-badge";
@@ -33,6 +34,7 @@ export function RunHeader(props: {
   const { details: d, finished } = props;
   const now = useNow(!finished);
   const [error, setError] = useState<unknown>(null);
+  const canOperate = useCan("operator");
   const [retryMode, setRetryMode] = useState<"all" | "failed">("all");
   const hasFailed = d.nodes.some((n) => n.statusLabel === "failed");
   const waitingSteps = d.nodes.filter((n) => n.statusLabel === "waiting").map((n) => n.step.name);
@@ -63,7 +65,7 @@ export function RunHeader(props: {
           </button>
           <ConfirmAction
             label="Stop"
-            available={!finished}
+            available={!finished && canOperate}
             danger
             message="Stop this run? Running steps are killed on their runners; waiting ones are aborted."
             run={() => api.post(`${props.actionPath}/stop`)}
@@ -71,7 +73,7 @@ export function RunHeader(props: {
           />
           <ConfirmAction
             label="Retry"
-            available={finished && !props.isSub}
+            available={finished && !props.isSub && canOperate}
             message="Run this run again in place, with the same id, definition and params."
             run={() =>
               api.post(`${props.actionPath}/retry`, {

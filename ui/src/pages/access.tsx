@@ -1,0 +1,229 @@
+// Users and API keys (admins): create a user with a role, change a role, reset a password,
+// delete; create an API key (its secret is shown this once) and revoke one.
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { type FormEvent, useState } from "react";
+import { api, seg } from "../api/client";
+import { ROLES, type Role, useMe } from "../api/me";
+import { ErrorBox } from "../components/error-box";
+import { formatTime } from "../lib/format";
+
+interface User {
+  id: string;
+  username: string;
+  role: Role;
+  createdAt: string;
+}
+interface ApiKey {
+  id: string;
+  name: string;
+  role: Role;
+  createdBy: string;
+  createdAt: string;
+  revokedAt?: string;
+}
+
+const usersKey = ["users"] as const;
+const keysKey = ["api-keys"] as const;
+
+export function AccessPage() {
+  return (
+    <>
+      <h1>Users and API keys</h1>
+      <Users />
+      <ApiKeys />
+    </>
+  );
+}
+
+function RoleSelect(props: { value: Role; onChange: (r: Role) => void; label: string; disabled?: boolean }) {
+  return (
+    <select
+      aria-label={props.label}
+      value={props.value}
+      disabled={props.disabled}
+      onChange={(e) => props.onChange(e.target.value as Role)}
+    >
+      {ROLES.map((r) => (
+        <option key={r}>{r}</option>
+      ))}
+    </select>
+  );
+}
+
+function Users() {
+  const qc = useQueryClient();
+  const me = useMe().data;
+  const users = useQuery({ queryKey: usersKey, queryFn: () => api.get<{ users: User[] }>("/users") });
+  const [form, setForm] = useState({ username: "", password: "", role: "viewer" as Role });
+  const refresh = () => qc.invalidateQueries({ queryKey: usersKey });
+  const create = useMutation({
+    mutationFn: () => api.post("/users", form),
+    onSuccess: () => {
+      setForm({ username: "", password: "", role: "viewer" });
+      refresh();
+    },
+  });
+  const change = useMutation({
+    mutationFn: (op: { id: string; role?: Role; password?: string; remove?: true }) =>
+      op.remove
+        ? api.delete(`/users/${seg(op.id)}`)
+        : op.password !== undefined
+          ? api.post(`/users/${seg(op.id)}/reset-password`, { newPassword: op.password })
+          : api.patch(`/users/${seg(op.id)}`, { role: op.role }),
+    onSettled: refresh,
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    create.mutate();
+  };
+  return (
+    <section aria-label="users">
+      <h2>Users</h2>
+      <form className="row" onSubmit={submit} aria-label="new user">
+        <label>
+          User name
+          <input value={form.username} onChange={(e) => setForm({ ...form, username: e.target.value })} required />
+        </label>
+        <label>
+          Password
+          <input
+            type="password"
+            autoComplete="new-password"
+            minLength={8}
+            value={form.password}
+            onChange={(e) => setForm({ ...form, password: e.target.value })}
+            required
+          />
+        </label>
+        <RoleSelect label="Role" value={form.role} onChange={(role) => setForm({ ...form, role })} />
+        <button type="submit" className="primary" disabled={create.isPending}>
+          Create user
+        </button>
+      </form>
+      <ErrorBox error={create.error ?? change.error ?? users.error} />
+      <table>
+        <thead>
+          <tr>
+            <th>User</th>
+            <th>Role</th>
+            <th>Created</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {users.data?.users.map((u) => {
+            const self = me?.credential === "session" && me.user.id === u.id;
+            return (
+              <tr key={u.id}>
+                <td>{u.username}</td>
+                <td>
+                  <RoleSelect
+                    label={`role of ${u.username}`}
+                    value={u.role}
+                    disabled={self}
+                    onChange={(role) => change.mutate({ id: u.id, role })}
+                  />
+                </td>
+                <td>{formatTime(u.createdAt)}</td>
+                <td className="row">
+                  <button
+                    type="button"
+                    onClick={() => {
+                      const password = window.prompt(`New password for ${u.username} (at least 8 characters)`);
+                      if (password) change.mutate({ id: u.id, password });
+                    }}
+                  >
+                    Reset password
+                  </button>
+                  {!self && (
+                    <button
+                      type="button"
+                      className="danger"
+                      onClick={() =>
+                        window.confirm(`Delete ${u.username}?`) && change.mutate({ id: u.id, remove: true })
+                      }
+                    >
+                      Delete
+                    </button>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function ApiKeys() {
+  const qc = useQueryClient();
+  const keys = useQuery({ queryKey: keysKey, queryFn: () => api.get<{ apiKeys: ApiKey[] }>("/api-keys") });
+  const [form, setForm] = useState({ name: "", role: "viewer" as Role });
+  const [shown, setShown] = useState<{ name: string; key: string } | null>(null);
+  const refresh = () => qc.invalidateQueries({ queryKey: keysKey });
+  const create = useMutation({
+    mutationFn: () => api.post<ApiKey & { key: string }>("/api-keys", form),
+    onSuccess: (k) => {
+      setShown({ name: k.name, key: k.key });
+      setForm({ name: "", role: "viewer" });
+      refresh();
+    },
+  });
+  const revoke = useMutation({ mutationFn: (id: string) => api.delete(`/api-keys/${seg(id)}`), onSettled: refresh });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    create.mutate();
+  };
+  return (
+    <section aria-label="API keys">
+      <h2>API keys</h2>
+      <form className="row" onSubmit={submit} aria-label="new API key">
+        <label>
+          Name
+          <input value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} required />
+        </label>
+        <RoleSelect label="Key role" value={form.role} onChange={(role) => setForm({ ...form, role })} />
+        <button type="submit" className="primary" disabled={create.isPending}>
+          Create API key
+        </button>
+      </form>
+      {shown && (
+        <p role="status">
+          The key {shown.name}, shown this once: <code>{shown.key}</code>
+        </p>
+      )}
+      <ErrorBox error={create.error ?? revoke.error ?? keys.error} />
+      <table>
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Role</th>
+            <th>Created</th>
+            <th>By</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {keys.data?.apiKeys.map((k) => (
+            <tr key={k.id}>
+              <td>{k.name}</td>
+              <td>{k.role}</td>
+              <td>{formatTime(k.createdAt)}</td>
+              <td>{k.createdBy}</td>
+              <td>
+                {k.revokedAt ? (
+                  <span className="muted">revoked {formatTime(k.revokedAt)}</span>
+                ) : (
+                  <button type="button" className="danger" onClick={() => revoke.mutate(k.id)}>
+                    Revoke
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
