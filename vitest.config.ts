@@ -24,6 +24,8 @@ export default defineConfig({
                 DAGFLARE_AUTH: "required",
                 DAGFLARE_API_TOKEN: "test-user-token",
                 DAGFLARE_RUNNER_TOKEN: "test-runner-token",
+                // Tests read how many calls a behaviour takes from GET /metrics (src/call-counts.ts).
+                DAGFLARE_CALL_COUNTS: "on",
               },
             },
           })),

@@ -15,6 +15,8 @@ export interface Env {
   DAGFLARE_API_TOKEN?: string;
   /** Bearer token for the runner endpoints only (a Worker secret). */
   DAGFLARE_RUNNER_TOKEN?: string;
+  /** "on": count Durable Object calls and D1 queries for GET /metrics (src/call-counts.ts). */
+  DAGFLARE_CALL_COUNTS?: string;
   /** Lease time-to-live; runners heartbeat at a third of it. */
   LEASE_TTL_MS?: string;
 }

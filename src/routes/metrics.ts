@@ -1,6 +1,7 @@
 // GET /metrics: Prometheus text format, with the series of the contract's example (dagu_*
 // names, so existing dashboards work) from the D1 run index.
 import { Hono } from "hono";
+import { callCounts, countingOn } from "../call-counts";
 import { countDags, countRunsByStatus, db, scheduleTotals, stepDurationBuckets, stepTotals } from "../db/queries";
 import type { Env } from "../env";
 import { RUN_STATUSES, STEP_STATUSES } from "../status";
@@ -68,6 +69,17 @@ export const metrics = new Hono<{ Bindings: Env }>().get("/", async (c) => {
       `dagflare_step_duration_seconds_sum ${steps.reduce((n, r) => n + r.ms, 0) / 1000}`,
       `dagflare_step_duration_seconds_count ${timed}`,
     ].join("\n"),
+    // Only when the operator turned counting on (DAGFLARE_CALL_COUNTS=on): for capacity measurement.
+    ...(countingOn(c.env)
+      ? [
+          series(
+            "dagflare_calls_total",
+            "Durable Object calls and D1 queries made by this isolate, by binding and method",
+            "counter",
+            callCounts().map(([call, n]) => [`{call="${call}"}`, n]),
+          ),
+        ]
+      : []),
   ].join("\n\n");
   return c.text(`${text}\n`, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
 });
