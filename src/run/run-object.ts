@@ -28,6 +28,7 @@ import {
   type StepState,
   transition,
 } from "./machine";
+import { retainAfterFinish } from "./retention";
 import { runStub } from "./start-run";
 import { stepStats } from "./step-stats";
 import { type ParentRef, type SubRunReport, startSubRun } from "./sub-runs";
@@ -61,6 +62,12 @@ export interface RunSnapshot {
 
 interface StoredInit extends RunInit {
   leaseTtlMs: number;
+  /**
+   * Whether the run was created queued, for admission (`maxActiveRuns`, a queue): only such a
+   * run tells the admission object that it finished. Absent in runs stored before it was
+   * recorded: those tell it, as they always did.
+   */
+  viaAdmission?: boolean;
 }
 
 export class RunObject extends DurableObject<Env> {
@@ -143,7 +150,7 @@ export class RunObject extends DurableObject<Env> {
   /** Creates the run without starting it: `queued` waits for admission (src/queue). */
   prepare(input: RunInit, status: "not_started" | "queued" = "not_started"): Outcome<void> {
     if (!this.init) {
-      const init: StoredInit = { ...input, leaseTtlMs: leaseTtlMs(this.env) };
+      const init: StoredInit = { ...input, leaseTtlMs: leaseTtlMs(this.env), viaAdmission: status === "queued" };
       const state = initialState(input.runId, input.dag, Date.now(), status);
       this.ctx.storage.transactionSync(() => {
         this.sql.exec("INSERT INTO meta (key, value) VALUES ('init', ?)", JSON.stringify(init));
@@ -668,9 +675,12 @@ export class RunObject extends DurableObject<Env> {
           paramsText: this.init?.paramsText ?? "",
         };
         unwrap((await runStub(this.env, parent.runId).childFinished(report)) as Outcome<void>);
-      } else if (isTerminalRun(s.status)) {
+      } else if (isTerminalRun(s.status) && this.init?.viaAdmission !== false) {
         // A finished run frees its admission slot (and lets retention look at its DAG).
         await admission(this.env).finished(s.runId, s.dagName, this.init?.dag.histRetentionDays);
+      } else if (isTerminalRun(s.status) && this.init?.dag.histRetentionDays !== undefined) {
+        // A run without limits never involved the single admission object: it stays out of it.
+        await retainAfterFinish(this.env, s.dagName, this.init.dag.histRetentionDays, s.runId);
       }
     } catch (err) {
       console.error(`run ${s.runId}: D1 summary or admission unreachable, retrying`, err);
