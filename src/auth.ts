@@ -6,6 +6,7 @@ import type { MiddlewareHandler } from "hono";
 import type { Env } from "./env";
 import { AppError } from "./errors";
 import { subprotocolToken } from "./live/protocol";
+import { verifyRunnerToken } from "./runner-token-cache";
 import { checkRunnerToken, looksLikeRunnerToken } from "./runner-tokens";
 
 type Door = "user" | "runner";
@@ -16,7 +17,10 @@ export interface RunnerAuth {
   tokenId: string;
   /** The pools this token may lease, register and report in; "all" for the bootstrap token. */
   pools: string[] | "all";
-  /** Reads the token again (a created one can be revoked meanwhile); throws 401 when revoked. */
+  /**
+   * Checks the token again (a created one can be revoked meanwhile, e.g. during a long poll);
+   * throws 401 when revoked. Within the token's cache window (src/runner-token-cache.ts).
+   */
   recheck: () => Promise<void>;
 }
 export type RunnerVars = { Bindings: Env; Variables: { runnerAuth: RunnerAuth } };
@@ -36,7 +40,7 @@ export function requireToken(door: Door): MiddlewareHandler<RunnerVars> {
     const other = door === "user" ? env.DAGFLARE_RUNNER_TOKEN : env.DAGFLARE_API_TOKEN;
     // A browser's WebSocket cannot set headers: it offers the token as a subprotocol (docs/live.md).
     const given = bearer(c.req.header("authorization")) ?? subprotocolToken(c.req.raw);
-    // Runner tokens created through the API (src/runner-tokens.ts): one D1 read per call.
+    // Runner tokens created through the API (src/runner-tokens.ts): one D1 read per token and window.
     if (given && looksLikeRunnerToken(given)) {
       const check = await checkCreated(env, given);
       if (door === "runner") return allowed(check, async () => void (await checkCreated(env, given)));
@@ -64,7 +68,7 @@ export function requireToken(door: Door): MiddlewareHandler<RunnerVars> {
 }
 
 async function checkCreated(env: Env, token: string): Promise<{ tokenId: string; pools: string[] }> {
-  const check = await checkRunnerToken(env.DB, token);
+  const check = await verifyRunnerToken(env.DB, token);
   if (check.kind === "revoked") {
     throw new AppError("unauthorized", 401, `runner token ${check.id} was revoked`, { tokenId: check.id });
   }

@@ -25,12 +25,21 @@ export function callCounts(): Array<[string, number]> {
 
 const NAMESPACES = ["RUNS", "DISPATCH", "SCHEDULES", "QUEUES"] as const;
 
+/** Counting bindings -> the platform's own, so that reading the counts does not move them. */
+const uncounted = new WeakMap<Env, Env>();
+
 /** `env` with counting bindings when counting is on; `env` itself otherwise. */
 export function countedEnv(env: Env): Env {
   if (!countingOn(env)) return env;
   const wrapped: Env = { ...env, DB: countedD1(env) };
   for (const name of NAMESPACES) wrapped[name] = countedNamespace(env, name) as never;
+  uncounted.set(wrapped, env);
   return wrapped;
+}
+
+/** The bindings without counting (for GET /metrics itself). */
+export function uncountedEnv(env: Env): Env {
+  return uncounted.get(env) ?? env;
 }
 
 /** Every method call on a stub of this namespace counts as `NAME.method`. */

@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import type { Env } from "../env";
 import { AppError } from "../errors";
+import { forgetRunnerToken } from "../runner-token-cache";
 import {
   CreateRunnerTokenRequest,
   createRunnerToken,
@@ -22,5 +23,7 @@ export const runnerTokensRoute = new Hono<{ Bindings: Env }>()
     if (!TOKEN_ID.test(id)) throw new AppError("bad_request", 400, `"${id}" is not a runner token id`, { field: "id" });
     const revoked = await revokeRunnerToken(c.env.DB, id);
     if (!revoked) throw new AppError("not_found", 404, `runner token ${id} not found`);
+    // Refused at once here; other isolates read it again within RUNNER_TOKEN_CACHE_MS.
+    forgetRunnerToken(id);
     return c.json(revoked);
   });
