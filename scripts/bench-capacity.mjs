@@ -21,6 +21,8 @@ const RUNNER_TOKEN = "capacity-bench-runner-token-0123456789abcdef";
 const WORK = { kind: "work" };
 const IDLE = { kind: "idle" };
 const MAX_PER_REQUEST = 64;
+/** Runs started (16 at a time) in the starts scenarios. */
+const STARTS = quick ? 100 : 200;
 
 // ---- scenarios ------------------------------------------------------------------------------
 
@@ -33,8 +35,8 @@ const SCENARIOS = [
   { id: "wide-2000, 16 idle runners", shape: "wide", steps: 2000, inFlight: 64, idle: 16 },
   { id: "wide-2000, 64 idle runners", shape: "wide", steps: 2000, inFlight: 64, idle: 64 },
   { id: "wide-2000, 2,048 in flight", shape: "wide", steps: 2000, inFlight: 2048, idle: 0 },
-  { id: "200 starts, no limit", shape: "starts", runs: quick ? 100 : 200, concurrency: 16 },
-  { id: "200 starts, maxActiveRuns 8", shape: "starts", runs: quick ? 100 : 200, concurrency: 16, limit: 8 },
+  { id: `${STARTS} starts, no limit`, shape: "starts", runs: STARTS, concurrency: 16 },
+  { id: `${STARTS} starts, maxActiveRuns 8`, shape: "starts", runs: STARTS, concurrency: 16, limit: 8 },
 ];
 
 const stepLines = (n) => Array.from({ length: n }, (_, i) => `  - name: s${i}\n    command: "true"\n`).join("");
