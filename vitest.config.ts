@@ -25,6 +25,8 @@ export default defineConfig({
                 DAGFLARE_API_TOKEN: "test-user-token",
                 DAGFLARE_RUNNER_TOKEN: "test-runner-token",
                 DAGFLARE_SESSION_SECRET: "test-session-secret-of-at-least-32-characters",
+                // Tests read how many calls a behaviour takes from GET /metrics (src/call-counts.ts).
+                DAGFLARE_CALL_COUNTS: "on",
               },
             },
           })),

@@ -3,7 +3,8 @@
 // for 30 s (more than one 25 s lease long-poll), then samples the RSS of the runner and of its
 // watchdog process from /proc once a second for 10 s and prints the medians. Linux only.
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { buildCli, CLI_BUNDLE } from "./build-cli.mjs";
 import { applyMigrations, buildRunner, ROOT, RUNNER_BUNDLE, startWorker, stopGroup } from "./stack.mjs";
@@ -53,13 +54,20 @@ const worker = await startWorker({
     DAGFLARE_RUNNER_TOKEN: RUNNER_TOKEN,
   },
 });
+const tokenFile = path.join(mkdtempSync(path.join(tmpdir(), "memory-bench-")), "runner-token");
+writeFileSync(tokenFile, `${RUNNER_TOKEN}\n`, { mode: 0o600 });
+// A runner started as root must be told which user runs its steps.
+const asUser = process.getuid?.() === 0 ? ["--run-as", "nobody"] : [];
 const rows = [];
 try {
   for (const form of FORMS) {
-    const child = spawn(process.execPath, [...form.args, "--server", worker.url, "--id", "memory-bench"], {
-      env: { ...process.env, DAGFLARE_RUNNER_TOKEN: RUNNER_TOKEN },
+    // The runner refuses a token in its environment (its steps could read it): a file, as in production.
+    const child = spawn(process.execPath, [...form.args, "--server", worker.url, "--id", "memory-bench", ...asUser], {
+      env: { ...process.env, DAGFLARE_RUNNER_TOKEN_FILE: tokenFile },
       stdio: "ignore",
     });
+    await sleep(2_000);
+    if (child.exitCode !== null) throw new Error(`${form.name} exited (${child.exitCode}) instead of waiting for work`);
     await sleep(SETTLE_MS);
     const runner = [];
     const helpers = [];

@@ -9,6 +9,7 @@ import { sameSecret } from "./access/digest";
 import type { Env } from "./env";
 import { AppError } from "./errors";
 import { subprotocolToken } from "./live/protocol";
+import { verifyRunnerToken } from "./runner-token-cache";
 import { checkRunnerToken, looksLikeRunnerToken } from "./runner-tokens";
 
 export { sameSecret };
@@ -22,7 +23,10 @@ export interface RunnerAuth {
   tokenId: string;
   /** The pools this token may lease, register and report in; "all" for the bootstrap token. */
   pools: string[] | "all";
-  /** Reads the token again (a created one can be revoked meanwhile); throws 401 when revoked. */
+  /**
+   * Checks the token again (a created one can be revoked meanwhile, e.g. during a long poll);
+   * throws 401 when revoked. Within the token's cache window (src/runner-token-cache.ts).
+   */
   recheck: () => Promise<void>;
 }
 export type RunnerVars = { Bindings: Env; Variables: { runnerAuth: RunnerAuth } };
@@ -40,7 +44,7 @@ export function requireToken(_door: Door): MiddlewareHandler<RunnerVars> {
     if (env.DAGFLARE_AUTH === "off") return allowed({ tokenId: "open", pools: "all" });
     const expected = env.DAGFLARE_RUNNER_TOKEN;
     const given = bearer(c.req.header("authorization")) ?? subprotocolToken(c.req.raw);
-    // Runner tokens created through the API (src/runner-tokens.ts): one D1 read per call.
+    // Runner tokens created through the API (src/runner-tokens.ts): one D1 read per token and window.
     if (given && looksLikeRunnerToken(given)) {
       const check = await checkCreated(env, given);
       return allowed(check, async () => void (await checkCreated(env, given)));
@@ -66,7 +70,7 @@ export function requireToken(_door: Door): MiddlewareHandler<RunnerVars> {
 }
 
 async function checkCreated(env: Env, token: string): Promise<{ tokenId: string; pools: string[] }> {
-  const check = await checkRunnerToken(env.DB, token);
+  const check = await verifyRunnerToken(env.DB, token);
   if (check.kind === "revoked") {
     throw new AppError("unauthorized", 401, `runner token ${check.id} was revoked`, { tokenId: check.id });
   }

@@ -21,6 +21,8 @@ export interface Env {
   DAGFLARE_ADMIN_PASSWORD?: string;
   /** The first admin's user name (default "admin"). */
   DAGFLARE_ADMIN_USERNAME?: string;
+  /** "on": count Durable Object calls and D1 queries for GET /metrics (src/call-counts.ts). */
+  DAGFLARE_CALL_COUNTS?: string;
   /** Lease time-to-live; runners heartbeat at a third of it. */
   LEASE_TTL_MS?: string;
 }

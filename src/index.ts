@@ -1,16 +1,22 @@
 // Wiring only: the Worker export and the Durable Object classes.
 import { app } from "./app";
+import { counted, countedEnv } from "./call-counts";
+import { DispatchObject as Dispatch } from "./dispatch/dispatch-object";
 import type { Env } from "./env";
+import { QueueObject as Queue } from "./queue/queue-object";
+import { RunObject as Run } from "./run/run-object";
 import { rearmSchedules } from "./schedule/safety-net";
+import { ScheduleObject as Schedule } from "./schedule/schedule-object";
 
-export { DispatchObject } from "./dispatch/dispatch-object";
-export { QueueObject } from "./queue/queue-object";
-export { RunObject } from "./run/run-object";
-export { ScheduleObject } from "./schedule/schedule-object";
+// With DAGFLARE_CALL_COUNTS=on every binding counts its calls (src/call-counts.ts); off, as is.
+export const DispatchObject = counted(Dispatch);
+export const QueueObject = counted(Queue);
+export const RunObject = counted(Run);
+export const ScheduleObject = counted(Schedule);
 
 export default {
-  fetch: app.fetch,
+  fetch: (req, env, ctx) => app.fetch(req, countedEnv(env), ctx),
   scheduled: async (_controller, env, ctx) => {
-    ctx.waitUntil(rearmSchedules(env));
+    ctx.waitUntil(rearmSchedules(countedEnv(env)));
   },
 } satisfies ExportedHandler<Env>;

@@ -1,7 +1,8 @@
 // Runner tokens created through the API: `dfr_<id>_<secret>`. The id names the row, so checking
 // a token is one primary-key read; only the token's SHA-256 is stored, and the token itself is
-// shown once. Revoking sets `revoked_at`: every runner call reads the row, so a revoked runner
-// is refused at its very next call, whichever isolate serves it. A token serves the pools it
+// shown once. Revoking sets `revoked_at`; runner calls check tokens through
+// runner-token-cache.ts, so a revoked runner is refused within its window (at once in the
+// isolate that revoked it). A token serves the pools it
 // was created for, and no other. (The bootstrap token, DAGFLARE_RUNNER_TOKEN, serves every
 // pool and is checked in memory, at no read.)
 import { and, desc, eq, isNull } from "drizzle-orm";
@@ -108,7 +109,7 @@ function hex(bytes: number): string {
   return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-async function sha256(text: string): Promise<string> {
+export async function sha256(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -6,7 +6,7 @@ import { DurableObject } from "cloudflare:workers";
 import migrations from "../../migrations/do/queue/migrations.js";
 import { openStorage } from "../do-storage";
 import type { Env } from "../env";
-import { applyRetention } from "../run/retention";
+import { retainAfterFinish } from "../run/retention";
 import { runStub } from "../stubs";
 import * as schema from "./schema";
 
@@ -39,6 +39,12 @@ interface WaitingRow extends Record<string, SqlStorageValue> {
 
 export class QueueObject extends DurableObject<Env> {
   private sql: SqlStorage;
+  /**
+   * Runs whose admit call is in flight. Concurrent submits each pump, and a run admitted but not
+   * yet started must not be started again by them: one admit call per run. In memory only: after
+   * a restart nothing is in flight, and every unstarted run is tried again.
+   */
+  private starting = new Set<string>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -70,12 +76,7 @@ export class QueueObject extends DurableObject<Env> {
     this.sql.exec("DELETE FROM waiting WHERE run_id = ?", runId);
     await this.startAll(this.pump());
     if (retentionDays === undefined) return;
-    try {
-      await applyRetention(this.env, dagName, retentionDays, runId);
-    } catch (err) {
-      // Retention runs again when the next run of this DAG finishes.
-      console.error(`retention of ${dagName} failed`, err);
-    }
+    await retainAfterFinish(this.env, dagName, retentionDays, runId);
   }
 
   /** Takes a run out of line; false when it is not waiting (started, finished or unknown). */
@@ -195,7 +196,7 @@ export class QueueObject extends DurableObject<Env> {
     // Runs admitted earlier whose start did not get through are tried again too.
     const unstarted = this.sql.exec<{ run_id: string }>("SELECT run_id FROM active WHERE started = 0").toArray();
     for (const r of unstarted) if (!admitted.includes(r.run_id)) admitted.push(r.run_id);
-    return admitted;
+    return admitted.filter((id) => !this.starting.has(id));
   }
 
   /** Starts admitted runs in the order admitted; a failed start is retried by the alarm. */
@@ -203,6 +204,9 @@ export class QueueObject extends DurableObject<Env> {
     let failed = false;
     let freed = false;
     for (const runId of runIds) {
+      // Another call started it while this one awaited an earlier run's admit.
+      if (this.starting.has(runId)) continue;
+      this.starting.add(runId);
       try {
         const r = await runStub(this.env, runId).admit();
         if (r.ok && (r.value === "running" || r.value === "waiting")) {
@@ -215,6 +219,8 @@ export class QueueObject extends DurableObject<Env> {
       } catch (err) {
         console.error(`admitted run ${runId}: RunObject unreachable, retrying`, err);
         failed = true;
+      } finally {
+        this.starting.delete(runId);
       }
     }
     if (failed) await this.ctx.storage.setAlarm(Date.now() + START_RETRY_MS);

@@ -1,6 +1,7 @@
 // GET /metrics: Prometheus text format, with the series of the contract's example (dagu_*
 // names, so existing dashboards work) from the D1 run index.
 import { Hono } from "hono";
+import { callCounts, countingOn, uncountedEnv } from "../call-counts";
 import { countDags, countRunsByStatus, db, scheduleTotals, stepDurationBuckets, stepTotals } from "../db/queries";
 import type { Env } from "../env";
 import { dagu } from "../openapi/route-docs";
@@ -20,7 +21,9 @@ function series(name: string, help: string, type: "gauge" | "counter", samples: 
 }
 
 export const metrics = new Hono<{ Bindings: Env }>().get("/", dagu("getMetrics"), async (c) => {
-  const d = db(c.env.DB);
+  const calls = callCounts();
+  // Its own queries are not counted: reading the counts does not move them.
+  const d = db(uncountedEnv(c.env).DB);
   const [byStatus, dagCount, steps, buckets, schedules] = await Promise.all([
     countRunsByStatus(d),
     countDags(d),
@@ -69,6 +72,17 @@ export const metrics = new Hono<{ Bindings: Env }>().get("/", dagu("getMetrics")
       `dagflare_step_duration_seconds_sum ${steps.reduce((n, r) => n + r.ms, 0) / 1000}`,
       `dagflare_step_duration_seconds_count ${timed}`,
     ].join("\n"),
+    // Only when the operator turned counting on (DAGFLARE_CALL_COUNTS=on): for capacity measurement.
+    ...(countingOn(c.env)
+      ? [
+          series(
+            "dagflare_calls_total",
+            "Durable Object calls and D1 queries made by this isolate, by binding and method",
+            "counter",
+            calls.map(([call, n]) => [`{call="${call}"}`, n]),
+          ),
+        ]
+      : []),
   ].join("\n\n");
   return c.text(`${text}\n`, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
 });

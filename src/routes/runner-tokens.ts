@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { Env } from "../env";
 import { AppError } from "../errors";
 import { dagflare, errorResponse, jsonResponse } from "../openapi/route-docs";
+import { forgetRunnerToken } from "../runner-token-cache";
 import {
   CreateRunnerTokenRequest,
   CreateRunnerTokenResponse,
@@ -55,6 +56,8 @@ export const runnerTokensRoute = new Hono<{ Bindings: Env }>()
       const { id } = c.req.valid("param");
       const revoked = await revokeRunnerToken(c.env.DB, id);
       if (!revoked) throw new AppError("not_found", 404, `runner token ${id} not found`);
+      // Refused at once here; other isolates read it again within RUNNER_TOKEN_CACHE_MS.
+      forgetRunnerToken(id);
       return c.json(revoked);
     },
   );

@@ -57,3 +57,17 @@ export async function applyRetention(
     rows.filter((r) => r.runId !== justFinished),
   );
 }
+
+/** applyRetention after a run finished; a failure is logged, and retention runs again at the DAG's next finish. */
+export async function retainAfterFinish(
+  env: Env,
+  dagName: string,
+  retentionDays: number,
+  runId: string,
+): Promise<void> {
+  try {
+    await applyRetention(env, dagName, retentionDays, runId);
+  } catch (err) {
+    console.error(`retention of ${dagName} failed`, err);
+  }
+}

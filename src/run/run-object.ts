@@ -120,7 +120,7 @@ export class RunObject extends DurableObject<Env> {
   /** Creates the run without starting it: `queued` waits for admission (src/queue). */
   prepare(input: RunInit, status: "not_started" | "queued" = "not_started"): Outcome<void> {
     if (!this.init) {
-      const init: StoredInit = { ...input, leaseTtlMs: leaseTtlMs(this.env) };
+      const init: StoredInit = { ...input, leaseTtlMs: leaseTtlMs(this.env), viaAdmission: status === "queued" };
       const state = initialState(input.runId, input.dag, Date.now(), status);
       this.ctx.storage.transactionSync(() => {
         this.store.saveInit(init);

@@ -112,3 +112,18 @@ export async function fireRunAlarm(runId: string): Promise<boolean> {
   }
   throw new Error(`run ${runId}: five alarms fired and none changed the run`);
 }
+
+/**
+ * How many times each call (`QUEUES.submit`, `DB.prepare`, ...) was made so far, from GET
+ * /metrics (the Workers tests run with DAGFLARE_CALL_COUNTS=on). Read before and after a
+ * behaviour: the difference is what it cost.
+ */
+export async function callCounts(): Promise<(call: string) => number> {
+  const res = await exports.default.fetch("http://dagflare.test/api/v2/metrics", {
+    headers: { authorization: `Bearer ${USER_TOKEN}` },
+  });
+  expect(res.status).toBe(200);
+  const text = await res.text();
+  return (name: string) =>
+    Number(new RegExp(`^dagflare_calls_total\\{call="${name}"\\} (\\d+)$`, "m").exec(text)?.[1] ?? 0);
+}

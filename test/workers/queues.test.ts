@@ -2,7 +2,7 @@ import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { PurgeResponse, QueueConfigResponse } from "../../src/routes/queues";
-import { api, complete, createDag, details, extApi, lease, startDag } from "./helpers";
+import { api, callCounts, complete, createDag, details, extApi, lease, startDag } from "./helpers";
 
 const ONE_STEP = "steps:\n  - name: work\n    command: echo work\n";
 const status = async (name: string, id: string) => (await details(name, id)).statusLabel as string;
@@ -198,5 +198,37 @@ describe("the OpenAPI document", () => {
     expect(doc.paths["/queues/{name}/purge"].post.responses["200"].content["application/json"].schema.required).toEqual(
       ["purged", "dagRunIds"],
     );
+  });
+});
+
+describe("the admission object's load", () => {
+  it("never hears of a run of a DAG without limits, from its start to its end", async () => {
+    await createDag("unbounded", ONE_STEP);
+    const was = await callCounts();
+    const id = await startDag("unbounded");
+    await drain();
+    expect(await status("unbounded", id)).toBe("succeeded");
+    const now = await callCounts();
+    // Counted as any call is: the run's own object was started once.
+    expect(now("RUNS.start") - was("RUNS.start")).toBe(1);
+    for (const call of ["QUEUES.submit", "QUEUES.finished"]) expect(now(call) - was(call), call).toBe(0);
+  });
+
+  it("admits each of many concurrent starts of a limited DAG once, never more than its limit at a time", async () => {
+    await createDag("burst", `maxActiveRuns: 2\n${ONE_STEP}`);
+    const was = await callCounts();
+    const ids = await Promise.all(Array.from({ length: 8 }, () => startDag("burst")));
+    const statuses = async () => Promise.all(ids.map((id) => status("burst", id)));
+    expect((await statuses()).filter((s) => s === "running")).toHaveLength(2);
+    expect((await callCounts())("RUNS.admit") - was("RUNS.admit")).toBe(2);
+    for (let done = 0; done < 8; done++) {
+      const [l] = await lease(1);
+      await complete(l, 0);
+      expect((await statuses()).filter((s) => s === "running").length).toBeLessThanOrEqual(2);
+    }
+    expect(await statuses()).toEqual(Array(8).fill("succeeded"));
+    const now = await callCounts();
+    expect(now("RUNS.admit") - was("RUNS.admit")).toBe(8);
+    expect(now("QUEUES.submit") - was("QUEUES.submit")).toBe(8);
   });
 });

@@ -3,8 +3,14 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/app";
-import { CreateRunnerTokenResponse, RunnerTokenInfo, RunnerTokenList } from "../../src/runner-tokens";
-import { api, complete, createDag, extApi, RUNNER_TOKEN, runnerApi, startDag, USER_TOKEN } from "./helpers";
+import { RUNNER_TOKEN_CACHE_MS, verifyRunnerToken } from "../../src/runner-token-cache";
+import {
+  CreateRunnerTokenResponse,
+  RunnerTokenInfo,
+  RunnerTokenList,
+  revokeRunnerToken,
+} from "../../src/runner-tokens";
+import { api, callCounts, complete, createDag, extApi, RUNNER_TOKEN, runnerApi, startDag, USER_TOKEN } from "./helpers";
 
 async function newToken(name: string): Promise<{ id: string; token: string }> {
   const r = await extApi("POST", "/runner-tokens", { name }, CreateRunnerTokenResponse);
@@ -87,6 +93,25 @@ describe("runner tokens", () => {
     const missing = await extApi("DELETE", `/runner-tokens/${"f".repeat(12)}`, undefined, RunnerTokenInfo);
     expect(missing.status).toBe(404);
     expect(missing.body.code).toBe("not_found");
+  });
+
+  it("reads a created token from D1 once per window, however many calls its runner makes", async () => {
+    const { token } = await newToken("busy host");
+    const was = await callCounts();
+    for (let i = 0; i < 20; i++) {
+      const r = await runnerApi("/heartbeat", { runnerId: "busy", labels: {}, totalSlots: 1, running: [] }, token);
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+    }
+    expect((await callCounts())("DB.prepare") - was("DB.prepare")).toBe(1);
+  });
+
+  it(`refuses a token revoked by another isolate within ${RUNNER_TOKEN_CACHE_MS / 1000} s`, async () => {
+    const { id, token } = await newToken("revoked elsewhere");
+    const t0 = Date.now();
+    expect((await verifyRunnerToken(env.DB, token, t0)).kind).toBe("valid");
+    // What another isolate's DELETE /runner-tokens/{id} does: the row, not this isolate's memory.
+    await revokeRunnerToken(env.DB, id);
+    expect(await verifyRunnerToken(env.DB, token, t0 + RUNNER_TOKEN_CACHE_MS)).toEqual({ kind: "revoked", id });
   });
 
   it("is described in /openapi.json from its zod schemas", async () => {

@@ -10,6 +10,7 @@ import { type Outcome, unwrap } from "../../errors";
 import { isTerminalRun } from "../../status";
 import { admission, dispatcherFor, runStub } from "../../stubs";
 import type { Effect, MachineContext, RunEvent, RunState } from "../engine";
+import { retainAfterFinish } from "../retention";
 import { stepStats } from "../step-stats";
 import { type SubRunReport, startSubRun } from "../sub-runs";
 import type { RunStore, StoredInit } from "./run-store";
@@ -205,9 +206,12 @@ export class Outbox {
           paramsText: run.init.paramsText,
         };
         unwrap((await runStub(env, parent.runId).childFinished(report)) as Outcome<void>);
-      } else if (isTerminalRun(s.status)) {
+      } else if (isTerminalRun(s.status) && run.init.viaAdmission !== false) {
         // A finished run frees its admission slot (and lets retention look at its DAG).
         await admission(env).finished(s.runId, s.dagName, run.init.dag.histRetentionDays);
+      } else if (isTerminalRun(s.status) && run.init.dag.histRetentionDays !== undefined) {
+        // A run without limits never involved the single admission object: it stays out of it.
+        await retainAfterFinish(env, s.dagName, run.init.dag.histRetentionDays, s.runId);
       }
     } catch (err) {
       console.error(`run ${s.runId}: D1 summary or admission unreachable, retrying`, err);

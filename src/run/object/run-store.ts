@@ -23,6 +23,12 @@ export interface RunInit {
 
 export interface StoredInit extends RunInit {
   leaseTtlMs: number;
+  /**
+   * Whether the run was created queued, for admission (`maxActiveRuns`, a queue): only such a
+   * run tells the admission object that it finished. Absent in runs stored before it was
+   * recorded: those tell it, as they always did.
+   */
+  viaAdmission?: boolean;
 }
 
 export class RunStore {
