@@ -1,12 +1,23 @@
 // The engine alone: drives the pure `transition` through a 2,000-step wide run and a 2,000-step
 // chain (a claim and a completion per step, as a runner would), with no I/O, and prints events/s.
-// It measures; it asserts nothing. Run with `npm run bench:engine` (`-- --steps N` for another size).
+// It measures; it asserts nothing. Run with `npm run bench:engine`; `-- --steps N` for another
+// size; `-- --engine DIR` to measure another copy of the engine (say, an older commit's, exported
+// with `git archive`), whose module exports createContext, initialState and transition.
+import { pathToFileURL } from "node:url";
 import type { DagDef, StepDef } from "../src/dag/types";
-import { createContext, initialState, type RunEvent, type RunState, transition } from "../src/run/engine";
+import type * as Engine from "../src/run/engine";
+import type { RunEvent, RunState } from "../src/run/engine";
 
-const arg = process.argv.indexOf("--steps");
-const STEPS = arg > 0 ? Number(process.argv[arg + 1]) : 2000;
+const option = (name: string) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const STEPS = Number(option("--steps") ?? 2000);
 const ROUNDS = 5;
+const other = option("--engine");
+const { createContext, initialState, transition }: typeof Engine = await import(
+  other ? pathToFileURL(other).href : "../src/run/engine/index.ts"
+);
 
 function stepDef(name: string, depends: string[]): StepDef {
   return {
@@ -66,6 +77,7 @@ for (const [label, dag] of [
   [`chain, ${STEPS} steps`, chain(STEPS)],
 ] as const) {
   const rates: number[] = [];
+  drive(dag); // warm-up: the first run also compiles the engine
   for (let r = 0; r < ROUNDS; r++) {
     const t0 = performance.now();
     const events = drive(dag);

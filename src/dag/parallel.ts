@@ -3,7 +3,7 @@
 // is read, so each instance is an ordinary step of the graph; a step that depended on the
 // parallel step depends on all of its instances. Items given as a variable (`parallel: ${LIST}`)
 // are only known when the step is ready: such a step stays one step of the graph (`fanout`) and
-// the run expands it (src/run/fanout.ts). PURE.
+// the run expands it (src/run/engine/fanout.ts). PURE.
 import { isMap, isScalar, isSeq, type Node } from "yaml";
 import { BOUND } from "../limits";
 import type { Issues } from "./issues";

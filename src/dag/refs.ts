@@ -90,7 +90,7 @@ export function unresolvedRefs(dag: DagDef): DagIssue[] {
       checkPaths(s.dir, `${where}.dir`);
     }
     if (s.fanout) {
-      // `parallel: ${LIST}` is read by dagflare when the step is ready (src/run/fanout.ts).
+      // `parallel: ${LIST}` is read by dagflare when the step is ready (src/run/engine/fanout.ts).
       checkPlain(s.fanout.items, known, `${where}.parallel`);
       checkPaths(s.fanout.items, `${where}.parallel`);
     }

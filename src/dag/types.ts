@@ -87,7 +87,7 @@ export interface StepDef {
   parallelGroup?: { name: string; maxConcurrent: number };
   /**
    * A `parallel` step whose items come from a variable (`items`: the reference as written,
-   * `${LIST}`): one step of the graph, expanded by the run when it is ready (src/run/fanout.ts).
+   * `${LIST}`): one step of the graph, expanded by the run when it is ready (src/run/engine/fanout.ts).
    */
   fanout?: { items: string; maxConcurrent: number };
   /** Signal sent to the step's process group on stop (default SIGTERM). */

@@ -180,7 +180,7 @@ export function presentDetails(snap: RunSnapshot, waiting?: Map<string, string>)
 
 /**
  * The DAG's steps in order, each fan-out step followed by the instances of its current expansion,
- * with the index a lease id gives each (src/run/fanout.ts: instances follow every other step).
+ * with the index a lease id gives each (src/run/engine/fanout.ts: instances follow every other step).
  */
 function nodeSteps(dag: DagDef, state: RunState): Array<{ def: StepDef; index: number }> {
   const firstInstance = dag.steps.length + extraSteps(dag).length;

@@ -30,8 +30,10 @@ export function settle(d: Draft): void {
   showWaiting(d);
 }
 
+/** Dispatches the ready steps in order, those that dispatching makes ready (instances) included. */
 function drainReady(d: Draft): void {
-  for (let name = d.ready.shift(); name !== undefined; name = d.ready.shift()) dispatch(d, name);
+  for (let i = 0; i < d.ready.length; i++) dispatch(d, d.ready[i] as string);
+  d.ready.length = 0;
 }
 
 /** The run may still start steps (a queued run that is stopped finishes here too, as aborted). */
