@@ -14,7 +14,7 @@ import {
   type LogEntry,
   RUNNER_API_PREFIX,
   type RunnerHeartbeatRequest,
-} from "../../src/protocol.ts";
+} from "../../src/shared/protocol.ts";
 import { type Backoff, backoffMs, DEFAULT_BACKOFF, sleep } from "./retries.ts";
 
 export type Log = (line: string) => void;

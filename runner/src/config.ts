@@ -5,8 +5,8 @@ import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { DEFAULT_POOL, POOL_LABEL, POOL_NAME } from "../../src/dag/selector.ts";
-import { MAX_LEASES_PER_REQUEST } from "../../src/protocol.ts";
+import { MAX_LEASES_PER_REQUEST } from "../../src/shared/protocol.ts";
+import { DEFAULT_POOL, POOL_LABEL, POOL_NAME } from "../../src/shared/selector.ts";
 
 export const USAGE = `usage: dagflare-runner [options]
 

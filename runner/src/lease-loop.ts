@@ -2,7 +2,7 @@
 // starts each; a finishing step asks for its successor in its completion call, so a chain of
 // steps costs one round trip per step. Slots promised to a request in flight are reserved, so
 // the runner never holds more leases than its concurrency.
-import { type Lease, MAX_LEASE_WAIT_MS, MAX_LEASES_PER_REQUEST } from "../../src/protocol.ts";
+import { type Lease, MAX_LEASE_WAIT_MS, MAX_LEASES_PER_REQUEST } from "../../src/shared/protocol.ts";
 import { AbortedError, AuthError, type Log, type RunnerClient } from "./client.ts";
 import { StepRun } from "./exec.ts";
 import { startFleetReports } from "./fleet-report.ts";

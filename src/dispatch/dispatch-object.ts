@@ -2,9 +2,10 @@
 // for work. It owns no step state: each task is turned into a lease by its RunObject (`claim`),
 // which fences it, so a stale or duplicate task here can never run a step twice.
 import { DurableObject } from "cloudflare:workers";
-import { DEFAULT_POOL, formatSelector, matches, poolOf, type Selector } from "../dag/selector";
 import type { Env } from "../env";
-import type { Lease } from "../protocol";
+import { parseLeaseId } from "../shared/lease-id";
+import type { Lease } from "../shared/protocol";
+import { DEFAULT_POOL, formatSelector, matches, poolOf, type Selector } from "../shared/selector";
 import { FORGET_AFTER_MS, type RunnerReport, WARNING_AFTER_MS } from "./fleet";
 
 export interface DispatchTask {
@@ -63,7 +64,7 @@ export async function longPollLeases(
 async function giveBack(env: Env, leases: Lease[], reason: string): Promise<void> {
   await Promise.allSettled(
     leases.map((l) =>
-      env.RUNS.get(env.RUNS.idFromName(l.runId)).release(Number(l.leaseId.split(".")[1]), l.token, reason),
+      env.RUNS.get(env.RUNS.idFromName(l.runId)).release(parseLeaseId(l.leaseId)?.stepIndex ?? -1, l.token, reason),
     ),
   );
 }

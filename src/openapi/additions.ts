@@ -3,6 +3,14 @@
 // outputs, approvals, cleanup, the live socket, and extra parameters of Dagu's own operations
 // (src/openapi/document.ts merges those into the contract's operation).
 import type { z } from "zod";
+import { CleanupRequest, CleanupResponse, RetryRequest } from "../routes/dag-runs";
+import { PurgeResponse, QueueConfigRequest, QueueConfigResponse } from "../routes/queues";
+import {
+  CreateRunnerTokenRequest,
+  CreateRunnerTokenResponse,
+  RunnerTokenInfo,
+  RunnerTokenList,
+} from "../runner-tokens";
 import {
   ApprovalRequest,
   ApprovalResponse,
@@ -17,15 +25,7 @@ import {
   LogAppendResponse,
   ReleaseRequest,
   RunOutputs,
-} from "../protocol";
-import { CleanupRequest, CleanupResponse, RetryRequest } from "../routes/dag-runs";
-import { PurgeResponse, QueueConfigRequest, QueueConfigResponse } from "../routes/queues";
-import {
-  CreateRunnerTokenRequest,
-  CreateRunnerTokenResponse,
-  RunnerTokenInfo,
-  RunnerTokenList,
-} from "../runner-tokens";
+} from "../shared/protocol";
 import { extendedOperations } from "./extended";
 import { livePaths } from "./live";
 import { jsonResponse, schema } from "./zod-schema";

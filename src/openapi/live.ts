@@ -2,7 +2,7 @@
 // messages, so the upgrade is an operation and the messages are schemas in `x-websocket`.
 import { z } from "zod";
 import { ClientMessage, LIVE_PROTOCOL, LogMessage } from "../live/protocol";
-import { ErrorBody } from "../protocol";
+import { ErrorBody } from "../shared/protocol";
 import { jsonResponse, schema } from "./zod-schema";
 
 const pathParam = (name: string) => ({ name, in: "path", required: true, schema: { type: "string" } });

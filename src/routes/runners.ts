@@ -3,10 +3,11 @@
 // leases, registers and reports only in its own pools, and only under runner ids it reports.
 import { type Context, Hono } from "hono";
 import type { RunnerVars } from "../auth";
-import { DEFAULT_POOL, POOL_NAME, poolOf } from "../dag/selector";
 import { dispatcherFor, longPollLeases } from "../dispatch/dispatch-object";
 import { AppError, unwrap } from "../errors";
 import { MAX_OUTPUT_BYTES, showBytes, utf8Bytes } from "../limits";
+import { runStub } from "../run/start-run";
+import { parseLeaseId } from "../shared/lease-id";
 import {
   CompleteRequest,
   type CompleteResponse,
@@ -19,16 +20,15 @@ import {
   MAX_LOG_BATCH_BYTES,
   ReleaseRequest,
   RunnerHeartbeatRequest,
-} from "../protocol";
-import { runStub } from "../run/start-run";
+} from "../shared/protocol";
+import { DEFAULT_POOL, POOL_NAME, poolOf } from "../shared/selector";
 import { readJson } from "./validate";
 
-const LEASE_ID = /^([a-zA-Z0-9_-]{1,64})\.(\d{1,6})\.(\d{1,9})$/;
-
-function parseLeaseId(leaseId: string): { runId: string; stepIndex: number } {
-  const m = LEASE_ID.exec(leaseId);
-  if (!m?.[1] || !m[2]) throw new AppError("not_found", 404, `unknown lease ${leaseId}`);
-  return { runId: m[1], stepIndex: Number(m[2]) };
+/** The run and step a lease id names; a malformed one is a lease nobody has. */
+function leaseOf(leaseId: string): { runId: string; stepIndex: number } {
+  const parts = parseLeaseId(leaseId);
+  if (!parts) throw new AppError("not_found", 404, `unknown lease ${leaseId}`);
+  return parts;
 }
 
 /** The runner's pool, from its `pool` label: a malformed one, or one its token does not serve, is refused. */
@@ -83,13 +83,13 @@ export const runners = new Hono<RunnerVars>()
     return c.json({});
   })
   .post("/leases/:leaseId/heartbeat", async (c) => {
-    const { runId, stepIndex } = parseLeaseId(c.req.param("leaseId"));
+    const { runId, stepIndex } = leaseOf(c.req.param("leaseId"));
     const req = await readJson(c, HeartbeatRequest);
     const res = unwrap(await runStub(c.env, runId).heartbeat(stepIndex, req.token));
     return c.json(res satisfies HeartbeatResponse);
   })
   .post("/leases/:leaseId/logs", async (c) => {
-    const { runId, stepIndex } = parseLeaseId(c.req.param("leaseId"));
+    const { runId, stepIndex } = leaseOf(c.req.param("leaseId"));
     const req = await readJson(c, LogAppendRequest);
     const bytes = req.entries.reduce((n, e) => n + utf8Bytes(e.text), 0);
     if (bytes > MAX_LOG_BATCH_BYTES) {
@@ -103,11 +103,12 @@ export const runners = new Hono<RunnerVars>()
     return c.json(res satisfies LogAppendResponse);
   })
   .post("/leases/:leaseId/complete", async (c) => {
-    const { runId, stepIndex } = parseLeaseId(c.req.param("leaseId"));
-    const { next, ...req } = await readJson(c, CompleteRequest);
+    const { runId, stepIndex } = leaseOf(c.req.param("leaseId"));
+    const req = await readJson(c, CompleteRequest);
+    const { token, next, lastLogSeq: _seq, droppedLogBytes, outputTruncated: _cut, ...outcome } = req;
     if (next) poolOfRunner(c, next.labels);
     // The exec spec bounds what a runner captures; more would not fit later steps' environment.
-    const outputBytes = utf8Bytes(req.output ?? "");
+    const outputBytes = utf8Bytes(outcome.output ?? "");
     if (outputBytes > MAX_OUTPUT_BYTES) {
       throw new AppError(
         "bad_request",
@@ -116,10 +117,9 @@ export const runners = new Hono<RunnerVars>()
         { field: "output" },
       );
     }
-    const handOff = next ? { runnerId: next.runnerId, labels: next.labels, max: next.max } : undefined;
-    const done = unwrap(await runStub(c.env, runId).complete(stepIndex, req, handOff));
-    // The runner's next lease rides on this reply: a step this one made ready, or else any
-    // ready step. A chain costs one round trip per step.
+    const done = unwrap(await runStub(c.env, runId).complete(stepIndex, { token, outcome, droppedLogBytes }, next));
+    // The runner's next lease rides on this reply: a step this one made ready (leased in the
+    // run's own transaction), or else any ready step. A chain costs one round trip per step.
     const leases =
       next && done.next.length === 0
         ? await dispatcherFor(c.env, poolOf(next.labels)).take({ ...next, askedAt: Date.now() })
@@ -127,7 +127,7 @@ export const runners = new Hono<RunnerVars>()
     return c.json({ accepted: done.accepted, next: leases } satisfies CompleteResponse);
   })
   .post("/leases/:leaseId/release", async (c) => {
-    const { runId, stepIndex } = parseLeaseId(c.req.param("leaseId"));
+    const { runId, stepIndex } = leaseOf(c.req.param("leaseId"));
     const req = await readJson(c, ReleaseRequest);
     unwrap(await runStub(c.env, runId).release(stepIndex, req.token, req.reason));
     return c.json({});

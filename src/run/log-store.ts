@@ -6,7 +6,7 @@
 // every entry before the row is stored (entries may arrive out of order), so a stored window
 // never shifts; the rows after a gap that was never filled get it when the attempt is over.
 import { MAX_LOG_BYTES_PER_ATTEMPT } from "../limits";
-import type { LogEntry } from "../protocol";
+import type { LogEntry } from "../shared/protocol";
 import { countLines, cutUtf8, type LogSlice, type LogWindow, sliceChunks } from "./log-slice";
 
 export type LogStream = "stdout" | "stderr";

@@ -4,6 +4,7 @@
 import type { ResolvedParams } from "../dag/params";
 import { type DagDef, HANDLER_NAMES, type HandlerKind, type StepDef } from "../dag/types";
 import { MAX_RUN_OUTPUTS_BYTES, MAX_SERVER_TIMER_SEC, showBytes, utf8Bytes } from "../limits";
+import type { StepOutcome } from "../shared/protocol";
 import { isTerminalRun, isTerminalStep, type RunStatus, type StepStatus } from "../status";
 import { awaitsInstances, expandFanout, type FanoutHost, instanceDefs, instanceFinished } from "./fanout";
 
@@ -170,22 +171,8 @@ export function createContext(
   return { dag, leaseTtlMs, allSteps, stepsByName, dependents, params: run.params };
 }
 
-export interface StepResult {
-  exitCode: number | null;
-  signal: string | null;
-  timedOut: boolean;
-  cancelled: boolean;
-  error?: string;
-  output?: string;
-  /** Why the step was skipped: a precondition the runner found unmet. */
-  preconditionUnmet?: string;
-  /** Whether the repeat condition held after this execution (evaluated by the runner). */
-  repeatConditionMet?: boolean;
-  /** The output matched one of continueOn.output's patterns. */
-  outputMatched?: boolean;
-  processStartedAt?: number;
-  processExitedAt?: number;
-}
+/** A runner's report of one attempt: the protocol's one result shape (src/shared/protocol.ts). */
+export type StepResult = StepOutcome;
 
 export type RunEvent =
   | { type: "start" }

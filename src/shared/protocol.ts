@@ -131,8 +131,11 @@ export const LogAppendResponse = z.object({
 });
 export type LogAppendResponse = z.infer<typeof LogAppendResponse>;
 
-export const CompleteRequest = z.object({
-  token: z.string(),
+/**
+ * What one attempt of a step came to, as the runner saw it: the one shape of a result, parsed
+ * once at the edge and handed to the run's state machine as it is.
+ */
+export const StepOutcome = z.object({
   /** Exit code of the process, null when it was ended by a signal or never started. */
   exitCode: z.number().int().nullable(),
   signal: z.string().nullable().default(null),
@@ -141,26 +144,36 @@ export const CompleteRequest = z.object({
   /** Why the process could not run (spawn failure, bad dir, ...). */
   error: z.string().optional(),
   output: z.string().optional(),
-  outputTruncated: z.boolean().default(false),
   /** Set when a precondition was not met: the command did not run, and this says why. */
   preconditionUnmet: z.string().optional(),
+  /** Whether the repeat condition held after this execution. */
   repeatConditionMet: z.boolean().optional(),
+  /** The output matched one of continueOn.output's patterns. */
   outputMatched: z.boolean().optional(),
-  /** Last log seq the runner sent for this lease (0 when none). */
-  lastLogSeq: z.number().int().nonnegative().default(0),
   /** The runner's clock (epoch ms): when the process started and exited. For overhead figures. */
   processStartedAt: z.number().int().positive().optional(),
   processExitedAt: z.number().int().positive().optional(),
+});
+/** As the server holds it (defaults applied). */
+export type StepOutcome = z.output<typeof StepOutcome>;
+
+/** Ask for the runner's next leases in the same round trip as a completion (no waiting). */
+export const NextAsk = z.object({
+  runnerId: z.string().min(1).max(200),
+  labels: z.record(z.string(), z.string()).default({}),
+  max: z.number().int().min(1).max(MAX_LEASES_PER_REQUEST),
+});
+export type NextAsk = z.output<typeof NextAsk>;
+
+export const CompleteRequest = StepOutcome.extend({
+  token: z.string(),
+  /** The runner cut `output` at the exec spec's maxOutputBytes (its step log says so too). */
+  outputTruncated: z.boolean().default(false),
+  /** Last log seq the runner sent for this lease (0 when none). */
+  lastLogSeq: z.number().int().nonnegative().default(0),
   /** Log entries the runner had to drop (buffer overflow while cut off). */
   droppedLogBytes: z.number().int().nonnegative().default(0),
-  /** Ask for the runner's next lease in the same round trip (no waiting). */
-  next: z
-    .object({
-      runnerId: z.string().min(1).max(200),
-      labels: z.record(z.string(), z.string()).default({}),
-      max: z.number().int().min(1).max(MAX_LEASES_PER_REQUEST),
-    })
-    .optional(),
+  next: NextAsk.optional(),
 });
 export type CompleteRequest = z.input<typeof CompleteRequest>;
 
