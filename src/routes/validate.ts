@@ -17,6 +17,11 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
   } catch (err) {
     throw new AppError("bad_request", 400, `request body is not valid JSON: ${(err as Error).message}`);
   }
+  return parseBody(schema, raw);
+}
+
+/** A parsed body (HTTP, or a runner's socket message), or 400 naming the fields at fault. */
+export function parseBody<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const { message, fields } = describe(parsed.error.issues);
