@@ -73,9 +73,13 @@ export class RunnerClient {
 
   /**
    * Opens the runner's socket: from now on lease calls travel over it while it is open.
+   * Resolves once it is open, or its first attempt failed.
    * `onUnauthorized`: the server closed it because the token was revoked.
    */
-  openSocket(runner: { runnerId: string; labels: Record<string, string> }, onUnauthorized: (err: AuthError) => void) {
+  openSocket(
+    runner: { runnerId: string; labels: Record<string, string> },
+    onUnauthorized: (err: AuthError) => void,
+  ): Promise<void> {
     this.socket = new RunnerSocket({
       server: this.opts.server,
       token: this.opts.token,
@@ -90,7 +94,7 @@ export class RunnerClient {
         }
       },
     });
-    this.socket.start();
+    return this.socket.start();
   }
 
   closeSocket(): void {

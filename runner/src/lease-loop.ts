@@ -100,7 +100,9 @@ export class LeaseLoop {
       }),
     });
     if (this.opts.transport === "socket") {
-      this.opts.client.openSocket({ runnerId: this.opts.runnerId, labels: this.opts.labels }, (err) => this.fail(err));
+      const runner = { runnerId: this.opts.runnerId, labels: this.opts.labels };
+      // The first lease request goes over the socket when it opens at once.
+      await this.opts.client.openSocket(runner, (err) => this.fail(err));
     }
     try {
       await this.leaseUntilDrained();

@@ -63,8 +63,9 @@ export class RunnerSocket {
     return this.opened && this.ws?.readyState === WebSocket.OPEN;
   }
 
-  start(): void {
-    if (this.stopped || this.ws) return;
+  /** Opens the socket; resolves once it is open or its attempt failed (HTTP carries on then). */
+  start(): Promise<void> {
+    if (this.stopped || this.ws) return Promise.resolve();
     const url = new URL(this.opts.server.replace(/\/+$/, "") + "/api/v2/runners" + RUNNER_SOCKET_PATH);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     url.searchParams.set("runnerId", this.opts.runnerId);
@@ -92,6 +93,10 @@ export class RunnerSocket {
       // Followed by 'close', which decides what happens next.
     });
     ws.on("close", (code, reason) => this.onClose(code, reason.toString()));
+    return new Promise((resolve) => {
+      ws.once("open", () => resolve());
+      ws.once("close", () => resolve());
+    });
   }
 
   /** Closes the socket for good (the runner is quitting). */
@@ -207,7 +212,10 @@ export class RunnerSocket {
     if (wasOpen) this.opts.log(`socket closed (${code}${reason ? `: ${reason}` : ""}); using HTTP until it reopens`);
     else if (this.failures === 0) this.opts.log("socket could not open; using HTTP, and trying the socket again");
     this.failures++;
-    this.reconnect = setTimeout(() => this.start(), backoffMs(this.failures, this.opts.backoff ?? DEFAULT_BACKOFF));
+    this.reconnect = setTimeout(
+      () => void this.start(),
+      backoffMs(this.failures, this.opts.backoff ?? DEFAULT_BACKOFF),
+    );
     this.reconnect.unref();
   }
 }
