@@ -6,6 +6,7 @@
 // flight when the socket drops is sent again over HTTP. docs/runner-protocol.md#the-socket.
 import WebSocket from "ws";
 import {
+  ErrorBody,
   RUNNER_SOCKET_PATH,
   SOCKET_CLOSE_UNAUTHORIZED,
   SOCKET_PING,
@@ -85,9 +86,20 @@ export class RunnerSocket {
     // A refused upgrade (401, an older server's 404) ends like a dropped socket: HTTP carries on.
     ws.on("unexpected-response", (_req, res) => {
       const status = res.statusCode ?? 0;
-      res.resume();
-      ws.terminate();
-      if (status === 401 || status === 403) this.opts.onUnauthorized(`socket refused: HTTP ${status}`);
+      if (status !== 401 && status !== 403) {
+        res.resume();
+        ws.terminate();
+        return;
+      }
+      // Said as an HTTP call's refusal is: "403 forbidden: <the server's message>".
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (text += chunk));
+      res.on("end", () => {
+        ws.terminate();
+        const body = ErrorBody.safeParse(parseJson(text));
+        this.opts.onUnauthorized(body.success ? `${status} ${body.data.code}: ${body.data.message}` : `HTTP ${status}`);
+      });
     });
     ws.on("error", () => {
       // Followed by 'close', which decides what happens next.
@@ -217,5 +229,13 @@ export class RunnerSocket {
       backoffMs(this.failures, this.opts.backoff ?? DEFAULT_BACKOFF),
     );
     this.reconnect.unref();
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
