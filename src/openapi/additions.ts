@@ -28,6 +28,7 @@ import {
 } from "../shared/protocol";
 import { extendedOperations } from "./extended";
 import { livePaths } from "./live";
+import { runnerSocketPaths } from "./runner-socket";
 import { jsonResponse, schema } from "./zod-schema";
 
 function post(
@@ -207,5 +208,6 @@ export function additions(): Record<string, Record<string, Record<string, unknow
     },
     ...extendedOperations(),
     ...livePaths(),
+    ...runnerSocketPaths(),
   };
 }
