@@ -71,10 +71,6 @@ interface LeaseAsk {
 const LEASE_PATH = /^\/leases\/([^/]{1,200})\/([a-z]+)$/;
 
 export class RunnerSockets {
-  /** Set while a pass over the waiting sockets runs; `again` asks for one more pass after it. */
-  private pumping = false;
-  private again = false;
-
   constructor(
     private readonly ctx: DurableObjectState,
     private readonly env: Env,
@@ -128,46 +124,37 @@ export class RunnerSockets {
   }
 
   /**
-   * Hands pending tasks to waiting sockets, oldest request first. Called when tasks arrive
-   * and when a runner asks; passes that overlap are folded into one more pass.
+   * Hands pending tasks to waiting sockets, oldest request first. Called when tasks arrive and
+   * when a runner asks. Passes may overlap: a request is taken off its socket while its runs
+   * claim (so no other pass serves it twice) and put back when nothing was taken for it.
    */
   async pump(): Promise<void> {
-    if (this.pumping) {
-      this.again = true;
-      return;
-    }
-    this.pumping = true;
-    try {
-      do {
-        this.again = false;
-        const waiting = this.ctx
-          .getWebSockets()
-          .map((ws) => ({ ws, att: ws.deserializeAttachment() as Attachment | null }))
-          .filter((w): w is { ws: WebSocket; att: Attachment & { ask: NonNullable<Attachment["ask"]> } } =>
-            Boolean(w.att?.ask),
-          )
-          .sort((a, b) => a.att.ask.askedAt - b.att.ask.askedAt);
-        for (const { ws, att } of waiting) {
-          const ask = { runnerId: att.runnerId, labels: att.labels, max: att.ask.max, askedAt: att.ask.askedAt };
-          if (this.host.isLeftover(ask)) {
-            // As over HTTP: the runner's request is answered empty, and it asks again at once.
-            ws.serializeAttachment({ ...att, ask: undefined } satisfies Attachment);
-            send(ws, { id: att.ask.id, status: 200, body: { leases: [] } satisfies LeaseResponse });
-            continue;
-          }
-          const leases = await this.host.take(ask);
-          if (leases.length === 0) continue;
-          // The request may have been withdrawn, or the socket closed, while the runs claimed.
-          const now = ws.deserializeAttachment() as Attachment | null;
-          if (now?.ask?.id !== att.ask.id || !send(ws, { id: att.ask.id, status: 200, body: { leases } })) {
-            await this.giveBack(leases);
-            continue;
-          }
-          ws.serializeAttachment({ ...now, ask: undefined } satisfies Attachment);
-        }
-      } while (this.again);
-    } finally {
-      this.pumping = false;
+    const waiting = this.ctx
+      .getWebSockets()
+      .map((ws) => ({ ws, att: attachmentOf(ws) }))
+      .filter((w): w is { ws: WebSocket; att: Attachment & { ask: NonNullable<Attachment["ask"]> } } =>
+        Boolean(w.att?.ask),
+      )
+      .sort((a, b) => a.att.ask.askedAt - b.att.ask.askedAt);
+    for (const { ws, att } of waiting) {
+      const ask = { runnerId: att.runnerId, labels: att.labels, max: att.ask.max, askedAt: att.ask.askedAt };
+      ws.serializeAttachment({ ...att, ask: undefined } satisfies Attachment);
+      if (this.host.isLeftover(ask)) {
+        // As over HTTP: the runner's request is answered empty, and it asks again at once.
+        send(ws, { id: att.ask.id, status: 200, body: { leases: [] } satisfies LeaseResponse });
+        continue;
+      }
+      let leases: Lease[] = [];
+      try {
+        leases = await this.host.take(ask);
+      } finally {
+        const now = attachmentOf(ws);
+        // Nothing for it (or the take failed): the request waits on, unless the runner replaced it.
+        if (leases.length === 0 && now && !now.ask)
+          ws.serializeAttachment({ ...now, ask: att.ask } satisfies Attachment);
+      }
+      if (leases.length === 0) continue;
+      if (!send(ws, { id: att.ask.id, status: 200, body: { leases } })) await this.giveBack(leases);
     }
   }
 
@@ -222,6 +209,15 @@ const noHooks = {
   checkPool: () => {},
   takeNext: async () => [],
 };
+
+/** A socket's attachment; undefined once it is closed. */
+function attachmentOf(ws: WebSocket): Attachment | undefined {
+  try {
+    return (ws.deserializeAttachment() as Attachment | null) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Sends a reply; false when the socket is no longer open. */
 function send(ws: WebSocket, reply: SocketReply): boolean {
