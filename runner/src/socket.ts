@@ -25,6 +25,8 @@ export class SocketDownError extends Error {
 /** How often the runner checks that the socket still carries messages, and how long it waits. */
 const PING_INTERVAL_MS = 15_000;
 const PONG_WAIT_MS = 10_000;
+/** Longest wait for the server to accept the socket; HTTP carries on meanwhile anyway. */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 export interface SocketOptions {
   /** The server's base URL (http or https), as given to the runner. */
@@ -73,7 +75,8 @@ export class RunnerSocket {
     url.searchParams.set("labels", JSON.stringify(this.opts.labels));
     const headers: Record<string, string> = { "user-agent": "dagflare-runner" };
     if (this.opts.token !== "") headers.authorization = `Bearer ${this.opts.token}`;
-    const ws = new WebSocket(url, { headers, perMessageDeflate: false });
+    // A connection that is accepted and never answered (a dead link) must not hold the runner up.
+    const ws = new WebSocket(url, { headers, perMessageDeflate: false, handshakeTimeout: HANDSHAKE_TIMEOUT_MS });
     this.ws = ws;
     ws.on("open", () => {
       this.opened = true;
