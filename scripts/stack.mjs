@@ -40,6 +40,8 @@ export function buildRunner() {
       "--target=node20",
       "--format=esm",
       "--log-level=warning",
+      // CommonJS dependencies (ws) require Node's built-ins; an ESM bundle needs `require` made.
+      "--banner:js=import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
       `--outfile=${RUNNER_BUNDLE}`,
     ],
     { cwd: ROOT, stdio: "inherit", env: toolEnv() },

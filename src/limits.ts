@@ -2,7 +2,7 @@
 // what validation accepts can be stored, started, passed to a process and reported back.
 // The README's "Limits" table lists them; each is enforced where it can first be checked.
 
-import { MAX_LOG_BATCH_BYTES } from "./protocol";
+import { MAX_LOG_BATCH_BYTES } from "./shared/protocol";
 
 export { MAX_LOG_BATCH_BYTES };
 

@@ -7,9 +7,9 @@
 // pool and is checked in memory, at no read.)
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
-import { DEFAULT_POOL, POOL_NAME } from "./dag/selector";
 import { db } from "./db/queries";
 import { type RunnerTokenRow, runnerTokens } from "./db/schema";
+import { DEFAULT_POOL, POOL_NAME } from "./shared/selector";
 
 const TOKEN = /^dfr_([0-9a-f]{12})_([0-9a-f]{40})$/;
 export const TOKEN_ID = /^[0-9a-f]{12}$/;

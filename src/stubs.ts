@@ -1,8 +1,9 @@
 // Every Durable Object stub of the Worker, in one place: which object a name maps to is decided
 // here and nowhere else (one RunObject per run id, one DispatchObject per runner pool, one
 // ScheduleObject per scheduled DAG, one admission QueueObject).
-import { DEFAULT_POOL } from "./dag/selector";
+
 import type { Env } from "./env";
+import { DEFAULT_POOL } from "./shared/selector";
 
 /** The RunObject of a run. */
 export function runStub(env: Env, runId: string) {

@@ -47,12 +47,12 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
 
-  const { server, concurrency, labels, runnerId } = config;
+  const { server, concurrency, labels, runnerId, transport } = config;
   // Steps must not outlive a runner that is killed outright (SIGKILL): see watchdog.ts.
   setGroupWatcher(new Watchdog());
   setStepUser(stepUser);
   const client = new RunnerClient({ server, token, log });
-  const loop = new LeaseLoop({ client, runnerId, labels, concurrency, log, runnerToken: token });
+  const loop = new LeaseLoop({ client, runnerId, labels, concurrency, log, runnerToken: token, transport });
   const stopNow = (code: number) =>
     void loop.abort({ graceMs: FORCED_GRACE_MS, release: code !== EXIT_AUTH }).finally(() => process.exit(code));
 

@@ -1,4 +1,5 @@
-// The runner's HTTP client. Every reply is zod-parsed. The status decides what happens next:
+// The runner's client: HTTP, or the runner's socket (socket.ts) while it is open, for the
+// lease calls; a call the socket cannot carry goes over HTTP. Every reply is zod-parsed. The status decides what happens next:
 // 5xx, 408, 429, network errors and timeouts are transient (retried with jittered backoff, or
 // handed back to callers that keep their own rhythm); 409 means the lease is no longer ours;
 // 401/403 mean the token is wrong; any other 4xx is a bug that retrying would not fix.
@@ -14,8 +15,9 @@ import {
   type LogEntry,
   RUNNER_API_PREFIX,
   type RunnerHeartbeatRequest,
-} from "../../src/protocol.ts";
+} from "../../src/shared/protocol.ts";
 import { type Backoff, backoffMs, DEFAULT_BACKOFF, sleep } from "./retries.ts";
+import { RunnerSocket, SocketDownError } from "./socket.ts";
 
 export type Log = (line: string) => void;
 
@@ -63,9 +65,40 @@ export class RunnerClient {
   private readonly baseUrl: string;
   /** Set while calls fail, so that an outage is logged once and the recovery once. */
   private unreachableSince: number | undefined;
+  private socket: RunnerSocket | undefined;
 
   constructor(private readonly opts: ClientOptions) {
     this.baseUrl = opts.server.replace(/\/+$/, "") + RUNNER_API_PREFIX;
+  }
+
+  /**
+   * Opens the runner's socket: from now on lease calls travel over it while it is open.
+   * Resolves once it is open, or its first attempt failed.
+   * `onUnauthorized`: the server closed it because the token was revoked.
+   */
+  openSocket(
+    runner: { runnerId: string; labels: Record<string, string> },
+    onUnauthorized: (err: AuthError) => void,
+  ): Promise<void> {
+    this.socket = new RunnerSocket({
+      server: this.opts.server,
+      token: this.opts.token,
+      ...runner,
+      log: this.opts.log,
+      backoff: this.opts.backoff,
+      onUnauthorized: (why) => onUnauthorized(new AuthError(why)),
+      // A lease request withdrawn while its answer was on the way: the leases go back.
+      onOrphanLeases: (body) => {
+        for (const lease of LeaseResponse.safeParse(body).data?.leases ?? []) {
+          void this.release(lease.leaseId, lease.token, "runner draining", AbortSignal.timeout(10_000)).catch(() => {});
+        }
+      },
+    });
+    return this.socket.start();
+  }
+
+  closeSocket(): void {
+    this.socket?.stop();
   }
 
   lease(req: LeaseRequest, signal?: AbortSignal) {
@@ -124,6 +157,33 @@ export class RunnerClient {
     schema: S | undefined,
     opts: CallOptions,
   ): Promise<z.infer<S> | UnreachableError> {
+    let res: { status: number; ok: boolean };
+    let text: string;
+    const viaSocket = this.socket?.isOpen && path.startsWith("/lease") ? this.socket : undefined;
+    const overSocket = await viaSocket
+      ?.call(path, body, opts.signal, path === "/lease" ? undefined : (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS))
+      .catch((err: unknown) => {
+        if (opts.signal?.aborted) throw new AbortedError(`${path}: gave up`);
+        // The socket dropped (or never answered): this call goes over HTTP now.
+        if (err instanceof SocketDownError) return undefined;
+        throw err;
+      });
+    if (overSocket) {
+      res = { status: overSocket.status, ok: overSocket.status >= 200 && overSocket.status < 300 };
+      text = overSocket.text;
+    } else {
+      const http = await this.overHttp(path, body, opts);
+      if (http instanceof UnreachableError) return http;
+      ({ res, text } = http);
+    }
+    return this.handle(path, res, text, schema);
+  }
+
+  private async overHttp(
+    path: string,
+    body: unknown,
+    opts: CallOptions,
+  ): Promise<{ res: Response; text: string } | UnreachableError> {
     const timeout = AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     let res: Response;
     let text: string;
@@ -143,6 +203,16 @@ export class RunnerClient {
       if (opts.signal?.aborted) throw new AbortedError(`${path}: gave up`);
       return new UnreachableError(timeout.aborted ? "timed out" : describeNetworkError(err));
     }
+    return { res, text };
+  }
+
+  /** The status decides; a 2xx body is parsed with the call's schema. */
+  private handle<S extends z.ZodType>(
+    path: string,
+    res: { status: number; ok: boolean },
+    text: string,
+    schema: S | undefined,
+  ): z.infer<S> | UnreachableError {
     if (res.status >= 500 || res.status === 408 || res.status === 429) {
       return new UnreachableError(`HTTP ${res.status}`);
     }

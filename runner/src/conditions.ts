@@ -1,9 +1,9 @@
 // Conditions a step's lease carries (preconditions, the repeat condition), evaluated here because
 // they may need the shell: `test -f x`, `$(date +%u)`, backticks. Each runs with the step's own
 // shell, env and working directory.
-import { matchesExpected } from "../../src/dag/match.ts";
-import { VAR_REF } from "../../src/dag/vars.ts";
-import type { ExecCondition, ExecSpec } from "../../src/protocol.ts";
+import { matchesExpected } from "../../src/shared/match.ts";
+import type { ExecCondition, ExecSpec } from "../../src/shared/protocol.ts";
+import { VAR_REF } from "../../src/shared/vars.ts";
 import { type StepProcess, startProcess } from "./process-group.ts";
 
 /** A condition longer than this is stopped and counts as not met. */

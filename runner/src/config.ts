@@ -5,8 +5,8 @@ import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { DEFAULT_POOL, POOL_LABEL, POOL_NAME } from "../../src/dag/selector.ts";
-import { MAX_LEASES_PER_REQUEST } from "../../src/protocol.ts";
+import { MAX_LEASES_PER_REQUEST } from "../../src/shared/protocol.ts";
+import { DEFAULT_POOL, POOL_LABEL, POOL_NAME } from "../../src/shared/selector.ts";
 
 export const USAGE = `usage: dagflare-runner [options]
 
@@ -20,6 +20,8 @@ export const USAGE = `usage: dagflare-runner [options]
   --labels k=v,...   labels of this runner, matched against steps' workerSelector (default: none)
   --pool NAME        runner pool: only steps of this pool are taken (default: $DAGFLARE_RUNNER_POOL, else "default")
   --id NAME          runner id (default: <hostname>-<pid>-<random>)
+  --transport T      socket: one WebSocket carries leases and results, HTTP when it cannot open
+                     or drops; http: HTTP only (default: $DAGFLARE_RUNNER_TRANSPORT, else socket)
   --help             show this text
 
 SIGTERM or SIGINT: stop leasing, let running steps finish and report, exit 0.
@@ -34,6 +36,7 @@ export interface RunnerConfig {
   concurrency: number;
   labels: Record<string, string>;
   runnerId: string;
+  transport: "socket" | "http";
 }
 
 export class UsageError extends Error {
@@ -62,6 +65,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         labels: { type: "string" },
         pool: { type: "string" },
         id: { type: "string" },
+        transport: { type: "string" },
         help: { type: "boolean" },
       },
       strict: true,
@@ -92,6 +96,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     concurrency: parseConcurrency(str("concurrency")),
     labels: withPool(parseLabels(str("labels") ?? ""), str("pool") ?? env.DAGFLARE_RUNNER_POOL),
     runnerId: parseRunnerId(str("id")),
+    transport: parseTransport(str("transport") ?? env.DAGFLARE_RUNNER_TRANSPORT),
   };
 }
 
@@ -122,6 +127,11 @@ function parseServer(text: string): string {
   }
   if (url.search || url.hash) throw new UsageError(`--server "${text}" must not have a query or fragment`);
   return url.href.replace(/\/+$/, "");
+}
+
+function parseTransport(text: string | undefined): "socket" | "http" {
+  if (text === undefined || text === "socket" || text === "http") return text ?? "socket";
+  throw new UsageError(`--transport "${text}" must be socket or http`);
 }
 
 function parseConcurrency(text: string | undefined): number {

@@ -3,7 +3,7 @@
 // starts a comment). `${NAME}` and `$NAME` in bare and double-quoted values are expanded from
 // the keys read before and then the runner's environment, as the common dotenv tools do.
 
-import { VAR_REF } from "../../src/dag/vars.ts";
+import { VAR_REF } from "../../src/shared/vars.ts";
 
 const LINE = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/;
 const ESCAPES: Record<string, string> = { n: "\n", t: "\t", r: "\r", '"': '"', "\\": "\\", $: "$" };

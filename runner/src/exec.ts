@@ -1,6 +1,6 @@
 // One attempt of one step under its lease: start the process group, ship its output, renew the
 // lease at a fraction of its TTL, stop the group on timeout, cancel or a lost lease, then report.
-import type { CompleteRequest, Lease } from "../../src/protocol.ts";
+import type { CompleteRequest, Lease } from "../../src/shared/protocol.ts";
 import { AbortedError, AuthError, LeaseLostError, type Log, RejectedError, type RunnerClient } from "./client.ts";
 import { evaluateCondition, expandWithShell, OutputMatcher } from "./conditions.ts";
 import { loadDotenv, outputFilePaths, resolveDir, resolveSecrets } from "./host-setup.ts";

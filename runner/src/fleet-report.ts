@@ -1,6 +1,6 @@
 // The runner reports itself (id, labels, slots, running steps) every few seconds, so that the
 // fleet view (GET /workers) can show it and judge its health by the age of its last report.
-import { RUNNER_HEARTBEAT_INTERVAL_MS, type RunnerHeartbeatRequest } from "../../src/protocol.ts";
+import { RUNNER_HEARTBEAT_INTERVAL_MS, type RunnerHeartbeatRequest } from "../../src/shared/protocol.ts";
 import { AuthError, type Log, type RunnerClient } from "./client.ts";
 
 /** Starts reporting at once and then every `intervalMs`; returns a function that stops it. */

@@ -3,7 +3,7 @@
 // this machine, so they are resolved here, from the step's environment.
 import { homedir } from "node:os";
 import path from "node:path";
-import { expandVars } from "../../src/dag/vars.ts";
+import { expandVars } from "../../src/shared/vars.ts";
 
 /** `p` with `~` and known variables expanded, made absolute against `base` (default: the runner's cwd). */
 export function hostPath(p: string, env: Record<string, string | undefined>, base?: string): string {

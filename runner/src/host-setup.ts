@@ -2,7 +2,7 @@
 // made absolute, the variables of its .env files, its secrets. Each reads this machine only; a
 // problem is returned as the step's error (the step then fails without running).
 import { readFileSync } from "node:fs";
-import type { ExecSpec } from "../../src/protocol.ts";
+import type { ExecSpec } from "../../src/shared/protocol.ts";
 import { parseDotenv } from "./dotenv.ts";
 import { hostPath } from "./host-paths.ts";
 import { PRIVATE_ENV, stepUserEnv } from "./process-group.ts";

@@ -1,8 +1,8 @@
-// The runner's one lease loop. It long-polls /lease for as many leases as it has free slots and
-// starts each; a finishing step asks for its successor in its completion call, so a chain of
+// The runner's one lease loop. It asks /lease for as many leases as it has free slots (over its
+// socket, answered when work arrives; over HTTP, a long poll) and starts each; a finishing step asks for its successor in its completion call, so a chain of
 // steps costs one round trip per step. Slots promised to a request in flight are reserved, so
 // the runner never holds more leases than its concurrency.
-import { type Lease, MAX_LEASE_WAIT_MS, MAX_LEASES_PER_REQUEST } from "../../src/protocol.ts";
+import { type Lease, MAX_LEASE_WAIT_MS, MAX_LEASES_PER_REQUEST } from "../../src/shared/protocol.ts";
 import { AbortedError, AuthError, type Log, type RunnerClient } from "./client.ts";
 import { StepRun } from "./exec.ts";
 import { startFleetReports } from "./fleet-report.ts";
@@ -27,6 +27,8 @@ export interface LoopOptions {
   reportIntervalMs?: number;
   /** The runner's token, which steps must never see (see exec.ts). */
   runnerToken?: string;
+  /** "socket": lease calls over the runner's socket while it is open, else HTTP. Default: HTTP only. */
+  transport?: "socket" | "http";
 }
 
 export class LeaseLoop {
@@ -97,10 +99,16 @@ export class LeaseLoop {
         })),
       }),
     });
+    if (this.opts.transport === "socket") {
+      const runner = { runnerId: this.opts.runnerId, labels: this.opts.labels };
+      // The first lease request goes over the socket when it opens at once.
+      await this.opts.client.openSocket(runner, (err) => this.fail(err));
+    }
     try {
       await this.leaseUntilDrained();
     } finally {
       stopReports();
+      this.opts.client.closeSocket();
     }
   }
 

@@ -7,7 +7,7 @@
 // `dropAfterMs` does a full buffer keep the newest text and drop the oldest, so that a step is
 // not held for a whole outage (its lease may well survive it); the next batch the server takes
 // says how much was lost and why.
-import type { LogEntry } from "../../src/protocol.ts";
+import type { LogEntry } from "../../src/shared/protocol.ts";
 import { AuthError, LeaseLostError, type Log, RejectedError, type RunnerClient } from "./client.ts";
 import { type Backoff, backoffMs, DEFAULT_BACKOFF } from "./retries.ts";
 import { dropUtf8Prefix, splitUtf8, utf8Bytes } from "./utf8.ts";

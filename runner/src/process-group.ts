@@ -5,7 +5,7 @@ import { chownSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { StringDecoder } from "node:string_decoder";
-import type { ExecSpec, LogEntry } from "../../src/protocol.ts";
+import type { ExecSpec, LogEntry } from "../../src/shared/protocol.ts";
 import type { StepUser } from "./step-user.ts";
 import type { GroupWatcher } from "./watchdog.ts";
 

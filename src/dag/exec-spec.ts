@@ -7,12 +7,12 @@
 //   DAG_NAME, DAG_RUN_ID, DAG_RUN_STEP_NAME (and DAG_RUN_STATUS for handlers); named params; outputs of earlier steps;
 //   the DAG's env (each value may use anything above it); the step's env (likewise).
 import { MAX_OUTPUT_BYTES, MAX_RUNNER_TIMER_SEC } from "../limits";
-import type { ExecSpec } from "../protocol";
+import type { ExecSpec } from "../shared/protocol";
+import { expandVars, VAR_REF } from "../shared/vars";
 import { DEFAULT_DOTENV, underDir } from "./host";
 import type { ResolvedParams } from "./params";
 import { expandJsonPaths } from "./refs";
 import type { DagDef, StepDef } from "./types";
-import { expandVars, VAR_REF } from "./vars";
 
 export interface ExecContext {
   runId: string;

@@ -1,7 +1,7 @@
-// Reads a workerSelector mapping (src/dag/selector.ts says what it means). PURE.
+// Reads a workerSelector mapping (src/shared/selector.ts says what it means). PURE.
 import { isMap, type Node } from "yaml";
+import { LABEL_KEY, POOL_LABEL, POOL_NAME, type Selector } from "../shared/selector";
 import type { Issues } from "./issues";
-import { LABEL_KEY, POOL_LABEL, POOL_NAME, type Selector } from "./selector";
 import { keyOf, scalarText } from "./yaml-nodes";
 
 /** `{key: value, ...}`; values are taken as written (`gpu: true` is "true"). */

@@ -78,7 +78,7 @@ export interface StepDef {
   timeoutSec?: number;
   retryPolicy: RetryPolicy;
   continueOn: ContinueOn;
-  /** Labels a runner must have to run this step, merged over the DAG's (src/dag/selector.ts). */
+  /** Labels a runner must have to run this step, merged over the DAG's (src/shared/selector.ts). */
   workerSelector?: Record<string, string>;
   /** All must hold when the step is about to run, or it is skipped. Evaluated on the runner. */
   preconditions?: Condition[];
@@ -130,7 +130,7 @@ export interface DagDef extends RunPolicy {
   secrets?: SecretRef[];
   /** `.env` files the runner loads (relative: under workingDir); absent: [".env"] if it exists. */
   dotenv?: string[];
-  /** Every step's default workerSelector (src/dag/selector.ts). */
+  /** Every step's default workerSelector (src/shared/selector.ts). */
   workerSelector?: Record<string, string>;
   /** Steps in file order; after parsing, `depends` is explicit for both types. */
   steps: StepDef[];

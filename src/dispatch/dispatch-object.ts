@@ -3,12 +3,14 @@
 // which fences it, so a stale or duplicate task here can never run a step twice.
 import { DurableObject } from "cloudflare:workers";
 import migrations from "../../migrations/do/dispatch/migrations.js";
-import { DEFAULT_POOL, formatSelector, matches, poolOf, type Selector } from "../dag/selector";
 import { openStorage } from "../do-storage";
 import type { Env } from "../env";
-import type { Lease } from "../protocol";
+import { parseLeaseId } from "../shared/lease-id";
+import { type Lease, SOCKET_PING, SOCKET_PONG } from "../shared/protocol";
+import { DEFAULT_POOL, formatSelector, matches, poolOf, type Selector } from "../shared/selector";
 import { dispatcherFor, runStub } from "../stubs";
 import { FORGET_AFTER_MS, type RunnerReport, WARNING_AFTER_MS } from "./fleet";
+import { RunnerSockets } from "./runner-socket";
 import * as schema from "./schema";
 
 export interface DispatchTask {
@@ -66,18 +68,26 @@ export async function longPollLeases(
 /** Hands leases back to their runs, which dispatch the steps again without counting an attempt. */
 async function giveBack(env: Env, leases: Lease[], reason: string): Promise<void> {
   await Promise.allSettled(
-    leases.map((l) => runStub(env, l.runId).release(Number(l.leaseId.split(".")[1]), l.token, reason)),
+    leases.map((l) => runStub(env, l.runId).release(parseLeaseId(l.leaseId)?.stepIndex ?? -1, l.token, reason)),
   );
 }
 
 export class DispatchObject extends DurableObject<Env> {
   private sql: SqlStorage;
-  /** Long polls waiting for work; woken on every enqueue. */
-  private waiters = new Set<() => void>();
+  /** HTTP long polls waiting for work, with their runners' labels; one is woken per new task. */
+  private waiters = new Map<() => void, Record<string, string>>();
+  /** Runners connected by socket (runner-socket.ts): new work is pushed to them. */
+  private sockets: RunnerSockets;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    // A runner checks its socket with this ping; answered without waking the object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(SOCKET_PING, SOCKET_PONG));
+    this.sockets = new RunnerSockets(ctx, env, {
+      take: (ask) => this.take(ask),
+      isLeftover: (ask) => this.isLeftover(ask),
+    });
     // The tables (schema.ts) come from migrations/do/dispatch, applied before any call arrives.
     openStorage(ctx, schema, migrations);
   }
@@ -94,9 +104,37 @@ export class DispatchObject extends DurableObject<Env> {
         JSON.stringify(t.selector),
       );
     }
-    const waiters = [...this.waiters];
-    this.waiters.clear();
-    for (const wake of waiters) wake();
+    // One waiting poll per new task, one whose runner may take it: waking every idle poll would
+    // cost each of them two calls for a task only one can have.
+    for (const t of tasks) {
+      const poll = [...this.waiters].find(([, labels]) => matches(t.selector, labels));
+      if (poll) poll[0]();
+    }
+    this.ctx.waitUntil(this.sockets.pump());
+  }
+
+  // ---- runner sockets (runner-socket.ts) -------------------------------------------------
+
+  override fetch(request: Request): Promise<Response> {
+    return Promise.resolve(this.sockets.connect(request));
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    await this.sockets.message(ws, message);
+  }
+
+  override webSocketClose(ws: WebSocket, code: number, reason: string): void {
+    // Completes the closing handshake; the socket's waiting request goes with it.
+    try {
+      ws.close(code === 1005 ? 1000 : code, reason);
+    } catch {
+      // Already closed.
+    }
+  }
+
+  /** A runner token was revoked: its runners' sockets are closed (they stop, as on a 401). */
+  closeToken(tokenId: string): number {
+    return this.sockets.closeToken(tokenId);
   }
 
   /**
@@ -114,7 +152,7 @@ export class DispatchObject extends DurableObject<Env> {
         resolve();
       };
       const timer = setTimeout(wake, ms);
-      this.waiters.add(wake);
+      this.waiters.set(wake, labels);
     });
     return this.matching(labels, 1).length > 0 ? "work" : "timeout";
   }
@@ -241,27 +279,35 @@ export class DispatchObject extends DurableObject<Env> {
     // Taking the rows is synchronous, so two long polls never take the same task.
     const rows = this.matching(ask.labels, ask.max);
     for (const r of rows) this.sql.exec("DELETE FROM tasks WHERE id = ?", r.id);
+    // One claim per run, for all of its steps taken here: one call and one transaction.
+    const byRun = new Map<string, typeof rows>();
+    for (const r of rows) byRun.set(r.run_id, [...(byRun.get(r.run_id) ?? []), r]);
     const claims = await Promise.allSettled(
-      rows.map((r) => runStub(this.env, r.run_id).claim(r.step, r.dispatch_seq, ask.runnerId)),
+      [...byRun].map(([runId, runRows]) =>
+        runStub(this.env, runId).claimMany(
+          runRows.map((r) => ({ step: r.step, dispatchSeq: r.dispatch_seq })),
+          ask.runnerId,
+        ),
+      ),
     );
     const leases: Lease[] = [];
+    const runs = [...byRun.values()];
     claims.forEach((c, i) => {
-      const row = rows[i];
-      if (!row) return;
+      const runRows = runs[i] ?? [];
       if (c.status === "fulfilled") {
-        if (c.value) leases.push(c.value);
-      } else {
-        // The run could not be reached: keep its task for the next runner.
-        console.error(`dispatch: claim for run ${row.run_id} step ${row.step} failed`, c.reason);
-        this.enqueue([
-          {
-            runId: row.run_id,
-            step: row.step,
-            dispatchSeq: row.dispatch_seq,
-            selector: JSON.parse(row.selector) as Selector,
-          },
-        ]);
+        leases.push(...c.value);
+        return;
       }
+      // The run could not be reached: keep its tasks for the next runner.
+      console.error(`dispatch: claim for run ${runRows[0]?.run_id} failed`, c.reason);
+      this.enqueue(
+        runRows.map((r) => ({
+          runId: r.run_id,
+          step: r.step,
+          dispatchSeq: r.dispatch_seq,
+          selector: JSON.parse(r.selector) as Selector,
+        })),
+      );
     });
     return leases;
   }

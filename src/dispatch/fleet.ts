@@ -1,6 +1,6 @@
 // The runner fleet as GET /workers shows it: each runner reports itself every few seconds;
 // health follows the age of its last report.
-import { RUNNER_HEARTBEAT_INTERVAL_MS, type RunnerHeartbeatRequest } from "../protocol";
+import { RUNNER_HEARTBEAT_INTERVAL_MS, type RunnerHeartbeatRequest } from "../shared/protocol";
 
 /** Missing one report is a warning; missing several makes a runner unhealthy. */
 export const WARNING_AFTER_MS = RUNNER_HEARTBEAT_INTERVAL_MS * 3;

@@ -2,10 +2,11 @@
 // run details say so on the step ("waiting: no live runner matches {gpu=true, pool=default}")
 // instead of leaving it silently queued. Computed when details are read, from the fleet each
 // pool's dispatcher knows; the run's own state is not touched.
-import { poolOf, type Selector, selectorOf } from "../dag/selector";
+
 import type { Env } from "../env";
 import { createContext } from "../run/engine";
 import type { RunSnapshot } from "../run/run-object";
+import { poolOf, type Selector, selectorOf } from "../shared/selector";
 import { dispatcherFor } from "../stubs";
 
 /** Step name -> why it waits, for the queued steps no live runner can take. */

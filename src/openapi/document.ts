@@ -7,8 +7,8 @@
 // routes do not describe themselves, is listed in runner-protocol.ts.
 import type { Hono } from "hono";
 import { generateSpecs } from "hono-openapi";
-import { ErrorBody } from "../protocol";
 import { VERSION } from "../routes/system";
+import { ErrorBody } from "../shared/protocol";
 import { RUN_STATUSES, STEP_STATUSES } from "../status";
 import { extendRoles } from "./access";
 import contract from "./dagu-api-v2.json";

@@ -5,7 +5,7 @@
 
 import { type DescribeRouteOptions, describeRoute } from "hono-openapi";
 import type { z } from "zod";
-import { ErrorBody } from "../protocol";
+import { ErrorBody } from "../shared/protocol";
 import { schema } from "./zod-schema";
 
 /** An OpenAPI 3.0 object, as plain JSON (hono-openapi types 3.1 objects, which differ in places). */

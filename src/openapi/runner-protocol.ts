@@ -14,7 +14,8 @@ import {
   LogAppendResponse,
   ReleaseRequest,
   RunnerHeartbeatRequest,
-} from "../protocol";
+} from "../shared/protocol";
+import { runnerSocketPaths } from "./runner-socket";
 import { schema } from "./zod-schema";
 
 function post(summary: string, request: z.ZodType, response: z.ZodType | null, withLease: boolean) {
@@ -71,5 +72,6 @@ export function runnerProtocolPaths() {
       true,
     ),
     "/runners/leases/{leaseId}/release": post("Give a lease back", ReleaseRequest, null, true),
+    ...runnerSocketPaths(),
   };
 }

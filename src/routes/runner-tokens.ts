@@ -15,6 +15,7 @@ import {
   revokeRunnerToken,
   TOKEN_ID,
 } from "../runner-tokens";
+import { dispatcherFor } from "../stubs";
 import { json, param, pathSegment } from "./validate";
 
 export const runnerTokensRoute = new Hono<{ Bindings: Env }>()
@@ -58,6 +59,8 @@ export const runnerTokensRoute = new Hono<{ Bindings: Env }>()
       if (!revoked) throw new AppError("not_found", 404, `runner token ${id} not found`);
       // Refused at once here; other isolates read it again within RUNNER_TOKEN_CACHE_MS.
       forgetRunnerToken(id);
+      // Its runners' sockets close now; their HTTP calls are refused from the next one on.
+      await Promise.all(revoked.pools.map((pool) => dispatcherFor(c.env, pool).closeToken(id)));
       return c.json(revoked);
     },
   );

@@ -1,63 +1,21 @@
 // /runners: the runner protocol (docs/runner-protocol.md). Leases come from the dispatcher; every
 // call about a lease goes straight to the run's RunObject, named in the lease id. A runner token
 // leases, registers and reports only in its own pools, and only under runner ids it reports.
+// The same calls also travel over a runner's socket (GET /runners/socket, src/dispatch/runner-socket.ts).
 import { type Context, Hono } from "hono";
+import { z } from "zod";
 import type { RunnerVars } from "../auth";
-import { DEFAULT_POOL, POOL_NAME, poolOf } from "../dag/selector";
 import { longPollLeases } from "../dispatch/dispatch-object";
-import { AppError, unwrap } from "../errors";
-import { MAX_OUTPUT_BYTES, showBytes, utf8Bytes } from "../limits";
-import {
-  CompleteRequest,
-  type CompleteResponse,
-  HeartbeatRequest,
-  type HeartbeatResponse,
-  LeaseRequest,
-  type LeaseResponse,
-  LogAppendRequest,
-  type LogAppendResponse,
-  MAX_LOG_BATCH_BYTES,
-  ReleaseRequest,
-  RunnerHeartbeatRequest,
-} from "../protocol";
-import { dispatcherFor, runStub } from "../stubs";
-import { readJson } from "./validate";
+import { idInUse, LEASE_ACTIONS, type LeaseAction, leaseCall, runnerPool } from "../dispatch/lease-calls";
+import { RUNNER_SOCKET_HEADER, RunnerSocketQuery } from "../dispatch/runner-socket";
+import { AppError } from "../errors";
+import { LeaseRequest, type LeaseResponse, RunnerHeartbeatRequest } from "../shared/protocol";
+import { DEFAULT_POOL, poolOf } from "../shared/selector";
+import { dispatcherFor } from "../stubs";
+import { readJson, readQuery } from "./validate";
 
-const LEASE_ID = /^([a-zA-Z0-9_-]{1,64})\.(\d{1,6})\.(\d{1,9})$/;
-
-function parseLeaseId(leaseId: string): { runId: string; stepIndex: number } {
-  const m = LEASE_ID.exec(leaseId);
-  if (!m?.[1] || !m[2]) throw new AppError("not_found", 404, `unknown lease ${leaseId}`);
-  return { runId: m[1], stepIndex: Number(m[2]) };
-}
-
-/** The runner's pool, from its `pool` label: a malformed one, or one its token does not serve, is refused. */
 function poolOfRunner(c: Context<RunnerVars>, labels: Record<string, string>): string {
-  const pool = poolOf(labels);
-  if (!POOL_NAME.test(pool)) {
-    throw new AppError("bad_request", 400, `pool "${pool}" must be 1-64 letters, digits, _ or -`, {
-      fields: ["labels.pool"],
-    });
-  }
-  const { tokenId, pools } = c.get("runnerAuth");
-  if (pools !== "all" && !pools.includes(pool)) {
-    throw new AppError(
-      "forbidden",
-      403,
-      `runner token ${tokenId} serves the pools ${pools.join(", ")}, not "${pool}"`,
-      { fields: ["labels.pool"], tokenId },
-    );
-  }
-  return pool;
-}
-
-function idInUse(runnerId: string): AppError {
-  return new AppError(
-    "already_exists",
-    409,
-    `runner id "${runnerId}" belongs to a live runner that reports with another token`,
-    { fields: ["runnerId"] },
-  );
+  return runnerPool(labels, c.get("runnerAuth"));
 }
 
 export const runners = new Hono<RunnerVars>()
@@ -72,6 +30,19 @@ export const runners = new Hono<RunnerVars>()
     const leases = await longPollLeases(c.env, { ...ask, askedAt }, waitMs, auth.recheck);
     return c.json({ leases } satisfies LeaseResponse);
   })
+  .get("/socket", async (c) => {
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
+      throw new AppError("bad_request", 426, "this endpoint takes a WebSocket upgrade (Upgrade: websocket)");
+    }
+    const { runnerId, labels } = readQuery(c, RunnerSocketQuery);
+    const pool = poolOfRunner(c, labels);
+    const { tokenId, pools } = c.get("runnerAuth");
+    if (await dispatcherFor(c.env, pool).isOthersRunner(runnerId, tokenId, Date.now())) throw idInUse(runnerId);
+    // The pool's dispatcher holds the socket; it trusts what the Worker checked, passed in a header.
+    const headers = new Headers(c.req.raw.headers);
+    headers.set(RUNNER_SOCKET_HEADER, JSON.stringify({ runnerId, labels, tokenId, pools }));
+    return dispatcherFor(c.env, pool).fetch(new Request(c.req.raw, { headers }));
+  })
   .post("/heartbeat", async (c) => {
     const req = await readJson(c, RunnerHeartbeatRequest);
     const pool = poolOfRunner(c, req.labels);
@@ -82,53 +53,13 @@ export const runners = new Hono<RunnerVars>()
     if (seen === "new" && pool !== DEFAULT_POOL) await dispatcherFor(c.env).addPool(pool);
     return c.json({});
   })
-  .post("/leases/:leaseId/heartbeat", async (c) => {
-    const { runId, stepIndex } = parseLeaseId(c.req.param("leaseId"));
-    const req = await readJson(c, HeartbeatRequest);
-    const res = unwrap(await runStub(c.env, runId).heartbeat(stepIndex, req.token));
-    return c.json(res satisfies HeartbeatResponse);
-  })
-  .post("/leases/:leaseId/logs", async (c) => {
-    const { runId, stepIndex } = parseLeaseId(c.req.param("leaseId"));
-    const req = await readJson(c, LogAppendRequest);
-    const bytes = req.entries.reduce((n, e) => n + utf8Bytes(e.text), 0);
-    if (bytes > MAX_LOG_BATCH_BYTES) {
-      throw new AppError("bad_request", 413, `log batch of ${bytes} bytes is over the ${MAX_LOG_BATCH_BYTES} limit`);
-    }
-    const seqs = req.entries.map((e) => e.seq);
-    if (seqs.some((s, i) => i > 0 && s <= (seqs[i - 1] ?? 0))) {
-      throw new AppError("bad_request", 400, "log entries must be in increasing seq order", { field: "entries" });
-    }
-    const res = unwrap(await runStub(c.env, runId).appendLogs(stepIndex, req.token, req.entries));
-    return c.json(res satisfies LogAppendResponse);
-  })
-  .post("/leases/:leaseId/complete", async (c) => {
-    const { runId, stepIndex } = parseLeaseId(c.req.param("leaseId"));
-    const { next, ...req } = await readJson(c, CompleteRequest);
-    if (next) poolOfRunner(c, next.labels);
-    // The exec spec bounds what a runner captures; more would not fit later steps' environment.
-    const outputBytes = utf8Bytes(req.output ?? "");
-    if (outputBytes > MAX_OUTPUT_BYTES) {
-      throw new AppError(
-        "bad_request",
-        413,
-        `output of ${outputBytes} bytes is over the limit of ${showBytes(MAX_OUTPUT_BYTES)} for an output`,
-        { field: "output" },
-      );
-    }
-    const handOff = next ? { runnerId: next.runnerId, labels: next.labels, max: next.max } : undefined;
-    const done = unwrap(await runStub(c.env, runId).complete(stepIndex, req, handOff));
-    // The runner's next lease rides on this reply: a step this one made ready, or else any
-    // ready step. A chain costs one round trip per step.
-    const leases =
-      next && done.next.length === 0
-        ? await dispatcherFor(c.env, poolOf(next.labels)).take({ ...next, askedAt: Date.now() })
-        : done.next;
-    return c.json({ accepted: done.accepted, next: leases } satisfies CompleteResponse);
-  })
-  .post("/leases/:leaseId/release", async (c) => {
-    const { runId, stepIndex } = parseLeaseId(c.req.param("leaseId"));
-    const req = await readJson(c, ReleaseRequest);
-    unwrap(await runStub(c.env, runId).release(stepIndex, req.token, req.reason));
-    return c.json({});
+  .post("/leases/:leaseId/:action", async (c) => {
+    const action = c.req.param("action") as LeaseAction;
+    if (!LEASE_ACTIONS.includes(action)) throw new AppError("not_found", 404, `no runner call "${action}"`);
+    const body = await readJson(c, z.unknown());
+    const reply = await leaseCall(c.env, action, c.req.param("leaseId"), body, {
+      checkPool: (labels) => poolOfRunner(c, labels),
+      takeNext: (next) => dispatcherFor(c.env, poolOf(next.labels)).take({ ...next, askedAt: Date.now() }),
+    });
+    return c.json(reply);
   });

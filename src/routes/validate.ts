@@ -99,6 +99,11 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
   } catch (err) {
     throw new AppError("bad_request", 400, `request body is not valid JSON: ${(err as Error).message}`);
   }
+  return parseBody(schema, raw);
+}
+
+/** A parsed body (HTTP, or a runner's socket message), or 400 naming the fields at fault. */
+export function parseBody<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
   const parsed = schema.safeParse(raw);
   if (!parsed.success) refuse("json", parsed.error.issues);
   return parsed.data;
@@ -107,3 +112,10 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
 /** A path segment that must match a pattern; `message` says what is wrong with the value given. */
 export const pathSegment = (pattern: RegExp, message: (value: string) => string) =>
   z.string().regex(pattern, { error: (iss) => message(String(iss.input)) });
+
+/** A query string parsed by hand (the runner's socket upgrade), with the same error body as `query()`. */
+export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
+  const parsed = schema.safeParse(c.req.query());
+  if (!parsed.success) refuse("query", parsed.error.issues);
+  return parsed.data;
+}

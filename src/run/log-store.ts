@@ -10,7 +10,7 @@
 // its migrations; these reads and writes stay in plain SQL over the object's storage, for the
 // row-value seeks that keep a window's read to the rows it covers.
 import { MAX_LOG_BYTES_PER_ATTEMPT } from "../limits";
-import type { LogEntry } from "../protocol";
+import type { LogEntry } from "../shared/protocol";
 import { countLines, cutUtf8, type LogSlice, type LogWindow, sliceChunks } from "./log-slice";
 
 export type LogStream = "stdout" | "stderr";

@@ -7,14 +7,15 @@ import { migrate } from "drizzle-orm/durable-sqlite/migrator";
 import migrations from "../../migrations/do/run/migrations.js";
 import { buildExecSpec } from "../dag/exec-spec";
 import { parseInstanceName } from "../dag/parallel";
-import { matches, type Selector, selectorOf } from "../dag/selector";
 import type { DagDef } from "../dag/types";
 import { migrateOnStart, type ObjectDb, objectDb } from "../do-storage";
 import { type Env, leaseTtlMs } from "../env";
 import { fail, type Outcome, ok } from "../errors";
 import { MAX_OUTPUT_BYTES } from "../limits";
 import { LiveRun } from "../live/live-run";
-import type { CompleteRequest, Lease, LogEntry } from "../protocol";
+import { formatLeaseId } from "../shared/lease-id";
+import type { Lease, LogEntry, NextAsk, StepOutcome } from "../shared/protocol";
+import { matches, type Selector, selectorOf } from "../shared/selector";
 import { isTerminalRun, type StepStatus } from "../status";
 import {
   createContext,
@@ -23,6 +24,7 @@ import {
   type Reply,
   type RunEvent,
   type RunState,
+  type Transition,
   transition,
 } from "./engine";
 import type { LogSlice, LogWindow } from "./log-slice";
@@ -270,24 +272,46 @@ export class RunObject extends DurableObject<Env> {
 
   /** Turns a dispatch into a lease for a runner, or null when the dispatch is stale. */
   async claim(stepName: string, dispatchSeq: number, runnerId: string): Promise<Lease | null> {
-    if (!this.init || !this.state) return null;
-    const index = this.machine.allSteps.findIndex((s) => s.name === stepName);
-    const def = this.machine.allSteps[index];
-    if (!def) return null;
-    const token = randomToken();
-    const leaseId = `${this.init.runId}.${index}.${dispatchSeq}`;
-    const { reply } = await this.fire({ type: "claim", step: stepName, dispatchSeq, runnerId, leaseId, token });
-    if (reply.kind !== "claimed") return null;
-    // An attempt number is used again after a lease that was never confirmed: what that lease
-    // logged before it was taken back is not this attempt's.
-    this.ctx.storage.transactionSync(() => clearLog(this.sql, { step: stepName, attempt: reply.attempt }));
+    return (await this.claimMany([{ step: stepName, dispatchSeq }], runnerId))[0] ?? null;
+  }
+
+  /**
+   * Turns several dispatches of this run into leases for one runner, in one storage
+   * transaction; stale ones are left out.
+   */
+  async claimMany(claims: Array<{ step: string; dispatchSeq: number }>, runnerId: string): Promise<Lease[]> {
+    const known = claims.filter((c) => this.machine.stepsByName.has(c.step));
+    if (!this.state || known.length === 0) return [];
+    const [first, ...rest] = known.map((c) => this.claimEvent(this.machine, c.step, c.dispatchSeq, runnerId));
+    if (!first) return [];
+    const { granted } = await this.fire(first, Date.now(), () => rest);
+    return granted;
+  }
+
+  /** A claim of a step of `context` (fan-out instances included) with a fresh fencing token. */
+  private claimEvent(
+    context: MachineContext,
+    step: string,
+    dispatchSeq: number,
+    runnerId: string,
+  ): Extract<RunEvent, { type: "claim" }> {
+    const runId = this.init?.runId ?? "";
+    const stepIndex = context.indexOf.get(step) ?? -1;
+    const leaseId = formatLeaseId({ runId, stepIndex, dispatchSeq });
+    return { type: "claim", step, dispatchSeq, runnerId, leaseId, token: randomToken() };
+  }
+
+  /** The lease handed to a runner for a claim the machine granted. */
+  private leaseFor(claim: Extract<RunEvent, { type: "claim" }>, attempt: number): Lease | undefined {
+    const def = this.machine.stepsByName.get(claim.step);
+    if (!this.init || !this.state || !def) return undefined;
     return {
-      leaseId,
-      token,
+      leaseId: claim.leaseId,
+      token: claim.token,
       runId: this.init.runId,
       dagName: this.init.dag.name,
-      stepName,
-      attempt: reply.attempt,
+      stepName: claim.step,
+      attempt,
       ttlMs: this.init.leaseTtlMs,
       heartbeatIntervalMs: Math.max(100, Math.floor(this.init.leaseTtlMs / 3)),
       exec: buildExecSpec(this.init.dag, def, {
@@ -321,56 +345,34 @@ export class RunObject extends DurableObject<Env> {
   }
 
   /**
-   * Accepts a result. With `handOff`, steps this result made ready are leased straight to the
-   * same runner (up to `max`) instead of going through the dispatcher: a chain then costs one
-   * call per step.
+   * Accepts a result. With `next`, steps this result made ready are leased straight to the
+   * same runner (up to `max`, those whose workerSelector its labels match), in the same storage
+   * transaction as the result: a chain costs one call and one transaction per step.
    */
   async complete(
     stepIndex: number,
-    req: Required<Pick<CompleteRequest, "token" | "exitCode">> & Omit<CompleteRequest, "token" | "exitCode" | "next">,
-    handOff?: { runnerId: string; labels: Record<string, string>; max: number },
+    report: { token: string; outcome: StepOutcome; droppedLogBytes: number },
+    next?: NextAsk,
   ): Promise<Outcome<{ accepted: boolean; next: Lease[] }>> {
     const step = this.stepAt(stepIndex);
     if (!step) return staleLease("unknown lease");
     const attempt = this.state?.steps[step]?.attempt;
-    const { reply, held } = await this.fire(
-      {
-        type: "complete",
-        step,
-        token: req.token,
-        result: {
-          exitCode: req.exitCode,
-          signal: req.signal ?? null,
-          timedOut: req.timedOut ?? false,
-          cancelled: req.cancelled ?? false,
-          error: req.error,
-          output: req.output,
-          preconditionUnmet: req.preconditionUnmet,
-          repeatConditionMet: req.repeatConditionMet,
-          outputMatched: req.outputMatched,
-          processStartedAt: req.processStartedAt,
-          processExitedAt: req.processExitedAt,
-        },
-      },
+    const handOff = (t: Transition): RunEvent[] => {
+      if (!next || t.reply.kind !== "completed" || !t.reply.accepted) return [];
+      const ready = t.effects.flatMap((e) => (e.type === "dispatch" ? [e] : []));
+      return ready
+        .filter((e) => matches(this.selectorOf(e.step, t.context), next.labels))
+        .slice(0, next.max)
+        .map((e) => this.claimEvent(t.context, e.step, e.dispatchSeq, next.runnerId));
+    };
+    const { reply, granted } = await this.fire(
+      { type: "complete", step, token: report.token, result: report.outcome },
       Date.now(),
-      handOff !== undefined,
+      handOff,
     );
-    const next: Lease[] = [];
-    try {
-      // Only steps whose workerSelector this runner matches; the rest go through the dispatcher.
-      const mine = handOff ? held.filter((n) => matches(this.selectorOf(n), handOff.labels)) : [];
-      for (const name of mine.slice(0, handOff?.max ?? 0)) {
-        const seq = this.state?.steps[name]?.dispatchSeq ?? 0;
-        const lease = handOff ? await this.claim(name, seq, handOff.runnerId) : null;
-        if (lease) next.push(lease);
-      }
-    } finally {
-      const leased = new Set(next.map((l) => l.stepName));
-      await this.enqueue(held.filter((n) => !leased.has(n)));
-    }
     if (reply.kind !== "completed") return staleFrom(reply);
-    if (reply.accepted && attempt !== undefined) this.countRunnerDrops(step, attempt, req.droppedLogBytes ?? 0);
-    return ok({ accepted: reply.accepted, next });
+    if (reply.accepted && attempt !== undefined) this.countRunnerDrops(step, attempt, report.droppedLogBytes);
+    return ok({ accepted: reply.accepted, next: granted });
   }
 
   /**
@@ -441,23 +443,44 @@ export class RunObject extends DurableObject<Env> {
   // ---- the shell around the machine ----------------------------------------------------------
 
   /**
-   * Applies one event. Dispatched steps go to the dispatcher, unless `hold`: then they are
-   * returned as `held` and the caller must lease or enqueue them.
+   * Applies one event, then the claims `follow` derives from its transition (a completion's
+   * hand-off of the steps it made ready to the same runner), and stores it all in one
+   * transaction. Dispatched steps that no claim took go to the dispatcher.
    */
-  private async fire(event: RunEvent, now = Date.now(), hold = false): Promise<{ reply: Reply; held: string[] }> {
+  private async fire(
+    event: RunEvent,
+    now = Date.now(),
+    follow?: (t: Transition) => RunEvent[],
+  ): Promise<{ reply: Reply; granted: Lease[] }> {
     const before = this.state;
-    if (!before) return { reply: { kind: "stale", reason: "run not found" }, held: [] };
-    const { state, effects, reply, context } = transition(this.machine, before, event, now);
+    if (!before) return { reply: { kind: "stale", reason: "run not found" }, granted: [] };
+    const first = transition(this.machine, before, event, now);
+    let { state, context } = first;
+    const effects = [...first.effects];
+    const claims: Array<{ event: Extract<RunEvent, { type: "claim" }>; attempt: number }> = [];
+    if (event.type === "claim" && first.reply.kind === "claimed") claims.push({ event, attempt: first.reply.attempt });
+    for (const e of follow?.(first) ?? []) {
+      const t = transition(context, state, e, now);
+      if (e.type === "claim" && t.reply.kind === "claimed") claims.push({ event: e, attempt: t.reply.attempt });
+      ({ state, context } = t);
+      effects.push(...t.effects);
+    }
+    const claimed = new Set(claims.map((c) => c.event.step));
     const deliveries = this.ctx.storage.transactionSync((): Deliveries => {
       this.store.persist(before, state);
-      return this.outbox.record(effects, now);
+      const out = this.outbox.record(effects, now, claimed);
+      // An attempt number is used again after a lease that was never confirmed: what that
+      // lease logged before it was taken back is not this attempt's.
+      for (const c of claims) clearLog(this.sql, { step: c.event.step, attempt: c.attempt });
+      return out;
     });
     this.state = state;
     this.ctxCache = context;
+    const granted = claims.flatMap((c) => this.leaseFor(c.event, c.attempt) ?? []);
     this.live.changed(before, state);
-    await this.outbox.deliver(deliveries, hold);
+    await this.outbox.deliver(deliveries);
     await this.timers.arm();
-    return { reply, held: hold ? deliveries.dispatch : [] };
+    return { reply: first.reply, granted };
   }
 
   private appendRunLog(message: string): void {
@@ -473,8 +496,8 @@ export class RunObject extends DurableObject<Env> {
    * The step's effective workerSelector, its pool included. Every step of the run has one, the
    * handlers and the DAG-preconditions check too: they run in the DAG's pool, like its steps.
    */
-  private selectorOf(stepName: string): Selector {
-    return selectorOf(this.init?.dag ?? {}, this.machine.stepsByName.get(stepName) ?? {});
+  private selectorOf(stepName: string, context = this.machine): Selector {
+    return selectorOf(this.init?.dag ?? {}, context.stepsByName.get(stepName) ?? {});
   }
 
   private stepAt(index: number): string | undefined {

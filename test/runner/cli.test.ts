@@ -21,6 +21,9 @@ beforeAll(async () => {
     format: "esm",
     outfile: bundle,
     logLevel: "warning",
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
   });
 });
 // A server per test: a runner from an earlier test must not take this test's leases.

@@ -2,7 +2,7 @@
 // condition are.
 import { describe, expect, it } from "vitest";
 import { evaluateCondition, expandWithShell, OutputMatcher } from "../../runner/src/conditions";
-import type { ExecSpec } from "../../src/protocol";
+import type { ExecSpec } from "../../src/shared/protocol";
 
 const exec: ExecSpec = {
   shell: ["sh"],

@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { RunnerClient } from "../../runner/src/client.ts";
 import { StepRun, type StepRunOptions } from "../../runner/src/exec.ts";
-import type { Lease } from "../../src/protocol";
+import type { Lease } from "../../src/shared/protocol";
 import { FakeServer, groupAlive, makeLease, until } from "./fake-server";
 
 let server: FakeServer;

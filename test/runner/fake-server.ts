@@ -2,7 +2,7 @@
 // protocol from memory and records every call. The real server is exercised by test/e2e.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { CompleteRequest, Lease, LogEntry, RunnerHeartbeatRequest } from "../../src/protocol";
+import type { CompleteRequest, Lease, LogEntry, RunnerHeartbeatRequest } from "../../src/shared/protocol";
 
 type Action = "heartbeat" | "logs" | "complete" | "release";
 

@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RunnerClient } from "../../runner/src/client.ts";
 import { StepRun } from "../../runner/src/exec.ts";
-import type { Lease } from "../../src/protocol";
+import type { Lease } from "../../src/shared/protocol";
 import { FakeServer, makeLease } from "./fake-server";
 
 let server: FakeServer;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AuthError, LeaseLostError, RejectedError, UnreachableError } from "../../runner/src/client.ts";
 import { LogShipper, MAX_BATCH_BYTES } from "../../runner/src/log-shipper.ts";
-import type { LogEntry } from "../../src/protocol";
+import type { LogEntry } from "../../src/shared/protocol";
 
 /** A client whose log appends succeed, fail as unreachable, or answer with an error, on demand. */
 function fakeClient() {

@@ -1,6 +1,7 @@
 // A TCP proxy for tests, between a runner and the server, that can cut the network: "refuse"
 // resets every connection (open ones and new ones) at once; "blackhole" accepts connections and
 // swallows what they send, so calls hang until their own timeouts, as behind a dead link.
+// `refuseSockets` drops WebSocket upgrades only, as a proxy that does not pass them would.
 import { connect, createServer, type Server, type Socket } from "node:net";
 
 export type CutMode = "refuse" | "blackhole";
@@ -9,6 +10,8 @@ export class CutProxy {
   private server: Server | undefined;
   private readonly open = new Set<Socket>();
   private mode: CutMode | undefined;
+  /** Drop connections that ask for a WebSocket upgrade; plain HTTP passes. */
+  refuseSockets = false;
   /** Figures for reports: connections forwarded, and connections dropped while cut. */
   readonly stats = { forwarded: 0, dropped: 0, cuts: 0 };
 
@@ -62,8 +65,21 @@ export class CutProxy {
     }
     this.stats.forwarded++;
     const upstream = connect(this.target.port, this.target.host, () => {
-      client.pipe(upstream);
-      upstream.pipe(client);
+      if (!this.refuseSockets) {
+        client.pipe(upstream);
+        upstream.pipe(client);
+        return;
+      }
+      client.once("data", (first: Buffer) => {
+        if (/^upgrade:\s*websocket/im.test(first.toString("latin1"))) {
+          this.stats.dropped++;
+          client.destroy();
+          return;
+        }
+        upstream.write(first);
+        client.pipe(upstream);
+        upstream.pipe(client);
+      });
     });
     upstream.on("error", () => client.destroy());
     client.on("error", () => upstream.destroy());

@@ -2,7 +2,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/app";
-import { ApprovalResponse } from "../../src/protocol";
+import { ApprovalResponse } from "../../src/shared/protocol";
 import { api, complete, createDag, details, extApi, lease, nodeOf, startDag } from "./helpers";
 
 const SPEC = `steps:

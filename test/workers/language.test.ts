@@ -3,7 +3,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/app";
-import { RunOutputs } from "../../src/protocol";
+import { RunOutputs } from "../../src/shared/protocol";
 import { api, complete, createDag, details, extApi, fireRunAlarm, lease, nodeOf, runnerApi, startDag } from "./helpers";
 
 async function runLog(name: string, runId: string): Promise<string> {

@@ -1,6 +1,8 @@
 // The engine's state, context, events, effects and replies: the types every module shares. PURE.
+
 import type { ResolvedParams } from "../../dag/params";
 import type { DagDef, StepDef } from "../../dag/types";
+import type { StepOutcome } from "../../shared/protocol";
 import type { RunStatus, StepStatus } from "../../status";
 
 /** A lost lease (runner vanished) is re-dispatched without using the retry budget, this often. */
@@ -115,22 +117,8 @@ export interface MachineContext {
   params?: ResolvedParams;
 }
 
-export interface StepResult {
-  exitCode: number | null;
-  signal: string | null;
-  timedOut: boolean;
-  cancelled: boolean;
-  error?: string;
-  output?: string;
-  /** Why the step was skipped: a precondition the runner found unmet. */
-  preconditionUnmet?: string;
-  /** Whether the repeat condition held after this execution (evaluated by the runner). */
-  repeatConditionMet?: boolean;
-  /** The output matched one of continueOn.output's patterns. */
-  outputMatched?: boolean;
-  processStartedAt?: number;
-  processExitedAt?: number;
-}
+/** A runner's report of one attempt: the protocol's one result shape (src/shared/protocol.ts). */
+export type StepResult = StepOutcome;
 
 export type RunEvent =
   | { type: "start" }

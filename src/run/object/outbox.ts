@@ -2,11 +2,12 @@
 // admission). Each is stored with a retry timer in the same transaction as the state that
 // caused it (`record`), delivered after the transaction (`deliver`), and its timer removed once
 // it is done; a delivery that fails moves its timer, and the alarm tries again.
-import { poolOf, type Selector } from "../../dag/selector";
+
 import { db, updateRunSummary } from "../../db/queries";
 import type { DispatchTask } from "../../dispatch/dispatch-object";
 import type { Env } from "../../env";
 import { type Outcome, unwrap } from "../../errors";
+import { poolOf, type Selector } from "../../shared/selector";
 import { isTerminalRun } from "../../status";
 import { admission, dispatcherFor, runStub } from "../../stubs";
 import type { Effect, MachineContext, RunEvent, RunState } from "../engine";
@@ -50,14 +51,16 @@ export class Outbox {
 
   /**
    * Stores what the effects change in this object (timers, run log) and the outbox entries with
-   * their retry timers. Call inside the transaction that stores the new state.
+   * their retry timers. Call inside the transaction that stores the new state. A dispatched step
+   * in `claimed` was leased in the same transaction and needs no dispatcher.
    */
-  record(effects: Effect[], now: number): Deliveries {
+  record(effects: Effect[], now: number, claimed: ReadonlySet<string> = new Set()): Deliveries {
     const { timers, store } = this.host;
     const out: Deliveries = { dispatch: [], lostRunners: [], children: [], summary: false };
     for (const e of effects) {
       switch (e.type) {
         case "dispatch":
+          if (claimed.has(e.step)) break;
           out.dispatch.push(e.step);
           timers.set(outboxTimer.enqueue(e.step), now + DISPATCH_SAFETY_MS);
           break;
@@ -90,11 +93,11 @@ export class Outbox {
     return out;
   }
 
-  /** Delivers what `record` stored; with `hold`, dispatched steps are left to the caller. */
-  async deliver(d: Deliveries, hold: boolean): Promise<void> {
+  /** Delivers what `record` stored. */
+  async deliver(d: Deliveries): Promise<void> {
     // The dispatcher hears of a lost runner before it sees the re-dispatched step.
     if (d.lostRunners.length) await this.reportLostRunners(d.lostRunners);
-    if (d.dispatch.length && !hold) await this.enqueue(d.dispatch);
+    if (d.dispatch.length) await this.enqueue(d.dispatch);
     for (const e of d.children)
       await (e.type === "startChild" ? this.startChild(e.step) : this.stopChild(e.childRunId));
     if (d.summary) await this.writeSummary();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { buildExecSpec, type ExecContext, expandVars } from "../../../src/dag/exec-spec";
 import type { DagDef, StepDef } from "../../../src/dag/types";
-import { ExecSpec } from "../../../src/protocol";
+import { ExecSpec } from "../../../src/shared/protocol";
 
 function step(over: Partial<StepDef> = {}): StepDef {
   return {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseDag } from "../../../src/dag/parse";
-import { formatSelector, matches, poolOf, selectorOf } from "../../../src/dag/selector";
 import { type DagDef, formatIssue } from "../../../src/dag/types";
+import { formatSelector, matches, poolOf, selectorOf } from "../../../src/shared/selector";
 
 const y = (text: string) => text.replace(/^\n/, "");
 

@@ -3,8 +3,8 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { MAX_LOG_BYTES_PER_ATTEMPT, MAX_LOG_READ_BYTES } from "../../../src/limits";
-import { MAX_LOG_BATCH_BYTES } from "../../../src/protocol";
 import { readLog } from "../../../src/run/log-store";
+import { MAX_LOG_BATCH_BYTES } from "../../../src/shared/protocol";
 import { runStub } from "../../../src/stubs";
 import { api, complete, createDag, lease, runnerApi, startDag } from "../helpers";
 

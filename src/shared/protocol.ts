@@ -131,8 +131,11 @@ export const LogAppendResponse = z.object({
 });
 export type LogAppendResponse = z.infer<typeof LogAppendResponse>;
 
-export const CompleteRequest = z.object({
-  token: z.string(),
+/**
+ * What one attempt of a step came to, as the runner saw it: the one shape of a result, parsed
+ * once at the edge and handed to the run's state machine as it is.
+ */
+export const StepOutcome = z.object({
   /** Exit code of the process, null when it was ended by a signal or never started. */
   exitCode: z.number().int().nullable(),
   signal: z.string().nullable().default(null),
@@ -141,26 +144,36 @@ export const CompleteRequest = z.object({
   /** Why the process could not run (spawn failure, bad dir, ...). */
   error: z.string().optional(),
   output: z.string().optional(),
-  outputTruncated: z.boolean().default(false),
   /** Set when a precondition was not met: the command did not run, and this says why. */
   preconditionUnmet: z.string().optional(),
+  /** Whether the repeat condition held after this execution. */
   repeatConditionMet: z.boolean().optional(),
+  /** The output matched one of continueOn.output's patterns. */
   outputMatched: z.boolean().optional(),
-  /** Last log seq the runner sent for this lease (0 when none). */
-  lastLogSeq: z.number().int().nonnegative().default(0),
   /** The runner's clock (epoch ms): when the process started and exited. For overhead figures. */
   processStartedAt: z.number().int().positive().optional(),
   processExitedAt: z.number().int().positive().optional(),
+});
+/** As the server holds it (defaults applied). */
+export type StepOutcome = z.output<typeof StepOutcome>;
+
+/** Ask for the runner's next leases in the same round trip as a completion (no waiting). */
+export const NextAsk = z.object({
+  runnerId: z.string().min(1).max(200),
+  labels: z.record(z.string(), z.string()).default({}),
+  max: z.number().int().min(1).max(MAX_LEASES_PER_REQUEST),
+});
+export type NextAsk = z.output<typeof NextAsk>;
+
+export const CompleteRequest = StepOutcome.extend({
+  token: z.string(),
+  /** The runner cut `output` at the exec spec's maxOutputBytes (its step log says so too). */
+  outputTruncated: z.boolean().default(false),
+  /** Last log seq the runner sent for this lease (0 when none). */
+  lastLogSeq: z.number().int().nonnegative().default(0),
   /** Log entries the runner had to drop (buffer overflow while cut off). */
   droppedLogBytes: z.number().int().nonnegative().default(0),
-  /** Ask for the runner's next lease in the same round trip (no waiting). */
-  next: z
-    .object({
-      runnerId: z.string().min(1).max(200),
-      labels: z.record(z.string(), z.string()).default({}),
-      max: z.number().int().min(1).max(MAX_LEASES_PER_REQUEST),
-    })
-    .optional(),
+  next: NextAsk.optional(),
 });
 export type CompleteRequest = z.input<typeof CompleteRequest>;
 
@@ -240,3 +253,40 @@ export const ErrorBody = z.object({
   details: z.record(z.string(), z.unknown()).optional(),
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
+
+// ---- the runner's socket (docs/runner-protocol.md#the-socket) -------------------------------
+
+/** GET under RUNNER_API_PREFIX that opens a runner's socket (a WebSocket upgrade). */
+export const RUNNER_SOCKET_PATH = "/socket";
+
+/**
+ * Runner to server: one call, the same path and body as over HTTP (`/lease`,
+ * `/leases/{leaseId}/{heartbeat|logs|complete|release}`), numbered by the runner.
+ */
+export const SocketCall = z.object({
+  id: z.number().int().nonnegative(),
+  path: z.string().max(400),
+  body: z.unknown(),
+});
+export type SocketCall = z.infer<typeof SocketCall>;
+
+/** Runner to server: withdraw the lease request numbered `cancel` (the runner is draining). */
+export const SocketCancel = z.object({ cancel: z.number().int().nonnegative() });
+export type SocketCancel = z.infer<typeof SocketCancel>;
+
+export const SocketClientMessage = z.union([SocketCall, SocketCancel]);
+
+/** Server to runner: the answer to call `id`, with the HTTP status and body it would have had. */
+export const SocketReply = z.object({
+  id: z.number().int().nonnegative(),
+  status: z.number().int(),
+  body: z.unknown(),
+});
+export type SocketReply = z.infer<typeof SocketReply>;
+
+/** The runner's keep-alive message and its answer (the server answers it without waking). */
+export const SOCKET_PING = '{"ping":1}';
+export const SOCKET_PONG = '{"pong":1}';
+
+/** Close code of a socket whose token was revoked (or is unknown): the runner stops, as on a 401. */
+export const SOCKET_CLOSE_UNAUTHORIZED = 4401;
