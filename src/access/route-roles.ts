@@ -22,7 +22,10 @@ export const ROUTE_ROLES: ReadonlyArray<readonly [Method, string, Level]> = [
   ["POST", "/runners/lease", "runner"],
   ["POST", "/runners/heartbeat", "runner"],
   ["GET", "/runners/socket", "runner"],
-  ["POST", "/runners/leases/:leaseId/:action", "runner"],
+  ["POST", "/runners/leases/:leaseId/heartbeat", "runner"],
+  ["POST", "/runners/leases/:leaseId/logs", "runner"],
+  ["POST", "/runners/leases/:leaseId/complete", "runner"],
+  ["POST", "/runners/leases/:leaseId/release", "runner"],
 
   // Every signed-in caller: who am I, my own password.
   ["GET", "/auth/me", "viewer"],

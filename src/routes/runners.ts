@@ -6,7 +6,7 @@ import { type Context, Hono } from "hono";
 import { z } from "zod";
 import type { RunnerVars } from "../auth";
 import { longPollLeases } from "../dispatch/dispatch-object";
-import { idInUse, LEASE_ACTIONS, type LeaseAction, leaseCall, runnerPool } from "../dispatch/lease-calls";
+import { idInUse, type LeaseAction, leaseCall, runnerPool } from "../dispatch/lease-calls";
 import { RUNNER_SOCKET_HEADER, RunnerSocketQuery } from "../dispatch/runner-socket";
 import { AppError } from "../errors";
 import { LeaseRequest, type LeaseResponse, RunnerHeartbeatRequest } from "../shared/protocol";
@@ -53,13 +53,18 @@ export const runners = new Hono<RunnerVars>()
     if (seen === "new" && pool !== DEFAULT_POOL) await dispatcherFor(c.env).addPool(pool);
     return c.json({});
   })
-  .post("/leases/:leaseId/:action", async (c) => {
-    const action = c.req.param("action") as LeaseAction;
-    if (!LEASE_ACTIONS.includes(action)) throw new AppError("not_found", 404, `no runner call "${action}"`);
-    const body = await readJson(c, z.unknown());
-    const reply = await leaseCall(c.env, action, c.req.param("leaseId"), body, {
-      checkPool: (labels) => poolOfRunner(c, labels),
-      takeNext: (next) => dispatcherFor(c.env, poolOf(next.labels)).take({ ...next, askedAt: Date.now() }),
-    });
-    return c.json(reply);
+  // One route per call, so the OpenAPI document and the roles table name each one.
+  .post("/leases/:leaseId/heartbeat", (c) => leaseRoute(c, "heartbeat"))
+  .post("/leases/:leaseId/logs", (c) => leaseRoute(c, "logs"))
+  .post("/leases/:leaseId/complete", (c) => leaseRoute(c, "complete"))
+  .post("/leases/:leaseId/release", (c) => leaseRoute(c, "release"));
+
+/** A call about a lease, the same as over the runner's socket (src/dispatch/lease-calls.ts). */
+async function leaseRoute(c: Context<RunnerVars>, action: LeaseAction): Promise<Response> {
+  const body = await readJson(c, z.unknown());
+  const reply = await leaseCall(c.env, action, c.req.param("leaseId") ?? "", body, {
+    checkPool: (labels) => poolOfRunner(c, labels),
+    takeNext: (next) => dispatcherFor(c.env, poolOf(next.labels)).take({ ...next, askedAt: Date.now() }),
   });
+  return c.json(reply);
+}
