@@ -9,13 +9,24 @@ import { applyMigrations, buildRunner, startRunner, startWorker, stopGroup } fro
 export const USER_TOKEN = "e2e-user-token";
 export const RUNNER_TOKEN = "e2e-runner-token";
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A free port below the kernel's ephemeral range (32768 and up on Linux). A port the kernel
+ * handed out could be handed out again, to another test's workerd, between this probe and
+ * `wrangler dev` binding it; a port below that range is only ever taken by asking for it.
+ */
+export async function freePort(): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await canListen(port)) return port;
+  }
+  throw new Error("no free port between 20000 and 32000 on 127.0.0.1");
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
-    });
+    srv.once("error", () => resolve(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
   });
 }
 
