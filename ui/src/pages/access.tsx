@@ -6,6 +6,7 @@ import { api, seg } from "../api/client";
 import { ROLES, type Role, useMe } from "../api/me";
 import { ErrorBox } from "../components/error-box";
 import { formatTime } from "../lib/format";
+import "./lists.css";
 
 interface User {
   id: string;
@@ -101,7 +102,7 @@ function Users() {
         </button>
       </form>
       <ErrorBox error={create.error ?? change.error ?? users.error} />
-      <table>
+      <table className="list" aria-label="users">
         <thead>
           <tr>
             <th>User</th>
@@ -194,7 +195,7 @@ function ApiKeys() {
         </p>
       )}
       <ErrorBox error={create.error ?? revoke.error ?? keys.error} />
-      <table>
+      <table className="list" aria-label="API keys">
         <thead>
           <tr>
             <th>Name</th>
