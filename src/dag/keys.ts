@@ -5,6 +5,7 @@
 import { isScalar, type YAMLMap } from "yaml";
 import type { Issues } from "./issues";
 import { RUN_POLICY_KEYS } from "./run-policy";
+import { camelSpelling } from "./spellings";
 import { keyOf } from "./yaml-nodes";
 
 export interface KeySet {
@@ -96,20 +97,18 @@ export const CONTINUE_ON_KEYS: KeySet = {
 const isKnown = (keys: KeySet, key: string) =>
   keys.supported.has(key) || keys.later.has(key) || !!keys.noEffect?.has(key);
 
-/** `max_active_runs` -> `maxActiveRuns`. */
-const camelOf = (key: string) => key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-
 /**
  * Current Dagu writes keys in snake_case (`handler_on`, `max_active_runs`, `retry_policy`...):
- * each such key of `map` is renamed in place to the camelCase key it stands for, so the readers
- * see one spelling; a map holding both spellings of one key is an error naming both.
+ * each such key of `map` (spellings.ts) is renamed in place to the camelCase key it stands for,
+ * so the readers see one spelling; a map holding both spellings of one key is an error naming
+ * both. Keys that are the user's (env names, worker labels) are never in a KeySet, so stay.
  */
 function foldSnakeCase(map: YAMLMap, keys: KeySet, where: string, issues: Issues): void {
   const present = new Set(map.items.map(keyOf));
   for (const pair of map.items) {
     const key = keyOf(pair);
-    const camel = camelOf(key);
-    if (camel === key || !isKnown(keys, camel) || !isScalar(pair.key)) continue;
+    const camel = camelSpelling(key);
+    if (camel === undefined || !isKnown(keys, camel) || !isScalar(pair.key)) continue;
     if (present.has(camel)) {
       const field = where ? `${where}.${camel}` : camel;
       issues.at(pair.key, field, `"${key}" and "${camel}" are the same key written two ways: keep one`);
@@ -128,7 +127,8 @@ export function checkKeys(map: YAMLMap, keys: KeySet, where: string, issues: Iss
   for (const pair of map.items) {
     const key = keyOf(pair);
     // A snake_case key still here was written beside its camelCase twin: reported above.
-    if (keys.supported.has(key) || (camelOf(key) !== key && isKnown(keys, camelOf(key)))) continue;
+    const camel = camelSpelling(key);
+    if (keys.supported.has(key) || (camel !== undefined && isKnown(keys, camel))) continue;
     const field = where ? `${where}.${key}` : key;
     const node = pair.key as Parameters<Issues["at"]>[0];
     const why = keys.noEffect?.get(key);
