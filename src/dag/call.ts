@@ -1,4 +1,4 @@
-// `call` (Dagu's older spelling: `run`) and `params` of a step: the step runs another DAG as a
+// `call` (in Dagu's older files also `run`, written with `params`) and `params` of a step: the step runs another DAG as a
 // sub-DAG run of its own (src/run/sub-runs.ts). PURE.
 import type { Node } from "yaml";
 import type { Issues } from "./issues";
@@ -13,12 +13,15 @@ export const MAX_CALL_DEPTH = 8;
 
 type Get = (key: string) => Node | undefined;
 
-/** Reads `call`/`run` and `params` into `def.call`, and checks what a call step cannot have. */
-export function readCall(get: Get, def: StepDef, field: string, issues: Issues): void {
+/**
+ * Reads `call` (or, with `legacyRun`, the older `run`) and `params` into `def.call`, and checks
+ * what a call step cannot have. A `run` beside `call` is current Dagu's shell form: refused below
+ * as a command.
+ */
+export function readCall(get: Get, def: StepDef, field: string, issues: Issues, legacyRun: boolean): void {
   const f = (key: string) => `${field}.${key}`;
   const callNode = get("call");
-  const runNode = get("run");
-  if (callNode && runNode) issues.warn(runNode, f("run"), "both call and run are set; call is used");
+  const runNode = legacyRun ? get("run") : undefined;
   const node = callNode ?? runNode;
   const key = callNode ? "call" : "run";
   const paramsNode = get("params");

@@ -76,7 +76,8 @@ export const STEP_KEYS: KeySet = {
     "parallel",
     "stdout",
     "stderr",
-    // a sub-DAG call (src/dag/call.ts); `run` is Dagu's older name for `call`.
+    // a sub-DAG call (src/dag/call.ts); `run` is current Dagu's shell form (run-form.ts), or,
+    // written with `params`, the older name of `call`.
     "call",
     "run",
     "params",

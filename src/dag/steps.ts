@@ -19,6 +19,7 @@ import type { Issues } from "./issues";
 import { CONTINUE_ON_KEYS, checkKeys, RETRY_KEYS, STEP_KEYS } from "./keys";
 import { type ParallelDef, readParallel } from "./parallel";
 import { readSelector } from "./read-selector";
+import { readRun } from "./run-form";
 import type { ContinueOn, DagDef, RetryPolicy, StepDef } from "./types";
 import { readEnv, readShell, readStringList, VAR_NAME } from "./values";
 import { shellQuote } from "./words";
@@ -165,10 +166,20 @@ export function readStep(node: Node, field: string, issues: Issues, nameFromKey?
   if (commandNode && command !== undefined) checkCommandSize(commandNode, f("command"), command, issues);
   const script = text("script");
   if (script !== undefined) def.script = script;
+  // `run` with `params` is Dagu's older name for `call`; otherwise current Dagu's shell form.
+  const legacyCall = get("run") !== undefined && get("call") === undefined && get("params") !== undefined;
+  const runNode = legacyCall ? undefined : get("run");
+  const run = runNode && readRun(runNode, f("run"), issues);
+  if (runNode && (commandNode || script !== undefined)) {
+    issues.at(runNode, f("run"), `step "${def.name}" has run and ${commandNode ? "command" : "script"}: give one`);
+  } else if (run && "command" in run) {
+    checkCommandSize(runNode, f("run"), run.command, issues);
+    def.command = run.command;
+  } else if (run) def.script = run.script;
   const approvalNode = get("approval");
   const approval = approvalNode && readApproval(approvalNode, f("approval"), issues);
   if (approval) def.approval = approval;
-  readCall(get, def, field, issues);
+  readCall(get, def, field, issues, legacyCall);
   if (!def.command?.trim() && !def.script?.trim() && !approval && !get("call") && !get("run")) {
     issues.at(
       node,
