@@ -9,6 +9,7 @@ import { checkGraph } from "./graph";
 import { readDotenv, readPath, readSecrets } from "./host";
 import { Issues } from "./issues";
 import { checkKeys, DAG_KEYS, type KeySet } from "./keys";
+import { checkStepRefOrder, foldNamespacedRefs, type StepOutputRef } from "./namespaced-refs";
 import { expandParallel, instanceName, parseInstanceName } from "./parallel";
 import { readSelector } from "./read-selector";
 import { unresolvedRefs } from "./refs";
@@ -106,10 +107,12 @@ function readDocument(doc: Document.Parsed, issues: Issues, fallbackName?: strin
     issues.at(root, undefined, "a DAG file must be a mapping of keys (name, steps, ...)");
     return undefined;
   }
-  return readDag(root, issues, fallbackName);
+  // Before the readers copy any string: they and all after them see only `${NAME}` references.
+  const stepRefs = foldNamespacedRefs(root, issues);
+  return readDag(root, issues, stepRefs, fallbackName);
 }
 
-function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef | undefined {
+function readDag(root: YAMLMap, issues: Issues, stepRefs: StepOutputRef[], fallbackName?: string): DagDef | undefined {
   checkKeys(root, DAG_KEYS, "", issues);
   const get = (key: string): Node | undefined => {
     const n = child(root, key);
@@ -152,6 +155,7 @@ function readDag(root: YAMLMap, issues: Issues, fallbackName?: string): DagDef |
   if (!stepsNode) issues.at(root, "steps", "steps is required");
   else if (entries?.length === 0) issues.at(stepsNode, "steps", "a DAG needs at least one step");
   if (entries) checkGraph(entries, issues);
+  if (entries) checkStepRefOrder(stepRefs, entries, issues);
   const stepCount = entries?.reduce((n, e) => n + (e.parallel?.items.length ?? 1), 0) ?? 0;
   if (stepCount > MAX_STEPS) {
     issues.at(stepsNode, "steps", `${stepCount} steps (parallel items counted), over the limit of ${MAX_STEPS} steps`);

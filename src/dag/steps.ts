@@ -91,11 +91,20 @@ export function readSteps(node: Node, type: DagDef["type"], issues: Issues): Ste
   return entries;
 }
 
-/** `step_<position>` (from 1, in file order), moving on to the next free number on a clash. */
+/**
+ * A step without a name is named by its id, as current Dagu does (its files give steps an id
+ * and no name); else `step_<position>` (from 1, in file order), moving on to the next free
+ * number on a clash.
+ */
 function nameUnnamed(entries: StepEntry[]): void {
   const taken = new Set(entries.filter((e) => e.explicitName).map((e) => e.def.name));
   entries.forEach((e, i) => {
     if (e.explicitName) return;
+    if (e.def.id !== undefined && !taken.has(e.def.id)) {
+      e.def.name = e.def.id;
+      taken.add(e.def.id);
+      return;
+    }
     let n = i + 1;
     while (taken.has(`step_${n}`)) n++;
     e.def.name = `step_${n}`;

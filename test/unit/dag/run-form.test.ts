@@ -55,4 +55,11 @@ describe("run: in a step", () => {
       expect.objectContaining({ field: "steps[0].run", message: "steps[0].run needs at least one command" }),
     ]);
   });
+
+  it("names a step that has an id and no name by its id, as current Dagu does", () => {
+    const r = parseDag("steps:\n  - id: fetch\n    run: echo\n  - run: echo\n", { name: "d" });
+    if (!r.ok) throw new Error(JSON.stringify(r.errors));
+    expect(r.dag.steps.map((s) => s.name)).toEqual(["fetch", "step_2"]);
+    expect(r.dag.steps[1]?.depends).toEqual(["fetch"]);
+  });
 });
