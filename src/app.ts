@@ -1,5 +1,5 @@
 // The root Hono app: auth, body limits, sub-apps, and the one place errors become responses.
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { requireUser } from "./access/authenticate";
@@ -73,8 +73,18 @@ api.route("/queues", queues);
 api.route("/services", services);
 
 app.route("/api/v2", api);
-// Current Dagu serves the same API under /api/v1: clients written for it work unchanged.
+// Current Dagu serves the same API under /api/v1: clients written for it work unchanged. The
+// runner protocol is dagflare's own and stays at one address, so runner tokens have one door.
+app.all("/api/v1/runners", runnerProtocolElsewhere);
+app.all("/api/v1/runners/*", runnerProtocolElsewhere);
 app.route("/api/v1", api);
+
+function runnerProtocolElsewhere(c: Context) {
+  return c.json(
+    { code: "not_found", message: `no route for ${c.req.method} ${c.req.path}: the runner protocol is under /api/v2` },
+    404,
+  );
+}
 
 app.notFound((c) => c.json({ code: "not_found", message: `no route for ${c.req.method} ${c.req.path}` }, 404));
 

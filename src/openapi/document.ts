@@ -37,6 +37,8 @@ export function daguOperation(operationId: string): { path: string; method: stri
 
 const cached = new WeakMap<object, Promise<Json>>();
 
+const V2_SERVER = { url: "/api/v2", description: "This server" };
+
 /** The document of `api` (the app mounted at /api/v2), built once per app. */
 export function openApiDocument(api: Hono<any, any, any>): Promise<Json> {
   let doc = cached.get(api);
@@ -82,6 +84,10 @@ async function build(api: Hono<any, any, any>): Promise<Json> {
     }
   }
   Object.assign(paths, runnerProtocolPaths());
+  // The runner protocol is served under /api/v2 only (src/app.ts): say so where it is listed.
+  for (const [path, item] of Object.entries(paths)) {
+    if (path === "/runners" || path.startsWith("/runners/")) (item as Json).servers = [V2_SERVER];
+  }
   const usedTags = new Set(
     Object.values(paths).flatMap((ops: Json) => Object.values(ops).flatMap((o) => o.tags ?? [])),
   );
@@ -94,7 +100,14 @@ async function build(api: Hono<any, any, any>): Promise<Json> {
         "Dagu's v2 REST API as dagflare serves it, with dagflare's additions (marked `x-dagflare`, or described as `dagflare:` on Dagu's operations). Errors are `{code, message, details?}`.",
       "x-contract": { title: contract.info.title, version: contract.info.version, license: contract.info.license },
     },
-    servers: [{ url: "/api/v2", description: "This server" }],
+    servers: [
+      V2_SERVER,
+      {
+        url: "/api/v1",
+        description:
+          "This server, the same operations under current Dagu's prefix (the runner protocol only under /api/v2)",
+      },
+    ],
     security: [{ apiToken: [] }],
     tags: [
       ...contract.tags.filter((t) => usedTags.has(t.name)),

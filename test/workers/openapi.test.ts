@@ -30,7 +30,17 @@ describe("GET /openapi.json", () => {
   it("serves one OpenAPI 3.0 document without authentication", async () => {
     const doc = await document();
     expect(doc.openapi).toMatch(/^3\.0\./);
-    expect(doc.servers).toEqual([{ url: "/api/v2", description: expect.any(String) }]);
+    expect(doc.servers).toEqual([
+      { url: "/api/v2", description: expect.any(String) },
+      expect.objectContaining({ url: "/api/v1" }),
+    ]);
+  });
+
+  it("says the API is also served under /api/v1, the runner protocol only under /api/v2", async () => {
+    const doc = await document();
+    expect(doc.servers.map((s: { url: string }) => s.url)).toEqual(["/api/v2", "/api/v1"]);
+    expect(doc.paths["/dags"].servers).toBeUndefined();
+    expect(doc.paths["/runners/lease"].servers).toEqual([{ url: "/api/v2", description: expect.any(String) }]);
   });
 
   it("lists every operation the Worker routes, and no other", async () => {
