@@ -25,6 +25,13 @@ const CONTEXT: Record<string, string> = {
   "step.name": "DAG_RUN_STEP_NAME",
 };
 
+/**
+ * Current Dagu's short aliases of the same context (`${run.id}`). In dagflare's older form they
+ * read as JSON paths into an output variable (`${run.id}` into an output named `run`): an output
+ * of that name keeps that reading.
+ */
+const CONTEXT_ALIAS = /(\\*)\$\{(dag\.name|run\.id|step\.name)\}/g;
+
 /** A `${steps.ID.outputs.NAME}` read by a step: its order is checked once the graph is known. */
 export interface StepOutputRef {
   /** The reading step's field (`steps[2]`, `steps.build`), as steps.ts names its entries. */
@@ -53,6 +60,11 @@ export function foldNamespacedRefs(root: YAMLMap, issues: Issues): StepOutputRef
       ? []
       : readParams(paramsNode, "params", new Issues(new LineCounter())).flatMap((p) => (p.name ? [p.name] : [])),
   );
+  const outputs = new Set<string>();
+  forEachStep(child(root, "steps"), (step) => {
+    const output = isMap(step) ? scalarText(child(step, "output")) : undefined;
+    if (output !== undefined) outputs.add(output.replace(/^\$/, ""));
+  });
   const found: StepOutputRef[] = [];
   const seen = new Set<unknown>();
 
@@ -114,7 +126,13 @@ export function foldNamespacedRefs(root: YAMLMap, issues: Issues): StepOutputRef
           return bad(`is not supported yet (dagflare has no ${root})`);
       }
     });
-    if (out !== text) node.value = out;
+    const aliased = out.replace(CONTEXT_ALIAS, (whole, slashes: string, path: string) => {
+      const variable = CONTEXT[path];
+      const root = path.split(".")[0] as string;
+      if (slashes.length % 2 === 1 || variable === undefined || outputs.has(root)) return whole;
+      return `${slashes}\${${variable}}`;
+    });
+    if (aliased !== text) node.value = aliased;
   };
 
   const walk = (node: unknown, field: string, owner: string | undefined): void => {

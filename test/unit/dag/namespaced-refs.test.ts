@@ -63,6 +63,14 @@ describe("namespaced references", () => {
     expect(r.dag.steps[0]?.command).toBe("echo ${DAG_NAME} ${DAG_RUN_ID} ${DAG_RUN_STEP_NAME}");
   });
 
+  it("read current Dagu's short context aliases, unless an output has the name of their root", () => {
+    expect(dag("steps:\n  - run: echo ${run.id} ${dag.name} ${step.name}\n").dag.steps[0]?.command).toBe(
+      "echo ${DAG_RUN_ID} ${DAG_NAME} ${DAG_RUN_STEP_NAME}",
+    );
+    const r = dag("steps:\n  - run: cat run.json\n    output: run\n  - run: echo ${run.id}\n");
+    expect(r.dag.steps[1]?.command).toBe("echo ${run.id}");
+  });
+
   it("leave an escaped reference as written", () => {
     const r = dag("steps:\n  - run: echo \\${params.x} \\\\${params.x}\n");
     expect(r.dag.steps[0]?.command).toBe("echo \\${params.x} \\\\${x}");
