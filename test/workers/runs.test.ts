@@ -58,7 +58,7 @@ describe("a run driven through the runner protocol", () => {
     await complete(done.body.next[0], 0);
     const end = await details("chain", runId);
     expect(end.statusLabel).toBe("succeeded");
-    expect(end.finishedAt).not.toBe("-");
+    expect(end.finishedAt).toMatch(/^\d{4}-/);
     const row = await runRow(runId);
     expect(row?.status).toBe("succeeded");
     expect(row?.finished_at).toBeGreaterThan(0);
