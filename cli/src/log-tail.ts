@@ -1,6 +1,7 @@
 // Reads a growing log a piece at a time over the REST API. While the log fits the API's
-// window the server returns its exact text and the new part is what follows the characters
-// already shown; past the window it is read by line offsets, whole lines only.
+// window the server returns its lines joined by newlines (no newline after the last, as Dagu
+// does) and the new part is what follows the characters already shown; past the window it is
+// read by line offsets, whole lines only.
 import type { LogSlice } from "./api-types.ts";
 import type { ApiClient } from "./client.ts";
 
@@ -12,6 +13,8 @@ export class LogTail {
   /** Whole lines shown once the log outgrew one window (line mode). */
   private shownLines: number | undefined;
   private attempt: number | undefined;
+  /** The last line's newline, which the API leaves out, was written. */
+  private closed = false;
 
   /** `path` is a log endpoint with its query (e.g. `...?stream=stdout`). */
   constructor(
@@ -31,8 +34,13 @@ export class LogTail {
       const slice = await this.client.get<LogSlice>(this.path);
       restarted = this.newAttempt(slice);
       if (!slice.hasMore) {
-        const text = slice.content.slice(this.shownChars);
+        let text = slice.content.slice(this.shownChars);
         this.shownChars = slice.content.length;
+        // Once the writer is done, its last line ends like the others.
+        if (final && slice.content !== "" && !this.closed) {
+          text += "\n";
+          this.closed = true;
+        }
         return { text, restarted, more: false };
       }
       // Outgrew the window: go on from the whole lines shown so far.
@@ -63,6 +71,7 @@ export class LogTail {
     const changed = this.attempt !== undefined && slice.attempt !== undefined && slice.attempt !== this.attempt;
     this.attempt = slice.attempt ?? this.attempt;
     if (changed) {
+      this.closed = false;
       this.shownChars = 0;
       this.shownLines = undefined;
     }

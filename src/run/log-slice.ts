@@ -2,7 +2,8 @@
 // `tail` N last lines, or `offset` (1-based line) with `limit`. A log is read as chunks (the
 // pieces it was stored in) starting at the one holding the window's first line, and reading
 // stops once the window is full, so a read costs what it returns whatever the log's size.
-// PURE.
+// As Dagu's, the content is the window's lines joined by newlines: no newline after the last one,
+// so a client splitting it into lines sees no empty line the step never wrote. PURE.
 import { DEFAULT_LOG_LIMIT, MAX_LOG_READ_BYTES, utf8Bytes } from "../limits";
 
 export interface LogWindow {
@@ -52,20 +53,20 @@ export function sliceLog(text: string, w: LogWindow, maxBytes = MAX_LOG_READ_BYT
  */
 export function sliceChunks(chunks: Iterable<LogChunk>, total: number, w: LogWindow, maxBytes = MAX_LOG_READ_BYTES) {
   const { start, end } = windowLines(total, w);
-  const lines: Array<{ text: string; ended: boolean }> = [];
+  const lines: string[] = [];
   let bytes = 0;
   let full = false;
   let line = -1;
   let current = "";
   // Adds the line being read to the window; false once the byte bound is reached.
-  const take = (ended: boolean): boolean => {
+  const take = (): boolean => {
     const size = utf8Bytes(current) + 1;
     if (bytes + size > maxBytes) {
-      if (lines.length === 0) lines.push({ text: cutUtf8(current, maxBytes - 1), ended: true });
+      if (lines.length === 0) lines.push(cutUtf8(current, maxBytes - 1));
       full = true;
       return false;
     }
-    lines.push({ text: current, ended });
+    lines.push(current);
     bytes += size;
     return true;
   };
@@ -75,7 +76,7 @@ export function sliceChunks(chunks: Iterable<LogChunk>, total: number, w: LogWin
     for (const [i, piece] of pieces.entries()) {
       if (i > 0) {
         // The newline before this piece ends the current line.
-        if (line >= start && line < end && !take(true)) break reading;
+        if (line >= start && line < end && !take()) break reading;
         line++;
         current = "";
         if (line >= end) break reading;
@@ -84,17 +85,15 @@ export function sliceChunks(chunks: Iterable<LogChunk>, total: number, w: LogWin
         current += piece;
         // A line longer than the bound is not read to its end.
         if (current.length > maxBytes) {
-          take(false);
+          take();
           break reading;
         }
       }
     }
   }
-  if (!full && line >= start && line < end && current !== "") take(false);
-  const whole = start === 0 && lines.length === total && !full;
+  if (!full && line >= start && line < end && current !== "") take();
   return {
-    // The full text keeps its exact bytes (a missing final newline included).
-    content: lines.map((l) => (l.ended || !whole ? `${l.text}\n` : l.text)).join(""),
+    content: lines.join("\n"),
     lineCount: lines.length,
     totalLines: total,
     hasMore: start > 0 || start + lines.length < total || full,
