@@ -271,10 +271,11 @@ export const dags = new Hono<{ Bindings: Env }>()
       name: s.name,
       history: oldestFirst.map((r) => r.nodes.find((n) => n.step.name === s.name)?.status ?? 0),
     }));
-    // Then a row per handler that ran in any of these runs, named as Dagu names it (onSuccess...).
+    // Then, as Dagu, a row per handler that any of these runs' DAG defined, whether it ran or
+    // not (0 where it did not), named as Dagu names it (onSuccess...).
     for (const name of Object.values(HANDLER_NAMES)) {
       const nodes = oldestFirst.map((r) => (r as Record<string, unknown>)[name] as { status: number } | undefined);
-      if (nodes.some((n) => n !== undefined && n.status !== 0)) {
+      if (nodes.some((n) => n !== undefined)) {
         gridData.push({ name, history: nodes.map((n) => n?.status ?? 0) });
       }
     }

@@ -256,10 +256,10 @@ describe("a run driven through the runner protocol", () => {
     expect(dag.body.latestDAGRun.dagRunId).toBe(second);
   });
 
-  it("adds a grid row per handler that ran, after the steps, as Dagu does", async () => {
+  it("adds a grid row per handler the runs' DAG defines, after the steps, whether it ran or not, as Dagu does", async () => {
     await createDag(
       "gridh",
-      "handlerOn:\n  success: echo ok\n  exit: echo bye\nsteps:\n  - name: a\n    command: echo\n",
+      "handlerOn:\n  success: echo ok\n  failure: echo no\n  exit: echo bye\nsteps:\n  - name: a\n    command: echo\n",
     );
     await startDag("gridh");
     for (let i = 0; i < 3; i++) {
@@ -270,6 +270,7 @@ describe("a run driven through the runner protocol", () => {
     expect(r.body.gridData).toEqual([
       { name: "a", history: [4] },
       { name: "onSuccess", history: [4] },
+      { name: "onFailure", history: [0] },
       { name: "onExit", history: [4] },
     ]);
   });
