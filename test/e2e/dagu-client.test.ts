@@ -1,4 +1,4 @@
-// A session of Dagu's web client against `wrangler dev` and real runners: every answer read the
+// Dagu's web client, call by call, against `wrangler dev` and real runners: every answer read the
 // way that client reads it (an answer with `Content-Length: 0` or 204 has no body, any other is
 // parsed as JSON), through the calls where a Dagu client used to trip.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -46,7 +46,7 @@ steps:
     depends: a
 `;
 
-describe("a Dagu client's session", () => {
+describe("a Dagu client's calls", () => {
   it("reads a DAG before and after its first run as Dagu serves it", async () => {
     expect((await client("POST", "/dags", { name: "client-chain", spec: CHAIN })).status).toBe(201);
     // Never ran: empty ids and times (Dagu's client offers no retry without a run id).
