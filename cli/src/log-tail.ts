@@ -1,7 +1,7 @@
 // Reads a growing log a piece at a time over the REST API. While the log fits the API's
 // window the server returns its lines joined by newlines (no newline after the last, as Dagu
-// does) and the new part is what follows the characters already shown; past the window it is
-// read by line offsets, whole lines only.
+// does, with `endsWithNewline` saying whether there was one) and the new part is what follows
+// the characters already shown; past the window it is read by line offsets, whole lines only.
 import type { LogSlice } from "./api-types.ts";
 import type { ApiClient } from "./client.ts";
 
@@ -13,8 +13,6 @@ export class LogTail {
   /** Whole lines shown once the log outgrew one window (line mode). */
   private shownLines: number | undefined;
   private attempt: number | undefined;
-  /** The last line's newline, which the API leaves out, was written. */
-  private closed = false;
 
   /** `path` is a log endpoint with its query (e.g. `...?stream=stdout`). */
   constructor(
@@ -34,18 +32,16 @@ export class LogTail {
       const slice = await this.client.get<LogSlice>(this.path);
       restarted = this.newAttempt(slice);
       if (!slice.hasMore) {
-        let text = slice.content.slice(this.shownChars);
-        this.shownChars = slice.content.length;
-        // Once the writer is done, its last line ends like the others.
-        if (final && slice.content !== "" && !this.closed) {
-          text += "\n";
-          this.closed = true;
-        }
+        // The log's exact text: the API leaves out the last line's newline and says it was there.
+        const exact = slice.endsWithNewline ? `${slice.content}\n` : slice.content;
+        const text = exact.slice(this.shownChars);
+        this.shownChars = exact.length;
         return { text, restarted, more: false };
       }
       // Outgrew the window: go on from the whole lines shown so far.
       this.shownLines = 0;
-      const shown = slice.content.slice(0, this.shownChars);
+      const exact = slice.endsWithNewline ? `${slice.content}\n` : slice.content;
+      const shown = exact.slice(0, this.shownChars);
       this.shownLines = shown.split("\n").length - 1;
       this.shownChars = shown.length - (shown.lastIndexOf("\n") + 1);
     }
@@ -71,7 +67,6 @@ export class LogTail {
     const changed = this.attempt !== undefined && slice.attempt !== undefined && slice.attempt !== this.attempt;
     this.attempt = slice.attempt ?? this.attempt;
     if (changed) {
-      this.closed = false;
       this.shownChars = 0;
       this.shownLines = undefined;
     }

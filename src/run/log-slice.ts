@@ -19,6 +19,11 @@ export interface LogSlice {
   totalLines: number;
   hasMore: boolean;
   isEstimate: boolean;
+  /**
+   * dagflare's: the window's last line ended with a newline, which `content` leaves out. A reader
+   * following a growing log (the CLI) tells a whole last line from one still being written.
+   */
+  endsWithNewline: boolean;
 }
 
 /** A stored piece of a log, with the number of newlines before it in its stream. */
@@ -54,19 +59,22 @@ export function sliceLog(text: string, w: LogWindow, maxBytes = MAX_LOG_READ_BYT
 export function sliceChunks(chunks: Iterable<LogChunk>, total: number, w: LogWindow, maxBytes = MAX_LOG_READ_BYTES) {
   const { start, end } = windowLines(total, w);
   const lines: string[] = [];
+  let lastEnded = false;
   let bytes = 0;
   let full = false;
   let line = -1;
   let current = "";
   // Adds the line being read to the window; false once the byte bound is reached.
-  const take = (): boolean => {
+  const take = (ended: boolean): boolean => {
     const size = utf8Bytes(current) + 1;
     if (bytes + size > maxBytes) {
       if (lines.length === 0) lines.push(cutUtf8(current, maxBytes - 1));
+      lastEnded = false;
       full = true;
       return false;
     }
     lines.push(current);
+    lastEnded = ended;
     bytes += size;
     return true;
   };
@@ -76,7 +84,7 @@ export function sliceChunks(chunks: Iterable<LogChunk>, total: number, w: LogWin
     for (const [i, piece] of pieces.entries()) {
       if (i > 0) {
         // The newline before this piece ends the current line.
-        if (line >= start && line < end && !take()) break reading;
+        if (line >= start && line < end && !take(true)) break reading;
         line++;
         current = "";
         if (line >= end) break reading;
@@ -85,19 +93,20 @@ export function sliceChunks(chunks: Iterable<LogChunk>, total: number, w: LogWin
         current += piece;
         // A line longer than the bound is not read to its end.
         if (current.length > maxBytes) {
-          take();
+          take(false);
           break reading;
         }
       }
     }
   }
-  if (!full && line >= start && line < end && current !== "") take();
+  if (!full && line >= start && line < end && current !== "") take(false);
   return {
     content: lines.join("\n"),
     lineCount: lines.length,
     totalLines: total,
     hasMore: start > 0 || start + lines.length < total || full,
     isEstimate: false,
+    endsWithNewline: lines.length > 0 && lastEnded,
   };
 }
 

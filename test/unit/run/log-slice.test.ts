@@ -12,13 +12,26 @@ describe("sliceLog", () => {
     ["an offset past the end", { offset: 10 }, "", 0, true],
     ["a tail longer than the log", { tail: 99 }, "one\ntwo\nthree\nfour", 4, false],
   ])("returns %s", (_label, window, content, lineCount, hasMore) => {
-    expect(sliceLog(text, window)).toEqual({ content, lineCount, totalLines: 4, hasMore, isEstimate: false });
+    expect(sliceLog(text, window)).toEqual({
+      content,
+      lineCount,
+      totalLines: 4,
+      hasMore,
+      isEstimate: false,
+      endsWithNewline: lineCount > 0,
+    });
   });
 
   it("joins the lines with newlines and ends with none, as Dagu does, whether the log ended with one or not", () => {
     expect(sliceLog("no newline", {}).content).toBe("no newline");
     expect(sliceLog("a\nb\n", { tail: 1 }).content).toBe("b");
     expect(sliceLog("a\nb", { tail: 1 }).content).toBe("b");
+  });
+
+  it("says whether the window's last line ended with a newline, which content leaves out", () => {
+    expect(sliceLog("a\nb\n", { tail: 1 }).endsWithNewline).toBe(true);
+    expect(sliceLog("a\nb", {}).endsWithNewline).toBe(false);
+    expect(sliceLog("a\nb\nc", { head: 2 }).endsWithNewline).toBe(true);
   });
 
   it("counts an empty log as zero lines", () => {
