@@ -37,6 +37,8 @@ export interface LogSlice {
   lineCount: number;
   totalLines: number;
   hasMore: boolean;
+  /** The last line ended with a newline, which content leaves out (dagflare's). */
+  endsWithNewline?: boolean;
   attempt?: number;
 }
 

@@ -1,6 +1,7 @@
 // Reads a growing log a piece at a time over the REST API. While the log fits the API's
-// window the server returns its exact text and the new part is what follows the characters
-// already shown; past the window it is read by line offsets, whole lines only.
+// window the server returns its lines joined by newlines (no newline after the last, as Dagu
+// does, with `endsWithNewline` saying whether there was one) and the new part is what follows
+// the characters already shown; past the window it is read by line offsets, whole lines only.
 import type { LogSlice } from "./api-types.ts";
 import type { ApiClient } from "./client.ts";
 
@@ -31,13 +32,16 @@ export class LogTail {
       const slice = await this.client.get<LogSlice>(this.path);
       restarted = this.newAttempt(slice);
       if (!slice.hasMore) {
-        const text = slice.content.slice(this.shownChars);
-        this.shownChars = slice.content.length;
+        // The log's exact text: the API leaves out the last line's newline and says it was there.
+        const exact = slice.endsWithNewline ? `${slice.content}\n` : slice.content;
+        const text = exact.slice(this.shownChars);
+        this.shownChars = exact.length;
         return { text, restarted, more: false };
       }
       // Outgrew the window: go on from the whole lines shown so far.
       this.shownLines = 0;
-      const shown = slice.content.slice(0, this.shownChars);
+      const exact = slice.endsWithNewline ? `${slice.content}\n` : slice.content;
+      const shown = exact.slice(0, this.shownChars);
       this.shownLines = shown.split("\n").length - 1;
       this.shownChars = shown.length - (shown.lastIndexOf("\n") + 1);
     }

@@ -154,7 +154,7 @@ export class StepRun {
     const { exec } = this.lease;
     resolveDir(exec);
     const error =
-      loadDotenv(exec) ??
+      loadDotenv(exec, (text) => this.note(text)) ??
       resolveSecrets(exec, (values) => (this.masker = new Masker([...values, ...this.hidden()]))) ??
       this.tokenInEnv();
     if (error !== undefined) this.note(error);

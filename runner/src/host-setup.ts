@@ -17,9 +17,10 @@ export function resolveDir(exec: ExecSpec): void {
 
 /**
  * Loads the .env files under the step's env (the DAG's and the step's env win, as do the run
- * variables). A missing file is skipped unless required; a malformed one fails the step.
+ * variables). A missing file is skipped, as Dagu skips it; one the DAG named (`required`) is
+ * noted in the step's log through `note`. A malformed or unreadable one fails the step.
  */
-export function loadDotenv(exec: ExecSpec): string | undefined {
+export function loadDotenv(exec: ExecSpec, note: (text: string) => void): string | undefined {
   const loaded = new Map<string, string>();
   for (const f of exec.dotenv ?? []) {
     const file = hostPath(f.path, hostEnv(exec));
@@ -28,7 +29,10 @@ export function loadDotenv(exec: ExecSpec): string | undefined {
       text = readFileSync(file, "utf8");
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === "ENOENT" && !f.required) continue;
+      if (code === "ENOENT") {
+        if (f.required) note(`dotenv file ${file} not found; skipped`);
+        continue;
+      }
       return `dotenv file ${file}: ${code ?? (err as Error).message}`;
     }
     const r = parseDotenv(text, (name) => loaded.get(name) ?? process.env[name]);

@@ -56,6 +56,7 @@ export const ROUTE_ROLES: ReadonlyArray<readonly [Method, string, Level]> = [
   ["GET", "/queues", "viewer"],
   ["GET", "/services/scheduler", "viewer"],
   ["GET", "/services/coordinator", "viewer"],
+  ["GET", "/services/resources/history", "viewer"],
 
   // Operating runs.
   ["POST", "/dags/:fileName/start", "operator"],

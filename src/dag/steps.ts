@@ -85,10 +85,23 @@ export function readSteps(node: Node, type: DagDef["type"], issues: Issues): Ste
   }
 
   nameUnnamed(entries);
-  for (const e of entries) {
-    if (type === "chain" && !e.explicitDepends) e.def.depends = e.follows.map((at) => entries[at]?.def.name ?? "");
-  }
+  if (type === "chain") for (const e of entries) followPrevious(e, entries);
   return entries;
+}
+
+/**
+ * A chain step follows the step (or parallel group) before it. As in Dagu at the contract's
+ * commit, that edge is added to the step's own `depends`, not replaced by them; only an empty
+ * `depends: []` opts out. An edge already written (by the step's name or id) is not added twice.
+ */
+function followPrevious(e: StepEntry, entries: StepEntry[]): void {
+  if (e.explicitDepends && e.def.depends.length === 0) return;
+  for (const at of e.follows) {
+    const prev = entries[at]?.def;
+    if (!prev || e.def.depends.includes(prev.name) || (prev.id !== undefined && e.def.depends.includes(prev.id)))
+      continue;
+    e.def.depends.push(prev.name);
+  }
 }
 
 /**

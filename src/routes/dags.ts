@@ -14,6 +14,7 @@ import {
   setSuspended,
   updateSpec,
 } from "../dags/catalogue";
+import { grepSpec, searchPattern } from "../dags/search";
 import { listDagPage, recentRuns } from "../db/dag-list";
 import { db, latestRun, listDags, listRuns } from "../db/queries";
 import type { Env } from "../env";
@@ -49,9 +50,6 @@ const VALIDATE_STAND_IN_NAME = "unnamed";
 const FileNameParam = z.object({
   fileName: pathSegment(DAG_NAME, (v) => `invalid DAG name "${v}": must match ^[a-zA-Z0-9_-]+$`),
 });
-
-/** Lines of context before and after a search match (the contract's startLine counts from the first). */
-const SEARCH_CONTEXT_LINES = 2;
 
 const PAGE = z.object({
   page: z.coerce.number().int().min(1).default(1),
@@ -137,17 +135,10 @@ export const dags = new Hono<{ Bindings: Env }>()
     return c.json({ tags: [...tags].sort(), errors: [] as string[] });
   })
   .get("/search", dagu("searchDAGs"), query(z.object({ q: z.string().min(1, "q is required") })), async (c) => {
-    const needle = c.req.valid("query").q.toLowerCase();
+    const pattern = searchPattern(c.req.valid("query").q);
     const results = [];
     for (const r of await listDags(db(c.env.DB))) {
-      // Each match carries, as Dagu's, the matching line with up to two lines before and after it.
-      const lines = r.spec.split("\n");
-      const matches = lines.flatMap((line, i) => {
-        if (!line.toLowerCase().includes(needle)) return [];
-        const start = Math.max(0, i - SEARCH_CONTEXT_LINES);
-        const end = Math.min(lines.length, i + 1 + SEARCH_CONTEXT_LINES);
-        return [{ line: lines.slice(start, end).join("\n"), lineNumber: i + 1, startLine: start + 1 }];
-      });
+      const matches = grepSpec(r.spec, pattern);
       if (matches.length) {
         results.push({ name: r.name, dag: presentDag(JSON.parse(r.parsed ?? "null") as DagDef), matches });
       }
@@ -280,10 +271,11 @@ export const dags = new Hono<{ Bindings: Env }>()
       name: s.name,
       history: oldestFirst.map((r) => r.nodes.find((n) => n.step.name === s.name)?.status ?? 0),
     }));
-    // Then a row per handler that ran in any of these runs, named as Dagu names it (onSuccess...).
+    // Then, as Dagu, a row per handler that any of these runs' DAG defined, whether it ran or
+    // not (0 where it did not), named as Dagu names it (onSuccess...).
     for (const name of Object.values(HANDLER_NAMES)) {
       const nodes = oldestFirst.map((r) => (r as Record<string, unknown>)[name] as { status: number } | undefined);
-      if (nodes.some((n) => n !== undefined && n.status !== 0)) {
+      if (nodes.some((n) => n !== undefined)) {
         gridData.push({ name, history: nodes.map((n) => n?.status ?? 0) });
       }
     }

@@ -21,8 +21,12 @@ import type { RunSnapshot } from "../run/run-object";
 import type { ParentRef } from "../run/sub-runs";
 import { type RunStatus, runStatusCode, stepStatusCode } from "../status";
 
-/** Dagu shows an unset time as "-". */
-export const iso = (ms: number | null | undefined): string => (ms ? new Date(ms).toISOString() : "-");
+/**
+ * A time, or "" when unset: what Dagu's server sends for an unset time of a run, and of a step
+ * of a run (its `FormatTime` of the zero time). Only the steps of a DAG that never ran show "-"
+ * (Dagu's initial status), see `presentNoRun`.
+ */
+export const iso = (ms: number | null | undefined): string => (ms ? new Date(ms).toISOString() : "");
 
 const runPath = (name: string, runId: string) => `/api/v2/dag-runs/${name}/${runId}`;
 
@@ -106,11 +110,12 @@ function summary(
     name,
     status: runStatusCode(status),
     statusLabel: status,
-    queuedAt: iso(queuedAt),
+    // Dagu leaves out a queuedAt or params it does not have.
+    ...(queuedAt && { queuedAt: iso(queuedAt) }),
     startedAt: iso(startedAt),
     finishedAt: iso(finishedAt),
     log: `${runPath(name, runId)}/log`,
-    params,
+    ...(params !== "" && { params }),
   };
 }
 
@@ -243,10 +248,13 @@ function handlerNodes(dag: DagDef, state: RunState, waiting?: Map<string, string
   return out;
 }
 
-/** The details of a run that never happened: what GET /dags/{fileName} shows before a first run. */
+/**
+ * The details of a run that never happened: what GET /dags/{fileName} shows before a first run,
+ * as Dagu's initial status: empty run ids and log, no times, each step's times "-".
+ */
 export function presentNoRun(dag: DagDef) {
   const empty: RunState = {
-    runId: "-",
+    runId: "",
     dagName: dag.name,
     status: "not_started",
     stopRequested: false,
@@ -254,8 +262,25 @@ export function presentNoRun(dag: DagDef) {
     outputs: {},
     steps: {},
   };
-  const details = presentDetails({ dag, state: empty, paramsText: "" });
-  return { ...details, log: "" };
+  const details = presentDetails({ dag, state: empty, paramsText: presentParams(dag.params) });
+  const never = <T extends { startedAt: string; finishedAt: string }>(n: T): T => ({
+    ...n,
+    startedAt: "-",
+    finishedAt: "-",
+  });
+  return {
+    ...details,
+    rootDAGRunName: "",
+    rootDAGRunId: "",
+    log: "",
+    nodes: details.nodes.map(never),
+    ...Object.fromEntries(
+      Object.values(HANDLER_NAMES).flatMap((h) => {
+        const node = (details as Record<string, unknown>)[h] as ReturnType<typeof presentNode> | undefined;
+        return node ? [[h, never(node)]] : [];
+      }),
+    ),
+  };
 }
 
 export function presentNoRunSummary(dag: DagDef) {

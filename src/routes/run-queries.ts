@@ -49,6 +49,10 @@ export const STEP_LOG = {
   responseProperties: {
     attempt: { type: "integer" },
     droppedBytes: { type: "integer", description: "Log bytes dropped (past the size cap, or by a cut-off runner)." },
+    endsWithNewline: {
+      type: "boolean",
+      description: "The last line ended with a newline, which `content` leaves out (as Dagu's does).",
+    },
   },
 };
 

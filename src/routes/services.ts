@@ -2,12 +2,28 @@
 // those parts at the edge. There is no scheduler process: each scheduled DAG's ScheduleObject
 // alarm is its clock, always on while the Worker is deployed. The coordinator, which hands work
 // to workers, is the dispatcher Durable Object, reached through this Worker's own address.
+// /services/resources/history answers Dagu's shape with what can honestly be reported: nothing.
+// The Worker has no host of its own to measure, and runners do not report their host's CPU,
+// memory, disk or load, so every series is empty (see the README).
 import { Hono } from "hono";
+import { z } from "zod";
 import { db, scheduleTotals } from "../db/queries";
 import type { Env } from "../env";
 import { dagu } from "../openapi/route-docs";
 import { iso } from "./present";
 import { isolateStartedAt } from "./system";
+import { query } from "./validate";
+
+/** Go's duration syntax, which Dagu's `duration` takes: `30m`, `1h`, `1h30m`, `90s`. */
+const GO_DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
+
+const HistoryQuery = z.object({
+  duration: z
+    .string()
+    .regex(GO_DURATION, "must be a duration such as 30m, 1h or 1h30m")
+    .optional()
+    .describe("How far back; accepted and checked, though every series is empty."),
+});
 
 export const services = new Hono<{ Bindings: Env }>()
   .get("/scheduler", dagu("getSchedulerStatus"), async (c) => {
@@ -29,6 +45,15 @@ export const services = new Hono<{ Bindings: Env }>()
       ],
     });
   })
+  .get(
+    "/resources/history",
+    dagu("getResourceHistory", {
+      description:
+        "dagflare: every series is empty. The Worker has no host of its own, and runners do not report their host's resources.",
+    }),
+    query(HistoryQuery),
+    (c) => c.json({ cpu: [], memory: [], disk: [], load: [] }),
+  )
   .get("/coordinator", dagu("getCoordinatorStatus"), (c) => {
     const url = new URL(c.req.url);
     return c.json({

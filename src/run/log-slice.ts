@@ -2,7 +2,8 @@
 // `tail` N last lines, or `offset` (1-based line) with `limit`. A log is read as chunks (the
 // pieces it was stored in) starting at the one holding the window's first line, and reading
 // stops once the window is full, so a read costs what it returns whatever the log's size.
-// PURE.
+// As Dagu's, the content is the window's lines joined by newlines: no newline after the last one,
+// so a client splitting it into lines sees no empty line the step never wrote. PURE.
 import { DEFAULT_LOG_LIMIT, MAX_LOG_READ_BYTES, utf8Bytes } from "../limits";
 
 export interface LogWindow {
@@ -18,6 +19,11 @@ export interface LogSlice {
   totalLines: number;
   hasMore: boolean;
   isEstimate: boolean;
+  /**
+   * dagflare's: the window's last line ended with a newline, which `content` leaves out. A reader
+   * following a growing log (the CLI) tells a whole last line from one still being written.
+   */
+  endsWithNewline: boolean;
 }
 
 /** A stored piece of a log, with the number of newlines before it in its stream. */
@@ -52,7 +58,8 @@ export function sliceLog(text: string, w: LogWindow, maxBytes = MAX_LOG_READ_BYT
  */
 export function sliceChunks(chunks: Iterable<LogChunk>, total: number, w: LogWindow, maxBytes = MAX_LOG_READ_BYTES) {
   const { start, end } = windowLines(total, w);
-  const lines: Array<{ text: string; ended: boolean }> = [];
+  const lines: string[] = [];
+  let lastEnded = false;
   let bytes = 0;
   let full = false;
   let line = -1;
@@ -61,11 +68,13 @@ export function sliceChunks(chunks: Iterable<LogChunk>, total: number, w: LogWin
   const take = (ended: boolean): boolean => {
     const size = utf8Bytes(current) + 1;
     if (bytes + size > maxBytes) {
-      if (lines.length === 0) lines.push({ text: cutUtf8(current, maxBytes - 1), ended: true });
+      if (lines.length === 0) lines.push(cutUtf8(current, maxBytes - 1));
+      lastEnded = false;
       full = true;
       return false;
     }
-    lines.push({ text: current, ended });
+    lines.push(current);
+    lastEnded = ended;
     bytes += size;
     return true;
   };
@@ -91,14 +100,13 @@ export function sliceChunks(chunks: Iterable<LogChunk>, total: number, w: LogWin
     }
   }
   if (!full && line >= start && line < end && current !== "") take(false);
-  const whole = start === 0 && lines.length === total && !full;
   return {
-    // The full text keeps its exact bytes (a missing final newline included).
-    content: lines.map((l) => (l.ended || !whole ? `${l.text}\n` : l.text)).join(""),
+    content: lines.join("\n"),
     lineCount: lines.length,
     totalLines: total,
     hasMore: start > 0 || start + lines.length < total || full,
     isEstimate: false,
+    endsWithNewline: lines.length > 0 && lastEnded,
   };
 }
 

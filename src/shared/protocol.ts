@@ -38,7 +38,8 @@ export const ExecSpec = z.object({
   env: z.record(z.string(), z.string()),
   /**
    * `.env` files on the runner's host, loaded in order before anything runs; their variables
-   * sit under `env` (which wins). A missing file fails the step when `required`.
+   * sit under `env` (which wins). A missing file is skipped, as Dagu does; when `required` (the
+   * DAG named it) the step's log says so.
    */
   dotenv: z.array(z.object({ path: z.string(), required: z.boolean() })).optional(),
   /**

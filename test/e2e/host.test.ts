@@ -52,9 +52,9 @@ steps:
       dir,
     );
     expect(r.details.statusLabel).toBe("failed");
-    expect(await r.log("top")).toBe(`${dir}\n`);
-    expect(await r.log("sub")).toBe(`${dir}/sub\n`);
-    expect(await r.log("old")).toBe(`${dir}/sub\n`);
+    expect(await r.log("top")).toBe(`${dir}`);
+    expect(await r.log("sub")).toBe(`${dir}/sub`);
+    expect(await r.log("old")).toBe(`${dir}/sub`);
     expect(r.node("missing").statusLabel).toBe("failed");
     expect(r.node("missing").error).toBe(`working directory ${dir}/nowhere does not exist`);
     expect(await r.log("missing")).toBe("");
@@ -84,8 +84,8 @@ steps:
     expect(r.details.statusLabel).toBe("failed");
     expect(readFileSync(path.join(dir, "build.out"), "utf8")).toBe("built\nagain\n");
     expect(readFileSync(path.join(dir, "build.err"), "utf8")).toBe("warned\n");
-    expect(await r.log("build")).toBe("built\n");
-    expect(await r.log("build", "stderr")).toBe("warned\n");
+    expect(await r.log("build")).toBe("built");
+    expect(await r.log("build", "stderr")).toBe("warned");
     expect(r.node("nowhere").error).toBe(`cannot open the stdout file ${dir}/missing/x.out: ENOENT`);
   });
 });
@@ -107,7 +107,7 @@ steps:
       dir,
     );
     expect(r.details.statusLabel).toBe("succeeded");
-    expect(await r.log("show")).toBe("db.local from-dag http://db.local/host-dotenv\n");
+    expect(await r.log("show")).toBe("db.local from-dag http://db.local/host-dotenv");
 
     const missing = await runDag(
       "host-dotenv-missing",
@@ -119,9 +119,12 @@ steps:
 `,
       dir,
     );
-    expect(missing.details.statusLabel).toBe("failed");
-    expect(missing.node("show").error).toBe(`dotenv file ${dir}/prod.env: ENOENT`);
-    expect(await missing.log("show")).toBe("");
+    // As Dagu, a missing file is skipped; the step's log says which.
+    expect(missing.details.statusLabel).toBe("succeeded");
+    expect(await missing.log("show")).toBe("never");
+    expect(await missing.log("show", "stderr")).toBe(
+      `[dagflare runner: dotenv file ${dir}/prod.env not found; skipped]`,
+    );
   });
 });
 
@@ -151,9 +154,9 @@ steps:
       dir,
     );
     expect(r.details.statusLabel).toBe("succeeded");
-    expect(await r.log("use")).toBe("auth=Bearer ***** db=*****\n");
-    expect(await r.log("use", "stderr")).toBe("*****\n");
-    expect(await r.log("check")).toBe("matches\n");
+    expect(await r.log("use")).toBe("auth=Bearer ***** db=*****");
+    expect(await r.log("use", "stderr")).toBe("*****");
+    expect(await r.log("check")).toBe("matches");
     const outputs = (await stack.api("GET", `/dag-runs/host-secrets/${r.runId}/outputs`)).body;
     expect(outputs.variables.SEEN).toBe("auth=Bearer ***** db=*****");
     const seen = JSON.stringify([
@@ -183,7 +186,7 @@ steps:
     );
     expect(r.details.statusLabel).toBe("succeeded");
     expect(r.details.onInit.statusLabel).toBe("succeeded");
-    expect(await r.log("use")).toBe("prepared\n");
+    expect(await r.log("use")).toBe("prepared");
 
     const failing = await runDag(
       "host-init-fails",

@@ -57,15 +57,15 @@ steps:
       ["after", "succeeded"],
     ],
     check: async ({ dir, log }) => {
-      expect(await log("fan[1]")).toBe("item=a\n");
-      expect(await log("fan[2]")).toBe("item=b\n");
-      expect(await log("fan[3]")).toBe("item=c\n");
+      expect(await log("fan[1]")).toBe("item=a");
+      expect(await log("fan[2]")).toBe("item=b");
+      expect(await log("fan[3]")).toBe("item=c");
       const counts = readFileSync(path.join(dir, "counts"), "utf8").trim().split("\n").map(Number);
       expect(counts).toHaveLength(3);
       expect(Math.max(...counts)).toBeLessThanOrEqual(2);
       // The dependent ran after every instance had ended.
       expect(readFileSync(path.join(dir, "after"), "utf8").trim()).toBe("0");
-      expect(await log("after")).toBe("done\n");
+      expect(await log("after")).toBe("done");
     },
   },
   {
@@ -101,7 +101,7 @@ steps:
     ],
     check: async ({ dir, log }) => {
       expect(readFileSync(path.join(dir, "host.hosts[2]"), "utf8")).toBe('{"n":"h2"}\n');
-      expect(await log("words[3]")).toBe("word=z\n");
+      expect(await log("words[3]")).toBe("word=z");
     },
   },
   {
@@ -149,7 +149,7 @@ steps:
       ["after-bad", "aborted"],
     ],
     check: async ({ dir, log, node }) => {
-      expect(await log("soft[2]")).toBe("exit 3\n");
+      expect(await log("soft[2]")).toBe("exit 3");
       expect(node("soft")).toMatchObject({ error: expect.stringContaining("instance soft[2] failed") });
       expect(node("empty").error).toBeUndefined();
       expect(node("bad").error).toBe("parallel items ${EMPTY}: the value is a JSON object, not a list");
@@ -201,6 +201,6 @@ steps:
       ["after", "succeeded"],
     ]);
     const r = await stack.api("GET", `/dag-runs/fanout-restart/${runId}/steps/${encodeURIComponent("fan[2]")}/log`);
-    expect(r.body.content).toBe("got q\n");
+    expect(r.body.content).toBe("got q");
   });
 });

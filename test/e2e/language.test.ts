@@ -65,7 +65,7 @@ steps:
     check: async ({ dir, log }) => {
       expect(existsSync(path.join(dir, "unmet"))).toBe(false);
       expect(existsSync(path.join(dir, "negated"))).toBe(false);
-      expect(await log("met")).toBe("ran\n");
+      expect(await log("met")).toBe("ran");
       expect(await log("unmet", "stderr")).toMatch(/precondition not met: "\$MODE" gave "prod", expected "dev"/);
     },
   },
@@ -122,7 +122,7 @@ steps:
     nodes: { poll: "succeeded" },
     check: async ({ dir, log }) => {
       expect(readFileSync(path.join(dir, "n"), "utf8")).toBe("3\n");
-      expect(await log("poll")).toBe("poll 2\n");
+      expect(await log("poll")).toBe("poll 2");
     },
   },
   {
@@ -180,7 +180,7 @@ steps:
     status: "succeeded",
     nodes: { cfg: "succeeded", big: "succeeded", use: "succeeded" },
     check: async ({ log, outputs }) => {
-      expect(await log("use")).toBe("host=db2 big=64 run=outputs/use\n");
+      expect(await log("use")).toBe("host=db2 big=64 run=outputs/use");
       expect(await log("big", "stderr")).toMatch(/output BIG cut at 64 bytes/);
       const o = await outputs();
       expect(o.steps.map((s: { step: string }) => s.step)).toEqual(["cfg", "big"]);
@@ -205,7 +205,7 @@ steps:
     status: "partially_succeeded",
     nodes: { show: "succeeded", broken: "failed" },
     check: async ({ dir, log }) => {
-      expect(await log("show")).toBe(`world 2024 ${dir}/2024\n`);
+      expect(await log("show")).toBe(`world 2024 ${dir}/2024`);
       expect(await log("broken")).toBe("");
       expect(await log("broken", "stderr")).toMatch(/env BAD: command substitution failed/);
     },
@@ -232,7 +232,7 @@ steps:
       after: "succeeded",
     },
     check: async ({ dir, log }) => {
-      expect(await log("fan[2]")).toBe("item=y\n");
+      expect(await log("fan[2]")).toBe("item=y");
       const counts = readFileSync(path.join(dir, "counts"), "utf8").trim().split("\n").map(Number);
       expect(counts).toHaveLength(4);
       expect(Math.max(...counts)).toBeLessThanOrEqual(2);
@@ -272,7 +272,7 @@ steps:
     },
     check: async ({ dir, runId, log }) => {
       for (const who of ["a", "b", "c", "solo"]) expect(existsSync(path.join(dir, `child.${who}`))).toBe(true);
-      expect(await log("after")).toBe("child said got-solo\n");
+      expect(await log("after")).toBe("child said got-solo");
       const subs = (await stack.api("GET", `/dag-runs/sub-dags/${runId}/sub-dag-runs`)).body.subRuns;
       expect(subs.map((r: { statusLabel: string }) => r.statusLabel)).toEqual(Array(4).fill("succeeded"));
       const solo = subs.find((r: { params: string }) => r.params === "WHO=solo");
@@ -280,7 +280,7 @@ steps:
         "GET",
         `/dag-runs/sub-dags/${runId}/sub-dag-runs/${solo.dagRunId}/steps/write/log`,
       );
-      expect(stepLog.body.content).toBe("got-solo\n");
+      expect(stepLog.body.content).toBe("got-solo");
     },
   },
 ];
@@ -371,7 +371,7 @@ steps:
     });
     expect(d.nodes.map((n: { statusLabel: string }) => n.statusLabel)).toEqual(["succeeded", "succeeded"]);
     const log = await stack.api("GET", `/dag-runs/retry/${runId}/steps/needs-file/log`);
-    expect(log.body.content).toBe(`ready\nmonday ${dir}\n`);
+    expect(log.body.content).toBe(`ready\nmonday ${dir}`);
     // The step that had succeeded was not run again.
     expect(readFileSync(path.join(dir, "first.log"), "utf8")).toBe("first\n");
   });

@@ -45,5 +45,5 @@ it("runs the README's quickstart against npm start", async () => {
   const details = JSON.parse(results[3] as string).dagRunDetails;
   expect(details.statusLabel).toBe("succeeded");
   expect(details.nodes.map((n: { statusLabel: string }) => n.statusLabel)).toEqual(["succeeded", "succeeded"]);
-  expect(JSON.parse(results[4] as string).content).toBe("hello from dagflare\n");
+  expect(JSON.parse(results[4] as string).content).toBe("hello from dagflare");
 });

@@ -77,7 +77,7 @@ steps:
     const runId = await startDagRun(stack, "cred-print", spec);
     const details = await runEnded(stack, "cred-print", runId);
     expect(details.statusLabel).toBe("succeeded");
-    expect(await stepLogText(stack, "cred-print", runId, "leak")).toBe("*****\n1\n");
+    expect(await stepLogText(stack, "cred-print", runId, "leak")).toBe("*****\n1");
     const outputs = await stack.api("GET", `/dag-runs/cred-print/${runId}/outputs`);
     expect(JSON.stringify(outputs.body)).not.toContain(RUNNER_TOKEN);
     expect(JSON.stringify(outputs.body)).toContain("*****");

@@ -111,6 +111,11 @@ function applyDagflareExtensions(doc: OpenApiDocument): void {
   patch("NodeStatusLabel", NODE_STATUS_LABELS);
   // dagflare's fifth role (later Dagu releases have it too), after Dagu's four.
   patch("UserRole", ["admin", "manager", "operator", "viewer", "developer"]);
+  // Dagu's server answers a DAG that never ran with an empty dagRunId (its initial status), which
+  // the contract's DAGRunId pattern does not allow; Dagu's web client relies on it (no retry button
+  // without a run id). Only answers are checked here, so the empty id is allowed in them.
+  const runId = schemas.DAGRunId;
+  if (runId?.pattern === "^[a-zA-Z0-9_-]+$") runId.pattern = "^[a-zA-Z0-9_-]*$";
 }
 
 // ---------------------------------------------------------------------------------------------

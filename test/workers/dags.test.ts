@@ -155,6 +155,28 @@ describe("/dags listing and search", () => {
     expect((await api("GET", "/dags/search")).status).toBe(400);
   });
 
+  it("reads the search text as a regular expression in any case, as Dagu does", async () => {
+    await createDag("regex-find", "steps:\n  - name: x\n    command: echo Alpha-42\n");
+    const r = await api("GET", `/dags/search?q=${encodeURIComponent("alpha-[0-9]+$")}`);
+    expect(r.body.results.map((x: { name: string }) => x.name)).toEqual(["regex-find"]);
+    expect(r.body.results[0].matches).toEqual([
+      { line: "steps:\n  - name: x\n    command: echo Alpha-42", lineNumber: 3, startLine: 1 },
+    ]);
+  });
+
+  it("gives a match on the last line no empty line of context after it", async () => {
+    await createDag("last-line", "steps:\n  - name: x\n    command: echo zebra-tail\n");
+    const [hit] = (await api("GET", "/dags/search?q=zebra-tail")).body.results;
+    expect(hit.matches[0].line).toBe("steps:\n  - name: x\n    command: echo zebra-tail");
+  });
+
+  it("refuses a search text that is not a regular expression, naming q", async () => {
+    const r = await api("GET", `/dags/search?q=${encodeURIComponent("echo (")}`);
+    expect(r.status).toBe(400);
+    expect(r.body.details).toEqual({ field: "q" });
+    expect(r.body.message).toContain("q is not a regular expression");
+  });
+
   it("sorts by name case-insensitively in either order and pages", async () => {
     for (const n of ["Bravo", "alpha", "charlie"]) await createDag(`sort-${n}`, "steps:\n  - echo\n");
     const asc = await api("GET", "/dags?name=sort-&order=asc");

@@ -65,7 +65,7 @@ describe("parallel items from an output variable", () => {
     d = await details("fan-out", runId);
     expect(nodeOf(d, "fan").statusLabel).toBe("succeeded");
     expect(nodeOf(d, "fan[2]")).toMatchObject({ statusLabel: "succeeded", attempt: 1 });
-    expect(await stepLog("fan-out", runId, "fan[2]")).toBe("item=b\n");
+    expect(await stepLog("fan-out", runId, "fan[2]")).toBe("item=b");
     const [after] = await lease();
     expect(after.stepName).toBe("after");
     await complete(after, 0);

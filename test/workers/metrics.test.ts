@@ -99,6 +99,21 @@ describe("GET /services", () => {
     expect(Date.parse(s.nextRun) % (5 * 60_000)).toBe(0);
   });
 
+  it("answers the resource history in the contract's shape, with empty series: no host of its own, no runner reports", async () => {
+    for (const q of ["", "?duration=30m", "?duration=1h30m"]) {
+      const r = await api("GET", `/services/resources/history${q}`);
+      expect(r.status).toBe(200);
+      expect(r.body).toEqual({ cpu: [], memory: [], disk: [], load: [] });
+    }
+  });
+
+  it("refuses a resource history duration that is not a duration, naming it", async () => {
+    const r = await api("GET", "/services/resources/history?duration=an-hour");
+    expect(r.status).toBe(400);
+    expect(r.body.message).toContain("duration");
+    expect(r.body.details.fields).toEqual(["duration"]);
+  });
+
   it("describes the coordinator as the dispatcher reached at this Worker's address", async () => {
     const r = await api("GET", "/services/coordinator");
     expect(r.status).toBe(200);

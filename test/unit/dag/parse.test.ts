@@ -51,7 +51,7 @@ steps:
     expect(deps(d)).toEqual({ a: [], b: ["a"], c: ["b"] });
   });
 
-  it("keeps the depends a chain step writes, even an empty list", () => {
+  it("makes a chain step with its own depends follow the step before it too, as Dagu does", () => {
     const d = ok(
       y(`
 steps:
@@ -59,13 +59,26 @@ steps:
     command: x
   - name: b
     command: x
-    depends: []
   - name: c
     command: x
     depends: a
 `),
     );
-    expect(deps(d)).toEqual({ a: [], b: [], c: ["a"] });
+    expect(deps(d)).toEqual({ a: [], b: ["a"], c: ["a", "b"] });
+  });
+
+  it("lets a chain step opt out of every dependency with an empty depends list", () => {
+    const d = ok(y("steps:\n  - name: a\n    command: x\n  - name: b\n    command: x\n    depends: []\n"));
+    expect(deps(d)).toEqual({ a: [], b: [] });
+  });
+
+  it("adds the step before once when a chain step already depends on it by its id", () => {
+    const d = ok(
+      y(
+        "steps:\n  - name: first step\n    id: first\n    command: x\n  - name: b\n    command: x\n    depends: first\n",
+      ),
+    );
+    expect(deps(d)).toEqual({ "first step": [], b: ["first step"] });
   });
 
   it("adds no implicit edges in a graph", () => {

@@ -79,11 +79,14 @@ export interface RunSummary {
   name: string;
   status: number;
   statusLabel: RunStatusLabel;
-  queuedAt: string;
+  /** Left out until the run was queued (a DAG that never ran). */
+  queuedAt?: string;
+  /** "" until set. */
   startedAt: string;
   finishedAt: string;
   log: string;
-  params: string;
+  /** Left out when the run has none. */
+  params?: string;
   waitingFor?: string;
 }
 

@@ -26,7 +26,7 @@ export function RunIdCells({ run }: { run: Run }) {
 export function RunTimeCells({ run }: { run: Run }) {
   return (
     <>
-      <td>{formatTime(run.startedAt !== "-" ? run.startedAt : run.queuedAt)}</td>
+      <td>{formatTime(run.startedAt || run.queuedAt)}</td>
       <td>{formatDuration(durationOf(run.startedAt, run.finishedAt))}</td>
     </>
   );

@@ -1,4 +1,4 @@
-// Times in the user's time zone, durations for people. The API sends RFC 3339 or "-" when unset.
+// Times in the user's time zone, durations for people. The API sends RFC 3339, or "" (a step of a DAG that never ran: "-") when unset.
 
 export function parseTime(t: string | undefined | null): number | null {
   if (!t || t === "-") return null;

@@ -133,7 +133,7 @@ export function DagsPage() {
 
 function DagRow({ dag: d, measure }: { dag: DagFile; measure?: RowMeasure }) {
   const latest = d.latestDAGRun;
-  const ran = latest && latest.dagRunId !== "" && latest.startedAt !== "-";
+  const ran = latest && latest.dagRunId !== "" && latest.startedAt !== "";
   return (
     <tr {...measure}>
       <td>

@@ -34,7 +34,7 @@ export function GraphTab({ data }: { data: DagDetailsResponse }) {
   const steps = useMemo(() => graphSteps(data), [data]);
   const [selected, setSelected] = useState<string>();
   const run = data.latestDAGRun;
-  const hasRun = run.dagRunId !== "-";
+  const hasRun = run.dagRunId !== "";
   const step = selected
     ? (data.dag.steps.find((s) => s.name === selected) ??
       Object.values(data.dag.handlerOn ?? {}).find((s) => s.name === selected))

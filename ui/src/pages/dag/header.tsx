@@ -18,7 +18,7 @@ export function DagHeader({ fileName, data }: { fileName: string; data: DagDetai
     mutationFn: (on: boolean) => api.post(`/dags/${seg(fileName)}/suspend`, { suspend: on }),
     onSettled: () => qc.invalidateQueries({ queryKey: dagKey(fileName) }),
   });
-  const hasRun = run.dagRunId !== "-";
+  const hasRun = run.dagRunId !== "";
   return (
     <header className="dag-header">
       <div className="row">
