@@ -16,10 +16,11 @@ import { LiveRun } from "../live/live-run";
 import { formatLeaseId } from "../shared/lease-id";
 import type { Lease, LogEntry, NextAsk, StepOutcome } from "../shared/protocol";
 import { matches, type Selector, selectorOf } from "../shared/selector";
-import { isTerminalRun, type StepStatus } from "../status";
+import { type FinalStepStatus, isTerminalRun } from "../status";
 import {
   createContext,
   initialState,
+  leaseOf,
   type MachineContext,
   type Reply,
   type RunEvent,
@@ -208,7 +209,7 @@ export class RunObject extends DurableObject<Env> {
   }
 
   /** Sets a step's status by hand on a finished run; the run's status is derived again. */
-  async setStepStatus(stepName: string, status: StepStatus): Promise<Outcome<void>> {
+  async setStepStatus(stepName: string, status: FinalStepStatus): Promise<Outcome<void>> {
     if (!this.state) return fail("not_found", 404, "run not found");
     if (!this.state.steps[stepName]) return fail("not_found", 404, `step "${stepName}" not found in this run`);
     const { reply } = await this.fire({ type: "setStatus", step: stepName, status });
@@ -335,7 +336,7 @@ export class RunObject extends DurableObject<Env> {
   appendLogs(stepIndex: number, token: string, entries: LogEntry[]): Outcome<{ ackedSeq: number }> {
     const step = this.stepAt(stepIndex);
     const s = step ? this.state?.steps[step] : undefined;
-    if (!step || !s || s.status !== "running" || s.lease?.token !== token) {
+    if (!step || !s || leaseOf(s)?.token !== token) {
       return staleLease("lease is no longer current");
     }
     const key = { step, attempt: s.attempt };

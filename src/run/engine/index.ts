@@ -26,6 +26,7 @@ export {
   newStep,
 } from "./context";
 export { currentInstances, instanceDef, MAX_FANOUT_ITEMS, parseItems } from "./fanout-items";
+export { leaseOf, statusOf } from "./phase";
 export { intervalMs, letsDependentsRun } from "./rules";
 export { deriveRunStatus } from "./run-status";
 export { subRunId } from "./sub-dags";
