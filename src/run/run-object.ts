@@ -127,7 +127,7 @@ export class RunObject extends DurableObject<Env> {
       const state = initialState(input.runId, input.dag, Date.now(), status);
       this.ctx.storage.transactionSync(() => {
         this.store.saveInit(init);
-        this.store.persist(undefined, state);
+        this.store.persist(state);
       });
       this.init = init;
       this.state = state;
@@ -458,6 +458,8 @@ export class RunObject extends DurableObject<Env> {
     const first = transition(this.machine, before, event, now);
     let { state, context } = first;
     const effects = [...first.effects];
+    // What the events wrote: only these steps are stored and sent to live sockets.
+    const changed = new Set(first.changed);
     const claims: Array<{ event: Extract<RunEvent, { type: "claim" }>; attempt: number }> = [];
     if (event.type === "claim" && first.reply.kind === "claimed") claims.push({ event, attempt: first.reply.attempt });
     for (const e of follow?.(first) ?? []) {
@@ -465,10 +467,11 @@ export class RunObject extends DurableObject<Env> {
       if (e.type === "claim" && t.reply.kind === "claimed") claims.push({ event: e, attempt: t.reply.attempt });
       ({ state, context } = t);
       effects.push(...t.effects);
+      for (const name of t.changed) changed.add(name);
     }
     const claimed = new Set(claims.map((c) => c.event.step));
     const deliveries = this.ctx.storage.transactionSync((): Deliveries => {
-      this.store.persist(before, state);
+      this.store.persist(state, { steps: changed, outputs: before.outputs !== state.outputs });
       const out = this.outbox.record(effects, now, claimed);
       // An attempt number is used again after a lease that was never confirmed: what that
       // lease logged before it was taken back is not this attempt's.
@@ -478,7 +481,7 @@ export class RunObject extends DurableObject<Env> {
     this.state = state;
     this.ctxCache = context;
     const granted = claims.flatMap((c) => this.leaseFor(c.event, c.attempt) ?? []);
-    this.live.changed(before, state);
+    this.live.changed(changed);
     await this.outbox.deliver(deliveries);
     await this.timers.arm();
     return { reply: first.reply, granted };

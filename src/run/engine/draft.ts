@@ -40,12 +40,16 @@ export class Draft {
     this.state = { ...base, steps: this.table.record, outputs: base.outputs };
   }
 
-  /** The state after the event, remembered with its index; the given state reads as it was. */
-  done(): RunState {
+  /**
+   * The state after the event, remembered with its index, and the steps the event wrote; the
+   * given state reads as it was.
+   */
+  done(): { state: RunState; changed: string[] } {
     if (this.table.record !== this.state.steps) throw new Error("the step table was replaced during an event");
+    const changed = this.table.written();
     if (this.base.steps === this.table.record) this.base.steps = this.table.commit(this.state);
     indexes.set(this.state, this.index);
-    return this.state;
+    return { state: this.state, changed };
   }
 
   /** The event failed: the given state is left as it was. */

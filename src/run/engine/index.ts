@@ -11,7 +11,7 @@ export function transition(ctx: MachineContext, state: RunState, event: RunEvent
   try {
     const reply = handle(d, event);
     settle(d);
-    return { state: d.done(), context: d.ctx, effects: d.effects, reply };
+    return { ...d.done(), context: d.ctx, effects: d.effects, reply };
   } catch (err) {
     d.abandon();
     throw err;

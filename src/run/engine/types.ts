@@ -207,6 +207,8 @@ export type Reply =
 
 export interface Transition {
   state: RunState;
+  /** The steps the event wrote (added or replaced): what the RunObject stores and tells live sockets. */
+  changed: string[];
   /** The context after the event: a new one when a fan-out step added instances. */
   context: MachineContext;
   effects: Effect[];

@@ -92,13 +92,18 @@ export class RunStore {
     this.putMeta.run({ key: "init", value: JSON.stringify(init) });
   }
 
-  /** Writes the run row and what changed (by identity: the machine copies on write). */
-  persist(before: RunState | undefined, after: RunState): void {
+  /**
+   * Writes the run row and what changed: the steps the engine says it wrote and the outputs if
+   * they are a new object (the engine replaces them when it changes them). Without `changed`
+   * (a new run), everything.
+   */
+  persist(after: RunState, changed?: { steps: Iterable<string>; outputs: boolean }): void {
     const { steps: stepStates, outputs, ...run } = after;
     this.putMeta.run({ key: "run", value: JSON.stringify(run) });
-    if (before?.outputs !== outputs) this.putMeta.run({ key: "outputs", value: JSON.stringify(outputs) });
-    for (const [name, s] of Object.entries(stepStates)) {
-      if (before?.steps[name] !== s) this.putStep.run({ name, state: JSON.stringify(s) });
+    if (!changed || changed.outputs) this.putMeta.run({ key: "outputs", value: JSON.stringify(outputs) });
+    for (const name of changed ? changed.steps : Object.keys(stepStates)) {
+      const s = stepStates[name];
+      if (s) this.putStep.run({ name, state: JSON.stringify(s) });
     }
   }
 
