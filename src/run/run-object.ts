@@ -281,24 +281,29 @@ export class RunObject extends DurableObject<Env> {
    * transaction; stale ones are left out.
    */
   async claimMany(claims: Array<{ step: string; dispatchSeq: number }>, runnerId: string): Promise<Lease[]> {
-    const known = claims.filter((c) => this.machine.stepsByName.has(c.step));
-    if (!this.state || known.length === 0) return [];
-    const [first, ...rest] = known.map((c) => this.claimEvent(this.machine, c.step, c.dispatchSeq, runnerId));
+    if (!this.state) return [];
+    // A step this run does not have gets no lease, like any stale dispatch.
+    const [first, ...rest] = claims.flatMap(
+      (c) => this.claimEvent(this.machine, c.step, c.dispatchSeq, runnerId) ?? [],
+    );
     if (!first) return [];
     const { granted } = await this.fire(first, Date.now(), () => rest);
     return granted;
   }
 
-  /** A claim of a step of `context` (fan-out instances included) with a fresh fencing token. */
+  /**
+   * A claim of a step of `context` (fan-out instances included) with a fresh fencing token, or
+   * undefined when the context has no such step: its lease id could not name it.
+   */
   private claimEvent(
     context: MachineContext,
     step: string,
     dispatchSeq: number,
     runnerId: string,
-  ): Extract<RunEvent, { type: "claim" }> {
-    const runId = this.init?.runId ?? "";
-    const stepIndex = context.indexOf.get(step) ?? -1;
-    const leaseId = formatLeaseId({ runId, stepIndex, dispatchSeq });
+  ): Extract<RunEvent, { type: "claim" }> | undefined {
+    const stepIndex = context.indexOf.get(step);
+    if (stepIndex === undefined || !this.init) return undefined;
+    const leaseId = formatLeaseId({ runId: this.init.runId, stepIndex, dispatchSeq });
     return { type: "claim", step, dispatchSeq, runnerId, leaseId, token: randomToken() };
   }
 
@@ -364,7 +369,7 @@ export class RunObject extends DurableObject<Env> {
       return ready
         .filter((e) => matches(this.selectorOf(e.step, t.context), next.labels))
         .slice(0, next.max)
-        .map((e) => this.claimEvent(t.context, e.step, e.dispatchSeq, next.runnerId));
+        .flatMap((e) => this.claimEvent(t.context, e.step, e.dispatchSeq, next.runnerId) ?? []);
     };
     const { reply, granted } = await this.fire(
       { type: "complete", step, token: report.token, result: report.outcome },
