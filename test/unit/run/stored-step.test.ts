@@ -2,7 +2,7 @@
 // The rows below are what the previous engine stored for each state (JSON of its StepState,
 // as the RunObject writes a step row), so the upgrade is checked against real shapes.
 import { describe, expect, it } from "vitest";
-import { createContext, transition } from "../../../src/run/engine";
+import { createContext, type Phase, transition } from "../../../src/run/engine";
 import { isOldShape, type StoredStep, upgradeStep } from "../../../src/run/object/stored-step";
 import { dag, ok, step } from "./harness";
 
@@ -40,74 +40,53 @@ const row = (state: string): StoredStep & { status: string } => JSON.parse(rows[
 const noTimers = () => undefined;
 
 describe("a step stored before phases", () => {
-  it("reads a step not ready yet is idle", () => {
-    const step = upgradeStep(row("idle"), noTimers);
-    expect(step.phase).toEqual({ kind: "idle" });
-    expect(step.status).toBe(row("idle").status);
-  });
-  it("reads a step held back by maxActiveSteps is held", () => {
-    const step = upgradeStep(row("held"), noTimers);
-    expect(step.phase).toEqual({ kind: "held" });
-    expect(step.status).toBe(row("held").status);
-  });
-  it("reads a dispatched step is queued", () => {
-    const step = upgradeStep(row("queued"), noTimers);
-    expect(step.phase).toEqual({ kind: "queued" });
-    expect(step.status).toBe(row("queued").status);
-  });
-  it("reads a lease its runner has not confirmed is leased, without the confirmed flag", () => {
-    const step = upgradeStep(row("leased"), noTimers);
-    expect(step.phase).toEqual({
-      kind: "leased",
-      lease: { leaseId: "lt1", token: "t1", runnerId: "runner-a", expiresAt: 6000, cancelRequested: false },
-    });
-    expect(step.status).toBe(row("leased").status);
-  });
-  it("reads a confirmed lease is running", () => {
-    const step = upgradeStep(row("running"), noTimers);
-    expect(step.phase).toEqual({
-      kind: "running",
-      lease: { leaseId: "lt1", token: "t1", runnerId: "runner-a", expiresAt: 11100, cancelRequested: false },
-    });
-    expect(step.status).toBe(row("running").status);
-  });
-  it("reads a lease of a stopped run keeps its cancel request", () => {
-    const step = upgradeStep(row("cancelRequested"), noTimers);
-    expect(step.phase).toEqual({
-      kind: "running",
-      lease: { leaseId: "lt1", token: "t1", runnerId: "runner-a", expiresAt: 11000, cancelRequested: true },
-    });
-    expect(step.status).toBe(row("cancelRequested").status);
-  });
-  it("reads a call step with its sub-DAG run under way is calling", () => {
-    const step = upgradeStep(row("calling"), noTimers);
-    expect(step.phase).toEqual({ kind: "calling", childRunId: "r1-0-1", stopRequested: false });
-    expect(step.status).toBe(row("calling").status);
-  });
-  it("reads a call step of a stopped run remembers the stop", () => {
-    const step = upgradeStep(row("callingStopped"), noTimers);
-    expect(step.phase).toEqual({ kind: "calling", childRunId: "r1-0-1", stopRequested: true });
-    expect(step.status).toBe(row("callingStopped").status);
-  });
-  it("reads a running fan-out step with instances is fanned out", () => {
-    const step = upgradeStep(row("fannedOut"), noTimers);
-    expect(step.phase).toEqual({ kind: "fannedOut" });
-    expect(step.status).toBe(row("fannedOut").status);
-  });
-  it("reads an instance of a fan-out step keeps its item", () => {
-    const step = upgradeStep(row("instance"), noTimers);
-    expect(step.phase).toEqual({ kind: "queued" });
-    expect(step.status).toBe(row("instance").status);
-  });
-  it("reads a step waiting for approval awaits approval", () => {
-    const step = upgradeStep(row("waiting"), noTimers);
-    expect(step.phase).toEqual({ kind: "awaitingApproval" });
-    expect(step.status).toBe(row("waiting").status);
-  });
-  it("reads a finished step is done with its status", () => {
-    const step = upgradeStep(row("succeeded"), noTimers);
-    expect(step.phase).toEqual({ kind: "done", status: "succeeded" });
-    expect(step.status).toBe(row("succeeded").status);
+  // Each row: the state the step was stored in, what it means, the phase it reads back as.
+  it.each<[string, string, Phase]>([
+    ["idle", "a step not ready yet is idle", { kind: "idle" }],
+    ["held", "a step held back by maxActiveSteps is held", { kind: "held" }],
+    ["queued", "a dispatched step is queued", { kind: "queued" }],
+    [
+      "leased",
+      "a lease its runner has not confirmed is leased, without the confirmed flag",
+      {
+        kind: "leased",
+        lease: { leaseId: "lt1", token: "t1", runnerId: "runner-a", expiresAt: 6000, cancelRequested: false },
+      },
+    ],
+    [
+      "running",
+      "a confirmed lease is running",
+      {
+        kind: "running",
+        lease: { leaseId: "lt1", token: "t1", runnerId: "runner-a", expiresAt: 11100, cancelRequested: false },
+      },
+    ],
+    [
+      "cancelRequested",
+      "a lease of a stopped run keeps its cancel request",
+      {
+        kind: "running",
+        lease: { leaseId: "lt1", token: "t1", runnerId: "runner-a", expiresAt: 11000, cancelRequested: true },
+      },
+    ],
+    [
+      "calling",
+      "a call step with its sub-DAG run under way is calling",
+      { kind: "calling", childRunId: "r1-0-1", stopRequested: false },
+    ],
+    [
+      "callingStopped",
+      "a call step of a stopped run remembers the stop",
+      { kind: "calling", childRunId: "r1-0-1", stopRequested: true },
+    ],
+    ["fannedOut", "a running fan-out step with instances is fanned out", { kind: "fannedOut" }],
+    ["instance", "an instance of a fan-out step keeps its item", { kind: "queued" }],
+    ["waiting", "a step waiting for approval awaits approval", { kind: "awaitingApproval" }],
+    ["succeeded", "a finished step is done with its status", { kind: "done", status: "succeeded" }],
+  ])("reads a %s row (%s) as its phase, its status unchanged", (state, _means, phase) => {
+    const step = upgradeStep(row(state), noTimers);
+    expect(step.phase).toEqual(phase);
+    expect(step.status).toBe(row(state).status);
   });
 
   it("reads a failed attempt waiting for its retry as retryWait, due when its timer is", () => {
