@@ -2,7 +2,9 @@
 // chain (a claim and a completion per step, as a runner would), with no I/O, and prints events/s.
 // It measures; it asserts nothing. Run with `npm run bench:engine`; `-- --steps N` for another
 // size; `-- --engine DIR` to measure another copy of the engine (say, an older commit's, exported
-// with `git archive`), whose module exports createContext, initialState and transition.
+// with `git archive`), whose module exports createContext, initialState and transition;
+// `-- --against DIR` to measure this engine and another copy in the same process, alternating
+// round by round (on a shared machine, the fairest comparison: both see the same load).
 import { pathToFileURL } from "node:url";
 import type { DagDef, StepDef } from "../src/dag/types";
 import type * as Engine from "../src/run/engine";
@@ -15,9 +17,11 @@ const option = (name: string) => {
 const STEPS = Number(option("--steps") ?? 2000);
 const ROUNDS = 5;
 const other = option("--engine");
-const { createContext, initialState, transition }: typeof Engine = await import(
-  other ? pathToFileURL(other).href : "../src/run/engine/index.ts"
-);
+const against = option("--against");
+const load = async (path?: string): Promise<typeof Engine> =>
+  import(path ? pathToFileURL(path).href : "../src/run/engine/index.ts");
+const engines: Array<[string, typeof Engine]> = [[against ? "this engine" : "", await load(other)]];
+if (against) engines.push([against, await load(against)]);
 
 function stepDef(name: string, depends: string[]): StepDef {
   return {
@@ -41,7 +45,7 @@ function chain(n: number): DagDef {
 }
 
 /** Runs the DAG to its end; returns the number of events fed to the engine. */
-function drive(dag: DagDef): number {
+function drive({ createContext, initialState, transition }: typeof Engine, dag: DagDef): number {
   let now = 1_000;
   let ctx = createContext(dag, 10_000);
   let state: RunState = initialState("r", dag, now);
@@ -76,14 +80,21 @@ for (const [label, dag] of [
   [`wide, ${STEPS} independent steps`, wide(STEPS)],
   [`chain, ${STEPS} steps`, chain(STEPS)],
 ] as const) {
-  const rates: number[] = [];
-  drive(dag); // warm-up: the first run also compiles the engine
+  const rates = engines.map((): number[] => []);
+  for (const [, engine] of engines) drive(engine, dag); // warm-up: the first run also compiles the engine
   for (let r = 0; r < ROUNDS; r++) {
-    const t0 = performance.now();
-    const events = drive(dag);
-    rates.push(events / ((performance.now() - t0) / 1000));
+    // Alternating which engine goes first, so neither always meets the machine's load first.
+    const order = r % 2 ? [...engines.keys()].reverse() : [...engines.keys()];
+    for (const i of order) {
+      const t0 = performance.now();
+      const events = drive((engines[i] as [string, typeof Engine])[1], dag);
+      rates[i]?.push(events / ((performance.now() - t0) / 1000));
+    }
   }
-  rates.sort((a, b) => a - b);
-  const median = rates[Math.floor(ROUNDS / 2)] ?? 0;
-  console.log(`${label}: ${Math.round(median).toLocaleString("en")} events/s (median of ${ROUNDS})`);
+  engines.forEach(([name], i) => {
+    const sorted = (rates[i] ?? []).sort((a, b) => a - b);
+    const median = sorted[Math.floor(ROUNDS / 2)] ?? 0;
+    const who = name ? ` (${name})` : "";
+    console.log(`${label}${who}: ${Math.round(median).toLocaleString("en")} events/s (median of ${ROUNDS})`);
+  });
 }

@@ -45,7 +45,12 @@ const TERMINAL_RUN: ReadonlySet<RunStatus> = new Set([
 ]);
 export const isTerminalRun = (s: RunStatus): boolean => TERMINAL_RUN.has(s);
 
-const TERMINAL_STEP: ReadonlySet<StepStatus> = new Set([
+/** The statuses a step ends with. */
+export type FinalStepStatus = Extract<
+  StepStatus,
+  "failed" | "aborted" | "succeeded" | "skipped" | "partially_succeeded" | "rejected"
+>;
+const TERMINAL_STEP: ReadonlySet<StepStatus> = new Set<FinalStepStatus>([
   "failed",
   "aborted",
   "succeeded",
@@ -53,4 +58,4 @@ const TERMINAL_STEP: ReadonlySet<StepStatus> = new Set([
   "partially_succeeded",
   "rejected",
 ]);
-export const isTerminalStep = (s: StepStatus): boolean => TERMINAL_STEP.has(s);
+export const isTerminalStep = (s: StepStatus): s is FinalStepStatus => TERMINAL_STEP.has(s);

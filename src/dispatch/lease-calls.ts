@@ -4,7 +4,7 @@
 import type { Env } from "../env";
 import { AppError, unwrap } from "../errors";
 import { MAX_OUTPUT_BYTES, showBytes, utf8Bytes } from "../limits";
-import { parseBody } from "../routes/validate";
+import { parseBody } from "../parse-input";
 import { parseLeaseId } from "../shared/lease-id";
 import {
   CompleteRequest,

@@ -9,7 +9,7 @@ import { z } from "zod";
 import type { Env } from "../env";
 import { AppError } from "../errors";
 import { MAX_RUNNER_BODY_BYTES } from "../limits";
-import { parseBody } from "../routes/validate";
+import { parseBody } from "../parse-input";
 import {
   type Lease,
   LeaseRequest,

@@ -15,7 +15,7 @@ export async function waitingReasons(env: Env, snap: RunSnapshot, now = Date.now
   // Every step the machine dispatches: the DAG's, its handlers, the DAG precondition check and
   // the instances fan-out steps added (the lease TTL plays no part here).
   for (const def of createContext(snap.dag, 0, { state: snap.state }).allSteps) {
-    if (!snap.state.steps[def.name]?.queued) continue;
+    if (snap.state.steps[def.name]?.phase.kind !== "queued") continue;
     const selector = selectorOf(snap.dag, def);
     const pool = poolOf(selector);
     byPool.set(pool, [...(byPool.get(pool) ?? []), { step: def.name, selector }]);

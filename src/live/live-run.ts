@@ -7,7 +7,6 @@ import { HANDLER_NAMES } from "../dag/types";
 import type { Env } from "../env";
 import type { ErrorCode } from "../errors";
 import { detailHints, presentWithHints, type RunDetails } from "../routes/run-details";
-import type { RunState } from "../run/engine";
 import type { RunSnapshot } from "../run/run-object";
 import { logSince, logTail } from "./log-read";
 import { ClientMessage, LIVE_PROTOCOL, type LogMessage, offeredProtocols, type SubscribeLog } from "./protocol";
@@ -75,10 +74,10 @@ export class LiveRun {
     return new Response(null, { status: 101, webSocket: client, headers });
   }
 
-  /** After a state change (by identity: the machine copies what it changes). */
-  changed(before: RunState | undefined, after: RunState): void {
+  /** After a state change: the steps it wrote (the engine says which). */
+  changed(steps: Iterable<string>): void {
     if (!this.ctx.getWebSockets().length) return;
-    for (const [name, s] of Object.entries(after.steps)) if (before?.steps[name] !== s) this.dirty.add(name);
+    for (const name of steps) this.dirty.add(name);
     this.changedSinceFlush = true;
     this.schedule();
   }

@@ -12,7 +12,7 @@ import { sliceLog } from "../run/log-slice";
 import { expiredRuns, REMOVE_BATCH, removeRuns } from "../run/retention";
 import { LATEST, runSnapshot, startRun } from "../run/start-run";
 import { ApprovalRequest, ApprovalResponse, RunOutputs } from "../shared/protocol";
-import { isTerminalRun, type RunStatus, runStatusCode, type StepStatus } from "../status";
+import { type FinalStepStatus, isTerminalRun, type RunStatus, runStatusCode } from "../status";
 import { admission, runStub } from "../stubs";
 import { DAG_NAME } from "./dags";
 import { emptyOk } from "./empty";
@@ -66,7 +66,7 @@ export const RetryRequest = z.object({
 const StepStatusRequest = z.object({ status: z.number().int() });
 
 /** Statuses PATCH .../steps/{stepName}/status may set, by the contract's NodeStatus code. */
-const MANUAL_STATUSES: Record<number, StepStatus> = { 2: "failed", 3: "aborted", 4: "succeeded", 5: "skipped" };
+const MANUAL_STATUSES: Record<number, FinalStepStatus> = { 2: "failed", 3: "aborted", 4: "succeeded", 5: "skipped" };
 
 /** POST .../steps/{stepName}/approve or /reject. */
 async function decide(c: Context<{ Bindings: Env }>, approved: boolean, body: z.infer<typeof ApprovalRequest>) {

@@ -14,6 +14,7 @@ import {
   DAG_PRECONDITIONS_STEP,
   extraSteps,
   instanceDef,
+  leaseOf,
   type RunState,
   type StepState,
 } from "../run/engine";
@@ -129,6 +130,7 @@ function presentNode(
 ) {
   const stepLog = `${runPath(name, runId)}/steps/${encodeURIComponent(def.name)}/log`;
   const status = s?.status ?? "not_started";
+  const lease = s && leaseOf(s);
   return {
     step: presentStep(def),
     stdout: stepLog,
@@ -145,7 +147,7 @@ function presentNode(
     // dagflare's additions: which attempt the node is on, its exit code, and who ran it.
     attempt: s?.attempt ?? 0,
     ...(s?.exitCode !== undefined && s.exitCode !== null && { exitCode: s.exitCode }),
-    ...(s?.lease && { runnerId: s.lease.runnerId }),
+    ...(lease && { runnerId: lease.runnerId }),
     // The lease of the current (or, once finished, the accepted) attempt, as its runner saw it.
     ...(s && s.dispatchSeq > 0 && { leaseId: `${runId}.${index}.${s.dispatchSeq}` }),
     // Epoch ms of when the step became ready and when its process ran (the benchmark's figures).

@@ -8,24 +8,9 @@ import { uniqueSymbol } from "hono-openapi";
 import { z } from "zod";
 import { AppError } from "../errors";
 import { schema as openApiSchema } from "../openapi/zod-schema";
+import { type InputTarget, parseBody, refuse } from "../parse-input";
 
-type Target = "json" | "query" | "param";
-
-function describe(issues: z.core.$ZodIssue[]): { message: string; fields: string[] } {
-  const parts = issues.map((i) => `${i.path.length ? i.path.join(".") : "body"}: ${i.message}`);
-  return { message: parts.join("; "), fields: issues.map((i) => i.path.join(".")) };
-}
-
-/** The one place zod's issues become an AppError (400, the field or fields at fault in details). */
-function refuse(target: Target, issues: z.core.$ZodIssue[]): never {
-  if (target === "param") {
-    // A path parameter's schema says the whole message (it names the value, as lookups always did).
-    const first = issues[0];
-    throw new AppError("bad_request", 400, first?.message ?? "invalid path", { field: first?.path.join(".") ?? "" });
-  }
-  const { message, fields } = describe(issues);
-  throw new AppError("bad_request", 400, target === "query" ? `query: ${message}` : message, { fields });
-}
+type Target = InputTarget;
 
 /** Marks a validator with its schema, as hono-openapi's own validator does, for the document. */
 function documented<M extends MiddlewareHandler>(middleware: M, target: Target, schema: z.ZodType): M {
@@ -100,13 +85,6 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
     throw new AppError("bad_request", 400, `request body is not valid JSON: ${(err as Error).message}`);
   }
   return parseBody(schema, raw);
-}
-
-/** A parsed body (HTTP, or a runner's socket message), or 400 naming the fields at fault. */
-export function parseBody<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) refuse("json", parsed.error.issues);
-  return parsed.data;
 }
 
 /** A path segment that must match a pattern; `message` says what is wrong with the value given. */

@@ -16,10 +16,11 @@ import { LiveRun } from "../live/live-run";
 import { formatLeaseId } from "../shared/lease-id";
 import type { Lease, LogEntry, NextAsk, StepOutcome } from "../shared/protocol";
 import { matches, type Selector, selectorOf } from "../shared/selector";
-import { isTerminalRun, type StepStatus } from "../status";
+import { type FinalStepStatus, isTerminalRun } from "../status";
 import {
   createContext,
   initialState,
+  leaseOf,
   type MachineContext,
   type Reply,
   type RunEvent,
@@ -126,7 +127,7 @@ export class RunObject extends DurableObject<Env> {
       const state = initialState(input.runId, input.dag, Date.now(), status);
       this.ctx.storage.transactionSync(() => {
         this.store.saveInit(init);
-        this.store.persist(undefined, state);
+        this.store.persist(state);
       });
       this.init = init;
       this.state = state;
@@ -208,7 +209,7 @@ export class RunObject extends DurableObject<Env> {
   }
 
   /** Sets a step's status by hand on a finished run; the run's status is derived again. */
-  async setStepStatus(stepName: string, status: StepStatus): Promise<Outcome<void>> {
+  async setStepStatus(stepName: string, status: FinalStepStatus): Promise<Outcome<void>> {
     if (!this.state) return fail("not_found", 404, "run not found");
     if (!this.state.steps[stepName]) return fail("not_found", 404, `step "${stepName}" not found in this run`);
     const { reply } = await this.fire({ type: "setStatus", step: stepName, status });
@@ -280,24 +281,29 @@ export class RunObject extends DurableObject<Env> {
    * transaction; stale ones are left out.
    */
   async claimMany(claims: Array<{ step: string; dispatchSeq: number }>, runnerId: string): Promise<Lease[]> {
-    const known = claims.filter((c) => this.machine.stepsByName.has(c.step));
-    if (!this.state || known.length === 0) return [];
-    const [first, ...rest] = known.map((c) => this.claimEvent(this.machine, c.step, c.dispatchSeq, runnerId));
+    if (!this.state) return [];
+    // A step this run does not have gets no lease, like any stale dispatch.
+    const [first, ...rest] = claims.flatMap(
+      (c) => this.claimEvent(this.machine, c.step, c.dispatchSeq, runnerId) ?? [],
+    );
     if (!first) return [];
     const { granted } = await this.fire(first, Date.now(), () => rest);
     return granted;
   }
 
-  /** A claim of a step of `context` (fan-out instances included) with a fresh fencing token. */
+  /**
+   * A claim of a step of `context` (fan-out instances included) with a fresh fencing token, or
+   * undefined when the context has no such step: its lease id could not name it.
+   */
   private claimEvent(
     context: MachineContext,
     step: string,
     dispatchSeq: number,
     runnerId: string,
-  ): Extract<RunEvent, { type: "claim" }> {
-    const runId = this.init?.runId ?? "";
-    const stepIndex = context.indexOf.get(step) ?? -1;
-    const leaseId = formatLeaseId({ runId, stepIndex, dispatchSeq });
+  ): Extract<RunEvent, { type: "claim" }> | undefined {
+    const stepIndex = context.indexOf.get(step);
+    if (stepIndex === undefined || !this.init) return undefined;
+    const leaseId = formatLeaseId({ runId: this.init.runId, stepIndex, dispatchSeq });
     return { type: "claim", step, dispatchSeq, runnerId, leaseId, token: randomToken() };
   }
 
@@ -335,7 +341,7 @@ export class RunObject extends DurableObject<Env> {
   appendLogs(stepIndex: number, token: string, entries: LogEntry[]): Outcome<{ ackedSeq: number }> {
     const step = this.stepAt(stepIndex);
     const s = step ? this.state?.steps[step] : undefined;
-    if (!step || !s || s.status !== "running" || s.lease?.token !== token) {
+    if (!step || !s || leaseOf(s)?.token !== token) {
       return staleLease("lease is no longer current");
     }
     const key = { step, attempt: s.attempt };
@@ -363,7 +369,7 @@ export class RunObject extends DurableObject<Env> {
       return ready
         .filter((e) => matches(this.selectorOf(e.step, t.context), next.labels))
         .slice(0, next.max)
-        .map((e) => this.claimEvent(t.context, e.step, e.dispatchSeq, next.runnerId));
+        .flatMap((e) => this.claimEvent(t.context, e.step, e.dispatchSeq, next.runnerId) ?? []);
     };
     const { reply, granted } = await this.fire(
       { type: "complete", step, token: report.token, result: report.outcome },
@@ -457,6 +463,8 @@ export class RunObject extends DurableObject<Env> {
     const first = transition(this.machine, before, event, now);
     let { state, context } = first;
     const effects = [...first.effects];
+    // What the events wrote: only these steps are stored and sent to live sockets.
+    const changed = new Set(first.changed);
     const claims: Array<{ event: Extract<RunEvent, { type: "claim" }>; attempt: number }> = [];
     if (event.type === "claim" && first.reply.kind === "claimed") claims.push({ event, attempt: first.reply.attempt });
     for (const e of follow?.(first) ?? []) {
@@ -464,10 +472,11 @@ export class RunObject extends DurableObject<Env> {
       if (e.type === "claim" && t.reply.kind === "claimed") claims.push({ event: e, attempt: t.reply.attempt });
       ({ state, context } = t);
       effects.push(...t.effects);
+      for (const name of t.changed) changed.add(name);
     }
     const claimed = new Set(claims.map((c) => c.event.step));
     const deliveries = this.ctx.storage.transactionSync((): Deliveries => {
-      this.store.persist(before, state);
+      this.store.persist(state, { steps: changed, outputs: before.outputs !== state.outputs });
       const out = this.outbox.record(effects, now, claimed);
       // An attempt number is used again after a lease that was never confirmed: what that
       // lease logged before it was taken back is not this attempt's.
@@ -477,7 +486,7 @@ export class RunObject extends DurableObject<Env> {
     this.state = state;
     this.ctxCache = context;
     const granted = claims.flatMap((c) => this.leaseFor(c.event, c.attempt) ?? []);
-    this.live.changed(before, state);
+    this.live.changed(changed);
     await this.outbox.deliver(deliveries);
     await this.timers.arm();
     return { reply: first.reply, granted };

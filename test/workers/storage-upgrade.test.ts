@@ -4,7 +4,7 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { admission, dispatcherFor, runStub } from "../../src/stubs";
-import { complete, createDag, lease, runnerApi, startDag } from "./helpers";
+import { complete, createDag, details, fireRunAlarm, lease, nodeOf, runnerApi, startDag } from "./helpers";
 
 /** Empties the storage, the migrations' own table included, and writes it in the old shape. */
 function writeOldShape(sql: SqlStorage, ddl: string, rows: Array<[string, ...SqlStorageValue[]]>): void {
@@ -17,6 +17,77 @@ function writeOldShape(sql: SqlStorage, ddl: string, rows: Array<[string, ...Sql
   sql.exec(ddl);
   for (const [statement, ...values] of rows) sql.exec(statement, ...values);
 }
+
+/**
+ * A step row as it was stored before steps had a phase: Dagu's status plus the flags `queued`,
+ * `pending`, a lease with `confirmed`, a `child` (src/run/object/stored-step.ts reads it back).
+ */
+function asBeforePhases(json: string): string {
+  const { phase, ...step } = JSON.parse(json);
+  const old: Record<string, unknown> = { ...step, queued: phase.kind === "queued", pending: phase.kind === "held" };
+  if (phase.kind === "leased" || phase.kind === "running") {
+    old.lease = { ...phase.lease, confirmed: phase.kind === "running" };
+  }
+  if (phase.kind === "calling") old.child = { runId: phase.childRunId, stopRequested: phase.stopRequested };
+  return JSON.stringify(old);
+}
+
+describe("a run stored before steps had a phase", () => {
+  it("goes on from where it was and finishes: a confirmed lease, a retry wait and a step not yet ready", async () => {
+    await createDag(
+      "stored-flags",
+      `type: graph
+steps:
+  - name: one
+    command: echo one
+  - name: two
+    command: exit 1
+    retryPolicy:
+      limit: 1
+      intervalSec: 60
+  - name: three
+    command: echo three
+    depends: [one, two]
+`,
+    );
+    const runId = await startDag("stored-flags");
+    const first = await lease(2);
+    const one = first.find((l: { stepName: string }) => l.stepName === "one");
+    const two = first.find((l: { stepName: string }) => l.stepName === "two");
+    expect((await runnerApi(`/leases/${one.leaseId}/heartbeat`, { token: one.token })).status).toBe(200);
+    await complete(two, 1);
+    const stub = runStub(env, runId);
+    const before = await stub.snapshot();
+    expect(before.ok && before.value.state.steps.two?.status).toBe("retrying");
+
+    await runInDurableObject(stub, (_o, state) => {
+      const sql = state.storage.sql;
+      for (const r of sql.exec<{ name: string; state: string }>("SELECT name, state FROM steps").toArray()) {
+        sql.exec("UPDATE steps SET state = ? WHERE name = ?", asBeforePhases(r.state), r.name);
+      }
+    });
+    // The object starts again over the old rows, as after an upgrade of dagflare.
+    await evictDurableObject(stub);
+    expect(await stub.snapshot()).toEqual(before);
+    const stored = await runInDurableObject(stub, (_o, state) =>
+      state.storage.sql.exec<{ state: string }>("SELECT state FROM steps").toArray(),
+    );
+    expect(stored.every((r) => "phase" in JSON.parse(r.state))).toBe(true);
+
+    // The runner that held `one` completes it; `two`'s retry comes due; then `three` runs.
+    expect((await complete(one, 0)).status).toBe(200);
+    expect(await fireRunAlarm(runId)).toBe(true);
+    const [again] = await lease();
+    expect(again).toMatchObject({ stepName: "two", attempt: 2 });
+    await complete(again, 0);
+    const [last] = await lease();
+    expect(last).toMatchObject({ stepName: "three" });
+    await complete(last, 0);
+    const d = await details("stored-flags", runId);
+    expect(d.statusLabel).toBe("succeeded");
+    expect(nodeOf(d, "two")).toMatchObject({ statusLabel: "succeeded", retryCount: 1 });
+  });
+});
 
 describe("storage written before migrations", () => {
   it("opens a run and keeps its state, run log, step log and timers", async () => {

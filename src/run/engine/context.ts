@@ -67,12 +67,12 @@ export function initialState(runId: string, dag: DagDef, now: number, status: Ru
 export function newStep(name: string): StepState {
   return {
     name,
+    phase: { kind: "idle" },
     status: "not_started",
     attempt: 0,
     retryCount: 0,
     lostCount: 0,
     dispatchSeq: 0,
-    queued: false,
     doneTokens: [],
   };
 }

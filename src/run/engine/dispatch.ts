@@ -14,7 +14,7 @@ export function dispatch(d: Draft, name: string, fromQueue = false): void {
   }
   if (def.approval && !d.step(name).approved) {
     // Waits for POST .../approve or /reject; it holds no runner slot meanwhile.
-    d.update(name, { status: "waiting", queued: false, pending: false, lease: undefined, readyAt: d.now });
+    d.move(name, { kind: "awaitingApproval" }, { readyAt: d.now });
     d.log(`step ${name} waits for approval${def.approval.prompt ? `: ${def.approval.prompt}` : ""}`);
     return;
   }
@@ -22,7 +22,7 @@ export function dispatch(d: Draft, name: string, fromQueue = false): void {
   const othersHeld = () => d.index.pending.size > (d.index.pending.has(name) ? 1 : 0);
   if ((max && (d.index.occupying >= max || (!fromQueue && othersHeld()))) || groupFull(d, name)) {
     // Held back; settle dispatches it when a step ends.
-    if (!d.step(name).pending) d.update(name, { status: "not_started", pending: true, lease: undefined });
+    if (d.step(name).phase.kind !== "held") d.move(name, { kind: "held" });
     return;
   }
   if (def.call) {
@@ -30,14 +30,7 @@ export function dispatch(d: Draft, name: string, fromQueue = false): void {
     return;
   }
   const s = d.step(name);
-  const next = d.update(name, {
-    status: "not_started",
-    queued: true,
-    pending: false,
-    dispatchSeq: s.dispatchSeq + 1,
-    lease: undefined,
-    readyAt: d.now,
-  });
+  const next = d.move(name, { kind: "queued" }, { dispatchSeq: s.dispatchSeq + 1, readyAt: d.now });
   d.effects.push({ type: "dispatch", step: name, dispatchSeq: next.dispatchSeq });
 }
 
@@ -55,6 +48,6 @@ export function fillSlots(d: Draft): void {
   const held = [...d.index.pending].sort((a, b) => order(a) - order(b));
   for (const name of held) {
     if (max && d.index.occupying >= max) return;
-    if (d.step(name).pending && !groupFull(d, name)) dispatch(d, name, true);
+    if (d.step(name).phase.kind === "held" && !groupFull(d, name)) dispatch(d, name, true);
   }
 }

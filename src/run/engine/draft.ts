@@ -3,11 +3,12 @@
 // goes through `put`, which keeps the run's index (run-index.ts) current.
 // Handlers record facts here (a step finished, a step is ready); settle.ts derives the rest.
 import type { StepDef } from "../../dag/types";
-import type { StepStatus } from "../../status";
+import type { FinalStepStatus } from "../../status";
+import { statusOf } from "./phase";
 import { RunIndex } from "./run-index";
 import { StepTable } from "./step-table";
 import { timerKey } from "./timers";
-import type { Effect, MachineContext, RunState, StepState } from "./types";
+import type { Effect, MachineContext, Phase, RunState, StepPatch, StepState } from "./types";
 
 /**
  * The index of each state the engine returned, so that the next event on that state starts from
@@ -39,12 +40,16 @@ export class Draft {
     this.state = { ...base, steps: this.table.record, outputs: base.outputs };
   }
 
-  /** The state after the event, remembered with its index; the given state reads as it was. */
-  done(): RunState {
+  /**
+   * The state after the event, remembered with its index, and the steps the event wrote; the
+   * given state reads as it was.
+   */
+  done(): { state: RunState; changed: string[] } {
     if (this.table.record !== this.state.steps) throw new Error("the step table was replaced during an event");
+    const changed = this.table.written();
     if (this.base.steps === this.table.record) this.base.steps = this.table.commit(this.state);
     indexes.set(this.state, this.index);
-    return this.state;
+    return { state: this.state, changed };
   }
 
   /** The event failed: the given state is left as it was. */
@@ -64,15 +69,26 @@ export class Draft {
     return d;
   }
 
-  update(name: string, patch: Partial<StepState>): StepState {
+  /** Changes a step's fields; its phase stays. */
+  update(name: string, patch: StepPatch): StepState {
     return this.put({ ...this.step(name), ...patch });
   }
 
-  /** Writes a step's whole state. */
-  put(s: StepState): StepState {
-    this.table.set(s);
-    this.index.set(this.ctx, s);
-    return s;
+  /** Moves a step to another phase (the one way a phase, and so a status, changes). */
+  move(name: string, phase: Phase, patch?: StepPatch): StepState {
+    return this.put({ ...this.step(name), ...patch, phase });
+  }
+
+  /**
+   * Writes a step's whole state, a new object each time (steps are replaced, never changed), its
+   * status derived from its phase here: nowhere else sets it.
+   */
+  put(s: Omit<StepState, "status"> & { status?: unknown }): StepState {
+    const step = s as { status: StepState["status"] } & StepState;
+    step.status = statusOf(s.phase);
+    this.table.set(step);
+    this.index.set(this.ctx, step);
+    return step;
   }
 
   /** A new context (a fan-out step added instances): their counts are taken again under it. */
@@ -100,20 +116,12 @@ export class Draft {
   }
 
   /** A step reached a final status: the fact. What follows from it is settle's. */
-  finish(name: string, status: StepStatus, error?: string): void {
+  finish(name: string, status: FinalStepStatus, error?: string): void {
     const s = this.step(name);
     this.clearStepTimers(name);
-    if (s.status === "retrying") this.clearTimer(timerKey.retry(name));
+    if (s.phase.kind === "retryWait") this.clearTimer(timerKey.retry(name));
     if (this.def(name).repeatPolicy) this.clearTimer(timerKey.repeat(name));
-    this.update(name, {
-      status,
-      error,
-      lease: undefined,
-      child: undefined,
-      queued: false,
-      pending: false,
-      finishedAt: this.now,
-    });
+    this.move(name, { kind: "done", status }, { error, finishedAt: this.now });
     this.finished.push(name);
     this.log(`step ${name} ${status}${error ? `: ${error}` : ""}`);
   }

@@ -20,7 +20,7 @@ import { ITEMS_REF, instanceName, instanceStep, parseInstanceName } from "../../
 import type { ResolvedParams } from "../../dag/params";
 import { expandJsonPaths } from "../../dag/refs";
 import type { DagDef, StepDef } from "../../dag/types";
-import type { StepStatus } from "../../status";
+import type { FinalStepStatus } from "../../status";
 import type { RunState, StepState } from "./types";
 
 /** Most instances one fan-out step may have; more fails the step. */
@@ -107,7 +107,7 @@ export function parseItems(value: string): ItemsResult {
 }
 
 export interface FanoutOutcome {
-  status: StepStatus;
+  status: FinalStepStatus;
   error?: string;
   /** Of the instance that decided a failure: continueOn judges the fan-out step by them. */
   exitCode?: number | null;
@@ -133,7 +133,8 @@ export function deriveFanoutStatus(
   if (blocker) {
     const others = failed.length > 1 ? `; ${failed.length} of ${total} instances failed` : "";
     return {
-      status: blocker.status,
+      // Asked once every instance is done: its status is a final one.
+      status: blocker.status as FinalStepStatus,
       error: `${describe(blocker)}${others}`,
       exitCode: blocker.exitCode,
       outputMatched: blocker.outputMatched,

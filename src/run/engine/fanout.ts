@@ -11,19 +11,19 @@ import { letsDependentsRun } from "./rules";
 export function expandFanout(d: Draft, name: string): void {
   const def = d.def(name);
   const ref = def.fanout?.items ?? "";
-  d.update(name, {
-    status: "running",
-    queued: false,
-    pending: false,
-    lease: undefined,
-    readyAt: d.now,
-    startedAt: d.now,
-    finishedAt: undefined,
-    error: undefined,
-    exitCode: undefined,
-    outputMatched: undefined,
-    instances: 0,
-  });
+  d.move(
+    name,
+    { kind: "fannedOut" },
+    {
+      readyAt: d.now,
+      startedAt: d.now,
+      finishedAt: undefined,
+      error: undefined,
+      exitCode: undefined,
+      outputMatched: undefined,
+      instances: 0,
+    },
+  );
   const got = resolveItems(d.ctx.dag, def, {
     runId: d.state.runId,
     params: d.ctx.params ?? { named: [], positional: [] },
@@ -72,7 +72,7 @@ export function instanceFinished(d: Draft, name: string): void {
   // The instances' own counts say whether any is still open: no walk until the last one ends.
   if (d.index.openInGroup(group.name) > 0) return;
   const parent = d.step(group.name);
-  if (parent.status !== "running") return;
+  if (parent.phase.kind !== "fannedOut") return;
   const instances = currentInstances(d.state, group.name).map((i) => d.step(i.name));
   if (!instances.some((s) => s.name === name)) return;
   const outcome = deriveFanoutStatus(instances, (s) => letsDependentsRun(d.def(s.name), s));

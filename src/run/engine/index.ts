@@ -11,7 +11,7 @@ export function transition(ctx: MachineContext, state: RunState, event: RunEvent
   try {
     const reply = handle(d, event);
     settle(d);
-    return { state: d.done(), context: d.ctx, effects: d.effects, reply };
+    return { ...d.done(), context: d.ctx, effects: d.effects, reply };
   } catch (err) {
     d.abandon();
     throw err;
@@ -26,6 +26,7 @@ export {
   newStep,
 } from "./context";
 export { currentInstances, instanceDef, MAX_FANOUT_ITEMS, parseItems } from "./fanout-items";
+export { leaseOf, statusOf } from "./phase";
 export { intervalMs, letsDependentsRun } from "./rules";
 export { deriveRunStatus } from "./run-status";
 export { subRunId } from "./sub-dags";

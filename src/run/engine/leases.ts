@@ -1,48 +1,38 @@
 // Leases: a runner claims a dispatched step, confirms and renews its lease with heartbeats,
 // releases it, or goes silent and loses it. PURE.
 import type { Draft } from "./draft";
+import { leaseOf } from "./phase";
 import { timerKey } from "./timers";
 import {
   CONFIRM_WITHIN_MS,
   type EventOf,
-  type LeaseState,
   MAX_LOST_ATTEMPTS,
   type Reply,
+  type StepLease,
   TIMEOUT_GRACE_MS,
 } from "./types";
 
 /** The step's lease if `token` is its current one. */
-export function currentLease(d: Draft, name: string, token: string): LeaseState | undefined {
-  const s = d.step(name);
-  return s.status === "running" && s.lease?.token === token ? s.lease : undefined;
+export function currentLease(d: Draft, name: string, token: string): StepLease | undefined {
+  const lease = leaseOf(d.step(name));
+  return lease?.token === token ? lease : undefined;
 }
 
 export function onClaim(d: Draft, e: EventOf<"claim">): Reply {
   const s = d.step(e.step);
   // Under a stop only the running handler (onCancel, onExit) may still be claimed.
   const stopped = d.state.stopRequested && d.state.handlers?.queue[0] !== e.step;
-  if (!s.queued || s.dispatchSeq !== e.dispatchSeq || stopped) {
+  if (s.phase.kind !== "queued" || s.dispatchSeq !== e.dispatchSeq || stopped) {
     return { kind: "stale", reason: "this dispatch is no longer wanted" };
   }
   const attempt = s.attempt + 1;
   const expiresAt = d.now + Math.min(d.ctx.leaseTtlMs, CONFIRM_WITHIN_MS);
-  d.update(e.step, {
-    status: "running",
-    queued: false,
-    attempt,
-    startedAt: d.now,
-    finishedAt: undefined,
-    exitCode: undefined,
-    error: undefined,
-    lease: {
-      leaseId: e.leaseId,
-      token: e.token,
-      runnerId: e.runnerId,
-      expiresAt,
-      cancelRequested: false,
-      confirmed: false,
-    },
-  });
+  const lease = { leaseId: e.leaseId, token: e.token, runnerId: e.runnerId, expiresAt, cancelRequested: false };
+  d.move(
+    e.step,
+    { kind: "leased", lease },
+    { attempt, startedAt: d.now, finishedAt: undefined, exitCode: undefined, error: undefined },
+  );
   d.setTimer(timerKey.lease(e.step), expiresAt);
   const timeoutSec = d.def(e.step).timeoutSec;
   if (timeoutSec) {
@@ -58,7 +48,7 @@ export function onHeartbeat(d: Draft, e: EventOf<"heartbeat">): Reply {
   const lease = currentLease(d, e.step, e.token);
   if (!lease) return { kind: "stale", reason: "lease is no longer current" };
   const expiresAt = d.now + d.ctx.leaseTtlMs;
-  d.update(e.step, { lease: { ...lease, expiresAt, confirmed: true } });
+  d.move(e.step, { kind: "running", lease: { ...lease, expiresAt } });
   d.setTimer(timerKey.lease(e.step), expiresAt);
   return { kind: "heartbeat", cancel: lease.cancelRequested };
 }
@@ -79,15 +69,16 @@ export function onRelease(d: Draft, e: EventOf<"release">): Reply {
 }
 
 /** The lease timer came due and the lease was not renewed: its runner is gone. */
-export function leaseExpired(d: Draft, name: string, lease: LeaseState): void {
+export function leaseExpired(d: Draft, name: string, lease: StepLease): void {
   const s = d.step(name);
+  const confirmed = s.phase.kind === "running";
   d.clearStepTimers(name);
   d.effects.push({ type: "runnerLost", runnerId: lease.runnerId, at: d.now });
   if (lease.cancelRequested) {
     d.finish(name, "aborted", "stopped (runner did not confirm)");
     return;
   }
-  if (!lease.confirmed) {
+  if (!confirmed) {
     // The runner never called about this lease: it cannot have started the step.
     d.log(`step ${name}: runner ${lease.runnerId} never confirmed its lease; dispatching again`);
     d.update(name, { attempt: s.attempt - 1 });

@@ -85,6 +85,7 @@ export function abortForPrecondition(d: Draft, why: string): void {
   d.state.preconditionUnmet = why;
   d.log(`DAG precondition not met: ${why}; the run is aborted`);
   for (const s of Object.values(d.state.steps)) {
-    if (!isTerminalStep(s.status)) d.update(s.name, { status: "skipped", error: "DAG precondition not met" });
+    if (s.phase.kind !== "done")
+      d.move(s.name, { kind: "done", status: "skipped" }, { error: "DAG precondition not met" });
   }
 }

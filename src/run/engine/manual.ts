@@ -93,7 +93,11 @@ export function onSetStatus(d: Draft, e: EventOf<"setStatus">): Reply {
   if (!d.ctx.dag.steps.some((s) => s.name === name)) {
     return { kind: "manual", ok: false, reason: `${name} is not one of the DAG's steps` };
   }
-  d.update(name, { status, error: status === "succeeded" ? undefined : `status set to ${status} by hand` });
+  d.move(
+    name,
+    { kind: "done", status },
+    { error: status === "succeeded" ? undefined : `status set to ${status} by hand` },
+  );
   d.log(`step ${name}: status set to ${status} by hand`);
   d.state.rejected = Object.values(d.state.steps).some((s) => s.status === "rejected") || undefined;
   const runStatus = deriveRunStatus(d.ctx, d.state);

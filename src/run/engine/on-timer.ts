@@ -3,6 +3,7 @@
 import type { Draft } from "./draft";
 import { leaseExpired } from "./leases";
 import { readyRoots } from "./lifecycle";
+import { leaseOf } from "./phase";
 import { failAttempt } from "./retries";
 import { isActive } from "./rules";
 import { onRunTimeout } from "./stop";
@@ -21,24 +22,26 @@ export function onTimer(d: Draft, e: EventOf<"timer">): Reply {
   const name = timer.step;
   const s = d.state.steps[name];
   if (!s) return { kind: "none" };
+  const p = s.phase;
+  const lease = leaseOf(s);
   switch (timer.kind) {
     case "lease":
-      if (s.status === "running" && s.lease && s.lease.expiresAt <= d.now) leaseExpired(d, name, s.lease);
+      if (lease && lease.expiresAt <= d.now) leaseExpired(d, name, lease);
       break;
     case "timeout":
-      if (s.status === "running" && s.child) {
-        d.effects.push({ type: "stopChild", childRunId: s.child.runId });
-        failAttempt(d, name, `timed out after ${d.def(name).timeoutSec}s; sub-DAG run ${s.child.runId} stopped`);
-      } else if (s.status === "running" && s.lease) {
-        d.log(`step ${name}: runner ${s.lease.runnerId} did not report the timeout; failing the attempt`);
+      if (p.kind === "calling") {
+        d.effects.push({ type: "stopChild", childRunId: p.childRunId });
+        failAttempt(d, name, `timed out after ${d.def(name).timeoutSec}s; sub-DAG run ${p.childRunId} stopped`);
+      } else if (lease) {
+        d.log(`step ${name}: runner ${lease.runnerId} did not report the timeout; failing the attempt`);
         failAttempt(d, name, `timed out after ${d.def(name).timeoutSec}s (runner did not report)`);
       }
       break;
     case "retry":
-      if (s.status === "retrying" && !d.state.stopRequested) d.ready.push(name);
+      if (p.kind === "retryWait" && !d.state.stopRequested) d.ready.push(name);
       break;
     case "repeat":
-      if (s.status === "running" && !s.lease && !d.state.stopRequested) d.ready.push(name);
+      if (p.kind === "repeatWait" && !d.state.stopRequested) d.ready.push(name);
       break;
   }
   return { kind: "none" };

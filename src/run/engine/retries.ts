@@ -15,7 +15,7 @@ export function failAttempt(d: Draft, name: string, error: string): void {
   if (s.retryCount < policy.limit && retriable && !d.state.stopRequested) {
     const retryCount = s.retryCount + 1;
     const wait = intervalMs(policy, retryCount);
-    d.update(name, { status: "retrying", retryCount, error, lease: undefined, child: undefined, finishedAt: d.now });
+    d.move(name, { kind: "retryWait", at: d.now + wait }, { retryCount, error, finishedAt: d.now });
     d.log(`step ${name} failed (${error}); retry ${retryCount}/${policy.limit} in ${wait / 1000}s`);
     if (wait > 0) d.setTimer(timerKey.retry(name), d.now + wait);
     else d.ready.push(name);
@@ -49,7 +49,7 @@ export function repeatAgain(d: Draft, name: string, r: StepResult, succeeded: bo
   }
   const wait = intervalMs(p, done);
   d.clearStepTimers(name);
-  d.update(name, { status: "running", lease: undefined });
+  d.move(name, { kind: "repeatWait", at: d.now + wait });
   d.log(`step ${name}: execution ${done} done; repeating in ${wait / 1000}s`);
   if (wait > 0) d.setTimer(timerKey.repeat(name), d.now + wait);
   else d.ready.push(name);

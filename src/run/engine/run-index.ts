@@ -1,7 +1,6 @@
 // Counts derived from the run's steps, kept up to date step by step so that an event costs what
 // it changes: the engine asks "how many steps occupy a slot", "is any step held back", "is the
 // run done" without walking every step. PURE (a cache of the state; rebuilt when unsure).
-import { isTerminalStep } from "../../status";
 import type { MachineContext, RunState, StepState } from "./types";
 
 /** What one step adds to the counts. */
@@ -21,24 +20,20 @@ interface Contribution {
 
 /** Waiting for a runner, running on one, or running a sub-DAG: what maxActiveSteps counts. */
 export function occupies(s: StepState): boolean {
-  return s.queued || (s.status === "running" && (s.lease !== undefined || s.child !== undefined));
-}
-
-/** A running fan-out step waiting for its instances: a stop leaves it to them. */
-export function awaitsInstances(ctx: MachineContext, s: StepState): boolean {
-  return s.status === "running" && !s.lease && ctx.stepsByName.get(s.name)?.fanout !== undefined;
+  const k = s.phase.kind;
+  return k === "queued" || k === "leased" || k === "running" || k === "calling";
 }
 
 function contributionOf(ctx: MachineContext, s: StepState): Contribution {
-  const terminal = isTerminalStep(s.status);
+  const k = s.phase.kind;
+  const terminal = k === "done";
   return {
     occupies: occupies(s),
     group: ctx.stepsByName.get(s.name)?.parallelGroup?.name,
-    pending: s.pending === true,
-    waiting: s.status === "waiting",
+    pending: k === "held",
+    waiting: k === "awaitingApproval",
     // A fan-out step is running only through its instances, which count for themselves.
-    busy:
-      (s.queued || s.pending === true || s.status === "running" || s.status === "retrying") && !awaitsInstances(ctx, s),
+    busy: k !== "idle" && k !== "awaitingApproval" && k !== "fannedOut" && !terminal,
     open: !terminal && !ctx.handlerNames.has(s.name),
     terminal,
   };

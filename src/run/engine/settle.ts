@@ -56,7 +56,7 @@ function afterFinish(d: Draft, name: string): void {
   for (const next of d.ctx.dependents.get(name) ?? []) {
     const t = d.step(next);
     // readyAt: it was made ready once already (a retry resets it).
-    if (t.status !== "not_started" || t.queued || t.pending || t.readyAt !== undefined) continue;
+    if (t.phase.kind !== "idle" || t.readyAt !== undefined) continue;
     startWhenReady(d, next);
     drainReady(d);
   }
@@ -76,7 +76,7 @@ function runHandlersAndEnd(d: Draft): void {
     const current = h.queue[0];
     if (current === undefined) break;
     const s = d.step(current);
-    if (s.status === "not_started" && !s.queued && !s.pending && s.readyAt === undefined) {
+    if (s.phase.kind === "idle" && s.readyAt === undefined) {
       dispatch(d, current, true);
       return;
     }

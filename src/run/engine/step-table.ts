@@ -89,6 +89,11 @@ export class StepTable {
     this.record[s.name] = s;
   }
 
+  /** The steps this event wrote (added or replaced). */
+  written(): string[] {
+    return [...this.undo.keys()];
+  }
+
   /** The event is applied: the given table becomes a view of the version before `next`. */
   commit(next: { steps: Steps }): Steps {
     return viewOf({ undo: this.undo, next });

@@ -1,7 +1,6 @@
 // Stopping a run: by a person (POST .../stop), by the DAG's timeoutSec, or by a rejection. PURE.
-import { isTerminalRun, isTerminalStep } from "../../status";
+import { isTerminalRun } from "../../status";
 import type { Draft } from "./draft";
-import { awaitsInstances } from "./run-index";
 import type { Reply } from "./types";
 
 export function onStop(d: Draft): Reply {
@@ -9,18 +8,19 @@ export function onStop(d: Draft): Reply {
   d.state.stopRequested = true;
   d.log("stop requested");
   for (const s of Object.values(d.state.steps)) {
-    if (s.status === "running" && s.lease) {
+    const p = s.phase;
+    if (p.kind === "leased" || p.kind === "running") {
       // The runner learns at its next heartbeat; if it never calls again, lease expiry aborts it.
-      d.update(s.name, { lease: { ...s.lease, cancelRequested: true } });
-    } else if (s.status === "running" && s.child) {
+      d.move(s.name, { ...p, lease: { ...p.lease, cancelRequested: true } });
+    } else if (p.kind === "calling") {
       // The step ends when its sub-DAG run, stopped too, reports that it ended.
-      d.update(s.name, { child: { ...s.child, stopRequested: true } });
-      d.effects.push({ type: "stopChild", childRunId: s.child.runId });
-    } else if (d.ctx.handlerNames.has(s.name) && !s.queued) {
+      d.move(s.name, { ...p, stopRequested: true });
+      d.effects.push({ type: "stopChild", childRunId: p.childRunId });
+    } else if (d.ctx.handlerNames.has(s.name) && p.kind !== "queued") {
       // A handler that has not started is for settle to run or drop.
-    } else if (awaitsInstances(d.ctx, s)) {
+    } else if (p.kind === "fannedOut") {
       // A fan-out step ends with its instances (fanout.ts).
-    } else if (!isTerminalStep(s.status)) {
+    } else if (p.kind !== "done") {
       d.finish(s.name, "aborted", "stopped before it ran");
     }
   }

@@ -21,21 +21,20 @@ export function startCall(d: Draft, name: string): void {
   const dispatchSeq = s.dispatchSeq + 1;
   const childRunId = subRunId(d.state.runId, d.ctx.indexOf.get(name) ?? -1, dispatchSeq);
   const attempt = s.attempt + 1;
-  d.update(name, {
-    status: "running",
-    queued: false,
-    pending: false,
-    dispatchSeq,
-    attempt,
-    lease: undefined,
-    child: { runId: childRunId },
-    subRuns: [...(s.subRuns ?? []), childRunId],
-    readyAt: d.now,
-    startedAt: d.now,
-    finishedAt: undefined,
-    exitCode: undefined,
-    error: undefined,
-  });
+  d.move(
+    name,
+    { kind: "calling", childRunId, stopRequested: false },
+    {
+      dispatchSeq,
+      attempt,
+      subRuns: [...(s.subRuns ?? []), childRunId],
+      readyAt: d.now,
+      startedAt: d.now,
+      finishedAt: undefined,
+      exitCode: undefined,
+      error: undefined,
+    },
+  );
   d.effects.push({ type: "startChild", step: name, childRunId });
   if (def.timeoutSec) d.setTimer(timerKey.timeout(name), d.now + def.timeoutSec * 1000);
   d.log(`step ${name} attempt ${attempt}: calls DAG ${def.call?.dag} as sub-DAG run ${childRunId}`);
@@ -43,12 +42,12 @@ export function startCall(d: Draft, name: string): void {
 
 export function onChildDone(d: Draft, e: EventOf<"childDone">): Reply {
   const s = d.step(e.step);
-  const child = s.child;
+  const call = s.phase;
   // A report of an earlier attempt's child, or one already applied.
-  if (s.status !== "running" || child?.runId !== e.childRunId) return { kind: "none" };
+  if (call.kind !== "calling" || call.childRunId !== e.childRunId) return { kind: "none" };
   const def = d.def(e.step);
   const what = `sub-DAG run ${e.childRunId} of ${def.call?.dag}`;
-  d.update(e.step, { child: undefined });
+  // Every branch below moves the step out of `calling`.
   // Dagu's shape: the child's name, its params and its outputs (`${OUT.outputs.NAME}`).
   const value = def.output && JSON.stringify({ name: def.call?.dag, params: e.paramsText, outputs: e.outputs });
   const done = e.status === "succeeded" || e.status === "partially_succeeded";
@@ -59,7 +58,7 @@ export function onChildDone(d: Draft, e: EventOf<"childDone">): Reply {
     if (def.output && value) setOutput(d, e.step, def.output, value);
     d.update(e.step, { doneCount: (s.doneCount ?? 0) + 1 });
     d.finish(e.step, e.status);
-  } else if (child.stopRequested || e.status === "aborted") {
+  } else if (call.stopRequested || e.status === "aborted") {
     d.finish(e.step, "aborted", e.error ?? `${what} was aborted`);
   } else {
     failAttempt(d, e.step, e.error ?? `${what} ${e.status}`);

@@ -3,7 +3,7 @@
 import type { ResolvedParams } from "../../dag/params";
 import type { DagDef, StepDef } from "../../dag/types";
 import type { StepOutcome } from "../../shared/protocol";
-import type { RunStatus, StepStatus } from "../../status";
+import type { FinalStepStatus, RunStatus, StepStatus } from "../../status";
 
 /** A lost lease (runner vanished) is re-dispatched without using the retry budget, this often. */
 export const MAX_LOST_ATTEMPTS = 3;
@@ -15,19 +15,56 @@ export const TIMEOUT_GRACE_MS = 15_000;
  */
 export const CONFIRM_WITHIN_MS = 5_000;
 
-export interface LeaseState {
+/** The lease a runner holds on a step's current attempt. */
+export interface StepLease {
   leaseId: string;
   token: string;
   runnerId: string;
   expiresAt: number;
+  /** The run was stopped: the runner learns it at its next heartbeat. */
   cancelRequested: boolean;
-  /** Whether the runner has called about this lease since it was granted. */
-  confirmed: boolean;
 }
+
+/**
+ * Where a step is in its life: one case per state the engine tells apart, each carrying only
+ * what is meaningful in it. Dagu's status (what the API shows) is derived from it by `statusOf`
+ * (phase.ts); the README's "Step phases" has the diagram.
+ */
+export type Phase =
+  /** Not ready yet (or reset by a retry of the run). */
+  | { kind: "idle" }
+  /** Ready, held back by the DAG's maxActiveSteps or its parallel group's maxConcurrent. */
+  | { kind: "held" }
+  /** Dispatched (task `dispatchSeq`): waiting for a runner to claim it. */
+  | { kind: "queued" }
+  /** Claimed; the runner has not yet confirmed it started (a heartbeat or a completion). */
+  | { kind: "leased"; lease: StepLease }
+  /** Running on a runner that confirmed its lease. */
+  | { kind: "running"; lease: StepLease }
+  /** A call step: its sub-DAG run is under way and reports its end. */
+  | { kind: "calling"; childRunId: string; stopRequested: boolean }
+  /** A fan-out step: its instances run, and it ends with them. */
+  | { kind: "fannedOut" }
+  /** Under a repeatPolicy, between two executions; the next is due at `at`. */
+  | { kind: "repeatWait"; at: number }
+  /** A failed attempt under a retryPolicy; the next attempt is due at `at`. */
+  | { kind: "retryWait"; at: number }
+  /** Ready, waiting for a person to approve or reject it. */
+  | { kind: "awaitingApproval" }
+  /** Finished, with its final status. */
+  | { kind: "done"; status: FinalStepStatus };
+
+export type PhaseKind = Phase["kind"];
+export type PhaseOf<K extends PhaseKind> = Extract<Phase, { kind: K }>;
 
 export interface StepState {
   name: string;
-  status: StepStatus;
+  phase: Phase;
+  /**
+   * Dagu's status, derived from `phase` by `statusOf` whenever the phase is written (Draft.put):
+   * kept beside it for the many readers of the status, never set on its own.
+   */
+  readonly status: StepStatus;
   /** Times this step was handed to a runner, from 1. */
   attempt: number;
   /** Retries consumed by failed attempts (the contract's retryCount). */
@@ -36,9 +73,6 @@ export interface StepState {
   lostCount: number;
   /** Bumped on every dispatch; a claim for an older value is stale. */
   dispatchSeq: number;
-  /** True while a dispatch is waiting for a runner to claim it. */
-  queued: boolean;
-  lease?: LeaseState;
   /** Tokens of completions already accepted: a repeat is answered, not applied twice. */
   doneTokens: string[];
   /** When the step was last dispatched (it became ready). */
@@ -54,19 +88,18 @@ export interface StepState {
   outputMatched?: boolean;
   /** Executions that ran to an outcome (more than one under a repeatPolicy). */
   doneCount?: number;
-  /** Ready but held back by the DAG's maxActiveSteps. */
-  pending?: boolean;
-  /** A step marked for approval was approved: it may be dispatched. */
+  /** A step marked for approval was approved: it may be dispatched (until the run is retried). */
   approved?: boolean;
-  /** A call step's sub-DAG run under way (no lease: the child run reports its end). */
-  child?: { runId: string; stopRequested?: boolean };
   /** Every sub-DAG run a call step started, one per attempt, oldest first. */
   subRuns?: string[];
   /** An instance of a fan-out step (fanout.ts): its ITEM. */
   item?: string;
-  /** A fan-out step: how many instances its current expansion has. */
+  /** A fan-out step: how many instances its current expansion has (kept once it ended). */
   instances?: number;
 }
+
+/** What a handler may change on a step besides its phase (which `Draft.move` writes). */
+export type StepPatch = Partial<Omit<StepState, "name" | "phase" | "status">>;
 
 export interface RunState {
   runId: string;
@@ -134,7 +167,7 @@ export type RunEvent =
   /** Run these steps of a finished run again, in place (POST .../retry); `all`: the whole run. */
   | { type: "retry"; steps: string[]; all?: boolean }
   /** Set a step's status by hand on a finished run (PATCH .../steps/{step}/status). */
-  | { type: "setStatus"; step: string; status: StepStatus }
+  | { type: "setStatus"; step: string; status: FinalStepStatus }
   /** A call step's sub-DAG run ended (or could not be started: `error`). */
   | {
       type: "childDone";
@@ -174,6 +207,8 @@ export type Reply =
 
 export interface Transition {
   state: RunState;
+  /** The steps the event wrote (added or replaced): what the RunObject stores and tells live sockets. */
+  changed: string[];
   /** The context after the event: a new one when a fan-out step added instances. */
   context: MachineContext;
   effects: Effect[];

@@ -10,7 +10,7 @@ import { type Outcome, unwrap } from "../../errors";
 import { poolOf, type Selector } from "../../shared/selector";
 import { isTerminalRun } from "../../status";
 import { admission, dispatcherFor, runStub } from "../../stubs";
-import type { Effect, MachineContext, RunEvent, RunState } from "../engine";
+import type { Effect, MachineContext, Phase, RunEvent, RunState } from "../engine";
 import { retainAfterFinish } from "../retention";
 import { stepStats } from "../step-stats";
 import { type SubRunReport, startSubRun } from "../sub-runs";
@@ -112,7 +112,7 @@ export class Outbox {
     const tasks: DispatchTask[] = [];
     for (const name of stepNames) {
       const s = run.state.steps[name];
-      if (s?.queued)
+      if (s?.phase.kind === "queued")
         tasks.push({ runId, step: name, dispatchSeq: s.dispatchSeq, selector: this.host.selectorOf(name) });
     }
     const handedOver = () => {
@@ -139,11 +139,11 @@ export class Outbox {
     const run = this.host.current();
     const s = run?.state.steps[stepName];
     const def = run?.machine.stepsByName.get(stepName);
-    if (!run || !s?.child || s.status !== "running" || !def) {
+    if (!run || s?.phase.kind !== "calling" || !def) {
       timers.clear(timer);
       return;
     }
-    const childRunId = s.child.runId;
+    const childRunId = s.phase.childRunId;
     try {
       const started = await startSubRun(env, { init: run.init, state: run.state }, def, childRunId);
       timers.clear(timer);
@@ -157,7 +157,7 @@ export class Outbox {
           paramsText: "",
           error: started.error,
         });
-      } else if (this.host.current()?.state.steps[stepName]?.child?.stopRequested) {
+      } else if (stopAsked(this.host.current()?.state.steps[stepName]?.phase)) {
         // A stop that came while the child was being created found nothing to stop.
         await this.stopChild(childRunId);
       }
@@ -239,3 +239,6 @@ export class Outbox {
 function childTimer(e: Extract<Effect, { type: "startChild" | "stopChild" }>): string {
   return e.type === "startChild" ? outboxTimer.startChild(e.step) : outboxTimer.stopChild(e.childRunId);
 }
+
+/** A call step whose run was stopped while its sub-DAG run was being created. */
+const stopAsked = (p: Phase | undefined) => p?.kind === "calling" && p.stopRequested;

@@ -7,8 +7,9 @@ import type { ObjectDb } from "../../do-storage";
 import type { RunState, StepState } from "../engine";
 import type { ParentRef } from "../sub-runs";
 import * as schema from "./schema";
+import { isOldShape, type StoredStep, upgradeStep } from "./stored-step";
 
-const { meta, runLog, steps } = schema;
+const { meta, runLog, steps, timers } = schema;
 
 /** What a run is started with, and what the RunObject stores of it. */
 export interface RunInit {
@@ -38,6 +39,7 @@ export class RunStore {
   private readonly allMeta;
   private readonly allSteps;
   private readonly allLog;
+  private readonly allTimers;
 
   constructor(db: ObjectDb<typeof schema>) {
     this.putMeta = db
@@ -56,6 +58,7 @@ export class RunStore {
       .prepare();
     this.allMeta = db.select().from(meta).prepare();
     this.allSteps = db.select().from(steps).prepare();
+    this.allTimers = db.select().from(timers).prepare();
     this.allLog = db.select({ at: runLog.at, message: runLog.message }).from(runLog).orderBy(asc(runLog.id)).prepare();
   }
 
@@ -66,7 +69,20 @@ export class RunStore {
     const run = rows.get("run");
     if (!init || !run) return undefined;
     const stepStates: Record<string, StepState> = {};
-    for (const r of this.allSteps.all()) stepStates[r.name] = JSON.parse(r.state) as StepState;
+    let timerAt: Map<string, number> | undefined;
+    for (const r of this.allSteps.all()) {
+      const row = JSON.parse(r.state) as StoredStep;
+      if (!isOldShape(row)) {
+        stepStates[r.name] = row as StepState;
+        continue;
+      }
+      // Written before steps had a phase: upgraded once, and stored in the current shape.
+      timerAt ??= new Map(this.allTimers.all().map((t) => [t.key, t.at]));
+      const at = timerAt;
+      const step = upgradeStep(row, (key) => at.get(key));
+      stepStates[r.name] = step;
+      this.putStep.run({ name: r.name, state: JSON.stringify(step) });
+    }
     const outputs = JSON.parse(rows.get("outputs") ?? "{}") as Record<string, string>;
     const state = { ...(JSON.parse(run) as Omit<RunState, "steps" | "outputs">), outputs, steps: stepStates };
     return { init: JSON.parse(init) as StoredInit, state };
@@ -76,13 +92,18 @@ export class RunStore {
     this.putMeta.run({ key: "init", value: JSON.stringify(init) });
   }
 
-  /** Writes the run row and what changed (by identity: the machine copies on write). */
-  persist(before: RunState | undefined, after: RunState): void {
+  /**
+   * Writes the run row and what changed: the steps the engine says it wrote and the outputs if
+   * they are a new object (the engine replaces them when it changes them). Without `changed`
+   * (a new run), everything.
+   */
+  persist(after: RunState, changed?: { steps: Iterable<string>; outputs: boolean }): void {
     const { steps: stepStates, outputs, ...run } = after;
     this.putMeta.run({ key: "run", value: JSON.stringify(run) });
-    if (before?.outputs !== outputs) this.putMeta.run({ key: "outputs", value: JSON.stringify(outputs) });
-    for (const [name, s] of Object.entries(stepStates)) {
-      if (before?.steps[name] !== s) this.putStep.run({ name, state: JSON.stringify(s) });
+    if (!changed || changed.outputs) this.putMeta.run({ key: "outputs", value: JSON.stringify(outputs) });
+    for (const name of changed ? changed.steps : Object.keys(stepStates)) {
+      const s = stepStates[name];
+      if (s) this.putStep.run({ name, state: JSON.stringify(s) });
     }
   }
 

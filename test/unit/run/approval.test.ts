@@ -72,7 +72,7 @@ describe("approval", () => {
     expect(h.status("gate")).toBe("rejected");
     expect(h.state.steps.gate?.error).toBe("rejected: not today");
     expect(h.status("b")).toBe("aborted");
-    expect(h.state.steps.slow?.lease?.cancelRequested).toBe(true);
+    expect(h.lease("slow")?.cancelRequested).toBe(true);
     h.fire({ type: "complete", step: "slow", token: slow, result: { ...ok, exitCode: null, cancelled: true } });
     expect(h.state.status).toBe("rejected");
   });

@@ -15,7 +15,7 @@ const done = (
   h.fire({
     type: "childDone",
     step: name,
-    childRunId: h.state.steps[name]?.child?.runId ?? "none",
+    childRunId: h.childRunId(name),
     status,
     outputs,
     paramsText: "X=1",

@@ -113,7 +113,7 @@ describe("parallel items from a variable (fan-out steps)", () => {
       expect(h.status("fan")).toBe("running");
       h.run("fan[3]", exit(codes[2] as number));
       expect(h.status("fan")).toBe(fanStatus);
-      if (h.state.steps.after?.queued) h.run("after");
+      if (h.queued("after")) h.run("after");
       expect(h.status("after")).toBe(afterStatus);
       expect(h.state.status).toBe(runStatus);
 
@@ -129,7 +129,7 @@ describe("parallel items from a variable (fan-out steps)", () => {
       codes.forEach((c, i) => {
         s.run(`fan[${i + 1}]`, exit(c));
       });
-      if (s.state.steps.after?.queued) s.run("after");
+      if (s.queued("after")) s.run("after");
       expect([s.status("after"), s.state.status]).toEqual([afterStatus, runStatus]);
     },
   );

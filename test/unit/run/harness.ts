@@ -4,6 +4,7 @@ import {
   createContext,
   type Effect,
   initialState,
+  leaseOf,
   type RunEvent,
   type RunState,
   type StepResult,
@@ -53,13 +54,27 @@ export class Harness {
   status(name: string) {
     return this.state.steps[name]?.status;
   }
+  /** The lease a runner holds on the step, confirmed or not. */
+  lease(name: string) {
+    const s = this.state.steps[name];
+    return s && leaseOf(s);
+  }
+  /** Dispatched and waiting for a runner's claim. */
+  queued(name: string): boolean {
+    return this.state.steps[name]?.phase.kind === "queued";
+  }
+  /** The sub-DAG run a call step waits for ("none" when it waits for none). */
+  childRunId(name: string): string {
+    const p = this.state.steps[name]?.phase;
+    return p?.kind === "calling" ? p.childRunId : "none";
+  }
   dispatched(): string[] {
     return this.effects.filter((e) => e.type === "dispatch").map((e) => (e as { step: string }).step);
   }
   /** Claims a queued step for a runner and returns its token. */
   claim(name: string, runnerId = "runner-a"): string {
     const s = this.state.steps[name];
-    if (!s?.queued) throw new Error(`${name} is not queued`);
+    if (s?.phase.kind !== "queued") throw new Error(`${name} is not queued`);
     const token = `t${++this.tokens}`;
     const reply = this.fire({
       type: "claim",

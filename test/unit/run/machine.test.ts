@@ -139,7 +139,12 @@ describe("run state machine", () => {
     h.claim("a", "runner-gone");
     h.now += CONFIRM_WITHIN_MS;
     h.fire({ type: "timer", key: timerKey.lease("a") });
-    expect(h.state.steps.a).toMatchObject({ status: "not_started", attempt: 0, lostCount: 0, queued: true });
+    expect(h.state.steps.a).toMatchObject({
+      status: "not_started",
+      attempt: 0,
+      lostCount: 0,
+      phase: { kind: "queued" },
+    });
     expect(h.effects).toContainEqual({ type: "runnerLost", runnerId: "runner-gone", at: h.now });
   });
 

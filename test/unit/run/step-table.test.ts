@@ -47,7 +47,7 @@ describe("the step table across events", () => {
     const given = h.state;
     const copy = plain(given);
     // A stop that finds a step the DAG does not have throws after aborting the steps before it.
-    given.steps.ghost = { ...(given.steps.a as StepState), name: "ghost", queued: true };
+    given.steps.ghost = { ...(given.steps.a as StepState), name: "ghost" };
     expect(() => transition(h.ctx, given, { type: "stop" }, h.now)).toThrow(/unknown step ghost/);
     delete given.steps.ghost;
     expect(plain(given)).toEqual(copy);
