@@ -1,17 +1,20 @@
-// `npm run bench:capacity [-- --quick] [-- --only PART,...] [-- --out FILE]`: what one run, one pool and admission
-// carry, with the server as the bottleneck. Runs the Worker bundle on workerd through Miniflare
-// (as `npm run bench -- --direct`) with DAGFLARE_CALL_COUNTS=on, and simulated runners that speak
-// the runner protocol over HTTP and complete each lease the moment they get it (no process, no
-// heartbeat). Idle runners long-poll the same pool with labels no step selects, so every new task
+// `npm run bench:capacity [-- --quick] [-- --socket] [-- --only PART,...] [-- --out FILE]`: what one run, one pool
+// and admission carry, with the server as the bottleneck. Runs the Worker bundle on workerd through
+// Miniflare (as `npm run bench -- --direct`) with DAGFLARE_CALL_COUNTS=on, and simulated runners
+// that speak the runner protocol over HTTP (or, with --socket, over the runner's socket) and
+// complete each lease the moment they get it (no process, no heartbeat). Idle runners long-poll the same pool with labels no step selects, so every new task
 // wakes them without giving them work. Prints a table (BENCHMARKS.md, "Capacity") and writes the
 // figures to a JSON file. Figures, never assertions.
 import { writeFileSync } from "node:fs";
+import WebSocket from "ws";
 import { startDirectWorker } from "./direct-worker.mjs";
 
 const argv = process.argv.slice(2);
 const quick = argv.includes("--quick");
 const option = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
 const outFile = option("--out") ?? "bench-capacity.json";
+/** The working runners speak over the runner's socket instead of HTTP (idle ones long-poll either way). */
+const overSocket = argv.includes("--socket");
 /** `--only 2048,starts`: the scenarios whose id contains one of these. */
 const only = option("--only")?.split(",");
 
@@ -119,6 +122,53 @@ async function workingRunner(id, max, tally, stop) {
   }
 }
 
+/** The same runner over the runner's socket: one message each way per call. */
+async function socketRunner(id, max, tally, stop) {
+  const url = new URL(`${base.replace(/^http/, "ws")}/api/v2/runners/socket`);
+  url.searchParams.set("runnerId", id);
+  url.searchParams.set("labels", JSON.stringify(WORK));
+  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${RUNNER_TOKEN}` }, perMessageDeflate: false });
+  await new Promise((resolve, reject) => {
+    ws.once("open", resolve);
+    ws.once("error", reject);
+  });
+  const waiting = new Map();
+  let nextId = 1;
+  ws.on("message", (data) => {
+    const m = JSON.parse(data.toString());
+    waiting.get(m.id)?.(m);
+    waiting.delete(m.id);
+  });
+  const stopped = new Promise((resolve) => stop.addEventListener("abort", () => resolve(undefined), { once: true }));
+  const send = (path, body) => {
+    const id = nextId++;
+    const answer = new Promise((resolve) => waiting.set(id, resolve));
+    ws.send(JSON.stringify({ id, path, body }));
+    return Promise.race([answer, stopped]);
+  };
+  const next = { runnerId: id, labels: WORK, max: 1 };
+  let leases = [];
+  while (!stop.aborted) {
+    if (leases.length === 0) {
+      leases = (await send("/lease", { runnerId: id, labels: WORK, max }))?.body?.leases ?? [];
+      continue;
+    }
+    const replies = await Promise.all(
+      leases.map(async (l) => {
+        tally.leases++;
+        const step = l.leaseId.split(".").slice(0, 2).join(".");
+        tally.byStep.set(step, (tally.byStep.get(step) ?? 0) + 1);
+        const r = await send(`/leases/${l.leaseId}/complete`, { token: l.token, exitCode: 0, next });
+        if (r?.status === 200) tally.completed++;
+        else if (r) tally.refused++;
+        return r?.body?.next ?? [];
+      }),
+    );
+    leases = replies.flat();
+  }
+  ws.close();
+}
+
 /** A runner whose labels no step selects: it long-polls the pool and is woken for nothing. */
 async function idleRunner(id, stop) {
   while (!stop.aborted) {
@@ -133,7 +183,9 @@ function pool({ inFlight = 1, idle = 0 }, tally) {
   const workers = Math.max(1, Math.ceil(inFlight / MAX_PER_REQUEST));
   const max = Math.min(inFlight, MAX_PER_REQUEST);
   const running = [
-    ...Array.from({ length: workers }, (_, i) => workingRunner(`work-${i}`, max, tally, stop.signal)),
+    ...Array.from({ length: workers }, (_, i) =>
+      (overSocket ? socketRunner : workingRunner)(`work-${i}`, max, tally, stop.signal),
+    ),
     ...Array.from({ length: idle }, (_, i) => idleRunner(`idle-${i}`, stop.signal)),
   ];
   return {
@@ -266,6 +318,6 @@ try {
 }
 writeFileSync(
   outFile,
-  `${JSON.stringify({ at: new Date().toISOString(), node: process.version, results }, null, 2)}\n`,
+  `${JSON.stringify({ at: new Date().toISOString(), node: process.version, overSocket, results }, null, 2)}\n`,
 );
 process.stdout.write(table(results));
