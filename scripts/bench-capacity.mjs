@@ -88,69 +88,17 @@ function newTally() {
   return { leases: 0, completed: 0, refused: 0, byStep: new Map() };
 }
 
-/** A runner that completes every lease at once, asking for the next in the same call. */
-async function workingRunner(id, max, tally, stop) {
+/**
+ * A runner that completes every lease at once, asking for the next in the same call. `send(path,
+ * body, signal)` makes one runner call (`/lease`, `/leases/...`) and answers `{status, body}`, or
+ * undefined when it was given up.
+ */
+async function workingRunner(id, max, tally, stop, send) {
   const next = { runnerId: id, labels: WORK, max: 1 };
   let leases = [];
   while (!stop.aborted) {
     if (leases.length === 0) {
-      const r = await call(
-        "/runners/lease",
-        { runnerId: id, labels: WORK, max, waitMs: 1000 },
-        RUNNER_TOKEN,
-        stop,
-      ).catch(() => undefined);
-      leases = r?.body?.leases ?? [];
-      continue;
-    }
-    const replies = await Promise.all(
-      leases.map(async (l) => {
-        tally.leases++;
-        const step = l.leaseId.split(".").slice(0, 2).join(".");
-        tally.byStep.set(step, (tally.byStep.get(step) ?? 0) + 1);
-        const r = await call(
-          `/runners/leases/${l.leaseId}/complete`,
-          { token: l.token, exitCode: 0, next },
-          RUNNER_TOKEN,
-        );
-        if (r.status === 200) tally.completed++;
-        else tally.refused++;
-        return r.body?.next ?? [];
-      }),
-    );
-    leases = replies.flat();
-  }
-}
-
-/** The same runner over the runner's socket: one message each way per call. */
-async function socketRunner(id, max, tally, stop) {
-  const url = new URL(`${base.replace(/^http/, "ws")}/api/v2/runners/socket`);
-  url.searchParams.set("runnerId", id);
-  url.searchParams.set("labels", JSON.stringify(WORK));
-  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${RUNNER_TOKEN}` }, perMessageDeflate: false });
-  await new Promise((resolve, reject) => {
-    ws.once("open", resolve);
-    ws.once("error", reject);
-  });
-  const waiting = new Map();
-  let nextId = 1;
-  ws.on("message", (data) => {
-    const m = JSON.parse(data.toString());
-    waiting.get(m.id)?.(m);
-    waiting.delete(m.id);
-  });
-  const stopped = new Promise((resolve) => stop.addEventListener("abort", () => resolve(undefined), { once: true }));
-  const send = (path, body) => {
-    const id = nextId++;
-    const answer = new Promise((resolve) => waiting.set(id, resolve));
-    ws.send(JSON.stringify({ id, path, body }));
-    return Promise.race([answer, stopped]);
-  };
-  const next = { runnerId: id, labels: WORK, max: 1 };
-  let leases = [];
-  while (!stop.aborted) {
-    if (leases.length === 0) {
-      leases = (await send("/lease", { runnerId: id, labels: WORK, max }))?.body?.leases ?? [];
+      leases = (await send("/lease", { runnerId: id, labels: WORK, max, waitMs: 1000 }, stop))?.body?.leases ?? [];
       continue;
     }
     const replies = await Promise.all(
@@ -166,15 +114,44 @@ async function socketRunner(id, max, tally, stop) {
     );
     leases = replies.flat();
   }
-  ws.close();
+}
+
+/** Runner calls over HTTP. */
+const overHttp = (path, body, signal) => call(`/runners${path}`, body, RUNNER_TOKEN, signal).catch(() => undefined);
+
+/** Runner calls over the runner's socket: one message each way per call. */
+async function socketOf(id, stop) {
+  const url = new URL(`${base.replace(/^http/, "ws")}/api/v2/runners/socket`);
+  url.searchParams.set("runnerId", id);
+  url.searchParams.set("labels", JSON.stringify(WORK));
+  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${RUNNER_TOKEN}` }, perMessageDeflate: false });
+  await new Promise((resolve, reject) => {
+    ws.once("open", resolve);
+    ws.once("error", reject);
+  });
+  stop.addEventListener("abort", () => ws.close(), { once: true });
+  const waiting = new Map();
+  let nextId = 1;
+  ws.on("message", (data) => {
+    const m = JSON.parse(data.toString());
+    waiting.get(m.id)?.(m);
+    waiting.delete(m.id);
+  });
+  ws.on("close", () => {
+    for (const resolve of waiting.values()) resolve(undefined);
+  });
+  return (path, body) => {
+    const id = nextId++;
+    const answer = new Promise((resolve) => waiting.set(id, resolve));
+    ws.send(JSON.stringify({ id, path, body }));
+    return answer;
+  };
 }
 
 /** A runner whose labels no step selects: it long-polls the pool and is woken for nothing. */
 async function idleRunner(id, stop) {
   while (!stop.aborted) {
-    await call("/runners/lease", { runnerId: id, labels: IDLE, max: 1, waitMs: 25_000 }, RUNNER_TOKEN, stop).catch(
-      () => undefined,
-    );
+    await overHttp("/lease", { runnerId: id, labels: IDLE, max: 1, waitMs: 25_000 }, stop);
   }
 }
 
@@ -183,9 +160,11 @@ function pool({ inFlight = 1, idle = 0 }, tally) {
   const workers = Math.max(1, Math.ceil(inFlight / MAX_PER_REQUEST));
   const max = Math.min(inFlight, MAX_PER_REQUEST);
   const running = [
-    ...Array.from({ length: workers }, (_, i) =>
-      (overSocket ? socketRunner : workingRunner)(`work-${i}`, max, tally, stop.signal),
-    ),
+    ...Array.from({ length: workers }, async (_, i) => {
+      const id = `work-${i}`;
+      const send = overSocket ? await socketOf(id, stop.signal) : overHttp;
+      await workingRunner(id, max, tally, stop.signal, send);
+    }),
     ...Array.from({ length: idle }, (_, i) => idleRunner(`idle-${i}`, stop.signal)),
   ];
   return {

@@ -131,6 +131,21 @@ describe("the runner's socket", () => {
     expect(now("RUNS.claimMany") - was("RUNS.claimMany")).toBe(0);
   });
 
+  it("hands the pool's oldest waiting step over with a completion even when it belongs to another run", async () => {
+    const labels = { pool: "fifo" };
+    const s = await openSocket("sock-fifo", RUNNER_TOKEN, labels);
+    const asked = s.call("/lease", { runnerId: "sock-fifo", labels, max: 3 });
+    await start("sock-fifo-first", WIDE("fifo"));
+    const leased = (await asked).body.leases;
+    expect(leased).toHaveLength(3);
+    const waitingRun = await start("sock-fifo-second", WIDE("fifo"));
+
+    const [first] = leased;
+    const next = { runnerId: "sock-fifo", labels, max: 1 };
+    const done = await s.call(`/leases/${first.leaseId}/complete`, { token: first.token, exitCode: 0, next });
+    expect(done.body.next.map((l: any) => [l.runId, l.stepName])).toEqual([[waitingRun, "a"]]);
+  });
+
   it("keeps the waiting steps for the next request when a completion over the socket is refused", async () => {
     const labels = { pool: "refused" };
     const s = await openSocket("sock-refused", RUNNER_TOKEN, labels);
