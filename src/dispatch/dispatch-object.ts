@@ -294,14 +294,14 @@ export class DispatchObject extends DurableObject<Env> {
    * table. Synchronous, so two requests never take the same task; the caller claims them
    * (`claimRows`) or puts them back (`putBack`).
    */
-  takeRows(labels: Record<string, string>, max: number): TaskRow[] {
+  private takeRows(labels: Record<string, string>, max: number): TaskRow[] {
     const rows = this.matching(labels, max);
     for (const r of rows) this.sql.exec("DELETE FROM tasks WHERE id = ?", r.id);
     return rows;
   }
 
   /** Tasks taken and not claimed go back in their old places in the queue. */
-  putBack(rows: TaskRow[]): void {
+  private putBack(rows: TaskRow[]): void {
     for (const r of rows) {
       this.sql.exec(
         "INSERT OR IGNORE INTO tasks (id, run_id, step, dispatch_seq, enqueued_at, selector) VALUES (?, ?, ?, ?, ?, ?)",
@@ -317,7 +317,7 @@ export class DispatchObject extends DurableObject<Env> {
   }
 
   /** Turns taken tasks into leases for `runnerId`: one claim per run, one call and one transaction each. */
-  async claimRows(rows: TaskRow[], runnerId: string): Promise<Lease[]> {
+  private async claimRows(rows: TaskRow[], runnerId: string): Promise<Lease[]> {
     const byRun = new Map<string, TaskRow[]>();
     for (const r of rows) byRun.set(r.run_id, [...(byRun.get(r.run_id) ?? []), r]);
     const claims = await Promise.allSettled(
