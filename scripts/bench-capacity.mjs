@@ -15,7 +15,7 @@ const option = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : u
 const outFile = option("--out") ?? "bench-capacity.json";
 /** The working runners speak over the runner's socket instead of HTTP (idle ones long-poll either way). */
 const overSocket = argv.includes("--socket");
-/** `--only 2048,starts`: the scenarios whose id contains one of these (ids hold no commas, so each can be picked). */
+/** `--only 2048,starts`: the scenarios whose id contains one of these (a part without a comma: `2048`, `16 idle`). */
 const only = option("--only")?.split(",").filter(Boolean);
 
 const TOKEN = "capacity-bench-user-token-0123456789abcdef";
