@@ -1,19 +1,22 @@
-// `npm run bench:capacity [-- --quick] [-- --only PART,...] [-- --out FILE]`: what one run, one pool and admission
-// carry, with the server as the bottleneck. Runs the Worker bundle on workerd through Miniflare
-// (as `npm run bench -- --direct`) with DAGFLARE_CALL_COUNTS=on, and simulated runners that speak
-// the runner protocol over HTTP and complete each lease the moment they get it (no process, no
-// heartbeat). Idle runners long-poll the same pool with labels no step selects, so every new task
+// `npm run bench:capacity [-- --quick] [-- --socket] [-- --only PART,...] [-- --out FILE]`: what one run, one pool
+// and admission carry, with the server as the bottleneck. Runs the Worker bundle on workerd through
+// Miniflare (as `npm run bench -- --direct`) with DAGFLARE_CALL_COUNTS=on, and simulated runners
+// that speak the runner protocol over HTTP (or, with --socket, over the runner's socket) and
+// complete each lease the moment they get it (no process, no heartbeat). Idle runners long-poll the same pool with labels no step selects, so every new task
 // wakes them without giving them work. Prints a table (BENCHMARKS.md, "Capacity") and writes the
 // figures to a JSON file. Figures, never assertions.
 import { writeFileSync } from "node:fs";
+import WebSocket from "ws";
 import { startDirectWorker } from "./direct-worker.mjs";
 
 const argv = process.argv.slice(2);
 const quick = argv.includes("--quick");
 const option = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
 const outFile = option("--out") ?? "bench-capacity.json";
-/** `--only 2048,starts`: the scenarios whose id contains one of these. */
-const only = option("--only")?.split(",");
+/** The working runners speak over the runner's socket instead of HTTP (idle ones long-poll either way). */
+const overSocket = argv.includes("--socket");
+/** `--only 2048,starts`: the scenarios whose id contains one of these (a part without a comma: `2048`, `16 idle`). */
+const only = option("--only")?.split(",").filter(Boolean);
 
 const TOKEN = "capacity-bench-user-token-0123456789abcdef";
 const RUNNER_TOKEN = "capacity-bench-runner-token-0123456789abcdef";
@@ -34,7 +37,7 @@ const SCENARIOS = [
   { id: "chain-2000", shape: "chain", steps: 2000, inFlight: 1, idle: 0 },
   { id: "wide-2000, 16 idle runners", shape: "wide", steps: 2000, inFlight: 64, idle: 16 },
   { id: "wide-2000, 64 idle runners", shape: "wide", steps: 2000, inFlight: 64, idle: 64 },
-  { id: "wide-2000, 2,048 in flight", shape: "wide", steps: 2000, inFlight: 2048, idle: 0 },
+  { id: "wide-2000, 2048 in flight", shape: "wide", steps: 2000, inFlight: 2048, idle: 0 },
   { id: `${STARTS} starts, no limit`, shape: "starts", runs: STARTS, concurrency: 16 },
   { id: `${STARTS} starts, maxActiveRuns 8`, shape: "starts", runs: STARTS, concurrency: 16, limit: 8 },
 ];
@@ -85,19 +88,17 @@ function newTally() {
   return { leases: 0, completed: 0, refused: 0, byStep: new Map() };
 }
 
-/** A runner that completes every lease at once, asking for the next in the same call. */
-async function workingRunner(id, max, tally, stop) {
+/**
+ * A runner that completes every lease at once, asking for the next in the same call. `send(path,
+ * body, signal)` makes one runner call (`/lease`, `/leases/...`) and answers `{status, body}`, or
+ * undefined when it was given up.
+ */
+async function workingRunner(id, max, tally, stop, send) {
   const next = { runnerId: id, labels: WORK, max: 1 };
   let leases = [];
   while (!stop.aborted) {
     if (leases.length === 0) {
-      const r = await call(
-        "/runners/lease",
-        { runnerId: id, labels: WORK, max, waitMs: 1000 },
-        RUNNER_TOKEN,
-        stop,
-      ).catch(() => undefined);
-      leases = r?.body?.leases ?? [];
+      leases = (await send("/lease", { runnerId: id, labels: WORK, max, waitMs: 1000 }, stop))?.body?.leases ?? [];
       continue;
     }
     const replies = await Promise.all(
@@ -105,26 +106,52 @@ async function workingRunner(id, max, tally, stop) {
         tally.leases++;
         const step = l.leaseId.split(".").slice(0, 2).join(".");
         tally.byStep.set(step, (tally.byStep.get(step) ?? 0) + 1);
-        const r = await call(
-          `/runners/leases/${l.leaseId}/complete`,
-          { token: l.token, exitCode: 0, next },
-          RUNNER_TOKEN,
-        );
-        if (r.status === 200) tally.completed++;
-        else tally.refused++;
-        return r.body?.next ?? [];
+        const r = await send(`/leases/${l.leaseId}/complete`, { token: l.token, exitCode: 0, next });
+        if (r?.status === 200) tally.completed++;
+        else if (r) tally.refused++;
+        return r?.body?.next ?? [];
       }),
     );
     leases = replies.flat();
   }
 }
 
+/** Runner calls over HTTP. */
+const overHttp = (path, body, signal) => call(`/runners${path}`, body, RUNNER_TOKEN, signal).catch(() => undefined);
+
+/** Runner calls over the runner's socket: one message each way per call. */
+async function socketOf(id, stop) {
+  const url = new URL(`${base.replace(/^http/, "ws")}/api/v2/runners/socket`);
+  url.searchParams.set("runnerId", id);
+  url.searchParams.set("labels", JSON.stringify(WORK));
+  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${RUNNER_TOKEN}` }, perMessageDeflate: false });
+  await new Promise((resolve, reject) => {
+    ws.once("open", resolve);
+    ws.once("error", reject);
+  });
+  stop.addEventListener("abort", () => ws.close(), { once: true });
+  const waiting = new Map();
+  let nextId = 1;
+  ws.on("message", (data) => {
+    const m = JSON.parse(data.toString());
+    waiting.get(m.id)?.(m);
+    waiting.delete(m.id);
+  });
+  ws.on("close", () => {
+    for (const resolve of waiting.values()) resolve(undefined);
+  });
+  return (path, body) => {
+    const id = nextId++;
+    const answer = new Promise((resolve) => waiting.set(id, resolve));
+    ws.send(JSON.stringify({ id, path, body }));
+    return answer;
+  };
+}
+
 /** A runner whose labels no step selects: it long-polls the pool and is woken for nothing. */
 async function idleRunner(id, stop) {
   while (!stop.aborted) {
-    await call("/runners/lease", { runnerId: id, labels: IDLE, max: 1, waitMs: 25_000 }, RUNNER_TOKEN, stop).catch(
-      () => undefined,
-    );
+    await overHttp("/lease", { runnerId: id, labels: IDLE, max: 1, waitMs: 25_000 }, stop);
   }
 }
 
@@ -133,7 +160,11 @@ function pool({ inFlight = 1, idle = 0 }, tally) {
   const workers = Math.max(1, Math.ceil(inFlight / MAX_PER_REQUEST));
   const max = Math.min(inFlight, MAX_PER_REQUEST);
   const running = [
-    ...Array.from({ length: workers }, (_, i) => workingRunner(`work-${i}`, max, tally, stop.signal)),
+    ...Array.from({ length: workers }, async (_, i) => {
+      const id = `work-${i}`;
+      const send = overSocket ? await socketOf(id, stop.signal) : overHttp;
+      await workingRunner(id, max, tally, stop.signal, send);
+    }),
     ...Array.from({ length: idle }, (_, i) => idleRunner(`idle-${i}`, stop.signal)),
   ];
   return {
@@ -266,6 +297,6 @@ try {
 }
 writeFileSync(
   outFile,
-  `${JSON.stringify({ at: new Date().toISOString(), node: process.version, results }, null, 2)}\n`,
+  `${JSON.stringify({ at: new Date().toISOString(), node: process.version, overSocket, results }, null, 2)}\n`,
 );
 process.stdout.write(table(results));

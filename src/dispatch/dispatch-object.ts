@@ -12,6 +12,7 @@ import { dispatcherFor, runStub } from "../stubs";
 import { FORGET_AFTER_MS, type RunnerReport, WARNING_AFTER_MS } from "./fleet";
 import { RunnerSockets } from "./runner-socket";
 import * as schema from "./schema";
+import type { TaskRow } from "./take-along";
 
 export interface DispatchTask {
   runId: string;
@@ -87,6 +88,9 @@ export class DispatchObject extends DurableObject<Env> {
     this.sockets = new RunnerSockets(ctx, env, {
       take: (ask) => this.take(ask),
       isLeftover: (ask) => this.isLeftover(ask),
+      takeRows: (labels, max) => this.takeRows(labels, max),
+      putBack: (rows) => this.putBack(rows),
+      claimRows: (rows, runnerId) => this.claimRows(rows, runnerId),
     });
     // The tables (schema.ts) come from migrations/do/dispatch, applied before any call arrives.
     openStorage(ctx, schema, migrations);
@@ -104,10 +108,16 @@ export class DispatchObject extends DurableObject<Env> {
         JSON.stringify(t.selector),
       );
     }
+    this.announce(tasks.map((t) => t.selector));
+  }
+
+  /** Tells runners of tasks now pending. */
+  private announce(selectors: Selector[]): void {
+    if (selectors.length === 0) return;
     // One waiting poll per new task, one whose runner may take it: waking every idle poll would
     // cost each of them two calls for a task only one can have.
-    for (const t of tasks) {
-      const poll = [...this.waiters].find(([, labels]) => matches(t.selector, labels));
+    for (const selector of selectors) {
+      const poll = [...this.waiters].find(([, labels]) => matches(selector, labels));
       if (poll) poll[0]();
     }
     this.ctx.waitUntil(this.sockets.pump());
@@ -158,10 +168,10 @@ export class DispatchObject extends DurableObject<Env> {
   }
 
   /** Up to `max` pending tasks a runner with `labels` may take, oldest first. */
-  private matching(labels: Record<string, string>, max: number) {
-    const out: Array<{ id: number; run_id: string; step: string; dispatch_seq: number; selector: string }> = [];
-    const rows = this.sql.exec<{ id: number; run_id: string; step: string; dispatch_seq: number; selector: string }>(
-      "SELECT id, run_id, step, dispatch_seq, selector FROM tasks ORDER BY id LIMIT ?",
+  private matching(labels: Record<string, string>, max: number): TaskRow[] {
+    const out: TaskRow[] = [];
+    const rows = this.sql.exec<TaskRow>(
+      "SELECT id, run_id, step, dispatch_seq, enqueued_at, selector FROM tasks ORDER BY id LIMIT ?",
       SCAN_LIMIT,
     );
     for (const r of rows) {
@@ -276,17 +286,45 @@ export class DispatchObject extends DurableObject<Env> {
   /** Up to `max` leases from the tasks pending now, without waiting. */
   async take(ask: LeaseAsk): Promise<Lease[]> {
     if (this.isLeftover(ask)) return [];
-    // Taking the rows is synchronous, so two long polls never take the same task.
-    const rows = this.matching(ask.labels, ask.max);
+    return this.claimRows(this.takeRows(ask.labels, ask.max), ask.runnerId);
+  }
+
+  /**
+   * Takes up to `max` pending tasks a runner with `labels` may run, oldest first, off the
+   * table. Synchronous, so two requests never take the same task; the caller claims them
+   * (`claimRows`) or puts them back (`putBack`).
+   */
+  private takeRows(labels: Record<string, string>, max: number): TaskRow[] {
+    const rows = this.matching(labels, max);
     for (const r of rows) this.sql.exec("DELETE FROM tasks WHERE id = ?", r.id);
-    // One claim per run, for all of its steps taken here: one call and one transaction.
-    const byRun = new Map<string, typeof rows>();
+    return rows;
+  }
+
+  /** Tasks taken and not claimed go back in their old places in the queue. */
+  private putBack(rows: TaskRow[]): void {
+    for (const r of rows) {
+      this.sql.exec(
+        "INSERT OR IGNORE INTO tasks (id, run_id, step, dispatch_seq, enqueued_at, selector) VALUES (?, ?, ?, ?, ?, ?)",
+        r.id,
+        r.run_id,
+        r.step,
+        r.dispatch_seq,
+        r.enqueued_at,
+        r.selector,
+      );
+    }
+    this.announce(rows.map((r) => JSON.parse(r.selector) as Selector));
+  }
+
+  /** Turns taken tasks into leases for `runnerId`: one claim per run, one call and one transaction each. */
+  private async claimRows(rows: TaskRow[], runnerId: string): Promise<Lease[]> {
+    const byRun = new Map<string, TaskRow[]>();
     for (const r of rows) byRun.set(r.run_id, [...(byRun.get(r.run_id) ?? []), r]);
     const claims = await Promise.allSettled(
       [...byRun].map(([runId, runRows]) =>
         runStub(this.env, runId).claimMany(
           runRows.map((r) => ({ step: r.step, dispatchSeq: r.dispatch_seq })),
-          ask.runnerId,
+          runnerId,
         ),
       ),
     );
@@ -300,14 +338,7 @@ export class DispatchObject extends DurableObject<Env> {
       }
       // The run could not be reached: keep its tasks for the next runner.
       console.error(`dispatch: claim for run ${runRows[0]?.run_id} failed`, c.reason);
-      this.enqueue(
-        runRows.map((r) => ({
-          runId: r.run_id,
-          step: r.step,
-          dispatchSeq: r.dispatch_seq,
-          selector: JSON.parse(r.selector) as Selector,
-        })),
-      );
+      this.putBack(runRows);
     });
     return leases;
   }

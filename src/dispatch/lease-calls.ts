@@ -5,6 +5,7 @@ import type { Env } from "../env";
 import { AppError, unwrap } from "../errors";
 import { MAX_OUTPUT_BYTES, showBytes, utf8Bytes } from "../limits";
 import { parseBody } from "../parse-input";
+import type { Claim } from "../run/run-object";
 import { parseLeaseId } from "../shared/lease-id";
 import {
   CompleteRequest,
@@ -20,6 +21,7 @@ import {
 } from "../shared/protocol";
 import { POOL_NAME, poolOf } from "../shared/selector";
 import { runStub } from "../stubs";
+import type { Along } from "./take-along";
 
 export type LeaseAction = "heartbeat" | "logs" | "complete" | "release";
 export const LEASE_ACTIONS: readonly LeaseAction[] = ["heartbeat", "logs", "complete", "release"];
@@ -29,6 +31,12 @@ export interface LeaseCallHooks {
   checkPool: (labels: Record<string, string>) => void;
   /** Leases for a completion whose run had no ready step for the runner: any ready step. */
   takeNext: (next: NextAsk) => Promise<Lease[]>;
+  /**
+   * Where the pool's queue is at hand (the runner's socket): the tasks `next` would get, taken
+   * before the completion goes to its run, so that its run claims its own in the same
+   * transaction (take-along.ts). Replaces `takeNext`.
+   */
+  takeAlong?: (runId: string, next: NextAsk) => Along;
 }
 
 /**
@@ -111,7 +119,16 @@ export async function leaseCall(
           { field: "output" },
         );
       }
-      const done = unwrap(await run.complete(stepIndex, { token, outcome, droppedLogBytes }, next));
+      const along = next && hooks.takeAlong?.(runId, next);
+      let done: { accepted: boolean; next: Lease[]; untried: Claim[] };
+      try {
+        done = unwrap(await run.complete(stepIndex, { token, outcome, droppedLogBytes }, next, along?.claims));
+      } catch (err) {
+        // Refused (or the run could not be reached): the tasks taken along go back.
+        await along?.settle([], "all");
+        throw err;
+      }
+      if (along) return { accepted: done.accepted, next: await along.settle(done.next, done.untried) };
       // The runner's next lease rides on this reply: a step this one made ready (leased in the
       // run's own transaction), or else any ready step. A chain costs one round trip per step.
       const leases = next && done.next.length === 0 ? await hooks.takeNext(next) : done.next;

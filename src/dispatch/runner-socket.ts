@@ -20,6 +20,7 @@ import {
   type SocketReply,
 } from "../shared/protocol";
 import { LEASE_ACTIONS, type LeaseAction, leaseCall, runnerPool } from "./lease-calls";
+import { type TaskQueue, takeAlong } from "./take-along";
 
 /** Carries what the Worker checked (runner id, labels, token) from the route to the object. */
 export const RUNNER_SOCKET_HEADER = "x-dagflare-runner-socket";
@@ -54,7 +55,7 @@ interface Attachment {
 }
 
 /** What the socket needs of its DispatchObject. */
-export interface SocketHost {
+export interface SocketHost extends TaskQueue {
   /** Up to `max` leases from the tasks pending now (claimed from their runs), without waiting. */
   take(ask: LeaseAsk): Promise<Lease[]>;
   /** Whether the request began before its runner was marked lost (see DispatchObject.runnersLost). */
@@ -183,6 +184,7 @@ export class RunnerSockets {
       const body = await leaseCall(this.env, action, decodeURIComponent(m[1]), call.body, {
         checkPool: (labels) => runnerPool(labels, att),
         takeNext: (next) => this.host.take({ ...next, askedAt: Date.now() }),
+        takeAlong: (runId, next) => takeAlong(this.host, runId, next),
       });
       return { id: call.id, status: 200, body };
     } catch (err) {

@@ -40,6 +40,12 @@ import type { ParentRef, SubRunReport } from "./sub-runs";
 
 export type { RunInit };
 
+/** A dispatch of a step of this run that a runner's request took: the step and its dispatchSeq. */
+export interface Claim {
+  step: string;
+  dispatchSeq: number;
+}
+
 export interface RunSnapshot {
   dag: DagDef;
   state: RunState;
@@ -280,7 +286,7 @@ export class RunObject extends DurableObject<Env> {
    * Turns several dispatches of this run into leases for one runner, in one storage
    * transaction; stale ones are left out.
    */
-  async claimMany(claims: Array<{ step: string; dispatchSeq: number }>, runnerId: string): Promise<Lease[]> {
+  async claimMany(claims: Claim[], runnerId: string): Promise<Lease[]> {
     if (!this.state) return [];
     // A step this run does not have gets no lease, like any stale dispatch.
     const [first, ...rest] = claims.flatMap(
@@ -353,23 +359,33 @@ export class RunObject extends DurableObject<Env> {
   /**
    * Accepts a result. With `next`, steps this result made ready are leased straight to the
    * same runner (up to `max`, those whose workerSelector its labels match), in the same storage
-   * transaction as the result: a chain costs one call and one transaction per step.
+   * transaction as the result: a chain costs one call and one transaction per step. `claims`
+   * are dispatches of this run the dispatcher took for the same runner (waiting steps of a wide
+   * run): they are claimed in that transaction too, after the steps this result made ready, so a
+   * wide step also costs one call. `untried` are the claims left out (no room, or the result
+   * was refused): the dispatcher keeps them for the next runner.
    */
   async complete(
     stepIndex: number,
     report: { token: string; outcome: StepOutcome; droppedLogBytes: number },
     next?: NextAsk,
-  ): Promise<Outcome<{ accepted: boolean; next: Lease[] }>> {
+    claims: Claim[] = [],
+  ): Promise<Outcome<{ accepted: boolean; next: Lease[]; untried: Claim[] }>> {
     const step = this.stepAt(stepIndex);
     if (!step) return staleLease("unknown lease");
     const attempt = this.state?.steps[step]?.attempt;
+    let untried = claims;
     const handOff = (t: Transition): RunEvent[] => {
       if (!next || t.reply.kind !== "completed" || !t.reply.accepted) return [];
-      const ready = t.effects.flatMap((e) => (e.type === "dispatch" ? [e] : []));
-      return ready
+      const ready = t.effects
+        .flatMap((e) => (e.type === "dispatch" ? [e] : []))
         .filter((e) => matches(this.selectorOf(e.step, t.context), next.labels))
-        .slice(0, next.max)
-        .flatMap((e) => this.claimEvent(t.context, e.step, e.dispatchSeq, next.runnerId) ?? []);
+        .slice(0, next.max);
+      const room = Math.max(0, next.max - ready.length);
+      untried = claims.slice(room);
+      return [...ready, ...claims.slice(0, room)].flatMap(
+        (c) => this.claimEvent(t.context, c.step, c.dispatchSeq, next.runnerId) ?? [],
+      );
     };
     const { reply, granted } = await this.fire(
       { type: "complete", step, token: report.token, result: report.outcome },
@@ -378,7 +394,7 @@ export class RunObject extends DurableObject<Env> {
     );
     if (reply.kind !== "completed") return staleFrom(reply);
     if (reply.accepted && attempt !== undefined) this.countRunnerDrops(step, attempt, report.droppedLogBytes);
-    return ok({ accepted: reply.accepted, next: granted });
+    return ok({ accepted: reply.accepted, next: granted, untried });
   }
 
   /**

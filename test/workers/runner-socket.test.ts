@@ -1,13 +1,25 @@
 import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { CreateRunnerTokenResponse, RunnerTokenInfo } from "../../src/runner-tokens";
-import { api, createDag, details, extApi, nodeOf, RUNNER_TOKEN, startDag } from "./helpers";
+import { api, callCounts, createDag, details, extApi, nodeOf, RUNNER_TOKEN, startDag } from "./helpers";
 
 const CHAIN = `steps:
   - name: first
     command: echo first
   - name: second
     command: echo second
+`;
+
+/** Three steps that wait for nothing, in a pool of their own so other tests' tasks stay out of its queue. */
+const WIDE = (pool: string) => `type: graph
+workerSelector: {pool: ${pool}}
+steps:
+  - name: a
+    command: "true"
+  - name: b
+    command: "true"
+  - name: c
+    command: "true"
 `;
 
 const open: WebSocket[] = [];
@@ -33,8 +45,12 @@ async function connect(runnerId: string, token = RUNNER_TOKEN, labels: Record<st
   return res;
 }
 
-async function openSocket(runnerId: string, token = RUNNER_TOKEN): Promise<RunnerSocket> {
-  const res = await connect(runnerId, token);
+async function openSocket(
+  runnerId: string,
+  token = RUNNER_TOKEN,
+  labels: Record<string, string> = {},
+): Promise<RunnerSocket> {
+  const res = await connect(runnerId, token, labels);
   if (res.status !== 101) expect.fail(`socket refused: ${res.status} ${await res.text()}`);
   const ws = res.webSocket;
   if (!ws) throw new Error("no socket in the answer");
@@ -96,6 +112,52 @@ describe("the runner's socket", () => {
     expect(done.body.accepted).toBe(true);
     expect(done.body.next.map((l: any) => l.stepName)).toEqual(["second"]);
     expect(nodeOf(await details("sock-fence", runId), "first").status).toBe(4);
+  });
+
+  it("hands a wide run's next waiting step over with a completion, claimed in the completion's own call to the run", async () => {
+    const labels = { pool: "along" };
+    const s = await openSocket("sock-along", RUNNER_TOKEN, labels);
+    const asked = s.call("/lease", { runnerId: "sock-along", labels, max: 1 });
+    await start("sock-along", WIDE("along"));
+    const [first] = (await asked).body.leases;
+    expect(first.stepName).toBe("a");
+
+    const was = await callCounts();
+    const next = { runnerId: "sock-along", labels, max: 1 };
+    const done = await s.call(`/leases/${first.leaseId}/complete`, { token: first.token, exitCode: 0, next });
+    const now = await callCounts();
+    expect(done.body.next.map((l: any) => l.stepName)).toEqual(["b"]);
+    expect(now("RUNS.complete") - was("RUNS.complete")).toBe(1);
+    expect(now("RUNS.claimMany") - was("RUNS.claimMany")).toBe(0);
+  });
+
+  it("hands the pool's oldest waiting step over with a completion even when it belongs to another run", async () => {
+    const labels = { pool: "fifo" };
+    const s = await openSocket("sock-fifo", RUNNER_TOKEN, labels);
+    const asked = s.call("/lease", { runnerId: "sock-fifo", labels, max: 3 });
+    await start("sock-fifo-first", WIDE("fifo"));
+    const leased = (await asked).body.leases;
+    expect(leased).toHaveLength(3);
+    const waitingRun = await start("sock-fifo-second", WIDE("fifo"));
+
+    const [first] = leased;
+    const next = { runnerId: "sock-fifo", labels, max: 1 };
+    const done = await s.call(`/leases/${first.leaseId}/complete`, { token: first.token, exitCode: 0, next });
+    expect(done.body.next.map((l: any) => [l.runId, l.stepName])).toEqual([[waitingRun, "a"]]);
+  });
+
+  it("keeps the waiting steps for the next request when a completion over the socket is refused", async () => {
+    const labels = { pool: "refused" };
+    const s = await openSocket("sock-refused", RUNNER_TOKEN, labels);
+    const asked = s.call("/lease", { runnerId: "sock-refused", labels, max: 1 });
+    await start("sock-refused", WIDE("refused"));
+    const [first] = (await asked).body.leases;
+
+    const next = { runnerId: "sock-refused", labels, max: 2 };
+    const forged = await s.call(`/leases/${first.leaseId}/complete`, { token: "not-the-token", exitCode: 0, next });
+    expect(forged.status).toBe(409);
+    const again = await s.call("/lease", { runnerId: "sock-refused", labels, max: 2 });
+    expect(again.body.leases.map((l: any) => l.stepName)).toEqual(["b", "c"]);
   });
 
   it("answers a malformed completion over the socket with 400 naming the field, and records nothing", async () => {
