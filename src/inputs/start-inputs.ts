@@ -5,6 +5,8 @@
 // - Context variables go under the DAG's env: they come first in it, so the DAG's own env (and a
 //   step's) wins over a variable of the same name and may use one (`${REGION}`). Like the DAG's
 //   env, they override a param of the same name.
+// - A start that names no context (or set) uses the DAG's `context` (or `parameterSet`) key: so
+//   a scheduled run, which names none, gets them.
 // - The resolved values are written into the run (its definition and params), so a retry or a
 //   reschedule uses what the run started with even if the context or set changed since; the
 //   names and values are also kept in D1 (run_inputs), for the run's details.
@@ -35,8 +37,14 @@ export interface AppliedInputs {
 export async function applyStartInputs(
   d1: D1Database,
   dag: DagDef,
-  opts: StartInputs & { params?: string },
+  given: StartInputs & { params?: string },
 ): Promise<AppliedInputs> {
+  // The DAG's own `context` and `parameterSet` keys stand in for a start that names none.
+  const opts = {
+    ...given,
+    context: given.context ?? dag.context,
+    parameterSet: given.parameterSet ?? dag.parameterSet,
+  };
   if (opts.context === undefined && opts.parameterSet === undefined) return { dag, params: opts.params };
   if (opts.parameterSet !== undefined && dag.runConfig?.disableParamEdit) {
     throw new AppError(

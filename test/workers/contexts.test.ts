@@ -206,4 +206,19 @@ describe("a start with a context and a parameter set", () => {
     expect(again.exec.env).toMatchObject({ STAGE: "first", A: "first" });
     await complete(again, 0);
   });
+
+  it("uses the DAG's own context and parameterSet keys when a start names none, as a scheduled start does", async () => {
+    await createDag("keyed", `context: keyed-ctx\nparameter_set: keyed-set\n${ECHO()}`);
+    await newContext({ name: "keyed-ctx", variables: { WHERE: "from-key" } });
+    await newSet({ name: "keyed-set", params: { B: "from-key" } });
+    expect(await envOfStart("keyed", {})).toMatchObject({ WHERE: "from-key", B: "from-key" });
+    await newContext({ name: "keyed-other", variables: { WHERE: "named" } });
+    expect(await envOfStart("keyed", { context: "keyed-other" })).toMatchObject({ WHERE: "named", B: "from-key" });
+  });
+
+  it("refuses a DAG whose context key is not a valid name, saying which key", async () => {
+    const r = await api("POST", "/dags/validate", { spec: `context: "a b"\n${ECHO()}` });
+    expect(r.body.valid).toBe(false);
+    expect(r.body.errors.join("\n")).toContain('context: invalid context name "a b"');
+  });
 });
