@@ -46,6 +46,7 @@ export const ROUTE_ROLES: ReadonlyArray<readonly [Method, string, Level]> = [
   ["GET", RUN, "viewer"],
   ["GET", `${RUN}/live`, "viewer"],
   ["GET", `${RUN}/outputs`, "viewer"],
+  ["GET", `${RUN}/inputs`, "viewer"],
   ["GET", `${RUN}/log`, "viewer"],
   ["GET", `${RUN}/steps/:stepName/log`, "viewer"],
   ["GET", `${RUN}/sub-dag-runs`, "viewer"],

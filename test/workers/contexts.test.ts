@@ -7,6 +7,7 @@ import { CreateApiKeyResponse } from "../../src/access/api-keys";
 import { ContextDetails, ContextInfo, ContextList } from "../../src/inputs/contexts";
 import { ParameterSetInfo, ParameterSetList } from "../../src/inputs/parameter-sets";
 import { MAX_CONTEXT_DEPTH } from "../../src/limits";
+import { RunInputs } from "../../src/routes/run-inputs";
 import { api, complete, createDag, extApi, lease, startDag } from "./helpers";
 
 const putContext = (name: string, body: Record<string, unknown>) =>
@@ -205,6 +206,13 @@ describe("a start with a context and a parameter set", () => {
     const [again] = await lease();
     expect(again.exec.env).toMatchObject({ STAGE: "first", A: "first" });
     await complete(again, 0);
+    const recorded = await extApi("GET", `/dag-runs/keep/${runId}/inputs`, undefined, RunInputs);
+    expect(recorded.body).toEqual({
+      context: "keep-ctx",
+      parameterSet: "keep-set",
+      variables: { STAGE: "first" },
+      params: { A: "first" },
+    });
   });
 
   it("uses the DAG's own context and parameterSet keys when a start names none, as a scheduled start does", async () => {
