@@ -10,16 +10,20 @@ import { AppError } from "./errors";
 import { MAX_API_BODY_BYTES, MAX_RUNNER_BODY_BYTES, MAX_URL_BYTES, showBytes, utf8Bytes } from "./limits";
 import { apiKeysRoute } from "./routes/api-keys";
 import { authLogin, authSelf } from "./routes/auth";
+import { contextsRoute } from "./routes/contexts";
 import { dagRunOfDag, dagRuns } from "./routes/dag-runs";
 import { dags } from "./routes/dags";
 import { metrics } from "./routes/metrics";
 import { openapi } from "./routes/openapi";
+import { parameterSetsRoute } from "./routes/parameter-sets";
 import { queues } from "./routes/queues";
+import { runInputsRoute } from "./routes/run-inputs";
 import { runnerTokensRoute } from "./routes/runner-tokens";
 import { runners } from "./routes/runners";
 import { services } from "./routes/services";
 import { system } from "./routes/system";
 import { usersRoute } from "./routes/users";
+import { dagWebhookTokens, webhookTrigger } from "./routes/webhooks-in";
 import { workers } from "./routes/workers";
 
 const tooLarge = (limit: number) => () => {
@@ -56,6 +60,8 @@ api.route("/runners", runners);
 // Signing in needs no credential; its body is as limited as any other.
 api.use("/auth/login", bodyLimit({ maxSize: MAX_API_BODY_BYTES, onError: tooLarge(MAX_API_BODY_BYTES) }));
 api.route("/auth", authLogin);
+// An incoming webhook carries a DAG's webhook token, no user credential (its own body limit).
+api.route("/webhooks", webhookTrigger);
 // Every other route: a user credential, and a role at least the one src/access/route-roles.ts names.
 api.use("*", requireUser());
 api.use("*", requireRole());
@@ -65,7 +71,11 @@ api.route("/users", usersRoute);
 api.route("/api-keys", apiKeysRoute);
 api.route("/dags", dags);
 api.route("/dags", dagRunOfDag);
+api.route("/dags", dagWebhookTokens);
+api.route("/contexts", contextsRoute);
+api.route("/parameter-sets", parameterSetsRoute);
 api.route("/dag-runs", dagRuns);
+api.route("/dag-runs", runInputsRoute);
 api.route("/workers", workers);
 api.route("/metrics", metrics);
 api.route("/runner-tokens", runnerTokensRoute);

@@ -30,6 +30,25 @@ export const MAX_STORED_DAG_BYTES = 1_500_000;
 /** The `params` text of a start call. */
 export const MAX_PARAMS_BYTES = 64 * KiB;
 
+/** Contexts, and parameter sets, stored at once (each kind counted on its own). */
+export const MAX_INPUT_SETS = 1000;
+/** Variables of one context, or params of one parameter set. */
+export const MAX_INPUT_SET_ENTRIES = 200;
+/**
+ * One context's variables, or one parameter set's params, as JSON: a run gets them in its
+ * environment, where Linux caps one variable at 128 KiB and all of them at about 2 MiB.
+ */
+export const MAX_INPUT_SET_BYTES = 64 * KiB;
+/** A context's `extends` chain: the context and at most this many ancestors. */
+export const MAX_CONTEXT_DEPTH = 8;
+/**
+ * The JSON body of an incoming webhook: the run gets it as the param WEBHOOK_PAYLOAD, escaped
+ * into a start call's params (at most twice as long), which must stay within MAX_PARAMS_BYTES.
+ */
+export const MAX_WEBHOOK_PAYLOAD_BYTES = 32 * KiB;
+/** Webhook tokens not revoked, per DAG. */
+export const MAX_WEBHOOK_TOKENS_PER_DAG = 20;
+
 /**
  * One step's captured output (maxOutputSize may lower it): every later step gets it as an
  * environment variable, and Linux refuses one over 128 KiB.

@@ -6,7 +6,7 @@ import { login, logout } from "./commands/login.ts";
 import { logs } from "./commands/logs.ts";
 import { push } from "./commands/push.ts";
 import { runs, status } from "./commands/runs.ts";
-import { start } from "./commands/start.ts";
+import { type StartFlags, start } from "./commands/start.ts";
 import { validate } from "./commands/validate.ts";
 import { Context, type GlobalOptions } from "./context.ts";
 import { CliError, EXIT } from "./errors.ts";
@@ -74,13 +74,18 @@ function program(): Command {
       "dagflare start etl",
       "dagflare start etl --follow -- DATE=2026-01-31 REGION=eu",
       "dagflare start etl --wait --json",
+      "dagflare start etl --context prod --parameter-set nightly -- DATE=2026-01-31",
     ],
-    (ctx, cmd) =>
-      start(ctx, arg(cmd, 0), cmd.args.slice(1), opt<{ wait?: boolean; follow?: boolean; runId?: string }>(cmd)),
+    (ctx, cmd) => start(ctx, arg(cmd, 0), cmd.args.slice(1), opt<StartFlags>(cmd)),
   )
     .option("--wait", "wait until the run ends; exit 0 only if it succeeded")
     .option("--follow", "show the run live, with each step's log; exit 0 only if it succeeded")
-    .option("--run-id <id>", "the new run's id (default: a new UUIDv7)");
+    .option("--run-id <id>", "the new run's id (default: a new UUIDv7)")
+    .option("--context <name>", "a context whose variables the run gets under the DAG's env")
+    .option(
+      "--parameter-set <name>",
+      "a parameter set whose params go over the DAG's defaults, under those given here",
+    );
   command(
     p,
     "status <dag> [run]",

@@ -9,8 +9,9 @@ export const ROLE_CAN: Record<Role, string> = {
   viewer: "read everything: DAGs, runs, logs, outputs, queues, runners, metrics",
   operator:
     "also start, enqueue, stop, retry, reschedule, dequeue and approve or reject runs, set a step's status, suspend schedules",
-  developer: "also create, edit, rename, validate and delete DAGs, and run inline specs",
-  manager: "also configure and purge queues, create and revoke runner tokens, clean up run history",
+  developer:
+    "also create, edit, rename, validate and delete DAGs, run inline specs, and write contexts and parameter sets",
+  manager: "also configure and purge queues, create and revoke runner tokens and webhook tokens, clean up run history",
   admin: "also manage users and API keys",
 };
 

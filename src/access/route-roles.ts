@@ -17,6 +17,8 @@ export const ROUTE_ROLES: ReadonlyArray<readonly [Method, string, Level]> = [
   ["GET", "/health", "public"],
   ["GET", "/openapi.json", "public"],
   ["POST", "/auth/login", "public"],
+  // A DAG's webhook token, checked by the route itself (src/routes/webhooks-in.ts).
+  ["POST", "/webhooks/:fileName", "public"],
 
   // The runner door: runner tokens only.
   ["POST", "/runners/lease", "runner"],
@@ -44,6 +46,7 @@ export const ROUTE_ROLES: ReadonlyArray<readonly [Method, string, Level]> = [
   ["GET", RUN, "viewer"],
   ["GET", `${RUN}/live`, "viewer"],
   ["GET", `${RUN}/outputs`, "viewer"],
+  ["GET", `${RUN}/inputs`, "viewer"],
   ["GET", `${RUN}/log`, "viewer"],
   ["GET", `${RUN}/steps/:stepName/log`, "viewer"],
   ["GET", `${RUN}/sub-dag-runs`, "viewer"],
@@ -57,6 +60,10 @@ export const ROUTE_ROLES: ReadonlyArray<readonly [Method, string, Level]> = [
   ["GET", "/services/scheduler", "viewer"],
   ["GET", "/services/coordinator", "viewer"],
   ["GET", "/services/resources/history", "viewer"],
+  ["GET", "/contexts", "viewer"],
+  ["GET", "/contexts/:name", "viewer"],
+  ["GET", "/parameter-sets", "viewer"],
+  ["GET", "/parameter-sets/:name", "viewer"],
 
   // Operating runs.
   ["POST", "/dags/:fileName/start", "operator"],
@@ -80,6 +87,13 @@ export const ROUTE_ROLES: ReadonlyArray<readonly [Method, string, Level]> = [
   ["POST", "/dags/:fileName/rename", "developer"],
   ["POST", "/dag-runs", "developer"],
   ["POST", "/dag-runs/enqueue", "developer"],
+  // Contexts and parameter sets shape what runs do, as DAG files do.
+  ["POST", "/contexts", "developer"],
+  ["PUT", "/contexts/:name", "developer"],
+  ["DELETE", "/contexts/:name", "developer"],
+  ["POST", "/parameter-sets", "developer"],
+  ["PUT", "/parameter-sets/:name", "developer"],
+  ["DELETE", "/parameter-sets/:name", "developer"],
 
   // Managing the installation.
   ["PUT", "/queues/:name", "manager"],
@@ -89,6 +103,9 @@ export const ROUTE_ROLES: ReadonlyArray<readonly [Method, string, Level]> = [
   ["POST", "/runner-tokens", "manager"],
   ["DELETE", "/runner-tokens/:id", "manager"],
   ["POST", "/dag-runs/cleanup", "manager"],
+  ["GET", "/dags/:fileName/webhook-tokens", "manager"],
+  ["POST", "/dags/:fileName/webhook-tokens", "manager"],
+  ["DELETE", "/dags/:fileName/webhook-tokens/:id", "manager"],
 
   // People and keys.
   ["GET", "/users", "admin"],

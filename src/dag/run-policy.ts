@@ -1,13 +1,23 @@
 // The keys that govern a DAG's runs over time rather than one run: `schedule`,
-// `skipIfSuccessful`, `maxActiveRuns`, `queue`, `histRetentionDays`. PURE.
+// `skipIfSuccessful`, `maxActiveRuns`, `queue`, `histRetentionDays`, and dagflare's `context` and
+// `parameterSet` (what a start that names none uses, the schedule's included). PURE.
 import { isMap, isScalar, isSeq, type Node, type YAMLMap } from "yaml";
+import { INPUT_NAME } from "../inputs/values";
 import { BOUND } from "../limits";
 import { parseCron } from "./cron";
 import type { Issues } from "./issues";
 import type { RunPolicy } from "./types";
 import { child, isAbsent, keyOf } from "./yaml-nodes";
 
-export const RUN_POLICY_KEYS = ["schedule", "skipIfSuccessful", "maxActiveRuns", "queue", "histRetentionDays"];
+export const RUN_POLICY_KEYS = [
+  "schedule",
+  "skipIfSuccessful",
+  "maxActiveRuns",
+  "queue",
+  "histRetentionDays",
+  "context",
+  "parameterSet",
+];
 
 /** A queue name, as DAG names are written. */
 export const QUEUE_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -37,6 +47,13 @@ export function readRunPolicy(root: YAMLMap, issues: Issues): RunPolicy {
   if (queue !== undefined && queue !== "") {
     if (QUEUE_NAME.test(queue)) policy.queue = queue;
     else issues.at(queueNode, "queue", `invalid queue name "${queue}": use letters, digits, _ and - (at most 64)`);
+  }
+  for (const key of ["context", "parameterSet"] as const) {
+    const node = get(key);
+    const name = node && issues.string(node, key);
+    if (name === undefined || name === "") continue;
+    if (INPUT_NAME.test(name)) policy[key] = name;
+    else issues.at(node, key, `invalid ${key} name "${name}": letters, digits, _ . - (at most 64)`);
   }
   const retentionNode = get("histRetentionDays");
   const days = retentionNode && issues.int(retentionNode, "histRetentionDays", 0, BOUND.retentionDays);

@@ -112,6 +112,10 @@ export interface RunPolicy {
   queue?: string;
   /** Days a finished run is kept; absent: kept until cleaned up. */
   histRetentionDays?: number;
+  /** The context a start that names none uses, the schedule's included (src/inputs/). */
+  context?: string;
+  /** The parameter set a start that names none uses, the schedule's included. */
+  parameterSet?: string;
 }
 
 export interface DagDef extends RunPolicy {

@@ -121,3 +121,71 @@ export const apiKeys = sqliteTable("api_keys", {
 });
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
+
+/**
+ * Contexts (Cyclonetix's): named sets of variables a run can be started with, placed under the
+ * DAG's env (src/inputs/). `extends` names another context whose variables this one overrides.
+ */
+export const contexts = sqliteTable("contexts", {
+  name: text("name").primaryKey(),
+  description: text("description").notNull().default(""),
+  /** JSON object of variable name to value, in the order written. */
+  variables: text("variables").notNull(),
+  /** The context this one extends, or null. */
+  extends: text("extends"),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+export type ContextRow = typeof contexts.$inferSelect;
+
+/** Parameter sets (Cyclonetix's): named params a run can be started with, over the DAG's defaults. */
+export const parameterSets = sqliteTable("parameter_sets", {
+  name: text("name").primaryKey(),
+  description: text("description").notNull().default(""),
+  /** JSON object of param name to value, in the order written. */
+  params: text("params").notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+export type ParameterSetRow = typeof parameterSets.$inferSelect;
+
+/**
+ * What a run was started with, beyond its params text: the context and parameter set it named
+ * and the values they resolved to at that moment (a later edit of either does not change the run).
+ */
+export const runInputs = sqliteTable("run_inputs", {
+  runId: text("run_id").primaryKey(),
+  context: text("context"),
+  parameterSet: text("parameter_set"),
+  /** JSON object: the context's variables, `extends` resolved, as the run got them. */
+  variables: text("variables").notNull().default("{}"),
+  /** JSON object: the parameter set's params as the run got them. */
+  params: text("params").notNull().default("{}"),
+});
+
+export type RunInputsRow = typeof runInputs.$inferSelect;
+
+/**
+ * Tokens that start one DAG through POST /webhooks/{fileName} (Dagu's webhooks in):
+ * `dfw_<id>_<secret>`; only the SHA-256 is kept and the token is shown once.
+ */
+export const webhookTokens = sqliteTable(
+  "webhook_tokens",
+  {
+    id: text("id").primaryKey(),
+    dagName: text("dag_name").notNull(),
+    name: text("name").notNull(),
+    /** Hex SHA-256 of the whole token. */
+    hash: text("hash").notNull(),
+    createdBy: text("created_by").notNull(),
+    createdAt: integer("created_at").notNull(),
+    lastUsedAt: integer("last_used_at"),
+    /** Set once revoked; a revoked token is refused at its next call. */
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [index("webhook_tokens_dag").on(t.dagName)],
+);
+
+export type WebhookTokenRow = typeof webhookTokens.$inferSelect;

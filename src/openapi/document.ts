@@ -66,6 +66,12 @@ async function build(api: Hono<any, any, any>): Promise<Json> {
       scheme: "bearer",
       description: "DAGFLARE_RUNNER_TOKEN, or a token created with POST /runner-tokens; opens only /runners.",
     },
+    webhookToken: {
+      type: "http",
+      scheme: "bearer",
+      description:
+        "A DAG's webhook token (POST /dags/{fileName}/webhook-tokens); opens only POST /webhooks/{fileName}.",
+    },
   };
   const generated = (await generateSpecs(api, {
     documentation: { openapi: "3.0.3", components },
@@ -114,6 +120,9 @@ async function build(api: Hono<any, any, any>): Promise<Json> {
       { name: "api-keys", description: "dagflare: API keys with a role, for scripts and CI" },
       { name: "runners", description: "dagflare: the runner protocol (runner tokens only)" },
       { name: "runner-tokens", description: "dagflare: runner tokens" },
+      { name: "contexts", description: "dagflare: named variable sets a run can be started with" },
+      { name: "parameter-sets", description: "dagflare: named params a run can be started with" },
+      { name: "webhooks", description: "dagflare: webhooks in, starting a DAG's runs with its own tokens" },
     ],
     paths,
     components: generated.components,

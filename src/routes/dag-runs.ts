@@ -37,7 +37,7 @@ export const CleanupResponse = z.object({
 });
 
 /** The run's index row, checked against the DAG name in the path; `latest` is resolved. */
-async function findRun(env: Env, name: string, runId: string): Promise<DagRunRow> {
+export async function findRun(env: Env, name: string, runId: string): Promise<DagRunRow> {
   if (!DAG_NAME.test(name)) throw new AppError("bad_request", 400, `invalid DAG name "${name}"`, { field: "name" });
   const d = db(env.DB);
   const row = runId === LATEST ? await latestRun(d, name) : await getRun(d, runId);

@@ -72,6 +72,16 @@ const StartFields = z.object({
   params: z.string().optional(),
   dagRunId: z.string().optional(),
   dagName: z.string().optional(),
+  context: z
+    .string()
+    .optional()
+    .describe("dagflare: a context (GET /contexts) whose variables the run gets under the DAG's env."),
+  parameterSet: z
+    .string()
+    .optional()
+    .describe(
+      "dagflare: a parameter set (GET /parameter-sets) whose params go over the DAG's defaults and under `params`.",
+    ),
 });
 
 /** The DAG under the name a start call asked for (the contract's `dagName`), checked. */

@@ -4,6 +4,7 @@
 import { db, deleteRun, finishedRunsBefore, listSubRuns } from "../db/queries";
 import type { DagRunRow } from "../db/schema";
 import type { Env } from "../env";
+import { forgetRunInputs } from "../inputs/start-inputs";
 import { isTerminalRun, RUN_STATUSES } from "../status";
 import { runStub } from "../stubs";
 
@@ -38,6 +39,7 @@ async function removeOne(env: Env, runId: string): Promise<boolean> {
   const done = await runStub(env, runId).destroy();
   if (!done.ok) return false;
   await deleteRun(db(env.DB), runId);
+  await forgetRunInputs(env.DB, [runId]);
   return true;
 }
 

@@ -8,6 +8,7 @@ import type { DagDef } from "../dag/types";
 import { db, deleteRun, insertRun, listRuns } from "../db/queries";
 import type { Env } from "../env";
 import { AppError, type Outcome, unwrap } from "../errors";
+import { applyStartInputs, forgetRunInputs, recordRunInputs, type StartInputs } from "../inputs/start-inputs";
 import { MAX_PARAMS_BYTES, showBytes, utf8Bytes } from "../limits";
 import { admission, runStub } from "../stubs";
 import type { RunSnapshot } from "./run-object";
@@ -16,7 +17,7 @@ const RUN_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
 /** The run id that paths resolve to the DAG's latest run. */
 export const LATEST = "latest";
 
-export interface StartOptions {
+export interface StartOptions extends StartInputs {
   params?: string;
   dagRunId?: string;
   singleton?: boolean;
@@ -35,7 +36,12 @@ export interface Started {
   queued: boolean;
 }
 
-export async function startRun(env: Env, dag: DagDef, opts: StartOptions): Promise<Started> {
+export async function startRun(env: Env, given: DagDef, startOpts: StartOptions): Promise<Started> {
+  // A named context and parameter set become part of the run's definition and params here
+  // (src/inputs/start-inputs.ts), so everything below sees what the run will run with.
+  const inputs = await applyStartInputs(env.DB, given, startOpts);
+  const dag = inputs.dag;
+  const opts = { ...startOpts, params: inputs.params };
   if (dag.runConfig?.disableParamEdit && opts.params?.trim()) {
     throw new AppError(
       "bad_request",
@@ -105,6 +111,7 @@ export async function startRun(env: Env, dag: DagDef, opts: StartOptions): Promi
     paramsText: opts.params ?? "",
   };
   try {
+    if (inputs.record) await recordRunInputs(env.DB, runId, inputs.record);
     if (!limited) {
       unwrap(await runStub(env, runId).start(init));
       return { runId, queued: false };
@@ -112,6 +119,7 @@ export async function startRun(env: Env, dag: DagDef, opts: StartOptions): Promi
     unwrap(await runStub(env, runId).prepare(init, "queued"));
   } catch (err) {
     await deleteRun(d, runId);
+    if (inputs.record) await forgetRunInputs(env.DB, [runId]);
     throw err;
   }
   try {

@@ -1,5 +1,6 @@
 // dagflare start DAG [-- KEY=VALUE ...]: start a run; --wait waits for its end, --follow shows
-// it live. With either, the exit code is 0 only when the run succeeded.
+// it live. With either, the exit code is 0 only when the run succeeded. --context and
+// --parameter-set name a context and a parameter set stored on the server.
 import { shellQuote } from "../../../src/dag/words.ts";
 import { enc, type RunDetails } from "../api-types.ts";
 import type { Context } from "../context.ts";
@@ -7,16 +8,21 @@ import { CliError, EXIT } from "../errors.ts";
 import { watchRun } from "../live-view.ts";
 import { duration, printJson, say, status } from "../output.ts";
 
-export async function start(
-  ctx: Context,
-  dag: string,
-  params: string[],
-  opts: { wait?: boolean; follow?: boolean; runId?: string },
-): Promise<number> {
+export interface StartFlags {
+  wait?: boolean;
+  follow?: boolean;
+  runId?: string;
+  context?: string;
+  parameterSet?: string;
+}
+
+export async function start(ctx: Context, dag: string, params: string[], opts: StartFlags): Promise<number> {
   const client = ctx.client();
   const body: Record<string, string> = {};
   if (params.length) body.params = params.map(paramWord).join(" ");
   if (opts.runId) body.dagRunId = opts.runId;
+  if (opts.context) body.context = opts.context;
+  if (opts.parameterSet) body.parameterSet = opts.parameterSet;
   const { dagRunId } = await client.post<{ dagRunId: string }>(`/dags/${enc(dag)}/start`, body);
   if (!opts.wait && !opts.follow) {
     if (ctx.json) printJson({ name: dag, dagRunId });
