@@ -26,6 +26,25 @@ export const SCHEMA_EXTENSIONS: Record<string, Record<string, unknown>> = {
   },
   DAGRunDetails: {
     waitingFor: { type: "string", description: "dagflare: why a queued run has not started." },
+    notifications: {
+      type: "array",
+      description:
+        "dagflare: the mail of a finished run whose DAG has `mailOn` (errorMail on failure, infoMail on success), and how its sending went: `pending` (waiting for its first or next attempt), `sent`, or `failed` (given up after its last attempt, `lastError` says why).",
+      items: {
+        type: "object",
+        required: ["kind", "to", "subject", "status", "attempts"],
+        properties: {
+          kind: { type: "string", enum: ["errorMail", "infoMail"] },
+          to: { type: "array", items: { type: "string" } },
+          subject: { type: "string" },
+          status: { type: "string", enum: ["pending", "sent", "failed"] },
+          attempts: { type: "integer" },
+          lastError: { type: "string" },
+          sentAt: { type: "string", format: "date-time" },
+          nextAttemptAt: { type: "string", format: "date-time" },
+        },
+      },
+    },
   },
   Node: {
     attempt: { type: "integer", description: "dagflare: the attempt the step is on (0 before its first)." },
