@@ -26,6 +26,22 @@ export const SCHEMA_EXTENSIONS: Record<string, Record<string, unknown>> = {
   },
   DAGRunDetails: {
     waitingFor: { type: "string", description: "dagflare: why a queued run has not started." },
+    actions: {
+      type: "array",
+      description:
+        "dagflare: who did what to the run, oldest first: `start`, `enqueue`, `reschedule`, `stop`, `retry`, `approve`, `reject` or `set-status` (with the `step` for a step's), by a user (`actorKind` `user`, `actor` the user name), an API key (`api-key`, its name), the operator's token (`operator-token`), anyone on an open server (`open`), or dagflare itself (`system`: `schedule`). Shown on `GET /dag-runs/{name}/{dagRunId}` only.",
+      items: {
+        type: "object",
+        required: ["action", "actor", "actorKind", "at"],
+        properties: {
+          action: { type: "string" },
+          step: { type: "string" },
+          actor: { type: "string" },
+          actorKind: { type: "string", enum: ["user", "api-key", "operator-token", "open", "system"] },
+          at: { type: "string", format: "date-time" },
+        },
+      },
+    },
     notifications: {
       type: "array",
       description:
