@@ -1,7 +1,10 @@
 // Who did what to a run: the run's details list each start, stop, retry and decision with the
 // user, API key or token that made it.
+import { runDurableObjectAlarm } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { CreateApiKeyResponse } from "../../src/access/api-keys";
+import { scheduleStub } from "../../src/stubs";
 import { api, createDag, extApi, startDag } from "./helpers";
 
 const SPEC = "steps:\n  - name: work\n    command: echo work\n";
@@ -56,5 +59,16 @@ describe("who did what", () => {
     const viewer = await userSession("victor", "viewer");
     expect((await api("POST", `/dag-runs/acted-refused/${runId}/stop`, undefined, viewer)).status).toBe(403);
     expect((await actions("acted-refused", runId)).map((a) => a.action)).toEqual(["start"]);
+  });
+
+  it("shows that the schedule started a scheduled run", async () => {
+    await createDag("acted-cron", `schedule: "*/5 * * * *"\n${SPEC}`);
+    expect(await runDurableObjectAlarm(scheduleStub(env, "acted-cron"))).toBe(true);
+    const runs = (await api("GET", "/dag-runs/acted-cron")).body.dagRuns as Array<{ dagRunId: string }>;
+    expect(runs).toHaveLength(1);
+    const [run] = runs;
+    expect((await actions("acted-cron", run?.dagRunId ?? "")).map((a) => [a.action, a.actor, a.actorKind])).toEqual([
+      ["start", "schedule", "system"],
+    ]);
   });
 });
