@@ -1,4 +1,5 @@
 import type { DispatchObject } from "./dispatch/dispatch-object";
+import type { MailObject } from "./mail/mail-object";
 import type { QueueObject } from "./queue/queue-object";
 import type { RunObject } from "./run/run-object";
 import type { ScheduleObject } from "./schedule/schedule-object";
@@ -9,6 +10,7 @@ export interface Env {
   DISPATCH: DurableObjectNamespace<DispatchObject>;
   SCHEDULES: DurableObjectNamespace<ScheduleObject>;
   QUEUES: DurableObjectNamespace<QueueObject>;
+  MAIL: DurableObjectNamespace<MailObject>;
   /** "required" (default) or "off": an operator's explicit choice to serve without tokens. */
   DAGFLARE_AUTH?: string;
   /** Bearer token for the user API (a Worker secret). */
@@ -23,6 +25,14 @@ export interface Env {
   DAGFLARE_ADMIN_USERNAME?: string;
   /** "on": count Durable Object calls and D1 queries for GET /metrics (src/call-counts.ts). */
   DAGFLARE_CALL_COUNTS?: string;
+  /** The operator's SMTP server, for DAGs whose `smtp` names no host (README, "Mail"). */
+  DAGFLARE_SMTP_HOST?: string;
+  DAGFLARE_SMTP_PORT?: string;
+  DAGFLARE_SMTP_USERNAME?: string;
+  /** A Worker secret; sent only to DAGFLARE_SMTP_HOST. */
+  DAGFLARE_SMTP_PASSWORD?: string;
+  /** The sender of mails whose DAG gives no `from`. */
+  DAGFLARE_SMTP_FROM?: string;
   /** Lease time-to-live; runners heartbeat at a third of it. */
   LEASE_TTL_MS?: string;
 }

@@ -3,6 +3,7 @@ import { app } from "./app";
 import { counted, countedEnv } from "./call-counts";
 import { DispatchObject as Dispatch } from "./dispatch/dispatch-object";
 import type { Env } from "./env";
+import { MailObject as Mail } from "./mail/mail-object";
 import { QueueObject as Queue } from "./queue/queue-object";
 import { RunObject as Run } from "./run/run-object";
 import { rearmSchedules } from "./schedule/safety-net";
@@ -10,6 +11,7 @@ import { ScheduleObject as Schedule } from "./schedule/schedule-object";
 
 // With DAGFLARE_CALL_COUNTS=on every binding counts its calls (src/call-counts.ts); off, as is.
 export const DispatchObject = counted(Dispatch);
+export const MailObject = counted(Mail);
 export const QueueObject = counted(Queue);
 export const RunObject = counted(Run);
 export const ScheduleObject = counted(Schedule);

@@ -27,3 +27,8 @@ export function admission(env: Env) {
 export function scheduleStub(env: Env, dagName: string) {
   return env.SCHEDULES.get(env.SCHEDULES.idFromName(dagName));
 }
+
+/** The mail of a run (src/mail/mail-object.ts). */
+export function mailStub(env: Env, runId: string) {
+  return env.MAIL.get(env.MAIL.idFromName(runId));
+}

@@ -41,8 +41,13 @@ export const DAG_KEYS: KeySet = {
     "workingDir",
     "dotenv",
     "secrets",
+    // Mail when a run finishes (src/dag/mail.ts).
+    "mailOn",
+    "smtp",
+    "errorMail",
+    "infoMail",
   ]),
-  later: new Set(["container", "errorMail", "infoMail", "mailOn", "otel", "registryAuths", "smtp", "ssh"]),
+  later: new Set(["container", "otel", "registryAuths", "ssh"]),
   noEffect: new Map([
     ["logDir", "logs are kept by the server (GET .../log), not in a directory"],
     ["restartWaitSec", "dagflare has no process supervisor that restarts a DAG"],

@@ -10,6 +10,7 @@ import { readDotenv, readPath, readSecrets } from "./host";
 import { Issues } from "./issues";
 import { checkKeys, DAG_KEYS, type KeySet } from "./keys";
 import { checkStepRefOrder, foldNamespacedRefs, type StepOutputRef } from "./namespaced-refs";
+import { readMail } from "./mail";
 import { expandParallel, instanceName, parseInstanceName } from "./parallel";
 import { readSelector } from "./read-selector";
 import { unresolvedRefs } from "./refs";
@@ -171,6 +172,7 @@ function readDag(root: YAMLMap, issues: Issues, stepRefs: StepOutputRef[], fallb
   for (const e of entries ?? [])
     sameName(e.def.env, (isMap(e.node) ? child(e.node, "env") : undefined) ?? e.node, `${e.field}.env`);
   const policy = readRunPolicy(root, issues);
+  const mail = readMail(root, issues);
 
   const preconditions = ["precondition", "preconditions"].flatMap((k) => {
     const n = get(k);
@@ -219,6 +221,7 @@ function readDag(root: YAMLMap, issues: Issues, stepRefs: StepOutputRef[], fallb
   if (dotenv !== undefined) def.dotenv = dotenv;
   if (secrets?.length) def.secrets = secrets;
   if (workerSelector && Object.keys(workerSelector).length > 0) def.workerSelector = workerSelector;
+  if (mail) def.mail = mail;
   return def;
 }
 

@@ -1,6 +1,8 @@
 // The typed form of a DAG file after parsing and validation (src/dag/parse.ts).
 // Everything here is plain data: it is stored as JSON in D1 and in each run's snapshot.
 
+import type { MailDef } from "./mail";
+
 /** An ordered list of KEY=value pairs; values may reference earlier keys as ${KEY}. */
 export type EnvList = Array<[key: string, value: string]>;
 
@@ -159,6 +161,8 @@ export interface DagDef extends RunPolicy {
    * this DAG and from each other; a call looks here before the stored DAGs.
    */
   localDags?: DagDef[];
+  /** Mail when a run finishes (Dagu's mailOn, smtp, errorMail, infoMail; src/dag/mail.ts). */
+  mail?: MailDef;
 }
 
 export interface SecretRef {

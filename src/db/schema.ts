@@ -189,3 +189,38 @@ export const webhookTokens = sqliteTable(
 );
 
 export type WebhookTokenRow = typeof webhookTokens.$inferSelect;
+
+/**
+ * Sign-in attempts per user name and per client address (src/access/sign-in-limit.ts): a fixed
+ * window that opens at the first attempt counted and closes `SIGN_IN_WINDOW_MS` later.
+ */
+export const signInAttempts = sqliteTable("sign_in_attempts", {
+  /** `user:<name>` or `addr:<client address>`. */
+  key: text("key").primaryKey(),
+  attempts: integer("attempts").notNull(),
+  windowStartAt: integer("window_start_at").notNull(),
+});
+
+/**
+ * Who did what to a run (src/run-actions.ts): written by the routes that start, stop, retry or
+ * approve, read by the run's details. The run's own state lives in its RunObject.
+ */
+export const runActions = sqliteTable(
+  "run_actions",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    runId: text("run_id").notNull(),
+    /** The step acted on; null for the whole run. */
+    step: text("step"),
+    /** One of RUN_ACTIONS (src/run-actions.ts). */
+    action: text("action").notNull(),
+    /** A user name, an API key's name, `DAGFLARE_API_TOKEN`, `anonymous`, `schedule`, ... */
+    actor: text("actor").notNull(),
+    /** `user`, `api-key`, `operator-token`, `open` or `system`. */
+    actorKind: text("actor_kind").notNull(),
+    at: integer("at").notNull(),
+  },
+  (t) => [index("run_actions_run").on(t.runId, t.id)],
+);
+
+export type RunActionRow = typeof runActions.$inferSelect;

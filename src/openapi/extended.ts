@@ -26,6 +26,41 @@ export const SCHEMA_EXTENSIONS: Record<string, Record<string, unknown>> = {
   },
   DAGRunDetails: {
     waitingFor: { type: "string", description: "dagflare: why a queued run has not started." },
+    actions: {
+      type: "array",
+      description:
+        "dagflare: who did what to the run, oldest first: `start`, `enqueue`, `reschedule`, `stop`, `retry`, `approve`, `reject` or `set-status` (with the `step` for a step's), by a user (`actorKind` `user`, `actor` the user name), an API key (`api-key`, its name), the operator's token (`operator-token`), anyone on an open server (`open`), or dagflare itself (`system`: `schedule`). Shown on `GET /dag-runs/{name}/{dagRunId}` only.",
+      items: {
+        type: "object",
+        required: ["action", "actor", "actorKind", "at"],
+        properties: {
+          action: { type: "string" },
+          step: { type: "string" },
+          actor: { type: "string" },
+          actorKind: { type: "string", enum: ["user", "api-key", "operator-token", "open", "system"] },
+          at: { type: "string", format: "date-time" },
+        },
+      },
+    },
+    notifications: {
+      type: "array",
+      description:
+        "dagflare: the mail of a finished run whose DAG has `mailOn` (errorMail on failure, infoMail on success), and how its sending went: `pending` (waiting for its first or next attempt), `sent`, or `failed` (given up after its last attempt, `lastError` says why).",
+      items: {
+        type: "object",
+        required: ["kind", "to", "subject", "status", "attempts"],
+        properties: {
+          kind: { type: "string", enum: ["errorMail", "infoMail"] },
+          to: { type: "array", items: { type: "string" } },
+          subject: { type: "string" },
+          status: { type: "string", enum: ["pending", "sent", "failed"] },
+          attempts: { type: "integer" },
+          lastError: { type: "string" },
+          sentAt: { type: "string", format: "date-time" },
+          nextAttemptAt: { type: "string", format: "date-time" },
+        },
+      },
+    },
   },
   Node: {
     attempt: { type: "integer", description: "dagflare: the attempt the step is on (0 before its first)." },

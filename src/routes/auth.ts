@@ -7,6 +7,7 @@ import { type Actor, actorOf } from "../access/authenticate";
 import { sameSecret } from "../access/digest";
 import { spendVerifyTime, verifyPassword } from "../access/passwords";
 import { issueSession, sessionSecret } from "../access/sessions";
+import { countAttempt, signedIn, signInKeys } from "../access/sign-in-limit";
 import {
   ChangePasswordRequest,
   countUsers,
@@ -38,12 +39,22 @@ const wrongPassword = () => new AppError("unauthorized", 401, "wrong user name o
 export const authLogin = new Hono<{ Bindings: Env }>().post("/login", dagu("login"), json(LoginRequest), async (c) => {
   const { username, password } = c.req.valid("json");
   sessionSecret(c.env); // a Worker that cannot issue sessions says so before anything else
+  // Cloudflare sets the client's address on every request; a local server has none.
+  const keys = signInKeys(username, c.req.header("cf-connecting-ip"));
+  const retryAfterSec = await countAttempt(c.env.DB, keys);
+  if (retryAfterSec !== undefined) {
+    c.header("retry-after", String(retryAfterSec));
+    throw new AppError("unauthorized", 429, `too many sign-in attempts: try again in ${retryAfterSec} s`, {
+      retryAfterSec,
+    });
+  }
   const user = (await userByName(c.env.DB, username)) ?? (await firstAdmin(c.env, username, password));
   if (!user) {
     await spendVerifyTime(password); // an unknown name takes as long as a wrong password
     throw wrongPassword();
   }
   if (!(await verifyPassword(password, user.passwordHash))) throw wrongPassword();
+  await signedIn(c.env.DB, keys);
   const session = await issueSession(c.env, user.id, user.sessionGen);
   return c.json({ ...session, user: present(user) });
 });

@@ -11,6 +11,7 @@ import { dagflare, dagu, errorResponse, jsonResponse } from "../openapi/route-do
 import { sliceLog } from "../run/log-slice";
 import { expiredRuns, REMOVE_BATCH, removeRuns } from "../run/retention";
 import { LATEST, runSnapshot, startRun } from "../run/start-run";
+import { actedBy, recordRunAction, runActionsOf } from "../run-actions";
 import { ApprovalRequest, ApprovalResponse, RunOutputs } from "../shared/protocol";
 import { type FinalStepStatus, isTerminalRun, type RunStatus, runStatusCode } from "../status";
 import { admission, runStub } from "../stubs";
@@ -73,6 +74,12 @@ async function decide(c: Context<{ Bindings: Env }>, approved: boolean, body: z.
   const row = await findRun(c.env, c.req.param("name") ?? "", c.req.param("dagRunId") ?? "");
   const stepName = c.req.param("stepName") ?? "";
   const done = unwrap(await runStub(c.env, row.runId).approve(stepName, approved, body.reason));
+  await recordRunAction(c.env, {
+    runId: row.runId,
+    step: stepName,
+    action: approved ? "approve" : "reject",
+    by: actedBy(c),
+  });
   return c.json({ stepName, statusLabel: done.status } satisfies ApprovalResponse);
 }
 
@@ -96,6 +103,7 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
       const body = c.req.valid("json");
       const { dag } = parseOrThrow(body.spec, body.name);
       const { runId } = await startRun(c.env, dag, body);
+      await recordRunAction(c.env, { runId, action: "start", by: actedBy(c) });
       return c.json({ dagRunId: runId });
     },
   )
@@ -108,6 +116,7 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
       checkQueueOverride(body.queue);
       const { dag } = parseOrThrow(body.spec, body.name);
       const { runId } = await startRun(c.env, dag, { ...body, enqueue: true });
+      await recordRunAction(c.env, { runId, action: "enqueue", by: actedBy(c) });
       return c.json({ dagRunId: runId });
     },
   )
@@ -142,7 +151,8 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
     }),
     async (c) => {
       const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
-      return c.json({ dagRunDetails: await runDetails(c.env, row) });
+      const [details, actions] = await Promise.all([runDetails(c.env, row), runActionsOf(c.env, row.runId)]);
+      return c.json({ dagRunDetails: { ...details, ...(actions.length && { actions }) } });
     },
   )
   .get("/:name/:dagRunId/dequeue", dagu("dequeueDAGRun"), async (c) => {
@@ -165,6 +175,7 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
       const snap = await runSnapshot(c.env, row.runId, row.dagName);
       const dag = body.dagName ? { ...snap.dag, name: body.dagName } : snap.dag;
       const started = await startRun(c.env, dag, { params: snap.paramsText, dagRunId: body.dagRunId });
+      await recordRunAction(c.env, { runId: started.runId, action: "reschedule", by: actedBy(c) });
       return c.json({ dagRunId: started.runId, queued: started.queued });
     },
   )
@@ -175,6 +186,7 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
       throw new AppError("not_running", 400, `DAG-run ${row.runId} is not running (${snap.state.status})`);
     }
     unwrap(await runStub(c.env, row.runId).stop());
+    await recordRunAction(c.env, { runId: row.runId, action: "stop", by: actedBy(c) });
     return emptyOk();
   })
   .post(
@@ -204,6 +216,7 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
         throw new AppError("bad_request", 400, "give either stepName or failedOnly, not both", { field: "failedOnly" });
       }
       unwrap(await runStub(c.env, row.runId).retry(body));
+      await recordRunAction(c.env, { runId: row.runId, step: body.stepName, action: "retry", by: actedBy(c) });
       return emptyOk();
     },
   )
@@ -351,6 +364,12 @@ async function setStepStatus(c: Ctx, row: DagRunRow, body: z.infer<typeof StepSt
     });
   }
   unwrap(await runStub(c.env, row.runId).setStepStatus(c.req.param("stepName") ?? "", status));
+  await recordRunAction(c.env, {
+    runId: row.runId,
+    step: c.req.param("stepName"),
+    action: "set-status",
+    by: actedBy(c),
+  });
   return emptyOk();
 }
 

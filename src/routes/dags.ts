@@ -21,6 +21,7 @@ import type { Env } from "../env";
 import { unwrap } from "../errors";
 import { dagu } from "../openapi/route-docs";
 import { runSnapshot, startRun } from "../run/start-run";
+import { actedBy, recordRunAction } from "../run-actions";
 import { RUN_STATUSES } from "../status";
 import { admission, runStub } from "../stubs";
 import { emptyOk } from "./empty";
@@ -235,6 +236,7 @@ export const dags = new Hono<{ Bindings: Env }>()
       const { dag } = await loadDag(c.env, c.req.valid("param").fileName);
       const body = c.req.valid("json");
       const { runId } = await startRun(c.env, runAs(dag, body.dagName), body);
+      await recordRunAction(c.env, { runId, action: "start", by: actedBy(c) });
       return c.json({ dagRunId: runId });
     },
   )
@@ -248,6 +250,7 @@ export const dags = new Hono<{ Bindings: Env }>()
       const body = c.req.valid("json");
       checkQueueOverride(body.queue);
       const { runId } = await startRun(c.env, runAs(dag, body.dagName), { ...body, enqueue: true });
+      await recordRunAction(c.env, { runId, action: "enqueue", by: actedBy(c) });
       return c.json({ dagRunId: runId });
     },
   )
@@ -264,6 +267,7 @@ export const dags = new Hono<{ Bindings: Env }>()
     for (const r of rows) {
       try {
         unwrap(await runStub(c.env, r.runId).stop());
+        await recordRunAction(c.env, { runId: r.runId, action: "stop", by: actedBy(c) });
       } catch (err) {
         errors.push(`${r.runId}: ${(err as Error).message}`);
       }

@@ -3,22 +3,27 @@
 // GET /dag-runs/{name}/{dagRunId} and the live socket, so both show the same object.
 import { waitingReasons } from "../dispatch/waiting";
 import type { Env } from "../env";
+import type { MailStatus } from "../mail/mail-object";
 import type { RunSnapshot } from "../run/run-object";
-import { admission } from "../stubs";
+import { isTerminalRun } from "../status";
+import { admission, mailStub } from "../stubs";
 import { presentDetails } from "./present";
 
-export type RunDetails = ReturnType<typeof presentDetails> & { waitingFor?: string };
+export type RunDetails = ReturnType<typeof presentDetails> & { waitingFor?: string; notifications?: MailStatus[] };
 
 /** The hints for a snapshot; `present` may take a newer snapshot than the one they were read for. */
 export async function detailHints(env: Env, snap: RunSnapshot) {
   const waiting = await waitingReasons(env, snap);
   const why =
     snap.state.status === "queued" ? (await admission(env).why([snap.state.runId]))[snap.state.runId] : undefined;
-  return { waiting, waitingFor: why };
+  // The mail of a finished run with mailOn, each with how its sending went.
+  const mail = snap.dag.mail && isTerminalRun(snap.state.status) ? await mailStub(env, snap.state.runId).list() : [];
+  return { waiting, waitingFor: why, notifications: mail };
 }
 
 export function presentWithHints(snap: RunSnapshot, hints: Awaited<ReturnType<typeof detailHints>>): RunDetails {
-  const details = presentDetails(snap, hints.waiting);
+  const details: RunDetails = presentDetails(snap, hints.waiting);
+  if (hints.notifications.length) details.notifications = hints.notifications;
   // dagflare's addition: why a queued run has not started.
   if (details.statusLabel !== "queued" || hints.waitingFor === undefined) return details;
   return { ...details, waitingFor: hints.waitingFor };

@@ -9,6 +9,7 @@ import type { DagDef } from "../dag/types";
 import { db, getDag, runSince, setDagSchedule } from "../db/queries";
 import type { Env } from "../env";
 import { startRun } from "../run/start-run";
+import { recordRunAction, SCHEDULE } from "../run-actions";
 import { scheduleStub } from "../stubs";
 
 export interface ScheduleState {
@@ -89,6 +90,7 @@ export class ScheduleObject extends DurableObject<Env> {
     }
     try {
       const { runId, queued } = await startRun(this.env, dag, {});
+      await recordRunAction(this.env, { runId, action: queued ? "enqueue" : "start", by: SCHEDULE });
       return `${queued ? "queued" : "started"} run ${runId}`;
     } catch (err) {
       console.error(`schedule of ${st.dagName}: start failed`, err);

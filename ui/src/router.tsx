@@ -25,7 +25,7 @@ function oneOf<T extends string>(values: readonly T[]) {
 
 export const DAG_TABS = ["graph", "history", "spec", "runs"] as const;
 export type DagTab = (typeof DAG_TABS)[number];
-export const RUN_TABS = ["graph", "steps", "timeline", "outputs"] as const;
+export const RUN_TABS = ["graph", "steps", "timeline", "outputs", "activity"] as const;
 export type RunTab = (typeof RUN_TABS)[number];
 
 const rootRoute = createRootRoute({ component: Layout });

@@ -7,6 +7,7 @@ import { db, updateRunSummary } from "../../db/queries";
 import type { DispatchTask } from "../../dispatch/dispatch-object";
 import type { Env } from "../../env";
 import { type Outcome, unwrap } from "../../errors";
+import { mailAfterFinish } from "../../mail/after-finish";
 import { poolOf, type Selector } from "../../shared/selector";
 import { isTerminalRun } from "../../status";
 import { admission, dispatcherFor, runStub } from "../../stubs";
@@ -198,6 +199,8 @@ export class Outbox {
         steps: isTerminalRun(s.status) ? JSON.stringify(stepStats(s)) : null,
         updatedAt: Date.now(),
       });
+      // A finished run's mail (mailOn) is handed to its MailObject, which sends it.
+      if (isTerminalRun(s.status) && run.init.dag.mail) await mailAfterFinish(env, run.init.dag, s);
       const parent = run.init.parent;
       if (isTerminalRun(s.status) && parent) {
         // A sub-DAG run's end is its calling step's end.

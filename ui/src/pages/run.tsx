@@ -7,6 +7,7 @@ import { DagGraph } from "../components/dag-graph";
 import { ErrorBox } from "../components/error-box";
 import { isActive } from "../lib/status";
 import type { RunSearch, RunTab } from "../router";
+import { ActivityView } from "./run/activity";
 import { findNode, listNodes } from "./run/nodes";
 import { Outputs } from "./run/outputs";
 import { RunHeader } from "./run/run-header";
@@ -20,6 +21,7 @@ const TABS: Array<{ id: RunTab; label: string }> = [
   { id: "graph", label: "Graph" },
   { id: "timeline", label: "Timeline" },
   { id: "outputs", label: "Outputs" },
+  { id: "activity", label: "Activity" },
 ];
 
 export function RunPage() {
@@ -118,6 +120,9 @@ export function RunPage() {
           </div>
         )}
         {tab === "timeline" && <Timeline nodes={nodes} />}
+        {tab === "activity" && (
+          <ActivityView actionPath={actionPath} version={`${details.statusLabel}\u0000${details.finishedAt}`} />
+        )}
         {tab === "outputs" && (
           <Outputs actionPath={actionPath} version={`${details.statusLabel}\u0000${details.finishedAt}`} />
         )}
