@@ -2,6 +2,7 @@ import type { DispatchObject } from "./dispatch/dispatch-object";
 import type { QueueObject } from "./queue/queue-object";
 import type { RunObject } from "./run/run-object";
 import type { ScheduleObject } from "./schedule/schedule-object";
+import type { WebhookObject } from "./webhooks/webhook-object";
 
 export interface Env {
   DB: D1Database;
@@ -9,6 +10,7 @@ export interface Env {
   DISPATCH: DurableObjectNamespace<DispatchObject>;
   SCHEDULES: DurableObjectNamespace<ScheduleObject>;
   QUEUES: DurableObjectNamespace<QueueObject>;
+  WEBHOOKS: DurableObjectNamespace<WebhookObject>;
   /** "required" (default) or "off": an operator's explicit choice to serve without tokens. */
   DAGFLARE_AUTH?: string;
   /** Bearer token for the user API (a Worker secret). */
@@ -23,6 +25,12 @@ export interface Env {
   DAGFLARE_ADMIN_USERNAME?: string;
   /** "on": count Durable Object calls and D1 queries for GET /metrics (src/call-counts.ts). */
   DAGFLARE_CALL_COUNTS?: string;
+  /** "on": webhooks may post to loopback hosts over http (set by `npm start` and the tests). */
+  DAGFLARE_WEBHOOKS_LOOPBACK?: string;
+  /** A webhook delivery's first retry delay in ms (default 10000; doubled each attempt). */
+  DAGFLARE_WEBHOOK_RETRY_BASE_MS?: string;
+  /** How long one delivery attempt waits for its receiver, in ms (default 10000). */
+  DAGFLARE_WEBHOOK_TIMEOUT_MS?: string;
   /** Lease time-to-live; runners heartbeat at a third of it. */
   LEASE_TTL_MS?: string;
 }

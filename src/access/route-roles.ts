@@ -88,6 +88,11 @@ export const ROUTE_ROLES: ReadonlyArray<readonly [Method, string, Level]> = [
   ["POST", "/runner-tokens", "manager"],
   ["DELETE", "/runner-tokens/:id", "manager"],
   ["POST", "/dag-runs/cleanup", "manager"],
+  ["GET", "/outgoing-webhooks", "manager"],
+  ["POST", "/outgoing-webhooks", "manager"],
+  ["GET", "/outgoing-webhooks/:id", "manager"],
+  ["DELETE", "/outgoing-webhooks/:id", "manager"],
+  ["GET", "/outgoing-webhooks/:id/deliveries", "manager"],
 
   // People and keys.
   ["GET", "/users", "admin"],
