@@ -31,7 +31,7 @@ const Attempt = z.object({
   httpStatus: z.number().int().optional(),
   error: z.string().optional(),
 });
-const DeliveryList = z.object({
+export const DeliveryList = z.object({
   deliveries: z.array(
     z.object({
       id: z.string().describe("The event's id (X-Dagflare-Delivery)"),
