@@ -45,7 +45,12 @@ export interface Stack {
   api<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
 }
 
-export async function startStack(opts: { runners: string[]; leaseTtlMs?: number }): Promise<Stack> {
+export async function startStack(opts: {
+  runners: string[];
+  leaseTtlMs?: number;
+  /** More of the Worker's variables. */
+  vars?: Record<string, string>;
+}): Promise<Stack> {
   const stateDir = tempDir("state");
   buildRunner();
   applyMigrations(stateDir);
@@ -60,6 +65,7 @@ export async function startStack(opts: { runners: string[]; leaseTtlMs?: number 
         DAGFLARE_RUNNER_TOKEN: RUNNER_TOKEN,
         DAGFLARE_SESSION_SECRET: "e2e-session-secret-of-at-least-32-characters",
         LEASE_TTL_MS: String(opts.leaseTtlMs ?? 3_000),
+        ...opts.vars,
       },
     });
   let worker = await launch();
