@@ -34,7 +34,7 @@ const Attempt = z.object({
 export const DeliveryList = z.object({
   deliveries: z.array(
     z.object({
-      id: z.string().describe("The event's id (X-Dagflare-Delivery)"),
+      id: z.string().describe("The event's id (X-Dagflare-Event-Id)"),
       event: z.string(),
       createdAt: z.string(),
       status: z.enum(["pending", "delivered", "failed"]),

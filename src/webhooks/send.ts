@@ -21,7 +21,7 @@ export async function sendOnce(hook: WebhookRow, event: WebhookEvent, timeoutMs:
     "Content-Type": "application/json",
     "User-Agent": "dagflare-webhooks",
     "X-Dagflare-Event": event.type,
-    "X-Dagflare-Delivery": event.id,
+    "X-Dagflare-Event-Id": event.id,
     [TIMESTAMP_HEADER]: String(timestampSec),
     [SIGNATURE_HEADER]: await signature(hook.secret, timestampSec, body),
   };

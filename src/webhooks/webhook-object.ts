@@ -37,6 +37,9 @@ export interface Delivery {
   attempts: DeliveryAttempt[];
 }
 
+/** How long past its timeout an attempt under way keeps its delivery from being sent again. */
+const IN_FLIGHT_GRACE_MS = 5_000;
+
 interface DeliveryRow extends Record<string, SqlStorageValue> {
   id: string;
   type: string;
@@ -130,6 +133,12 @@ export class WebhookObject extends DurableObject<Env> {
       )
       .toArray();
     const timeoutMs = positive(this.env.DAGFLARE_WEBHOOK_TIMEOUT_MS) ?? DELIVERY_TIMEOUT_MS;
+    // Taken, in the same synchronous step as the read: an alarm that starts while these are
+    // in flight (an enqueue re-arms it) does not send them again. If this object stops
+    // before recording their answers, they are due again after the timeout.
+    for (const d of due) {
+      this.sql.exec("UPDATE deliveries SET next_at = ? WHERE id = ?", now + timeoutMs + IN_FLIGHT_GRACE_MS, d.id);
+    }
     const results = await Promise.all(due.map((d) => sendOnce(hook, JSON.parse(d.event) as WebhookEvent, timeoutMs)));
     const baseMs = positive(this.env.DAGFLARE_WEBHOOK_RETRY_BASE_MS) ?? RETRY_BASE_MS;
     this.ctx.storage.transactionSync(() => {

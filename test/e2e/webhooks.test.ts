@@ -35,7 +35,7 @@ function receiver() {
         res.writeHead(401).end();
         return;
       }
-      const deliveryId = String(req.headers["x-dagflare-delivery"]);
+      const deliveryId = String(req.headers["x-dagflare-event-id"]);
       received.push({
         path: req.url ?? "",
         event: String(req.headers["x-dagflare-event"]),
@@ -46,8 +46,8 @@ function receiver() {
         hanging.add(res);
         return;
       }
-      const n = (tries.get(deliveryId) ?? 0) + 1;
-      tries.set(deliveryId, n);
+      const n = (tries.get(`${req.url} ${deliveryId}`) ?? 0) + 1;
+      tries.set(`${req.url} ${deliveryId}`, n);
       res.writeHead(req.url === "/flaky" && n <= 2 ? 503 : 204).end();
     });
   });
@@ -102,50 +102,62 @@ async function deliveries(id: string) {
   }>;
 }
 
-describe("outgoing webhooks", () => {
-  it("delivers a real run's dag and task events, signed, retrying a failing receiver, past one that never answers", async () => {
-    const ok = await register("/ok", ["dag.*", "task.*"], { dagNames: ["hooked"] });
-    const flaky = await register("/flaky", ["dag.succeeded", "dag.failed"], { dagNames: ["hooked"] });
-    const hang = await register("/hang", ["task.started"], { dagNames: ["hooked"] });
+describe("outgoing webhooks of a real run", () => {
+  const ids = { ok: "", flaky: "", hang: "" };
+  let run: { statusLabel: string };
+  let hangingWhenRunEnded = 0;
+
+  beforeAll(async () => {
+    ids.ok = await register("/ok", ["dag.*", "task.*"], { dagNames: ["hooked"] });
+    ids.flaky = await register("/flaky", ["dag.succeeded", "dag.failed"], { dagNames: ["hooked"] });
+    ids.hang = await register("/hang", ["task.started"], { dagNames: ["hooked"] });
     const spec = "steps:\n  - name: first\n    command: echo one\n  - name: second\n    command: echo two\n";
     const runId = await startDagRun(stack, "hooked", spec);
-    const run = await runEnded(stack, "hooked", runId);
+    run = await runEnded(stack, "hooked", runId);
+    hangingWhenRunEnded = hooks.hanging.size;
+  });
+
+  it("ends the run while a receiver that never answers still holds its requests", () => {
     expect(run.statusLabel).toBe("succeeded");
+    expect(hangingWhenRunEnded).toBeGreaterThan(0);
+  });
 
-    // The run ended while the receiver that never answers still held its requests.
-    expect(hooks.hanging.size).toBeGreaterThan(0);
-
-    // Every event of the run, each once, to the receiver that answers.
-    const okEvents = await waitFor("the run's events at /ok", async () => {
-      const got = hooks.received.filter((r) => r.path === "/ok");
-      return got.some((r) => r.event === "dag.succeeded") ? got : undefined;
+  it("delivers each dag and task event of the run once, in order, signed and timestamped", async () => {
+    const got = await waitFor("the run's events at /ok", async () => {
+      const list = hooks.received.filter((r) => r.path === "/ok");
+      return list.some((r) => r.event === "dag.succeeded") ? list : undefined;
     });
-    const steps = (name: string) => okEvents.filter((r) => r.body.data.step?.name === name).map((r) => r.event);
-    expect(okEvents[0]?.event).toBe("dag.started");
+    const steps = (name: string) => got.filter((r) => r.body.data.step?.name === name).map((r) => r.event);
+    expect(got[0]?.event).toBe("dag.started");
+    expect(got.at(-1)?.event).toBe("dag.succeeded");
     expect(steps("first")).toEqual(["task.started", "task.succeeded"]);
     expect(steps("second")).toEqual(["task.started", "task.succeeded"]);
-    expect(okEvents.every((r) => r.body.type === r.event && r.body.data.dagName === "hooked")).toBe(true);
+    expect(got.every((r) => r.body.type === r.event && r.body.data.dagName === "hooked")).toBe(true);
     expect(hooks.forged).toEqual([]);
+    const recorded = await waitFor("the deliveries to /ok to be recorded", async () => {
+      const list = await deliveries(ids.ok);
+      return list.length === got.length && list.every((d) => d.status === "delivered") ? list : undefined;
+    });
+    expect(recorded.every((d) => d.attempts.length === 1 && d.attempts[0]?.httpStatus === 204)).toBe(true);
+  });
 
-    // Two 503s, then delivered, the attempts recorded.
-    const [flakyDelivery] = await waitFor("the flaky receiver's delivery", async () => {
-      const list = await deliveries(flaky);
+  it("tries a failing receiver again from the delivery object's alarms, recording each attempt", async () => {
+    const [delivery] = await waitFor("the flaky receiver's delivery", async () => {
+      const list = await deliveries(ids.flaky);
       return list[0]?.status === "delivered" ? list : undefined;
     });
-    expect(flakyDelivery?.event).toBe("dag.succeeded");
-    expect(flakyDelivery?.attempts.map((a) => a.httpStatus)).toEqual([503, 503, 204]);
+    expect(delivery?.event).toBe("dag.succeeded");
+    expect(delivery?.attempts.map((a) => a.httpStatus)).toEqual([503, 503, 204]);
+  });
 
-    // The silent receiver's attempts end at the timeout, recorded as such, and are retried.
-    const [hung] = await waitFor(
+  it("records an attempt the receiver never answers as timed out, and keeps the delivery pending", async () => {
+    const hung = await waitFor(
       "a timed-out attempt",
-      async () => {
-        const list = await deliveries(hang);
-        return list.some((d) => d.attempts.length > 0) ? list : undefined;
-      },
+      async () => (await deliveries(ids.hang)).find((d) => d.attempts.length > 0),
       TIMEOUT_MS * 5,
     );
-    expect(hung?.attempts[0]?.error).toBe(`no answer within ${TIMEOUT_MS} ms`);
-    expect(hung?.attempts[0]?.durationMs).toBeGreaterThanOrEqual(TIMEOUT_MS);
-    expect((await deliveries(ok)).every((d) => d.status === "delivered")).toBe(true);
+    expect(hung.status).toBe("pending");
+    expect(hung.attempts[0]?.error).toBe(`no answer within ${TIMEOUT_MS} ms`);
+    expect(hung.attempts[0]?.durationMs).toBeGreaterThanOrEqual(TIMEOUT_MS);
   });
 });
