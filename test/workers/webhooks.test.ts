@@ -5,11 +5,12 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { CreateApiKeyResponse } from "../../src/access/api-keys";
+import { UNHEALTHY_AFTER_MS } from "../../src/dispatch/fleet";
 import { DeliveryList } from "../../src/routes/webhooks";
-import { webhookStub } from "../../src/stubs";
+import { dispatcherFor, webhookStub } from "../../src/stubs";
 import { MAX_HEADER_BYTES } from "../../src/webhooks/limits";
 import { CreateWebhookResponse, WebhookInfo, WebhookList } from "../../src/webhooks/registry";
-import { callCounts, complete, createDag, extApi, lease, startDag } from "./helpers";
+import { callCounts, complete, createDag, extApi, lease, runnerApi, startDag } from "./helpers";
 
 // Loopback, where nothing listens: an attempt fails at once, without a name to look up.
 const RECEIVER = "http://127.0.0.1:9/dagflare";
@@ -161,5 +162,37 @@ describe("a run's events", () => {
     expect(d).toMatchObject({ event: "dag.started", status: "pending", attempts: [{ attempt: 1 }] });
     expect(d?.attempts[0]).toMatchObject({ error: expect.any(String) });
     expect(Date.parse(d?.nextAttemptAt ?? "")).toBeGreaterThan(Date.now());
+  });
+});
+
+describe("runner events", () => {
+  beforeEach(async () => {
+    const all = await extApi("GET", "/outgoing-webhooks", undefined, WebhookList);
+    for (const h of all.body.webhooks as Array<{ id: string }>) await api("DELETE", `/outgoing-webhooks/${h.id}`);
+  });
+
+  it("announces a runner online at its first report, and not at the next", async () => {
+    const { id } = await register({ events: ["runner.online"] });
+    const report = { runnerId: "host-new", labels: { os: "linux" }, totalSlots: 1 };
+    expect((await runnerApi("/heartbeat", report)).status).toBe(200);
+    const [online] = await vi.waitFor(async () => {
+      const list = await deliveries(id);
+      expect(list).toHaveLength(1);
+      return list;
+    });
+    expect(online?.event).toBe("runner.online");
+    expect((await runnerApi("/heartbeat", report)).status).toBe(200);
+    expect(await deliveries(id)).toHaveLength(1);
+  });
+
+  it("announces a runner offline once it has been silent long enough to be unhealthy", async () => {
+    const { id } = await register({ events: ["runner.offline"] });
+    const dispatcher = dispatcherFor(env);
+    const lastSeenAt = Date.now() - UNHEALTHY_AFTER_MS - 1_000;
+    await dispatcher.runnerReport({ runnerId: "host-gone", labels: {}, totalSlots: 1, running: [], lastSeenAt }, "t");
+    await vi.waitFor(async () => {
+      await runDurableObjectAlarm(dispatcher);
+      expect((await deliveries(id)).map((d) => d.event)).toEqual(["runner.offline"]);
+    });
   });
 });
