@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import { api, seg } from "../api/client";
+import { ConfirmButton } from "../components/confirm-button";
 import { ErrorBox } from "../components/error-box";
 import { formatTime } from "../lib/format";
 import "./lists.css";
@@ -80,10 +81,6 @@ export function WebhooksPage() {
       refresh();
     },
   });
-  const remove = useMutation({
-    mutationFn: (id: string) => api.delete(`/outgoing-webhooks/${seg(id)}`),
-    onSettled: refresh,
-  });
   const field = (key: keyof typeof EMPTY) => ({
     value: form[key],
     onChange: (e: { target: { value: string } }) => setForm({ ...form, [key]: e.target.value }),
@@ -139,7 +136,7 @@ export function WebhooksPage() {
           The signing secret of {shown.name}, shown this once: <code>{shown.secret}</code>
         </p>
       )}
-      <ErrorBox error={create.error ?? remove.error ?? hooks.error} />
+      <ErrorBox error={create.error ?? hooks.error} />
       <table className="list" aria-label="webhooks">
         <thead>
           <tr>
@@ -175,18 +172,26 @@ export function WebhooksPage() {
               <td className="row">
                 <button
                   type="button"
-                  onClick={() => setOpen(open === w.id ? null : w.id)}
+                  aria-label={`Deliveries of ${w.name}`}
                   aria-expanded={open === w.id}
+                  onClick={() => setOpen(open === w.id ? null : w.id)}
                 >
-                  Deliveries of {w.name}
+                  Deliveries
                 </button>
-                <button
-                  type="button"
-                  className="danger"
-                  onClick={() => window.confirm(`Delete the webhook ${w.name}?`) && remove.mutate(w.id)}
+                <ConfirmButton
+                  danger
+                  label={`Delete ${w.name}`}
+                  title="Delete webhook"
+                  question={`Delete the webhook ${w.name}? Nothing more is sent to ${w.url}.`}
+                  confirm="Delete"
+                  action={() => api.delete(`/outgoing-webhooks/${seg(w.id)}`)}
+                  onDone={() => {
+                    if (open === w.id) setOpen(null);
+                    refresh();
+                  }}
                 >
-                  Delete {w.name}
-                </button>
+                  Delete
+                </ConfirmButton>
               </td>
             </tr>
           ))}
