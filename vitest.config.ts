@@ -27,6 +27,9 @@ export default defineConfig({
                 DAGFLARE_SESSION_SECRET: "test-session-secret-of-at-least-32-characters",
                 // Tests read how many calls a behaviour takes from GET /metrics (src/call-counts.ts).
                 DAGFLARE_CALL_COUNTS: "on",
+                // Webhooks may post to loopback receivers, as under `npm start`.
+                DAGFLARE_WEBHOOKS_LOOPBACK: "on",
+                DAGFLARE_WEBHOOK_TIMEOUT_MS: "2000",
               },
             },
           })),

@@ -20,7 +20,12 @@ say("dagflare: building the runner and applying local D1 migrations...");
 buildRunner();
 applyMigrations(persistTo);
 
-const worker = await startWorker({ port, persistTo, vars: { DAGFLARE_AUTH: "off" }, log: (l) => say(`[worker] ${l}`) });
+const worker = await startWorker({
+  port,
+  persistTo,
+  vars: { DAGFLARE_AUTH: "off", DAGFLARE_WEBHOOKS_LOOPBACK: "on" },
+  log: (l) => say(`[worker] ${l}`),
+});
 const runner = startRunner({ server: worker.url, concurrency, id: "local-runner", log: (l) => say(`[runner] ${l}`) });
 
 say(`

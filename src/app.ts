@@ -24,6 +24,7 @@ import { services } from "./routes/services";
 import { system } from "./routes/system";
 import { usersRoute } from "./routes/users";
 import { dagWebhookTokens, webhookTrigger } from "./routes/webhooks-in";
+import { webhooksRoute } from "./routes/webhooks";
 import { workers } from "./routes/workers";
 
 const tooLarge = (limit: number) => () => {
@@ -81,6 +82,7 @@ api.route("/metrics", metrics);
 api.route("/runner-tokens", runnerTokensRoute);
 api.route("/queues", queues);
 api.route("/services", services);
+api.route("/outgoing-webhooks", webhooksRoute);
 
 app.route("/api/v2", api);
 // Current Dagu serves the same API under /api/v1: clients written for it work unchanged. The

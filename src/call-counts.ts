@@ -23,7 +23,7 @@ export function callCounts(): Array<[string, number]> {
   return [...counts].sort(([a], [b]) => a.localeCompare(b));
 }
 
-const NAMESPACES = ["RUNS", "DISPATCH", "SCHEDULES", "QUEUES"] as const;
+const NAMESPACES = ["RUNS", "DISPATCH", "SCHEDULES", "QUEUES", "WEBHOOKS"] as const;
 
 /** Counting bindings -> the platform's own, so that reading the counts does not move them. */
 const uncounted = new WeakMap<Env, Env>();

@@ -3,6 +3,7 @@ import type { MailObject } from "./mail/mail-object";
 import type { QueueObject } from "./queue/queue-object";
 import type { RunObject } from "./run/run-object";
 import type { ScheduleObject } from "./schedule/schedule-object";
+import type { WebhookObject } from "./webhooks/webhook-object";
 
 export interface Env {
   DB: D1Database;
@@ -11,6 +12,7 @@ export interface Env {
   SCHEDULES: DurableObjectNamespace<ScheduleObject>;
   QUEUES: DurableObjectNamespace<QueueObject>;
   MAIL: DurableObjectNamespace<MailObject>;
+  WEBHOOKS: DurableObjectNamespace<WebhookObject>;
   /** "required" (default) or "off": an operator's explicit choice to serve without tokens. */
   DAGFLARE_AUTH?: string;
   /** Bearer token for the user API (a Worker secret). */
@@ -33,6 +35,12 @@ export interface Env {
   DAGFLARE_SMTP_PASSWORD?: string;
   /** The sender of mails whose DAG gives no `from`. */
   DAGFLARE_SMTP_FROM?: string;
+  /** "on": webhooks may post to loopback hosts over http (set by `npm start` and the tests). */
+  DAGFLARE_WEBHOOKS_LOOPBACK?: string;
+  /** A webhook delivery's first retry delay in ms (default 10000; doubled each attempt). */
+  DAGFLARE_WEBHOOK_RETRY_BASE_MS?: string;
+  /** How long one delivery attempt waits for its receiver, in ms (default 10000). */
+  DAGFLARE_WEBHOOK_TIMEOUT_MS?: string;
   /** Lease time-to-live; runners heartbeat at a third of it. */
   LEASE_TTL_MS?: string;
 }

@@ -8,6 +8,7 @@ import { QueueObject as Queue } from "./queue/queue-object";
 import { RunObject as Run } from "./run/run-object";
 import { rearmSchedules } from "./schedule/safety-net";
 import { ScheduleObject as Schedule } from "./schedule/schedule-object";
+import { WebhookObject as Webhook } from "./webhooks/webhook-object";
 
 // With DAGFLARE_CALL_COUNTS=on every binding counts its calls (src/call-counts.ts); off, as is.
 export const DispatchObject = counted(Dispatch);
@@ -15,6 +16,7 @@ export const MailObject = counted(Mail);
 export const QueueObject = counted(Queue);
 export const RunObject = counted(Run);
 export const ScheduleObject = counted(Schedule);
+export const WebhookObject = counted(Webhook);
 
 export default {
   fetch: (req, env, ctx) => app.fetch(req, countedEnv(env), ctx),

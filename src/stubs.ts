@@ -1,6 +1,6 @@
 // Every Durable Object stub of the Worker, in one place: which object a name maps to is decided
 // here and nowhere else (one RunObject per run id, one DispatchObject per runner pool, one
-// ScheduleObject per scheduled DAG, one admission QueueObject).
+// ScheduleObject per scheduled DAG, one admission QueueObject, one WebhookObject per webhook).
 
 import type { Env } from "./env";
 import { DEFAULT_POOL } from "./shared/selector";
@@ -31,4 +31,9 @@ export function scheduleStub(env: Env, dagName: string) {
 /** The mail of a run (src/mail/mail-object.ts). */
 export function mailStub(env: Env, runId: string) {
   return env.MAIL.get(env.MAIL.idFromName(runId));
+}
+
+/** The delivery queue of a webhook. */
+export function webhookStub(env: Env, webhookId: string) {
+  return env.WEBHOOKS.get(env.WEBHOOKS.idFromName(webhookId));
 }

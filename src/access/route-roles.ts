@@ -106,6 +106,11 @@ export const ROUTE_ROLES: ReadonlyArray<readonly [Method, string, Level]> = [
   ["GET", "/dags/:fileName/webhook-tokens", "manager"],
   ["POST", "/dags/:fileName/webhook-tokens", "manager"],
   ["DELETE", "/dags/:fileName/webhook-tokens/:id", "manager"],
+  ["GET", "/outgoing-webhooks", "manager"],
+  ["POST", "/outgoing-webhooks", "manager"],
+  ["GET", "/outgoing-webhooks/:id", "manager"],
+  ["DELETE", "/outgoing-webhooks/:id", "manager"],
+  ["GET", "/outgoing-webhooks/:id/deliveries", "manager"],
 
   // People and keys.
   ["GET", "/users", "admin"],

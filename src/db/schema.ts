@@ -224,3 +224,27 @@ export const runActions = sqliteTable(
 );
 
 export type RunActionRow = typeof runActions.$inferSelect;
+
+/**
+ * Outgoing webhooks (src/webhooks/). The secret is kept as written, because every delivery is
+ * signed with it; it is never returned after the creation's answer. `events`, `filters` and
+ * `headers` are JSON.
+ */
+export const webhooks = sqliteTable("webhooks", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  url: text("url").notNull(),
+  /** JSON array of event patterns (`task.failed`, `dag.*`, `*`). */
+  events: text("events").notNull(),
+  /** JSON `{ dagNames?: string[], stepNames?: string[] }`. */
+  filters: text("filters").notNull().default("{}"),
+  /** JSON object of extra request headers. */
+  headers: text("headers").notNull().default("{}"),
+  secret: text("secret").notNull(),
+  /** `json` (dagflare's event envelope) or `slack` (Slack's incoming-webhook body). */
+  format: text("format").notNull().default("json"),
+  createdBy: text("created_by").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+export type WebhookRow = typeof webhooks.$inferSelect;

@@ -9,6 +9,7 @@ import { parseLeaseId } from "../shared/lease-id";
 import { type Lease, SOCKET_PING, SOCKET_PONG } from "../shared/protocol";
 import { DEFAULT_POOL, formatSelector, matches, poolOf, type Selector } from "../shared/selector";
 import { dispatcherFor, runStub } from "../stubs";
+import { announceSilentRunners, runnerReported } from "../webhooks/runner-events";
 import { FORGET_AFTER_MS, type RunnerReport, WARNING_AFTER_MS } from "./fleet";
 import { RunnerSockets } from "./runner-socket";
 import * as schema from "./schema";
@@ -142,6 +143,11 @@ export class DispatchObject extends DurableObject<Env> {
     }
   }
 
+  /** The only alarm of a dispatcher: runners gone silent, for webhooks. */
+  override async alarm(): Promise<void> {
+    await announceSilentRunners(this.env, this.ctx.storage, this.sql, Date.now());
+  }
+
   /** A runner token was revoked: its runners' sockets are closed (they stop, as on a 401). */
   closeToken(tokenId: string): number {
     return this.sockets.closeToken(tokenId);
@@ -213,6 +219,8 @@ export class DispatchObject extends DurableObject<Env> {
       )
       .toArray()[0];
     if (row && this.ownedElsewhere(row, tokenId, report.lastSeenAt)) return "taken";
+    // Webhooks hear when a runner comes online and when it goes silent (src/webhooks/runner-events.ts).
+    this.ctx.waitUntil(runnerReported(this.env, this.ctx.storage, report, row?.last_seen_at));
     this.sql.exec(
       "INSERT OR REPLACE INTO runners (runner_id, report, last_seen_at, token_id) VALUES (?, ?, ?, ?)",
       report.runnerId,

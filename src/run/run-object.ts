@@ -16,7 +16,8 @@ import { LiveRun } from "../live/live-run";
 import { formatLeaseId } from "../shared/lease-id";
 import type { Lease, LogEntry, NextAsk, StepOutcome } from "../shared/protocol";
 import { matches, type Selector, selectorOf } from "../shared/selector";
-import { type FinalStepStatus, isTerminalRun } from "../status";
+import { type FinalStepStatus, isTerminalRun, type StepStatus } from "../status";
+import { webhookSubscriptions } from "../webhooks/registry";
 import {
   createContext,
   initialState,
@@ -36,6 +37,7 @@ import { type RunInit, RunStore, type StoredInit } from "./object/run-store";
 import * as schema from "./object/schema";
 import { firedTimer } from "./object/timer-keys";
 import { TimerTable } from "./object/timers";
+import { WebhookOutbox } from "./object/webhook-outbox";
 import type { ParentRef, SubRunReport } from "./sub-runs";
 
 export type { RunInit };
@@ -60,6 +62,7 @@ export class RunObject extends DurableObject<Env> {
   private store: RunStore;
   private timers: TimerTable;
   private outbox: Outbox;
+  private webhooks: WebhookOutbox;
   private init?: StoredInit;
   private ctxCache?: MachineContext;
   private state?: RunState;
@@ -81,6 +84,7 @@ export class RunObject extends DurableObject<Env> {
       selectorOf: (name) => this.selectorOf(name),
       fire: (event) => this.fire(event),
     });
+    this.webhooks = new WebhookOutbox(env, this.sql, this.timers);
     this.live = new LiveRun(ctx, env, this.sql, () => unwrapOr(this.snapshot()));
     // Migrations (migrations/do/run) and the load run before any call or alarm arrives.
     migrateOnStart(ctx, this.db, migrations, () => this.load());
@@ -456,6 +460,7 @@ export class RunObject extends DurableObject<Env> {
       else if (fired.kind === "startChild") await this.outbox.startChild(fired.step);
       else if (fired.kind === "stopChild") await this.outbox.stopChild(fired.childRunId);
       else if (fired.kind === "summary") await this.outbox.writeSummary();
+      else if (fired.kind === "webhooks") await this.webhooks.deliver();
       // Each event happens at its timer's time.
       else await this.fire(fired.event, Math.max(Date.now(), at));
     }
@@ -474,6 +479,10 @@ export class RunObject extends DurableObject<Env> {
     now = Date.now(),
     follow?: (t: Transition) => RunEvent[],
   ): Promise<{ reply: Reply; granted: Lease[] }> {
+    // The isolate's list, at once; only an isolate that has none yet waits for D1 (before the
+    // state is read, since another call may run meanwhile).
+    const found = webhookSubscriptions(this.env);
+    const hooks = Array.isArray(found) ? found : await found;
     const before = this.state;
     if (!before) return { reply: { kind: "stale", reason: "run not found" }, granted: [] };
     const first = transition(this.machine, before, event, now);
@@ -491,9 +500,11 @@ export class RunObject extends DurableObject<Env> {
       for (const name of t.changed) changed.add(name);
     }
     const claimed = new Set(claims.map((c) => c.event.step));
+    let hookEvents = false;
     const deliveries = this.ctx.storage.transactionSync((): Deliveries => {
       this.store.persist(state, { steps: changed, outputs: before.outputs !== state.outputs });
       const out = this.outbox.record(effects, now, claimed);
+      if (hooks.length) hookEvents = this.webhooks.record(hooks, before, state, now);
       // An attempt number is used again after a lease that was never confirmed: what that
       // lease logged before it was taken back is not this attempt's.
       for (const c of claims) clearLog(this.sql, { step: c.event.step, attempt: c.attempt });
@@ -504,6 +515,7 @@ export class RunObject extends DurableObject<Env> {
     const granted = claims.flatMap((c) => this.leaseFor(c.event, c.attempt) ?? []);
     this.live.changed(changed);
     await this.outbox.deliver(deliveries);
+    if (hookEvents) await this.webhooks.deliver();
     await this.timers.arm();
     return { reply: first.reply, granted };
   }

@@ -10,6 +10,7 @@ import { RunPage } from "./pages/run";
 import { RunnersPage } from "./pages/runners";
 import { RunsPage } from "./pages/runs";
 import { SystemPage } from "./pages/system";
+import { WebhooksPage } from "./pages/webhooks";
 
 // The API reference is large and seldom opened: it loads on demand.
 const ApiDocsPage = lazy(() => import("./pages/api-docs"));
@@ -121,6 +122,7 @@ const queuesRoute = createRoute({ getParentRoute: () => rootRoute, path: "/queue
 const runnersRoute = createRoute({ getParentRoute: () => rootRoute, path: "/runners", component: RunnersPage });
 const systemRoute = createRoute({ getParentRoute: () => rootRoute, path: "/system", component: SystemPage });
 const accessRoute = createRoute({ getParentRoute: () => rootRoute, path: "/access", component: AccessPage });
+const webhooksRoute = createRoute({ getParentRoute: () => rootRoute, path: "/webhooks", component: WebhooksPage });
 const apiDocsRoute = createRoute({ getParentRoute: () => rootRoute, path: "/api-docs", component: ApiDocsPage });
 
 const routeTree = rootRoute.addChildren([
@@ -135,6 +137,7 @@ const routeTree = rootRoute.addChildren([
   systemRoute,
   apiDocsRoute,
   accessRoute,
+  webhooksRoute,
 ]);
 
 export const router = createRouter({ routeTree, defaultPreload: "intent" });

@@ -37,8 +37,14 @@ export interface UiStack {
   stop(): Promise<void>;
 }
 
-export async function startUiStack(opts: { runners?: string[]; leaseTtlMs?: number } = {}): Promise<UiStack> {
-  const stack = await startStack({ runners: opts.runners ?? ["ui-runner"], leaseTtlMs: opts.leaseTtlMs });
+export async function startUiStack(
+  opts: { runners?: string[]; leaseTtlMs?: number; vars?: Record<string, string> } = {},
+): Promise<UiStack> {
+  const stack = await startStack({
+    runners: opts.runners ?? ["ui-runner"],
+    leaseTtlMs: opts.leaseTtlMs,
+    ...(opts.vars && { vars: opts.vars }),
+  });
   let browser: BrowserContext;
   try {
     browser = await chromium.launchPersistentContext(tempDir("chromium"), {

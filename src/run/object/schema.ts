@@ -61,3 +61,17 @@ export const logMeta = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.step, t.attempt] })],
 );
+
+/**
+ * Webhook events of this run not yet handed to their webhooks' delivery objects, stored with
+ * the state change that caused them (src/run/object/webhook-outbox.ts).
+ */
+export const webhookEvents = sqliteTable(
+  "webhook_events",
+  {
+    hookId: text("hook_id").notNull(),
+    eventId: text("event_id").notNull(),
+    event: text("event").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.hookId, t.eventId] })],
+);

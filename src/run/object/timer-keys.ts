@@ -1,8 +1,9 @@
 // What a fired timer stands for, from its stored key: the engine's timers go back to the
 // engine as a `timer` event; the outbox's retry timers (`enqueue`, `child`, `stopchild`,
-// `summary`) are delivered by the shell. The keys themselves are encoded in one place,
+// `summary`, `webhooks`) are delivered by the shell. The keys themselves are encoded in one place,
 // the engine's `timers.ts`.
 import { decodeTimer, encodeTimer, type RunEvent } from "../engine";
+import { WEBHOOK_TIMER } from "./webhook-outbox";
 
 /** The keys of the outbox's timers: an effect not yet delivered, retried when its timer fires. */
 export const outboxTimer = {
@@ -18,9 +19,11 @@ export type FiredTimer =
   | { kind: "startChild"; step: string }
   | { kind: "stopChild"; childRunId: string }
   | { kind: "summary" }
+  | { kind: "webhooks" }
   | { kind: "event"; event: Extract<RunEvent, { type: "timer" }> };
 
 export function firedTimer(key: string): FiredTimer {
+  if (key === WEBHOOK_TIMER) return { kind: "webhooks" };
   const timer = decodeTimer(key);
   switch (timer?.kind) {
     case "enqueue":

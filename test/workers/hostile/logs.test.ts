@@ -91,7 +91,8 @@ describe("logs of a run stored before rows carried sizes and lines", () => {
       const sql = state.storage.sql;
       // The tables as runs stored them, with entries of two streams, the second out of order,
       // from before the storage had migrations.
-      sql.exec(`DROP TABLE logs; DROP TABLE log_meta; DROP TABLE __drizzle_migrations;
+      // (Tables added by later migrations did not exist then.)
+      sql.exec(`DROP TABLE logs; DROP TABLE log_meta; DROP TABLE __drizzle_migrations; DROP TABLE webhook_events;
         CREATE TABLE logs (step TEXT NOT NULL, attempt INTEGER NOT NULL, seq INTEGER NOT NULL,
           stream TEXT NOT NULL, text TEXT NOT NULL, PRIMARY KEY (step, attempt, seq));
         CREATE TABLE log_meta (step TEXT NOT NULL, attempt INTEGER NOT NULL, acked_seq INTEGER NOT NULL,

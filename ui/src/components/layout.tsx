@@ -16,6 +16,7 @@ const NAV = [
 export function Layout() {
   const me = useMe().data;
   const admin = useCan("admin");
+  const manager = useCan("manager");
   const [theme, setTheme] = useState<Theme>(initialTheme);
   const toggle = () => {
     const next = theme === "dark" ? "light" : "dark";
@@ -37,6 +38,11 @@ export function Layout() {
               {n.label}
             </Link>
           ))}
+          {manager && (
+            <Link to="/webhooks" activeProps={{ className: "active", "aria-current": "page" }}>
+              Webhooks
+            </Link>
+          )}
           {admin && (
             <Link to="/access" activeProps={{ className: "active", "aria-current": "page" }}>
               Users

@@ -1,0 +1,248 @@
+// Outgoing webhooks (managers and admins): register one (its signing secret is shown this
+// once), list and delete them, and see a webhook's recent deliveries with every attempt.
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { type FormEvent, useState } from "react";
+import { api, seg } from "../api/client";
+import { ConfirmButton } from "../components/confirm-button";
+import { ErrorBox } from "../components/error-box";
+import { formatTime } from "../lib/format";
+import "./lists.css";
+
+interface Webhook {
+  id: string;
+  name: string;
+  url: string;
+  events: string[];
+  filters: { dagNames?: string[]; stepNames?: string[] };
+  headerNames: string[];
+  format: "json" | "slack";
+  createdBy: string;
+  createdAt: string;
+}
+interface Attempt {
+  attempt: number;
+  at: string;
+  durationMs: number;
+  httpStatus?: number;
+  error?: string;
+}
+interface Delivery {
+  id: string;
+  event: string;
+  createdAt: string;
+  status: "pending" | "delivered" | "failed";
+  nextAttemptAt?: string;
+  attempts: Attempt[];
+}
+
+const hooksKey = ["outgoing-webhooks"] as const;
+const EMPTY = { name: "", url: "", events: "dag.*", dagNames: "", stepNames: "", headers: "", format: "json" };
+
+/** "a, b" -> ["a", "b"]; empty parts dropped. */
+const list = (text: string) =>
+  text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+/** "Name: value" lines -> an object; the server names a bad one. */
+function headersOf(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const at = line.indexOf(":");
+    if (line.trim() && at > 0) out[line.slice(0, at).trim()] = line.slice(at + 1).trim();
+  }
+  return out;
+}
+
+export function WebhooksPage() {
+  const qc = useQueryClient();
+  const hooks = useQuery({ queryKey: hooksKey, queryFn: () => api.get<{ webhooks: Webhook[] }>("/outgoing-webhooks") });
+  const [form, setForm] = useState(EMPTY);
+  const [shown, setShown] = useState<{ name: string; secret: string } | null>(null);
+  const [open, setOpen] = useState<string | null>(null);
+  const refresh = () => qc.invalidateQueries({ queryKey: hooksKey });
+  const create = useMutation({
+    mutationFn: () =>
+      api.post<Webhook & { secret: string }>("/outgoing-webhooks", {
+        ...(form.name.trim() && { name: form.name.trim() }),
+        url: form.url.trim(),
+        events: list(form.events),
+        filters: {
+          ...(list(form.dagNames).length && { dagNames: list(form.dagNames) }),
+          ...(list(form.stepNames).length && { stepNames: list(form.stepNames) }),
+        },
+        headers: headersOf(form.headers),
+        format: form.format,
+      }),
+    onSuccess: (w) => {
+      setShown({ name: w.name, secret: w.secret });
+      setForm(EMPTY);
+      refresh();
+    },
+  });
+  const field = (key: keyof typeof EMPTY) => ({
+    value: form[key],
+    onChange: (e: { target: { value: string } }) => setForm({ ...form, [key]: e.target.value }),
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    create.mutate();
+  };
+  return (
+    <>
+      <h1>Webhooks</h1>
+      <p className="muted">
+        Events of runs and runners, POSTed and signed as the documentation's webhooks page describes.
+      </p>
+      <form className="row" onSubmit={submit} aria-label="new webhook">
+        <label>
+          Name
+          <input {...field("name")} placeholder="the URL's host" />
+        </label>
+        <label>
+          URL
+          <input {...field("url")} type="url" required placeholder="https://..." />
+        </label>
+        <label>
+          Events
+          <input {...field("events")} required title="comma-separated: dag.*, task.failed, runner.*, *" />
+        </label>
+        <label>
+          DAG names
+          <input {...field("dagNames")} placeholder="all" title="comma-separated, * matches any characters" />
+        </label>
+        <label>
+          Step names
+          <input {...field("stepNames")} placeholder="all" title="comma-separated, * matches any characters" />
+        </label>
+        <label>
+          Headers
+          <textarea {...field("headers")} rows={1} placeholder="Name: value, one a line" />
+        </label>
+        <label>
+          Format
+          <select {...field("format")}>
+            <option value="json">json</option>
+            <option value="slack">slack</option>
+          </select>
+        </label>
+        <button type="submit" className="primary" disabled={create.isPending}>
+          Create webhook
+        </button>
+      </form>
+      {shown && (
+        <p role="status">
+          The signing secret of {shown.name}, shown this once: <code>{shown.secret}</code>
+        </p>
+      )}
+      <ErrorBox error={create.error ?? hooks.error} />
+      <table className="list" aria-label="webhooks">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>URL</th>
+            <th>Events</th>
+            <th>Filters</th>
+            <th>Format</th>
+            <th>Created</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {hooks.data?.webhooks.map((w) => (
+            <tr key={w.id}>
+              <td>{w.name}</td>
+              <td>
+                <code>{w.url}</code>
+              </td>
+              <td>{w.events.join(", ")}</td>
+              <td>
+                {[
+                  w.filters.dagNames?.length && `DAGs ${w.filters.dagNames.join(", ")}`,
+                  w.filters.stepNames?.length && `steps ${w.filters.stepNames.join(", ")}`,
+                ]
+                  .filter(Boolean)
+                  .join("; ") || <span className="muted">none</span>}
+              </td>
+              <td>{w.format}</td>
+              <td>
+                {formatTime(w.createdAt)} by {w.createdBy}
+              </td>
+              <td className="row">
+                <button
+                  type="button"
+                  aria-label={`Deliveries of ${w.name}`}
+                  aria-expanded={open === w.id}
+                  onClick={() => setOpen(open === w.id ? null : w.id)}
+                >
+                  Deliveries
+                </button>
+                <ConfirmButton
+                  danger
+                  label={`Delete ${w.name}`}
+                  title="Delete webhook"
+                  question={`Delete the webhook ${w.name}? Nothing more is sent to ${w.url}.`}
+                  confirm="Delete"
+                  action={() => api.delete(`/outgoing-webhooks/${seg(w.id)}`)}
+                  onDone={() => {
+                    if (open === w.id) setOpen(null);
+                    refresh();
+                  }}
+                >
+                  Delete
+                </ConfirmButton>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {open && <Deliveries id={open} name={hooks.data?.webhooks.find((w) => w.id === open)?.name ?? open} />}
+    </>
+  );
+}
+
+function Deliveries(props: { id: string; name: string }) {
+  const deliveries = useQuery({
+    queryKey: [...hooksKey, props.id, "deliveries"],
+    queryFn: () => api.get<{ deliveries: Delivery[] }>(`/outgoing-webhooks/${seg(props.id)}/deliveries`),
+    refetchInterval: 5_000,
+  });
+  return (
+    <section aria-label={`deliveries of ${props.name}`}>
+      <h2>Deliveries of {props.name}</h2>
+      <ErrorBox error={deliveries.error} />
+      {deliveries.data?.deliveries.length === 0 && <p className="muted">No delivery yet.</p>}
+      <table className="list" aria-label="deliveries">
+        <thead>
+          <tr>
+            <th>Event</th>
+            <th>Created</th>
+            <th>Status</th>
+            <th>Attempts</th>
+          </tr>
+        </thead>
+        <tbody>
+          {deliveries.data?.deliveries.map((d) => (
+            <tr key={d.id}>
+              <td>{d.event}</td>
+              <td>{formatTime(d.createdAt)}</td>
+              <td>
+                {d.status}
+                {d.nextAttemptAt && <span className="muted"> (next {formatTime(d.nextAttemptAt)})</span>}
+              </td>
+              <td>
+                {d.attempts.map((a) => (
+                  <div key={a.attempt}>
+                    #{a.attempt} {formatTime(a.at)}: {a.httpStatus !== undefined ? `HTTP ${a.httpStatus}` : a.error} in{" "}
+                    {a.durationMs} ms
+                  </div>
+                ))}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
