@@ -23,8 +23,8 @@ import { runners } from "./routes/runners";
 import { services } from "./routes/services";
 import { system } from "./routes/system";
 import { usersRoute } from "./routes/users";
-import { dagWebhookTokens, webhookTrigger } from "./routes/webhooks-in";
 import { webhooksRoute } from "./routes/webhooks";
+import { dagWebhookTokens, webhookTrigger } from "./routes/webhooks-in";
 import { workers } from "./routes/workers";
 
 const tooLarge = (limit: number) => () => {
