@@ -16,7 +16,7 @@ import { LiveRun } from "../live/live-run";
 import { formatLeaseId } from "../shared/lease-id";
 import type { Lease, LogEntry, NextAsk, StepOutcome } from "../shared/protocol";
 import { matches, type Selector, selectorOf } from "../shared/selector";
-import { type FinalStepStatus, isTerminalRun, type StepStatus } from "../status";
+import { type FinalStepStatus, isTerminalRun } from "../status";
 import { webhookSubscriptions } from "../webhooks/registry";
 import {
   createContext,
