@@ -66,6 +66,8 @@ export function onRetry(d: Draft, e: EventOf<"retry">): Reply {
     rejected: undefined,
     preconditionUnmet: undefined,
     handlers: undefined,
+    // As in Dagu, a retried run starts again: its duration is the retry's.
+    startedAt: d.now,
     finishedAt: undefined,
   });
   d.effects.push({ type: "runStatus", status: "running" });

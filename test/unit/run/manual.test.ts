@@ -27,6 +27,15 @@ describe("retry", () => {
     expect(h.dispatched()).toEqual(["a"]);
   });
 
+  it("a retried run starts again at the retry: its start time is the retry's", () => {
+    const h = failedChain();
+    const firstStart = h.state.startedAt;
+    h.now += 60_000;
+    h.fire({ type: "retry", steps: ["b", "c"] });
+    expect(h.state.startedAt).toBe(h.now);
+    expect(h.state.startedAt).not.toBe(firstStart);
+  });
+
   it("failed steps only: reruns the failed and aborted steps, keeps the succeeded, the run ends succeeded", () => {
     const h = failedChain();
     const dispatchedBefore = h.dispatched().length;
