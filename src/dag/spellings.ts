@@ -27,6 +27,8 @@ export const SPELLINGS: ReadonlyArray<readonly [camel: string, snake: string]> =
   ["registryAuths", "registry_auths"],
   ["runConfig", "run_config"],
   ["workerSelector", "worker_selector"],
+  // dagflare's own DAG keys
+  ["parameterSet", "parameter_set"],
   // runConfig
   ["disableParamEdit", "disable_param_edit"],
   ["disableRunIdEdit", "disable_run_id_edit"],

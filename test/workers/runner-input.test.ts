@@ -84,7 +84,7 @@ describe("bad input on the runner endpoints", () => {
     expect((await send(2, "second\n")).body).toEqual({ ackedSeq: 0 });
     expect((await send(1, "first\n")).body).toEqual({ ackedSeq: 2 });
     await complete(l, 0);
-    expect(await stepLog("reorder", runId, "only")).toBe("first\nsecond\n");
+    expect(await stepLog("reorder", runId, "only")).toBe("first\nsecond");
   });
 
   it("counts a batch's size in bytes, not characters", async () => {
@@ -119,7 +119,7 @@ describe("bad input on the runner endpoints", () => {
     });
     expect(r.body).toEqual({ ackedSeq: 1 });
     await complete(again, 0);
-    expect(await stepLog("reused", runId, "only")).toBe("mine\n");
+    expect(await stepLog("reused", runId, "only")).toBe("mine");
     const node = nodeOf(await details("reused", runId), "only");
     expect(node.leaseId).toBe(again.leaseId);
   });

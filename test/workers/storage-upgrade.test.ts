@@ -160,7 +160,7 @@ describe("storage written before migrations", () => {
     expect(runLog.ok && runLog.value.trim().split("\n")).toHaveLength(dump.runLog.length);
     expect(await stub.stepLog("one", "stdout", {})).toMatchObject({
       ok: true,
-      value: { content: "hello\nworld\n", totalLines: 2 },
+      value: { content: "hello\nworld", totalLines: 2 },
     });
     const timers = await runInDurableObject(stub, (_o, state) =>
       state.storage.sql.exec<{ key: string; at: number }>("SELECT key, at FROM timers").toArray(),
