@@ -39,7 +39,7 @@ it("starts a run with the named context and parameter set, under the params give
   expect(r.code, r.stderr).toBe(0);
   const run = JSON.parse(r.stdout);
   expect(run.statusLabel).toBe("succeeded");
-  expect(await stepLogText(stack, "hi", run.dagRunId, "hi")).toBe("hello team loudly\n");
+  expect(await stepLogText(stack, "hi", run.dagRunId, "hi")).toBe("hello team loudly");
 });
 
 it("says which parameter set does not exist, and exits non-zero", async () => {

@@ -43,7 +43,7 @@ steps:
     });
     expect((await runEnded(stack, "deploy", dagRunId)).statusLabel).toBe("succeeded");
     expect(await stepLogText(stack, "deploy", dagRunId, "show")).toBe(
-      "region=eu tier=gold endpoint=https://eu.example target=fleet retries=5\n",
+      "region=eu tier=gold endpoint=https://eu.example target=fleet retries=5",
     );
   });
 
@@ -65,7 +65,7 @@ steps:
     const { dagRunId } = (await res.json()) as { dagRunId: string };
     expect((await runEnded(stack, "on-push", dagRunId)).statusLabel).toBe("succeeded");
     expect(await stepLogText(stack, "on-push", dagRunId, "payload")).toBe(
-      '{"ref":"refs/heads/main","pusher":{"name":"ada"}}\n',
+      '{"ref":"refs/heads/main","pusher":{"name":"ada"}}',
     );
   });
 });

@@ -78,7 +78,7 @@ describe("a DAG in current Dagu's form through /api/v1", () => {
     expect(run.statusLabel).toBe("partially_succeeded");
 
     const log = await v1("GET", `/dag-runs/now2026/${runId}/steps/deploy/log`);
-    expect(log.body.content).toBe("deploying v7 to us\n");
+    expect(log.body.content).toBe("deploying v7 to us");
     expect(readFileSync(path.join(dir, "deployed"), "utf8")).toBe("v7-us\n");
     // A list of commands stops at the first that fails.
     expect(existsSync(path.join(dir, "never"))).toBe(false);

@@ -38,6 +38,6 @@ it("starts a run with the context and parameter set picked in the dialog", async
   await expect.poll(() => new URL(page.url()).pathname).toMatch(/^\/dags\/picked\/runs\/.+/);
   const runId = new URL(page.url()).pathname.split("/").pop() as string;
   expect((await runEnded(ui.stack, "picked", runId)).statusLabel).toBe("succeeded");
-  expect(await stepLogText(ui.stack, "picked", runId, "say")).toBe("lab large wet\n");
+  expect(await stepLogText(ui.stack, "picked", runId, "say")).toBe("lab large wet");
   await page.close();
 });
