@@ -104,7 +104,7 @@ describe("the DAG list", () => {
     const run = await runEnded(ui.stack, "etl-daily", runId);
     expect(run.statusLabel).toBe("succeeded");
     // The step saw the typed value and the untouched default.
-    expect(await stepLogText(ui.stack, "etl-daily", runId, "load")).toBe("loading prod eu 10\n");
+    expect(await stepLogText(ui.stack, "etl-daily", runId, "load")).toBe("loading prod eu 10");
   });
 
   it("shows the latest run with a strip of the last runs, and filters by the latest status", async () => {
