@@ -5,6 +5,7 @@ import { parseConfig, type RunnerConfig, USAGE, UsageError } from "./config.ts";
 import { readTokenFile } from "./credentials.ts";
 import { LeaseLoop } from "./lease-loop.ts";
 import { setGroupWatcher, setStepUser } from "./process-group.ts";
+import { RunFiles, SWEEP_INTERVAL_MS } from "./run-files.ts";
 import { chooseStepUser, type StepUser } from "./step-user.ts";
 import { Watchdog } from "./watchdog.ts";
 
@@ -31,18 +32,22 @@ export async function main(argv: string[]): Promise<void> {
   let config: RunnerConfig | "help";
   let token = "";
   let stepUser: StepUser | undefined;
+  let runFiles: RunFiles | undefined;
   try {
     config = parseConfig(argv, process.env);
     if (config !== "help") {
       if (config.tokenFile !== undefined) token = readTokenFile(config.tokenFile);
       stepUser = chooseStepUser(config.runAs, process.getuid?.() ?? -1, log);
+      runFiles = new RunFiles({ dir: config.logDir, retentionDays: config.logRetentionDays, stepUser });
+      const problem = runFiles.check();
+      if (problem !== undefined) throw new UsageError(`--log-dir: ${problem}`);
     }
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`dagflare-runner: ${err.message}\nRun dagflare-runner --help for the flags.\n`);
     process.exit(EXIT_USAGE);
   }
-  if (config === "help") {
+  if (config === "help" || runFiles === undefined) {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
@@ -52,7 +57,14 @@ export async function main(argv: string[]): Promise<void> {
   setGroupWatcher(new Watchdog());
   setStepUser(stepUser);
   const client = new RunnerClient({ server, token, log });
-  const loop = new LeaseLoop({ client, runnerId, labels, concurrency, log, runnerToken: token, transport });
+  const loop = new LeaseLoop({ client, runnerId, labels, concurrency, log, runnerToken: token, transport, runFiles });
+  const sweep = (files: RunFiles) => {
+    const { removed } = files.sweep();
+    if (removed.length)
+      log(`removed the files of ${removed.length} run(s) older than ${config.logRetentionDays} day(s)`);
+  };
+  sweep(runFiles);
+  setInterval(sweep, SWEEP_INTERVAL_MS, runFiles).unref();
   const stopNow = (code: number) =>
     void loop.abort({ graceMs: FORCED_GRACE_MS, release: code !== EXIT_AUTH }).finally(() => process.exit(code));
 
@@ -87,6 +99,7 @@ export async function main(argv: string[]): Promise<void> {
       .join(",") || "none";
   log(`runner ${runnerId} polling ${server} with ${concurrency} slot(s), labels ${labelText}`);
   if (stepUser) log(`steps run as ${stepUser.name} (uid ${stepUser.uid})`);
+  log(`runs' files on this host go to ${runFiles.dir} (kept ${config.logRetentionDays} day(s))`);
   if (token === "") log("no runner token given: only an open (local) server will accept this runner");
   loop.run().then(
     () => {

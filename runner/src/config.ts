@@ -2,11 +2,12 @@
 // that say which flag is wrong and why.
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { hostname } from "node:os";
+import { homedir, hostname } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { MAX_LEASES_PER_REQUEST } from "../../src/shared/protocol.ts";
 import { DEFAULT_POOL, POOL_LABEL, POOL_NAME } from "../../src/shared/selector.ts";
+import { DEFAULT_RETENTION_DAYS } from "./run-files.ts";
 
 export const USAGE = `usage: dagflare-runner [options]
 
@@ -20,6 +21,13 @@ export const USAGE = `usage: dagflare-runner [options]
   --labels k=v,...   labels of this runner, matched against steps' workerSelector (default: none)
   --pool NAME        runner pool: only steps of this pool are taken (default: $DAGFLARE_RUNNER_POOL, else "default")
   --id NAME          runner id (default: <hostname>-<pid>-<random>)
+  --log-dir DIR      where each run's files on this host go (DAG_RUN_LOG_FILE, the steps' stdout
+                     and stderr files) (default: $DAGFLARE_RUNNER_LOG_DIR, else systemd's
+                     $LOGS_DIRECTORY, else $XDG_STATE_HOME/dagflare-runner/logs, else
+                     ~/.local/state/dagflare-runner/logs)
+  --log-retention-days N
+                     a run's files are removed once nothing was written to them for N days,
+                     1-3650 (default: ${DEFAULT_RETENTION_DAYS})
   --transport T      socket: one WebSocket carries leases and results, HTTP when it cannot open
                      or drops; http: HTTP only (default: $DAGFLARE_RUNNER_TRANSPORT, else socket)
   --help             show this text
@@ -37,6 +45,9 @@ export interface RunnerConfig {
   labels: Record<string, string>;
   runnerId: string;
   transport: "socket" | "http";
+  /** Where the runs' files on this host go (run-files.ts). */
+  logDir: string;
+  logRetentionDays: number;
 }
 
 export class UsageError extends Error {
@@ -48,6 +59,7 @@ export const SYSTEMD_CREDENTIAL = "runner-token";
 const DEFAULT_SERVER = "http://127.0.0.1:8787";
 const DEFAULT_CONCURRENCY = 4;
 const MAX_RUNNER_ID_CHARS = 200;
+const MAX_RETENTION_DAYS = 3650;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9_./-]*$/;
 
 /** `"help"` when --help was asked for; throws UsageError on a bad flag. */
@@ -66,6 +78,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         pool: { type: "string" },
         id: { type: "string" },
         transport: { type: "string" },
+        "log-dir": { type: "string" },
+        "log-retention-days": { type: "string" },
         help: { type: "boolean" },
       },
       strict: true,
@@ -97,6 +111,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     labels: withPool(parseLabels(str("labels") ?? ""), str("pool") ?? env.DAGFLARE_RUNNER_POOL),
     runnerId: parseRunnerId(str("id")),
     transport: parseTransport(str("transport") ?? env.DAGFLARE_RUNNER_TRANSPORT),
+    logDir: logDirOf(str("log-dir"), env),
+    logRetentionDays: parseRetentionDays(str("log-retention-days")),
   };
 }
 
@@ -107,6 +123,26 @@ function tokenFileOf(flag: string | undefined, env: Record<string, string | unde
   const dir = env.CREDENTIALS_DIRECTORY;
   if (dir && existsSync(path.join(dir, SYSTEMD_CREDENTIAL))) return path.join(dir, SYSTEMD_CREDENTIAL);
   return undefined;
+}
+
+/** The flag, else the environment, else systemd's LogsDirectory=, else the XDG state directory. */
+function logDirOf(flag: string | undefined, env: Record<string, string | undefined>): string {
+  const named = nonEmpty("--log-dir", flag ?? env.DAGFLARE_RUNNER_LOG_DIR);
+  if (named !== undefined) return path.resolve(named);
+  // systemd may list several directories (LogsDirectory=a b), separated by colons: the first is ours.
+  const systemd = env.LOGS_DIRECTORY?.split(":")[0];
+  if (systemd) return systemd;
+  const state = env.XDG_STATE_HOME || path.join(env.HOME || homedir(), ".local", "state");
+  return path.join(state, "dagflare-runner", "logs");
+}
+
+function parseRetentionDays(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_RETENTION_DAYS;
+  const n = /^\d+$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
+  if (!(n >= 1 && n <= MAX_RETENTION_DAYS)) {
+    throw new UsageError(`--log-retention-days "${text}" must be a whole number from 1 to ${MAX_RETENTION_DAYS}`);
+  }
+  return n;
 }
 
 function nonEmpty(flag: string, text: string | undefined): string | undefined {

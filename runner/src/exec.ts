@@ -7,9 +7,10 @@ import { loadDotenv, outputFilePaths, resolveDir, resolveSecrets } from "./host-
 import { LogShipper } from "./log-shipper.ts";
 import { Masker } from "./mask.ts";
 import { OutputCapture } from "./output-capture.ts";
-import { OutputFiles } from "./output-files.ts";
+import { expandShellFiles, OutputFiles } from "./output-files.ts";
 import { killGroup, type ProcessResult, type StepProcess, startProcess, workingDirProblem } from "./process-group.ts";
 import { type Backoff, backoffMs, DEFAULT_BACKOFF, sleep } from "./retries.ts";
+import type { RunFiles, StepFilePaths } from "./run-files.ts";
 
 /** The first heartbeat confirms the lease: the server takes back leases unconfirmed after 5 s. */
 const FIRST_HEARTBEAT_MS = 500;
@@ -29,6 +30,8 @@ export interface StepRunOptions {
   backoff?: Backoff;
   /** The runner's own token: masked in all that is sent, and never handed to a step. */
   runnerToken?: string;
+  /** The runs' files on this host: the step's DAG_RUN_*_FILE variables name them. */
+  runFiles?: RunFiles;
 }
 
 type Outcome = ProcessResult & {
@@ -56,12 +59,14 @@ export class StepRun {
   private readonly renewals = new AbortController();
   /** Ends everything that waits for the server (completion retries): on abort. */
   private readonly shutdown = new AbortController();
+  /** This attempt's files on this host, once created. */
+  private files: StepFilePaths | undefined;
 
-  constructor(
-    lease: Lease,
-    private readonly opts: StepRunOptions,
-  ) {
+  private readonly opts: StepRunOptions;
+
+  constructor(lease: Lease, opts: StepRunOptions) {
     this.lease = lease;
+    this.opts = withRunLog(lease, opts);
     this.masker = new Masker(this.hidden());
     this.shipper = new LogShipper({
       client: opts.client,
@@ -84,7 +89,7 @@ export class StepRun {
   async execute(): Promise<Lease[]> {
     const heartbeats = this.heartbeats();
     try {
-      const envError = this.prepareHost() ?? (await this.expandShellEnv());
+      const envError = this.prepareHost() ?? (await this.expandShellEnv()) ?? (await this.expandShellFiles());
       const unmet = envError === undefined ? await this.checkPreconditions() : undefined;
       const outcome: Outcome =
         envError !== undefined
@@ -101,6 +106,7 @@ export class StepRun {
       this.renewals.abort();
       return await this.report(outcome);
     } finally {
+      if (this.files) this.opts.runFiles?.release(this.lease);
       // Not awaited: a heartbeat still on the wire is ignored once renewals have ended.
       this.renewals.abort();
       void heartbeats;
@@ -154,11 +160,26 @@ export class StepRun {
     const { exec } = this.lease;
     resolveDir(exec);
     const error =
+      this.createFiles() ??
       loadDotenv(exec, (text) => this.note(text)) ??
       resolveSecrets(exec, (values) => (this.masker = new Masker([...values, ...this.hidden()]))) ??
       this.tokenInEnv();
     if (error !== undefined) this.note(error);
     return error;
+  }
+
+  /** The attempt's files on this host, named to the step as Dagu names them (run-files.ts). */
+  private createFiles(): string | undefined {
+    const created = this.opts.runFiles?.create(this.lease);
+    if (created === undefined) return undefined;
+    if ("error" in created) return created.error;
+    this.files = created;
+    Object.assign(this.lease.exec.env, {
+      DAG_RUN_LOG_FILE: created.runLog,
+      DAG_RUN_STEP_STDOUT_FILE: created.stdout,
+      DAG_RUN_STEP_STDERR_FILE: created.stderr,
+    });
+    return undefined;
   }
 
   /** A .env file or a secret file read with the runner's rights must not hand the step its token. */
@@ -191,6 +212,13 @@ export class StepRun {
     return undefined;
   }
 
+  /** The stdout/stderr paths written with backticks, expanded (output-files.ts); an error ends the step. */
+  private async expandShellFiles(): Promise<string | undefined> {
+    const error = await expandShellFiles(this.lease.exec);
+    if (error !== undefined) this.note(error);
+    return error;
+  }
+
   /** The first unmet precondition, described; undefined when all hold. */
   private async checkPreconditions(): Promise<string | undefined> {
     for (const c of this.lease.exec.preconditions ?? []) {
@@ -219,7 +247,7 @@ export class StepRun {
     const dirProblem = workingDirProblem(exec.dir);
     const files: OutputFiles | { error: string } = dirProblem
       ? { error: dirProblem }
-      : OutputFiles.open(outputFilePaths(exec));
+      : OutputFiles.open(outputFilePaths(exec), this.files);
     if ("error" in files) {
       this.note(files.error);
       return { exitCode: null, signal: null, outputTruncated: false, error: files.error };
@@ -331,6 +359,10 @@ export class StepRun {
     if (o.outputMatched !== undefined) req.outputMatched = o.outputMatched;
     if (o.startedAt !== undefined) req.processStartedAt = o.startedAt;
     if (o.exitedAt !== undefined) req.processExitedAt = o.exitedAt;
+    if (this.files) {
+      req.stdoutPath = this.masker.text(this.files.stdout);
+      req.stderrPath = this.masker.text(this.files.stderr);
+    }
     const next = this.opts.askNext?.();
     if (next) req.next = next;
     try {
@@ -364,6 +396,17 @@ export class StepRun {
       return await this.opts.client.complete(this.lease.leaseId, failed, this.shutdown.signal);
     }
   }
+}
+
+/** What the runner says about the step also goes to the run's log on this host (run-files.ts). */
+function withRunLog(lease: Lease, opts: StepRunOptions): StepRunOptions {
+  const files = opts.runFiles;
+  if (!files) return opts;
+  const log = (line: string) => {
+    opts.log(line);
+    files.note(lease, line);
+  };
+  return { ...opts, log };
 }
 
 function describeExit(r: ProcessResult): string {

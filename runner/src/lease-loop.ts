@@ -7,6 +7,7 @@ import { AbortedError, AuthError, type Log, type RunnerClient } from "./client.t
 import { StepRun } from "./exec.ts";
 import { startFleetReports } from "./fleet-report.ts";
 import { type Backoff, DEFAULT_BACKOFF, sleep } from "./retries.ts";
+import type { RunFiles } from "./run-files.ts";
 
 /** Upper bound on giving a lease back; past it the lease simply expires on the server. */
 const RELEASE_WAIT_MS = 10_000;
@@ -29,6 +30,8 @@ export interface LoopOptions {
   runnerToken?: string;
   /** "socket": lease calls over the runner's socket while it is open, else HTTP. Default: HTTP only. */
   transport?: "socket" | "http";
+  /** The runs' files on this host (run-files.ts); none: steps get no DAG_RUN_*_FILE variables. */
+  runFiles?: RunFiles;
 }
 
 export class LeaseLoop {
@@ -164,6 +167,7 @@ export class LeaseLoop {
     const run = new StepRun(lease, {
       client: this.opts.client,
       log: this.opts.log,
+      runFiles: this.opts.runFiles,
       killGraceMs: this.opts.killGraceMs,
       backoff: this.opts.backoff,
       runnerToken: this.opts.runnerToken,

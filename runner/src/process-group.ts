@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import type { ExecSpec, LogEntry } from "../../src/shared/protocol.ts";
+import { commandLine } from "./command-line.ts";
 import type { StepUser } from "./step-user.ts";
 import type { GroupWatcher } from "./watchdog.ts";
 
@@ -49,20 +50,6 @@ export interface StartOptions {
   killGraceMs?: number;
   /** First signal of a stop (the step's signalOnStop); SIGKILL follows after the grace period. */
   stopSignal?: NodeJS.Signals;
-}
-
-/** The argv that runs `exec`; `scriptPath` is where its script was written, if it has one. */
-export function commandLine(exec: ExecSpec, scriptPath?: string): { file: string; args: string[] } {
-  const [shell = "sh", ...shellArgs] = exec.shell;
-  if (scriptPath === undefined) {
-    // "dagflare" is $0, so the step's args are $1, $2, ...
-    return { file: shell, args: [...shellArgs, "-c", exec.command ?? "", "dagflare", ...exec.args] };
-  }
-  if (exec.command?.trim()) {
-    // `command` names the script's interpreter (`python3 -u`): the shell splits it into words.
-    return { file: shell, args: [...shellArgs, "-c", `${exec.command} "$@"`, "dagflare", scriptPath, ...exec.args] };
-  }
-  return { file: shell, args: [...shellArgs, scriptPath, ...exec.args] };
 }
 
 let watcher: GroupWatcher | undefined;

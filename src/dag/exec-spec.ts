@@ -11,7 +11,8 @@ import type { ExecSpec } from "../shared/protocol";
 import { expandVars, VAR_REF } from "../shared/vars";
 import { DEFAULT_DOTENV, underDir } from "./host";
 import type { ResolvedParams } from "./params";
-import { expandJsonPaths } from "./refs";
+import { expandJsonPaths, type StepRefValues } from "./refs";
+import { shebangOf } from "./shebang";
 import type { DagDef, StepDef } from "./types";
 
 export interface ExecContext {
@@ -22,6 +23,8 @@ export interface ExecContext {
   maxOutputBytes: number;
   /** For lifecycle handlers: the run's status, given to them as DAG_RUN_STATUS. */
   runStatus?: string;
+  /** What `${ID.stdout}`, `${ID.stderr}` and `${ID.exitCode}` read, by step id. */
+  steps?: Record<string, StepRefValues>;
 }
 
 export { expandVars };
@@ -52,7 +55,7 @@ export function buildExecSpec(dag: DagDef, step: StepDef, ctx: ExecContext): Exe
   for (const name of secretNames) shellKeys.add(name);
   const lookup = (name: string) => env.get(name);
   // `${VAR.path}` (a JSON path into an output) is dagflare's everywhere: no shell can expand it.
-  const paths = (text: string) => expandJsonPaths(text, ctx.outputs);
+  const paths = (text: string) => expandJsonPaths(text, ctx.outputs, ctx.steps);
   const setEnv = (k: string, v: string) => {
     // A name dagflare does not know may come from a .env file on the runner's host: such a value
     // is expanded there too, from the step's env once the files are loaded (else left as written).
@@ -68,13 +71,18 @@ export function buildExecSpec(dag: DagDef, step: StepDef, ctx: ExecContext): Exe
   for (const [k, v] of step.env) setEnv(k, v);
 
   const spec: ExecSpec = {
-    shell: step.shell ?? dag.shell ?? ["sh"],
+    // None named: the runner's host decides ($SHELL, else sh), as Dagu's host does.
+    shell: step.shell ?? dag.shell ?? [],
     args: [...ctx.params.positional],
     env: Object.fromEntries(env),
     maxOutputBytes: Math.min(ctx.maxOutputBytes, MAX_OUTPUT_BYTES),
   };
   if (step.command !== undefined) spec.command = paths(step.command);
   if (step.script !== undefined) spec.script = paths(step.script);
+  // A script's `#!` line names its interpreter unless the step names a shell (Dagu's rule: the
+  // DAG's shell does not override it) or a command to run the script with.
+  const interpreter = step.shell === undefined && step.command === undefined ? shebangOf(spec.script) : undefined;
+  if (interpreter !== undefined) spec.interpreter = interpreter;
   // A relative step dir is under the DAG's workingDir; what is left relative after that, the
   // runner resolves against its own working directory.
   const dagDir = dag.workingDir === undefined ? undefined : expandVars(paths(dag.workingDir), lookup);
@@ -87,9 +95,18 @@ export function buildExecSpec(dag: DagDef, step: StepDef, ctx: ExecContext): Exe
     required: dag.dotenv !== undefined,
   }));
   if (dotenv.length) spec.dotenv = dotenv;
-  // Relative to the step's working directory, which only the runner knows in full.
-  if (step.stdout !== undefined) spec.stdoutFile = expandVars(paths(step.stdout), lookup);
-  if (step.stderr !== undefined) spec.stderrFile = expandVars(paths(step.stderr), lookup);
+  // Relative to the step's working directory, which only the runner knows in full. A path
+  // written with backticks goes as written: the runner runs them and fills its variables from
+  // the step's env, so a param or output inserted here could never become a command.
+  const shellFiles: Array<"stdout" | "stderr"> = [];
+  const filePath = (stream: "stdout" | "stderr", text: string) => {
+    if (!text.includes("`")) return expandVars(paths(text), lookup);
+    shellFiles.push(stream);
+    return text;
+  };
+  if (step.stdout !== undefined) spec.stdoutFile = filePath("stdout", step.stdout);
+  if (step.stderr !== undefined) spec.stderrFile = filePath("stderr", step.stderr);
+  if (shellFiles.length) spec.shellFiles = shellFiles;
   // Validation bounds both; a DAG stored before that is held to what the runner's timers can do.
   if (step.timeoutSec !== undefined) spec.timeoutSec = Math.min(step.timeoutSec, MAX_RUNNER_TIMER_SEC);
   if (step.output !== undefined) spec.output = step.output;

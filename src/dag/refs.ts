@@ -2,9 +2,27 @@
 // dagflare cannot resolve. PURE.
 import type { DagDef, DagIssue, StepDef } from "./types";
 
-/** `${VAR.field.sub}`, `${VAR.items[0].id}`: a path into an output variable holding JSON. */
-const JSON_PATH_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)((?:\.[A-Za-z0-9_-]+|\[\d+\])+)\}/g;
-const BRACED_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+/**
+ * `${VAR.field.sub}`, `${VAR.items[0].id}`: a path into an output variable holding JSON; or
+ * `${ID.stdout}`, a property of the step whose id is ID. The backslashes before it are captured:
+ * an odd run escapes it (`\${x.y}` is a literal, as in Dagu).
+ */
+const JSON_PATH_REF = /(\\*)\$\{([A-Za-z_][A-Za-z0-9_]*)((?:\.[A-Za-z0-9_-]+|\[\d+\])+)\}/g;
+const BRACED_REF = /(\\*)\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+const escaped = (slashes: string) => slashes.length % 2 === 1;
+
+/** A step's properties a `${ID.prop}` reference reads (Dagu's; `exit_code` is its snake_case). */
+const STEP_PROPS = new Set([".stdout", ".stderr", ".exitCode", ".exit_code"]);
+
+/**
+ * What `${ID.stdout}`, `${ID.stderr}` and `${ID.exitCode}` read of a step with an id: the files
+ * on the host of the runner that ran its last attempt, and its exit code.
+ */
+export interface StepRefValues {
+  stdout?: string;
+  stderr?: string;
+  exitCode?: string;
+}
 
 /** Run variables every step gets (the shell sees them; dagflare resolves them in env and dir). */
 export const RUN_VARIABLES = ["DAG_NAME", "DAG_RUN_ID", "DAG_RUN_STEP_NAME"];
@@ -13,8 +31,19 @@ export const RUN_VARIABLES = ["DAG_NAME", "DAG_RUN_ID", "DAG_RUN_STEP_NAME"];
  * Replaces each `${VAR.path}` whose VAR is a known output holding JSON and whose path leads to a
  * value: a string as it is, anything else as JSON. Anything unresolved stays as written.
  */
-export function expandJsonPaths(text: string, outputs: Record<string, string>): string {
-  return text.replace(JSON_PATH_REF, (whole, name: string, path: string) => {
+export function expandJsonPaths(
+  text: string,
+  outputs: Record<string, string>,
+  steps: Record<string, StepRefValues> = {},
+): string {
+  return text.replace(JSON_PATH_REF, (whole, slashes: string, name: string, path: string) => {
+    if (escaped(slashes)) return whole;
+    // A step's property comes first, as in Dagu; one it does not have yet stays as written.
+    const step = STEP_PROPS.has(path) && Object.hasOwn(steps, name) ? steps[name] : undefined;
+    if (step !== undefined) {
+      const value = path === ".stdout" ? step.stdout : path === ".stderr" ? step.stderr : step.exitCode;
+      return value === undefined ? whole : slashes + value;
+    }
     const raw = Object.hasOwn(outputs, name) ? outputs[name] : undefined;
     if (raw === undefined) return whole;
     let value: unknown;
@@ -29,7 +58,7 @@ export function expandJsonPaths(text: string, outputs: Record<string, string>): 
       value = (value as Record<string | number, unknown>)[key];
     }
     if (value === undefined) return whole;
-    return typeof value === "string" ? value : JSON.stringify(value);
+    return slashes + (typeof value === "string" ? value : JSON.stringify(value));
   });
 }
 
@@ -41,6 +70,7 @@ export function expandJsonPaths(text: string, outputs: Record<string, string>): 
  */
 export function unresolvedRefs(dag: DagDef): DagIssue[] {
   const outputs = new Set(dag.steps.flatMap((s) => (s.output ? [s.output] : [])));
+  const stepIds = new Set(dag.steps.flatMap((s) => (s.id ? [s.id] : [])));
   const base = new Set([
     ...RUN_VARIABLES,
     ...dag.params.flatMap((p) => (p.name ? [p.name] : [])),
@@ -57,14 +87,16 @@ export function unresolvedRefs(dag: DagDef): DagIssue[] {
   const onHost = "the runner takes it from its own environment, or leaves it as written";
   const checkPlain = (text: string, known: Set<string>, field: string, fate?: string) => {
     for (const m of text.matchAll(BRACED_REF)) {
-      const name = m[1] as string;
+      if (escaped(m[1] as string)) continue;
+      const name = m[2] as string;
       if (!known.has(name)) warn(field, name, "is not a param, env entry, run variable or output", fate);
     }
   };
   const checkPaths = (text: string | undefined, field: string) => {
     for (const m of text?.matchAll(JSON_PATH_REF) ?? []) {
-      const name = m[1] as string;
-      if (!outputs.has(name)) warn(field, `${name}${m[2]}`, `names ${name}, which is no step's output`);
+      const [, slashes, name, path] = m as unknown as [string, string, string, string];
+      if (escaped(slashes) || (stepIds.has(name) && STEP_PROPS.has(path))) continue;
+      if (!outputs.has(name)) warn(field, `${name}${path}`, `names ${name}, which is no step's output`);
     }
   };
   const dagKnown = new Set(base);

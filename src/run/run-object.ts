@@ -38,6 +38,7 @@ import * as schema from "./object/schema";
 import { firedTimer } from "./object/timer-keys";
 import { TimerTable } from "./object/timers";
 import { WebhookOutbox } from "./object/webhook-outbox";
+import { stepRefValues } from "./step-refs";
 import type { ParentRef, SubRunReport } from "./sub-runs";
 
 export type { RunInit };
@@ -336,6 +337,7 @@ export class RunObject extends DurableObject<Env> {
         outputs: this.state.outputs,
         maxOutputBytes: this.init.dag.maxOutputSize ?? MAX_OUTPUT_BYTES,
         runStatus: this.state.handlers?.status,
+        steps: stepRefValues(this.init.dag, this.state),
       }),
     };
   }

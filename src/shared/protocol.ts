@@ -25,8 +25,16 @@ export const ExecSpec = z.object({
   command: z.string().optional(),
   /** Script text written to a file and run as `shell file` (or `command file` when both are set). */
   script: z.string().optional(),
-  /** Shell argv, e.g. ["sh"] or ["bash", "-e"]. */
-  shell: z.array(z.string()).min(1),
+  /**
+   * Shell argv, e.g. ["bash", "-e"]: the step's `shell`, else the DAG's. Empty: the runner's
+   * default, its host's `$SHELL`, else `sh` (as Dagu picks it).
+   */
+  shell: z.array(z.string()),
+  /**
+   * The interpreter the script's `#!` line names (`["/usr/bin/env", "python3"]`): it runs the
+   * script file instead of the shell. Set only when the step names no shell of its own (Dagu's rule).
+   */
+  interpreter: z.array(z.string()).min(1).optional(),
   /** Positional parameters, visible to the command as $1, $2, ... */
   args: z.array(z.string()),
   /**
@@ -50,6 +58,11 @@ export const ExecSpec = z.object({
   /** Files on the runner's host the process's stdout / stderr are also appended to (relative: to dir). */
   stdoutFile: z.string().optional(),
   stderrFile: z.string().optional(),
+  /**
+   * Which of the two paths were written with backticks: the runner expands them as it expands
+   * `shellEnv` values (the commands with the step's shell, variables from the step's env).
+   */
+  shellFiles: z.array(z.enum(["stdout", "stderr"])).optional(),
   timeoutSec: z.number().int().positive().optional(),
   /** When set, the runner captures stdout (trimmed) as this output variable. */
   output: z.string().optional(),
@@ -151,6 +164,12 @@ export const StepOutcome = z.object({
   repeatConditionMet: z.boolean().optional(),
   /** The output matched one of continueOn.output's patterns. */
   outputMatched: z.boolean().optional(),
+  /**
+   * The files on the runner's host holding this attempt's stdout and stderr (what the step saw
+   * as DAG_RUN_STEP_STDOUT_FILE / _STDERR_FILE): what `${id.stdout}` and `${id.stderr}` name.
+   */
+  stdoutPath: z.string().max(4096).optional(),
+  stderrPath: z.string().max(4096).optional(),
   /** The runner's clock (epoch ms): when the process started and exited. For overhead figures. */
   processStartedAt: z.number().int().positive().optional(),
   processExitedAt: z.number().int().positive().optional(),

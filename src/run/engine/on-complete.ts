@@ -21,6 +21,8 @@ export function onComplete(d: Draft, e: EventOf<"complete">): Reply {
     outputMatched: r.outputMatched ?? false,
     processStartedAt: r.processStartedAt,
     processExitedAt: r.processExitedAt,
+    stdoutPath: r.stdoutPath,
+    stderrPath: r.stderrPath,
   });
   const succeeded = r.exitCode === 0 && !r.error && !r.timedOut;
   if (r.cancelled || lease.cancelRequested) {

@@ -83,6 +83,9 @@ export interface StepState {
   processStartedAt?: number;
   processExitedAt?: number;
   exitCode?: number | null;
+  /** The files of the last attempt's stdout and stderr, on the host of the runner that ran it. */
+  stdoutPath?: string;
+  stderrPath?: string;
   error?: string;
   /** The runner saw a continueOn.output pattern in the step's output (last attempt). */
   outputMatched?: boolean;

@@ -159,7 +159,7 @@ describe("buildExecSpec", () => {
   it.each([
     ["the step's shell", ["zsh"], ["bash", "-e"], ["zsh"]],
     ["the DAG's shell", undefined, ["bash", "-e"], ["bash", "-e"]],
-    ["sh", undefined, undefined, ["sh"]],
+    ["the runner's default (no shell: its host's $SHELL, else sh)", undefined, undefined, []],
   ])("runs the step with %s when that is the closest one set", (_label, stepShell, dagShell, want) => {
     const spec = buildExecSpec(
       dag(dagShell ? { shell: dagShell } : {}),
@@ -167,6 +167,39 @@ describe("buildExecSpec", () => {
       ctx(),
     );
     expect(spec.shell).toEqual(want);
+  });
+
+  it.each([
+    ["#!/usr/bin/env python3\nprint(1)\n", undefined, undefined, ["/usr/bin/env", "python3"]],
+    ["#! /bin/bash -eu\r\necho hi\n", undefined, undefined, ["/bin/bash", "-eu"]],
+    ['#!/usr/bin/env "my interp" -x\n', undefined, undefined, ["/usr/bin/env", "my interp", "-x"]],
+    ["#!/usr/bin/env python3\nprint(1)\n", undefined, ["bash"], ["/usr/bin/env", "python3"]],
+    ["#!/usr/bin/env python3\nprint(1)\n", ["bash"], undefined, undefined],
+    ["echo no shebang\n", undefined, undefined, undefined],
+    ["#!\necho empty\n", undefined, undefined, undefined],
+  ])("runs script %j (step shell %j, DAG shell %j) with the interpreter %j", (script, stepShell, dagShell, want) => {
+    const spec = buildExecSpec(
+      dag(dagShell ? { shell: dagShell } : {}),
+      step({ command: undefined, script, ...(stepShell ? { shell: stepShell } : {}) }),
+      ctx(),
+    );
+    expect(spec.interpreter).toEqual(want);
+  });
+
+  it("runs a script with the step's command, not its #! line, when both are set", () => {
+    const spec = buildExecSpec(dag(), step({ command: "python3 -u", script: "#!/bin/bash\necho hi\n" }), ctx());
+    expect(spec.interpreter).toBeUndefined();
+  });
+
+  it("leaves stdout and stderr paths with backticks to the runner, as written, so no param becomes a command", () => {
+    const spec = buildExecSpec(
+      dag(),
+      step({ stdout: "/logs/${NAME}-`date +%F`.out", stderr: "/logs/${NAME}.err" }),
+      ctx({ params: { named: [["NAME", "`id`"]], positional: [] } }),
+    );
+    expect(spec.stdoutFile).toBe("/logs/${NAME}-`date +%F`.out");
+    expect(spec.stderrFile).toBe("/logs/`id`.err");
+    expect(spec.shellFiles).toEqual(["stdout"]);
   });
 
   it("passes positional params as args and never named ones", () => {

@@ -114,3 +114,55 @@ steps:
     expect(s.shellEnv).toBeUndefined();
   });
 });
+
+describe("step references: ${ID.stdout}, ${ID.stderr}, ${ID.exitCode}", () => {
+  const yaml = `type: graph
+steps:
+  - id: build
+    command: make
+  - name: report
+    depends: [build]
+    command: cat \${build.stdout} \${build.stderr}; exit \${build.exitCode}
+    env:
+      - CODE: \${build.exit_code}
+    stdout: \${build.stdout}.copy
+`;
+
+  it("validates them without a warning when ID is a step's id", () => {
+    const r = parseDag(yaml, { name: "t" });
+    if (!r.ok) throw new Error(r.errors.map(formatIssue).join("\n"));
+    expect(r.warnings.map(formatIssue)).toEqual([]);
+  });
+
+  it("resolves them from the step's last attempt in the command, env and file paths", () => {
+    const r = parseDag(yaml, { name: "t" });
+    if (!r.ok) throw new Error(r.errors.map(formatIssue).join("\n"));
+    const spec = buildExecSpec(r.dag, r.dag.steps[1] as never, {
+      runId: "r",
+      params: { named: [], positional: [] },
+      outputs: {},
+      maxOutputBytes: 10,
+      steps: { build: { stdout: "/logs/build.out", stderr: "/logs/build.err", exitCode: "2" } },
+    });
+    expect(spec.command).toBe("cat /logs/build.out /logs/build.err; exit 2");
+    expect(spec.env.CODE).toBe("2");
+    expect(spec.stdoutFile).toBe("/logs/build.out.copy");
+  });
+
+  it("leaves a file reference as written while the step has no file yet", () => {
+    expect(expandJsonPaths("${build.stdout} ${build.exitCode}", {}, { build: { exitCode: "0" } })).toBe(
+      "${build.stdout} 0",
+    );
+  });
+
+  it("leaves an escaped reference as written, and does not warn about it", () => {
+    const r = parseDag(
+      "params:\n  - x: 1\nsteps:\n  - id: a\n    command: echo \\${params.x} \\${a.stdout} \\${CFG.y}\n",
+      { name: "t" },
+    );
+    if (!r.ok) throw new Error(r.errors.map(formatIssue).join("\n"));
+    expect(r.warnings.map(formatIssue)).toEqual([]);
+    expect(r.dag.steps[0]?.command).toBe("echo \\${params.x} \\${a.stdout} \\${CFG.y}");
+    expect(expandJsonPaths("\\${a.stdout}", {}, { a: { stdout: "/f" } })).toBe("\\${a.stdout}");
+  });
+});
