@@ -150,6 +150,9 @@ export function startRunner(opts) {
   if (runAs) args.push("--run-as", runAs);
   if (opts.labels) args.push("--labels", opts.labels);
   if (opts.id) args.push("--id", opts.id);
+  // The runs' files on the runner's host (DAG_RUN_LOG_FILE, ...): the caller's folder, else a
+  // fresh temporary one, never the developer's own state directory.
+  args.push("--log-dir", opts.logDir ?? mkdtempSync(path.join(tmpdir(), "dagflare-runner-logs-")));
   const { DAGFLARE_RUNNER_TOKEN: _refusedByTheRunner, ...env } = process.env;
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   const output = collectOutput(child, opts.log);

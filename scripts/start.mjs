@@ -1,7 +1,8 @@
 // `npm start`: the whole of dagflare on this machine. Local D1 migrations, the Worker under
 // wrangler dev on http://127.0.0.1:8787 (local D1 and Durable Objects in .wrangler/state) and
 // one local runner. Runs OPEN (no tokens): local development only.
-import { applyMigrations, assertPortFree, buildRunner, startRunner, startWorker, stopGroup } from "./stack.mjs";
+import path from "node:path";
+import { applyMigrations, assertPortFree, buildRunner, ROOT, startRunner, startWorker, stopGroup } from "./stack.mjs";
 
 const port = Number(process.env.PORT ?? 8787);
 // Local D1 and Durable Object state; wrangler's default (.wrangler/state) unless set.
@@ -26,7 +27,14 @@ const worker = await startWorker({
   vars: { DAGFLARE_AUTH: "off", DAGFLARE_WEBHOOKS_LOOPBACK: "on" },
   log: (l) => say(`[worker] ${l}`),
 });
-const runner = startRunner({ server: worker.url, concurrency, id: "local-runner", log: (l) => say(`[runner] ${l}`) });
+const runner = startRunner({
+  server: worker.url,
+  concurrency,
+  id: "local-runner",
+  // The runs' files on this host (DAG_RUN_LOG_FILE, ...) live beside the local state.
+  logDir: path.join(persistTo ?? path.join(ROOT, ".wrangler", "state"), "runner-logs"),
+  log: (l) => say(`[runner] ${l}`),
+});
 
 say(`
 ************************************************************************

@@ -53,8 +53,8 @@ describe("the shell a step runs with", () => {
 
   it("is sh when the runner has no $SHELL", async () => {
     delete process.env.SHELL;
-    const r = await run({ shell: [], command: 'readlink "/proc/$$/exe"' });
-    expect(r.stdout.trim()).toBe(realpathSync("/bin/sh"));
+    const r = await run({ shell: [], command: 'readlink "/proc/$$/exe"; echo done' });
+    expect(r.stdout).toBe(`${realpathSync("/bin/sh")}\ndone\n`);
   });
 
   it("is the one the server names over the host's $SHELL", async () => {
