@@ -28,7 +28,7 @@ describe("a run driven through the runner protocol", () => {
 
     const [first] = await lease();
     expect(first).toMatchObject({ runId, dagName: "chain", stepName: "first", attempt: 1 });
-    expect(first.exec).toMatchObject({ command: "echo first", shell: ["sh"], output: "FIRST" });
+    expect(first.exec).toMatchObject({ command: "echo first", shell: [], output: "FIRST" });
     expect(first.exec.env.DAG_RUN_ID).toBe(runId);
     expect(await lease()).toEqual([]);
 
