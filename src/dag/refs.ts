@@ -70,7 +70,22 @@ export function expandJsonPaths(
  */
 export function unresolvedRefs(dag: DagDef): DagIssue[] {
   const outputs = new Set(dag.steps.flatMap((s) => (s.output ? [s.output] : [])));
-  const stepIds = new Set(dag.steps.flatMap((s) => (s.id ? [s.id] : [])));
+  const byId = new Map(dag.steps.flatMap((s) => (s.id ? [[s.id, s] as const] : [])));
+  const byName = new Map(dag.steps.map((s) => [s.name, s]));
+  /** The steps `s` runs after, through its depends. */
+  const ancestors = (s: StepDef): Set<string> => {
+    const seen = new Set<string>();
+    const stack = [...s.depends];
+    while (stack.length) {
+      const name = stack.pop() as string;
+      if (seen.has(name)) continue;
+      seen.add(name);
+      stack.push(...(byName.get(name)?.depends ?? []));
+    }
+    return seen;
+  };
+  /** Who reads a reference: a step, a handler that runs after every step, or none of them yet. */
+  let reader: StepDef | "after" | "before" = "before";
   const base = new Set([
     ...RUN_VARIABLES,
     ...dag.params.flatMap((p) => (p.name ? [p.name] : [])),
@@ -95,7 +110,22 @@ export function unresolvedRefs(dag: DagDef): DagIssue[] {
   const checkPaths = (text: string | undefined, field: string) => {
     for (const m of text?.matchAll(JSON_PATH_REF) ?? []) {
       const [, slashes, name, path] = m as unknown as [string, string, string, string];
-      if (escaped(slashes) || (stepIds.has(name) && STEP_PROPS.has(path))) continue;
+      if (escaped(slashes)) continue;
+      const producer = STEP_PROPS.has(path) ? byId.get(name) : undefined;
+      if (producer) {
+        const r = reader;
+        const runsAfter = r === "after" || (r !== "before" && r !== producer && ancestors(r).has(producer.name));
+        if (!runsAfter) {
+          const ref = `${name}${path}`;
+          const fate = "it is left as written (an exit code reads 0)";
+          if (r === "before") warn(field, ref, "is read before any step has run", fate);
+          else {
+            const what = `is read by step "${(r as StepDef).name}", which does not run after step "${producer.name}"`;
+            warn(field, ref, what, `${fate} until that step has run: add it to depends`);
+          }
+        }
+        continue;
+      }
       if (!outputs.has(name)) warn(field, `${name}${path}`, `names ${name}, which is no step's output`);
     }
   };
@@ -128,14 +158,20 @@ export function unresolvedRefs(dag: DagDef): DagIssue[] {
     }
     for (const stream of ["stdout", "stderr"] as const) {
       const file = s[stream];
-      if (file !== undefined) checkPlain(file, known, `${where}.${stream}`, onHost);
+      if (file === undefined) continue;
+      checkPlain(file, known, `${where}.${stream}`, onHost);
+      checkPaths(file, `${where}.${stream}`);
     }
     checkPaths(s.command, `${where}.command`);
     checkPaths(s.script, `${where}.script`);
   };
   dag.steps.forEach((s) => {
+    reader = s;
     checkStep(s, `steps.${s.name}`);
   });
-  for (const [kind, s] of Object.entries(dag.handlerOn ?? {})) checkStep(s, `handlerOn.${kind}`);
+  for (const [kind, s] of Object.entries(dag.handlerOn ?? {})) {
+    reader = kind === "init" ? "before" : "after";
+    checkStep(s, `handlerOn.${kind}`);
+  }
   return issues;
 }

@@ -149,6 +149,29 @@ steps:
     expect(spec.stdoutFile).toBe("/logs/build.out.copy");
   });
 
+  it("warns when the reading step does not run after the step it reads", () => {
+    const r = parseDag(
+      `type: graph
+handlerOn:
+  init:
+    command: echo \${build.exitCode}
+  exit:
+    command: cat \${build.stderr}
+steps:
+  - id: build
+    command: make
+  - name: early
+    command: cat \${build.stdout}
+`,
+      { name: "t" },
+    );
+    if (!r.ok) throw new Error(r.errors.map(formatIssue).join("\n"));
+    expect(r.warnings.map(formatIssue)).toEqual([
+      'steps.early.command: ${build.stdout} is read by step "early", which does not run after step "build"; it is left as written (an exit code reads 0) until that step has run: add it to depends',
+      "handlerOn.init.command: ${build.exitCode} is read before any step has run; it is left as written (an exit code reads 0)",
+    ]);
+  });
+
   it("leaves a file reference as written while the step has no file yet", () => {
     expect(expandJsonPaths("${build.stdout} ${build.exitCode}", {}, { build: { exitCode: "0" } })).toBe(
       "${build.stdout} 0",
