@@ -35,7 +35,12 @@ afterEach(() => server.stop());
 function cli(args: string[], env: Record<string, string> = {}) {
   const child = spawn(process.execPath, [bundle, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { PATH: process.env.PATH ?? "", ...env },
+    // The runs' files go to a folder of the test's, never the user's own state directory.
+    env: {
+      PATH: process.env.PATH ?? "",
+      DAGFLARE_RUNNER_LOG_DIR: mkdtempSync(path.join(tmpdir(), "runner-logs-")),
+      ...env,
+    },
   });
   let stderr = "";
   let stdout = "";
@@ -67,6 +72,15 @@ describe("the runner command", () => {
     const r = cli(["--concurrency", "zero"]);
     expect(await r.exited).toBe(2);
     expect(r.stderr()).toMatch(/--concurrency "zero" must be a whole number/);
+  });
+
+  it("refuses to start, and exits 2, when its log directory cannot be created", async () => {
+    const blocker = path.join(mkdtempSync(path.join(tmpdir(), "runner-logdir-")), "a-file");
+    writeFileSync(blocker, "");
+    const r = runner("--log-dir", path.join(blocker, "logs"));
+    expect(await r.exited).toBe(2);
+    expect(r.stderr()).toContain(`--log-dir: cannot create the log directory ${path.join(blocker, "logs")}: ENOTDIR`);
+    expect(server.calls).toEqual([]);
   });
 
   it("takes its server and token file from the environment", async () => {
