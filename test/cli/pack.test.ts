@@ -56,12 +56,17 @@ it("installs from its tarball into an empty folder offline and runs a DAG throug
   const bin = path.join(host, "node_modules", ".bin", "dagflare");
 
   let runnerLog = "";
-  runner = spawn(bin, ["runner", "--server", stack.url, "--id", "packed-runner", ...RUNNER_AUTH.args], {
-    cwd: host,
-    env: { PATH: process.env.PATH ?? "", ...RUNNER_AUTH.env },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
+  const logDir = tempDir("runner-logs");
+  runner = spawn(
+    bin,
+    ["runner", "--server", stack.url, "--id", "packed-runner", "--log-dir", logDir, ...RUNNER_AUTH.args],
+    {
+      cwd: host,
+      env: { PATH: process.env.PATH ?? "", ...RUNNER_AUTH.env },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    },
+  );
   runner.stderr?.on("data", (b) => (runnerLog += b.toString()));
   await waitFor("the runner to poll", async () => runnerLog.includes("runner packed-runner polling"));
 
