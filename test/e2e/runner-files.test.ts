@@ -80,7 +80,7 @@ steps:
     expect(lines.slice(0, 4)).toEqual(["out: built", "err: warned", "code: 3", expect.stringMatching(/^[1-9]\d*$/)]);
     const [own, stdoutFile, stderrFile] = (lines[4] ?? "").split(" ");
     expect(own).toBe("own:");
-    // The step's own stdout file holds what it printed, up to the moment it was read.
+    // The step's own files on the host hold what it printed: all of stdout, and no stderr.
     expect(readFileSync(stdoutFile as string, "utf8")).toBe(`${lines.slice(0, 4).join("\n")}\n${lines[4]}\n`);
     expect(readFileSync(stderrFile as string, "utf8")).toBe("");
     expect(readFileSync(path.join(dir, `report-today-${r.runId}.out`), "utf8")).toBe(`${lines.join("\n")}\n`);
