@@ -266,7 +266,9 @@ export class StepRun {
     const outcome: Outcome = { ...result, output: capture?.value, outputTruncated: capture?.truncated ?? false };
     if (matcher) outcome.outputMatched = matcher.matched;
     if (exec.repeatCondition && !this.stopReason && !this.aborted && result.error === undefined) {
-      const r = await evaluateCondition(exec, exec.repeatCondition);
+      // The condition reads the step's own output as this execution left it (Dagu reloads it).
+      const env = exec.output !== undefined && outcome.output !== undefined ? { [exec.output]: outcome.output } : {};
+      const r = await evaluateCondition({ ...exec, env: { ...exec.env, ...env } }, exec.repeatCondition);
       this.note(`repeat condition ${r.met ? "holds" : "does not hold"}: ${r.detail}`);
       outcome.repeatConditionMet = r.met;
     }

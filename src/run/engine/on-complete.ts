@@ -5,8 +5,8 @@ import type { Draft } from "./draft";
 import { currentLease } from "./leases";
 import { abortForPrecondition, afterPreconditions } from "./lifecycle";
 import { outputsOverLimit, setOutput } from "./outputs";
-import { failAttempt, repeatAgain } from "./retries";
-import type { EventOf, Reply, StepResult } from "./types";
+import { describeFailure, failAttempt, repeatAgain } from "./retries";
+import type { EventOf, Reply } from "./types";
 
 export function onComplete(d: Draft, e: EventOf<"complete">): Reply {
   const s = d.step(e.step);
@@ -34,19 +34,13 @@ export function onComplete(d: Draft, e: EventOf<"complete">): Reply {
     if (succeeded && def.output && r.output !== undefined && !tooBig) setOutput(d, e.step, def.output, r.output);
     if (tooBig) {
       failAttempt(d, e.step, tooBig);
-    } else if (repeatAgain(d, e.step, r, succeeded)) {
-      // scheduled by repeatAgain
-    } else if (succeeded) {
+    } else if (!succeeded) {
+      // Retried first, then perhaps repeated (repeatPolicy), as Dagu does.
+      failAttempt(d, e.step, describeFailure(r), r);
+    } else if (!repeatAgain(d, e.step, r, true)) {
       d.finish(e.step, "succeeded");
       if (e.step === DAG_PRECONDITIONS_STEP) afterPreconditions(d);
-    } else failAttempt(d, e.step, describeFailure(r));
+    }
   }
   return { kind: "completed", accepted: true };
-}
-
-function describeFailure(r: StepResult): string {
-  if (r.error) return r.error;
-  if (r.timedOut) return "timed out";
-  if (r.signal) return `killed by ${r.signal}`;
-  return `exit status ${r.exitCode}`;
 }
