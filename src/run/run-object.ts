@@ -20,6 +20,7 @@ import { type FinalStepStatus, isTerminalRun } from "../status";
 import { webhookSubscriptions } from "../webhooks/registry";
 import {
   createContext,
+  DAG_ENV_STEP,
   initialState,
   leaseOf,
   type MachineContext,
@@ -336,6 +337,9 @@ export class RunObject extends DurableObject<Env> {
         outputs: this.state.outputs,
         maxOutputBytes: this.init.dag.maxOutputSize ?? MAX_OUTPUT_BYTES,
         runStatus: this.state.handlers?.status,
+        evaluatedEnv: this.state.steps[DAG_ENV_STEP]?.envValues,
+        stepEnv: this.state.steps[claim.step]?.envValues,
+        reportDagEnv: claim.step === DAG_ENV_STEP,
       }),
     };
   }

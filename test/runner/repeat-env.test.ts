@@ -37,3 +37,55 @@ describe("the repeat condition", () => {
     expect(done.repeatConditionMet).toBe(true);
   });
 });
+
+describe("env values evaluated once", () => {
+  it("sends back the values the server asks for, as the step saw them", async () => {
+    const { done } = await run({
+      command: 'echo "$STAMP"',
+      env: { STAMP: "`echo 42`", DIR: "/data/${STAMP}" },
+      shellEnv: ["STAMP", "DIR"],
+      reportEnv: ["STAMP", "DIR"],
+    });
+    expect(done.env).toEqual({ STAMP: "42", DIR: "/data/42" });
+  });
+
+  it("keeps a value holding a secret's value on its host, and says so in the step's log", async () => {
+    process.env.ENV_ONCE_SECRET = "s3cr3t-value";
+    try {
+      const { done, stderr } = await run({
+        command: "true",
+        env: { COPY: "`echo $PASS`", PLAIN: "`echo plain`" },
+        secrets: [{ name: "PASS", provider: "env", key: "ENV_ONCE_SECRET" }],
+        shellEnv: ["COPY", "PLAIN"],
+        reportEnv: ["COPY", "PLAIN"],
+      });
+      expect(done.env).toEqual({ PLAIN: "plain" });
+      expect(stderr).toContain("env COPY holds a secret's value");
+    } finally {
+      delete process.env.ENV_ONCE_SECRET;
+    }
+  });
+
+  it("fails the step with the command's stderr when a backtick command fails, sending no values", async () => {
+    const { done } = await run({
+      command: "true",
+      env: { STAMP: "`echo no such thing >&2; exit 3`" },
+      shellEnv: ["STAMP"],
+      reportEnv: ["STAMP"],
+    });
+    expect(done.error).toBe(
+      "env STAMP: command substitution failed (`echo no such thing >&2; exit 3` exited with 3: no such thing)",
+    );
+    expect(done.env).toBeUndefined();
+  });
+
+  it("fails the step when the values to share pass the limit", async () => {
+    const { done } = await run({
+      command: "true",
+      env: { BIG: "`head -c 70000 /dev/zero | tr '\\\\0' x`" },
+      shellEnv: ["BIG"],
+      reportEnv: ["BIG"],
+    });
+    expect(done.error).toMatch(/^env values evaluated for the run come to 70003 bytes, over the limit of 65536 bytes$/);
+  });
+});

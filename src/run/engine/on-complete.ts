@@ -1,9 +1,9 @@
 // A runner reports an attempt's result: the step succeeds, repeats, retries, fails, is skipped
 // (a precondition was unmet) or is aborted (it was stopped). PURE.
-import { DAG_PRECONDITIONS_STEP } from "./context";
+import { DAG_ENV_STEP, DAG_PRECONDITIONS_STEP } from "./context";
 import type { Draft } from "./draft";
 import { currentLease } from "./leases";
-import { abortForPrecondition, afterPreconditions } from "./lifecycle";
+import { abortForPrecondition, afterEnv, afterPreconditions } from "./lifecycle";
 import { outputsOverLimit, setOutput } from "./outputs";
 import { describeFailure, failAttempt, repeatAgain } from "./retries";
 import type { EventOf, Reply } from "./types";
@@ -22,6 +22,9 @@ export function onComplete(d: Draft, e: EventOf<"complete">): Reply {
     processStartedAt: r.processStartedAt,
     processExitedAt: r.processExitedAt,
   });
+  // Env values evaluated once (backticks): the step's later attempts, or with the env step every
+  // step of the run, get them as they are. A runner too old to send them leaves them to each step.
+  if (r.env && Object.keys(r.env).length) d.update(e.step, { envValues: { ...s.envValues, ...r.env } });
   const succeeded = r.exitCode === 0 && !r.error && !r.timedOut;
   if (r.cancelled || lease.cancelRequested) {
     d.finish(e.step, "aborted", "stopped");
@@ -39,6 +42,7 @@ export function onComplete(d: Draft, e: EventOf<"complete">): Reply {
       failAttempt(d, e.step, describeFailure(r), r);
     } else if (!repeatAgain(d, e.step, r, true)) {
       d.finish(e.step, "succeeded");
+      if (e.step === DAG_ENV_STEP) afterEnv(d);
       if (e.step === DAG_PRECONDITIONS_STEP) afterPreconditions(d);
     }
   }
