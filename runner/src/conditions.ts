@@ -55,7 +55,11 @@ export async function expandWithShell(exec: ExecSpec, text: string): Promise<{ v
     }
     const r = await runShell(exec, part);
     if (r.error !== undefined) return { error: r.error };
-    if (r.exitCode !== 0) return { error: `\`${part}\` exited with ${r.exitCode ?? r.signal}` };
+    if (r.exitCode !== 0) {
+      // What the command said on stderr is what tells the user why.
+      const said = r.stderr.trim() ? `: ${r.stderr.trim()}` : "";
+      return { error: `\`${part}\` exited with ${r.exitCode ?? r.signal}${said}` };
+    }
     value += r.stdout.replace(/\n+$/, "");
   }
   return { value };
@@ -65,14 +69,22 @@ function hereDoc(text: string): string {
   return `cat <<${HEREDOC_END}\n${text}\n${HEREDOC_END}\n`;
 }
 
-/** Runs `command` with the step's shell, env and dir; stdout without the here-document's newline. */
+/** Of a command's stderr, the end is kept: where a failing command says why. */
+const STDERR_TAIL_CHARS = 2_000;
+
+/**
+ * Runs `command` with the step's shell, env and dir; stdout without the here-document's newline,
+ * and the end of stderr.
+ */
 async function runShell(exec: ExecSpec, command: string) {
   let stdout = "";
+  let stderr = "";
   const proc: StepProcess = startProcess(
     { shell: exec.shell, args: exec.args, env: exec.env, dir: exec.dir, command, maxOutputBytes: 1 },
     {
       onOutput: (stream, text) => {
         if (stream === "stdout" && stdout.length < 1_048_576) stdout += text;
+        if (stream === "stderr") stderr = (stderr + text).slice(-STDERR_TAIL_CHARS);
       },
       killGraceMs: 1_000,
     },
@@ -80,7 +92,7 @@ async function runShell(exec: ExecSpec, command: string) {
   const timer = setTimeout(() => proc.stop(), CONDITION_TIMEOUT_MS);
   const r = await proc.done;
   clearTimeout(timer);
-  return { ...r, stdout: stdout.replace(/\n$/, "") };
+  return { ...r, stdout: stdout.replace(/\n$/, ""), stderr };
 }
 
 function safeMatch(text: string, expected: string): boolean {

@@ -1,6 +1,6 @@
 // One attempt of one step under its lease: start the process group, ship its output, renew the
 // lease at a fraction of its TTL, stop the group on timeout, cancel or a lost lease, then report.
-import type { CompleteRequest, Lease } from "../../src/shared/protocol.ts";
+import { type CompleteRequest, envBytes, type Lease, MAX_REPORTED_ENV_BYTES } from "../../src/shared/protocol.ts";
 import { AbortedError, AuthError, LeaseLostError, type Log, RejectedError, type RunnerClient } from "./client.ts";
 import { evaluateCondition, expandWithShell, OutputMatcher } from "./conditions.ts";
 import { loadDotenv, outputFilePaths, resolveDir, resolveSecrets } from "./host-setup.ts";
@@ -36,6 +36,8 @@ export interface StepRunOptions {
 
 type Outcome = ProcessResult & {
   output?: string;
+  /** The `reportEnv` values, evaluated here once for the whole run (or step). */
+  env?: Record<string, string>;
   outputTruncated: boolean;
   preconditionUnmet?: string;
   repeatConditionMet?: boolean;
@@ -89,7 +91,9 @@ export class StepRun {
   async execute(): Promise<Lease[]> {
     const heartbeats = this.heartbeats();
     try {
-      const envError = this.prepareHost() ?? (await this.expandShellEnv()) ?? (await this.expandShellFiles());
+      const shared =
+        this.prepareHost() ?? (await this.expandShellEnv()) ?? (await this.expandShellFiles()) ?? this.sharedEnv();
+      const envError = typeof shared === "string" ? shared : undefined;
       const unmet = envError === undefined ? await this.checkPreconditions() : undefined;
       const outcome: Outcome =
         envError !== undefined
@@ -97,6 +101,7 @@ export class StepRun {
           : unmet === undefined
             ? await this.runProcess()
             : { exitCode: null, signal: null, outputTruncated: false, preconditionUnmet: unmet };
+      if (typeof shared === "object" && Object.keys(shared).length) outcome.env = shared;
       if (!this.lost && !this.aborted) await this.shipper.drain();
       if (this.aborted) return [];
       if (this.lost) {
@@ -219,6 +224,29 @@ export class StepRun {
     return error;
   }
 
+  /**
+   * The values the server asked back (`reportEnv`), evaluated here once for the run or the step;
+   * an error (a string) when they are too large to share. A value that holds a secret's value or
+   * the runner's token stays on this host, and each attempt evaluates it again.
+   */
+  private sharedEnv(): Record<string, string> | string {
+    const values: Record<string, string> = {};
+    for (const key of this.lease.exec.reportEnv ?? []) {
+      const value = this.lease.exec.env[key];
+      if (value === undefined) continue;
+      if (this.masker.text(value) !== value) {
+        this.note(`env ${key} holds a secret's value; it is evaluated again by each step, not shared`);
+        continue;
+      }
+      values[key] = value;
+    }
+    const bytes = envBytes(values);
+    if (bytes <= MAX_REPORTED_ENV_BYTES) return values;
+    const error = `env values evaluated for the run come to ${bytes} bytes, over the limit of ${MAX_REPORTED_ENV_BYTES} bytes`;
+    this.note(error);
+    return error;
+  }
+
   /** The first unmet precondition, described; undefined when all hold. */
   private async checkPreconditions(): Promise<string | undefined> {
     for (const c of this.lease.exec.preconditions ?? []) {
@@ -294,7 +322,9 @@ export class StepRun {
     const outcome: Outcome = { ...result, output: capture?.value, outputTruncated: capture?.truncated ?? false };
     if (matcher) outcome.outputMatched = matcher.matched;
     if (exec.repeatCondition && !this.stopReason && !this.aborted && result.error === undefined) {
-      const r = await evaluateCondition(exec, exec.repeatCondition);
+      // The condition reads the step's own output as this execution left it (Dagu reloads it).
+      const env = exec.output !== undefined && outcome.output !== undefined ? { [exec.output]: outcome.output } : {};
+      const r = await evaluateCondition({ ...exec, env: { ...exec.env, ...env } }, exec.repeatCondition);
       this.note(`repeat condition ${r.met ? "holds" : "does not hold"}: ${r.detail}`);
       outcome.repeatConditionMet = r.met;
     }
@@ -354,6 +384,7 @@ export class StepRun {
     };
     if (o.error !== undefined) req.error = this.masker.text(o.error);
     if (o.output !== undefined) req.output = o.output;
+    if (o.env !== undefined) req.env = o.env;
     if (o.preconditionUnmet !== undefined) req.preconditionUnmet = this.masker.text(o.preconditionUnmet);
     if (o.repeatConditionMet !== undefined) req.repeatConditionMet = o.repeatConditionMet;
     if (o.outputMatched !== undefined) req.outputMatched = o.outputMatched;

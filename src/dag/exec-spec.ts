@@ -25,6 +25,20 @@ export interface ExecContext {
   runStatus?: string;
   /** What `${ID.stdout}`, `${ID.stderr}` and `${ID.exitCode}` read, by step id. */
   steps?: Record<string, StepRefValues>;
+  /**
+   * Values of the DAG's backtick env entries and param defaults, evaluated once for the run by
+   * a runner (see `reportEnv`): every step gets them as they are, never evaluated again.
+   */
+  evaluatedEnv?: Record<string, string>;
+  /** Values of this step's own backtick env entries, evaluated at its first execution. */
+  stepEnv?: Record<string, string>;
+  /** The run's env step: the DAG's backtick values are asked back (`reportEnv`), not the step's. */
+  reportDagEnv?: boolean;
+}
+
+/** Whether the DAG has env values a shell must evaluate (backticks): a run evaluates them once. */
+export function hasShellEnv(dag: DagDef): boolean {
+  return dag.env.some(([, v]) => v.includes("`")) || dag.params.some((p) => p.name && p.value.includes("`"));
 }
 
 export { expandVars };
@@ -40,18 +54,38 @@ export function buildExecSpec(dag: DagDef, step: StepDef, ctx: ExecContext): Exe
   // Backticks in the DAG file's env values and param defaults are command substitutions, run
   // by the runner's shell (they need the runner's machine); a value that uses such a variable
   // is expanded there too (see shellEnv). A start call's params and outputs are data, never run.
+  // Each is evaluated once: the DAG's for the run, a step's for the step (its retries and
+  // repeats); the runner sends the values back (`reportEnv`) and later leases carry them as data.
   const shellKeys = new Set<string>();
+  // Backtick values (or values using one) still to evaluate, and values using a secret, which
+  // the runner alone may know and so never sends back.
+  const onceKeys = new Set<string>();
+  const secretNames = new Set((dag.secrets ?? []).map((s) => s.name));
+  const secretDeps = new Set(secretNames);
+  const evaluated = ctx.evaluatedEnv ?? {};
+  const stepValues = ctx.stepEnv ?? {};
+  const lastWriter = (list: Array<[string, string]>) => new Map(list.map(([k], i) => [k, i]));
+  const dagLast = lastWriter(dag.env);
+  const stepLast = lastWriter(step.env);
   const defaults = new Map(dag.params.flatMap((p) => (p.name ? [[p.name, p.value] as const] : [])));
-  for (const [k, v] of ctx.params.named) {
-    env.set(k, v);
-    if (v.includes("`") && defaults.get(k) === v) shellKeys.add(k);
-  }
-  for (const [k, v] of Object.entries(ctx.outputs)) {
+  const setData = (k: string, v: string) => {
     env.set(k, v);
     shellKeys.delete(k);
+    onceKeys.delete(k);
+    // A secret replaces its variable on the runner, whatever was set here.
+    if (!secretNames.has(k)) secretDeps.delete(k);
+  };
+  for (const [k, v] of ctx.params.named) {
+    if (!(v.includes("`") && defaults.get(k) === v)) env.set(k, v);
+    else if (Object.hasOwn(evaluated, k) && !dagLast.has(k)) setData(k, evaluated[k] as string);
+    else {
+      env.set(k, v);
+      shellKeys.add(k);
+      onceKeys.add(k);
+    }
   }
+  for (const [k, v] of Object.entries(ctx.outputs)) setData(k, v);
   // A secret's value exists on the runner only: an env value that uses one is expanded there.
-  const secretNames = new Set((dag.secrets ?? []).map((s) => s.name));
   for (const name of secretNames) shellKeys.add(name);
   const lookup = (name: string) => env.get(name);
   // `${VAR.path}` (a JSON path into an output) is dagflare's everywhere: no shell can expand it.
@@ -64,11 +98,28 @@ export function buildExecSpec(dag: DagDef, step: StepDef, ctx: ExecContext): Exe
     // The runner expands such a value as written: backticks first, then variables from the
     // step's env. Nothing is substituted here, so no param or output text becomes a command.
     env.set(k, usesShell ? v : expandVars(paths(v), lookup));
-    if (usesShell) shellKeys.add(k);
-    else shellKeys.delete(k);
+    const secret = refs.some((name) => secretDeps.has(name));
+    const once = usesShell && !secret && (v.includes("`") || refs.some((name) => onceKeys.has(name)));
+    for (const [set, has] of [
+      [shellKeys, usesShell],
+      [onceKeys, once],
+      [secretDeps, secret],
+    ] as const) {
+      if (has) set.add(k);
+      else set.delete(k);
+    }
   };
-  for (const [k, v] of dag.env) setEnv(k, v);
-  for (const [k, v] of step.env) setEnv(k, v);
+  dag.env.forEach(([k, v], i) => {
+    // The value evaluated for the run stands where the DAG last set the variable.
+    if (Object.hasOwn(evaluated, k) && dagLast.get(k) === i) setData(k, evaluated[k] as string);
+    else setEnv(k, v);
+  });
+  const dagOnce = ctx.reportDagEnv ? [...onceKeys] : [];
+  step.env.forEach(([k, v], i) => {
+    if (Object.hasOwn(stepValues, k) && stepLast.get(k) === i) setData(k, stepValues[k] as string);
+    else setEnv(k, v);
+  });
+  const stepOnce = [...onceKeys].filter((k) => stepLast.has(k));
 
   const spec: ExecSpec = {
     // None named: the runner's host decides ($SHELL, else sh), as Dagu's host does.
@@ -118,6 +169,9 @@ export function buildExecSpec(dag: DagDef, step: StepDef, ctx: ExecContext): Exe
   // A secret replaces a variable of its name on the runner, so that variable is never expanded.
   const shellEnv = [...env.keys()].filter((k) => shellKeys.has(k) && !secretNames.has(k));
   if (shellEnv.length) spec.shellEnv = shellEnv;
+  // A variable named like a secret holds the secret's value on the runner: never sent back.
+  const reportEnv = (ctx.reportDagEnv ? dagOnce : stepOnce).filter((k) => !secretNames.has(k));
+  if (reportEnv.length) spec.reportEnv = reportEnv;
   if (dag.secrets?.length) {
     spec.secrets = dag.secrets.map((s) => ({ ...s, key: s.provider === "file" ? underDir(dagDir, s.key) : s.key }));
   }

@@ -190,7 +190,7 @@ export function presentDetails(snap: RunSnapshot, waiting?: Map<string, string>)
  * with the index a lease id gives each (src/run/engine/fanout.ts: instances follow every other step).
  */
 function nodeSteps(dag: DagDef, state: RunState): Array<{ def: StepDef; index: number }> {
-  const firstInstance = dag.steps.length + extraSteps(dag).length;
+  const firstInstance = dag.steps.length + extraSteps(dag, state).length;
   return dag.steps.flatMap((def, index) => [
     { def, index },
     ...(def.fanout
@@ -244,7 +244,7 @@ function handlerNodes(dag: DagDef, state: RunState, waiting?: Map<string, string
   for (const [kind, name] of Object.entries(HANDLER_NAMES)) {
     const def = dag.handlerOn?.[kind as HandlerKind];
     // A handler's lease ids count it after the DAG's steps, in the machine's order (extraSteps).
-    const index = dag.steps.length + extraSteps(dag).findIndex((s) => s.name === name);
+    const index = dag.steps.length + extraSteps(dag, state).findIndex((s) => s.name === name);
     if (def) out[name] = presentNode(dag.name, state.runId, index, def, state.steps[name], waiting?.get(name));
   }
   return out;

@@ -20,6 +20,7 @@ import { type FinalStepStatus, isTerminalRun } from "../status";
 import { webhookSubscriptions } from "../webhooks/registry";
 import {
   createContext,
+  DAG_ENV_STEP,
   initialState,
   leaseOf,
   type MachineContext,
@@ -338,6 +339,9 @@ export class RunObject extends DurableObject<Env> {
         maxOutputBytes: this.init.dag.maxOutputSize ?? MAX_OUTPUT_BYTES,
         runStatus: this.state.handlers?.status,
         steps: stepRefValues(this.init.dag, this.state),
+        evaluatedEnv: this.state.steps[DAG_ENV_STEP]?.envValues,
+        stepEnv: this.state.steps[claim.step]?.envValues,
+        reportDagEnv: claim.step === DAG_ENV_STEP,
       }),
     };
   }

@@ -13,7 +13,7 @@ import type { Env } from "../env";
 import { unwrap } from "../errors";
 import type { RunStatus } from "../status";
 import { runStub } from "../stubs";
-import type { RunState } from "./engine";
+import { DAG_ENV_STEP, type RunState } from "./engine";
 import type { RunInit } from "./run-object";
 
 /** Where a sub-DAG run sits: the run and step that called it, and the top of the call chain. */
@@ -128,7 +128,8 @@ async function calledDag(
 /**
  * The call's params with `${NAME}` and `$NAME` resolved the way a step's env is (run variables,
  * params, outputs, the DAG's and the step's env, ITEM of a parallel instance) and `${VAR.path}`
- * into outputs. What only a shell could expand (backticks) is passed as written.
+ * into outputs. The DAG's backtick values are passed as the run evaluated them; what only a
+ * shell could still expand (a step's own backticks) is passed as written.
  */
 function callParams(parent: { init: RunInit; state: RunState }, step: StepDef) {
   const spec = buildExecSpec(parent.init.dag, step, {
@@ -136,6 +137,8 @@ function callParams(parent: { init: RunInit; state: RunState }, step: StepDef) {
     params: parent.init.params,
     outputs: parent.state.outputs,
     maxOutputBytes: 0,
+    // The caller's backtick env values, once its run evaluated them, are passed as they are.
+    evaluatedEnv: parent.state.steps[DAG_ENV_STEP]?.envValues,
   });
   const env = new Map(Object.entries(spec.env));
   const expand = (v: string) => expandVars(expandJsonPaths(v, parent.state.outputs), (n) => env.get(n));

@@ -82,6 +82,11 @@ export const ExecSpec = z.object({
    * expands each with the shell, as a here-document, before anything else runs.
    */
   shellEnv: z.array(z.string()).optional(),
+  /**
+   * Env variables whose values, once `shellEnv` is expanded, go back with the completion (`env`):
+   * backtick values the run evaluates once and hands to later leases as they are.
+   */
+  reportEnv: z.array(z.string()).optional(),
 });
 export type ExecSpec = z.infer<typeof ExecSpec>;
 
@@ -145,6 +150,17 @@ export const LogAppendResponse = z.object({
 });
 export type LogAppendResponse = z.infer<typeof LogAppendResponse>;
 
+/** Env values a runner sends back with one completion (`reportEnv`), names and values in UTF-8 bytes. */
+export const MAX_REPORTED_ENV_BYTES = 64 * 1024;
+
+/** UTF-8 bytes of env names and values together. */
+export function envBytes(env: Record<string, string>): number {
+  const encoder = new TextEncoder();
+  let bytes = 0;
+  for (const [k, v] of Object.entries(env)) bytes += encoder.encode(k).length + encoder.encode(v).length;
+  return bytes;
+}
+
 /**
  * What one attempt of a step came to, as the runner saw it: the one shape of a result, parsed
  * once at the edge and handed to the run's state machine as it is.
@@ -170,6 +186,13 @@ export const StepOutcome = z.object({
    */
   stdoutPath: z.string().max(4096).optional(),
   stderrPath: z.string().max(4096).optional(),
+  /** The values of the lease's `reportEnv` variables, when every env value could be evaluated. */
+  env: z
+    .record(z.string(), z.string())
+    .refine((env) => envBytes(env) <= MAX_REPORTED_ENV_BYTES, {
+      message: `env values sent back come to more than ${MAX_REPORTED_ENV_BYTES} bytes`,
+    })
+    .optional(),
   /** The runner's clock (epoch ms): when the process started and exited. For overhead figures. */
   processStartedAt: z.number().int().positive().optional(),
   processExitedAt: z.number().int().positive().optional(),

@@ -1,4 +1,5 @@
 // The run's context (the DAG and what is derived from it once) and a run's first state. PURE.
+import { hasShellEnv } from "../../dag/exec-spec";
 import type { ResolvedParams } from "../../dag/params";
 import { type DagDef, HANDLER_NAMES, type HandlerKind, type StepDef } from "../../dag/types";
 import type { RunStatus } from "../../status";
@@ -14,22 +15,38 @@ export const DAG_PRECONDITIONS_STEP = "(dag preconditions)";
 export const HANDLER_ORDER: HandlerKind[] = ["init", "success", "failure", "cancel", "exit"];
 export const INIT_STEP = HANDLER_NAMES.init;
 
-/** Steps the run has besides the DAG's own: the precondition check, then the handlers. */
-export function extraSteps(dag: DagDef): StepDef[] {
+/**
+ * The step that evaluates the DAG's backtick env values (and param defaults) on a runner, once
+ * for the run, before anything else: every later step gets the values it sent back. It is not
+ * one of the DAG's nodes.
+ */
+export const DAG_ENV_STEP = "(dag env)";
+
+/**
+ * Steps the run has besides the DAG's own: the env step, the precondition check, then the
+ * handlers. A run stored before the env step existed (`state` without it) goes on without it,
+ * so that the index a lease id gives each step stays what it was.
+ */
+export function extraSteps(dag: DagDef, state?: RunState): StepDef[] {
   const handlers = HANDLER_ORDER.flatMap((k) => dag.handlerOn?.[k] ?? []);
-  if (!dag.preconditions?.length) return handlers;
+  const envStep = hasShellEnv(dag) && (!state || state.steps[DAG_ENV_STEP] !== undefined);
   return [
-    {
-      name: DAG_PRECONDITIONS_STEP,
-      command: "true",
-      depends: [],
-      env: [],
-      retryPolicy: { limit: 0, intervalSec: 0 },
-      continueOn: { failure: false, skipped: false, exitCode: [] },
-      preconditions: dag.preconditions,
-    },
+    ...(envStep ? [checkStep(DAG_ENV_STEP)] : []),
+    ...(dag.preconditions?.length ? [{ ...checkStep(DAG_PRECONDITIONS_STEP), preconditions: dag.preconditions }] : []),
     ...handlers,
   ];
+}
+
+/** A step of dagflare's that runs nothing of its own (`true`, which any runner can run). */
+function checkStep(name: string): StepDef {
+  return {
+    name,
+    command: "true",
+    depends: [],
+    env: [],
+    retryPolicy: { limit: 0, intervalSec: 0 },
+    continueOn: { failure: false, skipped: false, exitCode: [] },
+  };
 }
 
 /** Dagu's order: the handler of the outcome (a partial success counts as a success), then exit. */
@@ -45,7 +62,7 @@ export function createContext(
   leaseTtlMs: number,
   run: { params?: ResolvedParams; state?: RunState } = {},
 ): MachineContext {
-  const allSteps = [...dag.steps, ...extraSteps(dag), ...instanceDefs(dag, run.state)];
+  const allSteps = [...dag.steps, ...extraSteps(dag, run.state), ...instanceDefs(dag, run.state)];
   const stepsByName = new Map(allSteps.map((s) => [s.name, s]));
   const indexOf = new Map(allSteps.map((s, i) => [s.name, i]));
   const dependents = new Map<string, string[]>(allSteps.map((s) => [s.name, []]));

@@ -64,7 +64,12 @@ export type ItemsResult = { ok: true; items: string[] } | { ok: false; error: st
 export function resolveItems(
   dag: DagDef,
   def: StepDef,
-  run: { runId: string; params: ResolvedParams; outputs: Record<string, string> },
+  run: {
+    runId: string;
+    params: ResolvedParams;
+    outputs: Record<string, string>;
+    evaluatedEnv?: Record<string, string>;
+  },
 ): ItemsResult {
   const ref = def.fanout?.items ?? "";
   const m = ITEMS_REF.exec(ref);

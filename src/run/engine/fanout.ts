@@ -2,7 +2,7 @@
 // instances when it is ready, and ends with the status derived from them. PURE.
 // What the items and instances are: fanout-items.ts.
 import { instanceName } from "../../dag/parallel";
-import { createContext, newStep } from "./context";
+import { createContext, DAG_ENV_STEP, newStep } from "./context";
 import type { Draft } from "./draft";
 import { currentInstances, deriveFanoutStatus, resolveItems } from "./fanout-items";
 import { letsDependentsRun } from "./rules";
@@ -28,6 +28,8 @@ export function expandFanout(d: Draft, name: string): void {
     runId: d.state.runId,
     params: d.ctx.params ?? { named: [], positional: [] },
     outputs: d.state.outputs,
+    // The DAG's backtick values, once the run evaluated them, may hold the items.
+    evaluatedEnv: d.state.steps[DAG_ENV_STEP]?.envValues,
   });
   if (!got.ok) {
     d.finish(name, "failed", got.error);

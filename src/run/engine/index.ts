@@ -20,6 +20,7 @@ export function transition(ctx: MachineContext, state: RunState, event: RunEvent
 
 export {
   createContext,
+  DAG_ENV_STEP,
   DAG_PRECONDITIONS_STEP,
   extraSteps,
   initialState,

@@ -2,7 +2,7 @@
 // delaySec, and a step becoming ready once its dependencies are done. PURE.
 import type { StepStatus } from "../../status";
 import { isTerminalStep } from "../../status";
-import { DAG_PRECONDITIONS_STEP, INIT_STEP } from "./context";
+import { DAG_ENV_STEP, DAG_PRECONDITIONS_STEP, INIT_STEP } from "./context";
 import type { Draft } from "./draft";
 import { continueCovers, letsDependentsRun } from "./rules";
 import { timerKey } from "./timers";
@@ -16,9 +16,20 @@ export function onStart(d: Draft): Reply {
   d.log(`run ${d.state.runId} of ${d.state.dagName} started`);
   const { timeoutSec } = d.ctx.dag;
   if (timeoutSec) d.setTimer(timerKey.runTimeout, d.now + timeoutSec * 1000);
+  if (envToEvaluate(d)) d.ready.push(DAG_ENV_STEP);
+  else afterEnv(d);
+  return { kind: "none" };
+}
+
+/** The run has an env step whose values it does not have yet: it runs first, alone. */
+export function envToEvaluate(d: Draft): boolean {
+  return d.ctx.stepsByName.has(DAG_ENV_STEP) && d.step(DAG_ENV_STEP).status !== "succeeded";
+}
+
+/** The DAG's env is evaluated (or needs no shell): its preconditions are checked, alone. */
+export function afterEnv(d: Draft): void {
   if (d.ctx.stepsByName.has(DAG_PRECONDITIONS_STEP)) d.ready.push(DAG_PRECONDITIONS_STEP);
   else afterPreconditions(d);
-  return { kind: "none" };
 }
 
 /** The DAG's preconditions hold (or it has none): handlerOn.init runs, alone, before any step. */

@@ -1,10 +1,10 @@
 // What people do to a run by hand: approve or reject a step, retry a finished run in place, set
 // a step's status on a finished run. PURE.
 import { isTerminalRun } from "../../status";
-import { DAG_PRECONDITIONS_STEP, extraSteps, INIT_STEP, newStep } from "./context";
+import { DAG_ENV_STEP, DAG_PRECONDITIONS_STEP, extraSteps, INIT_STEP, newStep } from "./context";
 import { dispatch } from "./dispatch";
 import type { Draft } from "./draft";
-import { initLetsStepsRun, readyRoots, startWhenReady } from "./lifecycle";
+import { envToEvaluate, initLetsStepsRun, readyRoots, startWhenReady } from "./lifecycle";
 import { deriveRunStatus } from "./run-status";
 import { onStop } from "./stop";
 import { timerKey } from "./timers";
@@ -36,12 +36,16 @@ export function onApprove(d: Draft, e: EventOf<"approve">): Reply {
  * preconditions checked again, as at start.
  */
 export function onRetry(d: Draft, e: EventOf<"retry">): Reply {
-  const names = e.steps;
-  const all = e.all ?? false;
   if (!isTerminalRun(d.state.status)) return { kind: "manual", ok: false, reason: `the run is ${d.state.status}` };
+  // The DAG's env, evaluated once, stays the run's; a run that never got it starts over.
+  const envAgain = envToEvaluate(d);
+  const all = (e.all ?? false) || envAgain;
+  const names = envAgain ? d.ctx.dag.steps.map((s) => s.name) : e.steps;
   const again = new Set(names);
   // Instances of fan-out steps are not reset here: a fan-out step that runs again expands again.
-  const extra = extraSteps(d.ctx.dag).map((s) => s.name);
+  const extra = extraSteps(d.ctx.dag, d.state)
+    .map((s) => s.name)
+    .filter((n) => n !== DAG_ENV_STEP || envAgain);
   // The DAG's preconditions and init ran for the run; only a retry of everything runs them again,
   // and a retry of some steps runs init again when it had failed (the steps need what it prepares).
   const initAgain = all || (d.ctx.dag.handlerOn?.init !== undefined && !initLetsStepsRun(d));
@@ -75,7 +79,8 @@ export function onRetry(d: Draft, e: EventOf<"retry">): Reply {
   const { timeoutSec } = d.ctx.dag;
   if (timeoutSec) d.setTimer(timerKey.runTimeout, d.now + timeoutSec * 1000);
   if (all) {
-    if (d.ctx.stepsByName.has(DAG_PRECONDITIONS_STEP)) d.ready.push(DAG_PRECONDITIONS_STEP);
+    if (envAgain) d.ready.push(DAG_ENV_STEP);
+    else if (d.ctx.stepsByName.has(DAG_PRECONDITIONS_STEP)) d.ready.push(DAG_PRECONDITIONS_STEP);
     else if (d.ctx.dag.handlerOn?.init) d.ready.push(INIT_STEP);
     else readyRoots(d);
     return { kind: "manual", ok: true };

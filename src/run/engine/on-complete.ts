@@ -1,12 +1,12 @@
 // A runner reports an attempt's result: the step succeeds, repeats, retries, fails, is skipped
 // (a precondition was unmet) or is aborted (it was stopped). PURE.
-import { DAG_PRECONDITIONS_STEP } from "./context";
+import { DAG_ENV_STEP, DAG_PRECONDITIONS_STEP } from "./context";
 import type { Draft } from "./draft";
 import { currentLease } from "./leases";
-import { abortForPrecondition, afterPreconditions } from "./lifecycle";
+import { abortForPrecondition, afterEnv, afterPreconditions } from "./lifecycle";
 import { outputsOverLimit, setOutput } from "./outputs";
-import { failAttempt, repeatAgain } from "./retries";
-import type { EventOf, Reply, StepResult } from "./types";
+import { describeFailure, failAttempt, repeatAgain } from "./retries";
+import type { EventOf, Reply } from "./types";
 
 export function onComplete(d: Draft, e: EventOf<"complete">): Reply {
   const s = d.step(e.step);
@@ -24,6 +24,9 @@ export function onComplete(d: Draft, e: EventOf<"complete">): Reply {
     stdoutPath: r.stdoutPath,
     stderrPath: r.stderrPath,
   });
+  // Env values evaluated once (backticks): the step's later attempts, or with the env step every
+  // step of the run, get them as they are. A runner too old to send them leaves them to each step.
+  if (r.env && Object.keys(r.env).length) d.update(e.step, { envValues: { ...s.envValues, ...r.env } });
   const succeeded = r.exitCode === 0 && !r.error && !r.timedOut;
   if (r.cancelled || lease.cancelRequested) {
     d.finish(e.step, "aborted", "stopped");
@@ -36,19 +39,14 @@ export function onComplete(d: Draft, e: EventOf<"complete">): Reply {
     if (succeeded && def.output && r.output !== undefined && !tooBig) setOutput(d, e.step, def.output, r.output);
     if (tooBig) {
       failAttempt(d, e.step, tooBig);
-    } else if (repeatAgain(d, e.step, r, succeeded)) {
-      // scheduled by repeatAgain
-    } else if (succeeded) {
+    } else if (!succeeded) {
+      // Retried first, then perhaps repeated (repeatPolicy), as Dagu does.
+      failAttempt(d, e.step, describeFailure(r), r);
+    } else if (!repeatAgain(d, e.step, r, true)) {
       d.finish(e.step, "succeeded");
+      if (e.step === DAG_ENV_STEP) afterEnv(d);
       if (e.step === DAG_PRECONDITIONS_STEP) afterPreconditions(d);
-    } else failAttempt(d, e.step, describeFailure(r));
+    }
   }
   return { kind: "completed", accepted: true };
-}
-
-function describeFailure(r: StepResult): string {
-  if (r.error) return r.error;
-  if (r.timedOut) return "timed out";
-  if (r.signal) return `killed by ${r.signal}`;
-  return `exit status ${r.exitCode}`;
 }

@@ -5,7 +5,7 @@
 
 import type { RunStatus } from "../../status";
 import { isTerminalStep } from "../../status";
-import { DAG_PRECONDITIONS_STEP, handlerQueue, INIT_STEP } from "./context";
+import { DAG_ENV_STEP, DAG_PRECONDITIONS_STEP, handlerQueue, INIT_STEP } from "./context";
 import { dispatch, fillSlots } from "./dispatch";
 import type { Draft } from "./draft";
 import { instanceFinished } from "./fanout";
@@ -44,6 +44,16 @@ function afterFinish(d: Draft, name: string): void {
   const s = d.step(name);
   instanceFinished(d, name);
   if (name === INIT_STEP && d.ctx.dag.handlerOn?.init) initDone(d, s.status, s.error);
+  if (name === DAG_ENV_STEP && s.status !== "succeeded") {
+    // Without the DAG's env no step can run, as Dagu's run does not start when its env fails.
+    d.log(`the DAG's env could not be evaluated: ${s.error ?? s.status}`);
+    for (const other of [...d.ctx.dag.steps.map((def) => def.name), DAG_PRECONDITIONS_STEP]) {
+      const t = d.state.steps[other];
+      if (t && !isTerminalStep(t.status)) {
+        d.finish(other, "aborted", `the DAG's env could not be evaluated: ${s.error ?? s.status}`);
+      }
+    }
+  }
   if (name === DAG_PRECONDITIONS_STEP && s.status === "failed") {
     // The check itself could not be done (its runner was lost, ...): no step can start.
     for (const def of d.ctx.dag.steps) {
@@ -67,7 +77,9 @@ function runHandlersAndEnd(d: Draft): void {
   if (d.index.open > 0) return;
   if (!d.state.handlers) {
     const status = deriveRunStatus(d.ctx, d.state);
-    const queue = d.state.preconditionUnmet === undefined ? handlerQueue(d.ctx.dag, status) : [];
+    // The handlers need what the run could not get: its preconditions, or its env.
+    const envFailed = d.state.steps[DAG_ENV_STEP] !== undefined && d.state.steps[DAG_ENV_STEP].status !== "succeeded";
+    const queue = d.state.preconditionUnmet === undefined && !envFailed ? handlerQueue(d.ctx.dag, status) : [];
     d.state.handlers = { status, queue };
     if (queue.length) d.log(`steps done (${status}); running ${queue.join(", ")}`);
   }

@@ -99,6 +99,11 @@ export interface StepState {
   item?: string;
   /** A fan-out step: how many instances its current expansion has (kept once it ended). */
   instances?: number;
+  /**
+   * Env values a runner evaluated (backticks) and sent back, by name: the step's own, which its
+   * later attempts get as they are; on the run's env step, the DAG's, which every step gets.
+   */
+  envValues?: Record<string, string>;
 }
 
 /** What a handler may change on a step besides its phase (which `Draft.move` writes). */

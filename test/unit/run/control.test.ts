@@ -187,6 +187,85 @@ describe("repeatPolicy", () => {
     expect(h.state.status).toBe("failed");
   });
 
+  it("goes on repeating after failing executions until the exit code is one it waits for (repeat: until)", () => {
+    const repeatPolicy = { mode: "until" as const, exitCode: [0], intervalSec: 0 };
+    const h = new Harness(dag(step("a", { repeatPolicy })));
+    h.fire({ type: "start" });
+    h.run("a", exit(1));
+    expect(h.queued("a")).toBe(true);
+    h.run("a", exit(3));
+    expect(h.queued("a")).toBe(true);
+    h.run("a", exit(0));
+    expect(h.status("a")).toBe("succeeded");
+    expect(h.state.steps.a?.doneCount).toBe(3);
+  });
+
+  it("shows a failed execution that will be repeated as running, without its error", () => {
+    const repeatPolicy = { mode: "until" as const, exitCode: [0], intervalSec: 30 };
+    const h = new Harness(dag(step("a", { repeatPolicy })));
+    h.fire({ type: "start" });
+    h.run("a", exit(1));
+    expect(h.status("a")).toBe("running");
+    expect(h.state.steps.a?.error).toBeUndefined();
+    expect(timers(h, timerKey.repeat("a"))).toEqual([30_000]);
+  });
+
+  it("repeats a succeeding execution under until while its exit code is not the one listed", () => {
+    const repeatPolicy = { mode: "until" as const, exitCode: [2], intervalSec: 0 };
+    const h = new Harness(dag(step("a", { repeatPolicy })));
+    h.fire({ type: "start" });
+    h.run("a", exit(0));
+    expect(h.queued("a")).toBe(true);
+    h.run("a", exit(2));
+    expect(h.status("a")).toBe("failed");
+    expect(h.state.steps.a?.error).toBe("exit status 2");
+  });
+
+  it("fails the step when an until repeat reaches its limit on a failing execution", () => {
+    const repeatPolicy = { mode: "until" as const, exitCode: [0], intervalSec: 0, limit: 2 };
+    const h = new Harness(dag(step("a", { repeatPolicy })));
+    h.fire({ type: "start" });
+    h.run("a", exit(1));
+    h.run("a", exit(1));
+    expect(h.status("a")).toBe("failed");
+    expect(h.state.steps.a?.doneCount).toBe(2);
+    expect(h.state.status).toBe("failed");
+  });
+
+  it("retries a failing execution within retryPolicy before repeating it", () => {
+    const repeatPolicy = { mode: "until" as const, exitCode: [0], intervalSec: 30 };
+    const h = new Harness(dag(step("a", { repeatPolicy, retryPolicy: { limit: 1, intervalSec: 10 } })));
+    h.fire({ type: "start" });
+    h.run("a", exit(1));
+    expect(h.status("a")).toBe("retrying");
+    h.now += 10_000;
+    h.fire({ type: "timer", key: timerKey.retry("a") });
+    h.run("a", exit(1));
+    expect(h.state.steps.a?.phase.kind).toBe("repeatWait");
+    h.now += 30_000;
+    h.fire({ type: "timer", key: timerKey.repeat("a") });
+    h.run("a", exit(0));
+    expect(h.status("a")).toBe("succeeded");
+  });
+
+  it("repeats a failing execution while its condition holds", () => {
+    const condition = { condition: "$X", expected: "more" };
+    const h = new Harness(dag(step("a", { repeatPolicy: { mode: "while", condition, intervalSec: 0 } })));
+    h.fire({ type: "start" });
+    h.run("a", { ...exit(1), repeatConditionMet: true });
+    expect(h.queued("a")).toBe(true);
+    h.run("a", { ...exit(1), repeatConditionMet: false });
+    expect(h.status("a")).toBe("failed");
+  });
+
+  it("does not repeat an execution its runner could not start", () => {
+    const repeatPolicy = { mode: "until" as const, exitCode: [0], intervalSec: 0 };
+    const h = new Harness(dag(step("a", { repeatPolicy })));
+    h.fire({ type: "start" });
+    h.run("a", { ...ok, exitCode: null, error: "working directory /nope does not exist" });
+    expect(h.status("a")).toBe("failed");
+  });
+
   it("aborts a step waiting for its next execution when the run is stopped", () => {
     const repeatPolicy = { mode: "while" as const, intervalSec: 60 };
     const h = new Harness(dag(step("a", { repeatPolicy })));

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { parseDag } from "../../../src/dag/parse";
 import type { DagDef } from "../../../src/dag/types";
-import { createContext, MAX_FANOUT_ITEMS, parseItems, type RunState, transition } from "../../../src/run/engine";
+import {
+  createContext,
+  DAG_ENV_STEP,
+  MAX_FANOUT_ITEMS,
+  parseItems,
+  type RunState,
+  transition,
+} from "../../../src/run/engine";
 import { exit, Harness, ok, TTL } from "./harness";
 
 /** gen outputs LIST; fan runs once per item of it; after depends on fan. */
@@ -180,13 +187,25 @@ describe("parallel items from a variable (fan-out steps)", () => {
     );
   });
 
-  it("a DAG env value with backticks (computed on the runner) cannot be the items", () => {
+  it("a DAG env value with backticks is the items once the run evaluated it", () => {
     const r = parseDag('env:\n  - L: "`ls`"\nsteps:\n  - name: fan\n    command: echo\n    parallel: ${L}\n', {
       name: "d",
     });
     if (!r.ok) throw new Error(JSON.stringify(r.errors));
     const h = new Harness(r.dag);
     h.fire({ type: "start" });
+    h.run(DAG_ENV_STEP, { ...ok, env: { L: "x y" } });
+    expect(h.state.steps.fan?.instances).toBe(2);
+  });
+
+  it("a DAG env value with backticks that no runner sent back (an older runner) cannot be the items", () => {
+    const r = parseDag('env:\n  - L: "`ls`"\nsteps:\n  - name: fan\n    command: echo\n    parallel: ${L}\n', {
+      name: "d",
+    });
+    if (!r.ok) throw new Error(JSON.stringify(r.errors));
+    const h = new Harness(r.dag);
+    h.fire({ type: "start" });
+    h.run(DAG_ENV_STEP);
     expect(h.state.steps.fan?.error).toBe(
       "parallel items ${L}: L is computed by the runner's shell (backticks); parallel items cannot use it",
     );
