@@ -1,5 +1,5 @@
-// Who did what to a run: the routes that start, stop, retry, approve, reject or set a step's
-// status record the caller (src/access/authenticate.ts) in D1's run_actions; the run's details
+// Who did what to a run: the routes that start, stop, dequeue, purge, retry, approve, reject or
+// set a step's status record the caller (src/access/authenticate.ts) in D1's run_actions; the run's details
 // show them as dagflare's `actions`. The run's own state (its RunObject) is not involved.
 import { asc, eq, inArray } from "drizzle-orm";
 import type { Context } from "hono";
@@ -13,6 +13,8 @@ export const RUN_ACTIONS = [
   "enqueue",
   "reschedule",
   "stop",
+  "dequeue",
+  "purge",
   "retry",
   "approve",
   "reject",
