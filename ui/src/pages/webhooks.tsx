@@ -220,37 +220,37 @@ function Deliveries(props: { id: string; name: string }) {
     <section aria-label={`deliveries of ${props.name}`}>
       <h2>Deliveries of {props.name}</h2>
       <ErrorBox error={deliveries.error} />
-      {deliveries.data?.deliveries.length === 0 && <p className="muted">No delivery yet.</p>}
-      <table className="list" aria-label="deliveries">
-        <thead>
-          <tr>
-            <th>Event</th>
-            <th>Created</th>
-            <th>Status</th>
-            <th>Attempts</th>
-          </tr>
-        </thead>
-        <tbody>
-          {deliveries.data?.deliveries.map((d) => (
-            <tr key={d.id}>
-              <td>{d.event}</td>
-              <td>{formatTime(d.createdAt)}</td>
-              <td>
-                {d.status}
-                {d.nextAttemptAt && <span className="muted"> (next {formatTime(d.nextAttemptAt)})</span>}
-              </td>
-              <td>
-                {d.attempts.map((a) => (
+      {deliveries.data && (
+        <ListTable
+          label="deliveries"
+          rows={deliveries.data.deliveries}
+          rowKey={(d) => d.id}
+          empty="No delivery yet."
+          columns={[
+            { head: "Event", cell: (d) => d.event },
+            { head: "Created", cell: (d) => formatTime(d.createdAt) },
+            {
+              head: "Status",
+              cell: (d) => (
+                <>
+                  {d.status}
+                  {d.nextAttemptAt && <span className="muted"> (next {formatTime(d.nextAttemptAt)})</span>}
+                </>
+              ),
+            },
+            {
+              head: "Attempts",
+              cell: (d) =>
+                d.attempts.map((a) => (
                   <div key={a.attempt}>
                     #{a.attempt} {formatTime(a.at)}: {a.httpStatus !== undefined ? `HTTP ${a.httpStatus}` : a.error} in{" "}
                     {a.durationMs} ms
                   </div>
-                ))}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+                )),
+            },
+          ]}
+        />
+      )}
     </section>
   );
 }
