@@ -38,6 +38,14 @@ export default defineConfig({
           name: "workers",
           include: ["test/workers/**/*.test.ts"],
           setupFiles: ["test/workers/apply-migrations.ts"],
+          // Vitest's 5 s default is too short on a shared machine, not for a slow feature: the
+          // files run in parallel workerd instances, and a few tests do heavy work on purpose
+          // (a step log flooded past its 32 MiB cap, dozens of concurrent starts against one
+          // admission object). Alone they take about a second; with the other files on two
+          // busy cores, several times that. No test here waits for time (alarms are fired,
+          // `now` is passed), so a longer limit only delays the report of a real hang.
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
         },
       },
       {

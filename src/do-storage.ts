@@ -39,3 +39,17 @@ export function openStorage<S extends Record<string, unknown>>(
   migrateOnStart(ctx, db, migrations);
   return db;
 }
+
+/**
+ * Empties the object's storage (its alarm too) and brings the empty database back to the schema,
+ * since the same object may be used again while this instance lives.
+ */
+export async function wipeStorage<S extends Record<string, unknown>>(
+  ctx: DurableObjectState,
+  db: ObjectDb<S>,
+  migrations: Migrations,
+): Promise<void> {
+  await ctx.storage.deleteAlarm();
+  await ctx.storage.deleteAll();
+  await migrate(db, migrations);
+}

@@ -1,7 +1,7 @@
-// Who did what to a run: the routes that start, stop, retry, approve, reject or set a step's
-// status record the caller (src/access/authenticate.ts) in D1's run_actions; the run's details
+// Who did what to a run: the routes that start, stop, dequeue, purge, retry, approve, reject or
+// set a step's status record the caller (src/access/authenticate.ts) in D1's run_actions; the run's details
 // show them as dagflare's `actions`. The run's own state (its RunObject) is not involved.
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, inArray } from "drizzle-orm";
 import type { Context } from "hono";
 import type { Actor } from "./access/authenticate";
 import { db } from "./db/queries";
@@ -13,6 +13,8 @@ export const RUN_ACTIONS = [
   "enqueue",
   "reschedule",
   "stop",
+  "dequeue",
+  "purge",
   "retry",
   "approve",
   "reject",
@@ -86,4 +88,9 @@ export async function runActionsOf(env: Env, runId: string): Promise<RunAction[]
     actorKind: r.actorKind as ActedBy["kind"],
     at: new Date(r.at).toISOString(),
   }));
+}
+
+/** Forgets what was done to runs that are removed (retention, cleanup). */
+export async function forgetRunActions(env: Env, runIds: string[]): Promise<void> {
+  if (runIds.length) await db(env.DB).delete(runActions).where(inArray(runActions.runId, runIds)).run();
 }

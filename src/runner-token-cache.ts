@@ -5,7 +5,8 @@
 // limits table states. Only valid tokens are remembered: an unknown, forged or revoked one is read
 // every time (it is refused, and its runner stops), and a flood of them cannot push out good ones
 // for long (the map is bounded, oldest first out).
-import { checkRunnerToken, sha256, type TokenCheck } from "./runner-tokens";
+import { sha256 } from "./access/digest";
+import { checkRunnerToken, type TokenCheck } from "./runner-tokens";
 
 /** How long a verified runner token is trusted without reading D1 again; a revoked one stops within it. */
 export const RUNNER_TOKEN_CACHE_MS = 5_000;

@@ -1,18 +1,17 @@
-// Runner tokens created through the API: `dfr_<id>_<secret>`. The id names the row, so checking
-// a token is one primary-key read; only the token's SHA-256 is stored, and the token itself is
-// shown once. Revoking sets `revoked_at`; runner calls check tokens through
-// runner-token-cache.ts, so a revoked runner is refused within its window (at once in the
-// isolate that revoked it). A token serves the pools it
-// was created for, and no other. (The bootstrap token, DAGFLARE_RUNNER_TOKEN, serves every
-// pool and is checked in memory, at no read.)
+// Runner tokens created through the API: `dfr_<id>_<secret>` (access/prefixed-secrets.ts).
+// Revoking sets `revoked_at`; runner calls check tokens through runner-token-cache.ts, so a
+// revoked runner is refused within its window (at once in the isolate that revoked it). A token
+// serves the pools it was created for, and no other. (The bootstrap token, DAGFLARE_RUNNER_TOKEN,
+// serves every pool and is checked in memory, at no read.)
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
+import { prefixedSecrets, SECRET_ID } from "./access/prefixed-secrets";
 import { db } from "./db/queries";
 import { type RunnerTokenRow, runnerTokens } from "./db/schema";
 import { DEFAULT_POOL, POOL_NAME } from "./shared/selector";
 
-const TOKEN = /^dfr_([0-9a-f]{12})_([0-9a-f]{40})$/;
-export const TOKEN_ID = /^[0-9a-f]{12}$/;
+const TOKENS = prefixedSecrets("dfr");
+export const TOKEN_ID = SECRET_ID;
 
 /** More pools than this on one token is a sign that it should be two tokens. */
 export const MAX_POOLS_PER_TOKEN = 100;
@@ -49,15 +48,14 @@ export type TokenCheck =
   | { kind: "invalid" };
 
 /** Whether `text` has the form of a created runner token (it may still be unknown). */
-export const looksLikeRunnerToken = (text: string) => TOKEN.test(text);
+export const looksLikeRunnerToken = TOKENS.looksLike;
 
 export async function createRunnerToken(d1: D1Database, name: string, pools: string[], now = Date.now()) {
-  const id = hex(6);
-  const token = `dfr_${id}_${hex(20)}`;
+  const { id, text: token, hash } = await TOKENS.mint();
   const row: RunnerTokenRow = {
     id,
     name,
-    hash: await sha256(token),
+    hash,
     createdAt: now,
     revokedAt: null,
     pools: JSON.stringify(pools),
@@ -84,10 +82,8 @@ export async function revokeRunnerToken(d1: D1Database, id: string, now = Date.n
 }
 
 export async function checkRunnerToken(d1: D1Database, text: string): Promise<TokenCheck> {
-  const m = TOKEN.exec(text);
-  if (!m?.[1]) return { kind: "invalid" };
-  const row = await db(d1).select().from(runnerTokens).where(eq(runnerTokens.id, m[1])).get();
-  if (!row || !(await sameHex(await sha256(text), row.hash))) return { kind: "invalid" };
+  const row = await TOKENS.find(text, (id) => db(d1).select().from(runnerTokens).where(eq(runnerTokens.id, id)).get());
+  if (!row) return { kind: "invalid" };
   return row.revokedAt === null ? { kind: "valid", id: row.id, pools: poolsOf(row) } : { kind: "revoked", id: row.id };
 }
 
@@ -103,19 +99,4 @@ function present(r: RunnerTokenRow): z.infer<typeof RunnerTokenInfo> {
     createdAt: new Date(r.createdAt).toISOString(),
     ...(r.revokedAt !== null && { revokedAt: new Date(r.revokedAt).toISOString() }),
   };
-}
-
-function hex(bytes: number): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-export async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-async function sameHex(a: string, b: string): Promise<boolean> {
-  const enc = new TextEncoder();
-  const [ea, eb] = [enc.encode(a), enc.encode(b)];
-  return ea.length === eb.length && crypto.subtle.timingSafeEqual(ea, eb);
 }

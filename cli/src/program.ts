@@ -6,7 +6,7 @@ import { login, logout } from "./commands/login.ts";
 import { logs } from "./commands/logs.ts";
 import { push } from "./commands/push.ts";
 import { runs, status } from "./commands/runs.ts";
-import { type StartFlags, start } from "./commands/start.ts";
+import { type EnqueueFlags, enqueue, type StartFlags, start } from "./commands/start.ts";
 import { validate } from "./commands/validate.ts";
 import { Context, type GlobalOptions } from "./context.ts";
 import { CliError, EXIT } from "./errors.ts";
@@ -27,6 +27,17 @@ function command(program: Command, spec: string, summary: string, examples: stri
     process.exitCode = await action(new Context(cmd.opts<GlobalOptions>()), cmd);
   });
   return cmd;
+}
+
+/** The flags of a new run, the same for `start` and `enqueue`. */
+function runOptions(cmd: Command): void {
+  cmd
+    .option("--run-id <id>", "the new run's id (default: a new UUIDv7)")
+    .option("--context <name>", "a context whose variables the run gets under the DAG's env")
+    .option(
+      "--parameter-set <name>",
+      "a parameter set whose params go over the DAG's defaults, under those given here",
+    );
 }
 
 function program(): Command {
@@ -66,7 +77,7 @@ function program(): Command {
   )
     .option("--prune", "delete the server's DAGs that are not in the folders")
     .option("--dry-run", "say what would change, change nothing");
-  command(
+  const startCmd = command(
     p,
     "start <dag> [params...]",
     "start a run; parameters after -- as KEY=VALUE",
@@ -79,13 +90,20 @@ function program(): Command {
     (ctx, cmd) => start(ctx, arg(cmd, 0), cmd.args.slice(1), opt<StartFlags>(cmd)),
   )
     .option("--wait", "wait until the run ends; exit 0 only if it succeeded")
-    .option("--follow", "show the run live, with each step's log; exit 0 only if it succeeded")
-    .option("--run-id <id>", "the new run's id (default: a new UUIDv7)")
-    .option("--context <name>", "a context whose variables the run gets under the DAG's env")
-    .option(
-      "--parameter-set <name>",
-      "a parameter set whose params go over the DAG's defaults, under those given here",
-    );
+    .option("--follow", "show the run live, with each step's log; exit 0 only if it succeeded");
+  runOptions(startCmd);
+  const enqueueCmd = command(
+    p,
+    "enqueue <dag> [params...]",
+    "put a run on the DAG's queue (or --queue) and return; parameters after -- as KEY=VALUE",
+    [
+      "dagflare enqueue etl -- DATE=2026-01-31",
+      "dagflare enqueue etl --queue nightly --run-id etl-2026-01-31",
+      "dagflare enqueue etl --json",
+    ],
+    (ctx, cmd) => enqueue(ctx, arg(cmd, 0), cmd.args.slice(1), opt<EnqueueFlags>(cmd)),
+  ).option("--queue <name>", "a named queue instead of the DAG's own (its `queue:`, else its name)");
+  runOptions(enqueueCmd);
   command(
     p,
     "status <dag> [run]",

@@ -1,17 +1,15 @@
-// API keys for scripts and CI: `dfk_<id>_<secret>`, each with a role. As runner tokens
-// (src/runner-tokens.ts): the id names the row, so checking a key is one primary-key read; only
-// the key's SHA-256 is stored, compared in constant time; the key is shown once, at creation.
+// API keys for scripts and CI: `dfk_<id>_<secret>` (prefixed-secrets.ts), each with a role.
 // Revoking sets `revoked_at`, and the key is refused at its very next call.
 import { and, count, desc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { db } from "../db/queries";
 import { type ApiKeyRow, apiKeys } from "../db/schema";
 import { AppError } from "../errors";
-import { hex, sameHex, sha256 } from "./digest";
+import { prefixedSecrets, SECRET_ID } from "./prefixed-secrets";
 import { ROLES, type Role } from "./roles";
 
-const KEY = /^dfk_([0-9a-f]{12})_([0-9a-f]{40})$/;
-export const API_KEY_ID = /^[0-9a-f]{12}$/;
+const KEYS = prefixedSecrets("dfk");
+export const API_KEY_ID = SECRET_ID;
 
 /** Keys not revoked at one time: more is a sign keys are made per call instead of per system. */
 export const MAX_ACTIVE_API_KEYS = 100;
@@ -41,7 +39,7 @@ export type KeyCheck =
   | { kind: "revoked"; id: string }
   | { kind: "invalid" };
 
-export const looksLikeApiKey = (text: string) => KEY.test(text);
+export const looksLikeApiKey = KEYS.looksLike;
 
 export async function createApiKey(d1: D1Database, name: string, role: Role, createdBy: string, now = Date.now()) {
   const d = db(d1);
@@ -53,9 +51,8 @@ export async function createApiKey(d1: D1Database, name: string, role: Role, cre
       `there are already ${MAX_ACTIVE_API_KEYS} API keys not revoked, the limit: revoke one first`,
     );
   }
-  const id = hex(6);
-  const key = `dfk_${id}_${hex(20)}`;
-  const row: ApiKeyRow = { id, name, role, hash: await sha256(key), createdBy, createdAt: now, revokedAt: null };
+  const { id, text: key, hash } = await KEYS.mint();
+  const row: ApiKeyRow = { id, name, role, hash, createdBy, createdAt: now, revokedAt: null };
   await d.insert(apiKeys).values(row).run();
   return { ...present(row), key };
 }
@@ -78,10 +75,8 @@ export async function revokeApiKey(d1: D1Database, id: string, now = Date.now())
 }
 
 export async function checkApiKey(d1: D1Database, text: string): Promise<KeyCheck> {
-  const m = KEY.exec(text);
-  if (!m?.[1]) return { kind: "invalid" };
-  const row = await db(d1).select().from(apiKeys).where(eq(apiKeys.id, m[1])).get();
-  if (!row || !(await sameHex(await sha256(text), row.hash))) return { kind: "invalid" };
+  const row = await KEYS.find(text, (id) => db(d1).select().from(apiKeys).where(eq(apiKeys.id, id)).get());
+  if (!row) return { kind: "invalid" };
   if (row.revokedAt !== null) return { kind: "revoked", id: row.id };
   return { kind: "valid", id: row.id, name: row.name, role: row.role as Role };
 }

@@ -16,7 +16,6 @@ export const ContextBody = z.object({
   variables: VariableMap.describe("Variable name to value; a run gets them under the DAG's env."),
   extends: InputName.optional().describe("A context whose variables this one inherits and may override."),
 });
-export const CreateContextRequest = ContextBody.extend({ name: InputName });
 
 export const ContextInfo = z.object({
   name: z.string(),

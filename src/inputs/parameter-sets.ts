@@ -6,13 +6,12 @@ import { db } from "../db/queries";
 import { type ParameterSetRow, parameterSets } from "../db/schema";
 import { AppError } from "../errors";
 import { MAX_INPUT_SETS } from "../limits";
-import { Description, entriesOf, InputName, VariableMap } from "./values";
+import { Description, entriesOf, VariableMap } from "./values";
 
 export const ParameterSetBody = z.object({
   description: Description,
   params: VariableMap.describe("Param name to value; a start's own params win over these."),
 });
-export const CreateParameterSetRequest = ParameterSetBody.extend({ name: InputName });
 
 export const ParameterSetInfo = z.object({
   name: z.string(),

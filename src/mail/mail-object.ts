@@ -2,13 +2,14 @@
 // (`enqueue`, idempotent, storage only: it never waits on SMTP); the object's alarm sends it
 // over a TCP socket and retries a failed send with backoff up to MAIL_MAX_ATTEMPTS. Each
 // attempt's outcome is kept and shown in the run's details (`list`). The SMTP password is read
-// from the Worker's secrets at each attempt and never stored.
+// from the Worker's secrets at each attempt and never stored. Removing the run removes its mail
+// (`destroy`, from src/run/retention.ts).
 import { connect } from "cloudflare:sockets";
 import { DurableObject } from "cloudflare:workers";
 import { asc, eq, isNotNull, min } from "drizzle-orm";
 import migrations from "../../migrations/do/mail/migrations.js";
 import type { MailConfig, MailDef } from "../dag/mail";
-import { openStorage } from "../do-storage";
+import { openStorage, wipeStorage } from "../do-storage";
 import type { Env } from "../env";
 import { runStub } from "../stubs";
 import {
@@ -69,6 +70,11 @@ export class MailObject extends DurableObject<Env> {
       .onConflictDoNothing()
       .run();
     await this.arm();
+  }
+
+  /** The run was removed (retention or cleanup): its mail goes with it, sent or not. */
+  async destroy(): Promise<void> {
+    await wipeStorage(this.ctx, this.db, migrations);
   }
 
   list(): MailStatus[] {

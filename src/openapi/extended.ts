@@ -29,7 +29,7 @@ export const SCHEMA_EXTENSIONS: Record<string, Record<string, unknown>> = {
     actions: {
       type: "array",
       description:
-        "dagflare: who did what to the run, oldest first: `start`, `enqueue`, `reschedule`, `stop`, `retry`, `approve`, `reject` or `set-status` (with the `step` for a step's), by a user (`actorKind` `user`, `actor` the user name), an API key (`api-key`, its name), the operator's token (`operator-token`), anyone on an open server (`open`), or dagflare itself (`system`: `schedule`). Shown on `GET /dag-runs/{name}/{dagRunId}` only.",
+        "dagflare: who did what to the run, oldest first: `start`, `enqueue`, `reschedule`, `stop`, `dequeue` (taken out of its queue), `purge` (taken out with every waiting run of its queue), `retry`, `approve`, `reject` or `set-status` (with the `step` for a step's), by a user (`actorKind` `user`, `actor` the user name), an API key (`api-key`, its name), the operator's token (`operator-token`), anyone on an open server (`open`), or dagflare itself (`system`: `schedule`). Shown on `GET /dag-runs/{name}/{dagRunId}` only.",
       items: {
         type: "object",
         required: ["action", "actor", "actorKind", "at"],

@@ -1,6 +1,7 @@
 // /api-keys: dagflare's API keys for scripts and CI, each with a role (admins only, by the roles
 // table). The key is in the answer to its creation and never again.
 import { Hono } from "hono";
+import { z } from "zod";
 import {
   API_KEY_ID,
   ApiKeyInfo,
@@ -15,7 +16,7 @@ import { actorOf } from "../access/authenticate";
 import type { Env } from "../env";
 import { AppError } from "../errors";
 import { dagflare, errorResponse, jsonResponse } from "../openapi/route-docs";
-import { json } from "./validate";
+import { json, param, pathSegment } from "./validate";
 
 export const apiKeysRoute = new Hono<{ Bindings: Env }>()
   .get(
@@ -45,12 +46,11 @@ export const apiKeysRoute = new Hono<{ Bindings: Env }>()
     dagflare({
       summary: "Revoke an API key: it is refused at its next call. Admin role.",
       tags: ["api-keys"],
-      parameters: [{ name: "id", in: "path", required: true, schema: { type: "string" } }],
       responses: { "200": jsonResponse("The revoked key", ApiKeyInfo), "404": errorResponse("No such key") },
     }),
+    param(z.object({ id: pathSegment(API_KEY_ID, (v) => `"${v}" is not an API key id`) })),
     async (c) => {
-      const id = c.req.param("id");
-      if (!API_KEY_ID.test(id)) throw new AppError("bad_request", 400, `"${id}" is not an API key id`, { field: "id" });
+      const { id } = c.req.valid("param");
       const revoked = await revokeApiKey(c.env.DB, id);
       if (!revoked) throw new AppError("not_found", 404, `API key ${id} not found`);
       return c.json(revoked);

@@ -160,7 +160,7 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
     if (!(await admission(c.env).dequeue(row.runId))) {
       throw new AppError("bad_request", 400, `DAG-run ${row.runId} is not queued (${row.status})`);
     }
-    await abortDequeued(c.env, [row.runId]);
+    await abortDequeued(c, [row.runId], "dequeue");
     return emptyOk();
   })
   .post(

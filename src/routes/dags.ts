@@ -190,7 +190,7 @@ export const dags = new Hono<{ Bindings: Env }>()
   })
   .delete("/:fileName", dagu("deleteDAG"), param(FileNameParam), async (c) => {
     // Its runs waiting in line would run a DAG that is gone: each is stopped, so it ends aborted.
-    await abortDequeued(c.env, await deleteDagFile(c.env, c.req.valid("param").fileName));
+    await abortDequeued(c, await deleteDagFile(c.env, c.req.valid("param").fileName), "dequeue");
     return c.body(null, 204);
   })
   .get("/:fileName/spec", dagu("getDAGSpec"), param(FileNameParam), async (c) => {

@@ -1,6 +1,6 @@
 // /queues: what admission is doing (Dagu's QueuesResponse) and, as dagflare's additions, the
 // configuration of named queues (there is no config file at the edge) and purging a queue.
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { QUEUE_NAME } from "../dag/run-policy";
 import type { DagDef } from "../dag/types";
@@ -10,6 +10,7 @@ import type { Env } from "../env";
 import { AppError, unwrap } from "../errors";
 import { dagflare, dagu, emptyResponse, errorResponse, jsonResponse } from "../openapi/route-docs";
 import { DEFAULT_QUEUE_CONCURRENCY } from "../queue/queue-object";
+import { actedBy, recordRunAction } from "../run-actions";
 import { admission, runStub } from "../stubs";
 import { presentSummaryFromRow } from "./present";
 import { json, param, pathSegment } from "./validate";
@@ -26,9 +27,19 @@ const QueueNameParam = z.object({
   name: pathSegment(QUEUE_NAME, (v) => `invalid queue name "${v}": use letters, digits, _ and - (at most 64)`),
 });
 
-/** Stops runs that were taken out of line, so each ends as aborted instead of waiting forever. */
-export async function abortDequeued(env: Env, runIds: string[]): Promise<void> {
-  for (const id of runIds) unwrap(await runStub(env, id).stop());
+/**
+ * Stops runs that were taken out of line, so each ends as aborted instead of waiting forever, and
+ * records on each who took it out and how (`dequeue`: that run, `purge`: its whole queue).
+ */
+export async function abortDequeued(
+  c: Context<{ Bindings: Env }>,
+  runIds: string[],
+  action: "dequeue" | "purge",
+): Promise<void> {
+  for (const runId of runIds) {
+    unwrap(await runStub(c.env, runId).stop());
+    await recordRunAction(c.env, { runId, action, by: actedBy(c) });
+  }
 }
 
 export const queues = new Hono<{ Bindings: Env }>()
@@ -121,7 +132,7 @@ export const queues = new Hono<{ Bindings: Env }>()
     async (c) => {
       const { name } = c.req.valid("param");
       const ids = await admission(c.env).purge(name);
-      await abortDequeued(c.env, ids);
+      await abortDequeued(c, ids, "purge");
       return c.json({ purged: ids.length, dagRunIds: ids } satisfies z.infer<typeof PurgeResponse>);
     },
   );

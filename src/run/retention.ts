@@ -1,12 +1,14 @@
-// Removing finished runs: a run's Durable Object storage first, then its D1 rows. A run that is
+// Removing finished runs: a run's Durable Objects' storage first (its RunObject and its
+// MailObject), then its D1 rows (its index row, its inputs, who did what to it). A run that is
 // not finished is never removed (the RunObject refuses, and only finished rows are selected).
 // Used by POST /dag-runs/cleanup and, per DAG, by `histRetentionDays` when a run finishes.
 import { db, deleteRun, finishedRunsBefore, listSubRuns } from "../db/queries";
 import type { DagRunRow } from "../db/schema";
 import type { Env } from "../env";
 import { forgetRunInputs } from "../inputs/start-inputs";
+import { forgetRunActions } from "../run-actions";
 import { isTerminalRun, RUN_STATUSES } from "../status";
-import { runStub } from "../stubs";
+import { mailStub, runStub } from "../stubs";
 
 /** Runs removed by one pass; more are left for the next. */
 export const REMOVE_BATCH = 200;
@@ -34,12 +36,19 @@ export async function removeRuns(env: Env, rows: DagRunRow[]): Promise<string[]>
   return removed;
 }
 
-/** The run's own storage first: if that fails, its index row stays and a later pass retries. */
+/**
+ * The run's objects first (its RunObject, then its MailObject): if one fails, its index row stays
+ * and a later pass retries (destroying either twice is harmless). Then what D1 holds of it.
+ */
 async function removeOne(env: Env, runId: string): Promise<boolean> {
   const done = await runStub(env, runId).destroy();
   if (!done.ok) return false;
+  // Every run has a mail object by its id, empty unless its DAG has mailOn: emptying one that
+  // holds nothing costs a call and leaves nothing behind.
+  await mailStub(env, runId).destroy();
   await deleteRun(db(env.DB), runId);
   await forgetRunInputs(env.DB, [runId]);
+  await forgetRunActions(env, [runId]);
   return true;
 }
 

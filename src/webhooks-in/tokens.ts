@@ -1,16 +1,15 @@
 // Webhook tokens (Dagu's webhooks in): each starts runs of one DAG through
-// POST /webhooks/{fileName}, and nothing else. As API keys: `dfw_<id>_<secret>`, the id names the
-// row, only the SHA-256 is kept and compared in constant time, the token is shown once.
+// POST /webhooks/{fileName}, and nothing else: `dfw_<id>_<secret>` (access/prefixed-secrets.ts).
 import { and, count, desc, eq, isNull } from "drizzle-orm";
 import { z } from "zod";
-import { hex, sameHex, sha256 } from "../access/digest";
+import { prefixedSecrets, SECRET_ID } from "../access/prefixed-secrets";
 import { db } from "../db/queries";
 import { type WebhookTokenRow, webhookTokens } from "../db/schema";
 import { AppError } from "../errors";
 import { MAX_WEBHOOK_TOKENS_PER_DAG } from "../limits";
 
-const TOKEN = /^dfw_([0-9a-f]{12})_([0-9a-f]{40})$/;
-export const WEBHOOK_TOKEN_ID = /^[0-9a-f]{12}$/;
+const TOKENS = prefixedSecrets("dfw");
+export const WEBHOOK_TOKEN_ID = SECRET_ID;
 
 export const CreateWebhookTokenRequest = z.object({
   /** What the token is for, e.g. the system that calls the webhook. */
@@ -50,13 +49,12 @@ export async function createWebhookToken(
       `DAG ${dagName} already has ${MAX_WEBHOOK_TOKENS_PER_DAG} webhook tokens not revoked, the limit: revoke one first`,
     );
   }
-  const id = hex(6);
-  const token = `dfw_${id}_${hex(20)}`;
+  const { id, text: token, hash } = await TOKENS.mint();
   const row: WebhookTokenRow = {
     id,
     dagName,
     name,
-    hash: await sha256(token),
+    hash,
     createdBy,
     createdAt: now,
     lastUsedAt: null,
@@ -95,10 +93,10 @@ export async function revokeWebhookToken(d1: D1Database, dagName: string, id: st
  * Undefined otherwise, whatever the reason, so that a caller learns nothing from a refusal.
  */
 export async function checkWebhookToken(d1: D1Database, text: string, dagName: string, notBefore: number) {
-  const m = TOKEN.exec(text);
-  if (!m?.[1]) return undefined;
-  const row = await db(d1).select().from(webhookTokens).where(eq(webhookTokens.id, m[1])).get();
-  if (!row || !(await sameHex(await sha256(text), row.hash))) return undefined;
+  const row = await TOKENS.find(text, (id) =>
+    db(d1).select().from(webhookTokens).where(eq(webhookTokens.id, id)).get(),
+  );
+  if (!row) return undefined;
   if (row.revokedAt !== null || row.dagName !== dagName || row.createdAt < notBefore) return undefined;
   return row;
 }

@@ -1,4 +1,4 @@
-// dagflare start, status, runs, logs, stop, retry, approve and reject, run as a real process
+// dagflare start, enqueue, status, runs, logs, stop, retry, approve and reject, run as a real process
 // against the real local stack (wrangler dev and a real runner).
 import { writeFileSync } from "node:fs";
 import path from "node:path";
@@ -30,6 +30,12 @@ steps:
   "slow.yaml": `steps:
   - name: wait
     command: sh -c 'echo started; sleep 60'
+`,
+  "queued.yaml": `params:
+  - WHY: first
+steps:
+  - name: hold
+    command: sh -c 'echo "$WHY"; sleep 60'
 `,
   "long.yaml": `steps:
   - name: numbers
@@ -114,6 +120,54 @@ describe("dagflare start", () => {
     const r = await user.run(["start", "hello", "--", "1X=y"]);
     expect(r.code).toBe(2);
     expect(lines(r.stderr)).toEqual([`error: parameter "1X=y": the name before = must be letters, digits and _`]);
+  });
+});
+
+describe("dagflare enqueue", () => {
+  /** A run's status through the command. */
+  const statusOf = async (dag: string, runId: string) =>
+    JSON.parse((await user.run(["status", dag, runId, "--json"])).stdout) as Record<string, any>;
+  const runningNow = (dag: string, runId: string) =>
+    waitFor(`run ${runId} to run`, async () => (await statusOf(dag, runId)).statusLabel === "running");
+
+  it("queues a run with its parameters and run id; it waits behind the one running, then runs", async () => {
+    expect((await user.run(["enqueue", "queued", "--run-id", "queued-1"])).code).toBe(0);
+    await runningNow("queued", "queued-1");
+    const r = await user.run(["enqueue", "queued", "--run-id", "queued-2", "--", "WHY=second in line"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lines(r.stdout)).toEqual([
+      "queued queued run queued-2",
+      "see it wait or run with: dagflare status queued queued-2",
+    ]);
+    const waiting = await statusOf("queued", "queued-2");
+    expect(waiting.statusLabel).toBe("queued");
+    expect((await user.run(["stop", "queued", "queued-1"])).code).toBe(0);
+    await waitFor(
+      "the queued run's step to print its parameter",
+      async () => (await user.run(["logs", "queued", "queued-2", "hold"])).stdout === "second in line\n",
+    );
+    expect((await user.run(["stop", "queued", "queued-2"])).code).toBe(0);
+  });
+
+  it("puts a run on the named queue given with --queue, and prints its id with --json", async () => {
+    const first = await user.run(["enqueue", "slow", "--queue", "cli-line", "--json"]);
+    expect(first.code, first.stderr).toBe(0);
+    const ahead = JSON.parse(first.stdout).dagRunId as string;
+    await runningNow("slow", ahead);
+    const second = await user.run(["enqueue", "queued", "--queue", "cli-line", "--json"]);
+    expect(second.code, second.stderr).toBe(0);
+    const { name, dagRunId } = JSON.parse(second.stdout);
+    expect(name).toBe("queued");
+    expect((await statusOf("queued", dagRunId)).waitingFor).toContain("queue cli-line at its maxConcurrency 1");
+    expect((await user.run(["stop", "slow", ahead])).code).toBe(0);
+    await runningNow("queued", dagRunId);
+    expect((await user.run(["stop", "queued", dagRunId])).code).toBe(0);
+  });
+
+  it("refuses a bad queue name with the server's message and exit code 1", async () => {
+    const r = await user.run(["enqueue", "hello", "--queue", "no spaces"]);
+    expect(r.code).toBe(1);
+    expect(lines(r.stderr)[0]).toContain(`invalid queue name "no spaces": use letters, digits, _ and - (at most 64)`);
   });
 });
 

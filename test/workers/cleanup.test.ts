@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { CleanupResponse } from "../../src/routes/dag-runs";
-import { runStub } from "../../src/stubs";
+import { mailStub, runStub } from "../../src/stubs";
 import { api, complete, createDag, extApi, lease, startDag } from "./helpers";
 
 const cleanup = (body: unknown) => extApi("POST", "/dag-runs/cleanup", body, CleanupResponse);
@@ -27,6 +27,21 @@ describe("POST /dag-runs/cleanup", () => {
     expect((await api("GET", `/dag-runs/old/${running}`)).body.dagRunDetails.statusLabel).toBe("running");
     const [l2] = await lease();
     await complete(l2, 0);
+  });
+
+  it("removes a run's mail, unsent or not, and its record of who did what", async () => {
+    // No SMTP server is configured here: the mail stays pending, retried, until it is removed.
+    await createDag("mailed", "mailOn: { failure: true }\nerrorMail: { to: [ops@example.test] }\nsteps:\n  - echo\n");
+    const id = await startDag("mailed");
+    const [l] = await lease();
+    await complete(l, 1);
+    expect((await mailStub(env, id).list()).map((m) => m.status)).toEqual(["pending"]);
+
+    expect((await cleanup({ olderThanDays: 0 })).body.dagRunIds).toContain(id);
+
+    expect(await mailStub(env, id).list()).toEqual([]);
+    const actions = await env.DB.prepare("SELECT count(*) AS n FROM run_actions WHERE run_id = ?").bind(id).first();
+    expect(actions?.n).toBe(0);
   });
 
   it("keeps runs younger than the age given", async () => {

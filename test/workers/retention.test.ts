@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { runStub } from "../../src/stubs";
+import { mailStub, runStub } from "../../src/stubs";
 import { api, complete, createDag, lease, startDag } from "./helpers";
 
 const DAY_MS = 86_400_000;
@@ -18,6 +18,14 @@ async function finishedDaysAgo(runId: string, days: number): Promise<void> {
 }
 
 const stored = async (runId: string) => (await runStub(env, runId).snapshot()).ok;
+
+/** Rows of who did what to a run. */
+async function actionRows(runId: string): Promise<number> {
+  const row = await env.DB.prepare("SELECT count(*) AS n FROM run_actions WHERE run_id = ?")
+    .bind(runId)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
 
 describe("histRetentionDays", () => {
   it("removes a DAG's runs older than its retention, with their storage, when one of its runs finishes", async () => {
@@ -54,5 +62,25 @@ describe("histRetentionDays", () => {
     expect((await api("GET", "/dag-runs/kept0")).body.dagRuns.map((r: { dagRunId: string }) => r.dagRunId)).toEqual([
       second,
     ]);
+  });
+
+  it("removes an expired run's mail and its record of who did what, with the run", async () => {
+    // No SMTP server is configured here: the mail stays pending, retried, until it is removed.
+    await createDag(
+      "mailed3",
+      "histRetentionDays: 3\nmailOn: { success: true }\ninfoMail: { to: [ops@example.test] }\nsteps:\n  - echo\n",
+    );
+    const old = await startDag("mailed3");
+    await finishOne();
+    await finishedDaysAgo(old, 4);
+    expect((await mailStub(env, old).list()).map((m) => m.kind)).toEqual(["infoMail"]);
+    expect(await actionRows(old)).toBe(1);
+
+    await startDag("mailed3");
+    await finishOne();
+
+    expect(await stored(old)).toBe(false);
+    expect(await mailStub(env, old).list()).toEqual([]);
+    expect(await actionRows(old)).toBe(0);
   });
 });

@@ -1,9 +1,10 @@
 // Who did what to a run: the run's details list each start, stop, retry and decision with the
-// user, API key or token that made it.
+// user, API key or token that made it, and who took a waiting run out of its queue.
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { CreateApiKeyResponse } from "../../src/access/api-keys";
+import { PurgeResponse } from "../../src/routes/queues";
 import { scheduleStub } from "../../src/stubs";
 import { api, createDag, extApi, startDag } from "./helpers";
 
@@ -70,5 +71,32 @@ describe("who did what", () => {
     expect((await actions("acted-cron", run?.dagRunId ?? "")).map((a) => [a.action, a.actor, a.actorKind])).toEqual([
       ["start", "schedule", "system"],
     ]);
+  });
+
+  it("shows the user who took a waiting run out of its queue", async () => {
+    await createDag("acted-dequeue", `maxActiveRuns: 1\n${SPEC}`);
+    await startDag("acted-dequeue");
+    const waiting = await startDag("acted-dequeue");
+    const session = await userSession("otto", "operator");
+    expect((await api("GET", `/dag-runs/acted-dequeue/${waiting}/dequeue`, undefined, session)).status).toBe(200);
+    expect((await actions("acted-dequeue", waiting)).map((a) => [a.action, a.actor, a.actorKind])).toEqual([
+      ["start", "DAGFLARE_API_TOKEN", "operator-token"],
+      ["dequeue", "otto", "user"],
+    ]);
+  });
+
+  it("shows on each waiting run the API key that purged its queue, and nothing on the running one", async () => {
+    await createDag("acted-purge", `maxActiveRuns: 1\n${SPEC}`);
+    const running = await startDag("acted-purge");
+    const [w1, w2] = [await startDag("acted-purge"), await startDag("acted-purge")];
+    const key = await apiKey("queue-janitor", "manager");
+    expect((await extApi("POST", "/queues/acted-purge/purge", {}, PurgeResponse, key)).status).toBe(200);
+    for (const id of [w1, w2]) {
+      expect((await actions("acted-purge", id)).map((a) => [a.action, a.actor, a.actorKind])).toEqual([
+        ["start", "DAGFLARE_API_TOKEN", "operator-token"],
+        ["purge", "queue-janitor", "api-key"],
+      ]);
+    }
+    expect((await actions("acted-purge", running)).map((a) => a.action)).toEqual(["start"]);
   });
 });

@@ -1,6 +1,6 @@
 // Users and roles in the browser: an admin creates a viewer; the viewer signs in with a user
 // name and password, sees who they are, sees no start or stop buttons, and the API refuses them
-// when they try anyway.
+// when they try anyway. An empty list of API keys says how to make one.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runEnded, startDagRun } from "../../test/e2e/harness";
 import { startUiStack, type UiStack } from "./browser";
@@ -14,6 +14,24 @@ afterAll(async () => {
 });
 
 describe("users and roles in the web UI", () => {
+  it("says there are no API keys yet and how to make one, until one is made", async () => {
+    const page = await ui.page();
+    await page.getByRole("navigation", { name: "main" }).getByRole("link", { name: "Users" }).click();
+    const keys = page.getByRole("region", { name: "API keys" });
+    await keys.getByText("No API keys yet. Create one above").waitFor();
+    expect(await keys.getByRole("table", { name: "API keys" }).count()).toBe(0);
+
+    const form = keys.getByRole("form", { name: "new API key" });
+    await form.getByLabel("Name").fill("nightly-ci");
+    await form.getByRole("button", { name: "Create API key" }).click();
+    await keys
+      .getByRole("table", { name: "API keys" })
+      .getByRole("cell", { name: "nightly-ci", exact: true })
+      .waitFor();
+    expect(await keys.getByText("No API keys yet").count()).toBe(0);
+    await page.close();
+  });
+
   it("lets an admin create a viewer who signs in, sees no start or stop buttons and is refused by the API", async () => {
     const runId = await startDagRun(ui.stack, "roles-ui", "steps:\n  - command: sleep 30\n");
 

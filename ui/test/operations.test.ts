@@ -53,6 +53,13 @@ describe("the queues page", () => {
     expect(run.body.dagRunDetails.statusLabel).toBe("aborted");
   });
 
+  it("shows on the dequeued run's Activity tab who took it out of line", async () => {
+    await page.goto(`/dags/one-at-a-time/runs/${waiting}?tab=activity`);
+    const table = page.getByRole("table", { name: "who did what" });
+    const row = table.getByRole("row").filter({ has: page.getByRole("cell", { name: "dequeue", exact: true }) });
+    await expect.poll(() => row.textContent()).toContain("DAGFLARE_API_TOKEN (operator token)");
+  });
+
   it("sets a queue's max concurrency and resets it", async () => {
     expect((await ui.stack.api("PUT", "/queues/shared", { maxConcurrency: 1 })).status).toBe(200);
     await page.goto("/queues");

@@ -1,6 +1,6 @@
 // The Webhooks page against the real stack: a manager registers a webhook (its secret shown
-// once), sees a run's deliveries to a real receiver with their attempts, and deletes it; a
-// viewer is not shown the page.
+// once), sees a run's deliveries to a real receiver with their attempts, and deletes it; an
+// empty list says what to do; a viewer is not shown the page.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -27,6 +27,14 @@ afterAll(async () => {
 });
 
 describe("the webhooks page", () => {
+  it("says there are no webhooks yet, and how to register one, before any is", async () => {
+    const page = await ui.page();
+    await page.getByRole("navigation", { name: "main" }).getByRole("link", { name: "Webhooks" }).click();
+    await page.getByText("No webhooks yet. Register one with the form above").waitFor();
+    expect(await page.getByRole("table", { name: "webhooks" }).count()).toBe(0);
+    await page.close();
+  });
+
   it("registers a webhook, shows its secret once, lists its deliveries and deletes it", async () => {
     const page = await ui.page();
     await page.getByRole("navigation", { name: "main" }).getByRole("link", { name: "Webhooks" }).click();

@@ -1,6 +1,8 @@
 // dagflare start DAG [-- KEY=VALUE ...]: start a run; --wait waits for its end, --follow shows
 // it live. With either, the exit code is 0 only when the run succeeded. --context and
-// --parameter-set name a context and a parameter set stored on the server.
+// --parameter-set name a context and a parameter set stored on the server. dagflare enqueue
+// (Dagu's `dagu enqueue`) puts a run of the DAG on its queue with the same parameters and flags,
+// and returns: a queued run may wait for a long time.
 import { shellQuote } from "../../../src/dag/words.ts";
 import { enc, type RunDetails } from "../api-types.ts";
 import type { Context } from "../context.ts";
@@ -8,21 +10,47 @@ import { CliError, EXIT } from "../errors.ts";
 import { watchRun } from "../live-view.ts";
 import { duration, printJson, say, status } from "../output.ts";
 
-export interface StartFlags {
-  wait?: boolean;
-  follow?: boolean;
+/** What a new run is given, by `start` and `enqueue` alike. */
+export interface RunFlags {
   runId?: string;
   context?: string;
   parameterSet?: string;
 }
 
-export async function start(ctx: Context, dag: string, params: string[], opts: StartFlags): Promise<number> {
-  const client = ctx.client();
+export interface StartFlags extends RunFlags {
+  wait?: boolean;
+  follow?: boolean;
+}
+
+export interface EnqueueFlags extends RunFlags {
+  queue?: string;
+}
+
+/** The body of POST /dags/{name}/start and /enqueue. */
+function runBody(params: string[], opts: RunFlags): Record<string, string> {
   const body: Record<string, string> = {};
   if (params.length) body.params = params.map(paramWord).join(" ");
   if (opts.runId) body.dagRunId = opts.runId;
   if (opts.context) body.context = opts.context;
   if (opts.parameterSet) body.parameterSet = opts.parameterSet;
+  return body;
+}
+
+export async function enqueue(ctx: Context, dag: string, params: string[], opts: EnqueueFlags): Promise<number> {
+  const body = runBody(params, opts);
+  if (opts.queue) body.queue = opts.queue;
+  const { dagRunId } = await ctx.client().post<{ dagRunId: string }>(`/dags/${enc(dag)}/enqueue`, body);
+  if (ctx.json) printJson({ name: dag, dagRunId });
+  else {
+    say(`queued ${dag} run ${dagRunId}`);
+    say(`see it wait or run with: dagflare status ${dag} ${dagRunId}`);
+  }
+  return EXIT.ok;
+}
+
+export async function start(ctx: Context, dag: string, params: string[], opts: StartFlags): Promise<number> {
+  const client = ctx.client();
+  const body = runBody(params, opts);
   const { dagRunId } = await client.post<{ dagRunId: string }>(`/dags/${enc(dag)}/start`, body);
   if (!opts.wait && !opts.follow) {
     if (ctx.json) printJson({ name: dag, dagRunId });

@@ -5,6 +5,7 @@ import { type FormEvent, useState } from "react";
 import { api, seg } from "../api/client";
 import { ROLES, type Role, useMe } from "../api/me";
 import { ErrorBox } from "../components/error-box";
+import { ListTable } from "../components/list-table";
 import { formatTime } from "../lib/format";
 import "./lists.css";
 
@@ -195,36 +196,31 @@ function ApiKeys() {
         </p>
       )}
       <ErrorBox error={create.error ?? revoke.error ?? keys.error} />
-      <table className="list" aria-label="API keys">
-        <thead>
-          <tr>
-            <th>Name</th>
-            <th>Role</th>
-            <th>Created</th>
-            <th>By</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {keys.data?.apiKeys.map((k) => (
-            <tr key={k.id}>
-              <td>{k.name}</td>
-              <td>{k.role}</td>
-              <td>{formatTime(k.createdAt)}</td>
-              <td>{k.createdBy}</td>
-              <td>
-                {k.revokedAt ? (
+      {keys.data && (
+        <ListTable
+          label="API keys"
+          rows={keys.data.apiKeys}
+          rowKey={(k) => k.id}
+          empty="No API keys yet. Create one above for a script or a CI system: it acts with the role you give it."
+          columns={[
+            { head: "Name", cell: (k) => k.name },
+            { head: "Role", cell: (k) => k.role },
+            { head: "Created", cell: (k) => formatTime(k.createdAt) },
+            { head: "By", cell: (k) => k.createdBy },
+            {
+              head: "",
+              cell: (k) =>
+                k.revokedAt ? (
                   <span className="muted">revoked {formatTime(k.revokedAt)}</span>
                 ) : (
                   <button type="button" className="danger" onClick={() => revoke.mutate(k.id)}>
                     Revoke
                   </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+                ),
+            },
+          ]}
+        />
+      )}
     </section>
   );
 }

@@ -5,6 +5,7 @@ import { type FormEvent, useState } from "react";
 import { api, seg } from "../api/client";
 import { ConfirmButton } from "../components/confirm-button";
 import { ErrorBox } from "../components/error-box";
+import { ListTable } from "../components/list-table";
 import { formatTime } from "../lib/format";
 import "./lists.css";
 
@@ -53,6 +54,15 @@ function headersOf(text: string): Record<string, string> {
     if (line.trim() && at > 0) out[line.slice(0, at).trim()] = line.slice(at + 1).trim();
   }
   return out;
+}
+
+/** A webhook's filters in words, or "none". */
+function filtersOf(w: Webhook) {
+  const parts = [
+    w.filters.dagNames?.length && `DAGs ${w.filters.dagNames.join(", ")}`,
+    w.filters.stepNames?.length && `steps ${w.filters.stepNames.join(", ")}`,
+  ].filter(Boolean);
+  return parts.length ? parts.join("; ") : <span className="muted">none</span>;
 }
 
 export function WebhooksPage() {
@@ -137,66 +147,64 @@ export function WebhooksPage() {
         </p>
       )}
       <ErrorBox error={create.error ?? hooks.error} />
-      <table className="list" aria-label="webhooks">
-        <thead>
-          <tr>
-            <th>Name</th>
-            <th>URL</th>
-            <th>Events</th>
-            <th>Filters</th>
-            <th>Format</th>
-            <th>Created</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {hooks.data?.webhooks.map((w) => (
-            <tr key={w.id}>
-              <td>{w.name}</td>
-              <td>
-                <code>{w.url}</code>
-              </td>
-              <td>{w.events.join(", ")}</td>
-              <td>
-                {[
-                  w.filters.dagNames?.length && `DAGs ${w.filters.dagNames.join(", ")}`,
-                  w.filters.stepNames?.length && `steps ${w.filters.stepNames.join(", ")}`,
-                ]
-                  .filter(Boolean)
-                  .join("; ") || <span className="muted">none</span>}
-              </td>
-              <td>{w.format}</td>
-              <td>
-                {formatTime(w.createdAt)} by {w.createdBy}
-              </td>
-              <td className="row">
-                <button
-                  type="button"
-                  aria-label={`Deliveries of ${w.name}`}
-                  aria-expanded={open === w.id}
-                  onClick={() => setOpen(open === w.id ? null : w.id)}
-                >
-                  Deliveries
-                </button>
-                <ConfirmButton
-                  danger
-                  label={`Delete ${w.name}`}
-                  title="Delete webhook"
-                  question={`Delete the webhook ${w.name}? Nothing more is sent to ${w.url}.`}
-                  confirm="Delete"
-                  action={() => api.delete(`/outgoing-webhooks/${seg(w.id)}`)}
-                  onDone={() => {
-                    if (open === w.id) setOpen(null);
-                    refresh();
-                  }}
-                >
-                  Delete
-                </ConfirmButton>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      {hooks.data && (
+        <ListTable
+          label="webhooks"
+          rows={hooks.data.webhooks}
+          rowKey={(w) => w.id}
+          empty={
+            <>
+              No webhooks yet. Register one with the form above: the events it names are then POSTed to its URL, signed
+              with its secret.
+            </>
+          }
+          columns={[
+            { head: "Name", cell: (w) => w.name },
+            { head: "URL", cell: (w) => <code>{w.url}</code> },
+            { head: "Events", cell: (w) => w.events.join(", ") },
+            { head: "Filters", cell: filtersOf },
+            { head: "Format", cell: (w) => w.format },
+            {
+              head: "Created",
+              cell: (w) => (
+                <>
+                  {formatTime(w.createdAt)} by {w.createdBy}
+                </>
+              ),
+            },
+            {
+              head: "",
+              className: "row",
+              cell: (w) => (
+                <>
+                  <button
+                    type="button"
+                    aria-label={`Deliveries of ${w.name}`}
+                    aria-expanded={open === w.id}
+                    onClick={() => setOpen(open === w.id ? null : w.id)}
+                  >
+                    Deliveries
+                  </button>
+                  <ConfirmButton
+                    danger
+                    label={`Delete ${w.name}`}
+                    title="Delete webhook"
+                    question={`Delete the webhook ${w.name}? Nothing more is sent to ${w.url}.`}
+                    confirm="Delete"
+                    action={() => api.delete(`/outgoing-webhooks/${seg(w.id)}`)}
+                    onDone={() => {
+                      if (open === w.id) setOpen(null);
+                      refresh();
+                    }}
+                  >
+                    Delete
+                  </ConfirmButton>
+                </>
+              ),
+            },
+          ]}
+        />
+      )}
       {open && <Deliveries id={open} name={hooks.data?.webhooks.find((w) => w.id === open)?.name ?? open} />}
     </>
   );
@@ -212,37 +220,37 @@ function Deliveries(props: { id: string; name: string }) {
     <section aria-label={`deliveries of ${props.name}`}>
       <h2>Deliveries of {props.name}</h2>
       <ErrorBox error={deliveries.error} />
-      {deliveries.data?.deliveries.length === 0 && <p className="muted">No delivery yet.</p>}
-      <table className="list" aria-label="deliveries">
-        <thead>
-          <tr>
-            <th>Event</th>
-            <th>Created</th>
-            <th>Status</th>
-            <th>Attempts</th>
-          </tr>
-        </thead>
-        <tbody>
-          {deliveries.data?.deliveries.map((d) => (
-            <tr key={d.id}>
-              <td>{d.event}</td>
-              <td>{formatTime(d.createdAt)}</td>
-              <td>
-                {d.status}
-                {d.nextAttemptAt && <span className="muted"> (next {formatTime(d.nextAttemptAt)})</span>}
-              </td>
-              <td>
-                {d.attempts.map((a) => (
+      {deliveries.data && (
+        <ListTable
+          label="deliveries"
+          rows={deliveries.data.deliveries}
+          rowKey={(d) => d.id}
+          empty="No delivery yet."
+          columns={[
+            { head: "Event", cell: (d) => d.event },
+            { head: "Created", cell: (d) => formatTime(d.createdAt) },
+            {
+              head: "Status",
+              cell: (d) => (
+                <>
+                  {d.status}
+                  {d.nextAttemptAt && <span className="muted"> (next {formatTime(d.nextAttemptAt)})</span>}
+                </>
+              ),
+            },
+            {
+              head: "Attempts",
+              cell: (d) =>
+                d.attempts.map((a) => (
                   <div key={a.attempt}>
                     #{a.attempt} {formatTime(a.at)}: {a.httpStatus !== undefined ? `HTTP ${a.httpStatus}` : a.error} in{" "}
                     {a.durationMs} ms
                   </div>
-                ))}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+                )),
+            },
+          ]}
+        />
+      )}
     </section>
   );
 }

@@ -3,20 +3,26 @@
 import { useQuery } from "@tanstack/react-query";
 import { api } from "../../api/client";
 import { ErrorBox } from "../../components/error-box";
+import { ListTable } from "../../components/list-table";
 
+interface Action {
+  action: string;
+  step?: string;
+  actor: string;
+  actorKind: string;
+  at: string;
+}
+interface Mail {
+  kind: string;
+  to: string[];
+  subject: string;
+  status: string;
+  attempts: number;
+  lastError?: string;
+  sentAt?: string;
+}
 interface Activity {
-  dagRunDetails: {
-    actions?: Array<{ action: string; step?: string; actor: string; actorKind: string; at: string }>;
-    notifications?: Array<{
-      kind: string;
-      to: string[];
-      subject: string;
-      status: string;
-      attempts: number;
-      lastError?: string;
-      sentAt?: string;
-    }>;
-  };
+  dagRunDetails: { actions?: Action[]; notifications?: Mail[] };
 }
 
 const BY: Record<string, string> = {
@@ -39,57 +45,41 @@ export function ActivityView(props: { actionPath: string; version: string }) {
   return (
     <>
       <h3>Who did what</h3>
-      {actions.length === 0 ? (
-        <p className="muted">Nobody has acted on this run through the API.</p>
-      ) : (
-        <table className="list" aria-label="who did what">
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Action</th>
-              <th scope="col">Step</th>
-              <th scope="col">By</th>
-            </tr>
-          </thead>
-          <tbody>
-            {actions.map((a) => (
-              <tr key={`${a.at}\u0000${a.action}\u0000${a.step ?? ""}\u0000${a.actor}`}>
-                <td>{new Date(a.at).toLocaleString()}</td>
-                <td>{a.action}</td>
-                <td>{a.step ?? ""}</td>
-                <td>
-                  {a.actor} <span className="muted">({BY[a.actorKind] ?? a.actorKind})</span>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      <ListTable
+        label="who did what"
+        rows={actions}
+        rowKey={(a) => `${a.at}\u0000${a.action}\u0000${a.step ?? ""}\u0000${a.actor}`}
+        empty="Nobody has acted on this run through the API."
+        columns={[
+          { head: "When", cell: (a) => new Date(a.at).toLocaleString() },
+          { head: "Action", cell: (a) => a.action },
+          { head: "Step", cell: (a) => a.step ?? "" },
+          {
+            head: "By",
+            cell: (a) => (
+              <>
+                {a.actor} <span className="muted">({BY[a.actorKind] ?? a.actorKind})</span>
+              </>
+            ),
+          },
+        ]}
+      />
       {notifications.length > 0 && (
         <>
           <h3>Mail</h3>
-          <table className="list" aria-label="mail">
-            <thead>
-              <tr>
-                <th scope="col">Subject</th>
-                <th scope="col">To</th>
-                <th scope="col">Status</th>
-                <th scope="col">Attempts</th>
-                <th scope="col">Last error</th>
-              </tr>
-            </thead>
-            <tbody>
-              {notifications.map((n) => (
-                <tr key={`${n.kind}\u0000${n.subject}`}>
-                  <td>{n.subject}</td>
-                  <td>{n.to.join(", ")}</td>
-                  <td>{n.status}</td>
-                  <td>{n.attempts}</td>
-                  <td>{n.lastError ?? ""}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <ListTable
+            label="mail"
+            rows={notifications}
+            rowKey={(n) => `${n.kind}\u0000${n.subject}`}
+            empty={null}
+            columns={[
+              { head: "Subject", cell: (n) => n.subject },
+              { head: "To", cell: (n) => n.to.join(", ") },
+              { head: "Status", cell: (n) => n.status },
+              { head: "Attempts", cell: (n) => n.attempts },
+              { head: "Last error", cell: (n) => n.lastError ?? "" },
+            ]}
+          />
         </>
       )}
     </>
