@@ -89,7 +89,7 @@ export function unresolvedRefs(dag: DagDef): DagIssue[] {
       checkPlain(s.dir, known, `${where}.dir`, onHost);
       checkPaths(s.dir, `${where}.dir`);
     }
-    if (s.fanout) {
+    if (typeof s.fanout?.items === "string") {
       // `parallel: ${LIST}` is read by dagflare when the step is ready (src/run/engine/fanout.ts).
       checkPlain(s.fanout.items, known, `${where}.parallel`);
       checkPaths(s.fanout.items, `${where}.parallel`);

@@ -96,6 +96,12 @@ export interface StepState {
   item?: string;
   /** A fan-out step: how many instances its current expansion has (kept once it ended). */
   instances?: number;
+  /**
+   * An instance of a fan-out step: what it gives its step's aggregate output (fanout-items.ts).
+   * A call instance's sub-DAG run (its DAG, run id, params text and output variables); a command
+   * instance's captured output variable.
+   */
+  result?: { dagName?: string; dagRunId?: string; params?: string; outputs: Record<string, string> };
 }
 
 /** What a handler may change on a step besides its phase (which `Draft.move` writes). */
