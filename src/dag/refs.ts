@@ -80,6 +80,8 @@ export function unresolvedRefs(dag: DagDef): DagIssue[] {
   }
   const checkStep = (s: StepDef, where: string) => {
     const known = new Set(dagKnown);
+    // Each instance of a parallel step gets its ITEM first in its env.
+    if (s.fanout) known.add("ITEM");
     for (const [k, v] of s.env) {
       checkPlain(v, known, `${where}.env.${k}`, fromDotenv);
       checkPaths(v, `${where}.env.${k}`);

@@ -115,4 +115,14 @@ steps:
       ["handlerOn.exit.parallel", "a handler cannot be a parallel step"],
     ]);
   });
+
+  it("knows ITEM in the env of a parallel step, listed items or not: no warning about it", () => {
+    for (const items of ["[a, b]", "${L}"]) {
+      const r = parse(
+        `params: L=x\nsteps:\n  - name: fan\n    command: cat $F\n    env:\n      - F: \${ITEM}.txt\n    parallel: ${items}\n`,
+      );
+      if (!r.ok) throw new Error(JSON.stringify(r.errors));
+      expect(r.warnings).toEqual([]);
+    }
+  });
 });
