@@ -121,7 +121,10 @@ describe("the live socket of a run", () => {
   });
 
   it("sends a parallel step's node, its instances under it, when one of its instances changes", async () => {
-    const runId = await start("live-parallel", "steps:\n  - name: fan\n    command: echo $ITEM\n    parallel: [a, b]\n");
+    const runId = await start(
+      "live-parallel",
+      "steps:\n  - name: fan\n    command: echo $ITEM\n    parallel: [a, b]\n",
+    );
     const socket = await connect(`/dag-runs/live-parallel/${runId}/live`);
     await socket.next(isType("details"));
     const leases = await leaseOf(runId);
