@@ -1,9 +1,9 @@
-// `parallel` on a command step (Dagu's fan-out): one step instance per item, each with ITEM in its
-// env, named `<step>[<n>]` (from 1). Items listed in the DAG file are expanded here, when the DAG
-// is read, so each instance is an ordinary step of the graph; a step that depended on the
-// parallel step depends on all of its instances. Items given as a variable (`parallel: ${LIST}`)
-// are only known when the step is ready: such a step stays one step of the graph (`fanout`) and
-// the run expands it (src/run/engine/fanout.ts). PURE.
+// `parallel` on a step (Dagu's fan-out): the step runs once per item, each run an instance with
+// ITEM in its env, named `<step>[<n>]` (from 1). The step stays ONE step of the graph, as in
+// Dagu: its dependents depend on it by name, and run details show it as one node with its
+// instances under it. The run expands it when it is ready (src/run/engine/fanout.ts): items
+// listed in the file are known from here, items given as a variable (`parallel: ${LIST}`) are
+// read then. PURE.
 import { isMap, isScalar, isSeq, type Node } from "yaml";
 import { BOUND } from "../limits";
 import type { Issues } from "./issues";
@@ -101,20 +101,14 @@ export function instanceStep(step: StepDef, n: number, item: string, maxConcurre
   };
 }
 
-/** The steps with each parallel step replaced by its instances, and depends rewritten to them. */
-export function expandParallel(steps: StepDef[], parallel: Map<string, ParallelDef>): StepDef[] {
-  if (parallel.size === 0) return steps;
-  const names = new Map<string, string[]>();
-  for (const [name, p] of parallel)
-    names.set(
-      name,
-      p.items.map((_, i) => instanceName(name, i + 1)),
-    );
-  const deps = (d: string[]) => d.flatMap((n) => names.get(n) ?? [n]);
-  return steps.flatMap((s) => {
-    const p = parallel.get(s.name);
-    const base = { ...s, depends: deps(s.depends) };
-    if (!p) return [base];
-    return p.items.map((item, i) => instanceStep(base, i + 1, item, p.maxConcurrent));
-  });
+/** The items a parallel step lists in its file; undefined when they come from a variable or it has none. */
+export function listedItems(step: StepDef): string[] | undefined {
+  const items = step.fanout?.items;
+  return Array.isArray(items) ? items : undefined;
+}
+
+/** An instance's ITEM: the first entry of its env (instanceStep puts it there). */
+export function instanceItem(step: StepDef): string | undefined {
+  const first = step.parallelGroup ? step.env[0] : undefined;
+  return first?.[0] === "ITEM" ? first[1] : undefined;
 }

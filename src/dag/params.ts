@@ -42,7 +42,8 @@ export function applyParams(defs: ParamDef[], given: ResolvedParams): ResolvedPa
   return { named: [...named], positional };
 }
 
-function parseOverride(text: string): ResolveParamsResult {
+/** Params given as text (a start's `params`, a parallel item), by the rules above. */
+export function parseOverride(text: string): ResolveParamsResult {
   const trimmed = text.trim();
   if (trimmed === "") return { ok: true, named: [], positional: [] };
   if (trimmed.startsWith("{") || trimmed.startsWith("[")) return fromJson(trimmed);

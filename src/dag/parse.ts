@@ -11,7 +11,7 @@ import { Issues } from "./issues";
 import { checkKeys, DAG_KEYS, type KeySet } from "./keys";
 import { readMail } from "./mail";
 import { checkStepRefOrder, foldNamespacedRefs, type StepOutputRef } from "./namespaced-refs";
-import { expandParallel, instanceName, parseInstanceName } from "./parallel";
+import { listedItems, parseInstanceName } from "./parallel";
 import { readSelector } from "./read-selector";
 import { unresolvedRefs } from "./refs";
 import { readRunPolicy } from "./run-policy";
@@ -157,7 +157,7 @@ function readDag(root: YAMLMap, issues: Issues, stepRefs: StepOutputRef[], fallb
   else if (entries?.length === 0) issues.at(stepsNode, "steps", "a DAG needs at least one step");
   if (entries) checkGraph(entries, issues);
   if (entries) checkStepRefOrder(stepRefs, entries, issues);
-  const stepCount = entries?.reduce((n, e) => n + (e.parallel?.items.length ?? 1), 0) ?? 0;
+  const stepCount = entries?.reduce((n, e) => n + (listedItems(e.def)?.length ?? 1), 0) ?? 0;
   if (stepCount > MAX_STEPS) {
     issues.at(stepsNode, "steps", `${stepCount} steps (parallel items counted), over the limit of ${MAX_STEPS} steps`);
   }
@@ -191,13 +191,6 @@ function readDag(root: YAMLMap, issues: Issues, stepRefs: StepOutputRef[], fallb
 
   if (!entries || name === undefined || stepCount > MAX_STEPS) return undefined;
   const def: DagDef = { name, tags, type, env, params, steps: entries.map((e) => e.def), ...policy };
-  const parallel = new Map(entries.flatMap((e) => (e.parallel ? [[e.def.name, e.parallel] as const] : [])));
-  def.steps = expandParallel(def.steps, parallel);
-  const seen = new Set(entries.filter((e) => !e.parallel).map((e) => e.def.name));
-  for (const e of entries.filter((e) => e.parallel)) {
-    const clash = e.parallel?.items.map((_, i) => instanceName(e.def.name, i + 1)).find((n) => seen.has(n));
-    if (clash) issues.at(e.node, e.field, `step "${clash}" has the name of an instance of this parallel step`);
-  }
   for (const e of entries.filter((e) => e.def.fanout)) {
     const clash = def.steps.find((s) => parseInstanceName(s.name)?.parent === e.def.name);
     if (clash) issues.at(e.node, e.field, `step "${clash.name}" has the name of an instance of this parallel step`);
@@ -265,8 +258,7 @@ function readHandlers(node: Node, issues: Issues, steps: DagDef["steps"]): DagDe
     const entry = readStep(pair.value as Node, field, issues, name);
     if (!entry) continue;
     if (entry.explicitDepends) issues.at(pair.value as Node, `${field}.depends`, "a handler cannot depend on steps");
-    if (entry.parallel || entry.def.fanout)
-      issues.at(pair.value as Node, `${field}.parallel`, "a handler cannot be a parallel step");
+    if (entry.def.fanout) issues.at(pair.value as Node, `${field}.parallel`, "a handler cannot be a parallel step");
     if (names.has(name)) issues.at(pair.key as Node, field, `a step is named "${name}", the name of this handler`);
     // The handler's node is always named after it, as in Dagu.
     entry.def.name = name;

@@ -142,6 +142,8 @@ export function unresolvedRefs(dag: DagDef): DagIssue[] {
   }
   const checkStep = (s: StepDef, where: string) => {
     const known = new Set(dagKnown);
+    // Each instance of a parallel step gets its ITEM first in its env.
+    if (s.fanout) known.add("ITEM");
     for (const [k, v] of s.env) {
       checkPlain(v, known, `${where}.env.${k}`, fromDotenv);
       checkPaths(v, `${where}.env.${k}`);
@@ -151,7 +153,7 @@ export function unresolvedRefs(dag: DagDef): DagIssue[] {
       checkPlain(s.dir, known, `${where}.dir`, onHost);
       checkPaths(s.dir, `${where}.dir`);
     }
-    if (s.fanout) {
+    if (typeof s.fanout?.items === "string") {
       // `parallel: ${LIST}` is read by dagflare when the step is ready (src/run/engine/fanout.ts).
       checkPlain(s.fanout.items, known, `${where}.parallel`);
       checkPaths(s.fanout.items, `${where}.parallel`);

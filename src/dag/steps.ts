@@ -17,7 +17,7 @@ import {
 import { readPath } from "./host";
 import type { Issues } from "./issues";
 import { CONTINUE_ON_KEYS, checkKeys, RETRY_KEYS, STEP_KEYS } from "./keys";
-import { type ParallelDef, readParallel } from "./parallel";
+import { readParallel } from "./parallel";
 import { readSelector } from "./read-selector";
 import { readRun } from "./run-form";
 import type { ContinueOn, DagDef, RetryPolicy, StepDef } from "./types";
@@ -42,7 +42,6 @@ export interface StepEntry {
   follows: number[];
   explicitDepends: boolean;
   explicitName: boolean;
-  parallel?: ParallelDef;
 }
 
 export function readSteps(node: Node, type: DagDef["type"], issues: Issues): StepEntry[] | undefined {
@@ -264,8 +263,10 @@ export function readStep(node: Node, field: string, issues: Issues, nameFromKey?
   if (preconditions.length) def.preconditions = preconditions;
   const parallelNode = get("parallel");
   const parallel = parallelNode && readParallel(parallelNode, f("parallel"), issues);
-  if (parallel && "from" in parallel) def.fanout = { items: parallel.from, maxConcurrent: parallel.maxConcurrent };
-  else if (parallel) entry.parallel = parallel;
+  if (parallel) {
+    const items = "from" in parallel ? parallel.from : parallel.items;
+    def.fanout = { items, maxConcurrent: parallel.maxConcurrent };
+  }
   const repeatNode = get("repeatPolicy");
   const repeat = repeatNode && readRepeat(repeatNode, f("repeatPolicy"), issues);
   if (repeat) def.repeatPolicy = repeat;

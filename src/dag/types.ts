@@ -88,10 +88,11 @@ export interface StepDef {
   /** An instance of a `parallel` step: at most maxConcurrent instances of `name` run at once. */
   parallelGroup?: { name: string; maxConcurrent: number };
   /**
-   * A `parallel` step whose items come from a variable (`items`: the reference as written,
-   * `${LIST}`): one step of the graph, expanded by the run when it is ready (src/run/engine/fanout.ts).
+   * A `parallel` step: one step of the graph, expanded into one instance per item by the run when
+   * it is ready (src/run/engine/fanout.ts). `items`: the items listed in the file (each ITEM's
+   * text), or the reference as written (`${LIST}`) when they come from a variable.
    */
-  fanout?: { items: string; maxConcurrent: number };
+  fanout?: { items: string | string[]; maxConcurrent: number };
   /** Signal sent to the step's process group on stop (default SIGTERM). */
   signalOnStop?: string;
   /** Wait in status `waiting` for POST .../approve or /reject before running (dagflare's addition). */

@@ -204,7 +204,10 @@ function patchOf(details: RunDetails, changed: Set<string>) {
   const { nodes, ...run } = details;
   const runPart: Record<string, unknown> = { ...run };
   for (const name of HANDLER_NODE_NAMES) if (!changed.has(name)) delete runPart[name];
-  return { type: "patch", run: runPart, nodes: nodes.filter((n) => changed.has(n.step.name)) };
+  // A parallel step's node carries its instances: it goes out when one of them changed.
+  const touched = (n: (typeof nodes)[number]) =>
+    changed.has(n.step.name) || (n.instances?.some((i) => changed.has(i.step.name)) ?? false);
+  return { type: "patch", run: runPart, nodes: nodes.filter(touched) };
 }
 
 function named(snap: RunSnapshot, dagName: string): RunSnapshot {

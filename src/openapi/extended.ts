@@ -66,5 +66,11 @@ export const SCHEMA_EXTENSIONS: Record<string, Record<string, unknown>> = {
     attempt: { type: "integer", description: "dagflare: the attempt the step is on (0 before its first)." },
     exitCode: { type: "integer", description: "dagflare: the exit code of the step's process." },
     runnerId: { type: "string", description: "dagflare: the runner holding a running step." },
+    instances: {
+      type: "array",
+      description:
+        "dagflare: on a `parallel` step's node, the node of each of its instances (`step[1]`, `step[2]`, ...), in item order.",
+      items: { $ref: "#/components/schemas/Node" },
+    },
   },
 };

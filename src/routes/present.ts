@@ -175,9 +175,10 @@ export function presentDetails(snap: RunSnapshot, waiting?: Map<string, string>)
       snap.paramsText,
     ),
     ...(snap.parent && presentChain(snap.parent)),
-    nodes: nodeSteps(dag, state).map(({ def, index }) =>
-      presentNode(dag.name, state.runId, index, def, state.steps[def.name], waiting?.get(def.name)),
-    ),
+    nodes: stepNodes(dag, state).map(({ def, index, instances }): PresentedNode => {
+      const node = presentNode(dag.name, state.runId, index, def, state.steps[def.name], waiting?.get(def.name));
+      return def.fanout ? presentFanoutNode(dag.name, state, node, instances, waiting) : node;
+    }),
     ...handlerNodes(dag, state, waiting),
     ...(dag.preconditions?.length && {
       preconditions: presentRunPreconditions(dag, state, waiting?.get(DAG_PRECONDITIONS_STEP)),
@@ -185,37 +186,78 @@ export function presentDetails(snap: RunSnapshot, waiting?: Map<string, string>)
   };
 }
 
-/**
- * The DAG's steps in order, each fan-out step followed by the instances of its current expansion,
- * with the index a lease id gives each (src/run/engine/fanout.ts: instances follow every other step).
- */
-function nodeSteps(dag: DagDef, state: RunState): Array<{ def: StepDef; index: number }> {
+/** A node of run details; a parallel step's node also lists its instances (presentFanoutNode). */
+type PresentedNode = ReturnType<typeof presentNode> & {
+  instances?: Array<ReturnType<typeof presentNode>>;
+};
+
+interface PlacedStep {
+  def: StepDef;
+  /** What a lease id counts the step as (src/run/engine/fanout.ts: instances follow every other step). */
+  index: number;
+}
+
+/** The DAG's steps in order, each fan-out step with the instances of its current expansion. */
+function stepNodes(dag: DagDef, state: RunState): Array<PlacedStep & { instances: PlacedStep[] }> {
   const firstInstance = dag.steps.length + extraSteps(dag, state).length;
-  return dag.steps.flatMap((def, index) => [
-    { def, index },
-    ...(def.fanout
+  return dag.steps.map((def, index) => ({
+    def,
+    index,
+    instances: def.fanout
       ? currentInstances(state, def.name).map(({ name, position }, i) => ({
           def: instanceDef(def, i + 1, state.steps[name]?.item ?? ""),
           index: firstInstance + position,
         }))
-      : []),
-  ]);
+      : [],
+  }));
+}
+
+/**
+ * A parallel step as Dagu shows it: one node with its own status, and for a call step the
+ * sub-DAG runs of its instances in `subRuns` (each with the params it was given). dagflare adds
+ * `instances`, each instance's own node (status, attempts, runner, log), for its own views.
+ */
+function presentFanoutNode(
+  dagName: string,
+  state: RunState,
+  node: ReturnType<typeof presentNode>,
+  instances: PlacedStep[],
+  waiting?: Map<string, string>,
+) {
+  const subRuns = instances.flatMap(({ def }) => {
+    const s = state.steps[def.name];
+    const params = s?.result?.params ?? (def.call?.params.length ? undefined : s?.item);
+    return (s?.subRuns ?? []).map((dagRunId) => ({ dagRunId, ...(params !== undefined && { params }) }));
+  });
+  return {
+    ...node,
+    ...(subRuns.length && { subRuns }),
+    instances: instances.map(({ def, index }) =>
+      presentNode(dagName, state.runId, index, def, state.steps[def.name], waiting?.get(def.name)),
+    ),
+  };
 }
 
 /** Each step's output variables, for GET /dag-runs/{name}/{id}/outputs. */
 export function presentOutputs({ dag, state }: RunSnapshot) {
-  const defs = [...nodeSteps(dag, state).map((n) => n.def), ...Object.values(dag.handlerOn ?? {})];
+  const defs = [
+    ...stepNodes(dag, state).flatMap((n) => [n.def, ...n.instances.map((i) => i.def)]),
+    ...Object.values(dag.handlerOn ?? {}),
+  ];
   return {
     name: dag.name,
     dagRunId: state.runId,
     steps: defs.flatMap((def) => {
       if (!def.output) return [];
+      const s = state.steps[def.name];
       const captured = state.outputSteps?.[def.output] === def.name && Object.hasOwn(state.outputs, def.output);
+      // An instance of a parallel step keeps what it captured as its own; the step's variable is the aggregate.
+      const own = def.parallelGroup ? s?.result?.outputs : undefined;
       return [
         {
           step: def.name,
-          status: state.steps[def.name]?.status ?? "not_started",
-          outputs: captured ? { [def.output]: state.outputs[def.output] as string } : {},
+          status: s?.status ?? "not_started",
+          outputs: own ?? (captured ? { [def.output]: state.outputs[def.output] as string } : {}),
         },
       ];
     }),

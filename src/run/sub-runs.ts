@@ -4,7 +4,8 @@
 // finishes (with its D1 summary, retried with it), and a stop of the parent stops it.
 import { MAX_CALL_DEPTH } from "../dag/call";
 import { buildExecSpec, expandVars } from "../dag/exec-spec";
-import { applyParams } from "../dag/params";
+import { instanceItem } from "../dag/parallel";
+import { applyParams, parseOverride, type ResolvedParams } from "../dag/params";
 import { expandJsonPaths } from "../dag/refs";
 import type { DagDef, StepDef } from "../dag/types";
 import { shellQuote } from "../dag/words";
@@ -63,12 +64,15 @@ export async function startSubRun(
   }
   const found = await calledDag(env, parent.init.dag, call.dag);
   if (!found.ok) return found;
-  const given = callParams(parent, step);
+  const item = step.call?.params.length ? undefined : instanceItem(step);
+  const given = item === undefined ? callParams(parent, step) : parseOverride(item);
+  if (!given.ok)
+    return { ok: false, error: `the parallel item ${item} cannot be the params of ${call.dag}: ${given.message}` };
   const resolved = applyParams(found.dag.params, given);
-  const paramsText = [
-    ...given.named.map(([k, v]) => shellQuote(`${k}=${v}`)),
-    ...given.positional.map((v) => shellQuote(v)),
-  ].join(" ");
+  // A parallel item passed whole is shown as it was given, as Dagu shows it.
+  const paramsText =
+    item ??
+    [...given.named.map(([k, v]) => shellQuote(`${k}=${v}`)), ...given.positional.map((v) => shellQuote(v))].join(" ");
   const ref: ParentRef = {
     runId: parent.init.runId,
     dagName: parent.init.dag.name,
@@ -131,7 +135,7 @@ async function calledDag(
  * into outputs. The DAG's backtick values are passed as the run evaluated them; what only a
  * shell could still expand (a step's own backticks) is passed as written.
  */
-function callParams(parent: { init: RunInit; state: RunState }, step: StepDef) {
+function callParams(parent: { init: RunInit; state: RunState }, step: StepDef): { ok: true } & ResolvedParams {
   const spec = buildExecSpec(parent.init.dag, step, {
     runId: parent.init.runId,
     params: parent.init.params,
@@ -148,5 +152,5 @@ function callParams(parent: { init: RunInit; state: RunState }, step: StepDef) {
     if (p.name === null) positional.push(expand(p.value));
     else named.push([p.name, expand(p.value)]);
   }
-  return { named, positional };
+  return { ok: true, named, positional };
 }

@@ -1,5 +1,5 @@
-// `parallel` whose items come from an output variable, end to end: a table of DAG files run on
-// real runner processes against one `wrangler dev`, then a fan-out across a server restart.
+// `parallel` end to end: a table of DAG files run on real runner processes against one
+// `wrangler dev`, a parallel call with its aggregate output, then a fan-out across a server restart.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -159,6 +159,16 @@ steps:
   },
 ];
 
+interface ShownNode {
+  step: { name: string };
+  statusLabel: string;
+  error?: string;
+  instances?: ShownNode[];
+}
+
+/** Every node of run details, each parallel step's instances right after its own node. */
+const withInstances = (d: { nodes: ShownNode[] }): ShownNode[] => d.nodes.flatMap((n) => [n, ...(n.instances ?? [])]);
+
 const start = (name: string, spec: string) => startDagRun(stack, name, spec);
 const finished = (name: string, runId: string, timeoutMs?: number) => runEnded(stack, name, runId, timeoutMs);
 
@@ -167,11 +177,69 @@ describe("parallel items from a variable, end to end on real runners", () => {
     const dir = tempDir(name);
     const runId = await start(name, c.spec.replaceAll("$DIR", dir));
     const d = await finished(name, runId);
-    const nodes = d.nodes.map((n: { step: { name: string }; statusLabel: string }) => [n.step.name, n.statusLabel]);
+    const nodes = withInstances(d).map((n) => [n.step.name, n.statusLabel]);
     expect({ status: d.statusLabel, nodes }).toEqual({ status: c.status, nodes: c.nodes });
     const log = (step: string, stream?: string) => stepLogText(stack, name, runId, step, stream);
-    const node = (step: string) => d.nodes.find((n: { step: { name: string } }) => n.step.name === step);
+    const node = (step: string) => withInstances(d).find((n) => n.step.name === step);
     await c.check?.({ dir, log, node });
+  });
+
+  it("a parallel call without params gives each child its item; later steps read Dagu's aggregate; one node shows it", async () => {
+    const dir = tempDir("parallel-call");
+    const spec = `steps:
+  - name: deploy
+    call: region
+    parallel:
+      items:
+        - solo
+        - REGION: eu
+          VERSION: 2
+    output: RESULTS
+  - name: report
+    command: echo "\${RESULTS.summary.succeeded} of \${RESULTS.summary.total}; \${RESULTS.outputs[1].SAID}"
+---
+name: region
+params: REGION=none VERSION=0
+steps:
+  - name: say
+    command: echo "$REGION-$VERSION-$1" | tee ${dir}/said.$REGION
+    output: SAID
+`;
+    const runId = await start("parallel-call", spec);
+    const d = await finished("parallel-call", runId);
+    expect(d.statusLabel).toBe("succeeded");
+    // Dagu's client sees one node for the parallel step, its two child runs listed with their params.
+    expect(d.nodes.map((n: ShownNode) => [n.step.name, n.statusLabel])).toEqual([
+      ["deploy", "succeeded"],
+      ["report", "succeeded"],
+    ]);
+    const deploy = d.nodes[0];
+    expect(deploy.subRuns.map((r: { params: string }) => r.params)).toEqual(["solo", '{"REGION":"eu","VERSION":2}']);
+    expect(deploy.instances.map((n: ShownNode) => n.step.name)).toEqual(["deploy[1]", "deploy[2]"]);
+    // A string item is the child's params text ($1), a mapping its named params.
+    expect(readFileSync(path.join(dir, "said.none"), "utf8")).toBe("none-0-solo\n");
+    expect(readFileSync(path.join(dir, "said.eu"), "utf8")).toBe("eu-2-\n");
+    expect(await stepLogText(stack, "parallel-call", runId, "report")).toBe("2 of 2; eu-2-");
+    const outputs = (await stack.api("GET", `/dag-runs/parallel-call/${runId}/outputs`)).body.variables;
+    const results = JSON.parse(outputs.RESULTS);
+    expect(results.summary).toEqual({ total: 2, succeeded: 2, failed: 0 });
+    expect(results.results).toEqual([
+      {
+        name: "region",
+        dagRunId: deploy.subRuns[0].dagRunId,
+        params: "solo",
+        outputs: { SAID: "none-0-solo" },
+        status: "succeeded",
+      },
+      {
+        name: "region",
+        dagRunId: deploy.subRuns[1].dagRunId,
+        params: '{"REGION":"eu","VERSION":2}',
+        outputs: { SAID: "eu-2-" },
+        status: "succeeded",
+      },
+    ]);
+    expect(results.outputs).toEqual([{ SAID: "none-0-solo" }, { SAID: "eu-2-" }]);
   });
 
   it("a fan-out whose instances are running when the server restarts finishes after it", async () => {
@@ -193,7 +261,7 @@ steps:
     await waitFor("an instance to start", async () => existsSync(path.join(dir, "started.p")));
     await stack.restartWorker();
     const d = await finished("fanout-restart", runId, 60_000);
-    expect(d.nodes.map((n: { step: { name: string }; statusLabel: string }) => [n.step.name, n.statusLabel])).toEqual([
+    expect(withInstances(d).map((n) => [n.step.name, n.statusLabel])).toEqual([
       ["gen", "succeeded"],
       ["fan", "succeeded"],
       ["fan[1]", "succeeded"],

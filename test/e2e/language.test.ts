@@ -225,6 +225,7 @@ steps:
 `,
     status: "succeeded",
     nodes: {
+      fan: "succeeded",
       "fan[1]": "succeeded",
       "fan[2]": "succeeded",
       "fan[3]": "succeeded",
@@ -264,6 +265,7 @@ steps:
 `,
     status: "succeeded",
     nodes: {
+      fan: "succeeded",
       "fan[1]": "succeeded",
       "fan[2]": "succeeded",
       "fan[3]": "succeeded",
@@ -290,8 +292,10 @@ describe("the DAG language, end to end on real runners", () => {
     const dir = tempDir(name);
     const runId = await startDagRun(stack, name, c.spec.replaceAll("$DIR", dir));
     const d = await runEnded(stack, name, runId);
+    // A parallel step's instances are listed under its node.
+    type Shown = { step: { name: string }; statusLabel: string; instances?: Shown[] };
     const nodes = Object.fromEntries(
-      d.nodes.map((n: { step: { name: string }; statusLabel: string }) => [n.step.name, n.statusLabel]),
+      d.nodes.flatMap((n: Shown) => [n, ...(n.instances ?? [])]).map((n: Shown) => [n.step.name, n.statusLabel]),
     );
     expect({ status: d.statusLabel, nodes }).toEqual({ status: c.status, nodes: c.nodes });
     await c.check?.({

@@ -77,8 +77,13 @@ export async function details(name: string, runId: string) {
   return r.body.dagRunDetails;
 }
 
+/** The node of a step, or of an instance of a parallel step (listed under its step's node). */
 export function nodeOf(d: { nodes: Array<{ step: { name: string } }> }, step: string): any {
-  const n = d.nodes.find((x) => x.step.name === step);
+  const all = d.nodes.flatMap((x: { step: { name: string }; instances?: Array<{ step: { name: string } }> }) => [
+    x,
+    ...(x.instances ?? []),
+  ]);
+  const n = all.find((x) => x.step.name === step);
   if (!n) throw new Error(`no node ${step}`);
   return n;
 }

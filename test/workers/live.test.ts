@@ -120,6 +120,29 @@ describe("the live socket of a run", () => {
     );
   });
 
+  it("sends a parallel step's node, its instances under it, when one of its instances changes", async () => {
+    const runId = await start(
+      "live-parallel",
+      "steps:\n  - name: fan\n    command: echo $ITEM\n    parallel: [a, b]\n",
+    );
+    const socket = await connect(`/dag-runs/live-parallel/${runId}/live`);
+    await socket.next(isType("details"));
+    const leases = await leaseOf(runId);
+    const one = leases.find((l) => l.stepName === "fan[1]");
+    await complete(one, 0);
+    const patch = await socket.next(
+      (m) =>
+        m.type === "patch" &&
+        m.nodes.some((n: any) => n.step.name === "fan" && n.instances?.[0]?.statusLabel === "succeeded"),
+    );
+    const fan = patch.nodes.find((n: any) => n.step.name === "fan");
+    expect(fan.statusLabel).toBe("running");
+    expect(fan.instances.map((n: any) => [n.step.name, n.statusLabel])).toEqual([
+      ["fan[1]", "succeeded"],
+      ["fan[2]", "running"],
+    ]);
+  });
+
   it("sends a handler node in the patch's run when it changes", async () => {
     const runId = await start(
       "live-handler",

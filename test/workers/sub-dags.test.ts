@@ -182,4 +182,38 @@ steps:
     const subs = await api("GET", `/dag-runs/fans-calls/${runId}/sub-dag-runs`);
     expect(subs.body.subRuns.map((r: { params: string }) => r.params).sort()).toEqual(["WHO=ann", "WHO=bob"]);
   });
+
+  it("gives each child its item as params when the call has none: a string as Dagu's params text, a mapping as named params", async () => {
+    await createDag("item-child", "params: REGION=none\nsteps:\n  - name: show\n    command: echo $REGION $1\n");
+    await createDag(
+      "items-caller",
+      `steps:
+  - name: each
+    call: item-child
+    parallel:
+      items:
+        - first
+        - REGION: eu
+`,
+    );
+    const runId = await startDag("items-caller");
+    const shows = [await leaseOne("show"), await leaseOne("show")];
+    const seen = shows.map((g) => [g.exec.env.REGION, g.exec.args]);
+    expect(seen).toEqual(
+      expect.arrayContaining([
+        ["none", ["first"]],
+        ["eu", []],
+      ]),
+    );
+    for (const g of shows) await complete(g, 0);
+    const d = await details("items-caller", runId);
+    // Dagu's shape: one node for the parallel step, its children in subRuns with the params each got.
+    expect(d.nodes.map((n: { step: { name: string } }) => n.step.name)).toEqual(["each"]);
+    const each = nodeOf(d, "each");
+    expect(each.statusLabel).toBe("succeeded");
+    expect(each.subRuns).toEqual([
+      { dagRunId: nodeOf(d, "each[1]").subRuns[0].dagRunId, params: "first" },
+      { dagRunId: nodeOf(d, "each[2]").subRuns[0].dagRunId, params: '{"REGION":"eu"}' },
+    ]);
+  });
 });

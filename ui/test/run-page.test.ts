@@ -89,6 +89,37 @@ describe("the run page", () => {
     await page.close();
   });
 
+  it("shows a parallel step as one node with its instances under it, and as one node of the graph", async () => {
+    const spec = `steps:
+  - name: fan
+    command: echo "item $ITEM"
+    parallel: [a, b]
+  - name: after
+    command: echo done
+`;
+    const runId = await startDagRun(ui.stack, "ui-parallel", spec);
+    await runEnded(ui.stack, "ui-parallel", runId);
+    const page = await openRun("ui-parallel", runId);
+    await shows(row(page, "fan"), "parallel, 2 instances");
+    const rows = await page
+      .locator("tbody tr[data-step]")
+      .evaluateAll((trs) => trs.map((tr) => [tr.getAttribute("data-step"), tr.className]));
+    expect(rows).toEqual([
+      ["fan", ""],
+      ["fan[1]", "instance-row"],
+      ["fan[2]", "instance-row"],
+      ["after", ""],
+    ]);
+    await row(page, "fan[2]").getByRole("button", { name: "fan[2]" }).click();
+    await shows(page.getByRole("log", { name: /^stdout of fan\[2\]/ }), "item b");
+    await page.getByRole("tab", { name: "Graph" }).click();
+    const graph = page.getByRole("region", { name: "graph of the run" });
+    await graph.getByRole("button", { name: "fan: succeeded" }).waitFor({ timeout: 30_000 });
+    await graph.getByRole("button", { name: "after: succeeded" }).waitFor();
+    expect(await graph.getByRole("button", { name: /^fan\[/ }).count()).toBe(0);
+    await page.close();
+  });
+
   it("tails a failing step's log as lines arrive, and switches to stderr", async () => {
     const go = gate();
     const spec = `steps:

@@ -1,14 +1,16 @@
 // Fan-out steps' items and instances: what a fan-out adds, read from the run's state. PURE.
 // How the engine expands a fan-out step and ends it is in fanout.ts.
 //
-// Fan-out steps: `parallel` whose items come from a variable (`parallel: ${LIST}`).
+// Fan-out steps: every `parallel` step, its items listed in the file or read from a variable
+// (`parallel: ${LIST}`).
 //
-// Such a step is one step of the graph until it is ready. Then the machine reads the variable
-// (the way dagflare resolves `${NAME}` in an env value of the step: params, outputs, the DAG's
-// and the step's env, run variables; `${LIST.path}` into an output holding JSON) and adds one
-// instance per item, `<step>[1]`, `<step>[2]`, ..., each with ITEM in its env, as the items
-// listed in a DAG file give at parse time. The fan-out step shows `running` while its instances
-// run, then the status derived from them (deriveFanoutStatus); its dependents wait for that.
+// Such a step is one step of the graph. When it is ready the machine takes its items (the listed
+// ones, or the variable read the way dagflare resolves `${NAME}` in an env value of the step:
+// params, outputs, the DAG's and the step's env, run variables; `${LIST.path}` into an output
+// holding JSON) and adds one instance per item, `<step>[1]`, `<step>[2]`, ..., each with ITEM in
+// its env. The fan-out step shows `running` while its instances run, then the status derived
+// from them (deriveFanoutStatus) and, with `output`, Dagu's aggregate of them
+// (aggregateOutput); its dependents wait for that.
 //
 // Instances are kept in the run's state: their names in `RunState.fanoutInstances`, in the order
 // they were first added, and each one's item in its StepState. The machine's context appends
@@ -33,6 +35,12 @@ export const MAX_FANOUT_ITEMS = 1000;
 export function instanceDef(parent: StepDef, n: number, item: string): StepDef {
   const { fanout, ...base } = parent;
   return instanceStep(base, n, item, fanout?.maxConcurrent ?? 1);
+}
+
+/** The fan-out step `name` is an instance of; undefined for any other step (a step of the DAG, a handler). */
+export function fanoutParentOf(stepsByName: ReadonlyMap<string, StepDef>, name: string): string | undefined {
+  const group = stepsByName.get(name)?.parallelGroup;
+  return group && stepsByName.get(group.name)?.fanout ? group.name : undefined;
 }
 
 /** Every instance the run has added, in the order added: what follows the other steps in allSteps. */
@@ -71,7 +79,9 @@ export function resolveItems(
     evaluatedEnv?: Record<string, string>;
   },
 ): ItemsResult {
-  const ref = def.fanout?.items ?? "";
+  const listed = def.fanout?.items;
+  if (Array.isArray(listed)) return { ok: true, items: listed };
+  const ref = listed ?? "";
   const m = ITEMS_REF.exec(ref);
   if (!m) return { ok: false, error: `parallel items ${ref} is not a variable reference` };
   const name = m[1] as string;
@@ -157,4 +167,37 @@ export function deriveFanoutStatus(
   }
   if (instances.every((s) => s.status === "skipped")) return { status: "skipped", error: "every instance was skipped" };
   return { status: "succeeded" };
+}
+
+const SUCCEEDED = new Set(["succeeded", "partially_succeeded"]);
+const FAILED = new Set(["failed", "aborted", "rejected"]);
+
+/**
+ * Dagu's output of a parallel step, as JSON text (indented as Dagu writes it): `summary` (total
+ * items, succeeded, failed), `results` (one per instance that ran, in item order: its sub-DAG
+ * run's name, dagRunId, params, outputs and status; for a command instance its own name and
+ * ITEM) and `outputs` (the output variables of the instances that succeeded). A skipped instance
+ * counts neither as succeeded nor as failed.
+ */
+export function aggregateOutput(parent: StepDef, instances: StepState[]): string {
+  const summary = { total: instances.length, succeeded: 0, failed: 0 };
+  const results: Array<Record<string, unknown>> = [];
+  const outputs: Array<Record<string, string>> = [];
+  for (const s of instances) {
+    if (s.startedAt === undefined) continue;
+    const r = s.result;
+    const own = r?.outputs ?? {};
+    results.push({
+      name: parent.call ? (r?.dagName ?? parent.call.dag) : s.name,
+      ...((r?.dagRunId ?? s.subRuns?.at(-1)) && { dagRunId: r?.dagRunId ?? s.subRuns?.at(-1) }),
+      params: r?.params ?? s.item ?? "",
+      outputs: own,
+      status: s.status,
+    });
+    if (SUCCEEDED.has(s.status)) {
+      summary.succeeded++;
+      outputs.push(own);
+    } else if (FAILED.has(s.status)) summary.failed++;
+  }
+  return JSON.stringify({ summary, results, outputs }, null, 2);
 }

@@ -1,16 +1,25 @@
-// Fan-out steps at run time: a `parallel` step whose items come from a variable is expanded into
-// instances when it is ready, and ends with the status derived from them. PURE.
+// Fan-out steps at run time: a `parallel` step is expanded into instances when it is ready, and
+// ends with the status derived from them and, with `output`, Dagu's aggregate of them. PURE.
 // What the items and instances are: fanout-items.ts.
 import { instanceName } from "../../dag/parallel";
 import { createContext, DAG_ENV_STEP, newStep } from "./context";
 import type { Draft } from "./draft";
-import { currentInstances, deriveFanoutStatus, resolveItems } from "./fanout-items";
+import {
+  aggregateOutput,
+  currentInstances,
+  deriveFanoutStatus,
+  type FanoutOutcome,
+  resolveItems,
+} from "./fanout-items";
+import { outputsOverLimit, setOutput } from "./outputs";
 import { letsDependentsRun } from "./rules";
+import type { StepState } from "./types";
 
 /** A fan-out step became ready: read its items and make one instance per item ready. */
 export function expandFanout(d: Draft, name: string): void {
   const def = d.def(name);
-  const ref = def.fanout?.items ?? "";
+  const listed = def.fanout?.items;
+  const ref = typeof listed === "string" ? `parallel items ${listed}` : "parallel items listed in the file";
   d.move(
     name,
     { kind: "fannedOut" },
@@ -36,8 +45,8 @@ export function expandFanout(d: Draft, name: string): void {
     return;
   }
   if (got.items.length === 0) {
-    d.log(`step ${name}: parallel items ${ref} is an empty list; no instance to run`);
-    d.finish(name, "succeeded");
+    d.log(`step ${name}: ${ref} is an empty list; no instance to run`);
+    finishWithAggregate(d, name, { status: "succeeded" }, []);
     return;
   }
   const known = new Set(d.state.fanoutInstances ?? []);
@@ -61,7 +70,7 @@ export function expandFanout(d: Draft, name: string): void {
   // The new instances' defs (their parallel group) exist from here: count them again.
   d.setContext(createContext(d.ctx.dag, d.ctx.leaseTtlMs, { params: d.ctx.params, state: d.state }), added);
   d.log(
-    `step ${name}: parallel items ${ref} hold ${got.items.length} item(s); running ${instanceName(name, 1)}` +
+    `step ${name}: ${ref} hold ${got.items.length} item(s); running ${instanceName(name, 1)}` +
       (got.items.length > 1 ? ` to ${instanceName(name, got.items.length)}` : ""),
   );
   d.ready.push(...names);
@@ -79,5 +88,24 @@ export function instanceFinished(d: Draft, name: string): void {
   if (!instances.some((s) => s.name === name)) return;
   const outcome = deriveFanoutStatus(instances, (s) => letsDependentsRun(d.def(s.name), s));
   d.update(group.name, { exitCode: outcome.exitCode, outputMatched: outcome.outputMatched });
-  d.finish(group.name, outcome.status, outcome.error);
+  finishWithAggregate(d, group.name, outcome, instances);
+}
+
+/**
+ * Ends the fan-out step; with `output`, its variable first gets Dagu's aggregate of the instances,
+ * whatever they did (as Dagu writes it after failures too). An aggregate over the run's output
+ * limit fails the step instead.
+ */
+function finishWithAggregate(d: Draft, name: string, outcome: FanoutOutcome, instances: StepState[]): void {
+  const def = d.def(name);
+  if (def.output) {
+    const value = aggregateOutput(def, instances);
+    const tooBig = outputsOverLimit(d, def.output, value);
+    if (tooBig) {
+      d.finish(name, "failed", tooBig);
+      return;
+    }
+    setOutput(d, name, def.output, value);
+  }
+  d.finish(name, outcome.status, outcome.error);
 }

@@ -1,8 +1,18 @@
 // A run's output variables: what a step captured, kept within the run's limit. PURE.
 import { MAX_RUN_OUTPUTS_BYTES, showBytes, utf8Bytes } from "../../limits";
 import type { Draft } from "./draft";
+import { fanoutParentOf } from "./fanout-items";
 
+/**
+ * A step captured output variable `name`. An instance of a fan-out step keeps it as its own
+ * result: the fan-out step's output is the aggregate of its instances (fanout.ts), and instances
+ * running side by side would otherwise overwrite one variable in turn.
+ */
 export function setOutput(d: Draft, step: string, name: string, value: string): void {
+  if (fanoutParentOf(d.ctx.stepsByName, step) !== undefined) {
+    d.update(step, { result: { ...d.step(step).result, outputs: { [name]: value } } });
+    return;
+  }
   d.state.outputs = { ...d.state.outputs, [name]: value };
   d.state.outputSteps = { ...d.state.outputSteps, [name]: step };
 }

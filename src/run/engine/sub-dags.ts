@@ -1,6 +1,7 @@
 // Call steps: a step that calls another DAG runs as a sub-DAG run of its own, and ends when that
 // run reports its end (a `childDone` event). PURE; the RunObject starts and stops the child runs.
 import type { Draft } from "./draft";
+import { fanoutParentOf } from "./fanout-items";
 import { outputsOverLimit, setOutput } from "./outputs";
 import { failAttempt } from "./retries";
 import { timerKey } from "./timers";
@@ -48,14 +49,23 @@ export function onChildDone(d: Draft, e: EventOf<"childDone">): Reply {
   const def = d.def(e.step);
   const what = `sub-DAG run ${e.childRunId} of ${def.call?.dag}`;
   // Every branch below moves the step out of `calling`.
+  // An instance of a fan-out step keeps its child's result for its step's aggregate, which is
+  // what the step's output variable gets (fanout.ts); it sets no variable of its own.
+  const instance = fanoutParentOf(d.ctx.stepsByName, e.step) !== undefined;
+  if (instance) {
+    d.update(e.step, {
+      result: { dagName: def.call?.dag, dagRunId: e.childRunId, params: e.paramsText, outputs: e.outputs },
+    });
+  }
+  const output = instance ? undefined : def.output;
   // Dagu's shape: the child's name, its params and its outputs (`${OUT.outputs.NAME}`).
-  const value = def.output && JSON.stringify({ name: def.call?.dag, params: e.paramsText, outputs: e.outputs });
+  const value = output && JSON.stringify({ name: def.call?.dag, params: e.paramsText, outputs: e.outputs });
   const done = e.status === "succeeded" || e.status === "partially_succeeded";
-  const tooBig = done && def.output && value ? outputsOverLimit(d, def.output, value) : undefined;
+  const tooBig = done && output && value ? outputsOverLimit(d, output, value) : undefined;
   if (tooBig) {
     failAttempt(d, e.step, tooBig);
   } else if (e.status === "succeeded" || e.status === "partially_succeeded") {
-    if (def.output && value) setOutput(d, e.step, def.output, value);
+    if (output && value) setOutput(d, e.step, output, value);
     d.update(e.step, { doneCount: (s.doneCount ?? 0) + 1 });
     d.finish(e.step, e.status);
   } else if (call.stopRequested || e.status === "aborted") {

@@ -104,6 +104,12 @@ export interface StepState {
    * later attempts get as they are; on the run's env step, the DAG's, which every step gets.
    */
   envValues?: Record<string, string>;
+  /**
+   * An instance of a fan-out step: what it gives its step's aggregate output (fanout-items.ts).
+   * A call instance's sub-DAG run (its DAG, run id, params text and output variables); a command
+   * instance's captured output variable.
+   */
+  result?: { dagName?: string; dagRunId?: string; params?: string; outputs: Record<string, string> };
 }
 
 /** What a handler may change on a step besides its phase (which `Draft.move` writes). */

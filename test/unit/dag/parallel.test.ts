@@ -4,7 +4,7 @@ import { parseDag } from "../../../src/dag/parse";
 const parse = (yaml: string) => parseDag(yaml, { name: "t" });
 
 describe("parallel steps", () => {
-  it("expands a list into one instance per item, with ITEM in its env, and dependents wait for all", () => {
+  it("keeps a listed parallel step as one step of the graph, each item's ITEM text kept, and dependents depend on it", () => {
     const r = parse(`type: graph
 steps:
   - name: fan
@@ -20,47 +20,18 @@ steps:
 `);
     if (!r.ok) throw new Error(JSON.stringify(r.errors));
     expect(r.warnings).toEqual([]);
-    const group = { name: "fan", maxConcurrent: 1 };
-    expect(r.dag.steps.map((s) => [s.name, s.env, s.depends, s.parallelGroup])).toEqual([
-      [
-        "fan[1]",
-        [
-          ["ITEM", "a"],
-          ["MODE", "fast"],
-        ],
-        [],
-        group,
-      ],
-      [
-        "fan[2]",
-        [
-          ["ITEM", "2"],
-          ["MODE", "fast"],
-        ],
-        [],
-        group,
-      ],
-      [
-        "fan[3]",
-        [
-          ["ITEM", '{"region":"eu","n":2}'],
-          ["MODE", "fast"],
-        ],
-        [],
-        group,
-      ],
-      ["after", [], ["fan[1]", "fan[2]", "fan[3]"], undefined],
+    expect(r.dag.steps.map((s) => [s.name, s.env, s.depends, s.fanout])).toEqual([
+      ["fan", [["MODE", "fast"]], [], { items: ["a", "2", '{"region":"eu","n":2}'], maxConcurrent: 1 }],
+      ["after", [], ["fan"], undefined],
     ]);
   });
 
-  it("takes the short form, a plain list, with maxConcurrent 10", () => {
+  it("takes the short form, a plain list, with maxConcurrent 10, and the next step of a chain follows it", () => {
     const r = parse("steps:\n  - name: fan\n    command: echo $ITEM\n    parallel: [x, y]\n  - echo next\n");
     if (!r.ok) throw new Error(JSON.stringify(r.errors));
-    expect(r.dag.steps.map((s) => [s.name, s.depends, s.parallelGroup?.maxConcurrent])).toEqual([
-      ["fan[1]", [], 10],
-      ["fan[2]", [], 10],
-      // a chain: the next step follows every instance
-      [expect.any(String), ["fan[1]", "fan[2]"], undefined],
+    expect(r.dag.steps.map((s) => [s.name, s.depends, s.fanout])).toEqual([
+      ["fan", [], { items: ["x", "y"], maxConcurrent: 10 }],
+      [expect.any(String), ["fan"], undefined],
     ]);
   });
 
@@ -143,5 +114,15 @@ steps:
     expect(handler.ok ? [] : handler.errors.map((e) => [e.field, e.message])).toEqual([
       ["handlerOn.exit.parallel", "a handler cannot be a parallel step"],
     ]);
+  });
+
+  it("knows ITEM in the env of a parallel step, listed items or not: no warning about it", () => {
+    for (const items of ["[a, b]", "${L}"]) {
+      const r = parse(
+        `params: L=x\nsteps:\n  - name: fan\n    command: cat $F\n    env:\n      - F: \${ITEM}.txt\n    parallel: ${items}\n`,
+      );
+      if (!r.ok) throw new Error(JSON.stringify(r.errors));
+      expect(r.warnings).toEqual([]);
+    }
   });
 });

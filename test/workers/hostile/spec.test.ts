@@ -89,9 +89,11 @@ describe("hostile DAG files", () => {
   });
 
   it("refuses a DAG whose parsed form would be too big to store", async () => {
-    // Every parallel instance carries its own copy of the step: 1000 copies of a 2 KB command.
-    const items = Array.from({ length: MAX_STEPS }, (_, i) => i).join(",");
-    const spec = `steps:\n  - name: p\n    command: echo ${"x".repeat(2000)} $ITEM\n    parallel: [${items}]\n`;
+    // In a chain, each member of a parallel group depends on every member of the group before it:
+    // two groups of 100 steps with 200-character names are 40 KB of YAML and 2 MB of depends.
+    const member = (p: string, i: number) => `{ name: ${p}${i}${"x".repeat(200)}, command: echo }`;
+    const group = (p: string) => `  - [${Array.from({ length: 100 }, (_, i) => member(p, i)).join(", ")}]\n`;
+    const spec = `steps:\n${group("a")}${group("b")}`;
     await refused("bulky", spec, new RegExp(`over the limit of ${MAX_STORED_DAG_BYTES} for a stored DAG`));
   });
 

@@ -104,7 +104,9 @@ export interface RunNode {
   attempt: number;
   exitCode?: number;
   runnerId?: string;
-  subRuns?: Array<{ dagRunId: string }>;
+  subRuns?: Array<{ dagRunId: string; params?: string }>;
+  /** A parallel step: the node of each of its instances (dagflare's addition). */
+  instances?: RunNode[];
 }
 
 export const HANDLER_KEYS = ["onInit", "onSuccess", "onFailure", "onCancel", "onExit"] as const;

@@ -30,14 +30,17 @@ export function RunPage() {
   const navigate = useNavigate();
   const { live, details, connection, error } = useRunLive(name, runId, subId);
   const nodes = useMemo(() => (details ? listNodes(details) : []), [details]);
+  // The graph shows a parallel step as one node; its instances are in the steps table.
   const graphSteps = useMemo(
     () =>
-      nodes.map((l) => ({
-        name: l.node.step.name,
-        depends: l.node.step.depends ?? [],
-        status: l.node.statusLabel,
-        handler: l.handler !== undefined,
-      })),
+      nodes
+        .filter((l) => l.instanceOf === undefined)
+        .map((l) => ({
+          name: l.node.step.name,
+          depends: l.node.step.depends ?? [],
+          status: l.node.statusLabel,
+          handler: l.handler !== undefined,
+        })),
     [nodes],
   );
   const setSearch = (patch: Partial<RunSearch>) => {

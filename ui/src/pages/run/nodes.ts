@@ -1,10 +1,13 @@
-// The run's nodes as the page lists them: the DAG's steps, then the handlers that ran or will.
+// The run's nodes as the page lists them: the DAG's steps, each parallel step followed by its
+// instances, then the handlers that ran or will.
 import { HANDLER_KEYS, type HandlerKey, type RunDetails, type RunNode } from "../../api/types";
 
 export interface ListedNode {
   node: RunNode;
   /** Set for a handler node: which one. */
   handler?: HandlerKey;
+  /** Set for an instance of a parallel step: the step's name. */
+  instanceOf?: string;
 }
 
 export const HANDLER_NAMES: Record<HandlerKey, string> = {
@@ -16,7 +19,10 @@ export const HANDLER_NAMES: Record<HandlerKey, string> = {
 };
 
 export function listNodes(details: RunDetails): ListedNode[] {
-  const list: ListedNode[] = details.nodes.map((node) => ({ node }));
+  const list: ListedNode[] = details.nodes.flatMap((node) => [
+    { node },
+    ...(node.instances ?? []).map((instance) => ({ node: instance, instanceOf: node.step.name })),
+  ]);
   for (const key of HANDLER_KEYS) {
     const node = details[key];
     if (node) list.push({ node, handler: key });

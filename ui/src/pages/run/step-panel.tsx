@@ -49,6 +49,7 @@ export function StepPanel(props: {
                 to="/dags/$name/runs/$runId/sub/$subId"
                 params={{ name: props.root.name, runId: props.root.runId, subId: s.dagRunId }}
                 search={{}}
+                title={s.params === undefined ? undefined : `params: ${s.params}`}
               >
                 {s.dagRunId}
               </Link>

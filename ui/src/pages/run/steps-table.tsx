@@ -1,4 +1,5 @@
-// Every node of the run with its status, attempt, runner, times and error; handler nodes below.
+// Every node of the run with its status, attempt, runner, times and error; a parallel step's
+// instances indented under it, handler nodes below.
 // Virtualised (only the rows in view are in the DOM), so a 2,000-step run scrolls smoothly.
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useRef } from "react";
@@ -85,13 +86,13 @@ function StepRow(props: {
   selected: boolean;
   onSelect: (stepName: string) => void;
 }) {
-  const { node, handler } = props.listed;
+  const { node, handler, instanceOf } = props.listed;
   const name = node.step.name;
   return (
     <tr
       aria-rowindex={props.index + 2}
       aria-selected={props.selected}
-      className={handler ? "handler-row" : undefined}
+      className={handler ? "handler-row" : instanceOf !== undefined ? "instance-row" : undefined}
       data-step={name}
       onClick={() => props.onSelect(name)}
     >
@@ -108,6 +109,7 @@ function StepRow(props: {
           {name}
         </button>
         {handler && <span className="tag">on {HANDLER_NAMES[handler]}</span>}
+        {node.instances && <span className="tag">parallel, {node.instances.length} instances</span>}
       </td>
       <td>
         <StatusBadge status={node.statusLabel} />
