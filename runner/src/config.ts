@@ -22,10 +22,17 @@ export const USAGE = `usage: dagflare-runner [options]
   --id NAME          runner id (default: <hostname>-<pid>-<random>)
   --transport T      socket: one WebSocket carries leases and results, HTTP when it cannot open
                      or drops; http: HTTP only (default: $DAGFLARE_RUNNER_TRANSPORT, else socket)
+  --launcher L       helper: a small long-lived helper process forks the steps (needs perl);
+                     spawn: Node's spawn, which holds the runner up for each start
+                     (default: $DAGFLARE_RUNNER_LAUNCHER, else helper; spawn when perl is missing)
   --help             show this text
 
 SIGTERM or SIGINT: stop leasing, let running steps finish and report, exit 0.
 A second one: stop running steps, give their leases back, exit 1.`;
+
+/** How steps are started: see launch.ts. */
+export const LAUNCHERS = ["helper", "spawn"] as const;
+export type Launcher = (typeof LAUNCHERS)[number];
 
 export interface RunnerConfig {
   server: string;
@@ -37,6 +44,7 @@ export interface RunnerConfig {
   labels: Record<string, string>;
   runnerId: string;
   transport: "socket" | "http";
+  launcher: Launcher;
 }
 
 export class UsageError extends Error {
@@ -66,6 +74,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         pool: { type: "string" },
         id: { type: "string" },
         transport: { type: "string" },
+        launcher: { type: "string" },
         help: { type: "boolean" },
       },
       strict: true,
@@ -97,6 +106,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     labels: withPool(parseLabels(str("labels") ?? ""), str("pool") ?? env.DAGFLARE_RUNNER_POOL),
     runnerId: parseRunnerId(str("id")),
     transport: parseTransport(str("transport") ?? env.DAGFLARE_RUNNER_TRANSPORT),
+    launcher: parseLauncher(str("launcher") ?? env.DAGFLARE_RUNNER_LAUNCHER),
   };
 }
 
@@ -132,6 +142,13 @@ function parseServer(text: string): string {
 function parseTransport(text: string | undefined): "socket" | "http" {
   if (text === undefined || text === "socket" || text === "http") return text ?? "socket";
   throw new UsageError(`--transport "${text}" must be socket or http`);
+}
+
+function parseLauncher(text: string | undefined): Launcher {
+  if (text === undefined) return "helper";
+  const launcher = LAUNCHERS.find((l) => l === text);
+  if (launcher === undefined) throw new UsageError(`--launcher "${text}" must be ${LAUNCHERS.join(" or ")}`);
+  return launcher;
 }
 
 function parseConcurrency(text: string | undefined): number {
