@@ -175,6 +175,8 @@ export class ForkHelper {
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const name of this.opts.privateEnv) delete env[name];
     const child = spawn("perl", ["-e", FORK_HELPER_SCRIPT, this.dir], {
+      // What ps shows first. (Setting $0 in Perl would also overwrite /proc/PID/environ.)
+      argv0: "dagflare-fork-helper",
       // Its own session, like the watchdog: a Ctrl-C to the runner's terminal does not reach it.
       detached: true,
       env,
