@@ -5,7 +5,7 @@ import { parseConfig, type RunnerConfig, USAGE, UsageError } from "./config.ts";
 import { readTokenFile } from "./credentials.ts";
 import { setLauncher } from "./launch.ts";
 import { LeaseLoop } from "./lease-loop.ts";
-import { setGroupWatcher, setStepUser } from "./process-group.ts";
+import { prepareLauncher, setGroupWatcher, setStepUser } from "./process-group.ts";
 import { chooseStepUser, type StepUser } from "./step-user.ts";
 import { Watchdog } from "./watchdog.ts";
 
@@ -53,6 +53,7 @@ export async function main(argv: string[]): Promise<void> {
   setGroupWatcher(new Watchdog());
   setStepUser(stepUser);
   setLauncher(launcher, log);
+  prepareLauncher();
   const client = new RunnerClient({ server, token, log });
   const loop = new LeaseLoop({ client, runnerId, labels, concurrency, log, runnerToken: token, transport });
   const stopNow = (code: number) =>

@@ -147,6 +147,11 @@ export class ForkHelper {
     return this.child?.pid;
   }
 
+  /** Starts the helper if it is not running (and may be). */
+  warmUp(): void {
+    if (!this.child && this.usable) this.startHelper();
+  }
+
   /** Starts `cmd` through the helper (started on first use, and again after a death). */
   launch(cmd: Command): HelperChild {
     const child = this.child ?? this.startHelper();

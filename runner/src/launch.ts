@@ -35,6 +35,13 @@ export function setLauncher(launcher: Launcher, log?: (line: string) => void): v
   if (launcher !== "helper") resetHelper();
 }
 
+/** Starts the helper now rather than at the first step, which would wait for Perl to start. */
+export function warmUpLauncher(ctx: LaunchContext): void {
+  if (chosen !== "helper") return;
+  helper ??= new ForkHelper({ ...ctx, log: helperLog });
+  helper.warmUp();
+}
+
 /** Stops the helper (it is started again, with the current context, on the next step). */
 export function resetHelper(): void {
   helper?.stop();

@@ -6,7 +6,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import type { ExecSpec, LogEntry } from "../../src/shared/protocol.ts";
-import { type LaunchedChild, launch, resetHelper, spawnChild } from "./launch.ts";
+import { type LaunchedChild, launch, resetHelper, spawnChild, warmUpLauncher } from "./launch.ts";
 import type { StepUser } from "./step-user.ts";
 import type { GroupWatcher } from "./watchdog.ts";
 
@@ -81,6 +81,11 @@ export function setStepUser(user: StepUser | undefined): void {
 /** The variables that name the step's user, when steps run as another user than the runner. */
 export function stepUserEnv(): Record<string, string> {
   return stepUser ? { HOME: stepUser.home, USER: stepUser.name, LOGNAME: stepUser.name } : {};
+}
+
+/** Makes ready what starts steps (the fork helper), so the first step does not wait for it. */
+export function prepareLauncher(): void {
+  warmUpLauncher({ user: stepUser, privateEnv: PRIVATE_ENV });
 }
 
 /** Every group started from now on is registered with `w` while it runs (see watchdog.ts). */
