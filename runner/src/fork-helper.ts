@@ -214,7 +214,9 @@ export class ForkHelper {
       this.deaths = MAX_RESTARTS - 1;
       onGone(`could not start (${err.message})`);
     });
-    child.once("exit", (code, signal) => onGone(`exited (${signal ?? code})`));
+    // "close", not "exit": the reports still in its pipe are read first, so a step that ended
+    // just before the helper did is reported as it ended.
+    child.once("close", (code, signal) => onGone(`exited (${signal ?? code})`));
     // An idle helper must not keep the runner alive: only a step waiting for its report does.
     child.unref();
     (child.stdin as Socket | null)?.unref();
