@@ -91,4 +91,7 @@ while (%live) {
   my $id = delete $live{$pid};
   say_("X $id -1 " . ($? & 127) . "\n") if defined $id;
 }
+# Its directory goes with it, whether or not the runner is still there to remove it.
+if (opendir(my $d, $dir)) { unlink(map { "$dir/$_" } grep { !/^\.\.?$/ } readdir($d)); closedir($d) }
+rmdir($dir);
 `;

@@ -144,6 +144,20 @@ describe("the runner's end", () => {
   });
 });
 
+describe("the helper's end", () => {
+  it("removes the directory of its output pipes", async () => {
+    // The step's stdout is a FIFO in the helper's directory.
+    const r = await run("readlink /proc/$$/fd/1");
+    const dir = path.dirname(r.stdout.trim().replace(/ \(deleted\)$/, ""));
+    expect(path.basename(dir)).toMatch(/^dagflare-fork-/);
+    expect(existsSync(dir)).toBe(true);
+    const helper = helperPid() as number;
+    resetHelper();
+    await until(() => !existsSync(`/proc/${helper}`));
+    expect(existsSync(dir)).toBe(false);
+  });
+});
+
 describe("--launcher spawn", () => {
   it("starts steps as children of the runner itself", async () => {
     setLauncher("spawn");
