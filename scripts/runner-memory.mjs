@@ -1,7 +1,8 @@
 // `npm run bench:memory`: the resident memory (RSS) of an idle runner. Starts the Worker under
 // `wrangler dev`, starts each runner form below against it with no work to do, lets it settle
 // for 30 s (more than one 25 s lease long-poll), then samples the RSS of the runner and of its
-// watchdog process from /proc once a second for 10 s and prints the medians. Linux only.
+// helper processes (the watchdog and the fork helper) from /proc once a second for 10 s and
+// prints the medians. Linux only.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -88,6 +89,6 @@ try {
 }
 process.stdout.write(
   `Node ${process.version}, idle runner, medians of ${SAMPLES} samples after ${SETTLE_MS / 1000} s:\n\n` +
-    "| runner | runner RSS | watchdog RSS | total |\n| --- | --- | --- | --- |\n" +
+    "| runner | runner RSS | helpers RSS (watchdog, fork helper) | total |\n| --- | --- | --- | --- |\n" +
     `${rows.join("\n")}\n`,
 );

@@ -3,8 +3,9 @@
 import { AuthError, RunnerClient } from "./client.ts";
 import { parseConfig, type RunnerConfig, USAGE, UsageError } from "./config.ts";
 import { readTokenFile } from "./credentials.ts";
+import { setLauncher } from "./launch.ts";
 import { LeaseLoop } from "./lease-loop.ts";
-import { setGroupWatcher, setStepUser } from "./process-group.ts";
+import { prepareLauncher, setGroupWatcher, setStepUser } from "./process-group.ts";
 import { RunFiles, SWEEP_INTERVAL_MS } from "./run-files.ts";
 import { chooseStepUser, type StepUser } from "./step-user.ts";
 import { Watchdog } from "./watchdog.ts";
@@ -52,10 +53,12 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
 
-  const { server, concurrency, labels, runnerId, transport } = config;
+  const { server, concurrency, labels, runnerId, transport, launcher } = config;
   // Steps must not outlive a runner that is killed outright (SIGKILL): see watchdog.ts.
   setGroupWatcher(new Watchdog());
   setStepUser(stepUser);
+  setLauncher(launcher, log);
+  prepareLauncher();
   const client = new RunnerClient({ server, token, log });
   const loop = new LeaseLoop({ client, runnerId, labels, concurrency, log, runnerToken: token, transport, runFiles });
   const sweep = (files: RunFiles) => {

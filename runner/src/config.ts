@@ -30,10 +30,17 @@ export const USAGE = `usage: dagflare-runner [options]
                      1-3650 (default: ${DEFAULT_RETENTION_DAYS})
   --transport T      socket: one WebSocket carries leases and results, HTTP when it cannot open
                      or drops; http: HTTP only (default: $DAGFLARE_RUNNER_TRANSPORT, else socket)
+  --launcher L       helper: a small long-lived helper process forks the steps (needs perl);
+                     spawn: Node's spawn, which holds the runner up for each start
+                     (default: $DAGFLARE_RUNNER_LAUNCHER, else helper; spawn when perl is missing)
   --help             show this text
 
 SIGTERM or SIGINT: stop leasing, let running steps finish and report, exit 0.
 A second one: stop running steps, give their leases back, exit 1.`;
+
+/** How steps are started: see launch.ts. */
+export const LAUNCHERS = ["helper", "spawn"] as const;
+export type Launcher = (typeof LAUNCHERS)[number];
 
 export interface RunnerConfig {
   server: string;
@@ -48,6 +55,7 @@ export interface RunnerConfig {
   /** Where the runs' files on this host go (run-files.ts). */
   logDir: string;
   logRetentionDays: number;
+  launcher: Launcher;
 }
 
 export class UsageError extends Error {
@@ -80,6 +88,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         transport: { type: "string" },
         "log-dir": { type: "string" },
         "log-retention-days": { type: "string" },
+        launcher: { type: "string" },
         help: { type: "boolean" },
       },
       strict: true,
@@ -113,6 +122,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     transport: parseTransport(str("transport") ?? env.DAGFLARE_RUNNER_TRANSPORT),
     logDir: logDirOf(str("log-dir"), env),
     logRetentionDays: parseRetentionDays(str("log-retention-days")),
+    launcher: parseLauncher(str("launcher") ?? env.DAGFLARE_RUNNER_LAUNCHER),
   };
 }
 
@@ -168,6 +178,13 @@ function parseServer(text: string): string {
 function parseTransport(text: string | undefined): "socket" | "http" {
   if (text === undefined || text === "socket" || text === "http") return text ?? "socket";
   throw new UsageError(`--transport "${text}" must be socket or http`);
+}
+
+function parseLauncher(text: string | undefined): Launcher {
+  if (text === undefined) return "helper";
+  const launcher = LAUNCHERS.find((l) => l === text);
+  if (launcher === undefined) throw new UsageError(`--launcher "${text}" must be ${LAUNCHERS.join(" or ")}`);
+  return launcher;
 }
 
 function parseConcurrency(text: string | undefined): number {

@@ -149,7 +149,7 @@ export class StepRun {
     this.lost = true;
     this.renewals.abort();
     this.shipper.stop();
-    const running = !this.hasExited && this.process?.pid !== undefined;
+    const running = !this.hasExited && this.process !== undefined;
     this.opts.log(
       `${this.label}: lease no longer current (${err.message})${running ? "; stopping its process group" : ""}`,
     );
@@ -299,15 +299,15 @@ export class StepRun {
       },
     });
     this.process = proc;
-    if (proc.pid !== undefined) this.opts.log(`${this.label}: started pid ${proc.pid}`);
+    void proc.started.then((pid) => pid !== undefined && this.opts.log(`${this.label}: started pid ${pid}`));
     if (this.stopReason || this.aborted) proc.stop();
-    const timeout =
-      exec.timeoutSec && proc.pid !== undefined
-        ? setTimeout(() => {
-            this.opts.log(`${this.label}: timed out after ${exec.timeoutSec} s; stopping its process group`);
-            this.stop("timeout");
-          }, exec.timeoutSec * 1000)
-        : undefined;
+    // Set before the pid is known (the fork helper reports it a moment later): a stop waits for it.
+    const timeout = exec.timeoutSec
+      ? setTimeout(() => {
+          this.opts.log(`${this.label}: timed out after ${exec.timeoutSec} s; stopping its process group`);
+          this.stop("timeout");
+        }, exec.timeoutSec * 1000)
+      : undefined;
     const result = await proc.done;
     masked.stdout.end();
     masked.stderr.end();

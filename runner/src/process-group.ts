@@ -1,12 +1,13 @@
 // Runs an ExecSpec as a process group of its own (detached), so that a stop reaches everything
 // the step started, not just its shell. Knows nothing about leases or the server.
-import { spawn } from "node:child_process";
 import { chownSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import type { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import type { ExecSpec, LogEntry } from "../../src/shared/protocol.ts";
 import { commandLine } from "./command-line.ts";
+import { type LaunchedChild, launch, resetHelper, spawnChild, warmUpLauncher } from "./launch.ts";
 import type { StepUser } from "./step-user.ts";
 import type { GroupWatcher } from "./watchdog.ts";
 
@@ -34,8 +35,10 @@ export interface ProcessResult {
 }
 
 export interface StepProcess {
-  /** Also the process group id. Undefined when the process never started. */
+  /** Also the process group id. Undefined until the process runs, and when it never does. */
   readonly pid: number | undefined;
+  /** Settles with the pid once the process runs, or undefined when it never does. */
+  readonly started: Promise<number | undefined>;
   /** SIGTERM to the whole group now, SIGKILL after the grace period. Repeats are ignored. */
   stop(): void;
   /** Stops reading the step's output (back-pressure: its writes block once the pipes are full). */
@@ -58,11 +61,18 @@ let stepUser: StepUser | undefined;
 /** Every process started from now on runs as `user` (undefined: as the runner's own user). */
 export function setStepUser(user: StepUser | undefined): void {
   stepUser = user;
+  // The fork helper runs as the step user: a running one belongs to the previous user.
+  resetHelper();
 }
 
 /** The variables that name the step's user, when steps run as another user than the runner. */
 export function stepUserEnv(): Record<string, string> {
   return stepUser ? { HOME: stepUser.home, USER: stepUser.name, LOGNAME: stepUser.name } : {};
+}
+
+/** Makes ready what starts steps (the fork helper), so the first step does not wait for it. */
+export function prepareLauncher(): void {
+  warmUpLauncher({ user: stepUser, privateEnv: PRIVATE_ENV });
 }
 
 /** Every group started from now on is registered with `w` while it runs (see watchdog.ts). */
@@ -125,29 +135,32 @@ export function startProcess(exec: ExecSpec, opts: StartOptions): StepProcess {
   for (const name of PRIVATE_ENV) delete env[name];
   Object.assign(env, stepUserEnv());
   Object.assign(env, exec.env);
+  const cmd = { file, args, cwd, env };
+  const ctx = { user: stepUser, privateEnv: PRIVATE_ENV };
   const startedAt = Date.now();
-  let child: ReturnType<typeof spawn>;
+  let first: LaunchedChild;
   try {
-    // With a step user, libuv drops the runner's supplementary groups before setgid/setuid.
-    const user = stepUser && { uid: stepUser.uid, gid: stepUser.gid };
-    child = spawn(file, args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"], ...user });
+    first = launch(cmd, ctx);
   } catch (err) {
     removeDir(scriptDir);
     return notStarted(`could not start ${file}: ${(err as Error).message}`);
   }
 
-  const pgid = child.pid;
-  if (pgid !== undefined) watcher?.watch(pgid);
+  // Known once the process runs: at once with spawn, on the helper's report with the helper.
+  let pgid: number | undefined;
+  let stopWanted = false;
   const graceMs = opts.killGraceMs ?? KILL_GRACE_MS;
   let killTimer: NodeJS.Timeout | undefined;
   const stop = () => {
+    stopWanted = true;
     if (pgid === undefined || killTimer) return;
-    killGroup(pgid, opts.stopSignal ?? "SIGTERM");
-    killTimer = setTimeout(() => killGroup(pgid, "SIGKILL"), graceMs);
+    const group = pgid;
+    killGroup(group, opts.stopSignal ?? "SIGTERM");
+    killTimer = setTimeout(() => killGroup(group, "SIGKILL"), graceMs);
   };
 
   let paused = false;
-  const pipes = [child.stdout, child.stderr];
+  let pipes: Array<Readable | null> = [];
   const pause = () => {
     paused = true;
     for (const p of pipes) p?.pause();
@@ -157,52 +170,84 @@ export function startProcess(exec: ExecSpec, opts: StartOptions): StepProcess {
     for (const p of pipes) p?.resume();
   };
 
-  const flushDecoders: Array<() => void> = [];
-  for (const stream of ["stdout", "stderr"] as const) {
-    const pipe = child[stream];
-    const decoder = new StringDecoder("utf8");
-    const emit = (text: string) => text && opts.onOutput(stream, text);
-    pipe?.on("data", (b: Buffer) => emit(decoder.write(b)));
-    flushDecoders.push(() => emit(decoder.end()));
-  }
-
+  let onStarted: (pid: number | undefined) => void = () => {};
+  const started = new Promise<number | undefined>((resolve) => (onStarted = resolve));
   const done = new Promise<ProcessResult>((resolve) => {
     let exit: ProcessResult | undefined;
     let pipeTimer: NodeJS.Timeout | undefined;
     let settled = false;
+    const flushDecoders: Array<() => void> = [];
     const finish = (result: ProcessResult) => {
       if (settled) return;
       settled = true;
       clearTimeout(pipeTimer);
-      child.stdout?.destroy();
-      child.stderr?.destroy();
+      for (const p of pipes) p?.destroy();
       for (const flush of flushDecoders) flush();
       if (pgid === undefined || !groupAlive(pgid)) clearTimeout(killTimer);
       removeDir(scriptDir);
       if (pgid !== undefined) watcher?.unwatch(pgid);
+      onStarted(undefined);
       resolve(result);
     };
-    child.once("error", (err) =>
-      finish({ exitCode: null, signal: null, error: `could not start ${file}: ${err.message}` }),
-    );
-    child.once("exit", (exitCode, signal) => {
-      exit = { exitCode, signal, startedAt, exitedAt: Date.now() };
-      // What the step left running in its group ends with it; only a process that left the
-      // group (setsid) survives the step.
-      if (pgid !== undefined && groupAlive(pgid)) stop();
-      // Output may still sit in the pipes: wait for them to close, within bounds. While they
-      // are paused for back-pressure the output is only waiting to be shipped: wait on.
-      const waitMs = (killTimer ? graceMs : 0) + PIPE_CLOSE_WAIT_MS;
-      const closeOrGiveUp = () => {
-        if (paused) pipeTimer = setTimeout(closeOrGiveUp, waitMs);
-        else if (exit) finish(exit);
+    const attach = (child: LaunchedChild) => {
+      const running = () => {
+        pgid = child.pid;
+        if (pgid === undefined) return;
+        watcher?.watch(pgid);
+        pipes = [child.stdout, child.stderr];
+        for (const stream of ["stdout", "stderr"] as const) {
+          const decoder = new StringDecoder("utf8");
+          const emit = (text: string) => text && opts.onOutput(stream, text);
+          child[stream]?.on("data", (b: Buffer) => emit(decoder.write(b)));
+          flushDecoders.push(() => emit(decoder.end()));
+        }
+        if (paused) pause();
+        onStarted(pgid);
+        if (stopWanted) stop();
       };
-      pipeTimer = setTimeout(closeOrGiveUp, waitMs);
-    });
-    child.once("close", () => exit && finish(exit));
+      // spawn knows the pid at once; the helper says it in a report.
+      if (child.pid !== undefined) running();
+      else child.once("spawn", running);
+      // The helper died before it forked the step: nothing ran, so spawn runs it.
+      child.once("unstarted", () => {
+        try {
+          attach(spawnChild(cmd, stepUser));
+        } catch (err) {
+          finish({ exitCode: null, signal: null, error: `could not start ${file}: ${(err as Error).message}` });
+        }
+      });
+      child.once("error", (err: Error) =>
+        finish({ exitCode: null, signal: null, error: `could not start ${file}: ${err.message}` }),
+      );
+      child.once("exit", (exitCode: number | null, signal: NodeJS.Signals | null) => {
+        exit = { exitCode, signal, startedAt, exitedAt: Date.now() };
+        // What the step left running in its group ends with it; only a process that left the
+        // group (setsid) survives the step.
+        if (pgid !== undefined && groupAlive(pgid)) stop();
+        // Output may still sit in the pipes: wait for them to close, within bounds. While they
+        // are paused for back-pressure the output is only waiting to be shipped: wait on.
+        const waitMs = (killTimer ? graceMs : 0) + PIPE_CLOSE_WAIT_MS;
+        const closeOrGiveUp = () => {
+          if (paused) pipeTimer = setTimeout(closeOrGiveUp, waitMs);
+          else if (exit) finish(exit);
+        };
+        pipeTimer = setTimeout(closeOrGiveUp, waitMs);
+      });
+      child.once("close", () => exit && finish(exit));
+    };
+    attach(first);
   });
 
-  return { pid: pgid, stop, pause, resume, done };
+  return {
+    get pid() {
+      return pgid;
+    },
+    started,
+    stop,
+    pause,
+    resume,
+    done,
+  };
 }
 
 function notStarted(error: string): StepProcess {
@@ -212,6 +257,7 @@ function notStarted(error: string): StepProcess {
     stop: none,
     pause: none,
     resume: none,
+    started: Promise.resolve(undefined),
     done: Promise.resolve({ exitCode: null, signal: null, error }),
   };
 }

@@ -4,7 +4,6 @@
 // step's completion (with its next lease) costs one message each way instead of a request. HTTP
 // stays the fallback: while the socket is not open every call goes over HTTP, and a call in
 // flight when the socket drops is sent again over HTTP. docs/runner-protocol.md#the-socket.
-import WebSocket from "ws";
 import {
   ErrorBody,
   RUNNER_SOCKET_PATH,
@@ -16,6 +15,7 @@ import {
   SocketReply,
 } from "../../src/shared/protocol.ts";
 import { type Backoff, backoffMs, DEFAULT_BACKOFF } from "./retries.ts";
+import { connectWebSocket, type WebSocketConn } from "./websocket.ts";
 
 /** The socket is not open (or closed while a call waited): the call goes over HTTP instead. */
 export class SocketDownError extends Error {
@@ -50,7 +50,8 @@ interface Pending {
 }
 
 export class RunnerSocket {
-  private ws: WebSocket | undefined;
+  private ws: WebSocketConn | undefined;
+  private connecting = false;
   private opened = false;
   private stopped = false;
   private nextId = 1;
@@ -63,55 +64,56 @@ export class RunnerSocket {
   constructor(private readonly opts: SocketOptions) {}
 
   get isOpen(): boolean {
-    return this.opened && this.ws?.readyState === WebSocket.OPEN;
+    return this.opened && this.ws?.isOpen === true;
   }
 
   /** Opens the socket; resolves once it is open or its attempt failed (HTTP carries on then). */
-  start(): Promise<void> {
-    if (this.stopped || this.ws) return Promise.resolve();
+  async start(): Promise<void> {
+    if (this.stopped || this.ws || this.connecting) return;
     const url = new URL(`${this.opts.server.replace(/\/+$/, "")}/api/v2/runners${RUNNER_SOCKET_PATH}`);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     url.searchParams.set("runnerId", this.opts.runnerId);
     url.searchParams.set("labels", JSON.stringify(this.opts.labels));
     const headers: Record<string, string> = { "user-agent": "dagflare-runner" };
     if (this.opts.token !== "") headers.authorization = `Bearer ${this.opts.token}`;
-    // A connection that is accepted and never answered (a dead link) must not hold the runner up.
-    const ws = new WebSocket(url, { headers, perMessageDeflate: false, handshakeTimeout: HANDSHAKE_TIMEOUT_MS });
-    this.ws = ws;
-    ws.on("open", () => {
-      this.opened = true;
-      this.failures = 0;
-      this.opts.log("socket open: leases are pushed, results sent over it");
-      this.pinger = setInterval(() => this.ping(), PING_INTERVAL_MS);
-      this.pinger.unref();
-    });
-    ws.on("message", (data) => this.onMessage(data.toString()));
-    // A refused upgrade (401, an older server's 404) ends like a dropped socket: HTTP carries on.
-    ws.on("unexpected-response", (_req, res) => {
-      const status = res.statusCode ?? 0;
-      if (status !== 401 && status !== 403) {
-        res.resume();
-        ws.terminate();
-        return;
-      }
-      // Said as an HTTP call's refusal is: "403 forbidden: <the server's message>".
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (text += chunk));
-      res.on("end", () => {
-        ws.terminate();
-        const body = ErrorBody.safeParse(parseJson(text));
-        this.opts.onUnauthorized(body.success ? `${status} ${body.data.code}: ${body.data.message}` : `HTTP ${status}`);
-      });
-    });
-    ws.on("error", () => {
-      // Followed by 'close', which decides what happens next.
-    });
-    ws.on("close", (code, reason) => this.onClose(code, reason.toString()));
-    return new Promise((resolve) => {
-      ws.once("open", () => resolve());
-      ws.once("close", () => resolve());
-    });
+    let settle: () => void = () => {};
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    this.connecting = true;
+    let conn: WebSocketConn;
+    try {
+      conn = await connectWebSocket(
+        url,
+        { headers, handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS },
+        {
+          onOpen: () => {
+            this.opened = true;
+            this.failures = 0;
+            this.opts.log("socket open: leases are pushed, results sent over it");
+            this.pinger = setInterval(() => this.ping(), PING_INTERVAL_MS);
+            this.pinger.unref();
+            settle();
+          },
+          onMessage: (text) => this.onMessage(text),
+          // Said as an HTTP call's refusal is: "403 forbidden: <the server's message>".
+          onRefused: (status, text) => {
+            const body = ErrorBody.safeParse(parseJson(text));
+            this.opts.onUnauthorized(
+              body.success ? `${status} ${body.data.code}: ${body.data.message}` : `HTTP ${status}`,
+            );
+          },
+          onClose: (code, reason) => {
+            this.onClose(code, reason);
+            settle();
+          },
+        },
+      );
+    } finally {
+      this.connecting = false;
+    }
+    this.ws = conn;
+    // Stopped while the connection was being made.
+    if (this.stopped) conn.close(1000, "runner stopping");
+    await settled;
   }
 
   /** Closes the socket for good (the runner is quitting). */

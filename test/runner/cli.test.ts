@@ -117,21 +117,23 @@ describe("the runner command", () => {
     expect(r.stderr()).toContain(`token file ${file} can be read by other users (mode 644): chmod 600 ${file}`);
   });
 
-  it("keeps its token out of its steps' reach: not in the parent's cmdline or environ, masked if printed", async () => {
+  it("keeps its token out of its steps' reach: not in the cmdline or environ of the runner or the step's parent, masked if printed", async () => {
     const token = "dfr_0123456789ab_feedfacefeedfacefeedfacefeedfacefeedface";
     const file = tokenFile(token);
+    const r = runner("--token-file", file);
+    // The step's parent is the runner's fork helper; the runner is read by its pid.
     const lease = makeLease({
-      command: `tr '\\0' '\\n' < /proc/$PPID/cmdline; tr '\\0' '\\n' < /proc/$PPID/environ; echo; cat ${file}`,
+      command: `for p in ${r.child.pid} $PPID; do tr '\\0' '\\n' < /proc/$p/cmdline; tr '\\0' '\\n' < /proc/$p/environ; echo; done; cat ${file}`,
     });
     server.offer(lease);
-    const r = runner("--token-file", file);
     await until(() => server.completions.has(lease.leaseId));
     r.child.kill("SIGTERM");
     await r.exited;
     const log = server.logText(lease.leaseId);
-    // The step did read its parent's entries (the runner's flags and PATH are there)...
+    // The step did read the entries (the runner's flags, the helper's name and PATH are there)...
     expect(log).toContain("--token-file");
-    expect(log).toMatch(/^PATH=/m);
+    expect(log).toContain("dagflare-fork-helper");
+    expect(log.match(/^PATH=/gm)).toHaveLength(2);
     // ...and found the token nowhere; the one it read from the file (same user) left masked.
     expect(log).not.toContain(token);
     expect(log.match(/\*\*\*\*\*/g)).toEqual(["*****"]);
@@ -147,13 +149,14 @@ describe("the runner command", () => {
       expect(r.stderr()).toMatch(/only a runner started as root can run steps as another user/);
       return;
     }
-    const probe = `id -u; echo "home=$HOME"; cat ${file}; cat /proc/$PPID/environ; head -c1 /proc/$PPID/mem; true`;
+    const r = cli(["--server", server.url, "--token-file", file, "--run-as", "nobody"]);
+    const runnerPid = r.child.pid;
+    const probe = `id -u; echo "home=$HOME"; cat ${file}; cat /proc/${runnerPid}/environ; head -c1 /proc/${runnerPid}/mem; true`;
     const command = makeLease({ command: probe, dir: "/" });
     const script = makeLease({ script: "#!/bin/sh\nid -un\n", dir: "/" });
     // `~` is the step user's home (nobody's does not exist), not the runner's.
     const tilde = makeLease({ command: "pwd", dir: "~" });
     server.offer(command, script, tilde);
-    const r = cli(["--server", server.url, "--token-file", file, "--run-as", "nobody"]);
     await until(() => [command, script, tilde].every((l) => server.completions.has(l.leaseId)));
     r.child.kill("SIGTERM");
     await r.exited;

@@ -40,6 +40,13 @@ describe("the runner's flags", () => {
     expect(parseConfig(["--token-file", "/x"], { CREDENTIALS_DIRECTORY: dir })).toMatchObject({ tokenFile: "/x" });
   });
 
+  it("start steps through the fork helper unless told spawn, by flag or environment", () => {
+    expect(parseConfig([], {})).toMatchObject({ launcher: "helper" });
+    expect(parseConfig(["--launcher", "spawn"], {})).toMatchObject({ launcher: "spawn" });
+    expect(parseConfig([], { DAGFLARE_RUNNER_LAUNCHER: "spawn" })).toMatchObject({ launcher: "spawn" });
+    expect(() => parseConfig(["--launcher", "fork"], {})).toThrow('--launcher "fork" must be helper or spawn');
+  });
+
   it("make a runner id from the host name, the pid and 4 random hex digits", () => {
     const config = parseConfig([], {});
     expect(config !== "help" && config.runnerId).toMatch(new RegExp(`-${process.pid}-[0-9a-f]{4}$`));

@@ -1,0 +1,257 @@
+// A long-lived helper process that forks the runner's steps. Node's `spawn` blocks the runner's
+// event loop for the whole fork and exec (about 3.4 ms per step on a loaded 2-core host; the
+// runner's heap makes its fork dear), while a small helper forks in a fraction of that and the
+// runner only writes a request and reads a line. BENCHMARKS.md "Where the time goes per step".
+//
+// The guarantees are those of `spawn` with `detached: true`: each step is the leader of a new
+// session and process group (setsid), so stops reach the whole group; it gets exactly the
+// environment, working directory and argv the runner computed, /dev/null as stdin, and its
+// stdout and stderr as two FIFOs the runner reads (so they stay separate and stream); the exit
+// code or signal is the helper's `waitpid` status. The helper runs as the step user (when there
+// is one), with the runner's credentials removed from its environment, and keeps no file of
+// the runner's open. When the runner dies, the helper's stdin reaches end of file and it kills
+// every live step's group, as the watchdog does (which keeps watching too).
+import { type ChildProcess, spawn } from "node:child_process";
+import { EventEmitter } from "node:events";
+import { chownSync, constants, mkdtempSync, openSync, rmSync } from "node:fs";
+import { Socket } from "node:net";
+import { constants as osConstants, tmpdir } from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { FORK_HELPER_SCRIPT } from "./fork-helper-script.ts";
+import type { StepUser } from "./step-user.ts";
+
+/** After this many deaths the helper is not started again: steps go through `spawn`. */
+const MAX_RESTARTS = 3;
+
+const SIGNAL_NAMES = new Map(Object.entries(osConstants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
+
+/** What to run: the argv, directory and full environment, as for `spawn`. */
+export interface Command {
+  file: string;
+  args: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * One step started through the helper, with the events of a ChildProcess that process-group.ts
+ * uses: "spawn" (pid known), "error" (could not start: Error), "exit" (code, signal), "close"
+ * (exited and both output pipes closed), and "unstarted" when the helper died before it forked
+ * the step (nothing ran; the caller may start it another way).
+ */
+export class HelperChild extends EventEmitter {
+  pid: number | undefined;
+  stdout: Socket | null = null;
+  stderr: Socket | null = null;
+  private startError: string | undefined;
+  private exited = false;
+  private openPipes = 0;
+
+  constructor(
+    readonly id: number,
+    private readonly dir: string,
+  ) {
+    super();
+  }
+
+  /** "S": the child waits for our FIFO readers to open its writers, so open them now. */
+  onStarted(pid: number): void {
+    this.pid = pid;
+    try {
+      this.openStreams();
+    } catch (err) {
+      // Without its pipes the step cannot be watched: it must not run.
+      this.startError = `could not open its output pipes: ${(err as Error).message}`;
+      process.kill(-pid, "SIGKILL");
+    }
+    this.emit("spawn");
+  }
+
+  private openStreams(): void {
+    const streams: Socket[] = [];
+    for (const suffix of ["o", "e"]) {
+      const file = path.join(this.dir, `${this.id}.${suffix}`);
+      // Non-blocking: no writer yet. epoll reports no hang-up until a writer has come and gone.
+      const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+      const s = new Socket({ fd, readable: true, writable: false });
+      this.openPipes++;
+      s.once("close", () => {
+        this.openPipes--;
+        this.maybeClose();
+      });
+      streams.push(s);
+    }
+    [this.stdout, this.stderr] = streams as [Socket, Socket];
+  }
+
+  onStartError(message: string): void {
+    this.startError = message;
+  }
+
+  onExit(code: number, signal: number): void {
+    if (this.exited) return;
+    this.exited = true;
+    if (this.startError !== undefined) {
+      this.emit("error", new Error(this.startError));
+      return;
+    }
+    this.emit("exit", signal ? null : code, signal ? (SIGNAL_NAMES.get(signal) ?? null) : null);
+    this.maybeClose();
+  }
+
+  /** The helper died: a step it never forked did not run; one it forked is killed and unknown. */
+  onHelperDeath(): void {
+    if (this.exited) return;
+    if (this.pid === undefined) {
+      this.exited = true;
+      this.emit("unstarted");
+      return;
+    }
+    this.startError = "the fork helper died while the step ran: its group was killed and its exit status is unknown";
+    try {
+      process.kill(-this.pid, "SIGKILL");
+    } catch {
+      // ESRCH: the group ended already.
+    }
+    this.onExit(-1, 0);
+  }
+
+  private maybeClose(): void {
+    if (this.exited && this.openPipes === 0) this.emit("close");
+  }
+}
+
+export class ForkHelper {
+  private child: ChildProcess | undefined;
+  private dir: string | undefined;
+  private nextId = 1;
+  private deaths = 0;
+  private readonly inFlight = new Map<number, HelperChild>();
+
+  constructor(
+    private readonly opts: {
+      user?: StepUser;
+      /** The runner's credentials: never in the helper's environment, so never in a step's. */
+      privateEnv: string[];
+      log?: (line: string) => void;
+    },
+  ) {}
+
+  /** False once the helper died too often (or could not start): use `spawn`. */
+  get usable(): boolean {
+    return this.deaths < MAX_RESTARTS;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Starts the helper if it is not running (and may be). */
+  warmUp(): void {
+    if (!this.child && this.usable) this.startHelper();
+  }
+
+  /** Starts `cmd` through the helper (started on first use, and again after a death). */
+  launch(cmd: Command): HelperChild {
+    const child = this.child ?? this.startHelper();
+    const id = this.nextId++;
+    const dir = this.dir as string;
+    const step = new HelperChild(id, dir);
+    this.inFlight.set(id, step);
+    const env = Object.entries(cmd.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+    const fields = [String(id), cmd.cwd, String(cmd.args.length + 1), cmd.file, ...cmd.args, ...env];
+    const body = Buffer.from(fields.join("\0"));
+    child.stdin?.write(Buffer.concat([Buffer.from(`${body.length}\n`), body]));
+    this.refWhileBusy(child);
+    return step;
+  }
+
+  /** Stops the helper (its live steps' groups are killed: the runner is quitting). */
+  stop(): void {
+    this.deaths = MAX_RESTARTS;
+    this.child?.stdin?.end();
+  }
+
+  private startHelper(): ChildProcess {
+    this.dir = mkdtempSync(path.join(tmpdir(), "dagflare-fork-"));
+    const user = this.opts.user;
+    if (user) chownSync(this.dir, user.uid, user.gid);
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    for (const name of this.opts.privateEnv) delete env[name];
+    const child = spawn("perl", ["-e", FORK_HELPER_SCRIPT, this.dir], {
+      // What ps shows first. (Setting $0 in Perl would also overwrite /proc/PID/environ.)
+      argv0: "dagflare-fork-helper",
+      // Its own session, like the watchdog: a Ctrl-C to the runner's terminal does not reach it.
+      detached: true,
+      env,
+      stdio: ["pipe", "pipe", "inherit"],
+      ...(user && { uid: user.uid, gid: user.gid }),
+    });
+    this.child = child;
+    child.stdin?.on("error", () => {
+      // EPIPE: the helper is gone; its exit is handled below.
+    });
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    lines.on("line", (line) => this.onReport(line));
+    const dir = this.dir;
+    let gone = false;
+    const onGone = (why: string) => {
+      if (gone) return;
+      gone = true;
+      if (this.child === child) this.child = undefined;
+      this.deaths++;
+      if (this.deaths < MAX_RESTARTS) this.opts.log?.(`fork helper ${why}; starting it again for the next step`);
+      else if (this.deaths === MAX_RESTARTS)
+        this.opts.log?.(`fork helper ${why}; steps are started with spawn from now on`);
+      const orphans = [...this.inFlight.values()];
+      this.inFlight.clear();
+      for (const step of orphans) step.onHelperDeath();
+      rmSync(dir, { recursive: true, force: true });
+    };
+    child.once("error", (err) => {
+      // Not installed (ENOENT) or not runnable: starting it again would fail the same way.
+      this.deaths = MAX_RESTARTS - 1;
+      onGone(`could not start (${err.message})`);
+    });
+    // "close", not "exit": the reports still in its pipe are read first, so a step that ended
+    // just before the helper did is reported as it ended.
+    child.once("close", (code, signal) => onGone(`exited (${signal ?? code})`));
+    // An idle helper must not keep the runner alive: only a step waiting for its report does.
+    child.unref();
+    (child.stdin as Socket | null)?.unref();
+    this.refWhileBusy(child);
+    return child;
+  }
+
+  private refWhileBusy(child = this.child): void {
+    const out = child?.stdout as Socket | null | undefined;
+    if (this.inFlight.size > 0) out?.ref();
+    else out?.unref();
+  }
+
+  private onReport(line: string): void {
+    const [kind, idText, ...rest] = line.split(" ");
+    const id = Number(idText);
+    const step = this.inFlight.get(id);
+    if (!step) return;
+    switch (kind) {
+      case "S":
+        step.onStarted(Number(rest[0]));
+        break;
+      case "F":
+        this.inFlight.delete(id);
+        step.onStartError(rest.join(" "));
+        step.onExit(-1, 0);
+        break;
+      case "E":
+        step.onStartError(rest.join(" "));
+        break;
+      case "X":
+        this.inFlight.delete(id);
+        step.onExit(Number(rest[0]), Number(rest[1]));
+        break;
+    }
+    this.refWhileBusy();
+  }
+}

@@ -1,0 +1,168 @@
+// The fork helper (runner/src/fork-helper.ts) in place of Node's spawn: the same guarantees,
+// checked on real processes. exec.test.ts runs every other process behaviour through it too,
+// as the helper is the default launcher.
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { ForkHelper } from "../../runner/src/fork-helper.ts";
+import { helperPid, resetHelper, setLauncher } from "../../runner/src/launch.ts";
+import { startProcess } from "../../runner/src/process-group.ts";
+import type { ExecSpec } from "../../src/shared/protocol.ts";
+import { groupAlive, makeLease, until } from "./fake-server";
+
+// Each test starts with a helper of its own (and no deaths counted against it).
+afterEach(() => {
+  setLauncher("helper");
+  resetHelper();
+});
+
+function exec(command: string): ExecSpec {
+  return makeLease({ command }).exec;
+}
+
+/** Runs `command` to its end; returns its result and what it wrote. */
+async function run(command: string) {
+  const out = { stdout: "", stderr: "" };
+  const proc = startProcess(exec(command), { onOutput: (stream, text) => (out[stream] += text) });
+  const result = await proc.done;
+  return { ...result, ...out, pid: await proc.started };
+}
+
+/** A file the step writes a line to, read back after it ran. */
+function scratch(): { path: string; read: () => string } {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), "fork-helper-")), "out");
+  return { path: file, read: () => (existsSync(file) ? readFileSync(file, "utf8").trim() : "") };
+}
+
+describe("steps started by the fork helper", () => {
+  it("are children of the helper, not of the runner", async () => {
+    const r = await run("echo $PPID");
+    expect(Number(r.stdout)).toBe(helperPid());
+    expect(Number(r.stdout)).not.toBe(process.pid);
+  });
+
+  it("report exit code 130 and a death by SIGINT apart", async () => {
+    const exited = await run("exit 130");
+    const killed = await run("kill -INT $$");
+    expect(exited).toMatchObject({ exitCode: 130, signal: null });
+    expect(killed).toMatchObject({ exitCode: null, signal: "SIGINT" });
+  });
+
+  it("each lead a process group of their own, in a session of their own", async () => {
+    // Fields 5 and 6 of /proc/PID/stat: the process group and the session.
+    const r = await run("cut -d' ' -f5,6 /proc/$$/stat");
+    const [pgid, sid] = r.stdout.trim().split(/\s+/).map(Number);
+    expect(pgid).toBe(r.pid);
+    expect(sid).toBe(r.pid);
+  });
+
+  it("read /dev/null as stdin", async () => {
+    const r = await run("cat; echo end");
+    expect(r.stdout).toBe("end\n");
+  });
+
+  it("are started by a helper whose environment holds none of the runner's credentials", async () => {
+    process.env.DAGFLARE_RUNNER_TOKEN_FILE = "/the/runner/token";
+    try {
+      await run("true");
+      const pid = helperPid();
+      const environ = readFileSync(`/proc/${pid}/environ`, "utf8");
+      expect(environ).not.toContain("DAGFLARE_RUNNER_TOKEN_FILE");
+      expect(environ).toContain("PATH=");
+    } finally {
+      delete process.env.DAGFLARE_RUNNER_TOKEN_FILE;
+    }
+  });
+});
+
+describe("when the fork helper dies", () => {
+  it("is started again for the next step", async () => {
+    await run("true");
+    const first = helperPid() as number;
+    process.kill(first, "SIGKILL");
+    await until(() => helperPid() !== first);
+    const r = await run("echo $PPID");
+    expect(r).toMatchObject({ exitCode: 0 });
+    expect(Number(r.stdout)).toBe(helperPid());
+    expect(helperPid()).not.toBe(first);
+  });
+
+  it("kills a step it was running and reports it as an error that says why", async () => {
+    const g = scratch();
+    await run("true");
+    const helper = helperPid() as number;
+    const proc = startProcess(exec(`echo $$ > ${g.path}; sleep 30`), { onOutput: () => {} });
+    await proc.started;
+    await until(() => g.read() !== "");
+    process.kill(helper, "SIGKILL");
+    const r = await proc.done;
+    expect(r).toMatchObject({ exitCode: null, signal: null });
+    expect(r.error).toMatch(/fork helper died while the step ran/);
+    await until(() => !groupAlive(Number(g.read())), 5_000);
+  });
+
+  it("starts a step it had not forked yet with spawn instead, exactly once", async () => {
+    const g = scratch();
+    await run("true");
+    const helper = helperPid() as number;
+    // Stopped, the helper cannot read the request; killed, it never will.
+    process.kill(helper, "SIGSTOP");
+    const proc = startProcess(exec(`echo $PPID >> ${g.path}`), { onOutput: () => {} });
+    process.kill(helper, "SIGKILL");
+    const r = await proc.done;
+    expect(r).toMatchObject({ exitCode: 0, signal: null });
+    expect(g.read()).toBe(String(process.pid));
+  });
+
+  it("gives way to spawn for good after dying three times", async () => {
+    const helper = new ForkHelper({ privateEnv: [] });
+    const cmd = { file: "sh", args: ["-c", "sleep 30"], cwd: tmpdir(), env: process.env };
+    for (let death = 1; death <= 3; death++) {
+      const step = helper.launch(cmd);
+      await new Promise((resolve) => step.once("spawn", resolve));
+      process.kill(helper.pid as number, "SIGKILL");
+      await new Promise((resolve) => step.once("error", resolve));
+    }
+    expect(helper.usable).toBe(false);
+  });
+});
+
+describe("the runner's end", () => {
+  it("kills every step's process group the helper still runs", async () => {
+    const g = scratch();
+    const helper = new ForkHelper({ privateEnv: [] });
+    const cmd = { file: "sh", args: ["-c", `sleep 30 & echo $$ > ${g.path}; wait`], cwd: tmpdir(), env: process.env };
+    const step = helper.launch(cmd);
+    await new Promise((resolve) => step.once("spawn", resolve));
+    await until(() => g.read() !== "");
+    const ended = new Promise((resolve) => step.once("exit", (code, signal) => resolve({ code, signal })));
+    // The runner's end closes the helper's stdin, as stop() does.
+    helper.stop();
+    expect(await ended).toEqual({ code: null, signal: "SIGKILL" });
+    await until(() => !groupAlive(Number(g.read())), 5_000);
+  });
+});
+
+describe("the helper's end", () => {
+  it("removes the directory of its output pipes", async () => {
+    // The step's stdout is a FIFO in the helper's directory.
+    const r = await run("readlink /proc/$$/fd/1");
+    const dir = path.dirname(r.stdout.trim().replace(/ \(deleted\)$/, ""));
+    expect(path.basename(dir)).toMatch(/^dagflare-fork-/);
+    expect(existsSync(dir)).toBe(true);
+    const helper = helperPid() as number;
+    resetHelper();
+    await until(() => !existsSync(`/proc/${helper}`));
+    expect(existsSync(dir)).toBe(false);
+  });
+});
+
+describe("--launcher spawn", () => {
+  it("starts steps as children of the runner itself", async () => {
+    setLauncher("spawn");
+    const r = await run("echo $PPID");
+    expect(Number(r.stdout)).toBe(process.pid);
+    expect(helperPid()).toBeUndefined();
+  });
+});
