@@ -21,6 +21,7 @@ import { webhookSubscriptions } from "../webhooks/registry";
 import {
   createContext,
   initialState,
+  inStepOrder,
   leaseOf,
   type MachineContext,
   type Reply,
@@ -504,7 +505,7 @@ export class RunObject extends DurableObject<Env> {
     const deliveries = this.ctx.storage.transactionSync((): Deliveries => {
       this.store.persist(state, { steps: changed, outputs: before.outputs !== state.outputs });
       const out = this.outbox.record(effects, now, claimed);
-      if (hooks.length) hookEvents = this.webhooks.record(hooks, before, state, now);
+      if (hooks.length) hookEvents = this.webhooks.record(hooks, before, state, now, inStepOrder(context, changed));
       // An attempt number is used again after a lease that was never confirmed: what that
       // lease logged before it was taken back is not this attempt's.
       for (const c of claims) clearLog(this.sql, { step: c.event.step, attempt: c.attempt });
