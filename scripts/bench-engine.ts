@@ -4,11 +4,14 @@
 // size; `-- --engine DIR` to measure another copy of the engine (say, an older commit's, exported
 // with `git archive`), whose module exports createContext, initialState and transition;
 // `-- --against DIR` to measure this engine and another copy in the same process, alternating
-// round by round (on a shared machine, the fairest comparison: both see the same load).
+// round by round (on a shared machine, the fairest comparison: both see the same load);
+// `-- --webhooks changed|every` to also turn each event into its webhook events as the RunObject
+// does when a webhook exists, from the steps the event wrote or from every step.
 import { pathToFileURL } from "node:url";
 import type { DagDef, StepDef } from "../src/dag/types";
 import type * as Engine from "../src/run/engine";
-import type { RunEvent, RunState } from "../src/run/engine";
+import { inStepOrder, type RunEvent, type RunState } from "../src/run/engine";
+import { runEvents } from "../src/webhooks/run-events";
 
 const option = (name: string) => {
   const i = process.argv.indexOf(name);
@@ -18,6 +21,10 @@ const STEPS = Number(option("--steps") ?? 2000);
 const ROUNDS = 5;
 const other = option("--engine");
 const against = option("--against");
+const webhooks = option("--webhooks");
+if (webhooks !== undefined && webhooks !== "changed" && webhooks !== "every") {
+  throw new Error(`--webhooks is "changed" or "every", not "${webhooks}"`);
+}
 const load = async (path?: string): Promise<typeof Engine> =>
   import(path ? pathToFileURL(path).href : "../src/run/engine/index.ts");
 const engines: Array<[string, typeof Engine]> = [[against ? "this engine" : "", await load(other)]];
@@ -53,6 +60,10 @@ function drive({ createContext, initialState, transition }: typeof Engine, dag: 
   const ready: Array<{ step: string; dispatchSeq: number }> = [];
   const fire = (e: RunEvent) => {
     const t = transition(ctx, state, e, now++);
+    if (webhooks) {
+      const names = webhooks === "changed" ? t.changed : Object.keys(t.state.steps);
+      runEvents(state, t.state, now, inStepOrder(t.context, names));
+    }
     state = t.state;
     ctx = t.context;
     events++;

@@ -22,6 +22,7 @@ import {
   createContext,
   DAG_ENV_STEP,
   initialState,
+  inStepOrder,
   leaseOf,
   type MachineContext,
   type Reply,
@@ -137,7 +138,7 @@ export class RunObject extends DurableObject<Env> {
     if (!this.init) {
       const init: StoredInit = { ...input, leaseTtlMs: leaseTtlMs(this.env), viaAdmission: status === "queued" };
       const state = initialState(input.runId, input.dag, Date.now(), status);
-      this.ctx.storage.transactionSync(() => {
+      this.atomically(() => {
         this.store.saveInit(init);
         this.store.persist(state);
       });
@@ -248,6 +249,7 @@ export class RunObject extends DurableObject<Env> {
   private async wipe(): Promise<void> {
     await this.timers.reset();
     await this.ctx.storage.deleteAll();
+    this.store.forget();
     this.init = undefined;
     this.state = undefined;
     this.ctxCache = undefined;
@@ -507,10 +509,10 @@ export class RunObject extends DurableObject<Env> {
     }
     const claimed = new Set(claims.map((c) => c.event.step));
     let hookEvents = false;
-    const deliveries = this.ctx.storage.transactionSync((): Deliveries => {
+    const deliveries = this.atomically((): Deliveries => {
       this.store.persist(state, { steps: changed, outputs: before.outputs !== state.outputs });
       const out = this.outbox.record(effects, now, claimed);
-      if (hooks.length) hookEvents = this.webhooks.record(hooks, before, state, now);
+      if (hooks.length) hookEvents = this.webhooks.record(hooks, before, state, now, inStepOrder(context, changed));
       // An attempt number is used again after a lease that was never confirmed: what that
       // lease logged before it was taken back is not this attempt's.
       for (const c of claims) clearLog(this.sql, { step: c.event.step, attempt: c.attempt });
@@ -524,6 +526,20 @@ export class RunObject extends DurableObject<Env> {
     if (hookEvents) await this.webhooks.deliver();
     await this.timers.arm();
     return { reply: first.reply, granted };
+  }
+
+  /**
+   * One storage transaction. The store and the timers keep what they last wrote in memory: when
+   * the transaction throws and storage rolls back, they read it again.
+   */
+  private atomically<T>(fn: () => T): T {
+    try {
+      return this.ctx.storage.transactionSync(fn);
+    } catch (err) {
+      this.store.forget();
+      this.timers.forget();
+      throw err;
+    }
   }
 
   private appendRunLog(message: string): void {

@@ -1,5 +1,7 @@
 // The webhook events of one RunObject transition, read from the state before and after it:
-// the shell sees every change, so the engine needs to know nothing of webhooks.
+// the shell sees every change, so the engine needs to know nothing of webhooks. Only the steps
+// the transition wrote are looked at (the engine names them), so an event costs what it
+// changed, not the run's size.
 import type { RunState, StepState } from "../run/engine";
 import type { RunStatus, StepStatus } from "../status";
 import type { EventSubject, WebhookEventType } from "./events";
@@ -29,11 +31,21 @@ export interface SubjectEvent {
   event: WebhookEvent;
 }
 
-/** The events of a transition, steps before the run, in step order. */
-export function runEvents(before: RunState | undefined, after: RunState, now: number): SubjectEvent[] {
+/**
+ * The events of a transition, steps before the run. `changed`: the steps the transition wrote,
+ * in step order (the events follow it); a step it did not write has no event.
+ */
+export function runEvents(
+  before: RunState | undefined,
+  after: RunState,
+  now: number,
+  changed: Iterable<string>,
+): SubjectEvent[] {
   const out: SubjectEvent[] = [];
   const base = { dagName: after.dagName, dagRunId: after.runId, status: after.status };
-  for (const [name, s] of Object.entries(after.steps)) {
+  for (const name of changed) {
+    const s = after.steps[name];
+    if (!s) continue;
     const was = before?.steps[name];
     if (!stepChanged(was, s)) continue;
     const type = STEP_EVENTS[s.status];

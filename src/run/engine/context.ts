@@ -75,6 +75,12 @@ export function createContext(
   return { dag, leaseTtlMs, allSteps, stepsByName, indexOf, dependents, handlerNames, params: run.params };
 }
 
+/** Step names in the run's step order (a lease's index), whatever order they were written in. */
+export function inStepOrder(ctx: MachineContext, names: Iterable<string>): string[] {
+  const at = (name: string) => ctx.indexOf.get(name) ?? Number.MAX_SAFE_INTEGER;
+  return [...names].sort((a, b) => at(a) - at(b));
+}
+
 export function initialState(runId: string, dag: DagDef, now: number, status: RunStatus = "not_started"): RunState {
   const steps: Record<string, StepState> = {};
   for (const s of [...dag.steps, ...extraSteps(dag)]) steps[s.name] = newStep(s.name);

@@ -24,6 +24,7 @@ export {
   DAG_PRECONDITIONS_STEP,
   extraSteps,
   initialState,
+  inStepOrder,
   newStep,
 } from "./context";
 export { currentInstances, instanceDef, MAX_FANOUT_ITEMS, parseItems } from "./fanout-items";

@@ -40,6 +40,8 @@ export class RunStore {
   private readonly allSteps;
   private readonly allLog;
   private readonly allTimers;
+  /** The run row as last written or read, so that an event that did not change it writes no row. */
+  private runRow?: string;
 
   constructor(db: ObjectDb<typeof schema>) {
     this.putMeta = db
@@ -83,6 +85,7 @@ export class RunStore {
       stepStates[r.name] = step;
       this.putStep.run({ name: r.name, state: JSON.stringify(step) });
     }
+    this.runRow = run;
     const outputs = JSON.parse(rows.get("outputs") ?? "{}") as Record<string, string>;
     const state = { ...(JSON.parse(run) as Omit<RunState, "steps" | "outputs">), outputs, steps: stepStates };
     return { init: JSON.parse(init) as StoredInit, state };
@@ -93,18 +96,28 @@ export class RunStore {
   }
 
   /**
-   * Writes the run row and what changed: the steps the engine says it wrote and the outputs if
-   * they are a new object (the engine replaces them when it changes them). Without `changed`
-   * (a new run), everything.
+   * Writes what changed: the run row if it did, the steps the engine says it wrote, and the
+   * outputs if they are a new object (the engine replaces them when it changes them). Without
+   * `changed` (a new run), everything.
    */
   persist(after: RunState, changed?: { steps: Iterable<string>; outputs: boolean }): void {
     const { steps: stepStates, outputs, ...run } = after;
-    this.putMeta.run({ key: "run", value: JSON.stringify(run) });
+    const runRow = JSON.stringify(run);
+    if (!changed || runRow !== this.runRow) this.putMeta.run({ key: "run", value: runRow });
+    this.runRow = runRow;
     if (!changed || changed.outputs) this.putMeta.run({ key: "outputs", value: JSON.stringify(outputs) });
     for (const name of changed ? changed.steps : Object.keys(stepStates)) {
       const s = stepStates[name];
       if (s) this.putStep.run({ name, state: JSON.stringify(s) });
     }
+  }
+
+  /**
+   * Storage was rolled back or emptied behind this store (a transaction that threw, a wipe): the
+   * next `persist` writes the run row whatever it holds.
+   */
+  forget(): void {
+    this.runRow = undefined;
   }
 
   appendRunLog(message: string, at = Date.now()): void {

@@ -24,10 +24,19 @@ export class WebhookOutbox {
     private readonly timers: TimerTable,
   ) {}
 
-  /** Stores the events of one transition for the webhooks that take them; true when any. */
-  record(hooks: WebhookSubscription[], before: RunState | undefined, after: RunState, now: number): boolean {
+  /**
+   * Stores the events of one transition for the webhooks that take them; true when any.
+   * `changed`: the steps the transition wrote, in step order.
+   */
+  record(
+    hooks: WebhookSubscription[],
+    before: RunState | undefined,
+    after: RunState,
+    now: number,
+    changed: Iterable<string>,
+  ): boolean {
     let any = false;
-    for (const { subject, event } of runEvents(before, after, now)) {
+    for (const { subject, event } of runEvents(before, after, now, changed)) {
       for (const hook of hooks) {
         if (!subscribed(hook, subject)) continue;
         this.sql.exec(
