@@ -1,4 +1,4 @@
-// `npm run bench:capacity [-- --quick] [-- --socket] [-- --only PART,...] [-- --out FILE]`: what one run, one pool
+// `npm run bench:capacity [-- --quick] [-- --socket] [-- --single] [-- --only PART,...] [-- --out FILE]`: what one run, one pool
 // and admission carry, with the server as the bottleneck. Runs the Worker bundle on workerd through
 // Miniflare (as `npm run bench -- --direct`) with DAGFLARE_CALL_COUNTS=on, and simulated runners
 // that speak the runner protocol over HTTP (or, with --socket, over the runner's socket) and
@@ -15,6 +15,8 @@ const option = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : u
 const outFile = option("--out") ?? "bench-capacity.json";
 /** The working runners speak over the runner's socket instead of HTTP (idle ones long-poll either way). */
 const overSocket = argv.includes("--socket");
+/** One completion per call (`/leases/{id}/complete`) instead of all a runner holds in one (`/completions`). */
+const single = argv.includes("--single");
 /** `--only 2048,starts`: the scenarios whose id contains one of these (a part without a comma: `2048`, `16 idle`). */
 const only = option("--only")?.split(",").filter(Boolean);
 
@@ -85,7 +87,7 @@ function diff(after, before) {
 
 /** What the simulated runners saw: leases per step (a second lease of a step is a wasted one). */
 function newTally() {
-  return { leases: 0, completed: 0, refused: 0, byStep: new Map() };
+  return { leases: 0, completed: 0, refused: 0, idleRequests: 0, byStep: new Map() };
 }
 
 /**
@@ -101,18 +103,31 @@ async function workingRunner(id, max, tally, stop, send) {
       leases = (await send("/lease", { runnerId: id, labels: WORK, max, waitMs: 1000 }, stop))?.body?.leases ?? [];
       continue;
     }
-    const replies = await Promise.all(
-      leases.map(async (l) => {
-        tally.leases++;
-        const step = l.leaseId.split(".").slice(0, 2).join(".");
-        tally.byStep.set(step, (tally.byStep.get(step) ?? 0) + 1);
-        const r = await send(`/leases/${l.leaseId}/complete`, { token: l.token, exitCode: 0, next });
-        if (r?.status === 200) tally.completed++;
-        else if (r) tally.refused++;
-        return r?.body?.next ?? [];
-      }),
-    );
-    leases = replies.flat();
+    for (const l of leases) {
+      tally.leases++;
+      const step = l.leaseId.split(".").slice(0, 2).join(".");
+      tally.byStep.set(step, (tally.byStep.get(step) ?? 0) + 1);
+    }
+    if (single) {
+      const replies = await Promise.all(
+        leases.map(async (l) => {
+          const r = await send(`/leases/${l.leaseId}/complete`, { token: l.token, exitCode: 0, next });
+          if (r?.status === 200) tally.completed++;
+          else if (r) tally.refused++;
+          return r?.body?.next ?? [];
+        }),
+      );
+      leases = replies.flat();
+      continue;
+    }
+    // Every lease it holds in one call, asking for as many next leases.
+    const completions = leases.map((l) => ({ leaseId: l.leaseId, token: l.token, exitCode: 0 }));
+    const r = await send("/completions", { completions, next: { ...next, max: leases.length } });
+    for (const result of r?.body?.results ?? []) {
+      if (result.status === 200) tally.completed++;
+      else tally.refused++;
+    }
+    leases = r?.body?.next ?? [];
   }
 }
 
@@ -149,9 +164,10 @@ async function socketOf(id, stop) {
 }
 
 /** A runner whose labels no step selects: it long-polls the pool and is woken for nothing. */
-async function idleRunner(id, stop) {
+async function idleRunner(id, stop, tally, waitMs = 25_000) {
   while (!stop.aborted) {
-    await overHttp("/lease", { runnerId: id, labels: IDLE, max: 1, waitMs: 25_000 }, stop);
+    tally.idleRequests++;
+    await overHttp("/lease", { runnerId: id, labels: IDLE, max: 1, waitMs }, stop);
   }
 }
 
@@ -165,7 +181,7 @@ function pool({ inFlight = 1, idle = 0 }, tally) {
       const send = overSocket ? await socketOf(id, stop.signal) : overHttp;
       await workingRunner(id, max, tally, stop.signal, send);
     }),
-    ...Array.from({ length: idle }, (_, i) => idleRunner(`idle-${i}`, stop.signal)),
+    ...Array.from({ length: idle }, (_, i) => idleRunner(`idle-${i}`, stop.signal, tally)),
   ];
   return {
     stop: async () => {
@@ -244,6 +260,11 @@ async function runScenario(s, index) {
       refusedCompletions: tally.refused,
       doCallsPerStep: Number(((sumOf(calls, "RUNS.") + sumOf(calls, "DISPATCH.")) / s.steps).toFixed(2)),
       dispatcherCallsPerStep: Number((sumOf(calls, "DISPATCH.") / s.steps).toFixed(2)),
+      idleRequests: tally.idleRequests,
+      // The idle polls' own renewals (a request each 25 s, whatever the tasks) taken out.
+      dispatcherCallsPerTask: Number(
+        ((sumOf(calls, "DISPATCH.") - tally.idleRequests * idlePollCalls) / s.steps).toFixed(2),
+      ),
       d1PerStep: Number((sumOf(calls, "DB.") / s.steps).toFixed(3)),
       calls: perStep(calls, s.steps),
     };
@@ -256,11 +277,13 @@ function table(results) {
   const runs = results.filter((r) => r.shape !== "starts");
   const starts = results.filter((r) => r.shape === "starts");
   const lines = [
-    "| scenario | steps/s (one run) | leases/s (the pool) | wasted leases | DO calls per step (of them dispatcher) | D1 queries per step |",
-    "| --- | --- | --- | --- | --- | --- |",
+    `dispatcher calls of one idle poll that is not woken: ${idlePollCalls}`,
+    "",
+    "| scenario | steps/s (one run) | leases/s (the pool) | wasted leases | DO calls per step (of them dispatcher) | dispatcher calls per task, idle renewals aside | D1 queries per step |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
     ...runs.map(
       (r) =>
-        `| ${r.id} | ${r.stepsPerSec} | ${r.leasesPerSec} | ${r.wastedLeases} | ${r.doCallsPerStep} (${r.dispatcherCallsPerStep}) | ${r.d1PerStep} |`,
+        `| ${r.id} | ${r.stepsPerSec} | ${r.leasesPerSec} | ${r.wastedLeases} | ${r.doCallsPerStep} (${r.dispatcherCallsPerStep}) | ${r.dispatcherCallsPerTask} | ${r.d1PerStep} |`,
     ),
     "",
     "| scenario | starts/s | runs finished/s | admit calls per run | admission object calls per run |",
@@ -283,9 +306,25 @@ const worker = await startDirectWorker({
 });
 base = worker.url;
 const results = [];
+/** Dispatcher calls one idle long poll costs when nothing wakes it (measured below, before the scenarios). */
+let idlePollCalls = 0;
+
+/** Five short idle polls with no work anywhere: what one unanswered poll costs the dispatcher. */
+async function measureIdlePoll() {
+  const tally = newTally();
+  const stop = new AbortController();
+  const before = await callCounts();
+  for (let i = 0; i < 5; i++) {
+    tally.idleRequests++;
+    await overHttp("/lease", { runnerId: "idle-probe", labels: IDLE, max: 1, waitMs: 100 }, stop.signal);
+  }
+  return sumOf(diff(await callCounts(), before), "DISPATCH.") / tally.idleRequests;
+}
+
 try {
   // A warm-up: the isolate's first requests are not measured.
   await runScenario({ id: "warm-up", shape: "wide", steps: 50, inFlight: 8, idle: 0 }, 0);
+  idlePollCalls = await measureIdlePoll();
   for (const [i, s] of SCENARIOS.entries()) {
     if (only && !only.some((part) => s.id.includes(part))) continue;
     const r = await runScenario(s, i + 1);
@@ -297,6 +336,6 @@ try {
 }
 writeFileSync(
   outFile,
-  `${JSON.stringify({ at: new Date().toISOString(), node: process.version, overSocket, results }, null, 2)}\n`,
+  `${JSON.stringify({ at: new Date().toISOString(), node: process.version, overSocket, single, idlePollCalls, results }, null, 2)}\n`,
 );
 process.stdout.write(table(results));

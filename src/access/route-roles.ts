@@ -28,6 +28,7 @@ export const ROUTE_ROLES: ReadonlyArray<readonly [Method, string, Level]> = [
   ["POST", "/runners/leases/:leaseId/logs", "runner"],
   ["POST", "/runners/leases/:leaseId/complete", "runner"],
   ["POST", "/runners/leases/:leaseId/release", "runner"],
+  ["POST", "/runners/completions", "runner"],
 
   // Every signed-in caller: who am I, my own password.
   ["GET", "/auth/me", "viewer"],

@@ -14,6 +14,7 @@ import { FORGET_AFTER_MS, type RunnerReport, WARNING_AFTER_MS } from "./fleet";
 import { RunnerSockets } from "./runner-socket";
 import * as schema from "./schema";
 import type { TaskRow } from "./take-along";
+import { pollsToWake } from "./wake-polls";
 
 export interface DispatchTask {
   runId: string;
@@ -57,13 +58,15 @@ export async function longPollLeases(
       });
       return leases;
     }
-    // A live runner whose older request is refused gets its answer now and asks again at once.
-    if (await dispatcher.isLeftover(ask)) return [];
     const left = deadline - Date.now();
     if (left <= 0) return [];
+    // An idle poll costs this call and the take before it, however many tasks other runners get.
+    const woke = await dispatcher.waitForWork(left, ask);
+    // Timed out; or the runner was lost since it asked, and it gets its answer now and asks again at once.
+    if (woke === "timeout" || woke === "leftover") return [];
     // Tasks already pending after an empty take: another poll raced us to them, or their
     // runs could not be reached; pause briefly instead of spinning.
-    if ((await dispatcher.waitForWork(left, ask.labels)) === "pending") await new Promise((r) => setTimeout(r, 50));
+    if (woke === "pending") await new Promise((r) => setTimeout(r, 50));
   }
 }
 
@@ -76,8 +79,8 @@ async function giveBack(env: Env, leases: Lease[], reason: string): Promise<void
 
 export class DispatchObject extends DurableObject<Env> {
   private sql: SqlStorage;
-  /** HTTP long polls waiting for work, with their runners' labels; one is woken per new task. */
-  private waiters = new Map<() => void, Record<string, string>>();
+  /** HTTP long polls waiting for work, oldest first, with their runners' labels and free slots. */
+  private waiters = new Map<() => void, { labels: Record<string, string>; max: number }>();
   /** Runners connected by socket (runner-socket.ts): new work is pushed to them. */
   private sockets: RunnerSockets;
 
@@ -115,13 +118,14 @@ export class DispatchObject extends DurableObject<Env> {
   /** Tells runners of tasks now pending. */
   private announce(selectors: Selector[]): void {
     if (selectors.length === 0) return;
-    // One waiting poll per new task, one whose runner may take it: waking every idle poll would
-    // cost each of them two calls for a task only one can have.
-    for (const selector of selectors) {
-      const poll = [...this.waiters].find(([, labels]) => matches(selector, labels));
-      if (poll) poll[0]();
-    }
+    this.wakeFor(selectors);
     this.ctx.waitUntil(this.sockets.pump());
+  }
+
+  /** Wakes the waiting polls that may take the new tasks (wake-polls.ts), not every one. */
+  private wakeFor(selectors: Selector[]): void {
+    const polls = [...this.waiters].map(([wake, w]) => ({ ...w, wake }));
+    for (const poll of pollsToWake(selectors, polls)) poll.wake();
   }
 
   // ---- runner sockets (runner-socket.ts) -------------------------------------------------
@@ -154,13 +158,14 @@ export class DispatchObject extends DurableObject<Env> {
   }
 
   /**
-   * "pending" when tasks are pending already, "work" when one arrives, "timeout" after `ms`.
-   * It takes nothing: the
-   * caller then calls `take`. A long poll whose client went away is cancelled in the Worker
-   * between the two calls, so it never takes a lease that nobody would receive.
+   * "pending" when tasks are pending already, "work" when one arrives, "timeout" after `ms`,
+   * "leftover" when the request began before its runner was lost (see `runnersLost`). It takes
+   * nothing: the caller then calls `take`. A long poll whose client went away is cancelled in
+   * the Worker between the two calls, so it never takes a lease that nobody would receive.
    */
-  async waitForWork(ms: number, labels: Record<string, string> = {}): Promise<"pending" | "work" | "timeout"> {
-    if (this.matching(labels, 1).length > 0) return "pending";
+  async waitForWork(ms: number, ask: LeaseAsk): Promise<"pending" | "work" | "timeout" | "leftover"> {
+    if (this.isLeftover(ask)) return "leftover";
+    if (this.matching(ask.labels, 1).length > 0) return "pending";
     await new Promise<void>((resolve) => {
       const wake = () => {
         clearTimeout(timer);
@@ -168,9 +173,10 @@ export class DispatchObject extends DurableObject<Env> {
         resolve();
       };
       const timer = setTimeout(wake, ms);
-      this.waiters.set(wake, labels);
+      this.waiters.set(wake, { labels: ask.labels, max: ask.max });
     });
-    return this.matching(labels, 1).length > 0 ? "work" : "timeout";
+    if (this.isLeftover(ask)) return "leftover";
+    return this.matching(ask.labels, 1).length > 0 ? "work" : "timeout";
   }
 
   /** Up to `max` pending tasks a runner with `labels` may take, oldest first. */

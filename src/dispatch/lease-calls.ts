@@ -78,6 +78,19 @@ export function leaseOf(leaseId: string): { runId: string; stepIndex: number } {
   return parts;
 }
 
+/** The exec spec bounds what a runner captures; more would not fit later steps' environment. */
+export function checkOutput(outcome: { output?: string }): void {
+  const outputBytes = utf8Bytes(outcome.output ?? "");
+  if (outputBytes > MAX_OUTPUT_BYTES) {
+    throw new AppError(
+      "bad_request",
+      413,
+      `output of ${outputBytes} bytes is over the limit of ${showBytes(MAX_OUTPUT_BYTES)} for an output`,
+      { field: "output" },
+    );
+  }
+}
+
 /** One call about lease `leaseId`, with its parsed JSON body; answers the reply body. */
 export async function leaseCall(
   env: Env,
@@ -109,16 +122,7 @@ export async function leaseCall(
       const req = parseBody(CompleteRequest, body);
       const { token, next, lastLogSeq: _seq, droppedLogBytes, outputTruncated: _cut, ...outcome } = req;
       if (next) hooks.checkPool(next.labels);
-      // The exec spec bounds what a runner captures; more would not fit later steps' environment.
-      const outputBytes = utf8Bytes(outcome.output ?? "");
-      if (outputBytes > MAX_OUTPUT_BYTES) {
-        throw new AppError(
-          "bad_request",
-          413,
-          `output of ${outputBytes} bytes is over the limit of ${showBytes(MAX_OUTPUT_BYTES)} for an output`,
-          { field: "output" },
-        );
-      }
+      checkOutput(outcome);
       const along = next && hooks.takeAlong?.(runId, next);
       let done: { accepted: boolean; next: Lease[]; untried: Claim[] };
       try {

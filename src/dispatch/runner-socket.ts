@@ -14,11 +14,13 @@ import {
   type Lease,
   LeaseRequest,
   type LeaseResponse,
+  type NextAsk,
   SOCKET_CLOSE_UNAUTHORIZED,
   type SocketCall,
   SocketClientMessage,
   type SocketReply,
 } from "../shared/protocol";
+import { completeMany } from "./completions";
 import { LEASE_ACTIONS, type LeaseAction, leaseCall, runnerPool } from "./lease-calls";
 import { type TaskQueue, takeAlong } from "./take-along";
 
@@ -176,16 +178,20 @@ export class RunnerSockets {
         this.ctx.waitUntil(this.pump());
         return undefined;
       }
+      const hooks = {
+        checkPool: (labels: Record<string, string>) => runnerPool(labels, att),
+        takeNext: (next: NextAsk) => this.host.take({ ...next, askedAt: Date.now() }),
+        takeAlong: (runId: string, next: NextAsk) => takeAlong(this.host, runId, next),
+      };
+      if (call.path === "/completions") {
+        return { id: call.id, status: 200, body: await completeMany(this.env, call.body, hooks) };
+      }
       const m = LEASE_PATH.exec(call.path);
       const action = m?.[2] as LeaseAction | undefined;
       if (!m?.[1] || !action || !LEASE_ACTIONS.includes(action)) {
         throw new AppError("not_found", 404, `no runner call ${call.path} over the socket`);
       }
-      const body = await leaseCall(this.env, action, decodeURIComponent(m[1]), call.body, {
-        checkPool: (labels) => runnerPool(labels, att),
-        takeNext: (next) => this.host.take({ ...next, askedAt: Date.now() }),
-        takeAlong: (runId, next) => takeAlong(this.host, runId, next),
-      });
+      const body = await leaseCall(this.env, action, decodeURIComponent(m[1]), call.body, hooks);
       return { id: call.id, status: 200, body };
     } catch (err) {
       if (err instanceof AppError) {

@@ -5,6 +5,8 @@ import type { z } from "zod";
 import {
   CompleteRequest,
   CompleteResponse,
+  CompletionsRequest,
+  CompletionsResponse,
   ErrorBody,
   HeartbeatRequest,
   HeartbeatResponse,
@@ -72,6 +74,12 @@ export function runnerProtocolPaths() {
       true,
     ),
     "/runners/leases/{leaseId}/release": post("Give a lease back", ReleaseRequest, null, true),
+    "/runners/completions": post(
+      "Report several outcomes in one call, each answered with its own status (idempotent)",
+      CompletionsRequest,
+      CompletionsResponse,
+      false,
+    ),
     ...runnerSocketPaths(),
   };
 }

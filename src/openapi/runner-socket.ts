@@ -11,7 +11,7 @@ export function runnerSocketPaths(): Record<string, Record<string, Record<string
         summary: "A runner's socket: leases pushed, lease calls answered (WebSocket)",
         description: [
           "A WebSocket held by the runner's pool's DispatchObject (hibernation API), authenticated with `Authorization: Bearer <runner token>` like every runner call.",
-          "Runner to server: `{ id, path, body }`, the same paths and bodies as the HTTP runner calls (`/lease`, `/leases/{leaseId}/{heartbeat,logs,complete,release}`), and `{ cancel: id }` to withdraw a lease request. Server to runner: `{ id, status, body }`, the status and body the HTTP call would have had; a lease request is answered when there is work.",
+          "Runner to server: `{ id, path, body }`, the same paths and bodies as the HTTP runner calls (`/lease`, `/leases/{leaseId}/{heartbeat,logs,complete,release}`, `/completions`), and `{ cancel: id }` to withdraw a lease request. Server to runner: `{ id, status, body }`, the status and body the HTTP call would have had; a lease request is answered when there is work.",
           "Closed with 4401 when the token is revoked. See docs/runner-protocol.md.",
         ].join("\n\n"),
         operationId: "runnerSocket",

@@ -5,8 +5,9 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import type { RunnerVars } from "../auth";
+import { completeMany } from "../dispatch/completions";
 import { longPollLeases } from "../dispatch/dispatch-object";
-import { idInUse, type LeaseAction, leaseCall, runnerPool } from "../dispatch/lease-calls";
+import { idInUse, type LeaseAction, type LeaseCallHooks, leaseCall, runnerPool } from "../dispatch/lease-calls";
 import { RUNNER_SOCKET_HEADER, RunnerSocketQuery } from "../dispatch/runner-socket";
 import { AppError } from "../errors";
 import { LeaseRequest, type LeaseResponse, RunnerHeartbeatRequest } from "../shared/protocol";
@@ -57,14 +58,21 @@ export const runners = new Hono<RunnerVars>()
   .post("/leases/:leaseId/heartbeat", (c) => leaseRoute(c, "heartbeat"))
   .post("/leases/:leaseId/logs", (c) => leaseRoute(c, "logs"))
   .post("/leases/:leaseId/complete", (c) => leaseRoute(c, "complete"))
-  .post("/leases/:leaseId/release", (c) => leaseRoute(c, "release"));
+  .post("/leases/:leaseId/release", (c) => leaseRoute(c, "release"))
+  // Several completions of one runner in one call (src/dispatch/completions.ts).
+  .post("/completions", async (c) => c.json(await completeMany(c.env, await readJson(c, z.unknown()), hooksOf(c))));
 
 /** A call about a lease, the same as over the runner's socket (src/dispatch/lease-calls.ts). */
 async function leaseRoute(c: Context<RunnerVars>, action: LeaseAction): Promise<Response> {
   const body = await readJson(c, z.unknown());
-  const reply = await leaseCall(c.env, action, c.req.param("leaseId") ?? "", body, {
+  const reply = await leaseCall(c.env, action, c.req.param("leaseId") ?? "", body, hooksOf(c));
+  return c.json(reply);
+}
+
+/** Over HTTP a completion's next leases come from its run, or else from the pool's dispatcher. */
+function hooksOf(c: Context<RunnerVars>): LeaseCallHooks {
+  return {
     checkPool: (labels) => poolOfRunner(c, labels),
     takeNext: (next) => dispatcherFor(c.env, poolOf(next.labels)).take({ ...next, askedAt: Date.now() }),
-  });
-  return c.json(reply);
+  };
 }

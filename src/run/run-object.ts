@@ -10,7 +10,7 @@ import { parseInstanceName } from "../dag/parallel";
 import type { DagDef } from "../dag/types";
 import { migrateOnStart, type ObjectDb, objectDb } from "../do-storage";
 import { type Env, leaseTtlMs } from "../env";
-import { fail, type Outcome, ok } from "../errors";
+import { type ErrorCode, fail, type Outcome, ok } from "../errors";
 import { MAX_OUTPUT_BYTES } from "../limits";
 import { LiveRun } from "../live/live-run";
 import { formatLeaseId } from "../shared/lease-id";
@@ -50,6 +50,18 @@ export interface Claim {
   step: string;
   dispatchSeq: number;
 }
+
+/** A runner's report of one attempt, as `complete` takes it. */
+export interface CompletionReport {
+  token: string;
+  outcome: StepOutcome;
+  droppedLogBytes: number;
+}
+
+/** One completion's answer, as `completeMany` gives it. */
+export type CompletionResultData =
+  | { accepted: boolean }
+  | { refused: { code: ErrorCode; status: number; message: string } };
 
 export interface RunSnapshot {
   dag: DagDef;
@@ -379,16 +391,53 @@ export class RunObject extends DurableObject<Env> {
    */
   async complete(
     stepIndex: number,
-    report: { token: string; outcome: StepOutcome; droppedLogBytes: number },
+    report: CompletionReport,
     next?: NextAsk,
     claims: Claim[] = [],
   ): Promise<Outcome<{ accepted: boolean; next: Lease[]; untried: Claim[] }>> {
-    const step = this.stepAt(stepIndex);
-    if (!step) return staleLease("unknown lease");
-    const attempt = this.state?.steps[step]?.attempt;
+    const many = await this.completeOutcomes([{ stepIndex, report }], next, claims);
+    const [result] = many.results;
+    if (!result?.ok) return result ?? staleLease("unknown lease");
+    return ok({ accepted: result.value.accepted, next: many.next, untried: many.untried });
+  }
+
+  /**
+   * Accepts several results of one runner in one storage transaction (a runner that finished
+   * several steps reports them in one call), each answered on its own: a stale one is refused
+   * and the others are accepted. `next` and `claims` as for `complete`, after all of them.
+   */
+  async completeMany(
+    reports: Array<{ stepIndex: number; report: CompletionReport }>,
+    next?: NextAsk,
+    claims: Claim[] = [],
+  ): Promise<{ results: CompletionResultData[]; next: Lease[]; untried: Claim[] }> {
+    const many = await this.completeOutcomes(reports, next, claims);
+    // As plain data: an Outcome's error details do not cross RPC inside an array.
+    const results = many.results.map((r): CompletionResultData => {
+      if (r.ok) return r.value;
+      const { code, status, message } = r.error;
+      return { refused: { code, status, message } };
+    });
+    return { ...many, results };
+  }
+
+  private async completeOutcomes(
+    reports: Array<{ stepIndex: number; report: CompletionReport }>,
+    next?: NextAsk,
+    claims: Claim[] = [],
+  ): Promise<{ results: Array<Outcome<{ accepted: boolean }>>; next: Lease[]; untried: Claim[] }> {
+    const known = reports.flatMap((r, i) => {
+      const step = this.stepAt(r.stepIndex);
+      return step ? [{ i, step, ...r, attempt: this.state?.steps[step]?.attempt }] : [];
+    });
+    const results: Array<Outcome<{ accepted: boolean }>> = reports.map(() => staleLease("unknown lease"));
+    const [first, ...rest] = known.map(
+      (k): RunEvent => ({ type: "complete", step: k.step, token: k.report.token, result: k.report.outcome }),
+    );
+    if (!first) return { results, next: [], untried: claims };
     let untried = claims;
-    const handOff = (t: Transition): RunEvent[] => {
-      if (!next || t.reply.kind !== "completed" || !t.reply.accepted) return [];
+    const handOff = (t: Transition, replies: Reply[]): RunEvent[] => {
+      if (!next || !replies.some((r) => r.kind === "completed" && r.accepted)) return [];
       const ready = t.effects
         .flatMap((e) => (e.type === "dispatch" ? [e] : []))
         .filter((e) => matches(this.selectorOf(e.step, t.context), next.labels))
@@ -399,14 +448,17 @@ export class RunObject extends DurableObject<Env> {
         (c) => this.claimEvent(t.context, c.step, c.dispatchSeq, next.runnerId) ?? [],
       );
     };
-    const { reply, granted } = await this.fire(
-      { type: "complete", step, token: report.token, result: report.outcome },
-      Date.now(),
-      handOff,
-    );
-    if (reply.kind !== "completed") return staleFrom(reply);
-    if (reply.accepted && attempt !== undefined) this.countRunnerDrops(step, attempt, report.droppedLogBytes);
-    return ok({ accepted: reply.accepted, next: granted, untried });
+    const { replies, granted } = await this.fire(first, Date.now(), handOff, rest);
+    known.forEach((k, j) => {
+      const reply = replies[j];
+      if (reply?.kind !== "completed") {
+        results[k.i] = staleFrom(reply ?? { kind: "none" });
+        return;
+      }
+      if (reply.accepted && k.attempt !== undefined) this.countRunnerDrops(k.step, k.attempt, k.report.droppedLogBytes);
+      results[k.i] = ok({ accepted: reply.accepted });
+    });
+    return { results, next: granted, untried };
   }
 
   /**
@@ -478,34 +530,48 @@ export class RunObject extends DurableObject<Env> {
   // ---- the shell around the machine ----------------------------------------------------------
 
   /**
-   * Applies one event, then the claims `follow` derives from its transition (a completion's
-   * hand-off of the steps it made ready to the same runner), and stores it all in one
-   * transaction. Dispatched steps that no claim took go to the dispatcher.
+   * Applies one event and the events `also` of the same call (a runner's further completions),
+   * then the claims `follow` derives from their transitions (a completion's hand-off of the steps
+   * it made ready to the same runner), and stores it all in one transaction. Dispatched steps
+   * that no claim took go to the dispatcher.
    */
   private async fire(
     event: RunEvent,
     now = Date.now(),
-    follow?: (t: Transition) => RunEvent[],
-  ): Promise<{ reply: Reply; granted: Lease[] }> {
+    follow?: (t: Transition, replies: Reply[]) => RunEvent[],
+    also: RunEvent[] = [],
+  ): Promise<{ reply: Reply; replies: Reply[]; granted: Lease[] }> {
     // The isolate's list, at once; only an isolate that has none yet waits for D1 (before the
     // state is read, since another call may run meanwhile).
     const found = webhookSubscriptions(this.env);
     const hooks = Array.isArray(found) ? found : await found;
     const before = this.state;
-    if (!before) return { reply: { kind: "stale", reason: "run not found" }, granted: [] };
+    if (!before) {
+      const reply: Reply = { kind: "stale", reason: "run not found" };
+      return { reply, replies: [event, ...also].map(() => reply), granted: [] };
+    }
     const first = transition(this.machine, before, event, now);
     let { state, context } = first;
     const effects = [...first.effects];
     // What the events wrote: only these steps are stored and sent to live sockets.
     const changed = new Set(first.changed);
     const claims: Array<{ event: Extract<RunEvent, { type: "claim" }>; attempt: number }> = [];
-    if (event.type === "claim" && first.reply.kind === "claimed") claims.push({ event, attempt: first.reply.attempt });
-    for (const e of follow?.(first) ?? []) {
-      const t = transition(context, state, e, now);
+    const replies = [first.reply];
+    const apply = (e: RunEvent, t: Transition) => {
       if (e.type === "claim" && t.reply.kind === "claimed") claims.push({ event: e, attempt: t.reply.attempt });
       ({ state, context } = t);
       effects.push(...t.effects);
       for (const name of t.changed) changed.add(name);
+    };
+    if (event.type === "claim" && first.reply.kind === "claimed") claims.push({ event, attempt: first.reply.attempt });
+    // Events of the same call (further completions of one runner), each with its own reply.
+    for (const e of also) {
+      const t = transition(context, state, e, now);
+      replies.push(t.reply);
+      apply(e, t);
+    }
+    for (const e of follow?.({ ...first, state, context, effects }, replies) ?? []) {
+      apply(e, transition(context, state, e, now));
     }
     const claimed = new Set(claims.map((c) => c.event.step));
     let hookEvents = false;
@@ -525,7 +591,7 @@ export class RunObject extends DurableObject<Env> {
     await this.outbox.deliver(deliveries);
     if (hookEvents) await this.webhooks.deliver();
     await this.timers.arm();
-    return { reply: first.reply, granted };
+    return { reply: first.reply, replies, granted };
   }
 
   /**

@@ -333,3 +333,32 @@ export const SOCKET_PONG = '{"pong":1}';
 
 /** Close code of a socket whose token was revoked (or is unknown): the runner stops, as on a 401. */
 export const SOCKET_CLOSE_UNAUTHORIZED = 4401;
+
+/**
+ * Several completions in one call (`POST /runners/completions`): a runner that finished several
+ * steps reports them together, and the completions of one run are accepted in one storage
+ * transaction. Each is answered on its own; `next` asks for leases after all of them.
+ */
+export const Completion = CompleteRequest.omit({ next: true }).extend({ leaseId: z.string().min(1).max(300) });
+export type Completion = z.input<typeof Completion>;
+
+export const CompletionsRequest = z.object({
+  completions: z.array(Completion).min(1).max(MAX_LEASES_PER_REQUEST),
+  next: NextAsk.optional(),
+});
+export type CompletionsRequest = z.input<typeof CompletionsRequest>;
+
+/** One completion's answer: the status and body its own `complete` call would have had. */
+export const CompletionResult = z.object({
+  leaseId: z.string(),
+  status: z.number().int(),
+  body: z.union([CompleteResponse.omit({ next: true }), ErrorBody]),
+});
+export type CompletionResult = z.infer<typeof CompletionResult>;
+
+export const CompletionsResponse = z.object({
+  /** In the order of the request's completions. */
+  results: z.array(CompletionResult),
+  next: z.array(Lease).default([]),
+});
+export type CompletionsResponse = z.infer<typeof CompletionsResponse>;
