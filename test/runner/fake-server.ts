@@ -2,6 +2,9 @@
 // protocol from memory and records every call. The real server is exercised by test/e2e.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll } from "vitest";
+import { RunnerClient } from "../../runner/src/client.ts";
+import { StepRun } from "../../runner/src/exec.ts";
 import type { CompleteRequest, Lease, LogEntry, RunnerHeartbeatRequest } from "../../src/shared/protocol";
 
 type Action = "heartbeat" | "logs" | "complete" | "release";
@@ -173,4 +176,27 @@ export function groupAlive(pgid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code !== "ESRCH";
   }
+}
+
+/**
+ * A fake server started before the file's tests and stopped after them, and `run`: one lease of
+ * `exec` executed by the runner's StepRun (a real process), with the completion and the logs the
+ * server received.
+ */
+export function withFakeServer() {
+  const backoff = { firstMs: 10, maxMs: 50 };
+  const ctx = {} as { server: FakeServer; client: RunnerClient };
+  beforeAll(async () => {
+    ctx.server = await new FakeServer().start();
+    ctx.client = new RunnerClient({ server: ctx.server.url, token: "", log: () => {}, backoff });
+  });
+  afterAll(() => ctx.server.stop());
+  const run = async (exec: Partial<Lease["exec"]>) => {
+    const lease = makeLease(exec);
+    await new StepRun(lease, { client: ctx.client, log: () => {}, backoff }).execute();
+    const done = ctx.server.completions.get(lease.leaseId);
+    if (!done) throw new Error("no completion");
+    return { done, stdout: ctx.server.logText(lease.leaseId), stderr: ctx.server.logText(lease.leaseId, "stderr") };
+  };
+  return { ctx, run };
 }
