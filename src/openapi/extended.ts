@@ -65,7 +65,11 @@ export const SCHEMA_EXTENSIONS: Record<string, Record<string, unknown>> = {
   Node: {
     attempt: { type: "integer", description: "dagflare: the attempt the step is on (0 before its first)." },
     exitCode: { type: "integer", description: "dagflare: the exit code of the step's process." },
-    runnerId: { type: "string", description: "dagflare: the runner holding a running step." },
+    runnerId: {
+      type: "string",
+      description:
+        "dagflare: the runner holding the step's lease; once the lease ended, the runner that last ran the step (absent when unknown, as on runs stored before dagflare kept it).",
+    },
     instances: {
       type: "array",
       description:

@@ -131,6 +131,9 @@ function presentNode(
   const stepLog = `${runPath(name, runId)}/steps/${encodeURIComponent(def.name)}/log`;
   const status = s?.status ?? "not_started";
   const lease = s && leaseOf(s);
+  // The runner holding the lease, or once it ended, the one that last ran the step (unknown on
+  // steps stored before it was kept).
+  const runnerId = lease?.runnerId ?? s?.runnerId;
   return {
     step: presentStep(def),
     stdout: stepLog,
@@ -147,7 +150,7 @@ function presentNode(
     // dagflare's additions: which attempt the node is on, its exit code, and who ran it.
     attempt: s?.attempt ?? 0,
     ...(s?.exitCode !== undefined && s.exitCode !== null && { exitCode: s.exitCode }),
-    ...(lease && { runnerId: lease.runnerId }),
+    ...(runnerId !== undefined && { runnerId }),
     // The lease of the current (or, once finished, the accepted) attempt, as its runner saw it.
     ...(s && s.dispatchSeq > 0 && { leaseId: `${runId}.${index}.${s.dispatchSeq}` }),
     // Epoch ms of when the step became ready and when its process ran (the benchmark's figures).

@@ -48,7 +48,8 @@ export function onHeartbeat(d: Draft, e: EventOf<"heartbeat">): Reply {
   const lease = currentLease(d, e.step, e.token);
   if (!lease) return { kind: "stale", reason: "lease is no longer current" };
   const expiresAt = d.now + d.ctx.leaseTtlMs;
-  d.move(e.step, { kind: "running", lease: { ...lease, expiresAt } });
+  // The first heartbeat confirms the runner started the attempt: from now on it is the step's runner.
+  d.move(e.step, { kind: "running", lease: { ...lease, expiresAt } }, { runnerId: lease.runnerId });
   d.setTimer(timerKey.lease(e.step), expiresAt);
   return { kind: "heartbeat", cancel: lease.cancelRequested };
 }

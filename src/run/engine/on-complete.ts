@@ -17,6 +17,8 @@ export function onComplete(d: Draft, e: EventOf<"complete">): Reply {
   const def = d.def(e.step);
   d.update(e.step, {
     doneTokens: [...s.doneTokens, e.token],
+    // A result confirms the lease too (a short step may finish before its first heartbeat).
+    runnerId: lease.runnerId,
     exitCode: r.exitCode,
     outputMatched: r.outputMatched ?? false,
     processStartedAt: r.processStartedAt,

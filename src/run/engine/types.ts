@@ -83,6 +83,13 @@ export interface StepState {
   processStartedAt?: number;
   processExitedAt?: number;
   exitCode?: number | null;
+  /**
+   * The runner that last ran an attempt of this step (it confirmed its lease or reported a
+   * result), kept once the lease ended: its logs and DAG_RUN_*_FILE files are on that host. A
+   * runner that never called about its lease (taken back, released unstarted) does not replace it.
+   * Absent on steps stored before it was kept.
+   */
+  runnerId?: string;
   /** The files of the last attempt's stdout and stderr, on the host of the runner that ran it. */
   stdoutPath?: string;
   stderrPath?: string;
