@@ -1,7 +1,8 @@
 // A step as it is stored (one JSON row per step) and the upgrade of the rows written before
 // steps had a phase: then a step was its status plus flags (`queued`, `pending`, a `lease` with
 // `confirmed`, a `child`), and `running` meant a lease, a sub-DAG call, a fan-out step waiting for
-// its instances, or a wait between repeats. PURE.
+// its instances, or a wait between repeats. Fields added since are optional and read as unknown
+// when a row lacks them (a finished step's `runnerId`: the runner that ran it). PURE.
 import type { StepStatus } from "../../status";
 import { isTerminalStep } from "../../status";
 import { type Phase, type StepLease, type StepState, statusOf, timerKey } from "../engine";
