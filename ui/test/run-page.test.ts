@@ -148,6 +148,25 @@ describe("the run page", () => {
     await page.close();
   });
 
+  it("names the runner that ran a step after the step failed, in its row and its panel", async () => {
+    const spec = `steps:
+  - name: broken
+    command: exit 7
+`;
+    const runId = await startDagRun(ui.stack, "ui-ran-on", spec);
+    await runEnded(ui.stack, "ui-ran-on", runId);
+    const page = await openRun("ui-ran-on", runId);
+    await shows(row(page, "broken"), "failed");
+    const runnerCell = row(page, "broken").getByRole("cell").nth(3);
+    expect(await page.getByRole("columnheader").nth(3).textContent()).toBe("Runner");
+    expect(await runnerCell.textContent()).toBe("ui-runner");
+    await runnerCell.click();
+    const facts = page.getByRole("complementary", { name: "step broken" }).getByRole("list", { name: "attempt" });
+    await shows(facts, "runner ui-runner");
+    expect(await facts.textContent()).toContain("exit code 7");
+    await page.close();
+  });
+
   it("scrolls a 100,000-line log, stops following when scrolled up, and copies the exact lines", async () => {
     const runId = await startDagRun(ui.stack, "ui-big-log", "steps:\n  - name: big\n    command: seq 1 100000\n");
     await runEnded(ui.stack, "ui-big-log", runId, 60_000);

@@ -34,6 +34,18 @@ export function StepPanel(props: {
         </button>
       </header>
       {node.step.description && <p className="muted small">{node.step.description}</p>}
+      {node.attempt > 0 && (
+        <ul className="muted small step-facts" aria-label="attempt">
+          <li>attempt {node.attempt}</li>
+          {/* After the step ends too: its stdout and stderr files are on that runner's host. */}
+          {node.runnerId && (
+            <li title="the runner that ran the step">
+              runner <span className="mono">{node.runnerId}</span>
+            </li>
+          )}
+          {node.exitCode !== undefined && <li>exit code {node.exitCode}</li>}
+        </ul>
+      )}
       {node.error && (
         <p className="error-text small" role="note">
           {node.error}
