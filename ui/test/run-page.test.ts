@@ -164,6 +164,7 @@ describe("the run page", () => {
     const facts = page.getByRole("complementary", { name: "step broken" }).getByRole("list", { name: "attempt" });
     await shows(facts, "runner ui-runner");
     expect(await facts.textContent()).toContain("exit code 7");
+    await screenshot(page, "run-ran-on");
     await page.close();
   });
 

@@ -115,7 +115,10 @@ function StepRow(props: {
         <StatusBadge status={node.statusLabel} />
       </td>
       <td>{node.attempt > 0 ? node.attempt : "-"}</td>
-      <td className="mono">{node.runnerId ?? "-"}</td>
+      {/* A narrow column cuts a long runner id: the title gives it whole. */}
+      <td className="mono" title={node.runnerId}>
+        {node.runnerId ?? "-"}
+      </td>
       <td title={formatTime(node.startedAt)}>{clockTime(node.startedAt)}</td>
       <td>{formatDuration(stepDuration(node, props.now))}</td>
       <td>{node.exitCode ?? "-"}</td>
