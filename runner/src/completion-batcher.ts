@@ -77,6 +77,8 @@ export class CompletionBatcher {
       // Given up (forced shutdown): settled now; a call already carrying it is not waited for.
       const onAbort = () => {
         this.queue = this.queue.filter((i) => i !== item);
+        // Nothing left to send again: no timer keeps a stopping runner alive.
+        if (this.queue.length === 0) clearTimeout(this.retryTimer);
         settle(item, new AbortedError(`${leaseId}: completion given up`));
       };
       signal?.addEventListener("abort", onAbort, { once: true });

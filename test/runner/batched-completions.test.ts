@@ -49,8 +49,10 @@ describe("completions that end together", () => {
     await until(() => handedOver.mock.calls.length === leases.length);
     release();
     await Promise.all(runs);
+    // The first call leaves with what was handed over in its turn (one, or all four when the
+    // processes' exits were read together); everything after it waits and leaves in one call.
     const calls = completionCalls();
-    expect(calls).toHaveLength(2);
+    expect(calls.length).toBeLessThanOrEqual(2);
     expect(calls.flat().sort()).toEqual(leases.map((l) => l.leaseId).sort());
     for (const lease of leases) expect(server.completions.get(lease.leaseId)?.token).toBe(lease.token);
   });
