@@ -7,8 +7,9 @@ import type { z } from "zod";
 import {
   type CompleteRequest,
   CompleteResponse,
-  ErrorBody,
+  CompletionsResponse,
   HeartbeatResponse,
+  type Lease,
   type LeaseRequest,
   LeaseResponse,
   LogAppendResponse,
@@ -16,31 +17,14 @@ import {
   RUNNER_API_PREFIX,
   type RunnerHeartbeatRequest,
 } from "../../src/shared/protocol.ts";
+import { AbortedError, AuthError, LeaseLostError, RejectedError, UnreachableError } from "./client-errors.ts";
+import { CompletionBatcher } from "./completion-batcher.ts";
 import { type Backoff, backoffMs, DEFAULT_BACKOFF, sleep } from "./retries.ts";
 import { RunnerSocket, SocketDownError } from "./socket.ts";
 
 export type Log = (line: string) => void;
 
-/** 409: the lease expired or was superseded; another attempt owns the step. Never retried. */
-export class LeaseLostError extends Error {
-  override name = "LeaseLostError";
-}
-/** 401/403: the runner token is wrong; the runner cannot do anything useful. */
-export class AuthError extends Error {
-  override name = "AuthError";
-}
-/** Any other 4xx: the request itself is wrong. */
-export class RejectedError extends Error {
-  override name = "RejectedError";
-}
-/** The server could not be reached (or answered 5xx) and the call was not to be retried. */
-export class UnreachableError extends Error {
-  override name = "UnreachableError";
-}
-/** The caller gave up (its signal aborted) before the server answered. */
-export class AbortedError extends Error {
-  override name = "AbortedError";
-}
+export { AbortedError, AuthError, LeaseLostError, RejectedError, UnreachableError };
 
 export interface ClientOptions {
   server: string;
@@ -66,9 +50,19 @@ export class RunnerClient {
   /** Set while calls fail, so that an outage is logged once and the recovery once. */
   private unreachableSince: number | undefined;
   private socket: RunnerSocket | undefined;
+  /** Completions that end together leave together (completion-batcher.ts). */
+  private readonly completions: CompletionBatcher;
 
   constructor(private readonly opts: ClientOptions) {
     this.baseUrl = opts.server.replace(/\/+$/, "") + RUNNER_API_PREFIX;
+    this.completions = new CompletionBatcher({
+      completeOne: (leaseId, req) =>
+        this.tryOnce(this.leasePath(leaseId, "complete"), req, CompleteResponse, { retry: false }),
+      completeMany: (req) => this.tryOnce("/completions", req, CompletionsResponse, { retry: false }),
+      orphanLeases: (leases) => this.giveBackOrphans(leases),
+      log: opts.log,
+      backoff: opts.backoff,
+    });
   }
 
   /**
@@ -88,11 +82,7 @@ export class RunnerClient {
       backoff: this.opts.backoff,
       onUnauthorized: (why) => onUnauthorized(new AuthError(why)),
       // A lease request withdrawn while its answer was on the way: the leases go back.
-      onOrphanLeases: (body) => {
-        for (const lease of LeaseResponse.safeParse(body).data?.leases ?? []) {
-          void this.release(lease.leaseId, lease.token, "runner draining", AbortSignal.timeout(10_000)).catch(() => {});
-        }
-      },
+      onOrphanLeases: (body) => this.giveBackOrphans(LeaseResponse.safeParse(body).data?.leases ?? []),
     });
     return this.socket.start();
   }
@@ -114,8 +104,9 @@ export class RunnerClient {
     return this.call(this.leasePath(leaseId, "logs"), { token, entries }, LogAppendResponse, { retry: false });
   }
 
+  /** Retried until answered; completions that end together go in one call. */
   complete(leaseId: string, req: CompleteRequest, signal?: AbortSignal) {
-    return this.call(this.leasePath(leaseId, "complete"), req, CompleteResponse, { retry: true, signal });
+    return this.completions.complete(leaseId, req, signal);
   }
 
   async release(leaseId: string, token: string, reason: string, signal?: AbortSignal): Promise<void> {
@@ -125,6 +116,13 @@ export class RunnerClient {
   /** The runner's own heartbeat, for the fleet view: one try, the next report comes soon anyway. */
   async reportRunner(req: RunnerHeartbeatRequest, timeoutMs: number): Promise<void> {
     await this.call("/heartbeat", req, undefined, { retry: false, timeoutMs });
+  }
+
+  /** Leases granted to an ask that was given up meanwhile: the server can dispatch them again at once. */
+  private giveBackOrphans(leases: Lease[]): void {
+    for (const lease of leases) {
+      void this.release(lease.leaseId, lease.token, "runner draining", AbortSignal.timeout(10_000)).catch(() => {});
+    }
   }
 
   private leasePath(leaseId: string, action: string): string {
@@ -139,15 +137,26 @@ export class RunnerClient {
   ): Promise<z.infer<S>> {
     for (let failures = 1; ; failures++) {
       if (opts.signal?.aborted) throw new AbortedError(`${path}: gave up`);
-      const transient = await this.attempt(path, body, schema, opts);
+      const transient = await this.tryOnce(path, body, schema, opts);
       if (!(transient instanceof UnreachableError)) return transient;
-      if (this.unreachableSince === undefined) {
-        this.unreachableSince = Date.now();
-        this.opts.log(`server unreachable (${transient.message}); retrying with backoff`);
-      }
       if (!opts.retry) throw transient;
       await sleep(backoffMs(failures, this.opts.backoff ?? DEFAULT_BACKOFF), opts.signal);
     }
+  }
+
+  /** One try; a transient failure is returned (and an outage logged once), not retried. */
+  private async tryOnce<S extends z.ZodType>(
+    path: string,
+    body: unknown,
+    schema: S | undefined,
+    opts: CallOptions,
+  ): Promise<z.infer<S> | UnreachableError> {
+    const result = await this.attempt(path, body, schema, opts);
+    if (result instanceof UnreachableError && this.unreachableSince === undefined) {
+      this.unreachableSince = Date.now();
+      this.opts.log(`server unreachable (${result.message}); retrying with backoff`);
+    }
+    return result;
   }
 
   /** One request. Returns the parsed reply, or an UnreachableError for a transient failure. */
@@ -159,7 +168,8 @@ export class RunnerClient {
   ): Promise<z.infer<S> | UnreachableError> {
     let res: { status: number; ok: boolean };
     let text: string;
-    const viaSocket = this.socket?.isOpen && path.startsWith("/lease") ? this.socket : undefined;
+    const viaSocket =
+      this.socket?.isOpen && (path.startsWith("/lease") || path === "/completions") ? this.socket : undefined;
     const overSocket = await viaSocket
       ?.call(path, body, opts.signal, path === "/lease" ? undefined : (opts.timeoutMs ?? DEFAULT_TIMEOUT_MS))
       .catch((err: unknown) => {
@@ -216,7 +226,7 @@ export class RunnerClient {
     if (res.status >= 500 || res.status === 408 || res.status === 429) {
       return new UnreachableError(`HTTP ${res.status}`);
     }
-    if (!res.ok) throw errorFor(res.status, path, text);
+    if (!res.ok) throw RejectedError.forStatus(res.status, path, text);
     if (this.unreachableSince !== undefined) {
       this.opts.log(`server reachable again after ${Math.round((Date.now() - this.unreachableSince) / 1000)} s`);
       this.unreachableSince = undefined;
@@ -234,19 +244,6 @@ export class RunnerClient {
     if (!parsed.success) return new UnreachableError(`HTTP ${res.status} with an unexpected reply to ${path}`);
     return parsed.data;
   }
-}
-
-function errorFor(status: number, path: string, text: string): Error {
-  let detail = `HTTP ${status}`;
-  try {
-    const body = ErrorBody.safeParse(JSON.parse(text));
-    if (body.success) detail = `${status} ${body.data.code}: ${body.data.message}`;
-  } catch {
-    // Not JSON: the status alone says enough.
-  }
-  if (status === 409) return new LeaseLostError(detail);
-  if (status === 401 || status === 403) return new AuthError(detail);
-  return new RejectedError(`${path}: ${detail}`);
 }
 
 function describeNetworkError(err: unknown): string {

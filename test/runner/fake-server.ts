@@ -26,6 +26,10 @@ export class FakeServer {
   failNext: { status: number; count: number; suffix?: string } = { status: 0, count: 0 };
   /** Called before a completion is answered. */
   onComplete: ((leaseId: string) => void) | undefined;
+  /** While set, completion calls (one or several) are recorded but answered only once it settles. */
+  holdCompletions: Promise<void> | undefined;
+  /** False: the server predates `/completions` and answers it 404. */
+  batchCompletions = true;
   /** TTL that heartbeats renew leases with. */
   ttlMs = 3000;
   /** Longest a /lease call waits for work: kept short in tests. */
@@ -81,6 +85,8 @@ export class FakeServer {
       this.failNext.count--;
       return send(this.failNext.status, { code: "simulated", message: `simulated ${this.failNext.status}` });
     }
+    if (path === "/completions" || path.endsWith("/complete")) await this.holdCompletions;
+    if (path === "/completions" && this.batchCompletions) return send(200, this.completeMany(body));
     if (path === "/lease") return send(200, { leases: await this.takeLeases(body.max, body.waitMs, res) });
     if (path === "/heartbeat") {
       this.runnerReports.push(body);
@@ -107,16 +113,32 @@ export class FakeServer {
         return send(200, { ackedSeq: acked });
       }
       case "complete": {
-        this.onComplete?.(leaseId);
-        const accepted = !this.completions.has(leaseId);
-        if (accepted) this.completions.set(leaseId, body);
         const next = body.next ? this.nextQueue.splice(0, body.next.max) : [];
-        return send(200, { accepted, next });
+        return send(200, { accepted: this.accept(leaseId, body), next });
       }
       case "release":
         this.releases.push(leaseId);
         return send(200, {});
     }
+  }
+
+  private accept(leaseId: string, body: CompleteRequest): boolean {
+    this.onComplete?.(leaseId);
+    const accepted = !this.completions.has(leaseId);
+    if (accepted) this.completions.set(leaseId, body);
+    return accepted;
+  }
+
+  /** Each completion answered as its own `complete` would be; `next` after all of them. */
+  private completeMany(body: { completions: Array<CompleteRequest & { leaseId: string }>; next?: { max: number } }) {
+    const results = body.completions.map(({ leaseId, ...req }) => {
+      const lostOn = this.lost.get(leaseId);
+      if (lostOn && (lostOn.length === 0 || lostOn.includes("complete"))) {
+        return { leaseId, status: 409, body: { code: "not_running", message: "lease is not current" } };
+      }
+      return { leaseId, status: 200, body: { accepted: this.accept(leaseId, req) } };
+    });
+    return { results, next: body.next ? this.nextQueue.splice(0, body.next.max) : [] };
   }
 
   /** Like the real server: waits for work, and takes none for a caller that went away. */

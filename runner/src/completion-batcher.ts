@@ -1,0 +1,218 @@
+// Coalesces the runner's completions: one that becomes ready while a completion call is in
+// flight (or in the same event-loop turn as another) waits for that call and then leaves with
+// the others in one `POST /completions`, over the socket or HTTP. A completion with nothing else
+// pending leaves at once as its own `complete` call, so a chain pays no added latency. Every
+// fault rule of a single completion holds per lease: a transient failure (for the call or for
+// one lease) is sent again after a backoff, a refusal ends only its own lease, and a server
+// without `/completions` (404) gets one call per completion from then on.
+// docs/runner-protocol.md#several-completions-in-one-call.
+import {
+  type CompleteRequest,
+  type CompleteResponse,
+  type Completion,
+  type CompletionsRequest,
+  type CompletionsResponse,
+  type Lease,
+  MAX_LEASES_PER_REQUEST,
+} from "../../src/shared/protocol.ts";
+import { AbortedError, AuthError, RejectedError, UnreachableError } from "./client-errors.ts";
+import { type Backoff, backoffMs, DEFAULT_BACKOFF } from "./retries.ts";
+
+/** A batch stays well under the server's 2 MiB body limit (one output alone may be 64 KiB). */
+const MAX_BATCH_BYTES = 1024 * 1024;
+
+/** The calls the batcher makes; each answers, or returns an UnreachableError, or throws a refusal. */
+export interface CompletionTransport {
+  completeOne(leaseId: string, req: CompleteRequest): Promise<CompleteResponse | UnreachableError>;
+  completeMany(req: CompletionsRequest): Promise<CompletionsResponse | UnreachableError>;
+  /** Leases granted for a `next` ask whose completion was given up meanwhile: hand them back. */
+  orphanLeases(leases: Lease[]): void;
+  log(line: string): void;
+  backoff?: Backoff;
+}
+
+interface Item {
+  leaseId: string;
+  req: CompleteRequest;
+  bytes: number;
+  /** Transient failures so far: the backoff before this one is sent again. */
+  failures: number;
+  /** Not sent again before this time (epoch ms). */
+  notBefore: number;
+  settled: boolean;
+  resolve: (res: CompleteResponse) => void;
+  reject: (err: Error) => void;
+}
+
+export class CompletionBatcher {
+  private queue: Item[] = [];
+  private busy = false;
+  private scheduled = false;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The server answered `/completions` 404: it predates the call. */
+  private oneByOne = false;
+
+  constructor(private readonly transport: CompletionTransport) {}
+
+  /** Reports one lease's completion; settles as its own `complete` call would. */
+  complete(leaseId: string, req: CompleteRequest, signal?: AbortSignal): Promise<CompleteResponse> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(new AbortedError(`${leaseId}: completion given up`));
+      const item: Item = {
+        leaseId,
+        req,
+        bytes: Buffer.byteLength(JSON.stringify(req)),
+        failures: 0,
+        notBefore: 0,
+        settled: false,
+        resolve: (res) => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve(res);
+        },
+        reject: (err) => {
+          signal?.removeEventListener("abort", onAbort);
+          reject(err);
+        },
+      };
+      // Given up (forced shutdown): settled now; a call already carrying it is not waited for.
+      const onAbort = () => {
+        this.queue = this.queue.filter((i) => i !== item);
+        // Nothing left to send again: no timer keeps a stopping runner alive.
+        if (this.queue.length === 0) clearTimeout(this.retryTimer);
+        settle(item, new AbortedError(`${leaseId}: completion given up`));
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.queue.push(item);
+      this.kick();
+    });
+  }
+
+  /** Sends what is due once the current turn ends, unless a call is in flight (it sends after). */
+  private kick(): void {
+    if (this.busy || this.scheduled || this.queue.length === 0) return;
+    const now = Date.now();
+    const due = Math.min(...this.queue.map((i) => i.notBefore));
+    clearTimeout(this.retryTimer);
+    if (due > now) {
+      this.retryTimer = setTimeout(() => this.kick(), due - now);
+      return;
+    }
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.busy) return;
+    const batch = this.take(Date.now());
+    if (batch.length === 0) return this.kick();
+    this.busy = true;
+    try {
+      if (batch.length === 1 || this.oneByOne) await Promise.all(batch.map((item) => this.sendOne(item)));
+      else await this.sendMany(batch);
+    } catch (err) {
+      // Not expected (every failure is settled per item), but a stuck item must not stay pending.
+      for (const item of batch) settle(item, err as Error);
+    } finally {
+      this.busy = false;
+      this.kick();
+    }
+  }
+
+  /** The due items, oldest first, up to the call's limits; the rest wait for the next call. */
+  private take(now: number): Item[] {
+    const batch: Item[] = [];
+    let bytes = 0;
+    for (const item of this.queue) {
+      if (item.notBefore > now || batch.length === MAX_LEASES_PER_REQUEST) continue;
+      if (batch.length > 0 && bytes + item.bytes > MAX_BATCH_BYTES) continue;
+      batch.push(item);
+      bytes += item.bytes;
+    }
+    this.queue = this.queue.filter((i) => !batch.includes(i));
+    return batch;
+  }
+
+  private async sendOne(item: Item): Promise<void> {
+    try {
+      const res = await this.transport.completeOne(item.leaseId, item.req);
+      if (res instanceof UnreachableError) return this.retryLater([item]);
+      settle(item, res);
+    } catch (err) {
+      settle(item, err as Error);
+    }
+  }
+
+  private async sendMany(batch: Item[]): Promise<void> {
+    const asks = batch.map((i) => i.req.next);
+    const first = asks.find((a) => a !== undefined);
+    const max = asks.reduce((sum, a) => sum + (a?.max ?? 0), 0);
+    const req: CompletionsRequest = {
+      completions: batch.map(({ leaseId, req: { next: _, ...rest } }): Completion => ({ leaseId, ...rest })),
+      ...(first && { next: { ...first, max: Math.min(max, MAX_LEASES_PER_REQUEST) } }),
+    };
+    let res: CompletionsResponse | UnreachableError;
+    try {
+      res = await this.transport.completeMany(req);
+    } catch (err) {
+      if (err instanceof AuthError) {
+        for (const item of batch) settle(item, err);
+        return;
+      }
+      if (!(err instanceof RejectedError)) throw err;
+      // Refused whole: each completion is sent on its own and gets its own answer.
+      if (err.status === 404 && !this.oneByOne) {
+        this.oneByOne = true;
+        this.transport.log("the server has no /completions; reporting completions one by one");
+      }
+      await Promise.all(batch.map((item) => this.sendOne(item)));
+      return;
+    }
+    if (res instanceof UnreachableError) return this.retryLater(batch);
+    // The granted leases go to the completions that asked, each up to its own ask (its slots).
+    const leases = [...res.next];
+    const again: Item[] = [];
+    for (const [k, item] of batch.entries()) {
+      const result = res.results[k];
+      if (!result) {
+        again.push(item);
+        continue;
+      }
+      const failure = resultError(result.status, item.leaseId, result.body);
+      if (failure instanceof UnreachableError) again.push(item);
+      else if (failure) settle(item, failure);
+      else {
+        const accepted = "accepted" in result.body && result.body.accepted;
+        settle(item, { accepted, next: item.settled || !item.req.next ? [] : leases.splice(0, item.req.next.max) });
+      }
+    }
+    this.retryLater(again);
+    if (leases.length > 0) this.transport.orphanLeases(leases);
+  }
+
+  /** Sent again together after one backoff, longer the more often any of them failed. */
+  private retryLater(items: Item[]): void {
+    const again = items.filter((i) => !i.settled);
+    if (again.length === 0) return;
+    const failures = Math.max(...again.map((i) => ++i.failures));
+    const notBefore = Date.now() + backoffMs(failures, this.transport.backoff ?? DEFAULT_BACKOFF);
+    for (const item of again) item.notBefore = notBefore;
+    this.queue.push(...again);
+  }
+}
+
+/** One result's status as its own call's: undefined for 2xx, else the error its call would raise. */
+function resultError(status: number, leaseId: string, body: unknown): Error | undefined {
+  if (status >= 200 && status < 300) return undefined;
+  if (status >= 500 || status === 408 || status === 429) return new UnreachableError(`HTTP ${status}`);
+  return RejectedError.forStatus(status, `/leases/${leaseId}/complete`, JSON.stringify(body));
+}
+
+function settle(item: Item, outcome: CompleteResponse | Error): void {
+  if (item.settled) return;
+  item.settled = true;
+  if (outcome instanceof Error) item.reject(outcome);
+  else item.resolve(outcome);
+}
