@@ -28,6 +28,15 @@ const EFFECT_RETRY_MS = 1_000;
  * lease's confirmation timer, so that it seldom moves the alarm.
  */
 const DISPATCH_SAFETY_MS = 5_000;
+/**
+ * A step still queued this long after its task was handed over is offered to the dispatcher
+ * again, and so on while it waits. The dispatcher keeps one task per dispatch (a second offer of
+ * a task it holds changes nothing), but a task taken off its queue by a runner's request whose
+ * claim never reached this run (the dispatcher or the server stopped in between) would be lost,
+ * and the step would wait for ever: the offer again brings it back. A claim of a task offered
+ * twice after the step was leased is stale and gets nothing.
+ */
+export const REOFFER_MS = 30_000;
 
 /** What the outbox needs of its run; read at delivery time, since state moves on. */
 export interface OutboxHost {
@@ -91,6 +100,8 @@ export class Outbox {
           return e satisfies never;
       }
     }
+    // A leased step needs no more offers (a timer not set costs nothing to clear).
+    for (const step of claimed) timers.clear(outboxTimer.enqueue(step));
     return out;
   }
 
@@ -116,15 +127,21 @@ export class Outbox {
       if (s?.phase.kind === "queued")
         tasks.push({ runId, step: name, dispatchSeq: s.dispatchSeq, selector: this.host.selectorOf(name) });
     }
-    const handedOver = () => {
-      for (const name of stepNames) timers.clear(outboxTimer.enqueue(name));
+    const handedOver = async () => {
+      // Steps no longer queued need nothing more; queued ones are offered again later (REOFFER_MS).
+      const queued = new Set(tasks.map((t) => t.step));
+      for (const name of stepNames) if (!queued.has(name)) timers.clear(outboxTimer.enqueue(name));
+      if (!queued.size) return;
+      const at = Date.now() + REOFFER_MS;
+      for (const name of queued) timers.set(outboxTimer.enqueue(name), at);
+      await timers.arm();
     };
     if (!tasks.length) return handedOver();
     try {
       const byPool = new Map<string, DispatchTask[]>();
       for (const t of tasks) byPool.set(poolOf(t.selector), [...(byPool.get(poolOf(t.selector)) ?? []), t]);
       await Promise.all([...byPool].map(([pool, ts]) => dispatcherFor(this.host.env, pool).enqueue(ts)));
-      handedOver();
+      await handedOver();
     } catch (err) {
       console.error(`run ${runId}: dispatcher unreachable, retrying`, err);
       const at = Date.now() + EFFECT_RETRY_MS;
