@@ -4,6 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { api } from "../../api/client";
 import { ErrorBox } from "../../components/error-box";
 import { ListTable } from "../../components/list-table";
+import { formatTime } from "../../lib/format";
 
 interface Action {
   action: string;
@@ -51,7 +52,7 @@ export function ActivityView(props: { actionPath: string; version: string }) {
         rowKey={(a) => `${a.at}\u0000${a.action}\u0000${a.step ?? ""}\u0000${a.actor}`}
         empty="Nobody has acted on this run through the API."
         columns={[
-          { head: "When", cell: (a) => new Date(a.at).toLocaleString() },
+          { head: "When", cell: (a) => formatTime(a.at) },
           { head: "Action", cell: (a) => a.action },
           { head: "Step", cell: (a) => a.step ?? "" },
           {
