@@ -23,7 +23,7 @@ my $dir = shift @ARGV;
 my %live;
 sub say_ { my $line = shift; syswrite(STDOUT, $line) }
 $SIG{PIPE} = 'IGNORE';
-$SIG{CHLD} = sub {
+sub reap {
   while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) {
     my $id = delete $live{$pid};
     next unless defined $id;
@@ -31,7 +31,8 @@ $SIG{CHLD} = sub {
     my $sig = $? & 127;
     say_($sig ? "X $id -1 $sig\n" : "X $id " . ($? >> 8) . " 0\n");
   }
-};
+}
+$SIG{CHLD} = \&reap;
 sub start {
   my ($id, $cwd, $argc, @rest) = @_;
   my @argv = splice(@rest, 0, $argc);
@@ -52,6 +53,8 @@ sub start {
     my $go = '';
     POSIX::_exit(127) unless sysread($go_r, $go, 1) == 1;
     $SIG{$_} = 'DEFAULT' for qw(PIPE CHLD);
+    # As spawn does: the step starts with no signal blocked, whatever the helper inherited.
+    POSIX::sigprocmask(POSIX::SIG_SETMASK(), POSIX::SigSet->new());
     open(my $report, '>&', \*STDOUT) or POSIX::_exit(127);
     my $fail = sub { syswrite($report, "E $id $_[0]\n"); POSIX::_exit(127) };
     open(STDIN, '<', '/dev/null') or $fail->("/dev/null: $!");
@@ -71,7 +74,17 @@ sub start {
   close $go_w;
 }
 my $buf = '';
+my $stdin = '';
+vec($stdin, fileno(STDIN), 1) = 1;
 for (;;) {
+  # Perl runs a signal's handler between its own operations: a SIGCHLD that lands after the
+  # last check and before the read blocks would wait for the next request, which in a chain
+  # waits for this very exit. So while steps are alive, wake at least every 50 ms and reap.
+  my $ready = select(my $readable = $stdin, undef, undef, %live ? 0.05 : undef);
+  my $interrupted = $ready < 0 && $!{EINTR};
+  reap() if %live;
+  next if $ready == 0 || $interrupted;
+  last if $ready < 0;
   my $n = sysread(STDIN, $buf, 65536, length $buf);
   if (!defined $n) { next if $!{EINTR}; last }
   last if $n == 0;

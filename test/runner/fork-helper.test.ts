@@ -1,7 +1,8 @@
 // The fork helper (runner/src/fork-helper.ts) in place of Node's spawn: the same guarantees,
 // checked on real processes. exec.test.ts runs every other process behaviour through it too,
 // as the helper is the default launcher.
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -73,6 +74,62 @@ describe("steps started by the fork helper", () => {
     } finally {
       delete process.env.DAGFLARE_RUNNER_TOKEN_FILE;
     }
+  });
+});
+
+/** A helper started with SIGCHLD blocked for its whole life (a "perl" first on PATH blocks it and execs the real one). */
+async function helperWithSigchldBlocked(): Promise<ForkHelper> {
+  const bin = mkdtempSync(path.join(tmpdir(), "fork-helper-bin-"));
+  const perl = execFileSync("sh", ["-c", "command -v perl"], { encoding: "utf8" }).trim();
+  writeFileSync(
+    path.join(bin, "perl"),
+    `#!${perl}\nuse POSIX;\nsigprocmask(SIG_BLOCK, POSIX::SigSet->new(SIGCHLD));\nexec { "${perl}" } "perl", @ARGV;\n`,
+    { mode: 0o755 },
+  );
+  const helper = new ForkHelper({ privateEnv: [] });
+  const savedPath = process.env.PATH;
+  process.env.PATH = `${bin}:${savedPath}`;
+  try {
+    helper.warmUp();
+  } finally {
+    process.env.PATH = savedPath;
+  }
+  // SIGCHLD is signal 17: bit 16 of the mask, once the wrapper has exec'd the real perl.
+  await until(() => (sigBlk(helper.pid as number) & (1n << 16n)) !== 0n);
+  return helper;
+}
+
+function sigBlk(pid: number | string): bigint {
+  return BigInt(`0x${readFileSync(`/proc/${pid}/status`, "utf8").match(/^SigBlk:\s*(\w+)/m)?.[1] ?? "0"}`);
+}
+
+describe("a step's end", () => {
+  it("is reported even when the helper's SIGCHLD never arrives", async () => {
+    // A SIGCHLD can land between Perl's last signal check and the read that then blocks; in a
+    // chain nothing else wakes the helper. A helper with SIGCHLD blocked makes that loss certain.
+    const helper = await helperWithSigchldBlocked();
+    for (let i = 0; i < 3; i++) {
+      const step = helper.launch({ file: "sh", args: ["-c", `exit ${i + 3}`], cwd: tmpdir(), env: process.env });
+      const ended = await new Promise((resolve) => step.once("exit", (code) => resolve(code)));
+      expect(ended).toBe(i + 3);
+    }
+    helper.stop();
+  });
+
+  it("comes from a step that started with no signal blocked, as with spawn", async () => {
+    const helper = await helperWithSigchldBlocked();
+    const step = helper.launch({
+      file: "sh",
+      args: ["-c", "grep SigBlk /proc/$$/status"],
+      cwd: tmpdir(),
+      env: process.env,
+    });
+    let out = "";
+    await new Promise((resolve) => step.once("spawn", resolve));
+    step.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+    await new Promise((resolve) => step.once("close", resolve));
+    expect(out).toMatch(/^SigBlk:\s*0+$/m);
+    helper.stop();
   });
 });
 
