@@ -4,7 +4,7 @@
 // it is done; a delivery that fails moves its timer, and the alarm tries again.
 
 import { db, updateRunSummary } from "../../db/queries";
-import type { DispatchTask } from "../../dispatch/dispatch-object";
+import type { DispatchTask } from "../../dispatch/task-queue";
 import type { Env } from "../../env";
 import { type Outcome, unwrap } from "../../errors";
 import { mailAfterFinish } from "../../mail/after-finish";
