@@ -1,18 +1,23 @@
-import type { DispatchObject } from "./dispatch/dispatch-object";
-import type { MailObject } from "./mail/mail-object";
-import type { QueueObject } from "./queue/queue-object";
-import type { RunObject } from "./run/run-object";
-import type { ScheduleObject } from "./schedule/schedule-object";
-import type { WebhookObject } from "./webhooks/webhook-object";
+/**
+ * The Durable Object class behind each namespace binding, filled in by the wiring
+ * (src/index.ts, with `declare module`). Every class takes `Env`, so if `Env` imported the
+ * classes, each would import itself through it: the classes register here instead.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging in src/index.ts.
+export interface DurableObjectClasses {}
+
+type Namespace<K extends string> = DurableObjectNamespace<
+  DurableObjectClasses extends Record<K, infer C extends Rpc.DurableObjectBranded> ? C : undefined
+>;
 
 export interface Env {
   DB: D1Database;
-  RUNS: DurableObjectNamespace<RunObject>;
-  DISPATCH: DurableObjectNamespace<DispatchObject>;
-  SCHEDULES: DurableObjectNamespace<ScheduleObject>;
-  QUEUES: DurableObjectNamespace<QueueObject>;
-  MAIL: DurableObjectNamespace<MailObject>;
-  WEBHOOKS: DurableObjectNamespace<WebhookObject>;
+  RUNS: Namespace<"RunObject">;
+  DISPATCH: Namespace<"DispatchObject">;
+  SCHEDULES: Namespace<"ScheduleObject">;
+  QUEUES: Namespace<"QueueObject">;
+  MAIL: Namespace<"MailObject">;
+  WEBHOOKS: Namespace<"WebhookObject">;
   /** "required" (default) or "off": an operator's explicit choice to serve without tokens. */
   DAGFLARE_AUTH?: string;
   /** Bearer token for the user API (a Worker secret). */

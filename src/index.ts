@@ -10,6 +10,18 @@ import { rearmSchedules } from "./schedule/safety-net";
 import { ScheduleObject as Schedule } from "./schedule/schedule-object";
 import { WebhookObject as Webhook } from "./webhooks/webhook-object";
 
+// The classes behind Env's namespaces, for typed stubs (see `DurableObjectClasses` in src/env.ts).
+declare module "./env" {
+  interface DurableObjectClasses {
+    DispatchObject: Dispatch;
+    MailObject: Mail;
+    QueueObject: Queue;
+    RunObject: Run;
+    ScheduleObject: Schedule;
+    WebhookObject: Webhook;
+  }
+}
+
 // With DAGFLARE_CALL_COUNTS=on every binding counts its calls (src/call-counts.ts); off, as is.
 export const DispatchObject = counted(Dispatch);
 export const MailObject = counted(Mail);

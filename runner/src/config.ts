@@ -7,7 +7,9 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { MAX_LEASES_PER_REQUEST } from "../../src/shared/protocol.ts";
 import { DEFAULT_POOL, POOL_LABEL, POOL_NAME } from "../../src/shared/selector.ts";
-import { DEFAULT_RETENTION_DAYS } from "./run-files.ts";
+
+/** How long a run's files on the host stay after their last write (run-files.ts), in days. */
+export const DEFAULT_RETENTION_DAYS = 7;
 
 export const USAGE = `usage: dagflare-runner [options]
 

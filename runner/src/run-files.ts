@@ -8,9 +8,9 @@
 import { appendFileSync, chownSync, closeSync, mkdirSync, openSync, readdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Lease } from "../../src/shared/protocol.ts";
+import { DEFAULT_RETENTION_DAYS } from "./config.ts";
 import type { StepUser } from "./step-user.ts";
 
-export const DEFAULT_RETENTION_DAYS = 7;
 const DAY_MS = 86_400_000;
 /** How often old runs are looked for (and once at start). */
 export const SWEEP_INTERVAL_MS = 3_600_000;

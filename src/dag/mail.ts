@@ -5,6 +5,7 @@
 import { isMap, isSeq, type Node, type YAMLMap } from "yaml";
 import type { Issues } from "./issues";
 import { checkKeys, type KeySet } from "./keys";
+import type { MailConfig, MailDef, SmtpDef } from "./types";
 import { child, isAbsent } from "./yaml-nodes";
 
 const MAIL_KEYS = ["mailOn", "smtp", "errorMail", "infoMail"];
@@ -13,29 +14,6 @@ const MAIL_KEYS = ["mailOn", "smtp", "errorMail", "infoMail"];
 export const MAX_MAIL_RECIPIENTS = 50;
 /** A subject prefix (it goes into one header line). */
 export const MAX_MAIL_PREFIX_CHARS = 200;
-
-export interface MailConfig {
-  /** Absent: the operator's DAGFLARE_SMTP_FROM. */
-  from?: string;
-  to: string[];
-  prefix?: string;
-  attachLogs: boolean;
-}
-
-export interface SmtpDef {
-  host?: string;
-  port?: number;
-  username?: string;
-  /** The name of the Worker secret that holds the password (SMTP_...). */
-  passwordSecret?: string;
-}
-
-export interface MailDef {
-  on: { failure: boolean; success: boolean };
-  smtp?: SmtpDef;
-  errorMail?: MailConfig;
-  infoMail?: MailConfig;
-}
 
 const MAIL_ON_KEYS: KeySet = { supported: new Set(["failure", "success"]), later: new Set() };
 const SMTP_KEYS: KeySet = { supported: new Set(["host", "port", "username", "password"]), later: new Set() };

@@ -1,8 +1,6 @@
 // The typed form of a DAG file after parsing and validation (src/dag/parse.ts).
 // Everything here is plain data: it is stored as JSON in D1 and in each run's snapshot.
 
-import type { MailDef } from "./mail";
-
 /** An ordered list of KEY=value pairs; values may reference earlier keys as ${KEY}. */
 export type EnvList = Array<[key: string, value: string]>;
 
@@ -183,6 +181,30 @@ export const HANDLER_NAMES: Record<HandlerKind, string> = {
   cancel: "onCancel",
   exit: "onExit",
 };
+
+/** Dagu's mail keys (`mailOn`, `smtp`, `errorMail`, `infoMail`), as `readMail` (mail.ts) reads them. */
+export interface MailConfig {
+  /** Absent: the operator's DAGFLARE_SMTP_FROM. */
+  from?: string;
+  to: string[];
+  prefix?: string;
+  attachLogs: boolean;
+}
+
+export interface SmtpDef {
+  host?: string;
+  port?: number;
+  username?: string;
+  /** The name of the Worker secret that holds the password (SMTP_...). */
+  passwordSecret?: string;
+}
+
+export interface MailDef {
+  on: { failure: boolean; success: boolean };
+  smtp?: SmtpDef;
+  errorMail?: MailConfig;
+  infoMail?: MailConfig;
+}
 
 export interface DagIssue {
   /** 1-based line in the YAML text, when known. */

@@ -6,7 +6,7 @@
 import type { Env } from "../env";
 import { AppError, type ErrorCode } from "../errors";
 import { parseBody } from "../parse-input";
-import type { Claim, CompletionReport } from "../run/run-object";
+import type { Claim, CompletionReport } from "../run/object/rpc";
 import { parseLeaseId } from "../shared/lease-id";
 import {
   type CompletionResult,

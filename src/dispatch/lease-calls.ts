@@ -5,7 +5,7 @@ import type { Env } from "../env";
 import { AppError, unwrap } from "../errors";
 import { MAX_OUTPUT_BYTES, showBytes, utf8Bytes } from "../limits";
 import { parseBody } from "../parse-input";
-import type { Claim } from "../run/run-object";
+import type { Claim } from "../run/object/rpc";
 import { parseLeaseId } from "../shared/lease-id";
 import {
   CompleteRequest,

@@ -23,6 +23,7 @@ import {
 import { completeMany } from "./completions";
 import { LEASE_ACTIONS, type LeaseAction, leaseCall, runnerPool } from "./lease-calls";
 import { type TaskQueue, takeAlong } from "./take-along";
+import type { LeaseAsk } from "./task-queue";
 
 /** Carries what the Worker checked (runner id, labels, token) from the route to the object. */
 export const RUNNER_SOCKET_HEADER = "x-dagflare-runner-socket";
@@ -62,13 +63,6 @@ export interface SocketHost extends TaskQueue {
   take(ask: LeaseAsk): Promise<Lease[]>;
   /** Whether the request began before its runner was marked lost (see DispatchObject.runnersLost). */
   isLeftover(ask: LeaseAsk): boolean;
-}
-
-interface LeaseAsk {
-  runnerId: string;
-  labels: Record<string, string>;
-  max: number;
-  askedAt: number;
 }
 
 const LEASE_PATH = /^\/leases\/([^/]{1,200})\/([a-z]+)$/;

@@ -4,7 +4,7 @@
 // completion goes to its run, and those of the same run are claimed in the completion's own
 // storage transaction: a step of a wide run then costs one call to its run instead of two
 // (complete, then claim), and one transaction instead of two.
-import type { Claim } from "../run/run-object";
+import type { Claim } from "../run/object/rpc";
 import type { Lease, NextAsk } from "../shared/protocol";
 
 /** A row of the task table, as taken off it. */

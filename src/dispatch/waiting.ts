@@ -5,7 +5,7 @@
 
 import type { Env } from "../env";
 import { createContext } from "../run/engine";
-import type { RunSnapshot } from "../run/run-object";
+import type { RunSnapshot } from "../run/object/rpc";
 import { poolOf, type Selector, selectorOf } from "../shared/selector";
 import { dispatcherFor } from "../stubs";
 

@@ -7,7 +7,7 @@ import { HANDLER_NAMES } from "../dag/types";
 import type { Env } from "../env";
 import type { ErrorCode } from "../errors";
 import { detailHints, presentWithHints, type RunDetails } from "../routes/run-details";
-import type { RunSnapshot } from "../run/run-object";
+import type { RunSnapshot } from "../run/object/rpc";
 import { logSince, logTail } from "./log-read";
 import { ClientMessage, LIVE_PROTOCOL, type LogMessage, offeredProtocols, type SubscribeLog } from "./protocol";
 

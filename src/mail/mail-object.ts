@@ -8,7 +8,7 @@ import { connect } from "cloudflare:sockets";
 import { DurableObject } from "cloudflare:workers";
 import { asc, eq, isNotNull, min } from "drizzle-orm";
 import migrations from "../../migrations/do/mail/migrations.js";
-import type { MailConfig, MailDef } from "../dag/mail";
+import type { MailConfig, MailDef } from "../dag/types";
 import { openStorage, wipeStorage } from "../do-storage";
 import type { Env } from "../env";
 import { runStub } from "../stubs";

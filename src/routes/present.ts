@@ -18,8 +18,7 @@ import {
   type RunState,
   type StepState,
 } from "../run/engine";
-import type { RunSnapshot } from "../run/run-object";
-import type { ParentRef } from "../run/sub-runs";
+import type { ParentRef, RunSnapshot } from "../run/object/rpc";
 import { type RunStatus, runStatusCode, stepStatusCode } from "../status";
 
 /**

@@ -4,7 +4,7 @@
 import { waitingReasons } from "../dispatch/waiting";
 import type { Env } from "../env";
 import type { MailStatus } from "../mail/mail-object";
-import type { RunSnapshot } from "../run/run-object";
+import type { RunSnapshot } from "../run/object/rpc";
 import { isTerminalRun } from "../status";
 import { admission, mailStub } from "../stubs";
 import { presentDetails } from "./present";

@@ -11,7 +11,7 @@ import { AppError, type Outcome, unwrap } from "../errors";
 import { applyStartInputs, forgetRunInputs, recordRunInputs, type StartInputs } from "../inputs/start-inputs";
 import { MAX_PARAMS_BYTES, showBytes, utf8Bytes } from "../limits";
 import { admission, runStub } from "../stubs";
-import type { RunSnapshot } from "./run-object";
+import type { RunSnapshot } from "./object/rpc";
 
 const RUN_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
 /** The run id that paths resolve to the DAG's latest run. */

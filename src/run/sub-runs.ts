@@ -12,30 +12,9 @@ import { shellQuote } from "../dag/words";
 import { db, getDag, getRun, insertRun } from "../db/queries";
 import type { Env } from "../env";
 import { unwrap } from "../errors";
-import type { RunStatus } from "../status";
 import { runStub } from "../stubs";
 import { DAG_ENV_STEP, type RunState } from "./engine";
-import type { RunInit } from "./run-object";
-
-/** Where a sub-DAG run sits: the run and step that called it, and the top of the call chain. */
-export interface ParentRef {
-  runId: string;
-  dagName: string;
-  step: string;
-  rootRunId: string;
-  rootDagName: string;
-  /** 1 for a child of a top-level run. */
-  depth: number;
-}
-
-/** What a finished sub-DAG run tells the run that called it. */
-export interface SubRunReport {
-  step: string;
-  childRunId: string;
-  status: RunStatus;
-  outputs: Record<string, string>;
-  paramsText: string;
-}
+import type { ParentRef, RunInit } from "./object/rpc";
 
 export type SubRunStart = { ok: true } | { ok: false; error: string };
 

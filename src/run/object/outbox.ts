@@ -4,7 +4,7 @@
 // it is done; a delivery that fails moves its timer, and the alarm tries again.
 
 import { db, updateRunSummary } from "../../db/queries";
-import type { DispatchTask } from "../../dispatch/dispatch-object";
+import type { DispatchTask } from "../../dispatch/task-queue";
 import type { Env } from "../../env";
 import { type Outcome, unwrap } from "../../errors";
 import { mailAfterFinish } from "../../mail/after-finish";
@@ -14,7 +14,8 @@ import { admission, dispatcherFor, runStub } from "../../stubs";
 import type { Effect, MachineContext, Phase, RunEvent, RunState } from "../engine";
 import { retainAfterFinish } from "../retention";
 import { stepStats } from "../step-stats";
-import { type SubRunReport, startSubRun } from "../sub-runs";
+import { startSubRun } from "../sub-runs";
+import type { SubRunReport } from "./rpc";
 import type { RunStore, StoredInit } from "./run-store";
 import { outboxTimer } from "./timer-keys";
 import type { TimerTable } from "./timers";

@@ -2,25 +2,13 @@
 // per step (written only when the step changed) and the run log. Statements are prepared once
 // per object; `persist` writes what changed and nothing else.
 import { asc, sql } from "drizzle-orm";
-import type { DagDef } from "../../dag/types";
 import type { ObjectDb } from "../../do-storage";
 import type { RunState, StepState } from "../engine";
-import type { ParentRef } from "../sub-runs";
+import type { RunInit } from "./rpc";
 import * as schema from "./schema";
 import { isOldShape, type StoredStep, upgradeStep } from "./stored-step";
 
 const { meta, runLog, steps, timers } = schema;
-
-/** What a run is started with, and what the RunObject stores of it. */
-export interface RunInit {
-  runId: string;
-  dag: DagDef;
-  params: { named: Array<[string, string]>; positional: string[] };
-  /** Params as the user gave them, for display. */
-  paramsText: string;
-  /** Set for a sub-DAG run: the run whose call step started it. */
-  parent?: ParentRef;
-}
 
 export interface StoredInit extends RunInit {
   leaseTtlMs: number;

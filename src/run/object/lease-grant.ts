@@ -1,0 +1,70 @@
+// A lease as the RunObject grants it: the claim event for a dispatch (a lease id naming the step
+// and dispatch, a fresh fencing token), and the lease handed to the runner once the machine
+// granted that claim, with everything the runner needs to run the step.
+import { buildExecSpec } from "../../dag/exec-spec";
+import { MAX_OUTPUT_BYTES } from "../../limits";
+import { formatLeaseId } from "../../shared/lease-id";
+import type { Lease } from "../../shared/protocol";
+import { DAG_ENV_STEP, type MachineContext, type RunEvent, type RunState } from "../engine";
+import { stepRefValues } from "../step-refs";
+import type { StoredInit } from "./run-store";
+
+/** A claim event, as the machine takes it. */
+export type ClaimEvent = Extract<RunEvent, { type: "claim" }>;
+
+/** The run as its object holds it, as far as a lease needs it. */
+export interface HeldRun {
+  readonly init?: StoredInit;
+  readonly state?: RunState;
+  readonly machine: MachineContext;
+}
+
+/**
+ * A claim of a step of `context` (fan-out instances included) with a fresh fencing token, or
+ * undefined when the context has no such step: its lease id could not name it.
+ */
+export function claimEvent(
+  init: StoredInit | undefined,
+  context: MachineContext,
+  step: string,
+  dispatchSeq: number,
+  runnerId: string,
+): ClaimEvent | undefined {
+  const stepIndex = context.indexOf.get(step);
+  if (stepIndex === undefined || !init) return undefined;
+  const leaseId = formatLeaseId({ runId: init.runId, stepIndex, dispatchSeq });
+  return { type: "claim", step, dispatchSeq, runnerId, leaseId, token: randomToken() };
+}
+
+/** The lease handed to a runner for a claim the machine granted. */
+export function leaseFor(run: HeldRun, claim: ClaimEvent, attempt: number): Lease | undefined {
+  const def = run.machine.stepsByName.get(claim.step);
+  const { init, state } = run;
+  if (!init || !state || !def) return undefined;
+  return {
+    leaseId: claim.leaseId,
+    token: claim.token,
+    runId: init.runId,
+    dagName: init.dag.name,
+    stepName: claim.step,
+    attempt,
+    ttlMs: init.leaseTtlMs,
+    heartbeatIntervalMs: Math.max(100, Math.floor(init.leaseTtlMs / 3)),
+    exec: buildExecSpec(init.dag, def, {
+      runId: init.runId,
+      params: init.params,
+      outputs: state.outputs,
+      maxOutputBytes: init.dag.maxOutputSize ?? MAX_OUTPUT_BYTES,
+      runStatus: state.handlers?.status,
+      steps: stepRefValues(init.dag, state),
+      evaluatedEnv: state.steps[DAG_ENV_STEP]?.envValues,
+      stepEnv: state.steps[claim.step]?.envValues,
+      reportDagEnv: claim.step === DAG_ENV_STEP,
+    }),
+  };
+}
+
+function randomToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
