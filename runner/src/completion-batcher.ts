@@ -17,6 +17,7 @@ import {
 } from "../../src/shared/protocol.ts";
 import { AbortedError, AuthError, RejectedError, UnreachableError } from "./client-errors.ts";
 import { type Backoff, backoffMs, DEFAULT_BACKOFF } from "./retries.ts";
+import { trace } from "./trace.ts";
 
 /** A batch stays well under the server's 2 MiB body limit (one output alone may be 64 KiB). */
 const MAX_BATCH_BYTES = 1024 * 1024;
@@ -109,6 +110,7 @@ export class CompletionBatcher {
     const batch = this.take(Date.now());
     if (batch.length === 0) return this.kick();
     this.busy = true;
+    if (trace) for (const item of batch) trace("sent", { lease: item.leaseId });
     try {
       if (batch.length === 1 || this.oneByOne) await Promise.all(batch.map((item) => this.sendOne(item)));
       else await this.sendMany(batch);

@@ -9,6 +9,7 @@ import type { ExecSpec, LogEntry } from "../../src/shared/protocol.ts";
 import { commandLine } from "./command-line.ts";
 import { type LaunchedChild, launch, resetHelper, spawnChild, warmUpLauncher } from "./launch.ts";
 import type { StepUser } from "./step-user.ts";
+import { trace } from "./trace.ts";
 import type { GroupWatcher } from "./watchdog.ts";
 
 /** Time between SIGTERM and SIGKILL when a group is stopped. */
@@ -221,6 +222,7 @@ export function startProcess(exec: ExecSpec, opts: StartOptions): StepProcess {
       );
       child.once("exit", (exitCode: number | null, signal: NodeJS.Signals | null) => {
         exit = { exitCode, signal, startedAt, exitedAt: Date.now() };
+        if (pgid !== undefined) trace?.("exit", { pid: pgid });
         // What the step left running in its group ends with it; only a process that left the
         // group (setsid) survives the step.
         if (pgid !== undefined && groupAlive(pgid)) stop();

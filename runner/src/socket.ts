@@ -15,6 +15,7 @@ import {
   SocketReply,
 } from "../../src/shared/protocol.ts";
 import { type Backoff, backoffMs, DEFAULT_BACKOFF } from "./retries.ts";
+import { trace, traceNow } from "./trace.ts";
 import { connectWebSocket, type WebSocketConn } from "./websocket.ts";
 
 /** The socket is not open (or closed while a call waited): the call goes over HTTP instead. */
@@ -169,6 +170,7 @@ export class RunnerSocket {
         }, timeoutMs);
       }
       this.pending.set(id, entry);
+      trace?.("sock-out", { call: id, path });
       if (!this.send({ id, path, body } satisfies SocketCall)) {
         this.pending.delete(id);
         entry.reject(new SocketDownError("socket not open"));
@@ -183,6 +185,7 @@ export class RunnerSocket {
   }
 
   private onMessage(text: string): void {
+    const arrivedAt = trace && traceNow();
     if (text === SOCKET_PONG) {
       clearTimeout(this.pongDue);
       return;
@@ -195,6 +198,7 @@ export class RunnerSocket {
       this.ws?.terminate();
       return;
     }
+    trace?.("sock-in", { call: reply.id }, arrivedAt);
     const entry = this.pending.get(reply.id);
     if (!entry) return;
     this.pending.delete(reply.id);
