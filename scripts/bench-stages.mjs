@@ -130,6 +130,17 @@ async function main() {
     }
   }
 
+  /** The floor under the socket's trips: one `GET /health` round trip, which does no work (p50 of 20). */
+  async function healthP50() {
+    const times = [];
+    for (let i = 0; i < 20; i++) {
+      const t = performance.now();
+      await (await fetch(`${worker.url}/api/v2/health`)).text();
+      times.push(performance.now() - t);
+    }
+    return p50(times);
+  }
+
   // results[bundle][size] = one figure set per round
   const results = bundles.map(() => new Map(sizes.map((n) => [n, []])));
   try {
@@ -139,15 +150,15 @@ async function main() {
         const runner = startTracedRunner(bundle, worker.url, traceFile);
         await runChain("stages-warmup", 3);
         const runs = [];
-        for (const n of sizes) runs.push([n, await runChain(`stages-${n}`, n), loadavg()[0]]);
+        for (const n of sizes) runs.push([n, await runChain(`stages-${n}`, n), loadavg()[0], await healthP50()]);
         await runner.stop();
         const lines = readFileSync(traceFile, "utf8")
           .trim()
           .split("\n")
           .map((l) => JSON.parse(l));
         rmSync(path.dirname(traceFile), { recursive: true, force: true });
-        for (const [n, details, load] of runs) {
-          const figures = { ...stageFigures(details, lines), load };
+        for (const [n, details, load, healthMs] of runs) {
+          const figures = { ...stageFigures(details, lines), load, healthMs };
           results[b].get(n).push(figures);
           process.stderr.write(
             `round ${round + 1}, runner ${bundles.length > 1 ? (b === 0 ? "A" : "B") : ""}, ${n} steps: ` +
@@ -177,6 +188,9 @@ async function main() {
     `| a chain step, ready -> next ready | ${columns.map((c) => cell(c, (f) => f.perStep).toFixed(1)).join(" | ")} |`,
   );
   console.log(`| the run's wall time | ${columns.map((c) => cell(c, (f) => f.wallMs).toFixed(0)).join(" | ")} |`);
+  console.log(
+    `| one \`GET /health\` round trip, after the run | ${columns.map((c) => cell(c, (f) => f.healthMs).toFixed(1)).join(" | ")} |`,
+  );
   console.log(`| 1-minute load average | ${columns.map((c) => cell(c, (f) => f.load).toFixed(2)).join(" | ")} |`);
   if (bundles.length > 1) for (const [b, bundle] of bundles.entries()) console.log(`${b === 0 ? "A" : "B"}: ${bundle}`);
 }

@@ -35,7 +35,8 @@ export interface CompletionTransport {
 interface Item {
   leaseId: string;
   req: CompleteRequest;
-  bytes: number;
+  /** Its size as JSON, measured only when it might share a call (a chain's completion goes alone). */
+  bytes?: number;
   /** Transient failures so far: the backoff before this one is sent again. */
   failures: number;
   /** Not sent again before this time (epoch ms). */
@@ -62,7 +63,6 @@ export class CompletionBatcher {
       const item: Item = {
         leaseId,
         req,
-        bytes: Buffer.byteLength(JSON.stringify(req)),
         failures: 0,
         notBefore: 0,
         settled: false,
@@ -129,9 +129,12 @@ export class CompletionBatcher {
     let bytes = 0;
     for (const item of this.queue) {
       if (item.notBefore > now || batch.length === MAX_LEASES_PER_REQUEST) continue;
-      if (batch.length > 0 && bytes + item.bytes > MAX_BATCH_BYTES) continue;
+      if (batch.length > 0) {
+        if (batch.length === 1) bytes = sizeOf(batch[0] as Item);
+        if (bytes + sizeOf(item) > MAX_BATCH_BYTES) continue;
+        bytes += sizeOf(item);
+      }
       batch.push(item);
-      bytes += item.bytes;
     }
     this.queue = this.queue.filter((i) => !batch.includes(i));
     return batch;
@@ -210,6 +213,12 @@ function resultError(status: number, leaseId: string, body: unknown): Error | un
   if (status >= 200 && status < 300) return undefined;
   if (status >= 500 || status === 408 || status === 429) return new UnreachableError(`HTTP ${status}`);
   return RejectedError.forStatus(status, `/leases/${leaseId}/complete`, JSON.stringify(body));
+}
+
+function sizeOf(item: Item): number {
+  const bytes = item.bytes ?? Buffer.byteLength(JSON.stringify(item.req));
+  item.bytes = bytes;
+  return bytes;
 }
 
 function settle(item: Item, outcome: CompleteResponse | Error): void {

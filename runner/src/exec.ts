@@ -296,6 +296,7 @@ export class StepRun {
     const proc = startProcess(exec, {
       killGraceMs: exec.cleanUpSec !== undefined ? exec.cleanUpSec * 1000 : this.opts.killGraceMs,
       stopSignal: exec.signalOnStop as NodeJS.Signals | undefined,
+      dirChecked: true,
       onOutput: (stream, text) => {
         matcher?.push(stream, text);
         masked[stream].push(text);

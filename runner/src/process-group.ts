@@ -54,6 +54,8 @@ export interface StartOptions {
   killGraceMs?: number;
   /** First signal of a stop (the step's signalOnStop); SIGKILL follows after the grace period. */
   stopSignal?: NodeJS.Signals;
+  /** The caller found the working directory usable just before: not looked up again. */
+  dirChecked?: boolean;
 }
 
 let watcher: GroupWatcher | undefined;
@@ -112,7 +114,7 @@ export function workingDirProblem(dir: string | undefined): string | undefined {
 
 export function startProcess(exec: ExecSpec, opts: StartOptions): StepProcess {
   const cwd = path.resolve(exec.dir ?? ".");
-  const dirProblem = workingDirProblem(cwd);
+  const dirProblem = opts.dirChecked ? undefined : workingDirProblem(cwd);
   if (dirProblem !== undefined) return notStarted(dirProblem);
   let scriptDir: string | undefined;
   let scriptPath: string | undefined;

@@ -43,8 +43,14 @@ export interface SocketOptions {
   backoff?: Backoff;
 }
 
+/** A reply: its status and its body, parsed once (the client checks it against the call's schema). */
+export interface SocketAnswer {
+  status: number;
+  body: unknown;
+}
+
 interface Pending {
-  resolve: (reply: { status: number; text: string }) => void;
+  resolve: (reply: SocketAnswer) => void;
   reject: (err: Error) => void;
   /** Given up by its caller (a withdrawn lease request): a late reply goes to onOrphanLeases. */
   abandoned?: boolean;
@@ -129,12 +135,7 @@ export class RunnerSocket {
    * drops before the answer (the caller then uses HTTP), and with `signal`'s reason when the
    * caller gives up; a lease request given up is withdrawn.
    */
-  call(
-    path: string,
-    body: unknown,
-    signal?: AbortSignal,
-    timeoutMs?: number,
-  ): Promise<{ status: number; text: string }> {
+  call(path: string, body: unknown, signal?: AbortSignal, timeoutMs?: number): Promise<SocketAnswer> {
     const ws = this.ws;
     if (!ws || !this.isOpen) return Promise.reject(new SocketDownError("socket not open"));
     const id = this.nextId++;
@@ -203,7 +204,7 @@ export class RunnerSocket {
     if (!entry) return;
     this.pending.delete(reply.id);
     if (entry.abandoned) this.opts.onOrphanLeases(reply.body);
-    else entry.resolve({ status: reply.status, text: JSON.stringify(reply.body) });
+    else entry.resolve({ status: reply.status, body: reply.body });
   }
 
   /** A socket that stops answering (a half-open connection) is closed, so HTTP takes over. */
