@@ -113,7 +113,9 @@ export class StepRun {
       this.renewals.abort();
       return await this.report(outcome);
     } finally {
-      if (this.files) this.opts.runFiles?.release(this.lease);
+      // A turn later: the lease loop starts the step this completion brought back first, so the
+      // next step of a chain finds its run still active here, its log open and its folder made.
+      if (this.files) setImmediate((files: RunFiles | undefined) => files?.release(this.lease), this.opts.runFiles);
       // Not awaited: a heartbeat still on the wire is ignored once renewals have ended.
       this.renewals.abort();
       void heartbeats;
