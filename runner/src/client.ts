@@ -167,7 +167,7 @@ export class RunnerClient {
     opts: CallOptions,
   ): Promise<z.infer<S> | UnreachableError> {
     let res: { status: number; ok: boolean };
-    let text: string;
+    let reply: Reply;
     const viaSocket =
       this.socket?.isOpen && (path.startsWith("/lease") || path === "/completions") ? this.socket : undefined;
     const overSocket = await viaSocket
@@ -180,13 +180,15 @@ export class RunnerClient {
       });
     if (overSocket) {
       res = { status: overSocket.status, ok: overSocket.status >= 200 && overSocket.status < 300 };
-      text = overSocket.text;
+      // Parsed once, when the message arrived; not written out and parsed again.
+      reply = { json: overSocket.body };
     } else {
       const http = await this.overHttp(path, body, opts);
       if (http instanceof UnreachableError) return http;
-      ({ res, text } = http);
+      res = http.res;
+      reply = { text: http.text };
     }
-    return this.handle(path, res, text, schema);
+    return this.handle(path, res, reply, schema);
   }
 
   private async overHttp(
@@ -220,13 +222,14 @@ export class RunnerClient {
   private handle<S extends z.ZodType>(
     path: string,
     res: { status: number; ok: boolean },
-    text: string,
+    reply: Reply,
     schema: S | undefined,
   ): z.infer<S> | UnreachableError {
     if (res.status >= 500 || res.status === 408 || res.status === 429) {
       return new UnreachableError(`HTTP ${res.status}`);
     }
-    if (!res.ok) throw RejectedError.forStatus(res.status, path, text);
+    if (!res.ok)
+      throw RejectedError.forStatus(res.status, path, "text" in reply ? reply.text : JSON.stringify(reply.json));
     if (this.unreachableSince !== undefined) {
       this.opts.log(`server reachable again after ${Math.round((Date.now() - this.unreachableSince) / 1000)} s`);
       this.unreachableSince = undefined;
@@ -236,7 +239,7 @@ export class RunnerClient {
     // an outage: every call is idempotent or expires harmlessly, so retrying is safe.
     let json: unknown;
     try {
-      json = JSON.parse(text);
+      json = "text" in reply ? JSON.parse(reply.text) : reply.json;
     } catch {
       return new UnreachableError(`HTTP ${res.status} with a body that is not JSON`);
     }
@@ -245,6 +248,9 @@ export class RunnerClient {
     return parsed.data;
   }
 }
+
+/** A reply's body: as the HTTP response's text, or already parsed (a socket message). */
+type Reply = { text: string } | { json: unknown };
 
 function describeNetworkError(err: unknown): string {
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;

@@ -17,6 +17,7 @@ import {
 } from "../../src/shared/protocol.ts";
 import { AbortedError, AuthError, RejectedError, UnreachableError } from "./client-errors.ts";
 import { type Backoff, backoffMs, DEFAULT_BACKOFF } from "./retries.ts";
+import { trace } from "./trace.ts";
 
 /** A batch stays well under the server's 2 MiB body limit (one output alone may be 64 KiB). */
 const MAX_BATCH_BYTES = 1024 * 1024;
@@ -34,7 +35,8 @@ export interface CompletionTransport {
 interface Item {
   leaseId: string;
   req: CompleteRequest;
-  bytes: number;
+  /** Its size as JSON, measured only when it might share a call (a chain's completion goes alone). */
+  bytes?: number;
   /** Transient failures so far: the backoff before this one is sent again. */
   failures: number;
   /** Not sent again before this time (epoch ms). */
@@ -61,7 +63,6 @@ export class CompletionBatcher {
       const item: Item = {
         leaseId,
         req,
-        bytes: Buffer.byteLength(JSON.stringify(req)),
         failures: 0,
         notBefore: 0,
         settled: false,
@@ -109,6 +110,7 @@ export class CompletionBatcher {
     const batch = this.take(Date.now());
     if (batch.length === 0) return this.kick();
     this.busy = true;
+    if (trace) for (const item of batch) trace("sent", { lease: item.leaseId });
     try {
       if (batch.length === 1 || this.oneByOne) await Promise.all(batch.map((item) => this.sendOne(item)));
       else await this.sendMany(batch);
@@ -127,9 +129,12 @@ export class CompletionBatcher {
     let bytes = 0;
     for (const item of this.queue) {
       if (item.notBefore > now || batch.length === MAX_LEASES_PER_REQUEST) continue;
-      if (batch.length > 0 && bytes + item.bytes > MAX_BATCH_BYTES) continue;
+      if (batch.length > 0) {
+        if (batch.length === 1) bytes = sizeOf(batch[0] as Item);
+        if (bytes + sizeOf(item) > MAX_BATCH_BYTES) continue;
+        bytes += sizeOf(item);
+      }
       batch.push(item);
-      bytes += item.bytes;
     }
     this.queue = this.queue.filter((i) => !batch.includes(i));
     return batch;
@@ -208,6 +213,12 @@ function resultError(status: number, leaseId: string, body: unknown): Error | un
   if (status >= 200 && status < 300) return undefined;
   if (status >= 500 || status === 408 || status === 429) return new UnreachableError(`HTTP ${status}`);
   return RejectedError.forStatus(status, `/leases/${leaseId}/complete`, JSON.stringify(body));
+}
+
+function sizeOf(item: Item): number {
+  const bytes = item.bytes ?? Buffer.byteLength(JSON.stringify(item.req));
+  item.bytes = bytes;
+  return bytes;
 }
 
 function settle(item: Item, outcome: CompleteResponse | Error): void {

@@ -11,6 +11,7 @@ import { expandShellFiles, OutputFiles } from "./output-files.ts";
 import { killGroup, type ProcessResult, type StepProcess, startProcess, workingDirProblem } from "./process-group.ts";
 import { type Backoff, backoffMs, DEFAULT_BACKOFF, sleep } from "./retries.ts";
 import type { RunFiles, StepFilePaths } from "./run-files.ts";
+import { trace } from "./trace.ts";
 
 /** The first heartbeat confirms the lease: the server takes back leases unconfirmed after 5 s. */
 const FIRST_HEARTBEAT_MS = 500;
@@ -68,6 +69,7 @@ export class StepRun {
 
   constructor(lease: Lease, opts: StepRunOptions) {
     this.lease = lease;
+    trace?.("leased", { lease: lease.leaseId });
     this.opts = withRunLog(lease, opts);
     this.masker = new Masker(this.hidden());
     this.shipper = new LogShipper({
@@ -111,7 +113,9 @@ export class StepRun {
       this.renewals.abort();
       return await this.report(outcome);
     } finally {
-      if (this.files) this.opts.runFiles?.release(this.lease);
+      // A turn later: the lease loop starts the step this completion brought back first, so the
+      // next step of a chain finds its run still active here, its log open and its folder made.
+      if (this.files) setImmediate((files: RunFiles | undefined) => files?.release(this.lease), this.opts.runFiles);
       // Not awaited: a heartbeat still on the wire is ignored once renewals have ended.
       this.renewals.abort();
       void heartbeats;
@@ -290,16 +294,22 @@ export class StepRun {
       if (stream === "stdout") capture?.append(text);
     };
     const masked = { stdout: this.masker.stream(sink("stdout")), stderr: this.masker.stream(sink("stderr")) };
+    trace?.("spawn", { lease: this.lease.leaseId });
     const proc = startProcess(exec, {
       killGraceMs: exec.cleanUpSec !== undefined ? exec.cleanUpSec * 1000 : this.opts.killGraceMs,
       stopSignal: exec.signalOnStop as NodeJS.Signals | undefined,
+      dirChecked: true,
       onOutput: (stream, text) => {
         matcher?.push(stream, text);
         masked[stream].push(text);
       },
     });
     this.process = proc;
-    void proc.started.then((pid) => pid !== undefined && this.opts.log(`${this.label}: started pid ${pid}`));
+    void proc.started.then((pid) => {
+      if (pid === undefined) return;
+      trace?.("pid", { lease: this.lease.leaseId, pid });
+      this.opts.log(`${this.label}: started pid ${pid}`);
+    });
     if (this.stopReason || this.aborted) proc.stop();
     // Set before the pid is known (the fork helper reports it a moment later): a stop waits for it.
     const timeout = exec.timeoutSec
@@ -309,6 +319,7 @@ export class StepRun {
         }, exec.timeoutSec * 1000)
       : undefined;
     const result = await proc.done;
+    trace?.("closed", { lease: this.lease.leaseId });
     masked.stdout.end();
     masked.stderr.end();
     files.close();

@@ -5,10 +5,14 @@ import { homedir } from "node:os";
 import path from "node:path";
 import { expandVars } from "../../src/shared/vars.ts";
 
-/** `p` with `~` and known variables expanded, made absolute against `base` (default: the runner's cwd). */
-export function hostPath(p: string, env: Record<string, string | undefined>, base?: string): string {
-  let s = expandVars(p, (name) => env[name]);
-  const home = env.HOME || homedir();
+/**
+ * `p` with `~` and known variables expanded (`env` looks a name up), made absolute against
+ * `base` (default: the runner's cwd).
+ */
+export function hostPath(p: string, env: (name: string) => string | undefined, base?: string): string {
+  let s = expandVars(p, env);
+  if (s !== "~" && !s.startsWith("~/")) return path.resolve(base ?? ".", s);
+  const home = env("HOME") || homedir();
   if (s === "~") s = home;
   else if (s.startsWith("~/")) s = path.join(home, s.slice(2));
   return path.resolve(base ?? ".", s);

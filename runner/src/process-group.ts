@@ -9,6 +9,7 @@ import type { ExecSpec, LogEntry } from "../../src/shared/protocol.ts";
 import { commandLine } from "./command-line.ts";
 import { type LaunchedChild, launch, resetHelper, spawnChild, warmUpLauncher } from "./launch.ts";
 import type { StepUser } from "./step-user.ts";
+import { trace } from "./trace.ts";
 import type { GroupWatcher } from "./watchdog.ts";
 
 /** Time between SIGTERM and SIGKILL when a group is stopped. */
@@ -53,6 +54,8 @@ export interface StartOptions {
   killGraceMs?: number;
   /** First signal of a stop (the step's signalOnStop); SIGKILL follows after the grace period. */
   stopSignal?: NodeJS.Signals;
+  /** The caller found the working directory usable just before: not looked up again. */
+  dirChecked?: boolean;
 }
 
 let watcher: GroupWatcher | undefined;
@@ -111,7 +114,7 @@ export function workingDirProblem(dir: string | undefined): string | undefined {
 
 export function startProcess(exec: ExecSpec, opts: StartOptions): StepProcess {
   const cwd = path.resolve(exec.dir ?? ".");
-  const dirProblem = workingDirProblem(cwd);
+  const dirProblem = opts.dirChecked ? undefined : workingDirProblem(cwd);
   if (dirProblem !== undefined) return notStarted(dirProblem);
   let scriptDir: string | undefined;
   let scriptPath: string | undefined;
@@ -221,6 +224,7 @@ export function startProcess(exec: ExecSpec, opts: StartOptions): StepProcess {
       );
       child.once("exit", (exitCode: number | null, signal: NodeJS.Signals | null) => {
         exit = { exitCode, signal, startedAt, exitedAt: Date.now() };
+        if (pgid !== undefined) trace?.("exit", { pid: pgid });
         // What the step left running in its group ends with it; only a process that left the
         // group (setsid) survives the step.
         if (pgid !== undefined && groupAlive(pgid)) stop();

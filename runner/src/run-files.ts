@@ -5,7 +5,17 @@
 //
 //   <dir>/<dag>/<run id>/run.log                  this runner's lines about the run's steps it ran
 //   <dir>/<dag>/<run id>/<step>.<index>.<seq>.out  one attempt's stdout (.err: its stderr)
-import { appendFileSync, chownSync, closeSync, mkdirSync, openSync, readdirSync, rmSync, statSync } from "node:fs";
+import {
+  appendFileSync,
+  chownSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
 import path from "node:path";
 import type { Lease } from "../../src/shared/protocol.ts";
 import { DEFAULT_RETENTION_DAYS } from "./config.ts";
@@ -35,12 +45,22 @@ export function pathWord(text: string): string {
   return word === "" || /^\.+$/.test(word) ? `_${word}` : word;
 }
 
+/** A run with steps running here. */
+interface ActiveRun {
+  steps: number;
+  /**
+   * Its run.log, open while a step of the run runs here: a chain step logs four lines, and an
+   * open file (and a folder known to exist) spares each line a mkdir, an open and a close.
+   */
+  logFd?: number;
+}
+
 export class RunFiles {
   readonly dir: string;
   readonly retentionMs: number;
   private readonly user: StepUser | undefined;
   /** Runs with a step running here: never swept, however long the step runs. */
-  private readonly active = new Map<string, number>();
+  private readonly active = new Map<string, ActiveRun>();
 
   constructor(opts: RunFilesOptions) {
     this.dir = path.resolve(opts.dir);
@@ -73,12 +93,19 @@ export class RunFiles {
    */
   create(lease: Lease): StepFilePaths | { error: string } {
     const paths = this.pathsOf(lease);
-    this.active.set(lease.runId, (this.active.get(lease.runId) ?? 0) + 1);
+    const run = this.active.get(lease.runId) ?? { steps: 0 };
+    run.steps++;
+    this.active.set(lease.runId, run);
     try {
-      this.ensureRunDir(lease);
-      for (const file of [paths.runLog, paths.stdout, paths.stderr]) {
-        closeSync(openSync(file, "a", this.user ? 0o640 : 0o600));
-        if (this.user) chownSync(file, process.getuid?.() ?? 0, this.user.gid);
+      try {
+        this.createStepFiles(run, paths);
+      } catch (err) {
+        // The run's folder is made once while the run is active here; one removed meanwhile
+        // (by hand) is made again.
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT" || run.logFd === undefined) throw err;
+        closeQuietly(run.logFd);
+        run.logFd = undefined;
+        this.createStepFiles(run, paths);
       }
       return paths;
     } catch (err) {
@@ -89,18 +116,24 @@ export class RunFiles {
 
   /** The attempt is over: its run may be swept once its files are old. */
   release(lease: Lease): void {
-    const n = (this.active.get(lease.runId) ?? 1) - 1;
-    if (n > 0) this.active.set(lease.runId, n);
-    else this.active.delete(lease.runId);
+    const run = this.active.get(lease.runId);
+    if (!run) return;
+    if (--run.steps > 0) return;
+    this.active.delete(lease.runId);
+    if (run.logFd !== undefined) closeQuietly(run.logFd);
   }
 
   /** Appends one line, with its time, to the run's log on this host. */
   note(lease: Lease, line: string, now = Date.now()): void {
+    const text = `${new Date(now).toISOString()} ${line}\n`;
+    const fd = this.active.get(lease.runId)?.logFd;
     try {
+      if (fd !== undefined) {
+        writeSync(fd, text);
+        return;
+      }
       this.ensureRunDir(lease);
-      appendFileSync(this.pathsOf(lease).runLog, `${new Date(now).toISOString()} ${line}\n`, {
-        mode: this.user ? 0o640 : 0o600,
-      });
+      appendFileSync(this.pathsOf(lease).runLog, text, { mode: this.user ? 0o640 : 0o600 });
     } catch {
       // This host's copy of what the runner logs; the runner's own log (stderr) has the line.
     }
@@ -126,6 +159,30 @@ export class RunFiles {
     return { removed };
   }
 
+  /** The attempt's (empty) files, and the run's log, opened once while the run is active. */
+  private createStepFiles(run: ActiveRun, paths: StepFilePaths): void {
+    if (run.logFd === undefined) {
+      mkdirSync(path.dirname(path.dirname(paths.runLog)), { recursive: true, mode: this.user ? 0o711 : 0o700 });
+      this.makeRunDir(path.dirname(paths.runLog));
+      run.logFd = this.openForStep(paths.runLog);
+    }
+    for (const file of [paths.stdout, paths.stderr]) closeSync(this.openForStep(file));
+  }
+
+  /** Opens (creating, appending) a file the step's user may read. */
+  private openForStep(file: string): number {
+    const fd = openSync(file, "a", this.user ? 0o640 : 0o600);
+    if (this.user) {
+      try {
+        chownSync(file, process.getuid?.() ?? 0, this.user.gid);
+      } catch (err) {
+        closeQuietly(fd);
+        throw err;
+      }
+    }
+    return fd;
+  }
+
   private runDir(lease: Lease): string {
     return path.join(this.dir, pathWord(lease.dagName), pathWord(lease.runId));
   }
@@ -133,9 +190,21 @@ export class RunFiles {
   private ensureRunDir(lease: Lease): void {
     const runDir = this.runDir(lease);
     mkdirSync(path.dirname(runDir), { recursive: true, mode: this.user ? 0o711 : 0o700 });
+    this.makeRunDir(runDir);
+  }
+
+  private makeRunDir(runDir: string): void {
     mkdirSync(runDir, { recursive: true, mode: this.user ? 0o750 : 0o700 });
     // The step user's group reads the run's files; it cannot add, rename or replace any.
     if (this.user) chownSync(runDir, process.getuid?.() ?? 0, this.user.gid);
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // The run's log is done with; there is nothing left to save.
   }
 }
 

@@ -15,6 +15,7 @@ import {
   SocketReply,
 } from "../../src/shared/protocol.ts";
 import { type Backoff, backoffMs, DEFAULT_BACKOFF } from "./retries.ts";
+import { trace, traceNow } from "./trace.ts";
 import { connectWebSocket, type WebSocketConn } from "./websocket.ts";
 
 /** The socket is not open (or closed while a call waited): the call goes over HTTP instead. */
@@ -42,8 +43,14 @@ export interface SocketOptions {
   backoff?: Backoff;
 }
 
+/** A reply: its status and its body, parsed once (the client checks it against the call's schema). */
+export interface SocketAnswer {
+  status: number;
+  body: unknown;
+}
+
 interface Pending {
-  resolve: (reply: { status: number; text: string }) => void;
+  resolve: (reply: SocketAnswer) => void;
   reject: (err: Error) => void;
   /** Given up by its caller (a withdrawn lease request): a late reply goes to onOrphanLeases. */
   abandoned?: boolean;
@@ -128,12 +135,7 @@ export class RunnerSocket {
    * drops before the answer (the caller then uses HTTP), and with `signal`'s reason when the
    * caller gives up; a lease request given up is withdrawn.
    */
-  call(
-    path: string,
-    body: unknown,
-    signal?: AbortSignal,
-    timeoutMs?: number,
-  ): Promise<{ status: number; text: string }> {
+  call(path: string, body: unknown, signal?: AbortSignal, timeoutMs?: number): Promise<SocketAnswer> {
     const ws = this.ws;
     if (!ws || !this.isOpen) return Promise.reject(new SocketDownError("socket not open"));
     const id = this.nextId++;
@@ -169,6 +171,7 @@ export class RunnerSocket {
         }, timeoutMs);
       }
       this.pending.set(id, entry);
+      trace?.("sock-out", { call: id, path });
       if (!this.send({ id, path, body } satisfies SocketCall)) {
         this.pending.delete(id);
         entry.reject(new SocketDownError("socket not open"));
@@ -183,6 +186,7 @@ export class RunnerSocket {
   }
 
   private onMessage(text: string): void {
+    const arrivedAt = trace && traceNow();
     if (text === SOCKET_PONG) {
       clearTimeout(this.pongDue);
       return;
@@ -195,11 +199,12 @@ export class RunnerSocket {
       this.ws?.terminate();
       return;
     }
+    trace?.("sock-in", { call: reply.id }, arrivedAt);
     const entry = this.pending.get(reply.id);
     if (!entry) return;
     this.pending.delete(reply.id);
     if (entry.abandoned) this.opts.onOrphanLeases(reply.body);
-    else entry.resolve({ status: reply.status, text: JSON.stringify(reply.body) });
+    else entry.resolve({ status: reply.status, body: reply.body });
   }
 
   /** A socket that stops answering (a half-open connection) is closed, so HTTP takes over. */

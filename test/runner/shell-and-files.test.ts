@@ -1,6 +1,15 @@
 // The runner's choice of shell and interpreter, and the files a step's DAG_RUN_*_FILE variables
 // name on the runner's host.
-import { chmodSync, existsSync, mkdtempSync, readFileSync, realpathSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -136,6 +145,20 @@ describe("a run's files on the runner's host", () => {
     expect(log).toMatch(/ etl\/a#1 \(lease r-2\.0\.1\): exited with 0$/m);
     expect(log).toMatch(/ etl\/b#1 \(lease r-2\.1\.1\): exited with 5$/m);
     expect(log).toMatch(/ etl\/b#1 \(lease r-2\.1\.1\): completion accepted$/m);
+  });
+
+  it("are made again, the run's log too, for the next step of a run whose folder was removed while it ran here", () => {
+    const files = new RunFiles({ dir: temp("logs") });
+    const lease = (leaseId: string) => makeLease({}, { dagName: "etl", runId: "r-3", leaseId, stepName: "a" });
+    const [first, second] = [lease("r-3.0.1"), lease("r-3.1.1")];
+    const created = files.create(first);
+    if ("error" in created) throw new Error(created.error);
+    rmSync(path.dirname(created.runLog), { recursive: true });
+    const again = files.create(second);
+    if ("error" in again) throw new Error(again.error);
+    files.note(second, "after the folder came back");
+    expect(existsSync(again.stdout) && existsSync(again.stderr)).toBe(true);
+    expect(readFileSync(again.runLog, "utf8")).toMatch(/ after the folder came back\n$/);
   });
 
   it("are removed once nothing was written to the run for the retention, unless a step of it runs here", () => {

@@ -1,0 +1,198 @@
+// `npm run bench:stages [-- --direct] [-- --rounds N] [-- --sizes 40,100] [-- --bundle A.mjs --bundle B.mjs]`:
+// where a chain step's time goes, stage by stage. Starts the local stack (wrangler dev, or with
+// --direct workerd through Miniflare), runs chains of `true` with the runner's trace on
+// (DAGFLARE_RUNNER_TRACE, runner/src/trace.ts), joins the trace with the run's own times
+// (`readyAt` is stamped by the run's object) and prints the p50 of each stage. With several
+// `--bundle`s (runner bundles built from different commits) the runners take turns on the same
+// server, round after round, so that the figures of an A/B comparison share the machine's load.
+// Figures, never assertions.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import path from "node:path";
+import { startDirectWorker } from "./direct-worker.mjs";
+import { applyMigrations, buildRunner, RUNNER_BUNDLE, startWorker, writeTokenFile } from "./stack.mjs";
+
+const argv = process.argv.slice(2);
+const option = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+const direct = argv.includes("--direct");
+const rounds = Number(option("--rounds") ?? 1);
+const sizes = (option("--sizes") ?? "40,100").split(",").map(Number);
+const bundles = argv.flatMap((a, i) => (a === "--bundle" ? [path.resolve(argv[i + 1])] : []));
+
+const TOKEN = "bench-user";
+const RUNNER_TOKEN = "bench-runner";
+const TERMINAL = ["succeeded", "failed", "aborted", "partially_succeeded"];
+
+/** The stages of chain step i, each from the mark before it: [name, from, to]. */
+const STAGES = [
+  ["ready -> reply at the runner's socket (run's transaction, dispatcher, socket)", "ready", "sockIn"],
+  ["reply -> lease taken on (parse, completion settled, lease loop)", "sockIn", "leased"],
+  ["lease -> start asked (step's setup on the host: files, env, masks)", "leased", "spawn"],
+  ["start asked -> process running (fork helper)", "spawn", "pid"],
+  ["process running -> exit seen (the process)", "pid", "exit"],
+  ["exit -> output read to its end (pipes closed)", "exit", "closed"],
+  ["output read -> completion handed to the transport", "closed", "sent"],
+  ["completion handed -> on the socket (batcher, serialisation)", "sent", "sockOut"],
+  ["on the socket -> next step ready (socket, dispatcher, run's object)", "sockOut", "nextReady"],
+];
+
+const chain = (n) =>
+  `steps:\n${Array.from({ length: n }, (_, i) => `  - name: s${i}\n    command: "true"\n`).join("")}`;
+
+function p50(xs) {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)] : Number.NaN;
+}
+const median = p50;
+
+/** Per step of a finished chain, the time of each mark (epoch ms). */
+function marks(details, lines) {
+  const first = (stage, key, value) => lines.find((l) => l.stage === stage && l[key] === value)?.t;
+  const nodes = details.nodes;
+  return nodes.map((n, i) => {
+    // Lease ids are `<run id>.<step index>.<dispatch seq>` (src/shared/lease-id.ts).
+    const lease = lines.find((l) => l.stage === "leased" && l.lease.startsWith(`${details.dagRunId}.${i}.`))?.lease;
+    const pid = lines.find((l) => l.stage === "pid" && l.lease === lease)?.pid;
+    const out = lines.find((l) => l.stage === "sock-out" && l.path === `/leases/${encodeURIComponent(lease)}/complete`);
+    return {
+      name: n.step.name,
+      lease,
+      ready: n.readyAt,
+      leased: first("leased", "lease", lease),
+      spawn: first("spawn", "lease", lease),
+      pid: first("pid", "lease", lease),
+      exit: first("exit", "pid", pid),
+      closed: first("closed", "lease", lease),
+      sent: first("sent", "lease", lease),
+      sockOut: out?.t,
+      outCall: out?.call,
+      nextReady: nodes[i + 1]?.readyAt,
+    };
+  });
+}
+
+/** p50 of each stage over a chain's steps (the first step has no reply to a completion). */
+function stageFigures(details, lines) {
+  const steps = marks(details, lines);
+  const sockIn = new Map(lines.filter((l) => l.stage === "sock-in").map((l) => [l.call, l.t]));
+  for (let i = 1; i < steps.length; i++) steps[i].sockIn = sockIn.get(steps[i - 1].outCall);
+  const rows = STAGES.map(([label, from, to]) => [label, p50(steps.slice(1, -1).map((s) => s[to] - s[from]))]);
+  const perStep = p50(steps.slice(0, -1).map((s) => s.nextReady - s.ready));
+  return { rows, perStep, wallMs: Date.parse(details.finishedAt) - Date.parse(details.startedAt) };
+}
+
+function startTracedRunner(bundle, server, traceFile) {
+  const args = [bundle, "--server", server, "--concurrency", "10", "--id", "bench-runner"];
+  args.push("--token-file", writeTokenFile(RUNNER_TOKEN));
+  args.push("--log-dir", mkdtempSync(path.join(tmpdir(), "dagflare-runner-logs-")));
+  if (process.getuid?.() === 0) args.push("--run-as", "root");
+  const { DAGFLARE_RUNNER_TOKEN: _refused, ...env } = process.env;
+  const child = spawn(process.execPath, args, { env: { ...env, DAGFLARE_RUNNER_TRACE: traceFile }, stdio: "ignore" });
+  return {
+    stop: () =>
+      new Promise((resolve) => {
+        child.once("exit", resolve);
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+async function main() {
+  if (bundles.length === 0) {
+    buildRunner();
+    bundles.push(RUNNER_BUNDLE);
+  }
+  const stateDir = mkdtempSync(path.join(tmpdir(), "dagflare-stages-"));
+  const workerOpts = {
+    port: 8890 + Math.floor(Math.random() * 100),
+    persistTo: stateDir,
+    vars: { DAGFLARE_AUTH: "required", DAGFLARE_API_TOKEN: TOKEN, DAGFLARE_RUNNER_TOKEN: RUNNER_TOKEN },
+  };
+  if (!direct) applyMigrations(stateDir);
+  const worker = direct ? await startDirectWorker(workerOpts) : await startWorker(workerOpts);
+  async function api(method, p, body) {
+    const res = await fetch(`${worker.url}/api/v2${p}`, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = await res.json();
+    if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  }
+  async function runChain(name, n) {
+    const { dagRunId } = await api("POST", "/dag-runs", { spec: chain(n), name });
+    for (;;) {
+      const { dagRunDetails: d } = await api("GET", `/dag-runs/${name}/${dagRunId}`);
+      if (TERMINAL.includes(d.statusLabel)) return d;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** The floor under the socket's trips: one `GET /health` round trip, which does no work (p50 of 20). */
+  async function healthP50() {
+    const times = [];
+    for (let i = 0; i < 20; i++) {
+      const t = performance.now();
+      await (await fetch(`${worker.url}/api/v2/health`)).text();
+      times.push(performance.now() - t);
+    }
+    return p50(times);
+  }
+
+  // results[bundle][size] = one figure set per round
+  const results = bundles.map(() => new Map(sizes.map((n) => [n, []])));
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const [b, bundle] of bundles.entries()) {
+        const traceFile = path.join(mkdtempSync(path.join(tmpdir(), "dagflare-trace-")), "trace.jsonl");
+        const runner = startTracedRunner(bundle, worker.url, traceFile);
+        await runChain("stages-warmup", 3);
+        const runs = [];
+        for (const n of sizes) runs.push([n, await runChain(`stages-${n}`, n), loadavg()[0], await healthP50()]);
+        await runner.stop();
+        const lines = readFileSync(traceFile, "utf8")
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l));
+        rmSync(path.dirname(traceFile), { recursive: true, force: true });
+        for (const [n, details, load, healthMs] of runs) {
+          const figures = { ...stageFigures(details, lines), load, healthMs };
+          results[b].get(n).push(figures);
+          process.stderr.write(
+            `round ${round + 1}, runner ${bundles.length > 1 ? (b === 0 ? "A" : "B") : ""}, ${n} steps: ` +
+              `${figures.wallMs} ms, ${figures.perStep} ms per step, load ${load.toFixed(2)}\n`,
+          );
+        }
+      }
+    }
+  } finally {
+    await worker.stop();
+  }
+
+  console.log(
+    `\nChains of \`true\` on ${direct ? "workerd through Miniflare" : "wrangler dev"}, ${rounds} round(s); ` +
+      "each figure is the median over rounds of a run's p50 (ms).\n",
+  );
+  const columns = bundles.flatMap((_bundle, b) =>
+    sizes.map((n) => ({ b, n, label: `${bundles.length > 1 ? `${b === 0 ? "A" : "B"}, ` : ""}${n} steps` })),
+  );
+  console.log(`| stage | ${columns.map((c) => c.label).join(" | ")} |`);
+  console.log(`| --- | ${columns.map(() => "---").join(" | ")} |`);
+  const cell = (c, pick) => median(results[c.b].get(c.n).map(pick));
+  for (const [k, [label]] of STAGES.entries()) {
+    console.log(`| ${label} | ${columns.map((c) => cell(c, (f) => f.rows[k][1]).toFixed(2)).join(" | ")} |`);
+  }
+  console.log(
+    `| a chain step, ready -> next ready | ${columns.map((c) => cell(c, (f) => f.perStep).toFixed(1)).join(" | ")} |`,
+  );
+  console.log(`| the run's wall time | ${columns.map((c) => cell(c, (f) => f.wallMs).toFixed(0)).join(" | ")} |`);
+  console.log(
+    `| one \`GET /health\` round trip, after the run | ${columns.map((c) => cell(c, (f) => f.healthMs).toFixed(1)).join(" | ")} |`,
+  );
+  console.log(`| 1-minute load average | ${columns.map((c) => cell(c, (f) => f.load).toFixed(2)).join(" | ")} |`);
+  if (bundles.length > 1) for (const [b, bundle] of bundles.entries()) console.log(`${b === 0 ? "A" : "B"}: ${bundle}`);
+}
+
+await main();
