@@ -1,15 +1,28 @@
 // `npm run bench:launch [-- N]`: what starting a step's process costs the runner, with Node's
-// `spawn` and with the fork helper (runner/src/fork-helper.ts), interleaved in blocks of 10 so
-// both share the machine's load. For each: how long the start call holds the runner's event
-// loop, and the time to the process's end with its output pipes closed (`true`, one process
-// group each, as a step runs). Figures, never assertions. BENCHMARKS.md "The fork helper".
+// `spawn` and with the fork helper (runner/src/fork-helper.ts), each running a step three ways:
+// `true` through `sh` (the figures of BENCHMARKS.md "The fork helper"), `/bin/true` through the
+// host's `$SHELL` (a step with no shell of its own, before simple commands skipped the shell) and
+// `/bin/true` exec'd without a shell (runner/src/direct-exec.ts). Interleaved in blocks of 10 so
+// all share the machine's load. For each: how long the start call holds the runner's event loop,
+// and the time to the process's end with its output pipes closed (one process group each, as a
+// step runs). Figures, never assertions. BENCHMARKS.md "A simple command without a shell".
 import { LAUNCHERS, type Launcher } from "../runner/src/config.ts";
+import { setShellAlways } from "../runner/src/direct-exec.ts";
 import { setLauncher } from "../runner/src/launch.ts";
 import { prepareLauncher, startProcess } from "../runner/src/process-group.ts";
 import type { ExecSpec } from "../src/shared/protocol.ts";
 
 const rounds = Number(process.argv[2] ?? 200);
-const exec: ExecSpec = { command: "true", shell: ["sh"], args: [], env: {}, dir: "/tmp", maxOutputBytes: 1024 };
+const base = { args: [], env: {}, dir: "/tmp", maxOutputBytes: 1024 };
+const WAYS = {
+  "sh -c true": { exec: { ...base, command: "true", shell: ["sh"] }, shellAlways: false },
+  [`${process.env.SHELL ?? "sh"} -c /bin/true`]: {
+    exec: { ...base, command: "/bin/true", shell: [] },
+    shellAlways: true,
+  },
+  "/bin/true, no shell": { exec: { ...base, command: "/bin/true", shell: [] }, shellAlways: false },
+} satisfies Record<string, { exec: ExecSpec; shellAlways: boolean }>;
+let exec: ExecSpec = WAYS["sh -c true"].exec;
 
 async function once(): Promise<{ callMs: number; doneMs: number }> {
   const t = performance.now();
@@ -25,26 +38,30 @@ function use(launcher: Launcher): void {
   prepareLauncher();
 }
 
-const figures = new Map(LAUNCHERS.map((l) => [l, { callMs: [] as number[], doneMs: [] as number[] }]));
+const variants = LAUNCHERS.flatMap((launcher) => Object.keys(WAYS).map((way) => ({ launcher, way })));
+const figures = new Map(variants.map((v) => [v, { callMs: [] as number[], doneMs: [] as number[] }]));
 for (let block = 0; block < rounds / 10; block++) {
-  for (const launcher of LAUNCHERS) {
-    use(launcher);
+  for (const [variant, f] of figures) {
+    use(variant.launcher);
+    const way = WAYS[variant.way as keyof typeof WAYS];
+    exec = way.exec;
+    setShellAlways(way.shellAlways);
     // Not counted: a helper started afresh is still starting Perl.
     await once();
     for (let i = 0; i < 10; i++) {
       const r = await once();
-      figures.get(launcher)?.callMs.push(r.callMs);
-      figures.get(launcher)?.doneMs.push(r.doneMs);
+      f.callMs.push(r.callMs);
+      f.doneMs.push(r.doneMs);
     }
   }
 }
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor(p * xs.length)]?.toFixed(2);
 process.stdout.write(
-  `| launcher | start call p50 / p90 | to the end, pipes closed, p50 / p90 |\n| --- | --- | --- |\n`,
+  `| launcher | step | start call p50 / p90 | to the end, pipes closed, p50 / p90 |\n| --- | --- | --- | --- |\n`,
 );
-for (const [launcher, f] of figures) {
+for (const [{ launcher, way }, f] of figures) {
   process.stdout.write(
-    `| ${launcher} | ${pct(f.callMs, 0.5)} / ${pct(f.callMs, 0.9)} ms | ${pct(f.doneMs, 0.5)} / ${pct(f.doneMs, 0.9)} ms |\n`,
+    `| ${launcher} | \`${way}\` | ${pct(f.callMs, 0.5)} / ${pct(f.callMs, 0.9)} ms | ${pct(f.doneMs, 0.5)} / ${pct(f.doneMs, 0.9)} ms |\n`,
   );
 }
 setLauncher("spawn");

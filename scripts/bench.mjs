@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --direct] [-- --out FILE] [-- --only S1,S3] [-- --lists]`: the benchmark of
+// `npm run bench [-- --quick] [-- --direct] [-- --out FILE] [-- --only S1,S3] [-- --lists] [-- --cmd CMD]`: the benchmark of
 // BENCHMARKS.md. Starts the local stack (wrangler dev, or with --direct workerd through Miniflare
 // without the dev proxy, and a real runner process), runs the scenarios, prints a table and
 // writes the figures to a JSON file. Figures, never assertions.
@@ -16,6 +16,10 @@ const quick = flag("--quick");
 const outFile = option("--out") ?? "bench-results.json";
 const only = option("--only")?.split(",");
 const direct = flag("--direct");
+// What each light step runs: the shell builtin `true` by default (the figures of BENCHMARKS.md
+// so far); `--cmd /bin/true` is a real process, as the peer benchmark runs, exec'd without a shell.
+const cmd = option("--cmd") ?? "true";
+const yamlCmd = JSON.stringify(cmd);
 const host = direct ? "workerd through Miniflare" : "wrangler dev";
 
 const TOKEN = "bench-user";
@@ -37,14 +41,14 @@ const chain = (n, cmd) =>
   `steps:\n${Array.from({ length: n }, (_, i) => `  - name: s${i}\n    command: ${cmd}\n`).join("")}`;
 
 const independent = (n) =>
-  `type: graph\nsteps:\n${Array.from({ length: n }, (_, i) => `  - name: p${i}\n    command: "true"\n`).join("")}`;
+  `type: graph\nsteps:\n${Array.from({ length: n }, (_, i) => `  - name: p${i}\n    command: ${yamlCmd}\n`).join("")}`;
 
 /** Layers of `width` steps; each step depends on two steps of the layer before. */
 function wideAndDeep(layers, width) {
   const lines = ["type: graph", "steps:"];
   for (let l = 0; l < layers; l++) {
     for (let i = 0; i < width; i++) {
-      lines.push(`  - name: l${l}_${i}`, '    command: "true"');
+      lines.push(`  - name: l${l}_${i}`, `    command: ${yamlCmd}`);
       if (l > 0) lines.push(`    depends: [l${l - 1}_${i}, l${l - 1}_${(i + 1) % width}]`);
     }
   }
@@ -170,13 +174,13 @@ async function main() {
 
   const sizes = quick ? { s3: 100, s4: 100, s5: 20, s6: [10, 50] } : { s3: 400, s4: 400, s5: 100, s6: [40, 50] };
   const scenarios = {
-    S1: async () => summarise("S1", "40 sequential `true`", [await runOnce("bench-s1", chain(40, "true"))]),
+    S1: async () => summarise("S1", `40 sequential \`${cmd}\``, [await runOnce("bench-s1", chain(40, cmd))]),
     S2: async () =>
       summarise("S2", "10 sequential steps of ~0.3 s compute", [
         await runOnce("bench-s2", chain(10, `node -e "const e=Date.now()+300;while(Date.now()<e);"`)),
       ]),
     S3: async () => {
-      const d = await runOnce("bench-s3", chain(sizes.s3, "true"));
+      const d = await runOnce("bench-s3", chain(sizes.s3, cmd));
       return summarise("S3", `${sizes.s3}-step chain`, [d], growth(d));
     },
     S4: async () =>
@@ -184,7 +188,7 @@ async function main() {
         await runOnce("bench-s4", independent(sizes.s4)),
       ]),
     S5: async () => {
-      const ids = await Promise.all(Array.from({ length: sizes.s5 }, () => start("bench-s5", chain(5, "true"))));
+      const ids = await Promise.all(Array.from({ length: sizes.s5 }, () => start("bench-s5", chain(5, cmd))));
       // One light poll for all runs, so that the benchmark's own polling does not load the server.
       for (;;) {
         const { dagRuns } = await api("GET", "/dag-runs?name=bench-s5&status=running,queued,not_started");

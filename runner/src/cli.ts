@@ -3,6 +3,7 @@
 import { AuthError, RunnerClient } from "./client.ts";
 import { parseConfig, type RunnerConfig, USAGE, UsageError } from "./config.ts";
 import { readTokenFile } from "./credentials.ts";
+import { setShellAlways } from "./direct-exec.ts";
 import { setLauncher } from "./launch.ts";
 import { LeaseLoop } from "./lease-loop.ts";
 import { prepareLauncher, setGroupWatcher, setStepUser } from "./process-group.ts";
@@ -53,11 +54,12 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
 
-  const { server, concurrency, labels, runnerId, transport, launcher } = config;
+  const { server, concurrency, labels, runnerId, transport, launcher, shellAlways } = config;
   // Steps must not outlive a runner that is killed outright (SIGKILL): see watchdog.ts.
   setGroupWatcher(new Watchdog());
   setStepUser(stepUser);
   setLauncher(launcher, log);
+  setShellAlways(shellAlways);
   prepareLauncher();
   const client = new RunnerClient({ server, token, log });
   const loop = new LeaseLoop({ client, runnerId, labels, concurrency, log, runnerToken: token, transport, runFiles });

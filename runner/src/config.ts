@@ -35,6 +35,9 @@ export const USAGE = `usage: dagflare-runner [options]
   --launcher L       helper: a small long-lived helper process forks the steps (needs perl);
                      spawn: Node's spawn, which holds the runner up for each start
                      (default: $DAGFLARE_RUNNER_LAUNCHER, else helper; spawn when perl is missing)
+  --shell-always     run every step through its shell, even a simple command such as
+                     \`/usr/bin/make all\` that is otherwise exec'd directly
+                     (default: on when $DAGFLARE_RUNNER_SHELL_ALWAYS is 1)
   --help             show this text
 
 SIGTERM or SIGINT: stop leasing, let running steps finish and report, exit 0.
@@ -58,6 +61,8 @@ export interface RunnerConfig {
   logDir: string;
   logRetentionDays: number;
   launcher: Launcher;
+  /** Every step through its shell: no simple command exec'd directly (direct-exec.ts). */
+  shellAlways: boolean;
 }
 
 export class UsageError extends Error {
@@ -91,6 +96,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         "log-dir": { type: "string" },
         "log-retention-days": { type: "string" },
         launcher: { type: "string" },
+        "shell-always": { type: "boolean" },
         help: { type: "boolean" },
       },
       strict: true,
@@ -125,6 +131,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     logDir: logDirOf(str("log-dir"), env),
     logRetentionDays: parseRetentionDays(str("log-retention-days")),
     launcher: parseLauncher(str("launcher") ?? env.DAGFLARE_RUNNER_LAUNCHER),
+    shellAlways: values["shell-always"] === true || env.DAGFLARE_RUNNER_SHELL_ALWAYS === "1",
   };
 }
 

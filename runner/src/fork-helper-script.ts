@@ -4,7 +4,11 @@
 // only the core POSIX module, forks nothing but steps, and holds no state but its live steps.
 //
 // Requests, on stdin: "<length>\n<fields>", the fields NUL-separated (no argv or environment
-// entry can hold a NUL): id, working directory, argument count, file, arguments, "K=V"...
+// entry can hold a NUL): id, working directory, direct name, argument count, file, arguments,
+// "K=V"... The direct name is empty for a step run through its shell (a failed exec is an "E"
+// report: the shell itself could not start); for a command exec'd without its shell it is the
+// command as written, and a failed exec answers as the shell would (direct-exec.ts): a line
+// "dagflare: NAME: ..." on the step's stderr and exit status 127 (not found) or 126.
 // Reports, on stdout, one line each (short enough for the pipe to keep them whole):
 //   "S id pid"          forked; the child waits for the helper's go before it does anything
 //   "F id message"      not forked: nothing ran
@@ -42,7 +46,7 @@ sub reap {
 }
 $SIG{CHLD} = \&reap;
 sub start {
-  my ($id, $cwd, $argc, @rest) = @_;
+  my ($id, $cwd, $direct, $argc, @rest) = @_;
   my @argv = splice(@rest, 0, $argc);
   my ($out, $err) = ("$dir/$id.o", "$dir/$id.e");
   POSIX::mkfifo($out, 0600) && POSIX::mkfifo($err, 0600)
@@ -72,8 +76,15 @@ sub start {
     unlink $out, $err;
     chdir($cwd) or $fail->("working directory $cwd: $!");
     %ENV = map { split(/=/, $_, 2) } @rest;
-    { no warnings 'exec'; exec { $argv[0] } @argv; }
-    $fail->("$!");
+    # Without the shell, argv[0] is still the word as written, as the shell would pass it.
+    my @args = @argv;
+    $args[0] = $direct if length $direct;
+    { no warnings 'exec'; exec { $argv[0] } @args; }
+    $fail->("$!") unless length $direct;
+    my $notfound = $!{ENOENT};
+    my $why = $notfound && index($direct, '/') < 0 ? 'command not found' : "$!";
+    syswrite(STDERR, "dagflare: $direct: $why\n");
+    POSIX::_exit($notfound ? 127 : 126);
   }
   close $go_r;
   $live{$pid} = $id;

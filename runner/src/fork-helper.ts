@@ -32,6 +32,8 @@ export interface Command {
   args: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** Set when `file` is exec'd without a shell: the command as written, named when exec fails. */
+  direct?: string;
 }
 
 /**
@@ -160,7 +162,7 @@ export class ForkHelper {
     const step = new HelperChild(id, dir);
     this.inFlight.set(id, step);
     const env = Object.entries(cmd.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
-    const fields = [String(id), cmd.cwd, String(cmd.args.length + 1), cmd.file, ...cmd.args, ...env];
+    const fields = [String(id), cmd.cwd, cmd.direct ?? "", String(cmd.args.length + 1), cmd.file, ...cmd.args, ...env];
     const body = Buffer.from(fields.join("\0"));
     child.stdin?.write(Buffer.concat([Buffer.from(`${body.length}\n`), body]));
     this.refWhileBusy(child);

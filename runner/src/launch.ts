@@ -71,6 +71,8 @@ export function spawnChild(cmd: Command, user: StepUser | undefined): LaunchedCh
     env: cmd.env,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
+    // Without the shell, argv[0] is still the word as written, as the shell would pass it.
+    ...(cmd.direct !== undefined && { argv0: cmd.direct }),
     ...ids,
   });
 }

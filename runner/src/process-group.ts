@@ -7,6 +7,9 @@ import type { Readable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import type { ExecSpec, LogEntry } from "../../src/shared/protocol.ts";
 import { commandLine } from "./command-line.ts";
+import { directCommand } from "./direct-exec.ts";
+import { execFailure } from "./exec-failure.ts";
+import type { Command } from "./fork-helper.ts";
 import { type LaunchedChild, launch, resetHelper, spawnChild, warmUpLauncher } from "./launch.ts";
 import type { StepUser } from "./step-user.ts";
 import { trace } from "./trace.ts";
@@ -138,7 +141,10 @@ export function startProcess(exec: ExecSpec, opts: StartOptions): StepProcess {
   for (const name of PRIVATE_ENV) delete env[name];
   Object.assign(env, stepUserEnv());
   Object.assign(env, exec.env);
-  const cmd = { file, args, cwd, env };
+  const direct = directCommand(exec, scriptPath, env, cwd);
+  const cmd: Command = direct
+    ? { file: direct.file, args: direct.args, cwd, env: direct.env, direct: direct.name }
+    : { file, args, cwd, env };
   const ctx = { user: stepUser, privateEnv: PRIVATE_ENV };
   const startedAt = Date.now();
   let first: LaunchedChild;
@@ -146,7 +152,7 @@ export function startProcess(exec: ExecSpec, opts: StartOptions): StepProcess {
     first = launch(cmd, ctx);
   } catch (err) {
     removeDir(scriptDir);
-    return notStarted(`could not start ${file}: ${(err as Error).message}`);
+    return notStarted(`could not start ${cmd.file}: ${(err as Error).message}`);
   }
 
   // Known once the process runs: at once with spawn, on the helper's report with the helper.
@@ -216,12 +222,20 @@ export function startProcess(exec: ExecSpec, opts: StartOptions): StepProcess {
         try {
           attach(spawnChild(cmd, stepUser));
         } catch (err) {
-          finish({ exitCode: null, signal: null, error: `could not start ${file}: ${(err as Error).message}` });
+          finish({ exitCode: null, signal: null, error: `could not start ${cmd.file}: ${(err as Error).message}` });
         }
       });
-      child.once("error", (err: Error) =>
-        finish({ exitCode: null, signal: null, error: `could not start ${file}: ${err.message}` }),
-      );
+      child.once("error", (err: NodeJS.ErrnoException) => {
+        // spawn's failed exec of a command run without its shell: the shell's answer (the
+        // helper's child gives it itself, as an exit).
+        const failed = cmd.direct === undefined ? undefined : execFailure(cmd.direct, err);
+        if (failed === undefined) {
+          finish({ exitCode: null, signal: null, error: `could not start ${cmd.file}: ${err.message}` });
+          return;
+        }
+        opts.onOutput("stderr", failed.line);
+        finish({ exitCode: failed.exitCode, signal: null, startedAt, exitedAt: Date.now() });
+      });
       child.once("exit", (exitCode: number | null, signal: NodeJS.Signals | null) => {
         exit = { exitCode, signal, startedAt, exitedAt: Date.now() };
         if (pgid !== undefined) trace?.("exit", { pid: pgid });

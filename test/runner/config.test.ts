@@ -47,6 +47,12 @@ describe("the runner's flags", () => {
     expect(() => parseConfig(["--launcher", "fork"], {})).toThrow('--launcher "fork" must be helper or spawn');
   });
 
+  it("exec simple commands without their shell unless told --shell-always, by flag or environment", () => {
+    expect(parseConfig([], {})).toMatchObject({ shellAlways: false });
+    expect(parseConfig(["--shell-always"], {})).toMatchObject({ shellAlways: true });
+    expect(parseConfig([], { DAGFLARE_RUNNER_SHELL_ALWAYS: "1" })).toMatchObject({ shellAlways: true });
+  });
+
   it("make a runner id from the host name, the pid and 4 random hex digits", () => {
     const config = parseConfig([], {});
     expect(config !== "help" && config.runnerId).toMatch(new RegExp(`-${process.pid}-[0-9a-f]{4}$`));
