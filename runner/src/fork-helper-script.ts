@@ -23,14 +23,22 @@ my $dir = shift @ARGV;
 my %live;
 sub say_ { my $line = shift; syswrite(STDOUT, $line) }
 $SIG{PIPE} = 'IGNORE';
+# Called by the read loop and by SIGCHLD, whose handler Perl may run between any two of the
+# loop's operations: a nested call returns at once (the outer one reaps on, and the loop's
+# next pass catches what it missed), so no waitpid's $? is overwritten by another's.
+my $reaping = 0;
 sub reap {
+  return if $reaping;
+  $reaping = 1;
   while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) {
+    my $status = $?;
     my $id = delete $live{$pid};
     next unless defined $id;
     unlink "$dir/$id.o", "$dir/$id.e";
-    my $sig = $? & 127;
-    say_($sig ? "X $id -1 $sig\n" : "X $id " . ($? >> 8) . " 0\n");
+    my $sig = $status & 127;
+    say_($sig ? "X $id -1 $sig\n" : "X $id " . ($status >> 8) . " 0\n");
   }
+  $reaping = 0;
 }
 $SIG{CHLD} = \&reap;
 sub start {

@@ -116,11 +116,24 @@ describe("a step's end", () => {
     helper.stop();
   });
 
+  it("carries each step's own exit code when many steps end at the same moment", async () => {
+    // Reaping runs both from the read loop and from SIGCHLD: one must not report another's status.
+    const helper = new ForkHelper({ privateEnv: [] });
+    const codes = Array.from({ length: 300 }, (_, i) => (i % 7) + 1);
+    const ended = codes.map((code) => {
+      const step = helper.launch({ file: "sh", args: ["-c", `exit ${code}`], cwd: tmpdir(), env: process.env });
+      return new Promise((resolve) => step.once("exit", (c, signal) => resolve(signal ?? c)));
+    });
+    expect(await Promise.all(ended)).toEqual(codes);
+    helper.stop();
+  }, 60_000);
+
   it("comes from a step that started with no signal blocked, as with spawn", async () => {
     const helper = await helperWithSigchldBlocked();
     const step = helper.launch({
-      file: "sh",
-      args: ["-c", "grep SigBlk /proc/$$/status"],
+      file: "grep",
+      // Not through sh: a shell sets its own mask (dash blocks every signal while it waits).
+      args: ["SigBlk", "/proc/self/status"],
       cwd: tmpdir(),
       env: process.env,
     });
