@@ -4,7 +4,7 @@
 // WebSocket compiles undici's HTTP parser (WebAssembly).
 //
 // `--liftoff-only`: V8 compiles that parser with its baseline compiler (Liftoff) only, never
-// with its optimising one (TurboFan), whose compilation takes 9 to 15 MiB that the process
+// with its optimising one (TurboFan), whose compilation takes 6 to 15 MiB that the process
 // keeps (BENCHMARKS.md "Runner idle memory (2026-12-01, V8 settings)"; `--no-wasm-tier-up`
 // alone does not save it). The parser reads only the short replies of the runner's HTTP calls
 // (its fleet reports, and leases while the socket is down), so baseline code is fast enough.
