@@ -2,7 +2,9 @@
 // `wrangler dev`, starts each runner form below against it with no work to do, lets it settle
 // for 30 s (more than one 25 s lease long-poll), then samples the RSS of the runner and of its
 // helper processes (the watchdog and the fork helper) from /proc once a second for 10 s and
-// prints the medians. Linux only.
+// prints the medians. The runner's RSS is split into its file-backed pages (Node's own binary
+// and libraries, shared with every Node process of the host) and its anonymous memory (its heaps,
+// its own). Linux only.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,10 +23,10 @@ const FORMS = [
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** VmRSS of a process in KiB, or undefined once it is gone. */
-function rssKiB(pid) {
+/** A field of /proc/PID/status in KiB (VmRSS, RssAnon, RssFile), or undefined once it is gone. */
+function statusKiB(pid, field = "VmRSS") {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     return m ? Number(m[1]) : undefined;
   } catch {
     return undefined;
@@ -71,24 +73,27 @@ try {
     if (child.exitCode !== null) throw new Error(`${form.name} exited (${child.exitCode}) instead of waiting for work`);
     await sleep(SETTLE_MS);
     const runner = [];
+    const anon = [];
     const helpers = [];
     for (let i = 0; i < SAMPLES; i++) {
-      runner.push(rssKiB(child.pid) ?? 0);
-      helpers.push(childPids(child.pid).reduce((n, pid) => n + (rssKiB(pid) ?? 0), 0));
+      runner.push(statusKiB(child.pid) ?? 0);
+      anon.push(statusKiB(child.pid, "RssAnon") ?? 0);
+      helpers.push(childPids(child.pid).reduce((n, pid) => n + (statusKiB(pid) ?? 0), 0));
       await sleep(1_000);
     }
     const exited = new Promise((r) => child.once("exit", r));
     child.kill("SIGTERM");
     await exited;
     const r = median(runner);
+    const a = median(anon);
     const h = median(helpers);
-    rows.push(`| ${form.name} | ${mib(r)} | ${mib(h)} | ${mib(r + h)} |`);
+    rows.push(`| ${form.name} | ${mib(r)} (${mib(a)} anonymous) | ${mib(h)} | ${mib(r + h)} |`);
   }
 } finally {
   await stopGroup(worker.child);
 }
 process.stdout.write(
   `Node ${process.version}, idle runner, medians of ${SAMPLES} samples after ${SETTLE_MS / 1000} s:\n\n` +
-    "| runner | runner RSS | helpers RSS (watchdog, fork helper) | total |\n| --- | --- | --- | --- |\n" +
+    "| runner | runner RSS (of it anonymous) | helpers RSS (watchdog, fork helper) | total |\n| --- | --- | --- | --- |\n" +
     `${rows.join("\n")}\n`,
 );

@@ -1,5 +1,7 @@
 // dagflare-runner: leases steps from a dagflare server and runs them as processes on this host.
 // Wiring only: flags, credentials, logging, signals and exit codes. `bin.ts` runs it.
+// First, before anything loads undici: the runner's V8 settings (v8-flags.ts).
+import "./v8-flags.ts";
 import { AuthError, RunnerClient } from "./client.ts";
 import { parseConfig, type RunnerConfig, USAGE, UsageError } from "./config.ts";
 import { readTokenFile } from "./credentials.ts";
@@ -9,6 +11,7 @@ import { LeaseLoop } from "./lease-loop.ts";
 import { prepareLauncher, setGroupWatcher, setStepUser } from "./process-group.ts";
 import { RunFiles, SWEEP_INTERVAL_MS } from "./run-files.ts";
 import { chooseStepUser, type StepUser } from "./step-user.ts";
+import { RUNNER_V8_FLAGS } from "./v8-flags.ts";
 import { Watchdog } from "./watchdog.ts";
 
 /** How long steps get to end on SIGTERM during a forced shutdown: the user asked twice. */
@@ -105,6 +108,7 @@ export async function main(argv: string[]): Promise<void> {
   log(`runner ${runnerId} polling ${server} with ${concurrency} slot(s), labels ${labelText}`);
   if (stepUser) log(`steps run as ${stepUser.name} (uid ${stepUser.uid})`);
   log(`runs' files on this host go to ${runFiles.dir} (kept ${config.logRetentionDays} day(s))`);
+  log(`V8 settings for a small idle footprint: ${RUNNER_V8_FLAGS.join(" ")}`);
   if (token === "") log("no runner token given: only an open (local) server will accept this runner");
   loop.run().then(
     () => {

@@ -21,6 +21,8 @@ beforeAll(async () => {
     format: "esm",
     outfile: bundle,
     logLevel: "warning",
+    minifyWhitespace: true,
+    minifySyntax: true,
     banner: {
       js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
     },
@@ -187,6 +189,23 @@ describe("the runner command", () => {
     for (const event of ["leased by cli-events", "started pid", "exited with 0", "completion accepted"]) {
       expect(lines.some((l) => l.includes(event))).toBe(true);
     }
+  });
+
+  it("started as plain `node runner.mjs`, applies its own V8 settings and still runs a step over HTTP", async () => {
+    const lease = makeLease({ command: "echo hi" });
+    server.offer(lease);
+    const r = runner();
+    await until(() => server.completions.has(lease.leaseId));
+    // Nothing on the command line: the runner set the flag itself (v8-flags.ts)...
+    const cmdline = readFileSync(`/proc/${r.child.pid}/cmdline`, "utf8").split("\0");
+    expect(cmdline[1]).toBe(bundle);
+    expect(cmdline).not.toContain("--liftoff-only");
+    expect(r.stderr()).toContain("V8 settings for a small idle footprint: --liftoff-only");
+    r.child.kill("SIGTERM");
+    expect(await r.exited).toBe(0);
+    // ...and undici's HTTP parser, compiled under it, read every reply: lease, logs, completion.
+    expect(server.completions.get(lease.leaseId)?.exitCode).toBe(0);
+    expect(server.logText(lease.leaseId)).toBe("hi\n");
   });
 
   it("drains on SIGTERM: the running step finishes and reports, then the runner exits 0", async () => {
