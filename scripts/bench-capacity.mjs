@@ -23,8 +23,12 @@ const outFile = option("--out") ?? "bench-capacity.json";
 const overSocket = argv.includes("--socket");
 /** One completion per call (`/leases/{id}/complete`) instead of all a runner holds in one (`/completions`). */
 const single = argv.includes("--single");
-/** `--only 2048,starts`: the scenarios whose id contains one of these (a part without a comma: `2048`, `16 idle`). */
+/**
+ * `--only 2048,starts`: the scenarios whose id contains one of these (a part without a comma:
+ * `2048`, `16 idle`); a part starting with `=` names one scenario exactly (`=wide-2000`).
+ */
 const only = option("--only")?.split(",").filter(Boolean);
+const picked = (id) => !only || only.some((part) => (part.startsWith("=") ? id === part.slice(1) : id.includes(part)));
 /** A scenario that has not ended this long after it began is stopped. */
 const deadlineSec = Number(option("--deadline") ?? 900);
 /** A scenario in which no step completed for this long has stalled. */
@@ -274,7 +278,7 @@ try {
   await runScenario({ id: "warm-up", shape: "wide", steps: 50, inFlight: 8, idle: 0 }, 0);
   idlePollCalls = await measureIdlePoll();
   for (const [i, s] of SCENARIOS.entries()) {
-    if (only && !only.some((part) => s.id.includes(part))) continue;
+    if (!picked(s.id)) continue;
     try {
       const r = await runScenario(s, i + 1);
       results.push(r);
