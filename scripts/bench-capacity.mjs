@@ -12,7 +12,7 @@
 // calls under way are and where the run's steps stand; the next scenario runs, and the benchmark
 // exits with status 1.
 import { writeFileSync } from "node:fs";
-import { idleProbe, newTally, runnerPool } from "./capacity-runners.mjs";
+import { idleProbe, newTally, runnerPool, WORK_POLL_WAIT_MS } from "./capacity-runners.mjs";
 import { startDirectWorker } from "./direct-worker.mjs";
 
 const argv = process.argv.slice(2);
@@ -166,6 +166,10 @@ async function runScenario(s, index) {
   } finally {
     stop.abort();
     await runners;
+    // A lease request the runners gave up goes on in the Worker until its waitMs: one still
+    // waiting when the next scenario's run starts would take its first task for a runner that
+    // is gone, and that step would wait out the lease's 5 s confirmation window.
+    await new Promise((r) => setTimeout(r, WORK_POLL_WAIT_MS + 500));
   }
 
   async function measure() {

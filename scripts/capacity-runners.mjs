@@ -9,6 +9,8 @@ import WebSocket from "ws";
 /** Steps select this label; idle runners lack it. */
 export const WORK = { kind: "work" };
 const IDLE = { kind: "idle" };
+/** How long a working runner's lease request waits for work (the protocol's `waitMs`). */
+export const WORK_POLL_WAIT_MS = 1000;
 /** Most leases one simulated runner asks for at once (the protocol's `max`). */
 export const MAX_PER_REQUEST = 64;
 
@@ -76,7 +78,8 @@ async function workingRunner(id, max, tally, signal, send, single) {
   let leases = [];
   while (!signal.aborted) {
     if (leases.length === 0) {
-      leases = (await send("/lease", { runnerId: id, labels: WORK, max, waitMs: 1000 }))?.body?.leases ?? [];
+      leases =
+        (await send("/lease", { runnerId: id, labels: WORK, max, waitMs: WORK_POLL_WAIT_MS }))?.body?.leases ?? [];
       continue;
     }
     for (const l of leases) {
