@@ -1,12 +1,18 @@
-// `npm run bench:capacity [-- --quick] [-- --socket] [-- --single] [-- --only PART,...] [-- --out FILE]`: what one run, one pool
-// and admission carry, with the server as the bottleneck. Runs the Worker bundle on workerd through
-// Miniflare (as `npm run bench -- --direct`) with DAGFLARE_CALL_COUNTS=on, and simulated runners
-// that speak the runner protocol over HTTP (or, with --socket, over the runner's socket) and
-// complete each lease the moment they get it (no process, no heartbeat). Idle runners long-poll the same pool with labels no step selects, so every new task
-// wakes them without giving them work. Prints a table (BENCHMARKS.md, "Capacity") and writes the
-// figures to a JSON file. Figures, never assertions.
+// `npm run bench:capacity [-- --quick] [-- --socket] [-- --single] [-- --only PART,...] [-- --out FILE]
+// [-- --deadline SEC]`: what one run, one pool and admission carry, with the server as the
+// bottleneck. Runs the Worker bundle on workerd through Miniflare (as `npm run bench -- --direct`)
+// with DAGFLARE_CALL_COUNTS=on, and simulated runners (capacity-runners.mjs) that speak the runner
+// protocol over HTTP (or, with --socket, over the runner's socket) and complete each lease the
+// moment they get it (no process, no heartbeat). Idle runners long-poll the same pool with labels
+// no step selects, so every new task wakes them without giving them work. Prints a table
+// (BENCHMARKS.md, "Capacity") and writes the figures to a JSON file. Figures, never assertions.
+//
+// Every scenario ends: one in which no step completes for STALL_MS, or that passes its deadline
+// (`--deadline`, 900 s), stops with an error saying what it was waiting for, what the runners'
+// calls under way are and where the run's steps stand; the next scenario runs, and the benchmark
+// exits with status 1.
 import { writeFileSync } from "node:fs";
-import WebSocket from "ws";
+import { idleProbe, newTally, runnerPool, WORK_POLL_WAIT_MS } from "./capacity-runners.mjs";
 import { startDirectWorker } from "./direct-worker.mjs";
 
 const argv = process.argv.slice(2);
@@ -17,15 +23,19 @@ const outFile = option("--out") ?? "bench-capacity.json";
 const overSocket = argv.includes("--socket");
 /** One completion per call (`/leases/{id}/complete`) instead of all a runner holds in one (`/completions`). */
 const single = argv.includes("--single");
-/** `--only 2048,starts`: the scenarios whose id contains one of these (a part without a comma: `2048`, `16 idle`). */
+/**
+ * `--only 2048,starts`: the scenarios whose id contains one of these (a part without a comma:
+ * `2048`, `16 idle`); a part starting with `=` names one scenario exactly (`=wide-2000`).
+ */
 const only = option("--only")?.split(",").filter(Boolean);
+const picked = (id) => !only || only.some((part) => (part.startsWith("=") ? id === part.slice(1) : id.includes(part)));
+/** A scenario that has not ended this long after it began is stopped. */
+const deadlineSec = Number(option("--deadline") ?? 900);
+/** A scenario in which no step completed for this long has stalled. */
+const STALL_MS = 60_000;
 
 const TOKEN = "capacity-bench-user-token-0123456789abcdef";
 const RUNNER_TOKEN = "capacity-bench-runner-token-0123456789abcdef";
-/** Steps select this label; idle runners lack it. */
-const WORK = { kind: "work" };
-const IDLE = { kind: "idle" };
-const MAX_PER_REQUEST = 64;
 /** Runs started (16 at a time) in the starts scenarios. */
 const STARTS = quick ? 100 : 200;
 
@@ -51,13 +61,15 @@ const specOf = (shape, n, limit) =>
 // ---- the HTTP side ----------------------------------------------------------------------------
 
 let base = "";
+/** A call of the benchmark's own (create, start, read) gives up after this long. */
+const API_TIMEOUT_MS = 60_000;
 
 async function call(path, body, token, signal) {
   const res = await fetch(`${base}/api/v2${path}`, {
     method: body === undefined ? "GET" : "POST",
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
-    signal,
+    signal: signal ?? AbortSignal.timeout(API_TIMEOUT_MS),
   });
   const text = await res.text();
   return { status: res.status, body: text.startsWith("{") ? JSON.parse(text) : text };
@@ -83,125 +95,49 @@ function diff(after, before) {
   return out;
 }
 
-// ---- simulated runners ------------------------------------------------------------------------
-
-/** What the simulated runners saw: leases per step (a second lease of a step is a wasted one). */
-function newTally() {
-  return { leases: 0, completed: 0, refused: 0, idleRequests: 0, byStep: new Map() };
-}
-
-/**
- * A runner that completes every lease at once, asking for the next in the same call. `send(path,
- * body, signal)` makes one runner call (`/lease`, `/leases/...`) and answers `{status, body}`, or
- * undefined when it was given up.
- */
-async function workingRunner(id, max, tally, stop, send) {
-  const next = { runnerId: id, labels: WORK, max: 1 };
-  let leases = [];
-  while (!stop.aborted) {
-    if (leases.length === 0) {
-      leases = (await send("/lease", { runnerId: id, labels: WORK, max, waitMs: 1000 }, stop))?.body?.leases ?? [];
-      continue;
-    }
-    for (const l of leases) {
-      tally.leases++;
-      const step = l.leaseId.split(".").slice(0, 2).join(".");
-      tally.byStep.set(step, (tally.byStep.get(step) ?? 0) + 1);
-    }
-    if (single) {
-      const replies = await Promise.all(
-        leases.map(async (l) => {
-          const r = await send(`/leases/${l.leaseId}/complete`, { token: l.token, exitCode: 0, next });
-          if (r?.status === 200) tally.completed++;
-          else if (r) tally.refused++;
-          return r?.body?.next ?? [];
-        }),
-      );
-      leases = replies.flat();
-      continue;
-    }
-    // Every lease it holds in one call, asking for as many next leases.
-    const completions = leases.map((l) => ({ leaseId: l.leaseId, token: l.token, exitCode: 0 }));
-    const r = await send("/completions", { completions, next: { ...next, max: leases.length } });
-    for (const result of r?.body?.results ?? []) {
-      if (result.status === 200) tally.completed++;
-      else tally.refused++;
-    }
-    leases = r?.body?.next ?? [];
-  }
-}
-
-/** Runner calls over HTTP. */
-const overHttp = (path, body, signal) => call(`/runners${path}`, body, RUNNER_TOKEN, signal).catch(() => undefined);
-
-/** Runner calls over the runner's socket: one message each way per call. */
-async function socketOf(id, stop) {
-  const url = new URL(`${base.replace(/^http/, "ws")}/api/v2/runners/socket`);
-  url.searchParams.set("runnerId", id);
-  url.searchParams.set("labels", JSON.stringify(WORK));
-  const ws = new WebSocket(url, { headers: { authorization: `Bearer ${RUNNER_TOKEN}` }, perMessageDeflate: false });
-  await new Promise((resolve, reject) => {
-    ws.once("open", resolve);
-    ws.once("error", reject);
-  });
-  stop.addEventListener("abort", () => ws.close(), { once: true });
-  const waiting = new Map();
-  let nextId = 1;
-  ws.on("message", (data) => {
-    const m = JSON.parse(data.toString());
-    waiting.get(m.id)?.(m);
-    waiting.delete(m.id);
-  });
-  ws.on("close", () => {
-    for (const resolve of waiting.values()) resolve(undefined);
-  });
-  return (path, body) => {
-    const id = nextId++;
-    const answer = new Promise((resolve) => waiting.set(id, resolve));
-    ws.send(JSON.stringify({ id, path, body }));
-    return answer;
-  };
-}
-
-/** A runner whose labels no step selects: it long-polls the pool and is woken for nothing. */
-async function idleRunner(id, stop, tally, waitMs = 25_000) {
-  while (!stop.aborted) {
-    tally.idleRequests++;
-    await overHttp("/lease", { runnerId: id, labels: IDLE, max: 1, waitMs }, stop);
-  }
-}
-
-function pool({ inFlight = 1, idle = 0 }, tally) {
-  const stop = new AbortController();
-  const workers = Math.max(1, Math.ceil(inFlight / MAX_PER_REQUEST));
-  const max = Math.min(inFlight, MAX_PER_REQUEST);
-  const running = [
-    ...Array.from({ length: workers }, async (_, i) => {
-      const id = `work-${i}`;
-      const send = overSocket ? await socketOf(id, stop.signal) : overHttp;
-      await workingRunner(id, max, tally, stop.signal, send);
-    }),
-    ...Array.from({ length: idle }, (_, i) => idleRunner(`idle-${i}`, stop.signal, tally)),
-  ];
-  return {
-    stop: async () => {
-      stop.abort();
-      await Promise.allSettled(running);
-    },
-  };
-}
+const runnerOpts = () => ({ base, token: RUNNER_TOKEN, http: call, single, overSocket });
 
 // ---- measuring ------------------------------------------------------------------------------
 
-const until = async (check, what, timeoutMs = 600_000) => {
-  const deadline = Date.now() + timeoutMs;
+/** Thrown when a scenario stops moving or passes its deadline; says what it was waiting for. */
+class Stalled extends Error {}
+
+/**
+ * Waits for `check` to answer something, while the scenario moves: it fails when no step
+ * completed for STALL_MS, or at the scenario's deadline, with what it was waiting for.
+ */
+async function until(check, what, tally, deadline) {
   for (;;) {
     const v = await check();
     if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    const still = Math.round((Date.now() - tally.lastProgressAt) / 1000);
+    if (deadline.aborted) throw new Stalled(`passed its deadline of ${deadlineSec} s waiting for ${what}`);
+    if (still * 1000 > STALL_MS) throw new Stalled(`no step completed for ${still} s, waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-};
+}
+
+/** What a stalled scenario's runners and run were doing, for its error. */
+async function stallReport(tally, run) {
+  const now = Date.now();
+  const calls = [...tally.calls].map(([id, c]) => `${id} waits ${Math.round((now - c.since) / 1000)} s for ${c.path}`);
+  const lines = [
+    `completed ${tally.completed}, leases ${tally.leases}, refused ${tally.refused}, unanswered ${tally.unanswered}, sockets closed by the server ${tally.socketsClosed}`,
+    calls.length ? `runner calls under way: ${calls.join("; ")}` : "no runner call under way",
+  ];
+  if (run) {
+    try {
+      const d = (await call(`/dag-runs/${run.dag}/${run.dagRunId}`, undefined, TOKEN, AbortSignal.timeout(10_000))).body
+        .dagRunDetails;
+      const byStatus = {};
+      for (const n of d.nodes) byStatus[n.statusLabel] = (byStatus[n.statusLabel] ?? 0) + 1;
+      lines.push(`the run is ${d.statusLabel}; its steps: ${JSON.stringify(byStatus)}`);
+    } catch (err) {
+      lines.push(`the run's details could not be read: ${err.message}`);
+    }
+  }
+  return lines.join("\n  ");
+}
 
 const TERMINAL = new Set(["succeeded", "failed", "aborted", "partially_succeeded"]);
 const perStep = (counts, n) =>
@@ -211,66 +147,90 @@ const sumOf = (counts, prefix) =>
     .filter(([k]) => k.startsWith(prefix))
     .reduce((n, [, v]) => n + v, 0);
 
+/** One scenario, ended by its result or a Stalled error; its runners are stopped either way. */
 async function runScenario(s, index) {
   const dag = `cap${index}`;
   await api("/dags", { name: dag, spec: specOf(s.shape === "starts" ? "chain" : s.shape, s.steps ?? 1, s.limit) });
   const tally = newTally();
+  const stop = new AbortController();
+  const deadline = AbortSignal.timeout(deadlineSec * 1000);
+  // Stopped after the scenario's end or its error, so that a stalled one reports its runners' calls.
+  const runners = runnerPool(runnerOpts(), s.shape === "starts" ? { inFlight: 64, idle: 0 } : s, tally, stop.signal);
   const before = await callCounts();
-  const p = pool(s.shape === "starts" ? { inFlight: 64, idle: 0 } : s, tally);
-  let result;
-  if (s.shape === "starts") {
-    const t0 = performance.now();
-    const ids = [];
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: s.concurrency }, async () => {
-        while (next < s.runs) {
-          next++;
-          ids.push((await api(`/dags/${dag}/start`, {})).dagRunId);
-        }
-      }),
-    );
-    const startMs = performance.now() - t0;
-    await until(() => tally.completed >= s.runs, "every run's step");
-    const doneMs = performance.now() - t0;
-    const calls = diff(await callCounts(), before);
-    result = {
-      startsPerSec: Math.round((s.runs / startMs) * 1000),
-      runsPerSec: Math.round((s.runs / doneMs) * 1000),
-      admitPerRun: Number(((calls["RUNS.admit"] ?? 0) / s.runs).toFixed(2)),
-      queueCallsPerRun: Number((sumOf(calls, "QUEUES.") / s.runs).toFixed(2)),
-      calls: perStep(calls, s.runs),
-    };
-  } else {
+  let run;
+  try {
+    return { ...s, ...(await measure()) };
+  } catch (err) {
+    // A call of the benchmark's own that failed or timed out ends the scenario as a stall does.
+    throw new Stalled(`${s.id}: ${err.message}\n  ${await stallReport(tally, run)}`);
+  } finally {
+    stop.abort();
+    await runners;
+    // A lease request the runners gave up goes on in the Worker until its waitMs: one still
+    // waiting when the next scenario's run starts would take its first task for a runner that
+    // is gone, and that step would wait out the lease's 5 s confirmation window.
+    await new Promise((r) => setTimeout(r, WORK_POLL_WAIT_MS + 500));
+  }
+
+  async function measure() {
+    if (s.shape === "starts") {
+      const t0 = performance.now();
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: s.concurrency }, async () => {
+          while (next < s.runs && !deadline.aborted) {
+            next++;
+            await api(`/dags/${dag}/start`, {});
+          }
+        }),
+      );
+      const startMs = performance.now() - t0;
+      await until(() => tally.completed >= s.runs, "every run's step", tally, deadline);
+      const doneMs = performance.now() - t0;
+      const calls = diff(await callCounts(), before);
+      return {
+        startsPerSec: Math.round((s.runs / startMs) * 1000),
+        runsPerSec: Math.round((s.runs / doneMs) * 1000),
+        admitPerRun: Number(((calls["RUNS.admit"] ?? 0) / s.runs).toFixed(2)),
+        queueCallsPerRun: Number((sumOf(calls, "QUEUES.") / s.runs).toFixed(2)),
+        calls: perStep(calls, s.runs),
+      };
+    }
     const t0 = performance.now();
     const { dagRunId } = await api(`/dags/${dag}/start`, {});
-    await until(() => tally.completed >= s.steps, "every step's completion");
+    run = { dag, dagRunId };
+    await until(() => tally.completed >= s.steps, "every step's completion", tally, deadline);
     const wallMs = performance.now() - t0;
-    const d = await until(async () => {
-      const r = (await api(`/dag-runs/${dag}/${dagRunId}`)).dagRunDetails;
-      return TERMINAL.has(r.statusLabel) ? r : undefined;
-    }, "the run's end");
+    const d = await until(
+      async () => {
+        const r = (await api(`/dag-runs/${dag}/${dagRunId}`)).dagRunDetails;
+        return TERMINAL.has(r.statusLabel) ? r : undefined;
+      },
+      "the run's end",
+      tally,
+      deadline,
+    );
     const calls = diff(await callCounts(), before);
     const runMs = Date.parse(d.finishedAt) - Date.parse(d.startedAt);
-    result = {
+    const per = (n) => Number((n / s.steps).toFixed(2));
+    return {
       status: d.statusLabel,
       stepsPerSec: Math.round((s.steps / runMs) * 1000),
       leasesPerSec: Math.round((tally.leases / wallMs) * 1000),
       wastedLeases: [...tally.byStep.values()].reduce((n, c) => n + c - 1, 0),
       refusedCompletions: tally.refused,
-      doCallsPerStep: Number(((sumOf(calls, "RUNS.") + sumOf(calls, "DISPATCH.")) / s.steps).toFixed(2)),
-      dispatcherCallsPerStep: Number((sumOf(calls, "DISPATCH.") / s.steps).toFixed(2)),
+      doCallsPerStep: per(sumOf(calls, "RUNS.") + sumOf(calls, "DISPATCH.")),
+      dispatcherCallsPerStep: per(sumOf(calls, "DISPATCH.")),
       idleRequests: tally.idleRequests,
       // The idle polls' own renewals (a request each 25 s, whatever the tasks) taken out.
-      dispatcherCallsPerTask: Number(
-        ((sumOf(calls, "DISPATCH.") - tally.idleRequests * idlePollCalls) / s.steps).toFixed(2),
-      ),
+      dispatcherCallsPerTask: per(sumOf(calls, "DISPATCH.") - tally.idleRequests * idlePollCalls),
+      // Storage statements (src/call-counts.ts), in the run's object and in the pool's.
+      runStatementsPerStep: per(sumOf(calls, "SQL.RunObject.")),
+      dispatcherStatementsPerStep: per(sumOf(calls, "SQL.DispatchObject.")),
       d1PerStep: Number((sumOf(calls, "DB.") / s.steps).toFixed(3)),
       calls: perStep(calls, s.steps),
     };
   }
-  await p.stop();
-  return { ...s, ...result };
 }
 
 function table(results) {
@@ -279,11 +239,11 @@ function table(results) {
   const lines = [
     `dispatcher calls of one idle poll that is not woken: ${idlePollCalls}`,
     "",
-    "| scenario | steps/s (one run) | leases/s (the pool) | wasted leases | DO calls per step (of them dispatcher) | dispatcher calls per task, idle renewals aside | D1 queries per step |",
-    "| --- | --- | --- | --- | --- | --- | --- |",
+    "| scenario | steps/s (one run) | leases/s (the pool) | wasted leases | DO calls per step (of them dispatcher) | dispatcher calls per task, idle renewals aside | storage statements per step, run (pool) | D1 queries per step |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ...runs.map(
       (r) =>
-        `| ${r.id} | ${r.stepsPerSec} | ${r.leasesPerSec} | ${r.wastedLeases} | ${r.doCallsPerStep} (${r.dispatcherCallsPerStep}) | ${r.dispatcherCallsPerTask} | ${r.d1PerStep} |`,
+        `| ${r.id} | ${r.stepsPerSec} | ${r.leasesPerSec} | ${r.wastedLeases} | ${r.doCallsPerStep} (${r.dispatcherCallsPerStep}) | ${r.dispatcherCallsPerTask} | ${r.runStatementsPerStep} (${r.dispatcherStatementsPerStep}) | ${r.d1PerStep} |`,
     ),
     "",
     "| scenario | starts/s | runs finished/s | admit calls per run | admission object calls per run |",
@@ -311,31 +271,46 @@ let idlePollCalls = 0;
 
 /** Five short idle polls with no work anywhere: what one unanswered poll costs the dispatcher. */
 async function measureIdlePoll() {
-  const tally = newTally();
-  const stop = new AbortController();
   const before = await callCounts();
-  for (let i = 0; i < 5; i++) {
-    tally.idleRequests++;
-    await overHttp("/lease", { runnerId: "idle-probe", labels: IDLE, max: 1, waitMs: 100 }, stop.signal);
-  }
-  return sumOf(diff(await callCounts(), before), "DISPATCH.") / tally.idleRequests;
+  for (let i = 0; i < 5; i++) await idleProbe(runnerOpts(), AbortSignal.timeout(API_TIMEOUT_MS));
+  return sumOf(diff(await callCounts(), before), "DISPATCH.") / 5;
 }
 
+const failures = [];
 try {
   // A warm-up: the isolate's first requests are not measured.
   await runScenario({ id: "warm-up", shape: "wide", steps: 50, inFlight: 8, idle: 0 }, 0);
   idlePollCalls = await measureIdlePoll();
   for (const [i, s] of SCENARIOS.entries()) {
-    if (only && !only.some((part) => s.id.includes(part))) continue;
-    const r = await runScenario(s, i + 1);
-    results.push(r);
-    process.stderr.write(`${r.id}: ${JSON.stringify({ ...r, calls: undefined })}\n`);
+    if (!picked(s.id)) continue;
+    try {
+      const r = await runScenario(s, i + 1);
+      results.push(r);
+      process.stderr.write(`${r.id}: ${JSON.stringify({ ...r, calls: undefined })}\n`);
+    } catch (err) {
+      if (!(err instanceof Stalled)) throw err;
+      failures.push(err.message);
+      process.stderr.write(`STALLED ${err.message}\n`);
+    }
   }
 } finally {
-  await worker.stop();
+  // Stopping workerd must not hang the benchmark either.
+  const stopped = await Promise.race([
+    worker.stop().then(() => true),
+    new Promise((r) => setTimeout(r, 30_000, false).unref()),
+  ]);
+  if (!stopped) {
+    process.stderr.write("workerd did not stop within 30 s; exiting without it\n");
+    // Once the figures are written: the handles workerd left open would keep Node alive.
+    setTimeout(() => process.exit(process.exitCode || 1), 5_000).unref();
+  }
 }
 writeFileSync(
   outFile,
-  `${JSON.stringify({ at: new Date().toISOString(), node: process.version, overSocket, single, idlePollCalls, results }, null, 2)}\n`,
+  `${JSON.stringify({ at: new Date().toISOString(), node: process.version, overSocket, single, idlePollCalls, results, failures }, null, 2)}\n`,
 );
 process.stdout.write(table(results));
+if (failures.length) {
+  process.stderr.write(`\n${failures.length} scenario(s) did not end:\n${failures.join("\n")}\n`);
+  process.exitCode = 1;
+}

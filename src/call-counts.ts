@@ -1,8 +1,10 @@
 // Call counters for capacity measurement (`npm run bench:capacity`): how many Durable Object
-// calls and D1 queries the Worker makes, by binding and method. Off unless the operator sets
+// calls and D1 queries the Worker makes, by binding and method, and how many storage statements
+// each kind of Durable Object runs, by verb and table. Off unless the operator sets
 // DAGFLARE_CALL_COUNTS=on; then the bindings handed to the app and to every Durable Object are
-// wrapped so that each call is counted, and GET /metrics adds `dagflare_calls_total`. Off, the
-// bindings are the platform's own, untouched. The counts are those of one isolate: under
+// wrapped so that each call is counted, each object's SQL storage counts its statements, and
+// GET /metrics adds `dagflare_calls_total`. Off, the bindings and storage are the platform's
+// own, untouched. The counts are those of one isolate: under
 // `wrangler dev` or Miniflare the Worker and its objects share one, so they are complete; on
 // Cloudflare each isolate counts its own share.
 import type { Env } from "./env";
@@ -87,11 +89,51 @@ function countedD1(env: Env): D1Database {
 // TypeScript's mixin pattern: the constructor takes any[].
 type DurableObjectClass = new (...args: any[]) => object;
 
-/** A Durable Object class whose instances see counting bindings when counting is on. */
+/**
+ * A Durable Object class whose instances see counting bindings when counting is on, and whose
+ * storage statements count as `SQL.<class>.<verb>.<table>` (`SQL.RunObject.delete.logs`).
+ */
 export function counted<T extends DurableObjectClass>(Base: T): T {
   return class extends Base {
     constructor(...args: any[]) {
-      super(args[0] as DurableObjectState, countedEnv(args[1] as Env));
+      const [ctx, env] = args as [DurableObjectState, Env];
+      if (countingOn(env)) countStatements(ctx.storage.sql, `SQL.${Base.name}`, env);
+      super(ctx, countedEnv(env));
     }
   };
+}
+
+/**
+ * Counts every statement run on `sql`. The object's storage hands out this same SqlStorage to
+ * every reader (its own code, drizzle's durable-sqlite driver), so wrapping its `exec` counts
+ * them all.
+ */
+function countStatements(sql: SqlStorage, prefix: string, env: Env): void {
+  // An object built again over the same storage counts each statement once.
+  if (countedStorage.has(sql)) return;
+  countedStorage.add(sql);
+  const exec = sql.exec;
+  const names = new Map<string, string>();
+  sql.exec = function (this: SqlStorage, query: string, ...bindings: unknown[]) {
+    let name = names.get(query);
+    if (name === undefined) {
+      name = `${prefix}.${statementName(query)}`;
+      // Statements are mostly fixed texts; one built with varying text is named again each time.
+      if (names.size < MAX_NAMED_STATEMENTS) names.set(query, name);
+    }
+    countCall(env, name);
+    return exec.call(this, query, ...bindings);
+  } as SqlStorage["exec"];
+}
+
+const countedStorage = new WeakSet<SqlStorage>();
+
+/** Statement texts whose counter name one object remembers. */
+const MAX_NAMED_STATEMENTS = 256;
+
+/** `delete.logs` for `DELETE FROM logs WHERE ...`: the verb and the first table it names. */
+export function statementName(query: string): string {
+  const verb = /^\s*(\w+)/.exec(query)?.[1]?.toLowerCase() ?? "other";
+  const table = /\b(?:from|into|update|table)\s+["`]?(\w+)/i.exec(query)?.[1] ?? "";
+  return table ? `${verb}.${table}` : verb;
 }

@@ -68,6 +68,11 @@ export interface SocketHost extends TaskQueue {
 const LEASE_PATH = /^\/leases\/([^/]{1,200})\/([a-z]+)$/;
 
 export class RunnerSockets {
+  /** Pump passes under way. */
+  private passes = 0;
+  /** A pass began while another was under way: it did not see the requests the other held. */
+  private missed = false;
+
   constructor(
     private readonly ctx: DurableObjectState,
     private readonly env: Env,
@@ -123,9 +128,26 @@ export class RunnerSockets {
   /**
    * Hands pending tasks to waiting sockets, oldest request first. Called when tasks arrive and
    * when a runner asks. Passes may overlap: a request is taken off its socket while its runs
-   * claim (so no other pass serves it twice) and put back when nothing was taken for it.
+   * claim (so no other pass serves it twice) and put back when nothing was taken for it. A pass
+   * that began meanwhile did not see that request, so once the last pass ends another one runs:
+   * without it, a task that arrived while the only waiting request was out (its claim of a stale
+   * task under way) would wait until the next arrival, and a socket's request has no deadline.
    */
   async pump(): Promise<void> {
+    if (this.passes > 0) this.missed = true;
+    this.passes++;
+    try {
+      await this.pass();
+    } finally {
+      this.passes--;
+      if (this.passes === 0 && this.missed) {
+        this.missed = false;
+        this.ctx.waitUntil(this.pump());
+      }
+    }
+  }
+
+  private async pass(): Promise<void> {
     const waiting = this.ctx
       .getWebSockets()
       .map((ws) => ({ ws, att: attachmentOf(ws) }))

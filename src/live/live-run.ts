@@ -3,18 +3,16 @@
 // socket's state lives in its attachment; nothing here runs on the run's path when no socket is
 // connected. The RunObject calls `changed` after every state change and `logsAppended` after
 // every stored log batch; docs/live.md describes the messages.
-import { HANDLER_NAMES } from "../dag/types";
 import type { Env } from "../env";
 import type { ErrorCode } from "../errors";
-import { detailHints, presentWithHints, type RunDetails } from "../routes/run-details";
+import { detailHints, presentWithHints } from "../routes/run-details";
 import type { RunSnapshot } from "../run/object/rpc";
 import { logSince, logTail } from "./log-read";
+import { type DetailHints, patchOf } from "./patch";
 import { ClientMessage, LIVE_PROTOCOL, type LogMessage, offeredProtocols, type SubscribeLog } from "./protocol";
 
 /** At most one patch per this many milliseconds; changes in between are coalesced. */
 export const PATCH_INTERVAL_MS = 100;
-
-const HANDLER_NODE_NAMES = new Set(Object.values(HANDLER_NAMES));
 
 /** One log subscription; `attempt` and `dispatchSeq` name the attempt being sent. */
 interface LogSub {
@@ -152,7 +150,9 @@ export class LiveRun {
     const att = attachmentOf(ws);
     const sub = att.sub;
     const s = sub && this.snapshot()?.state.steps[sub.stepName];
-    if (!sub || !s) return;
+    // A step waiting for its next lease has no new log yet: its lease (a claim, a new attempt
+    // number or the same one again) brings the reset.
+    if (!sub || !s || s.phase.kind === "queued") return;
     const current = s.attempt === sub.attempt;
     if ((sub.follow && !current) || (current && s.dispatchSeq !== sub.dispatchSeq)) {
       this.reset(ws, att, { ...sub, attempt: s.attempt, dispatchSeq: s.dispatchSeq });
@@ -178,36 +178,35 @@ export class LiveRun {
     this.lastFlushAt = Date.now();
     const first = this.snapshot();
     if (!first || !this.changedSinceFlush) return;
-    const hints = await detailHints(this.env, first);
-    // Taken after the await, with the state it describes: later changes are in the next patch.
-    const snap = this.snapshot() ?? first;
+    // The steps this patch shows, taken before the await: the hints are read for them, and a
+    // step changed during the await is in the next patch (its change schedules one).
     const changed = this.dirty;
     this.dirty = new Set();
     this.changedSinceFlush = false;
+    let hints: DetailHints;
+    try {
+      hints = await detailHints(this.env, first, changed);
+    } catch (err) {
+      // Not sent: the next flush sends them.
+      for (const name of changed) this.dirty.add(name);
+      this.changedSinceFlush = true;
+      throw err;
+    }
+    // Taken after the await, with the newest state of those steps.
+    const snap = this.snapshot() ?? first;
     const byName = new Map<string, string>();
     for (const ws of this.ctx.getWebSockets()) {
       if (this.opening.has(ws)) continue;
       const { dagName } = attachmentOf(ws);
       let frame = byName.get(dagName);
       if (frame === undefined) {
-        frame = JSON.stringify(patchOf(presentWithHints(named(snap, dagName), hints), changed));
+        frame = JSON.stringify(patchOf(named(snap, dagName), hints, changed));
         byName.set(dagName, frame);
       }
       sendText(ws, frame);
       if (attachmentOf(ws).sub) this.syncLog(ws);
     }
   }
-}
-
-/** The run without its nodes, and the nodes (handler nodes included) that changed. */
-function patchOf(details: RunDetails, changed: Set<string>) {
-  const { nodes, ...run } = details;
-  const runPart: Record<string, unknown> = { ...run };
-  for (const name of HANDLER_NODE_NAMES) if (!changed.has(name)) delete runPart[name];
-  // A parallel step's node carries its instances: it goes out when one of them changed.
-  const touched = (n: (typeof nodes)[number]) =>
-    changed.has(n.step.name) || (n.instances?.some((i) => changed.has(i.step.name)) ?? false);
-  return { type: "patch", run: runPart, nodes: nodes.filter(touched) };
 }
 
 function named(snap: RunSnapshot, dagName: string): RunSnapshot {

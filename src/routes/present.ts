@@ -20,6 +20,7 @@ import {
 } from "../run/engine";
 import type { ParentRef, RunSnapshot } from "../run/object/rpc";
 import { type RunStatus, runStatusCode, stepStatusCode } from "../status";
+import { touchedNodes } from "./touched-nodes";
 
 /**
  * A time, or "" when unset: what Dagu's server sends for an unset time of a run, and of a step
@@ -163,8 +164,13 @@ function presentNode(
   };
 }
 
-/** `waiting`: why queued steps wait, by step name (see src/dispatch/waiting.ts). */
-export function presentDetails(snap: RunSnapshot, waiting?: Map<string, string>) {
+/**
+ * `waiting`: why queued steps wait, by step name (see src/dispatch/waiting.ts). `only`: present
+ * only the nodes a change of these steps touches (a step of them, a parallel step one of whose
+ * instances is among them, a handler among them), for a live patch that costs what changed;
+ * the run's own fields are all there either way.
+ */
+export function presentDetails(snap: RunSnapshot, waiting?: Map<string, string>, only?: ReadonlySet<string>) {
   const { dag, state } = snap;
   return {
     ...summary(
@@ -177,11 +183,11 @@ export function presentDetails(snap: RunSnapshot, waiting?: Map<string, string>)
       snap.paramsText,
     ),
     ...(snap.parent && presentChain(snap.parent)),
-    nodes: stepNodes(dag, state).map(({ def, index, instances }): PresentedNode => {
+    nodes: stepNodes(dag, state, only).map(({ def, index, instances }): PresentedNode => {
       const node = presentNode(dag.name, state.runId, index, def, state.steps[def.name], waiting?.get(def.name));
       return def.fanout ? presentFanoutNode(dag.name, state, node, instances, waiting) : node;
     }),
-    ...handlerNodes(dag, state, waiting),
+    ...handlerNodes(dag, state, waiting, only),
     ...(dag.preconditions?.length && {
       preconditions: presentRunPreconditions(dag, state, waiting?.get(DAG_PRECONDITIONS_STEP)),
     }),
@@ -199,19 +205,38 @@ interface PlacedStep {
   index: number;
 }
 
-/** The DAG's steps in order, each fan-out step with the instances of its current expansion. */
-function stepNodes(dag: DagDef, state: RunState): Array<PlacedStep & { instances: PlacedStep[] }> {
+/**
+ * The DAG's steps in order, each fan-out step with the instances of its current expansion; with
+ * `only`, the steps whose nodes a change of those steps touches.
+ */
+function stepNodes(
+  dag: DagDef,
+  state: RunState,
+  only?: ReadonlySet<string>,
+): Array<PlacedStep & { instances: PlacedStep[] }> {
   const firstInstance = dag.steps.length + extraSteps(dag, state).length;
-  return dag.steps.map((def, index) => ({
-    def,
-    index,
-    instances: def.fanout
+  const indices = only ? touchedNodes(dag, state, only) : dag.steps.map((_, index) => index);
+  return indices.flatMap((index) => {
+    const def = dag.steps[index];
+    if (!def) return [];
+    const instances = def.fanout
       ? currentInstances(state, def.name).map(({ name, position }, i) => ({
           def: instanceDef(def, i + 1, state.steps[name]?.item ?? ""),
           index: firstInstance + position,
         }))
-      : [],
-  }));
+      : [];
+    return [{ def, index, instances }];
+  });
+}
+
+/**
+ * The defs a presentation with `only` shows (their nodes' steps and instances, the handlers
+ * among them, the DAG's precondition check): whose waiting reasons it needs.
+ */
+export function presentedDefs(dag: DagDef, state: RunState, only: ReadonlySet<string>): StepDef[] {
+  const shown = stepNodes(dag, state, only).flatMap((n) => [n.def, ...n.instances.map((i) => i.def)]);
+  const extra = extraSteps(dag, state).filter((s) => s.name === DAG_PRECONDITIONS_STEP || only.has(s.name));
+  return [...shown, ...extra];
 }
 
 /**
@@ -282,10 +307,14 @@ function presentRunPreconditions(dag: DagDef, state: RunState, waiting?: string)
   }));
 }
 
-/** The lifecycle handlers the DAG defines, as the contract's onSuccess/onFailure/onCancel/onExit nodes. */
-function handlerNodes(dag: DagDef, state: RunState, waiting?: Map<string, string>) {
+/**
+ * The lifecycle handlers the DAG defines, as the contract's onSuccess/onFailure/onCancel/onExit
+ * nodes; with `only`, those among them.
+ */
+function handlerNodes(dag: DagDef, state: RunState, waiting?: Map<string, string>, only?: ReadonlySet<string>) {
   const out: Record<string, ReturnType<typeof presentNode>> = {};
   for (const [kind, name] of Object.entries(HANDLER_NAMES)) {
+    if (only && !only.has(name)) continue;
     const def = dag.handlerOn?.[kind as HandlerKind];
     // A handler's lease ids count it after the DAG's steps, in the machine's order (extraSteps).
     const index = dag.steps.length + extraSteps(dag, state).findIndex((s) => s.name === name);

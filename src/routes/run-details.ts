@@ -7,13 +7,17 @@ import type { MailStatus } from "../mail/mail-object";
 import type { RunSnapshot } from "../run/object/rpc";
 import { isTerminalRun } from "../status";
 import { admission, mailStub } from "../stubs";
-import { presentDetails } from "./present";
+import { presentDetails, presentedDefs } from "./present";
 
 export type RunDetails = ReturnType<typeof presentDetails> & { waitingFor?: string; notifications?: MailStatus[] };
 
-/** The hints for a snapshot; `present` may take a newer snapshot than the one they were read for. */
-export async function detailHints(env: Env, snap: RunSnapshot) {
-  const waiting = await waitingReasons(env, snap);
+/**
+ * The hints for a snapshot; `present` may take a newer snapshot than the one they were read for.
+ * `only`: the hints a presentation with `only` needs (see presentDetails).
+ */
+export async function detailHints(env: Env, snap: RunSnapshot, only?: ReadonlySet<string>) {
+  const defs = only && presentedDefs(snap.dag, snap.state, only);
+  const waiting = await waitingReasons(env, snap, Date.now(), defs);
   const why =
     snap.state.status === "queued" ? (await admission(env).why([snap.state.runId]))[snap.state.runId] : undefined;
   // The mail of a finished run with mailOn, each with how its sending went.
@@ -21,8 +25,12 @@ export async function detailHints(env: Env, snap: RunSnapshot) {
   return { waiting, waitingFor: why, notifications: mail };
 }
 
-export function presentWithHints(snap: RunSnapshot, hints: Awaited<ReturnType<typeof detailHints>>): RunDetails {
-  const details: RunDetails = presentDetails(snap, hints.waiting);
+export function presentWithHints(
+  snap: RunSnapshot,
+  hints: Awaited<ReturnType<typeof detailHints>>,
+  only?: ReadonlySet<string>,
+): RunDetails {
+  const details: RunDetails = presentDetails(snap, hints.waiting, only);
   if (hints.notifications.length) details.notifications = hints.notifications;
   // dagflare's addition: why a queued run has not started.
   if (details.statusLabel !== "queued" || hints.waitingFor === undefined) return details;

@@ -63,7 +63,7 @@ export function onRelease(d: Draft, e: EventOf<"release">): Reply {
   } else {
     d.log(`step ${e.step} released by runner ${lease.runnerId} (${e.reason}); dispatching again`);
     // A released attempt did not run to an outcome: it does not count as an attempt.
-    d.update(e.step, { attempt: d.step(e.step).attempt - 1 });
+    giveBackAttempt(d, e.step);
     d.ready.push(e.step);
   }
   return { kind: "none" };
@@ -82,7 +82,7 @@ export function leaseExpired(d: Draft, name: string, lease: StepLease): void {
   if (!confirmed) {
     // The runner never called about this lease: it cannot have started the step.
     d.log(`step ${name}: runner ${lease.runnerId} never confirmed its lease; dispatching again`);
-    d.update(name, { attempt: s.attempt - 1 });
+    giveBackAttempt(d, name);
     d.ready.push(name);
     return;
   }
@@ -94,4 +94,15 @@ export function leaseExpired(d: Draft, name: string, lease: StepLease): void {
   }
   d.log(`step ${name}: lease of runner ${lease.runnerId} expired; dispatching again (lost ${lostCount})`);
   d.ready.push(name);
+}
+
+/**
+ * The step's attempt does not count: its number goes to the next lease, which starts that
+ * attempt's log afresh. Cleared here, where a number is given back, so that a claim, which
+ * cannot tell a number used before, never has to clear a log.
+ */
+function giveBackAttempt(d: Draft, name: string): void {
+  const { attempt } = d.step(name);
+  d.update(name, { attempt: attempt - 1 });
+  d.effects.push({ type: "clearLog", step: name, attempt });
 }

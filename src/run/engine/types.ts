@@ -210,6 +210,11 @@ export type Effect =
   | { type: "runStatus"; status: RunStatus }
   /** A runner let a lease expire: its long polls begun before `at` must not get work. */
   | { type: "runnerLost"; runnerId: string; at: number }
+  /**
+   * An attempt number was given back (its lease taken back unconfirmed, or released): the next
+   * lease uses it again, so what the lease that held it logged goes. No log statement otherwise.
+   */
+  | { type: "clearLog"; step: string; attempt: number }
   /** Create and start the sub-DAG run of a call step (idempotent: the id is fixed). */
   | { type: "startChild"; step: string; childRunId: string }
   /** Stop a sub-DAG run. */

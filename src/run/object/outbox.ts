@@ -96,6 +96,9 @@ export class Outbox {
         case "log":
           store.appendRunLog(e.message);
           break;
+        case "clearLog":
+          // The RunObject clears the attempt's log (its log store) in this same transaction.
+          break;
         default:
           // A new effect fails to compile here until it is stored or delivered.
           return e satisfies never;

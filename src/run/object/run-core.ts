@@ -199,9 +199,8 @@ export class RunCore {
       this.store.persist(state, { steps: changed, outputs: before.outputs !== state.outputs });
       const out = this.outbox.record(effects, now, claimed);
       if (hooks.length) hookEvents = this.webhooks.record(hooks, before, state, now, inStepOrder(context, changed));
-      // An attempt number is used again after a lease that was never confirmed: what that
-      // lease logged before it was taken back is not this attempt's.
-      for (const c of claims) clearLog(this.sql, { step: c.event.step, attempt: c.attempt });
+      // An attempt number given back: what its lease logged is not the next lease's.
+      for (const e of effects) if (e.type === "clearLog") clearLog(this.sql, e);
       return out;
     });
     this.runState = state;
