@@ -2,7 +2,7 @@
 // presented from those steps alone, so that a flush costs what changed and not the run's size.
 // The frame is the one a full presentation filtered to the touched nodes would give.
 import { type detailHints, presentWithHints } from "../routes/run-details";
-import type { RunSnapshot } from "../run/run-object";
+import type { RunSnapshot } from "../run/object/rpc";
 
 export type DetailHints = Awaited<ReturnType<typeof detailHints>>;
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { HANDLER_NAMES } from "../../../src/dag/types";
 import { type DetailHints, patchOf } from "../../../src/live/patch";
 import { presentWithHints } from "../../../src/routes/run-details";
-import type { RunSnapshot } from "../../../src/run/run-object";
+import type { RunSnapshot } from "../../../src/run/object/rpc";
 import { dag, Harness, ok, step } from "../run/harness";
 
 const HANDLERS = new Set<string>(Object.values(HANDLER_NAMES));
