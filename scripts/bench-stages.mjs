@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { startDirectWorker } from "./direct-worker.mjs";
-import { applyMigrations, buildRunner, RUNNER_BUNDLE, startWorker, writeTokenFile } from "./stack.mjs";
+import { apiClient, applyMigrations, buildRunner, RUNNER_BUNDLE, startWorker, writeTokenFile } from "./stack.mjs";
 
 const argv = process.argv.slice(2);
 const option = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
@@ -111,16 +111,7 @@ async function main() {
   };
   if (!direct) applyMigrations(stateDir);
   const worker = direct ? await startDirectWorker(workerOpts) : await startWorker(workerOpts);
-  async function api(method, p, body) {
-    const res = await fetch(`${worker.url}/api/v2${p}`, {
-      method,
-      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = await res.json();
-    if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  }
+  const api = apiClient(worker.url, TOKEN);
   async function runChain(name, n) {
     const { dagRunId } = await api("POST", "/dag-runs", { spec: chain(n), name });
     for (;;) {

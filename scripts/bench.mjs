@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { benchLists } from "./bench-lists.mjs";
 import { startDirectWorker } from "./direct-worker.mjs";
-import { applyMigrations, buildRunner, startRunner, startWorker } from "./stack.mjs";
+import { apiClient, applyMigrations, buildRunner, startRunner, startWorker } from "./stack.mjs";
 
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(name);
@@ -137,16 +137,7 @@ async function main() {
     }
   }, 100);
 
-  async function api(method, p, body) {
-    const res = await fetch(`${worker.url}/api/v2${p}`, {
-      method,
-      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = await res.json();
-    if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  }
+  const api = apiClient(worker.url, TOKEN);
   const start = async (name, spec) => (await api("POST", "/dag-runs", { spec, name })).dagRunId;
   async function finish(name, runId, timeoutMs = 600_000) {
     const deadline = Date.now() + timeoutMs;

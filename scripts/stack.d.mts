@@ -21,6 +21,7 @@ export function startRunner(opts: {
   log?: (line: string) => void;
 }): { child: ChildProcess; output: string[]; tokenFile: string | undefined };
 export function writeTokenFile(token: string): string;
+export function apiClient(url: string, token: string): (method: string, path: string, body?: unknown) => Promise<any>;
 export function stopGroup(child: ChildProcess, signal?: NodeJS.Signals): Promise<void>;
 export const BIN: string;
 export function toolEnv(extra?: Record<string, string>): NodeJS.ProcessEnv;

@@ -133,6 +133,24 @@ export async function startWorker(opts) {
   throw new Error(`wrangler dev did not become healthy in 90 s:\n${output.join("\n")}`);
 }
 
+/**
+ * A client of the Worker's API for scripts: `api(method, path, body?)` under `/api/v2`, with the
+ * user token; a status other than 2xx throws with the error body.
+ * @param {string} url @param {string} token
+ */
+export function apiClient(url, token) {
+  return async function api(method, p, body) {
+    const res = await fetch(`${url}/api/v2${p}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = await res.json();
+    if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+}
+
 /** Writes a runner token where only this user can read it, as a runner wants it; returns the path. */
 export function writeTokenFile(token) {
   const file = path.join(mkdtempSync(path.join(tmpdir(), "dagflare-token-")), "runner-token");
