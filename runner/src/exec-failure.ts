@@ -7,7 +7,16 @@ import { getSystemErrorMap } from "node:util";
 
 /** The errors of exec itself, as opposed to spawn's own (fork failing, no memory). */
 const EXEC_ERRORS = new Set([
-  ...["ENOENT", "EACCES", "ENOTDIR", "ENOEXEC", "EISDIR", "ELOOP", "ENAMETOOLONG", "ETXTBSY", "EPERM", "E2BIG"],
+  "ENOENT",
+  "EACCES",
+  "ENOTDIR",
+  "ENOEXEC",
+  "EISDIR",
+  "ELOOP",
+  "ENAMETOOLONG",
+  "ETXTBSY",
+  "EPERM",
+  "E2BIG",
 ]);
 
 /** The exit status and stderr line for a failed exec of `name`, or undefined for another error. */

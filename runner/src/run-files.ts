@@ -98,14 +98,14 @@ export class RunFiles {
     this.active.set(lease.runId, run);
     try {
       try {
-        this.createStepFiles(run, paths);
+        this.createStepFiles(run, lease, paths);
       } catch (err) {
         // The run's folder is made once while the run is active here; one removed meanwhile
         // (by hand) is made again.
         if ((err as NodeJS.ErrnoException).code !== "ENOENT" || run.logFd === undefined) throw err;
         closeQuietly(run.logFd);
         run.logFd = undefined;
-        this.createStepFiles(run, paths);
+        this.createStepFiles(run, lease, paths);
       }
       return paths;
     } catch (err) {
@@ -160,10 +160,9 @@ export class RunFiles {
   }
 
   /** The attempt's (empty) files, and the run's log, opened once while the run is active. */
-  private createStepFiles(run: ActiveRun, paths: StepFilePaths): void {
+  private createStepFiles(run: ActiveRun, lease: Lease, paths: StepFilePaths): void {
     if (run.logFd === undefined) {
-      mkdirSync(path.dirname(path.dirname(paths.runLog)), { recursive: true, mode: this.user ? 0o711 : 0o700 });
-      this.makeRunDir(path.dirname(paths.runLog));
+      this.ensureRunDir(lease);
       run.logFd = this.openForStep(paths.runLog);
     }
     for (const file of [paths.stdout, paths.stderr]) closeSync(this.openForStep(file));
@@ -190,10 +189,6 @@ export class RunFiles {
   private ensureRunDir(lease: Lease): void {
     const runDir = this.runDir(lease);
     mkdirSync(path.dirname(runDir), { recursive: true, mode: this.user ? 0o711 : 0o700 });
-    this.makeRunDir(runDir);
-  }
-
-  private makeRunDir(runDir: string): void {
     mkdirSync(runDir, { recursive: true, mode: this.user ? 0o750 : 0o700 });
     // The step user's group reads the run's files; it cannot add, rename or replace any.
     if (this.user) chownSync(runDir, process.getuid?.() ?? 0, this.user.gid);
