@@ -5,7 +5,7 @@ import { BOUND, type Bound, MAX_REPEAT_LIMIT } from "../limits";
 import type { Issues } from "./issues";
 import { checkKeys, type KeySet } from "./keys";
 import type { Condition, RepeatPolicy } from "./types";
-import { child, isAbsent, scalarText } from "./yaml-nodes";
+import { present, scalarText } from "./yaml-nodes";
 
 const CONDITION_KEYS: KeySet = {
   supported: new Set(["condition", "command", "expected", "negate"]),
@@ -46,11 +46,6 @@ const SIGNALS = new Set([
   "SIGTSTP",
   "SIGWINCH",
 ]);
-
-function present(map: YAMLMap, key: string): Node | undefined {
-  const n = child(map, key);
-  return isAbsent(n) ? undefined : n;
-}
 
 /** `precondition`/`preconditions`: a command string, or a list of commands and condition maps. */
 export function readConditions(node: Node, field: string, issues: Issues): Condition[] {

@@ -3,7 +3,7 @@
 // so that after parsing `depends` holds names only.
 import { isMap, type Node } from "yaml";
 import type { Issues } from "./issues";
-import type { StepEntry } from "./steps";
+import type { StepEntry } from "./step";
 import { child } from "./yaml-nodes";
 
 export function checkGraph(entries: StepEntry[], issues: Issues): void {

@@ -1,6 +1,7 @@
 // YAML text -> DagDef, with every problem reported at once, each with its line and field.
 // PURE. The shapes follow Dagu's schema (shared/contracts/dagu-dag.schema.json); keys.ts says
-// which of its keys are built. Steps are read in steps.ts, the step graph checked in graph.ts.
+// which of its keys are built. Steps are read in steps.ts (each one in step.ts), the step graph
+// checked in graph.ts.
 import { Composer, type Document, isMap, isScalar, LineCounter, type Node, Parser, type YAMLMap } from "yaml";
 import { BOUND, type Bound, MAX_SPEC_BYTES, MAX_STEPS, MAX_STORED_DAG_BYTES, showBytes, utf8Bytes } from "../limits";
 import { DAG_NAME_MAX, DAG_NAME_PATTERN } from "./call";
@@ -15,7 +16,8 @@ import { listedItems, parseInstanceName } from "./parallel";
 import { readSelector } from "./read-selector";
 import { unresolvedRefs } from "./refs";
 import { readRunPolicy } from "./run-policy";
-import { readStep, readSteps } from "./steps";
+import { readStep } from "./step";
+import { readSteps } from "./steps";
 import { type DagDef, type DagIssue, HANDLER_NAMES, type HandlerKind, type ParseResult } from "./types";
 import { readEnv, readParams, readShell, readStringList } from "./values";
 import { checkExpanded, DEPTH_MESSAGE, tooDeep } from "./yaml-limits";

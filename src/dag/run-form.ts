@@ -1,6 +1,6 @@
 // Current Dagu's `run:` form of a shell step. PURE. A one-line string is a command; a string
 // of several lines is a script; a list is commands run one after the other, stopping at the
-// first that fails. (In Dagu's older files `run:` named a DAG to call: steps.ts keeps that
+// first that fails. (In Dagu's older files `run:` named a DAG to call: step.ts keeps that
 // reading for a `run:` written with `params`, which only a call has.)
 import { isMap, isScalar, isSeq, type Node } from "yaml";
 import type { Issues } from "./issues";

@@ -43,6 +43,12 @@ export function isAbsent(node: Node | undefined): node is undefined {
   return node === undefined || (isScalar(node) && node.value === null);
 }
 
+/** A key's value, undefined when the key is absent or null (see isAbsent). */
+export function present(map: YAMLMap, key: string): Node | undefined {
+  const n = child(map, key);
+  return isAbsent(n) ? undefined : n;
+}
+
 /**
  * Replaces every alias by the node it names and spreads merge keys (`<<: *base`) into their
  * maps, keys written in the map winning, so the readers see plain trees (Go's YAML decoder does
