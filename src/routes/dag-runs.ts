@@ -1,26 +1,24 @@
-// /dag-runs: run history (D1), run details and logs (the run's RunObject), stop.
-import { type Context, Hono } from "hono";
+// /dag-runs: run history (D1), starting a run from a spec, one run's details, and what an operator
+// does to a whole run (dequeue, reschedule, stop, retry, cleanup). A run's steps, logs and sub-DAG
+// runs have sub-apps of their own (run-steps.ts, run-logs.ts, sub-dag-runs.ts), mounted beside it.
+import { Hono } from "hono";
 import { z } from "zod";
 import { checkNewDagName, checkQueueOverride, parseOrThrow } from "../dags/catalogue";
-import { db, getRun, latestRun, listSubRuns } from "../db/queries";
-import type { DagRunRow } from "../db/schema";
 import type { Env } from "../env";
 import { AppError, unwrap } from "../errors";
-import { liveDocs } from "../openapi/live";
 import { dagflare, dagu, errorResponse, jsonResponse } from "../openapi/route-docs";
-import { sliceLog } from "../run/log-slice";
 import { expiredRuns, REMOVE_BATCH, removeRuns } from "../run/retention";
-import { LATEST, runSnapshot, startRun } from "../run/start-run";
+import { runSnapshot, startRun } from "../run/start-run";
 import { actedBy, recordRunAction, runActionsOf } from "../run-actions";
-import { ApprovalRequest, ApprovalResponse, RunOutputs } from "../shared/protocol";
-import { type FinalStepStatus, isTerminalRun, type RunStatus, runStatusCode } from "../status";
+import { RunOutputs } from "../shared/protocol";
+import { isTerminalRun } from "../status";
 import { admission, runStub } from "../stubs";
-import { DAG_NAME } from "./dags";
 import { emptyOk } from "./empty";
-import { iso, presentOutputs } from "./present";
+import { findRun } from "./find-run";
+import { presentOutputs } from "./present/run-outputs";
 import { abortDequeued } from "./queues";
-import { runDetailsOf } from "./run-details";
-import { listQuery, listSummaries, RUN_PAGES, STEP_LOG, windowQuery } from "./run-queries";
+import { runDetailsOfRow } from "./run-details";
+import { listQuery, listSummaries, RUN_PAGES } from "./run-queries";
 import { json, query } from "./validate";
 
 /** dagflare's addition (daggle's cleanup): remove finished runs older than an age. */
@@ -37,21 +35,6 @@ export const CleanupResponse = z.object({
   hasMore: z.boolean(),
 });
 
-/** The run's index row, checked against the DAG name in the path; `latest` is resolved. */
-export async function findRun(env: Env, name: string, runId: string): Promise<DagRunRow> {
-  if (!DAG_NAME.test(name)) throw new AppError("bad_request", 400, `invalid DAG name "${name}"`, { field: "name" });
-  const d = db(env.DB);
-  const row = runId === LATEST ? await latestRun(d, name) : await getRun(d, runId);
-  if (!row || row.dagName !== name) {
-    throw new AppError(
-      "not_found",
-      404,
-      runId === LATEST ? `DAG ${name} has no runs` : `DAG-run ${name}/${runId} not found`,
-    );
-  }
-  return row;
-}
-
 /** POST .../retry: the contract's fields, plus dagflare's `dependents` and `failedOnly`. */
 export const RetryRequest = z.object({
   /** The run to retry: this run's own id (a retry reruns it in place). */
@@ -63,25 +46,6 @@ export const RetryRequest = z.object({
   /** Only the failed, aborted and rejected steps (dagflare's addition, Cyclonetix's rerun). */
   failedOnly: z.boolean().optional(),
 });
-
-const StepStatusRequest = z.object({ status: z.number().int() });
-
-/** Statuses PATCH .../steps/{stepName}/status may set, by the contract's NodeStatus code. */
-const MANUAL_STATUSES: Record<number, FinalStepStatus> = { 2: "failed", 3: "aborted", 4: "succeeded", 5: "skipped" };
-
-/** POST .../steps/{stepName}/approve or /reject. */
-async function decide(c: Context<{ Bindings: Env }>, approved: boolean, body: z.infer<typeof ApprovalRequest>) {
-  const row = await findRun(c.env, c.req.param("name") ?? "", c.req.param("dagRunId") ?? "");
-  const stepName = c.req.param("stepName") ?? "";
-  const done = unwrap(await runStub(c.env, row.runId).approve(stepName, approved, body.reason));
-  await recordRunAction(c.env, {
-    runId: row.runId,
-    step: stepName,
-    action: approved ? "approve" : "reject",
-    by: actedBy(c),
-  });
-  return c.json({ stepName, statusLabel: done.status } satisfies ApprovalResponse);
-}
 
 /** The body of POST /dag-runs and /dag-runs/enqueue, less what only one of them takes. */
 const InlineRunFields = z.object({
@@ -151,7 +115,7 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
     }),
     async (c) => {
       const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
-      const [details, actions] = await Promise.all([runDetails(c.env, row), runActionsOf(c.env, row.runId)]);
+      const [details, actions] = await Promise.all([runDetailsOfRow(c.env, row), runActionsOf(c.env, row.runId)]);
       return c.json({ dagRunDetails: { ...details, ...(actions.length && { actions }) } });
     },
   )
@@ -220,37 +184,6 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
       return emptyOk();
     },
   )
-  .patch(
-    "/:name/:dagRunId/steps/:stepName/status",
-    dagu("updateDAGRunStepStatus"),
-    json(StepStatusRequest),
-    async (c) =>
-      setStepStatus(c, await findRun(c.env, c.req.param("name"), c.req.param("dagRunId")), c.req.valid("json")),
-  )
-  .post(
-    "/:name/:dagRunId/steps/:stepName/approve",
-    dagflare({
-      summary: "Approve a step waiting for approval: it runs (or, without a command, succeeds)",
-      tags: ["dag-runs"],
-      responses: { "200": jsonResponse("The step and its status", ApprovalResponse) },
-    }),
-    json(ApprovalRequest),
-    (c) => decide(c, true, c.req.valid("json")),
-  )
-  .post(
-    "/:name/:dagRunId/steps/:stepName/reject",
-    dagflare({
-      summary: "Reject a step waiting for approval: the run stops and ends rejected",
-      tags: ["dag-runs"],
-      responses: { "200": jsonResponse("The step and its status", ApprovalResponse) },
-    }),
-    json(ApprovalRequest),
-    (c) => decide(c, false, c.req.valid("json")),
-  )
-  .get("/:name/:dagRunId/live", liveDocs(false), async (c) => {
-    requireUpgrade(c);
-    return openLive(c, await findRun(c.env, c.req.param("name"), c.req.param("dagRunId")));
-  })
   .get(
     "/:name/:dagRunId/outputs",
     dagflare({
@@ -262,116 +195,7 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
       const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
       return c.json(presentOutputs(await runSnapshot(c.env, row.runId)) satisfies RunOutputs);
     },
-  )
-  .get("/:name/:dagRunId/log", dagu("getDAGRunLog"), query(windowQuery), async (c) =>
-    runLog(c, await findRun(c.env, c.req.param("name"), c.req.param("dagRunId")), c.req.valid("query")),
-  )
-  .get("/:name/:dagRunId/steps/:stepName/log", dagu("getDAGRunStepLog", STEP_LOG), query(windowQuery), async (c) =>
-    stepLog(c, await findRun(c.env, c.req.param("name"), c.req.param("dagRunId")), c.req.valid("query")),
-  )
-  // Sub-DAG runs, reached through a run above them (src/run/sub-runs.ts).
-  .get("/:name/:dagRunId/sub-dag-runs", dagu("getSubDAGRuns"), async (c) => {
-    const row = await findRun(c.env, c.req.param("name"), c.req.param("dagRunId"));
-    const subs = await listSubRuns(db(c.env.DB), row.runId);
-    return c.json({
-      subRuns: subs.map((r) => ({
-        dagRunId: r.runId,
-        params: r.params,
-        status: runStatusCode(r.status as RunStatus),
-        statusLabel: r.status,
-        startedAt: iso(r.startedAt),
-        ...(r.finishedAt && { finishedAt: iso(r.finishedAt) }),
-        // dagflare's additions: which DAG it ran and which run called it.
-        name: r.dagName,
-        parentDAGRunId: r.parentRunId,
-      })),
-    });
-  })
-  .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId", dagu("getSubDAGRunDetails"), async (c) =>
-    c.json({ dagRunDetails: await runDetails(c.env, await findSubRun(c)) }),
-  )
-  .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId/live", liveDocs(true), async (c) => {
-    requireUpgrade(c);
-    return openLive(c, await findSubRun(c));
-  })
-  .get("/:name/:dagRunId/sub-dag-runs/:subDAGRunId/log", dagu("getSubDAGRunLog"), query(windowQuery), async (c) =>
-    runLog(c, await findSubRun(c), c.req.valid("query")),
-  )
-  .get(
-    "/:name/:dagRunId/sub-dag-runs/:subDAGRunId/steps/:stepName/log",
-    dagu("getSubDAGRunStepLog", STEP_LOG),
-    query(windowQuery),
-    async (c) => stepLog(c, await findSubRun(c), c.req.valid("query")),
-  )
-  .patch(
-    "/:name/:dagRunId/sub-dag-runs/:subDAGRunId/steps/:stepName/status",
-    dagu("updateSubDAGRunStepStatus"),
-    json(StepStatusRequest),
-    async (c) => setStepStatus(c, await findSubRun(c), c.req.valid("json")),
   );
-
-type Ctx = Context<{ Bindings: Env }>;
-
-/** A sub-DAG run below the run in the path: one it called, or any in its chain when it is the top. */
-async function findSubRun(c: Ctx): Promise<DagRunRow> {
-  const row = await findRun(c.env, c.req.param("name") ?? "", c.req.param("dagRunId") ?? "");
-  const subId = c.req.param("subDAGRunId") ?? "";
-  const sub = await getRun(db(c.env.DB), subId);
-  if (!sub || (sub.parentRunId !== row.runId && sub.rootRunId !== row.runId)) {
-    throw new AppError("not_found", 404, `sub DAG-run ${subId} of ${row.dagName}/${row.runId} not found`);
-  }
-  return sub;
-}
-
-async function runDetails(env: Env, row: DagRunRow) {
-  return runDetailsOf(env, await runSnapshot(env, row.runId, row.dagName));
-}
-
-/** The live socket is a WebSocket only (docs/live.md). */
-function requireUpgrade(c: Ctx): void {
-  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
-    throw new AppError("bad_request", 426, "this endpoint is a WebSocket: send Upgrade: websocket", {
-      field: "Upgrade",
-    });
-  }
-}
-
-/** Hands the upgrade to the run's RunObject, which keeps the socket (src/live/live-run.ts). */
-function openLive(c: Ctx, row: DagRunRow): Promise<Response> {
-  const url = new URL("https://run.internal/live");
-  // A renamed DAG's runs are listed under the new name; the socket shows them so too.
-  url.searchParams.set("dagName", row.dagName);
-  return runStub(c.env, row.runId).fetch(new Request(url, c.req.raw));
-}
-
-async function runLog(c: Ctx, row: DagRunRow, q: z.infer<typeof windowQuery>) {
-  const text = unwrap(await runStub(c.env, row.runId).runLog());
-  return c.json(sliceLog(text, q));
-}
-
-async function stepLog(c: Ctx, row: DagRunRow, q: z.infer<typeof windowQuery>) {
-  const { stream, attempt, ...window } = q;
-  return c.json(
-    unwrap(await runStub(c.env, row.runId).stepLog(c.req.param("stepName") ?? "", stream, window, attempt)),
-  );
-}
-
-async function setStepStatus(c: Ctx, row: DagRunRow, body: z.infer<typeof StepStatusRequest>) {
-  const status = MANUAL_STATUSES[body.status];
-  if (!status) {
-    throw new AppError("bad_request", 400, "status must be 2 (failed), 3 (aborted), 4 (succeeded) or 5 (skipped)", {
-      field: "status",
-    });
-  }
-  unwrap(await runStub(c.env, row.runId).setStepStatus(c.req.param("stepName") ?? "", status));
-  await recordRunAction(c.env, {
-    runId: row.runId,
-    step: c.req.param("stepName"),
-    action: "set-status",
-    by: actedBy(c),
-  });
-  return emptyOk();
-}
 
 /**
  * GET /dags/{fileName}/dag-runs/{dagRunId}: one run of a DAG, as the contract's `{ dagRun }`
@@ -382,6 +206,6 @@ export const dagRunOfDag = new Hono<{ Bindings: Env }>().get(
   dagu("getDAGDAGRunDetails"),
   async (c) => {
     const row = await findRun(c.env, c.req.param("fileName"), c.req.param("dagRunId"));
-    return c.json({ dagRun: await runDetails(c.env, row) });
+    return c.json({ dagRun: await runDetailsOfRow(c.env, row) });
   },
 );

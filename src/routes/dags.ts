@@ -25,17 +25,9 @@ import { actedBy, recordRunAction } from "../run-actions";
 import { RUN_STATUSES } from "../status";
 import { admission, runStub } from "../stubs";
 import { emptyOk } from "./empty";
-import {
-  iso,
-  pagination,
-  presentDag,
-  presentDagDetails,
-  presentDetails,
-  presentNoRun,
-  presentNoRunSummary,
-  presentRecentRun,
-  presentSummaryFromRow,
-} from "./present";
+import { presentDag, presentDagDetails } from "./present/dag";
+import { presentDetails, presentNoRun, presentNoRunSummary } from "./present/run-details";
+import { iso, pagination, presentRecentRun, presentSummaryFromRow } from "./present/run-summary";
 import { abortDequeued } from "./queues";
 import { json, param, pathSegment, query } from "./validate";
 

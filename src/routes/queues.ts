@@ -12,7 +12,7 @@ import { dagflare, dagu, emptyResponse, errorResponse, jsonResponse } from "../o
 import { DEFAULT_QUEUE_CONCURRENCY } from "../queue/queue-object";
 import { actedBy, recordRunAction } from "../run-actions";
 import { admission, runStub } from "../stubs";
-import { presentSummaryFromRow } from "./present";
+import { presentSummaryFromRow } from "./present/run-summary";
 import { json, param, pathSegment } from "./validate";
 
 export const QueueConfigRequest = z.object({ maxConcurrency: z.number().int().min(1).max(10_000) });

@@ -1,13 +1,15 @@
 // A run's DAGRunDetails with the hints that are not part of its state: why a queued step waits
 // (the dispatchers' fleets) and why a queued run has not started (admission). One function for
 // GET /dag-runs/{name}/{dagRunId} and the live socket, so both show the same object.
+import type { DagRunRow } from "../db/schema";
 import { waitingReasons } from "../dispatch/waiting";
 import type { Env } from "../env";
 import type { MailStatus } from "../mail/mail-object";
 import type { RunSnapshot } from "../run/object/rpc";
+import { runSnapshot } from "../run/start-run";
 import { isTerminalRun } from "../status";
 import { admission, mailStub } from "../stubs";
-import { presentDetails, presentedDefs } from "./present";
+import { presentDetails, presentedDefs } from "./present/run-details";
 
 export type RunDetails = ReturnType<typeof presentDetails> & { waitingFor?: string; notifications?: MailStatus[] };
 
@@ -39,4 +41,9 @@ export function presentWithHints(
 
 export async function runDetailsOf(env: Env, snap: RunSnapshot): Promise<RunDetails> {
   return presentWithHints(snap, await detailHints(env, snap));
+}
+
+/** The details of the run an index row names (found with find-run.ts). */
+export async function runDetailsOfRow(env: Env, row: DagRunRow): Promise<RunDetails> {
+  return runDetailsOf(env, await runSnapshot(env, row.runId, row.dagName));
 }

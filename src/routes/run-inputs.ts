@@ -5,7 +5,7 @@ import { z } from "zod";
 import type { Env } from "../env";
 import { runInputsOf } from "../inputs/start-inputs";
 import { dagflare, errorResponse, jsonResponse } from "../openapi/route-docs";
-import { findRun } from "./dag-runs";
+import { findRun } from "./find-run";
 
 export const RunInputs = z.object({
   context: z.string().optional(),

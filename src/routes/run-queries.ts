@@ -7,7 +7,7 @@ import type { Env } from "../env";
 import { AppError } from "../errors";
 import { paginationProperty } from "../openapi/extended";
 import { parseRunStatus, type RunStatus } from "../status";
-import { pagination, presentSummaryFromRow } from "./present";
+import { pagination, presentSummaryFromRow } from "./present/run-summary";
 
 /** Most runs in one page of a run list. */
 const MAX_RUNS_PER_PAGE = 500;

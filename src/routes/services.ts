@@ -10,7 +10,7 @@ import { z } from "zod";
 import { db, scheduleTotals } from "../db/queries";
 import type { Env } from "../env";
 import { dagu } from "../openapi/route-docs";
-import { iso } from "./present";
+import { iso } from "./present/run-summary";
 import { isolateStartedAt } from "./system";
 import { query } from "./validate";
 

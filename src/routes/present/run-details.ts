@@ -1,14 +1,7 @@
-// Storage rows and run state never go on the wire as they are: these turn them into the
-// contract's shapes (DAGRunSummary, DAGRunDetails, Node, Step, DAG, DAGDetails).
-import {
-  type Condition,
-  type DagDef,
-  HANDLER_NAMES,
-  type HandlerKind,
-  type RepeatPolicy,
-  type StepDef,
-} from "../dag/types";
-import type { DagRunRow } from "../db/schema";
+// A run's state in the contract's DAGRunDetails: the summary's fields, a Node per step (a
+// parallel step's node with its instances), the lifecycle handlers' nodes and the DAG's
+// preconditions; and the details of a DAG that never ran, which GET /dags/{fileName} shows.
+import { type DagDef, HANDLER_NAMES, type HandlerKind, type StepDef } from "../../dag/types";
 import {
   currentInstances,
   DAG_PRECONDITIONS_STEP,
@@ -17,108 +10,12 @@ import {
   leaseOf,
   type RunState,
   type StepState,
-} from "../run/engine";
-import type { ParentRef, RunSnapshot } from "../run/object/rpc";
-import { type RunStatus, runStatusCode, stepStatusCode } from "../status";
-import { touchedNodes } from "./touched-nodes";
-
-/**
- * A time, or "" when unset: what Dagu's server sends for an unset time of a run, and of a step
- * of a run (its `FormatTime` of the zero time). Only the steps of a DAG that never ran show "-"
- * (Dagu's initial status), see `presentNoRun`.
- */
-export const iso = (ms: number | null | undefined): string => (ms ? new Date(ms).toISOString() : "");
-
-const runPath = (name: string, runId: string) => `/api/v2/dag-runs/${name}/${runId}`;
-
-export function presentStep(s: StepDef) {
-  return {
-    name: s.name,
-    ...(s.id !== undefined && { id: s.id }),
-    ...(s.description !== undefined && { description: s.description }),
-    ...(s.dir !== undefined && { dir: s.dir }),
-    ...(s.command !== undefined && { command: s.command, cmdWithArgs: s.command }),
-    ...(s.script !== undefined && { script: s.script }),
-    ...(s.output !== undefined && { output: s.output }),
-    ...(s.timeoutSec !== undefined && { timeoutSec: s.timeoutSec }),
-    depends: s.depends,
-    ...(s.preconditions?.length && { preconditions: s.preconditions.map(presentCondition) }),
-    ...(s.repeatPolicy && { repeatPolicy: presentRepeat(s.repeatPolicy) }),
-    ...(s.call && { call: s.call.dag, params: presentParams(s.call.params) }),
-    ...(s.fanout && { parallel: { items: s.fanout.items, maxConcurrent: s.fanout.maxConcurrent } }),
-  };
-}
-
-/** Params as one line of Dagu's `KEY=value` words. */
-function presentParams(params: DagDef["params"]): string {
-  return params.map((p) => (p.name ? `${p.name}=${quote(p.value)}` : quote(p.value))).join(" ");
-}
-
-function presentCondition(c: Condition) {
-  return {
-    condition: c.condition,
-    ...(c.expected !== undefined && { expected: c.expected }),
-    ...(c.negate && { negate: true }),
-  };
-}
-
-function presentRepeat(p: RepeatPolicy) {
-  return {
-    repeat: p.mode,
-    interval: p.intervalSec,
-    ...(p.limit !== undefined && { limit: p.limit }),
-    ...(p.backoff !== undefined && { backoff: p.backoff }),
-    ...(p.maxIntervalSec !== undefined && { maxIntervalSec: p.maxIntervalSec }),
-    ...(p.condition && { condition: presentCondition(p.condition) }),
-    ...(p.exitCode && { exitCode: p.exitCode }),
-  };
-}
-
-export function presentSummaryFromRow(r: DagRunRow) {
-  const chain =
-    r.parentRunId && r.parentDagName && r.rootRunId && r.rootDagName
-      ? { runId: r.parentRunId, dagName: r.parentDagName, rootRunId: r.rootRunId, rootDagName: r.rootDagName }
-      : undefined;
-  return {
-    ...summary(r.dagName, r.runId, r.status as RunStatus, r.queuedAt, r.startedAt, r.finishedAt, r.params),
-    ...(chain && presentChain(chain)),
-  };
-}
-
-/** A sub-DAG run's place: the contract's root and parent fields. */
-function presentChain(p: Pick<ParentRef, "runId" | "dagName" | "rootRunId" | "rootDagName">) {
-  return {
-    rootDAGRunName: p.rootDagName,
-    rootDAGRunId: p.rootRunId,
-    parentDAGRunName: p.dagName,
-    parentDAGRunId: p.runId,
-  };
-}
-
-function summary(
-  name: string,
-  runId: string,
-  status: RunStatus,
-  queuedAt: number | null,
-  startedAt: number | null | undefined,
-  finishedAt: number | null | undefined,
-  params: string,
-) {
-  return {
-    rootDAGRunName: name,
-    rootDAGRunId: runId,
-    dagRunId: runId,
-    name,
-    status: runStatusCode(status),
-    statusLabel: status,
-    // Dagu leaves out a queuedAt or params it does not have.
-    ...(queuedAt && { queuedAt: iso(queuedAt) }),
-    startedAt: iso(startedAt),
-    finishedAt: iso(finishedAt),
-    log: `${runPath(name, runId)}/log`,
-    ...(params !== "" && { params }),
-  };
-}
+} from "../../run/engine";
+import type { RunSnapshot } from "../../run/object/rpc";
+import { stepStatusCode } from "../../status";
+import { touchedNodes } from "../touched-nodes";
+import { presentCondition, presentParams, presentStep } from "./dag";
+import { iso, presentChain, runPath, summary } from "./run-summary";
 
 function presentNode(
   name: string,
@@ -209,7 +106,7 @@ interface PlacedStep {
  * The DAG's steps in order, each fan-out step with the instances of its current expansion; with
  * `only`, the steps whose nodes a change of those steps touches.
  */
-function stepNodes(
+export function stepNodes(
   dag: DagDef,
   state: RunState,
   only?: ReadonlySet<string>,
@@ -262,33 +159,6 @@ function presentFanoutNode(
     instances: instances.map(({ def, index }) =>
       presentNode(dagName, state.runId, index, def, state.steps[def.name], waiting?.get(def.name)),
     ),
-  };
-}
-
-/** Each step's output variables, for GET /dag-runs/{name}/{id}/outputs. */
-export function presentOutputs({ dag, state }: RunSnapshot) {
-  const defs = [
-    ...stepNodes(dag, state).flatMap((n) => [n.def, ...n.instances.map((i) => i.def)]),
-    ...Object.values(dag.handlerOn ?? {}),
-  ];
-  return {
-    name: dag.name,
-    dagRunId: state.runId,
-    steps: defs.flatMap((def) => {
-      if (!def.output) return [];
-      const s = state.steps[def.name];
-      const captured = state.outputSteps?.[def.output] === def.name && Object.hasOwn(state.outputs, def.output);
-      // An instance of a parallel step keeps what it captured as its own; the step's variable is the aggregate.
-      const own = def.parallelGroup ? s?.result?.outputs : undefined;
-      return [
-        {
-          step: def.name,
-          status: s?.status ?? "not_started",
-          outputs: own ?? (captured ? { [def.output]: state.outputs[def.output] as string } : {}),
-        },
-      ];
-    }),
-    variables: { ...state.outputs },
   };
 }
 
@@ -361,58 +231,4 @@ export function presentNoRun(dag: DagDef) {
 export function presentNoRunSummary(dag: DagDef) {
   const { nodes: _nodes, ...rest } = presentNoRun(dag);
   return rest;
-}
-
-export function paramNames(dag: DagDef): string[] {
-  return dag.params.map((p, i) => p.name ?? `$${i + 1}`);
-}
-
-const quote = (v: string) => (/^[^\s"'\\]*$/.test(v) && v !== "" ? v : JSON.stringify(v));
-
-export function presentDag(dag: DagDef) {
-  return {
-    name: dag.name,
-    ...(dag.description !== undefined && { description: dag.description }),
-    ...(dag.group !== undefined && { group: dag.group }),
-    tags: dag.tags,
-    params: paramNames(dag),
-    defaultParams: presentParams(dag.params),
-    schedule: (dag.schedule ?? []).map((expression) => ({ expression })),
-    ...(dag.queue !== undefined && { queue: dag.queue }),
-    ...(dag.maxActiveRuns !== undefined && { maxActiveRuns: dag.maxActiveRuns }),
-    ...(dag.runConfig && { runConfig: dag.runConfig }),
-  };
-}
-
-export function presentDagDetails(dag: DagDef) {
-  return {
-    ...presentDag(dag),
-    env: dag.env.map(([k, v]) => `${k}=${v}`),
-    ...(dag.histRetentionDays !== undefined && { histRetentionDays: dag.histRetentionDays }),
-    steps: dag.steps.map(presentStep),
-    ...(dag.handlerOn && {
-      handlerOn: Object.fromEntries(Object.entries(dag.handlerOn).map(([k, s]) => [k, presentStep(s)])),
-    }),
-    ...(dag.delaySec !== undefined && { delay: dag.delaySec }),
-    ...(dag.preconditions?.length && { preconditions: dag.preconditions.map(presentCondition) }),
-    ...(dag.maxActiveSteps !== undefined && { maxActiveSteps: dag.maxActiveSteps }),
-  };
-}
-
-/** dagflare's addition to a DAG in a list: one of its recent runs, for a strip of statuses. */
-export function presentRecentRun(r: DagRunRow) {
-  const status = r.status as RunStatus;
-  return { dagRunId: r.runId, status: runStatusCode(status), statusLabel: status, startedAt: iso(r.startedAt) };
-}
-
-/** The contract's Pagination for a page of `perPage` out of `total` records. */
-export function pagination(total: number, page: number, perPage: number) {
-  const totalPages = Math.max(1, Math.ceil(total / perPage));
-  return {
-    totalRecords: total,
-    currentPage: page,
-    totalPages,
-    nextPage: page < totalPages ? page + 1 : page,
-    prevPage: page > 1 ? page - 1 : 1,
-  };
 }
