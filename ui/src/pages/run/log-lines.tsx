@@ -14,7 +14,8 @@ export function splitLines(text: string): string[] {
   return lines;
 }
 
-export function LogLines(props: { text: string; label: string; firstLine?: number }) {
+/** `empty`: what the view says while the log has no line (see LogView's emptyLogText). */
+export function LogLines(props: { text: string; label: string; empty: string; firstLine?: number }) {
   const lines = useMemo(() => splitLines(props.text), [props.text]);
   const scroller = useRef<HTMLDivElement>(null);
   const [follow, setFollow] = useState(true);
@@ -49,7 +50,7 @@ export function LogLines(props: { text: string; label: string; firstLine?: numbe
         tabIndex={0}
         style={{ "--gutter": gutter } as React.CSSProperties}
       >
-        {lines.length === 0 && <p className="muted log-empty">No output yet.</p>}
+        {lines.length === 0 && <p className="muted log-empty">{props.empty}</p>}
         <div style={{ height: rows.getTotalSize(), position: "relative" }}>
           {rows.getVirtualItems().map((item) => (
             <div

@@ -1,6 +1,7 @@
 // A step's log: the live tail (pushed, or polled when the socket is down), the stdout/stderr
 // switch, the attempts, notes when lines were dropped, and the whole log as a file.
 import { useState } from "react";
+import { isTerminalStep } from "../../../../src/status";
 import { seg } from "../../api/client";
 import { type RunLive, useLiveLog } from "../../api/live";
 import type { RunNode } from "../../api/types";
@@ -104,7 +105,26 @@ export function LogView(props: {
           </p>
         )
       )}
-      <LogLines text={whole ? whole.text : log.text} label={`${stream} of ${stepName}, attempt ${shown || 1}`} />
+      <LogLines
+        text={whole ? whole.text : log.text}
+        label={`${stream} of ${stepName}, attempt ${shown || 1}`}
+        empty={emptyLogText(node, shown, stream, whole !== null || log.loaded)}
+      />
     </section>
   );
+}
+
+/**
+ * What an empty log says. While the attempt shown can still write, "No output yet."; once it has
+ * ended (the step finished, waits to retry, or an earlier attempt is shown) an empty log is all
+ * there is, and says so, but only once the log has arrived: before that it is not known.
+ */
+function emptyLogText(node: RunNode, attempt: number, stream: string, loaded: boolean): string {
+  const ended =
+    isTerminalStep(node.statusLabel) || node.statusLabel === "retrying" || (attempt > 0 && attempt < node.attempt);
+  if (!ended) return "No output yet.";
+  if (!loaded) return "Loading the log…";
+  // A step skipped, or stopped before a runner took it, never ran: it had nothing to write.
+  if (node.attempt === 0) return "The step did not run.";
+  return `The step wrote nothing to ${stream}.`;
 }
