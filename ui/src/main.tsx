@@ -7,7 +7,10 @@ import { getToken, onTokenChange } from "./api/token";
 import { SignIn } from "./components/sign-in";
 import { applyTheme, initialTheme } from "./lib/theme";
 import { router } from "./router";
-import "./styles.css";
+import "./styles/theme.css";
+import "./styles/base.css";
+import "./styles/shell.css";
+import "./styles/components.css";
 
 const queryClient = new QueryClient({
   defaultOptions: {

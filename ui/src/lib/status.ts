@@ -23,7 +23,7 @@ export function statusText(s: AnyStatus): string {
   return s.replace(/_/g, " ");
 }
 
-/** CSS variable holding the status colour (see styles.css: readable in light and dark themes). */
+/** CSS variable holding the status colour (see styles/theme.css: readable in light and dark themes). */
 export function statusColor(s: AnyStatus): string {
   return `var(--status-${s.replace(/_/g, "-")})`;
 }
