@@ -1,7 +1,7 @@
-// The layout rules of the engine's shape, kept true by a test: no import cycle among the sources
+// The layout rules of the code's shape, kept true by a test: no import cycle among the sources
 // of the Worker and the runner (type-only imports count: a cycle through types still ties two
-// modules together), and no file of the run engine, its Durable Object shell or the dispatcher
-// over 300 lines.
+// modules together), and no file of the Worker, the runner or the web UI over 300 lines but the
+// few listed below, each with the reason it is still long.
 // The import graph is read with TypeScript's own scanner (`preProcessFile`), which sees every
 // `import`, `import type`, `export ... from` and `import()` without type-checking anything.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
@@ -12,18 +12,34 @@ import { findCycles, type ImportGraph } from "../support/import-cycles";
 
 const root = path.resolve(import.meta.dirname, "../..");
 const SOURCE_ROOTS = ["src", "runner/src"];
-/** The folders whose files stay small enough to read at a sitting, and the shell itself. */
-const SMALL_FILES = ["src/run/engine", "src/run/object", "src/run/run-object.ts", "src/dispatch"];
+/** Whose files stay small enough to read at a sitting: the Worker, the runner and the web UI (its CSS too). */
+const SIZED_ROOTS = ["src", "runner/src", "ui/src"];
 const MAX_LINES = 300;
+/**
+ * The files still allowed over MAX_LINES, each with why. The list only shrinks: a new long file
+ * fails the test, and so does a listed one back within the limit, so that its entry goes.
+ */
+const LONG_FILES: Record<string, string> = {
+  "src/shared/protocol.ts":
+    "the runner protocol's zod schemas in one module shared by the Worker and the runner; to be split by message (lease, heartbeat, logs, completion)",
+  "runner/src/exec.ts":
+    "one attempt of a step from spawn to report (heartbeats, output, timeout and cancel); to be split along those lines",
+};
 
-function sourceFiles(dir: string): string[] {
+const CODE = /\.tsx?$/;
+
+function sourceFiles(dir: string, pattern = CODE): string[] {
   const abs = path.join(root, dir);
   if (statSync(abs).isFile()) return [dir];
   return readdirSync(abs, { withFileTypes: true }).flatMap((e) => {
     const rel = path.posix.join(dir, e.name);
-    if (e.isDirectory()) return sourceFiles(rel);
-    return /\.tsx?$/.test(e.name) && !e.name.endsWith(".d.ts") ? [rel] : [];
+    if (e.isDirectory()) return sourceFiles(rel, pattern);
+    return pattern.test(e.name) && !e.name.endsWith(".d.ts") ? [rel] : [];
   });
+}
+
+function lineCount(file: string): number {
+  return readFileSync(path.join(root, file), "utf8").split("\n").length - 1;
 }
 
 /** The file a relative specifier names, as the bundler resolves it; undefined outside the sources. */
@@ -51,7 +67,7 @@ function importGraph(files: string[]): ImportGraph {
 }
 
 describe("the source layout", () => {
-  const files = SOURCE_ROOTS.flatMap(sourceFiles);
+  const files = SOURCE_ROOTS.flatMap((dir) => sourceFiles(dir));
 
   it("finds every relative import of the sources, so that no import escapes the cycle check", () => {
     const known = new Set(files);
@@ -70,11 +86,19 @@ describe("the source layout", () => {
     expect(cycles, `import cycles:\n${cycles.join("\n")}`).toEqual([]);
   });
 
-  it(`keeps every file of the run engine, its object shell and the dispatcher within ${MAX_LINES} lines`, () => {
-    const long = SMALL_FILES.flatMap(sourceFiles)
-      .map((file) => ({ file, lines: readFileSync(path.join(root, file), "utf8").split("\n").length - 1 }))
+  const sized = SIZED_ROOTS.flatMap((dir) => sourceFiles(dir, /\.(tsx?|css)$/));
+
+  it(`keeps every file of the Worker, the runner and the web UI within ${MAX_LINES} lines, but those listed`, () => {
+    const long = sized
+      .filter((file) => !Object.hasOwn(LONG_FILES, file))
+      .map((file) => ({ file, lines: lineCount(file) }))
       .filter((f) => f.lines > MAX_LINES)
       .map((f) => `${f.file}: ${f.lines} lines`);
-    expect(long).toEqual([]);
+    expect(long, `split these by concept, or list them in LONG_FILES with the reason`).toEqual([]);
+  });
+
+  it(`lists only files that exist and are still over ${MAX_LINES} lines`, () => {
+    const stale = Object.keys(LONG_FILES).filter((file) => !sized.includes(file) || lineCount(file) <= MAX_LINES);
+    expect(stale, "take these off LONG_FILES").toEqual([]);
   });
 });
