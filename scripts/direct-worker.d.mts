@@ -2,4 +2,5 @@ export function startDirectWorker(opts: {
   port: number;
   persistTo?: string;
   vars?: Record<string, string>;
-}): Promise<{ url: string; stop: () => Promise<void> }>;
+  inspectorPort?: number;
+}): Promise<{ url: string; bundle: string; stop: () => Promise<void> }>;

@@ -53,8 +53,10 @@ async function applyMigrations(mf) {
 
 /**
  * Starts the Worker on workerd and resolves once /api/v2/health answers. The state lives in
- * `persistTo` (a fresh temporary folder when omitted); migrations are applied to it.
- * @param {{ port: number, persistTo?: string, vars?: Record<string,string> }} opts
+ * `persistTo` (a fresh temporary folder when omitted); migrations are applied to it. With
+ * `inspectorPort`, workerd's V8 inspector listens there (`npm run bench:profile` reads CPU
+ * profiles through it).
+ * @param {{ port: number, persistTo?: string, vars?: Record<string,string>, inspectorPort?: number }} opts
  */
 export async function startDirectWorker(opts) {
   const { Miniflare, convertV4MiniflareOptions } = await import("miniflare");
@@ -65,6 +67,7 @@ export async function startDirectWorker(opts) {
     convertV4MiniflareOptions({
       host: "127.0.0.1",
       port: opts.port,
+      ...(opts.inspectorPort && { inspectorPort: opts.inspectorPort }),
       rootPath: ROOT,
       resourcePersistencePath: persistTo,
       name: "dagflare",
@@ -89,5 +92,5 @@ export async function startDirectWorker(opts) {
   await applyMigrations(mf);
   const res = await fetch(`${url}/api/v2/health`);
   if (!res.ok) throw new Error(`the Worker answered /health with ${res.status}`);
-  return { url, stop: () => mf.dispose() };
+  return { url, bundle, stop: () => mf.dispose() };
 }

@@ -91,13 +91,13 @@ type DurableObjectClass = new (...args: any[]) => object;
 
 /**
  * A Durable Object class whose instances see counting bindings when counting is on, and whose
- * storage statements count as `SQL.<class>.<verb>.<table>` (`SQL.RunObject.delete.logs`).
+ * storage statements count as `SQL.<className>.<verb>.<table>` (`SQL.RunObject.delete.logs`).
  */
-export function counted<T extends DurableObjectClass>(Base: T): T {
+export function counted<T extends DurableObjectClass>(Base: T, className: string): T {
   return class extends Base {
     constructor(...args: any[]) {
       const [ctx, env] = args as [DurableObjectState, Env];
-      if (countingOn(env)) countStatements(ctx.storage.sql, `SQL.${Base.name}`, env);
+      if (countingOn(env)) countStatements(ctx.storage.sql, `SQL.${className}`, env);
       super(ctx, countedEnv(env));
     }
   };

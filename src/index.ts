@@ -23,12 +23,13 @@ declare module "./env" {
 }
 
 // With DAGFLARE_CALL_COUNTS=on every binding counts its calls (src/call-counts.ts); off, as is.
-export const DispatchObject = counted(Dispatch);
-export const MailObject = counted(Mail);
-export const QueueObject = counted(Queue);
-export const RunObject = counted(Run);
-export const ScheduleObject = counted(Schedule);
-export const WebhookObject = counted(Webhook);
+// Each class is named here: the bundle keeps no function names (wrangler.toml, keep_names).
+export const DispatchObject = counted(Dispatch, "DispatchObject");
+export const MailObject = counted(Mail, "MailObject");
+export const QueueObject = counted(Queue, "QueueObject");
+export const RunObject = counted(Run, "RunObject");
+export const ScheduleObject = counted(Schedule, "ScheduleObject");
+export const WebhookObject = counted(Webhook, "WebhookObject");
 
 export default {
   fetch: (req, env, ctx) => app.fetch(req, countedEnv(env), ctx),

@@ -28,6 +28,14 @@ export interface LeaseAsk {
 const SCAN_LIMIT = 1000;
 
 export class TaskTable implements TaskQueue {
+  /**
+   * The table was found empty and nothing was added since: a take costs no statement. Every
+   * completion of a chain step asks for its runner's next lease (take-along.ts) while the queue
+   * is empty, its successor being leased by its run. Set only when a query found no row, and
+   * cleared before any insert, so it can only err towards querying.
+   */
+  private empty = false;
+
   constructor(
     private readonly env: Env,
     private readonly sql: SqlStorage,
@@ -36,6 +44,7 @@ export class TaskTable implements TaskQueue {
   ) {}
 
   enqueue(tasks: DispatchTask[]): void {
+    if (tasks.length) this.empty = false;
     const now = Date.now();
     for (const t of tasks) {
       this.sql.exec(
@@ -53,14 +62,18 @@ export class TaskTable implements TaskQueue {
   /** Up to `max` pending tasks a runner with `labels` may take, oldest first. */
   matching(labels: Record<string, string>, max: number): TaskRow[] {
     const out: TaskRow[] = [];
+    if (this.empty) return out;
     const rows = this.sql.exec<TaskRow>(
       "SELECT id, run_id, step, dispatch_seq, enqueued_at, selector FROM tasks ORDER BY id LIMIT ?",
       SCAN_LIMIT,
     );
+    let none = true;
     for (const r of rows) {
+      none = false;
       if (out.length >= max) break;
       if (matches(JSON.parse(r.selector) as Selector, labels)) out.push(r);
     }
+    this.empty = none;
     return out;
   }
 
@@ -82,6 +95,7 @@ export class TaskTable implements TaskQueue {
 
   /** Tasks taken and not claimed go back in their old places in the queue. */
   putBack(rows: TaskRow[]): void {
+    if (rows.length) this.empty = false;
     for (const r of rows) {
       this.sql.exec(
         "INSERT OR IGNORE INTO tasks (id, run_id, step, dispatch_seq, enqueued_at, selector) VALUES (?, ?, ?, ?, ?, ?)",

@@ -185,4 +185,39 @@ describe("the runner's socket", () => {
     expect(revoked.status).toBe(200);
     expect((await s.closed).code).toBe(4401);
   });
+
+  it("hands a chain's next step over with a completion without reading the pool's queue once it was found empty", async () => {
+    const labels = { pool: "chain-empty" };
+    const spec = `workerSelector: {pool: chain-empty}\nsteps:\n  - name: a\n    command: "true"\n  - name: b\n    command: "true"\n  - name: c\n    command: "true"\n`;
+    const s = await openSocket("sock-empty", RUNNER_TOKEN, labels);
+    const asked = s.call("/lease", { runnerId: "sock-empty", labels, max: 1 });
+    const runId = await start("chain-empty", spec);
+    const [a] = (await asked).body.leases;
+    const next = { runnerId: "sock-empty", labels, max: 1 };
+    // The first completion finds the queue empty; the second does not look again.
+    const [b] = (await s.call(`/leases/${a.leaseId}/complete`, { token: a.token, exitCode: 0, next })).body.next;
+    const was = await callCounts();
+    const done = await s.call(`/leases/${b.leaseId}/complete`, { token: b.token, exitCode: 0, next });
+    const now = await callCounts();
+    expect(done.body.next.map((l: any) => l.stepName)).toEqual(["c"]);
+    expect(now("SQL.DispatchObject.select.tasks") - was("SQL.DispatchObject.select.tasks")).toBe(0);
+    expect(nodeOf(await details("chain-empty", runId), "b").statusLabel).toBe("succeeded");
+  });
+
+  it("hands over a step queued after the pool's queue was found empty", async () => {
+    const labels = { pool: "empty-then-not" };
+    const spec = (name: string) =>
+      `workerSelector: {pool: empty-then-not}\nsteps:\n  - name: ${name}\n    command: "true"\n`;
+    const s = await openSocket("sock-refill", RUNNER_TOKEN, labels);
+    const asked = s.call("/lease", { runnerId: "sock-refill", labels, max: 1 });
+    await start("refill-one", spec("one"));
+    const [one] = (await asked).body.leases;
+    const next = { runnerId: "sock-refill", labels, max: 1 };
+    const done = await s.call(`/leases/${one.leaseId}/complete`, { token: one.token, exitCode: 0, next });
+    expect(done.body.next).toEqual([]);
+    // The queue was just found empty; a step queued now is still handed to the next request.
+    const again = s.call("/lease", { runnerId: "sock-refill", labels, max: 1 });
+    await start("refill-two", spec("two"));
+    expect((await again).body.leases.map((l: any) => l.stepName)).toEqual(["two"]);
+  });
 });

@@ -1,7 +1,18 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { dispatcherFor } from "../../src/stubs";
-import { api, complete, createDag, details, fireRunAlarm, lease, nodeOf, runnerApi, startDag } from "./helpers";
+import {
+  api,
+  callCounts,
+  complete,
+  createDag,
+  details,
+  fireRunAlarm,
+  lease,
+  nodeOf,
+  runnerApi,
+  startDag,
+} from "./helpers";
 
 const CHAIN = `steps:
   - name: first
@@ -295,5 +306,21 @@ describe("a run driven through the runner protocol", () => {
     const [l] = await lease();
     expect(l.exec.args).toEqual(["uno", "dos"]);
     await complete(l, 0);
+  });
+
+  it("writes a chain step's end and its successor's lease to the run log in one statement, in that order", async () => {
+    await createDag("log-lines", CHAIN);
+    const runId = await startDag("log-lines");
+    const [first] = await lease();
+    const was = await callCounts();
+    const done = await complete(first, 0, { next: { runnerId: "runner-test", max: 1 } });
+    const now = await callCounts();
+    expect(done.body.next.map((l: { stepName: string }) => l.stepName)).toEqual(["second"]);
+    expect(now("SQL.RunObject.insert.run_log") - was("SQL.RunObject.insert.run_log")).toBe(1);
+    const log: string = (await api("GET", `/dag-runs/log-lines/${runId}/log`)).body.content;
+    const ended = log.indexOf("step first succeeded");
+    const leased = log.indexOf("step second attempt 1 leased to runner runner-test");
+    expect(ended).toBeGreaterThan(-1);
+    expect(leased).toBeGreaterThan(ended);
   });
 });

@@ -68,6 +68,7 @@ export class Outbox {
   record(effects: Effect[], now: number, claimed: ReadonlySet<string> = new Set()): Deliveries {
     const { timers, store } = this.host;
     const out: Deliveries = { dispatch: [], lostRunners: [], children: [], summary: false };
+    const lines: string[] = [];
     for (const e of effects) {
       switch (e.type) {
         case "dispatch":
@@ -94,7 +95,7 @@ export class Outbox {
           timers.clear(e.key);
           break;
         case "log":
-          store.appendRunLog(e.message);
+          lines.push(e.message);
           break;
         case "clearLog":
           // The RunObject clears the attempt's log (its log store) in this same transaction.
@@ -104,6 +105,7 @@ export class Outbox {
           return e satisfies never;
       }
     }
+    store.appendRunLogLines(lines);
     // A leased step needs no more offers (a timer not set costs nothing to clear).
     for (const step of claimed) timers.clear(outboxTimer.enqueue(step));
     return out;

@@ -20,10 +20,15 @@ export interface StoredInit extends RunInit {
   viaAdmission?: boolean;
 }
 
+/** Lines of one INSERT at most: 2 bound parameters a line, far below SQLite's limit. */
+const MAX_LINES_PER_INSERT = 16;
+
 export class RunStore {
   private readonly putMeta;
   private readonly putStep;
-  private readonly addLog;
+  /** The INSERT of that many run-log lines, by count. */
+  private readonly addLines = new Map<number, { run(values: Record<string, unknown>): void }>();
+  private readonly db: ObjectDb<typeof schema>;
   private readonly allMeta;
   private readonly allSteps;
   private readonly allLog;
@@ -32,6 +37,7 @@ export class RunStore {
   private runRow?: string;
 
   constructor(db: ObjectDb<typeof schema>) {
+    this.db = db;
     this.putMeta = db
       .insert(meta)
       .values({ key: sql.placeholder("key"), value: sql.placeholder("value") })
@@ -41,10 +47,6 @@ export class RunStore {
       .insert(steps)
       .values({ name: sql.placeholder("name"), state: sql.placeholder("state") })
       .onConflictDoUpdate({ target: steps.name, set: { state: sql`excluded.state` } })
-      .prepare();
-    this.addLog = db
-      .insert(runLog)
-      .values({ at: sql.placeholder("at"), message: sql.placeholder("message") })
       .prepare();
     this.allMeta = db.select().from(meta).prepare();
     this.allSteps = db.select().from(steps).prepare();
@@ -109,7 +111,37 @@ export class RunStore {
   }
 
   appendRunLog(message: string, at = Date.now()): void {
-    this.addLog.run({ at, message });
+    this.appendRunLogLines([message], at);
+  }
+
+  /**
+   * Appends lines in order, in one statement: a chain step's end and its successor's lease are
+   * two lines of one transaction, and a statement costs far more than the JavaScript around it.
+   */
+  appendRunLogLines(messages: readonly string[], at = Date.now()): void {
+    for (let from = 0; from < messages.length; from += MAX_LINES_PER_INSERT) {
+      const lines = messages.slice(from, from + MAX_LINES_PER_INSERT);
+      const values: Record<string, unknown> = {};
+      lines.forEach((message, i) => {
+        values[`at${i}`] = at;
+        values[`message${i}`] = message;
+      });
+      this.insertLines(lines.length).run(values);
+    }
+  }
+
+  /** The INSERT of `count` lines, prepared on first use: events come with few line counts. */
+  private insertLines(count: number): { run(values: Record<string, unknown>): void } {
+    let insert = this.addLines.get(count);
+    if (!insert) {
+      const rows = Array.from({ length: count }, (_, i) => ({
+        at: sql.placeholder(`at${i}`),
+        message: sql.placeholder(`message${i}`),
+      }));
+      insert = this.db.insert(runLog).values(rows).prepare();
+      this.addLines.set(count, insert);
+    }
+    return insert;
   }
 
   /** The run log as text, one `<ISO time> <message>` line per entry. */
