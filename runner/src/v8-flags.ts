@@ -14,8 +14,9 @@
 // `--optimize-for-size`: V8's heap keeps its young generation at its first size instead of
 // growing it to 4 MiB, which an idle runner would otherwise keep committed: 4 MiB less
 // on both Node versions. It works from inside because V8 reads it at each collection; the
-// heap-size flags (`--max-semi-space-size`) are read once, before any JavaScript runs. The
-// runner's CPU per step did not move (a step's cost is its process and its round trips).
+// heap-size flags (`--max-semi-space-size`) are read once, before any JavaScript runs. More
+// young collections while steps run cost no throughput the benchmark could see (a step's cost
+// is its process and its round trips; the runner's own CPU time stayed within its spread).
 import { setFlagsFromString } from "node:v8";
 
 export const RUNNER_V8_FLAGS = ["--liftoff-only", "--optimize-for-size"] as const;
