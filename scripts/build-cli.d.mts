@@ -1,3 +1,3 @@
 export const CLI_DIR: string;
 export const CLI_BUNDLE: string;
-export function buildCli(): Promise<void>;
+export function buildCli(outdir?: string): Promise<string>;

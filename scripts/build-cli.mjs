@@ -9,8 +9,10 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const CLI_DIR = path.join(ROOT, "cli");
 export const CLI_BUNDLE = path.join(CLI_DIR, "dist", "dagflare.mjs");
 
-export async function buildCli() {
-  rmSync(path.dirname(CLI_BUNDLE), { recursive: true, force: true });
+/** Builds into `outdir` (cli/dist unless given: the tests build a copy of their own); returns the entry's path. */
+export async function buildCli(outdir = path.dirname(CLI_BUNDLE)) {
+  const entry = path.join(outdir, path.basename(CLI_BUNDLE));
+  rmSync(outdir, { recursive: true, force: true });
   const { version } = JSON.parse(readFileSync(path.join(CLI_DIR, "package.json"), "utf8"));
   await build({
     entryPoints: [path.join(CLI_DIR, "src", "main.ts")],
@@ -20,7 +22,7 @@ export async function buildCli() {
     format: "esm",
     // The entry is small and loads either the runner or the other commands, each its own chunk,
     // so a host's runner parses and keeps only the runner's code.
-    outdir: path.dirname(CLI_BUNDLE),
+    outdir,
     entryNames: "dagflare",
     chunkNames: "[name]-[hash]",
     outExtension: { ".js": ".mjs" },
@@ -36,8 +38,9 @@ export async function buildCli() {
     },
   });
   // The entry is the command: a #! line (the chunks must not have one after the banner).
-  writeFileSync(CLI_BUNDLE, `#!/usr/bin/env node\n${readFileSync(CLI_BUNDLE, "utf8")}`);
-  chmodSync(CLI_BUNDLE, 0o755);
+  writeFileSync(entry, `#!/usr/bin/env node\n${readFileSync(entry, "utf8")}`);
+  chmodSync(entry, 0o755);
+  return entry;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await buildCli();

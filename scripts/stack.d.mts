@@ -3,7 +3,7 @@ import type { ChildProcess } from "node:child_process";
 export const ROOT: string;
 export const RUNNER_BUNDLE: string;
 export const QUIET_ENV: Record<string, string>;
-export function buildRunner(): void;
+export function buildRunner(outfile?: string): void;
 export function applyMigrations(persistTo?: string): void;
 export function startWorker(opts: {
   port: number;

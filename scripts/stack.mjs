@@ -7,6 +7,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildSync } from "esbuild";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const RUNNER_BUNDLE = path.join(ROOT, "runner", "dist", "runner.mjs");
@@ -29,29 +30,29 @@ export function toolEnv(extra = {}) {
   return { ...process.env, ...QUIET_ENV, PATH: `${BIN}${path.delimiter}${process.env.PATH ?? ""}`, ...extra };
 }
 
-/** Bundles the runner into one file that any Node >= 20 can run. */
-export function buildRunner() {
-  const res = spawnSync(
-    path.join(BIN, "esbuild"),
-    [
-      path.join(ROOT, "runner", "src", "bin.ts"),
-      "--bundle",
-      "--platform=node",
-      "--target=node20",
-      "--format=esm",
-      "--log-level=warning",
-      // No comments or blank lines (names kept, for readable stack traces): a smaller source for
-      // V8 to keep, and all ASCII, which V8 stores at one byte a character instead of two (one
-      // accented letter in a dependency's comment doubles the whole source in memory).
-      "--minify-whitespace",
-      "--minify-syntax",
-      // CommonJS dependencies (ws) require Node's built-ins; an ESM bundle needs `require` made.
-      "--banner:js=import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-      `--outfile=${RUNNER_BUNDLE}`,
-    ],
-    { cwd: ROOT, stdio: "inherit", env: toolEnv() },
-  );
-  if (res.status !== 0) throw new Error("building the runner failed");
+/**
+ * Bundles the runner into one file that any Node >= 20 can run: `runner/dist/runner.mjs`, or
+ * `outfile` (the tests build their own copy with the same options).
+ */
+export function buildRunner(outfile = RUNNER_BUNDLE) {
+  buildSync({
+    entryPoints: [path.join(ROOT, "runner", "src", "bin.ts")],
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "esm",
+    logLevel: "warning",
+    // No comments or blank lines (names kept, for readable stack traces): a smaller source for
+    // V8 to keep, and all ASCII, which V8 stores at one byte a character instead of two (one
+    // accented letter in a dependency's comment doubles the whole source in memory).
+    minifyWhitespace: true,
+    minifySyntax: true,
+    // CommonJS dependencies (ws) require Node's built-ins; an ESM bundle needs `require` made.
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
+    outfile,
+  });
 }
 
 export function applyMigrations(persistTo) {

@@ -1,7 +1,5 @@
 // dagflare-runner: leases steps from a dagflare server and runs them as processes on this host.
 // Wiring only: flags, credentials, logging, signals and exit codes. `bin.ts` runs it.
-// First, before anything loads undici: the runner's V8 settings (v8-flags.ts).
-import "./v8-flags.ts";
 import { AuthError, RunnerClient } from "./client.ts";
 import { parseConfig, type RunnerConfig, USAGE, UsageError } from "./config.ts";
 import { readTokenFile } from "./credentials.ts";
@@ -11,7 +9,7 @@ import { LeaseLoop } from "./lease-loop.ts";
 import { prepareLauncher, setGroupWatcher, setStepUser } from "./process-group.ts";
 import { RunFiles, SWEEP_INTERVAL_MS } from "./run-files.ts";
 import { chooseStepUser, type StepUser } from "./step-user.ts";
-import { RUNNER_V8_FLAGS } from "./v8-flags.ts";
+import { applyRunnerV8Flags, RUNNER_V8_FLAGS } from "./v8-flags.ts";
 import { Watchdog } from "./watchdog.ts";
 
 /** How long steps get to end on SIGTERM during a forced shutdown: the user asked twice. */
@@ -34,6 +32,8 @@ function log(line: string): void {
 
 /** Runs the runner with `argv` (the arguments after the program name); exits the process when done. */
 export async function main(argv: string[]): Promise<void> {
+  // First, before anything loads undici: the runner's V8 settings (v8-flags.ts).
+  applyRunnerV8Flags();
   let config: RunnerConfig | "help";
   let token = "";
   let stepUser: StepUser | undefined;

@@ -3,30 +3,22 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import path from "node:path";
-import { build } from "esbuild";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { RUNNER_V8_FLAGS } from "../../runner/src/v8-flags.ts";
+import { buildCli } from "../../scripts/build-cli.mjs";
+import { buildRunner } from "../../scripts/stack.mjs";
 import { FakeServer, groupAlive, makeLease, until } from "./fake-server";
 
 let server: FakeServer;
 let bundle: string;
+/** The `dagflare` package's command, whose `runner` subcommand loads the runner as a chunk. */
+let packageEntry: string;
 
 beforeAll(async () => {
+  // The project's own builds (runner/dist/runner.mjs and the package's cli/dist), into private folders.
   bundle = path.join(mkdtempSync(path.join(tmpdir(), "runner-bundle-")), "runner.mjs");
-  // The same options as the project's build (runner/dist/runner.mjs), into a private file.
-  await build({
-    entryPoints: [path.join(import.meta.dirname, "../../runner/src/bin.ts")],
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "esm",
-    outfile: bundle,
-    logLevel: "warning",
-    minifyWhitespace: true,
-    minifySyntax: true,
-    banner: {
-      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-    },
-  });
+  buildRunner(bundle);
+  packageEntry = await buildCli(mkdtempSync(path.join(tmpdir(), "runner-package-")));
 });
 // A server per test: a runner from an earlier test must not take this test's leases.
 beforeEach(async () => {
@@ -34,8 +26,9 @@ beforeEach(async () => {
 });
 afterEach(() => server.stop());
 
-function cli(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [bundle, ...args], {
+/** The runner as `node runner.mjs ARGS`, or as `program ARGS` (the package: `dagflare.mjs runner`). */
+function cli(args: string[], env: Record<string, string> = {}, program = [bundle]) {
+  const child = spawn(process.execPath, [...program, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     // The runs' files go to a folder of the test's, never the user's own state directory.
     env: {
@@ -191,19 +184,24 @@ describe("the runner command", () => {
     }
   });
 
-  it("started as plain `node runner.mjs`, applies its own V8 settings and still runs a step over HTTP", async () => {
+  it.each([
+    ["node runner.mjs", () => [bundle]],
+    ["dagflare runner (the package)", () => [packageEntry, "runner"]],
+  ])("started as `%s`, applies its own V8 settings and still runs a step over HTTP", async (_form, program) => {
     const lease = makeLease({ command: "echo hi" });
     server.offer(lease);
-    const r = runner();
+    const r = cli(["--server", server.url, "--concurrency", "2", ...self], {}, program());
     await until(() => server.completions.has(lease.leaseId));
-    // Nothing on the command line: the runner set the flag itself (v8-flags.ts)...
+    // Nothing on the command line: the runner set the flags itself (v8-flags.ts), and V8 knew
+    // each of them (an unknown one is only a line on stderr, and would be silently lost)...
     const cmdline = readFileSync(`/proc/${r.child.pid}/cmdline`, "utf8").split("\0");
-    expect(cmdline[1]).toBe(bundle);
-    expect(cmdline).not.toContain("--liftoff-only");
-    expect(r.stderr()).toContain("V8 settings for a small idle footprint: --liftoff-only");
+    expect(cmdline.slice(1, 1 + program().length)).toEqual(program());
+    for (const flag of RUNNER_V8_FLAGS) expect(cmdline).not.toContain(flag);
+    expect(r.stderr()).toContain(`V8 settings for a small idle footprint: ${RUNNER_V8_FLAGS.join(" ")}`);
+    expect(r.stderr()).not.toMatch(/unrecognized flag|unknown flag/i);
     r.child.kill("SIGTERM");
     expect(await r.exited).toBe(0);
-    // ...and undici's HTTP parser, compiled under it, read every reply: lease, logs, completion.
+    // ...and undici's HTTP parser, compiled under them, read every reply: lease, logs, completion.
     expect(server.completions.get(lease.leaseId)?.exitCode).toBe(0);
     expect(server.logText(lease.leaseId)).toBe("hi\n");
   });
