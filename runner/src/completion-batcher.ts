@@ -35,6 +35,8 @@ export interface CompletionTransport {
 interface Item {
   leaseId: string;
   req: CompleteRequest;
+  /** The lease its `next` should hold if granted: the successor it offered, maybe started early. */
+  prefer?: string;
   /** Its size as JSON, measured only when it might share a call (a chain's completion goes alone). */
   bytes?: number;
   /** Transient failures so far: the backoff before this one is sent again. */
@@ -57,12 +59,13 @@ export class CompletionBatcher {
   constructor(private readonly transport: CompletionTransport) {}
 
   /** Reports one lease's completion; settles as its own `complete` call would. */
-  complete(leaseId: string, req: CompleteRequest, signal?: AbortSignal): Promise<CompleteResponse> {
+  complete(leaseId: string, req: CompleteRequest, signal?: AbortSignal, prefer?: string): Promise<CompleteResponse> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(new AbortedError(`${leaseId}: completion given up`));
       const item: Item = {
         leaseId,
         req,
+        prefer,
         failures: 0,
         notBefore: 0,
         settled: false,
@@ -176,8 +179,14 @@ export class CompletionBatcher {
       return;
     }
     if (res instanceof UnreachableError) return this.retryLater(batch);
-    // The granted leases go to the completions that asked, each up to its own ask (its slots).
+    // The granted leases go to the completions that asked, each up to its own ask (its slots),
+    // a completion's offered successor to that completion first.
     const leases = [...res.next];
+    const own = new Map<Item, Lease>();
+    for (const item of batch) {
+      const at = item.req.next && item.prefer !== undefined ? leases.findIndex((l) => l.leaseId === item.prefer) : -1;
+      if (at >= 0) own.set(item, leases.splice(at, 1)[0] as Lease);
+    }
     const again: Item[] = [];
     for (const [k, item] of batch.entries()) {
       const result = res.results[k];
@@ -190,10 +199,16 @@ export class CompletionBatcher {
       else if (failure) settle(item, failure);
       else {
         const accepted = "accepted" in result.body && result.body.accepted;
-        settle(item, { accepted, next: item.settled || !item.req.next ? [] : leases.splice(0, item.req.next.max) });
+        if (item.settled || !item.req.next) settle(item, { accepted, next: [] });
+        else {
+          settle(item, { accepted, next: nextOf(item, own.get(item), leases) });
+          own.delete(item);
+        }
       }
     }
     this.retryLater(again);
+    // An item to be sent again gives up its successor's lease too: its next call asks anew.
+    leases.push(...own.values());
     if (leases.length > 0) this.transport.orphanLeases(leases);
   }
 
@@ -206,6 +221,12 @@ export class CompletionBatcher {
     for (const item of again) item.notBefore = notBefore;
     this.queue.push(...again);
   }
+}
+
+/** A completion's share of the granted leases: its own successor's, then up to its ask. */
+function nextOf(item: Item, own: Lease | undefined, leases: Lease[]): Lease[] {
+  const max = item.req.next?.max ?? 0;
+  return own ? [own, ...leases.splice(0, max - 1)] : leases.splice(0, max);
 }
 
 /** One result's status as its own call's: undefined for 2xx, else the error its call would raise. */
