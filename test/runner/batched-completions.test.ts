@@ -92,6 +92,20 @@ describe("completions that end together", () => {
     ]);
   });
 
+  it("give each completion the lease of the successor it offered, whatever the order of the granted leases", async () => {
+    const [a, b] = [1, 2].map(() => makeLease({ command: "true" }));
+    if (!a || !b) throw new Error("no leases");
+    const [afterA, afterB] = [1, 2].map(() => makeLease({ command: "true" }));
+    if (!afterA || !afterB) throw new Error("no leases");
+    server.nextQueue.push(afterB, afterA);
+    const answers = await Promise.all([
+      client.complete(a.leaseId, { ...result(a.token), next: ask }, undefined, afterA.leaseId),
+      client.complete(b.leaseId, { ...result(b.token), next: ask }, undefined, afterB.leaseId),
+    ]);
+    expect(server.callsTo("/completions")).toHaveLength(1);
+    expect(answers.map((x) => x.next.map((l) => l.leaseId))).toEqual([[afterA.leaseId], [afterB.leaseId]]);
+  });
+
   it("refuse only the stale lease among them", async () => {
     const [a, b] = [1, 2].map(() => makeLease({ command: "true" }));
     if (!a || !b) throw new Error("no leases");
