@@ -159,8 +159,12 @@ export class LeaseLoop {
       }
       this.accept(leases);
     }
-    await Promise.all(this.running.values());
-    await Promise.all(this.discards);
+    // A reply that comes while draining may confirm a step started early: it runs to its end too.
+    for (;;) {
+      const pending = [...this.running.values(), ...[...this.early].map((s) => s.finished), ...this.discards];
+      if (pending.length === 0) break;
+      await Promise.all(pending);
+    }
     await Promise.all(this.releases);
   }
 
@@ -179,7 +183,8 @@ export class LeaseLoop {
    */
   private accept(leases: Lease[], successor?: Launched): void {
     let rest = leases;
-    if (successor?.held) {
+    // Not discarded meanwhile (a forced shutdown discards every step started early).
+    if (successor?.held && this.early.has(successor)) {
       const held = successor.held;
       const real = leases.find((l) => l.leaseId === held.lease.leaseId);
       const why = real ? held.differs(real) : "the reply granted no lease for it";
