@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { DagDef, StepDef } from "../../../src/dag/types";
 import { checkSuccessor } from "../../../src/run/chain-successor";
-import { dag, Harness, step } from "./harness";
+import { dag, exit, Harness, ok, step } from "./harness";
 
 /** a -> b, with `a` claimed (leased) and `b` waiting: what the offer is decided on. */
 function chain(a: Partial<StepDef> = {}, b: Partial<StepDef> = {}, more: StepDef[] = [], over: Partial<DagDef> = {}) {
@@ -84,5 +84,39 @@ describe("the chain successor a runner may start early", () => {
     const h = new Harness(d);
     h.fire({ type: "start" });
     expect(offer(h, "onExit")).toEqual({ none: "no dependent" });
+  });
+});
+
+describe("the dispatch number a successor was offered under", () => {
+  const seq = (h: Harness, name: string) => h.state.steps[name]?.dispatchSeq;
+
+  it("is the one its dispatch takes when its predecessor succeeds", () => {
+    const h = chain();
+    const offered = (seq(h, "b") ?? 0) + 1;
+    const token = h.state.steps.a?.phase.kind === "leased" ? h.state.steps.a.phase.lease.token : "";
+    h.fire({ type: "complete", step: "a", token, result: ok });
+    expect(seq(h, "b")).toBe(offered);
+  });
+
+  it("is skipped when the predecessor's lease ends without dispatching the successor", () => {
+    const h = chain();
+    const offered = (seq(h, "b") ?? 0) + 1;
+    h.now += 10_000;
+    h.fire({ type: "timer", key: "lease:a" });
+    // The lease was taken back unconfirmed: a is dispatched again, b must never get that number.
+    h.claim("a");
+    const token = h.state.steps.a?.phase.kind === "leased" ? h.state.steps.a.phase.lease.token : "";
+    h.fire({ type: "complete", step: "a", token, result: ok });
+    expect(seq(h, "b")).toBeGreaterThan(offered);
+  });
+
+  it("is skipped when the predecessor fails", () => {
+    const h = chain();
+    const offered = (seq(h, "b") ?? 0) + 1;
+    const token = h.state.steps.a?.phase.kind === "leased" ? h.state.steps.a.phase.lease.token : "";
+    h.fire({ type: "complete", step: "a", token, result: exit(1) });
+    expect(h.status("b")).toBe("aborted");
+    // A retry of the run dispatches it with the number after this one.
+    expect(seq(h, "b")).toBe(offered);
   });
 });
