@@ -6,6 +6,8 @@
 // one lease) is sent again after a backoff, a refusal ends only its own lease, and a server
 // without `/completions` (404) gets one call per completion from then on.
 // docs/runner-protocol.md#several-completions-in-one-call.
+
+import { parseLeaseId } from "../../src/shared/lease-id.ts";
 import {
   type CompleteRequest,
   type CompleteResponse,
@@ -126,12 +128,18 @@ export class CompletionBatcher {
     }
   }
 
-  /** The due items, oldest first, up to the call's limits; the rest wait for the next call. */
+  /**
+   * The due items, oldest first, up to the call's limits; the rest wait for the next call. The
+   * server leases the runner's next steps from the first run of a call only: a completion whose
+   * offered successor it wants leased (maybe started early) goes only in a call led by its run.
+   */
   private take(now: number): Item[] {
     const batch: Item[] = [];
     let bytes = 0;
     for (const item of this.queue) {
       if (item.notBefore > now || batch.length === MAX_LEASES_PER_REQUEST) continue;
+      const lead = batch[0];
+      if (lead && item.prefer !== undefined && runOf(item.leaseId) !== runOf(lead.leaseId)) continue;
       if (batch.length > 0) {
         if (batch.length === 1) bytes = sizeOf(batch[0] as Item);
         if (bytes + sizeOf(item) > MAX_BATCH_BYTES) continue;
@@ -221,6 +229,11 @@ export class CompletionBatcher {
     for (const item of again) item.notBefore = notBefore;
     this.queue.push(...again);
   }
+}
+
+/** The run a lease id names (`<runId>.<stepIndex>.<dispatchSeq>`). */
+function runOf(leaseId: string): string | undefined {
+  return parseLeaseId(leaseId)?.runId;
 }
 
 /** A completion's share of the granted leases: its own successor's, then up to its ask. */
