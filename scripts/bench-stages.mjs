@@ -1,10 +1,12 @@
-// `npm run bench:stages [-- --direct] [-- --rounds N] [-- --sizes 40,100] [-- --bundle A.mjs --bundle B.mjs]`:
+// `npm run bench:stages [-- --direct] [-- --rounds N] [-- --sizes 40,100] [-- --bundle A.mjs --bundle B.mjs]
+// [-- --runner-args "--no-early-start" --runner-args ""]`:
 // where a chain step's time goes, stage by stage. Starts the local stack (wrangler dev, or with
 // --direct workerd through Miniflare), runs chains of `true` with the runner's trace on
 // (DAGFLARE_RUNNER_TRACE, runner/src/trace.ts), joins the trace with the run's own times
 // (`readyAt` is stamped by the run's object) and prints the p50 of each stage. With several
 // `--bundle`s (runner bundles built from different commits) the runners take turns on the same
-// server, round after round, so that the figures of an A/B comparison share the machine's load.
+// server, round after round, so that the figures of an A/B comparison share the machine's load;
+// several `--runner-args` (flags of the runner, "" for none) do the same with one bundle.
 // Figures, never assertions.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -19,6 +21,7 @@ const direct = argv.includes("--direct");
 const rounds = Number(option("--rounds") ?? 1);
 const sizes = (option("--sizes") ?? "40,100").split(",").map(Number);
 const bundles = argv.flatMap((a, i) => (a === "--bundle" ? [path.resolve(argv[i + 1])] : []));
+const runnerArgs = argv.flatMap((a, i) => (a === "--runner-args" ? [argv[i + 1].split(" ").filter(Boolean)] : []));
 
 const TOKEN = "bench-user";
 const RUNNER_TOKEN = "bench-runner";
@@ -79,11 +82,13 @@ function stageFigures(details, lines) {
   for (let i = 1; i < steps.length; i++) steps[i].sockIn = sockIn.get(steps[i - 1].outCall);
   const rows = STAGES.map(([label, from, to]) => [label, p50(steps.slice(1, -1).map((s) => s[to] - s[from]))]);
   const perStep = p50(steps.slice(0, -1).map((s) => s.nextReady - s.ready));
-  return { rows, perStep, wallMs: Date.parse(details.finishedAt) - Date.parse(details.startedAt) };
+  // A step's exit to its successor's process running: the whole gap between two processes.
+  const gap = p50(steps.slice(0, -1).map((s, i) => steps[i + 1].pid - s.exit));
+  return { rows, perStep, gap, wallMs: Date.parse(details.finishedAt) - Date.parse(details.startedAt) };
 }
 
-function startTracedRunner(bundle, server, traceFile) {
-  const args = [bundle, "--server", server, "--concurrency", "10", "--id", "bench-runner"];
+function startTracedRunner(bundle, server, traceFile, extra = []) {
+  const args = [bundle, "--server", server, "--concurrency", "10", "--id", "bench-runner", ...extra];
   args.push("--token-file", writeTokenFile(RUNNER_TOKEN));
   args.push("--log-dir", mkdtempSync(path.join(tmpdir(), "dagflare-runner-logs-")));
   if (process.getuid?.() === 0) args.push("--run-as", "root");
@@ -102,6 +107,17 @@ async function main() {
   if (bundles.length === 0) {
     buildRunner();
     bundles.push(RUNNER_BUNDLE);
+  }
+  // One bundle with several sets of flags: each set takes its turn as a bundle would.
+  const flagsOf = bundles.map(() => []);
+  if (runnerArgs.length > 0) {
+    const bundle = bundles[0];
+    bundles.length = 0;
+    flagsOf.length = 0;
+    for (const args of runnerArgs) {
+      bundles.push(bundle);
+      flagsOf.push(args);
+    }
   }
   const stateDir = mkdtempSync(path.join(tmpdir(), "dagflare-stages-"));
   const workerOpts = {
@@ -138,7 +154,7 @@ async function main() {
     for (let round = 0; round < rounds; round++) {
       for (const [b, bundle] of bundles.entries()) {
         const traceFile = path.join(mkdtempSync(path.join(tmpdir(), "dagflare-trace-")), "trace.jsonl");
-        const runner = startTracedRunner(bundle, worker.url, traceFile);
+        const runner = startTracedRunner(bundle, worker.url, traceFile, flagsOf[b]);
         await runChain("stages-warmup", 3);
         const runs = [];
         for (const n of sizes) runs.push([n, await runChain(`stages-${n}`, n), loadavg()[0], await healthP50()]);
@@ -178,12 +194,17 @@ async function main() {
   console.log(
     `| a chain step, ready -> next ready | ${columns.map((c) => cell(c, (f) => f.perStep).toFixed(1)).join(" | ")} |`,
   );
+  console.log(
+    `| a process's exit -> its successor's process running | ${columns.map((c) => cell(c, (f) => f.gap).toFixed(1)).join(" | ")} |`,
+  );
   console.log(`| the run's wall time | ${columns.map((c) => cell(c, (f) => f.wallMs).toFixed(0)).join(" | ")} |`);
   console.log(
     `| one \`GET /health\` round trip, after the run | ${columns.map((c) => cell(c, (f) => f.healthMs).toFixed(1)).join(" | ")} |`,
   );
   console.log(`| 1-minute load average | ${columns.map((c) => cell(c, (f) => f.load).toFixed(2)).join(" | ")} |`);
-  if (bundles.length > 1) for (const [b, bundle] of bundles.entries()) console.log(`${b === 0 ? "A" : "B"}: ${bundle}`);
+  if (bundles.length > 1)
+    for (const [b, bundle] of bundles.entries())
+      console.log(`${b === 0 ? "A" : "B"}: ${bundle} ${flagsOf[b].join(" ")}`.trimEnd());
 }
 
 await main();

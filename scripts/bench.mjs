@@ -1,4 +1,5 @@
-// `npm run bench [-- --quick] [-- --direct] [-- --out FILE] [-- --only S1,S3] [-- --lists] [-- --cmd CMD]`: the benchmark of
+// `npm run bench [-- --quick] [-- --direct] [-- --out FILE] [-- --only S1,S3] [-- --lists] [-- --cmd CMD]
+// [-- --no-early-start]`: the benchmark of
 // BENCHMARKS.md. Starts the local stack (wrangler dev, or with --direct workerd through Miniflare
 // without the dev proxy, and a real runner process), runs the scenarios, prints a table and
 // writes the figures to a JSON file. Figures, never assertions.
@@ -19,6 +20,8 @@ const direct = flag("--direct");
 // What each light step runs: the shell builtin `true` by default (the figures of BENCHMARKS.md
 // so far); `--cmd /bin/true` is a real process, as the peer benchmark runs, exec'd without a shell.
 const cmd = option("--cmd") ?? "true";
+// The runner's early start of a chain's next step (on by default), off for an A/B comparison.
+const runnerArgs = flag("--no-early-start") ? ["--no-early-start"] : [];
 const yamlCmd = JSON.stringify(cmd);
 const host = direct ? "workerd through Miniflare" : "wrangler dev";
 
@@ -61,6 +64,9 @@ function wideAndDeep(layers, width) {
 function overheads(runs) {
   const startOverhead = [];
   const handoff = [];
+  // A step's last dependency's exit to its own process start: the engine's whole part of a chain
+  // step (start overhead + hand-off, also when the step started before it was ready).
+  const gap = [];
   let execMs = 0;
   for (const d of runs) {
     const byName = new Map(d.nodes.map((n) => [n.step.name, n]));
@@ -69,9 +75,10 @@ function overheads(runs) {
       execMs += n.processExitedAt - n.processStartedAt;
       const deps = n.step.depends.map((x) => byName.get(x)).filter(Boolean);
       if (deps.length) handoff.push(n.readyAt - Math.max(...deps.map((x) => x.processExitedAt)));
+      if (deps.length) gap.push(n.processStartedAt - Math.max(...deps.map((x) => x.processExitedAt)));
     }
   }
-  return { startOverhead, handoff, execMs };
+  return { startOverhead, handoff, gap, execMs };
 }
 
 function summarise(id, title, runs, extra = {}) {
@@ -91,6 +98,7 @@ function summarise(id, title, runs, extra = {}) {
     startP99Ms: pct(o.startOverhead, 99),
     handoffP50Ms: pct(o.handoff, 50),
     handoffP99Ms: pct(o.handoff, 99),
+    gapP50Ms: pct(o.gap, 50),
     executionShare: round(o.execMs / wallMs, 3),
     ...extra,
   };
@@ -126,6 +134,7 @@ async function main() {
     token: RUNNER_TOKEN,
     concurrency: RUNNER_SLOTS,
     id: "bench-runner",
+    args: runnerArgs,
   });
   let peakRssKb = 0;
   const sampler = setInterval(() => {
@@ -228,7 +237,7 @@ async function main() {
   await worker.stop();
   console.table(
     results.map(
-      ({ id, wallMs, steps, stepsPerSec, startP50Ms, startP99Ms, handoffP50Ms, handoffP99Ms, executionShare }) => ({
+      ({
         id,
         wallMs,
         steps,
@@ -237,6 +246,18 @@ async function main() {
         startP99Ms,
         handoffP50Ms,
         handoffP99Ms,
+        gapP50Ms,
+        executionShare,
+      }) => ({
+        id,
+        wallMs,
+        steps,
+        stepsPerSec,
+        startP50Ms,
+        startP99Ms,
+        handoffP50Ms,
+        handoffP99Ms,
+        gapP50Ms,
         executionShare,
       }),
     ),

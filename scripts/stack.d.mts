@@ -18,6 +18,10 @@ export function startRunner(opts: {
   labels?: string;
   id?: string;
   runAs?: string;
+  /** The runs' files on the runner's host; default: a fresh temporary folder. */
+  logDir?: string;
+  /** More flags of the runner (`--launcher spawn`, `--no-early-start`, ...). */
+  args?: string[];
   log?: (line: string) => void;
 }): { child: ChildProcess; output: string[]; tokenFile: string | undefined };
 export function writeTokenFile(token: string): string;

@@ -163,7 +163,7 @@ export function writeTokenFile(token) {
  * Starts one runner process from the bundle. Its token goes through a private file, never the
  * command line or the environment. Steps run as `runAs`; by default as this user, which for
  * root is said explicitly (`--run-as root`): this stack runs tests and local development.
- * @param {{ server: string, token?: string, concurrency?: number, labels?: string, id?: string, runAs?: string, log?: (line: string) => void }} opts
+ * @param {{ server: string, token?: string, concurrency?: number, labels?: string, id?: string, runAs?: string, logDir?: string, args?: string[], log?: (line: string) => void }} opts
  */
 export function startRunner(opts) {
   if (!existsSync(RUNNER_BUNDLE)) buildRunner();
@@ -174,6 +174,8 @@ export function startRunner(opts) {
   if (runAs) args.push("--run-as", runAs);
   if (opts.labels) args.push("--labels", opts.labels);
   if (opts.id) args.push("--id", opts.id);
+  // More flags (--launcher spawn, --no-early-start, ...).
+  if (opts.args) args.push(...opts.args);
   // The runs' files on the runner's host (DAG_RUN_LOG_FILE, ...): the caller's folder, else a
   // fresh temporary one, never the developer's own state directory.
   args.push("--log-dir", opts.logDir ?? mkdtempSync(path.join(tmpdir(), "dagflare-runner-logs-")));

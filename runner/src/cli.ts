@@ -57,7 +57,7 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
 
-  const { server, concurrency, labels, runnerId, transport, launcher, shellAlways } = config;
+  const { server, concurrency, labels, runnerId, transport, launcher, shellAlways, earlyStart } = config;
   // Steps must not outlive a runner that is killed outright (SIGKILL): see watchdog.ts.
   setGroupWatcher(new Watchdog());
   setStepUser(stepUser);
@@ -65,7 +65,17 @@ export async function main(argv: string[]): Promise<void> {
   setShellAlways(shellAlways);
   prepareLauncher();
   const client = new RunnerClient({ server, token, log });
-  const loop = new LeaseLoop({ client, runnerId, labels, concurrency, log, runnerToken: token, transport, runFiles });
+  const loop = new LeaseLoop({
+    client,
+    runnerId,
+    labels,
+    concurrency,
+    log,
+    runnerToken: token,
+    transport,
+    runFiles,
+    earlyStart,
+  });
   const sweep = (files: RunFiles) => {
     const { removed } = files.sweep();
     if (removed.length)

@@ -104,9 +104,12 @@ export class RunnerClient {
     return this.call(this.leasePath(leaseId, "logs"), { token, entries }, LogAppendResponse, { retry: false });
   }
 
-  /** Retried until answered; completions that end together go in one call. */
-  complete(leaseId: string, req: CompleteRequest, signal?: AbortSignal) {
-    return this.completions.complete(leaseId, req, signal);
+  /**
+   * Retried until answered; completions that end together go in one call. `prefer`: the lease
+   * id this completion's `next` should hold when the server grants it (its offered successor).
+   */
+  complete(leaseId: string, req: CompleteRequest, signal?: AbortSignal, prefer?: string) {
+    return this.completions.complete(leaseId, req, signal, prefer);
   }
 
   async release(leaseId: string, token: string, reason: string, signal?: AbortSignal): Promise<void> {

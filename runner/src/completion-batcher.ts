@@ -6,6 +6,8 @@
 // one lease) is sent again after a backoff, a refusal ends only its own lease, and a server
 // without `/completions` (404) gets one call per completion from then on.
 // docs/runner-protocol.md#several-completions-in-one-call.
+
+import { parseLeaseId } from "../../src/shared/lease-id.ts";
 import {
   type CompleteRequest,
   type CompleteResponse,
@@ -35,6 +37,8 @@ export interface CompletionTransport {
 interface Item {
   leaseId: string;
   req: CompleteRequest;
+  /** The lease its `next` should hold if granted: the successor it offered, maybe started early. */
+  prefer?: string;
   /** Its size as JSON, measured only when it might share a call (a chain's completion goes alone). */
   bytes?: number;
   /** Transient failures so far: the backoff before this one is sent again. */
@@ -57,12 +61,13 @@ export class CompletionBatcher {
   constructor(private readonly transport: CompletionTransport) {}
 
   /** Reports one lease's completion; settles as its own `complete` call would. */
-  complete(leaseId: string, req: CompleteRequest, signal?: AbortSignal): Promise<CompleteResponse> {
+  complete(leaseId: string, req: CompleteRequest, signal?: AbortSignal, prefer?: string): Promise<CompleteResponse> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(new AbortedError(`${leaseId}: completion given up`));
       const item: Item = {
         leaseId,
         req,
+        prefer,
         failures: 0,
         notBefore: 0,
         settled: false,
@@ -123,12 +128,18 @@ export class CompletionBatcher {
     }
   }
 
-  /** The due items, oldest first, up to the call's limits; the rest wait for the next call. */
+  /**
+   * The due items, oldest first, up to the call's limits; the rest wait for the next call. The
+   * server leases the runner's next steps from the first run of a call only: a completion whose
+   * offered successor it wants leased (maybe started early) goes only in a call led by its run.
+   */
   private take(now: number): Item[] {
     const batch: Item[] = [];
     let bytes = 0;
     for (const item of this.queue) {
       if (item.notBefore > now || batch.length === MAX_LEASES_PER_REQUEST) continue;
+      const lead = batch[0];
+      if (lead && item.prefer !== undefined && runOf(item.leaseId) !== runOf(lead.leaseId)) continue;
       if (batch.length > 0) {
         if (batch.length === 1) bytes = sizeOf(batch[0] as Item);
         if (bytes + sizeOf(item) > MAX_BATCH_BYTES) continue;
@@ -176,8 +187,14 @@ export class CompletionBatcher {
       return;
     }
     if (res instanceof UnreachableError) return this.retryLater(batch);
-    // The granted leases go to the completions that asked, each up to its own ask (its slots).
+    // The granted leases go to the completions that asked, each up to its own ask (its slots),
+    // a completion's offered successor to that completion first.
     const leases = [...res.next];
+    const own = new Map<Item, Lease>();
+    for (const item of batch) {
+      const at = item.req.next && item.prefer !== undefined ? leases.findIndex((l) => l.leaseId === item.prefer) : -1;
+      if (at >= 0) own.set(item, leases.splice(at, 1)[0] as Lease);
+    }
     const again: Item[] = [];
     for (const [k, item] of batch.entries()) {
       const result = res.results[k];
@@ -190,10 +207,16 @@ export class CompletionBatcher {
       else if (failure) settle(item, failure);
       else {
         const accepted = "accepted" in result.body && result.body.accepted;
-        settle(item, { accepted, next: item.settled || !item.req.next ? [] : leases.splice(0, item.req.next.max) });
+        if (item.settled || !item.req.next) settle(item, { accepted, next: [] });
+        else {
+          settle(item, { accepted, next: nextOf(item, own.get(item), leases) });
+          own.delete(item);
+        }
       }
     }
     this.retryLater(again);
+    // An item to be sent again gives up its successor's lease too: its next call asks anew.
+    leases.push(...own.values());
     if (leases.length > 0) this.transport.orphanLeases(leases);
   }
 
@@ -206,6 +229,17 @@ export class CompletionBatcher {
     for (const item of again) item.notBefore = notBefore;
     this.queue.push(...again);
   }
+}
+
+/** The run a lease id names (`<runId>.<stepIndex>.<dispatchSeq>`). */
+function runOf(leaseId: string): string | undefined {
+  return parseLeaseId(leaseId)?.runId;
+}
+
+/** A completion's share of the granted leases: its own successor's, then up to its ask. */
+function nextOf(item: Item, own: Lease | undefined, leases: Lease[]): Lease[] {
+  const max = item.req.next?.max ?? 0;
+  return own ? [own, ...leases.splice(0, max - 1)] : leases.splice(0, max);
 }
 
 /** One result's status as its own call's: undefined for 2xx, else the error its call would raise. */

@@ -38,6 +38,9 @@ export const USAGE = `usage: dagflare-runner [options]
   --shell-always     run every step through its shell, even a simple command such as
                      \`/usr/bin/make all\` that is otherwise exec'd directly
                      (default: on when $DAGFLARE_RUNNER_SHELL_ALWAYS is 1)
+  --no-early-start   start a chain's next step only once the server leased it, not as soon as
+                     the step before exits 0 (default: early start on, off when
+                     $DAGFLARE_RUNNER_EARLY_START is 0; --early-start turns it on)
   --help             show this text
 
 SIGTERM or SIGINT: stop leasing, let running steps finish and report, exit 0.
@@ -63,6 +66,8 @@ export interface RunnerConfig {
   launcher: Launcher;
   /** Every step through its shell: no simple command exec'd directly (direct-exec.ts). */
   shellAlways: boolean;
+  /** Start a chain's offered successor when its predecessor exits 0 (early-start.ts). */
+  earlyStart: boolean;
 }
 
 export class UsageError extends Error {
@@ -97,6 +102,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         "log-retention-days": { type: "string" },
         launcher: { type: "string" },
         "shell-always": { type: "boolean" },
+        "early-start": { type: "boolean" },
+        "no-early-start": { type: "boolean" },
         help: { type: "boolean" },
       },
       strict: true,
@@ -132,6 +139,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     logRetentionDays: parseRetentionDays(str("log-retention-days")),
     launcher: parseLauncher(str("launcher") ?? env.DAGFLARE_RUNNER_LAUNCHER),
     shellAlways: values["shell-always"] === true || env.DAGFLARE_RUNNER_SHELL_ALWAYS === "1",
+    earlyStart: parseEarlyStart(values["early-start"] === true, values["no-early-start"] === true, env),
   };
 }
 
@@ -182,6 +190,16 @@ function parseServer(text: string): string {
   }
   if (url.search || url.hash) throw new UsageError(`--server "${text}" must not have a query or fragment`);
   return url.href.replace(/\/+$/, "");
+}
+
+/** On unless --no-early-start, or DAGFLARE_RUNNER_EARLY_START=0 without --early-start. */
+function parseEarlyStart(on: boolean, off: boolean, env: Record<string, string | undefined>): boolean {
+  if (on && off) throw new UsageError("--early-start and --no-early-start contradict each other: give one");
+  if (on || off) return on;
+  const text = env.DAGFLARE_RUNNER_EARLY_START;
+  if (text === undefined || text === "1") return true;
+  if (text === "0") return false;
+  throw new UsageError(`DAGFLARE_RUNNER_EARLY_START "${text}" must be 0 or 1`);
 }
 
 function parseTransport(text: string | undefined): "socket" | "http" {

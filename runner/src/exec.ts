@@ -1,8 +1,9 @@
 // One attempt of one step under its lease: start the process group, ship its output, renew the
 // lease at a fraction of its TTL, stop the group on timeout, cancel or a lost lease, then report.
 import { type CompleteRequest, envBytes, type Lease, MAX_REPORTED_ENV_BYTES } from "../../src/shared/protocol.ts";
-import { AbortedError, AuthError, LeaseLostError, type Log, RejectedError, type RunnerClient } from "./client.ts";
+import { AbortedError, AuthError, LeaseLostError, type Log, RejectedError } from "./client.ts";
 import { evaluateCondition, expandWithShell, OutputMatcher } from "./conditions.ts";
+import type { HeldLease, LeaseCalls } from "./early-start.ts";
 import { loadDotenv, outputFilePaths, resolveDir, resolveSecrets } from "./host-setup.ts";
 import { LogShipper } from "./log-shipper.ts";
 import { Masker } from "./mask.ts";
@@ -21,8 +22,12 @@ const MAX_HEARTBEAT_WAIT_MS = 10_000;
 const MIN_HEARTBEAT_INTERVAL_MS = 50;
 
 export interface StepRunOptions {
-  client: RunnerClient;
+  client: LeaseCalls;
   log: Log;
+  /** A step started early (early-start.ts): its calls and lines wait until its lease is confirmed. */
+  held?: HeldLease;
+  /** The process exited 0 and its output is collected; the completion is about to be sent. */
+  onSucceeded?: () => void;
   /** Asked when the completion goes out: a `next` request rides on it when this returns one. */
   askNext?: () => CompleteRequest["next"];
   /** The server refused the token mid-step: the runner as a whole cannot go on. */
@@ -70,13 +75,14 @@ export class StepRun {
   constructor(lease: Lease, opts: StepRunOptions) {
     this.lease = lease;
     trace?.("leased", { lease: lease.leaseId });
-    this.opts = withRunLog(lease, opts);
+    const own = withRunLog(lease, opts);
+    this.opts = opts.held ? { ...own, client: opts.held.calls(own.client), log: opts.held.log(own.log) } : own;
     this.masker = new Masker(this.hidden());
     this.shipper = new LogShipper({
-      client: opts.client,
+      client: this.opts.client,
       leaseId: lease.leaseId,
       token: lease.token,
-      log: opts.log,
+      log: this.opts.log,
       backoff: opts.backoff,
       onFatal: (err) => (err instanceof AuthError ? this.opts.onAuthError?.(err) : this.loseLease(err)),
       // The step writes no faster than its output is shipped.
@@ -104,6 +110,9 @@ export class StepRun {
             ? await this.runProcess()
             : { exitCode: null, signal: null, outputTruncated: false, preconditionUnmet: unmet };
       if (typeof shared === "object" && Object.keys(shared).length) outcome.env = shared;
+      const ranToExit0 = envError === undefined && unmet === undefined && succeeded(outcome);
+      // Before the log's last batch and the completion: the chain's next step need not wait for them.
+      if (ranToExit0 && !this.lost && !this.aborted && !this.stopReason) this.opts.onSucceeded?.();
       if (!this.lost && !this.aborted) await this.shipper.drain();
       if (this.aborted) return [];
       if (this.lost) {
@@ -129,6 +138,12 @@ export class StepRun {
     this.shutdown.abort();
     this.shipper.stop();
     this.process?.stop();
+  }
+
+  /** A step started early that the server did not confirm: SIGKILL to its group at once, nothing reported. */
+  discard(): void {
+    this.abort();
+    void this.process?.started.then((pid) => pid !== undefined && killGroup(pid, "SIGKILL"));
   }
 
   /** Settles once the step's process has exited (at once when it never started). */
@@ -266,6 +281,8 @@ export class StepRun {
   }
 
   private async runProcess(): Promise<Outcome> {
+    // Discarded (or the runner stopping) while its env was prepared: it never starts.
+    if (this.aborted) return { exitCode: null, signal: null, outputTruncated: false, error: "not started" };
     const exec = {
       ...this.lease.exec,
       // Which attempt this process is, for a step that wants to tag what it does.
@@ -427,7 +444,7 @@ export class StepRun {
    */
   private async completeOrExplain(req: CompleteRequest) {
     try {
-      return await this.opts.client.complete(this.lease.leaseId, req, this.shutdown.signal);
+      return await this.opts.client.complete(this.lease.leaseId, req, this.shutdown.signal, this.prefer());
     } catch (err) {
       if (!(err instanceof RejectedError)) throw err;
       this.opts.log(`${this.label}: result refused (${err.message}); reporting the step as failed`);
@@ -435,8 +452,13 @@ export class StepRun {
       const error = `the server refused this step's result: ${err.message}`;
       const failed: CompleteRequest = { token, exitCode: null, error, lastLogSeq, droppedLogBytes };
       if (next) failed.next = next;
-      return await this.opts.client.complete(this.lease.leaseId, failed, this.shutdown.signal);
+      return await this.opts.client.complete(this.lease.leaseId, failed, this.shutdown.signal, this.prefer());
     }
+  }
+
+  /** The lease the completion's `next` should hold: the successor this lease offered. */
+  private prefer(): string | undefined {
+    return this.lease.successor?.leaseId;
   }
 }
 
@@ -449,6 +471,10 @@ function withRunLog(lease: Lease, opts: StepRunOptions): StepRunOptions {
     files.note(lease, line);
   };
   return { ...opts, log };
+}
+
+function succeeded(o: Outcome): boolean {
+  return o.exitCode === 0 && o.signal === null && o.error === undefined;
 }
 
 function describeExit(r: ProcessResult): string {

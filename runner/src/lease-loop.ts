@@ -1,9 +1,12 @@
 // The runner's one lease loop. It asks /lease for as many leases as it has free slots (over its
 // socket, answered when work arrives; over HTTP, a long poll) and starts each; a finishing step asks for its successor in its completion call, so a chain of
 // steps costs one round trip per step. Slots promised to a request in flight are reserved, so
-// the runner never holds more leases than its concurrency.
+// the runner never holds more leases than its concurrency. A step whose lease offers its
+// successor starts that successor in its own slot the moment it exits 0 (early-start.ts); the
+// completion's reply confirms it or has it discarded.
 import { type Lease, MAX_LEASE_WAIT_MS, MAX_LEASES_PER_REQUEST } from "../../src/shared/protocol.ts";
 import { AbortedError, AuthError, type Log, type RunnerClient } from "./client.ts";
+import { HeldLease } from "./early-start.ts";
 import { StepRun } from "./exec.ts";
 import { startFleetReports } from "./fleet-report.ts";
 import { type Backoff, DEFAULT_BACKOFF, sleep } from "./retries.ts";
@@ -32,10 +35,24 @@ export interface LoopOptions {
   transport?: "socket" | "http";
   /** The runs' files on this host (run-files.ts); none: steps get no DAG_RUN_*_FILE variables. */
   runFiles?: RunFiles;
+  /** Start a chain's offered successor when its predecessor exits 0 (default: on). */
+  earlyStart?: boolean;
+}
+
+/** A step under way here, and what settles once it has reported. */
+interface Launched {
+  run: StepRun;
+  finished: Promise<void>;
+  /** Set for a step started early, until the reply to its predecessor's completion. */
+  held?: HeldLease;
 }
 
 export class LeaseLoop {
   private readonly running = new Map<StepRun, Promise<void>>();
+  /** Steps started early and not confirmed yet: in their predecessor's slot, unknown to the server. */
+  private readonly early = new Set<Launched>();
+  /** Early steps discarded, until their process is gone and their files removed. */
+  private readonly discards = new Set<Promise<void>>();
   private readonly releases = new Set<Promise<void>>();
   /** Slots promised to requests in flight: the poll's `max`, and completions' extra `next` slots. */
   private reserved = 0;
@@ -75,6 +92,7 @@ export class LeaseLoop {
    */
   async abort(opts: { graceMs: number; release: boolean }): Promise<void> {
     this.drain();
+    for (const step of [...this.early]) this.discard(step, "the runner is stopping");
     const runs = [...this.running.keys()];
     for (const run of runs) run.abort();
     await Promise.race([Promise.all(runs.map((run) => run.exited())), sleep(opts.graceMs)]);
@@ -141,7 +159,12 @@ export class LeaseLoop {
       }
       this.accept(leases);
     }
-    await Promise.all(this.running.values());
+    // A reply that comes while draining may confirm a step started early: it runs to its end too.
+    for (;;) {
+      const pending = [...this.running.values(), ...[...this.early].map((s) => s.finished), ...this.discards];
+      if (pending.length === 0) break;
+      await Promise.all(pending);
+    }
     await Promise.all(this.releases);
   }
 
@@ -153,8 +176,30 @@ export class LeaseLoop {
     return this.opts.concurrency - this.running.size - this.reserved;
   }
 
-  private accept(leases: Lease[]): void {
-    for (const lease of leases) {
+  /**
+   * Starts the leases a reply brought. `successor`: the step started early when the step this
+   * reply answers exited 0; the reply confirms it (a lease of the offered id, attempt and spec)
+   * or it is discarded.
+   */
+  private accept(leases: Lease[], successor?: Launched): void {
+    let rest = leases;
+    // Not discarded meanwhile (a forced shutdown discards every step started early).
+    if (successor?.held && this.early.has(successor)) {
+      const held = successor.held;
+      const real = leases.find((l) => l.leaseId === held.lease.leaseId);
+      const why = real ? held.differs(real) : "the reply granted no lease for it";
+      this.early.delete(successor);
+      if (real && why === undefined) {
+        rest = leases.filter((l) => l !== real);
+        this.running.set(successor.run, successor.finished);
+        this.opts.log(`${successor.run.label}: leased by ${this.opts.runnerId} (started early)`);
+        held.confirm(real);
+      } else {
+        // Before a lease of the same id with another spec starts below, in files of the same names.
+        this.discard(successor, why ?? "");
+      }
+    }
+    for (const lease of rest) {
       // A lease that arrives after draining began (or beyond our slots) is handed back unstarted.
       if (this.draining) void this.giveBack(lease, "runner draining", RELEASE_WAIT_MS);
       else if (this.freeSlots() <= 0) void this.giveBack(lease, "runner has no free slot", RELEASE_WAIT_MS);
@@ -163,7 +208,43 @@ export class LeaseLoop {
   }
 
   private start(lease: Lease): void {
+    const step = this.launch(lease);
+    this.opts.log(`${step.run.label}: leased by ${this.opts.runnerId}`);
+    this.running.set(step.run, step.finished);
+  }
+
+  /** The offered successor of `from`, started in its slot; it waits in `early` for the reply. */
+  private startEarly(from: Lease): Launched | undefined {
+    if (!from.successor || this.opts.earlyStart === false || this.draining) return undefined;
+    const held = new HeldLease(from, from.successor);
+    const step = this.launch(held.lease, held);
+    this.early.add(step);
+    return step;
+  }
+
+  /** Kills an early step's group; nothing of it is reported, and its files on this host go. */
+  private discard(step: Launched, why: string): void {
+    this.early.delete(step);
+    this.opts.log(`${step.run.label}: started early, stopped unreported: ${why}`);
+    step.held?.discard();
+    step.run.discard();
+    // Its files were made when it started; what it still writes goes to the files it holds open.
+    this.opts.runFiles?.remove(step.run.lease);
+    const gone = step.finished;
+    this.discards.add(gone);
+    void gone.finally(() => this.discards.delete(gone));
+  }
+
+  private launch(lease: Lease, held?: HeldLease): Launched {
     let extra = 0;
+    // The step this one's exit 0 started early, and whether it exited 0 (a step started early
+    // may exit before its own lease, and so its own offer, is confirmed).
+    let successor: Launched | undefined;
+    let exited0 = false;
+    const startSuccessor = () => {
+      if (successor || !exited0 || (held && !held.confirmed)) return;
+      successor = this.startEarly(lease);
+    };
     const run = new StepRun(lease, {
       client: this.opts.client,
       log: this.opts.log,
@@ -171,11 +252,17 @@ export class LeaseLoop {
       killGraceMs: this.opts.killGraceMs,
       backoff: this.opts.backoff,
       runnerToken: this.opts.runnerToken,
+      held,
       onAuthError: (err) => this.fail(err),
+      onSucceeded: () => {
+        exited0 = true;
+        startSuccessor();
+      },
       askNext: () => {
-        if (this.draining) return undefined;
+        // A successor already running must get its lease, draining or not.
+        if (this.draining && !successor) return undefined;
         // This step's own slot, plus any free slot no request in flight has claimed.
-        extra = Math.max(0, this.freeSlots());
+        extra = this.draining ? 0 : Math.max(0, this.freeSlots());
         this.reserved += extra;
         return {
           runnerId: this.opts.runnerId,
@@ -184,7 +271,6 @@ export class LeaseLoop {
         };
       },
     });
-    this.opts.log(`${run.label}: leased by ${this.opts.runnerId}`);
     const finished = run
       .execute()
       .catch((err: unknown) => {
@@ -194,10 +280,13 @@ export class LeaseLoop {
       .then((next) => {
         this.running.delete(run);
         this.reserved -= extra;
-        this.accept(next);
+        this.accept(next, successor);
         this.wakeUp();
       });
-    this.running.set(run, finished);
+    const step: Launched = { run, finished, held };
+    // Confirmed after it exited 0: its own successor starts now, with the lease that offers it.
+    held?.onConfirmed(startSuccessor);
+    return step;
   }
 
   private giveBack(lease: Lease, reason: string, waitMs: number): Promise<void> {

@@ -123,6 +123,12 @@ export class RunFiles {
     if (run.logFd !== undefined) closeQuietly(run.logFd);
   }
 
+  /** Removes an attempt's files: a step started early that the server never leased (early-start.ts). */
+  remove(lease: Lease): void {
+    const { stdout, stderr } = this.pathsOf(lease);
+    for (const file of [stdout, stderr]) rmSync(file, { force: true });
+  }
+
   /** Appends one line, with its time, to the run's log on this host. */
   note(lease: Lease, line: string, now = Date.now()): void {
     const text = `${new Date(now).toISOString()} ${line}\n`;

@@ -93,6 +93,20 @@ export const ExecSpec = z.object({
 });
 export type ExecSpec = z.infer<typeof ExecSpec>;
 
+/**
+ * The step a runner may start as soon as the leased step exits 0, before its completion's reply
+ * (docs/runner-protocol.md#a-chains-next-step-started-early): what its lease will be. The runner
+ * goes on with it only once a reply grants a lease of this id, attempt and spec.
+ */
+export const LeaseOffer = z.object({
+  /** The lease id its lease will have (`<runId>.<stepIndex>.<dispatchSeq>`). */
+  leaseId: z.string(),
+  stepName: z.string(),
+  attempt: z.number().int().positive(),
+  exec: ExecSpec,
+});
+export type LeaseOffer = z.infer<typeof LeaseOffer>;
+
 export const Lease = z.object({
   /** `<runId>.<stepIndex>.<dispatchSeq>`: names the run, so calls route without a lookup. */
   leaseId: z.string(),
@@ -106,6 +120,11 @@ export const Lease = z.object({
   ttlMs: z.number().int().positive(),
   heartbeatIntervalMs: z.number().int().positive(),
   exec: ExecSpec,
+  /**
+   * The chain's next step, offered to start early; absent when the server offers none. (Not
+   * `then`: an object with a `then` is taken for a promise by `await`.)
+   */
+  successor: LeaseOffer.optional(),
 });
 export type Lease = z.infer<typeof Lease>;
 

@@ -92,6 +92,33 @@ describe("completions that end together", () => {
     ]);
   });
 
+  it("give each completion the lease of the successor it offered, whatever the order of the granted leases", async () => {
+    // Two chains of one run.
+    const a = makeLease({ command: "true" });
+    const same = (i: number) => ({ runId: a.runId, leaseId: `${a.runId}.${i}.1` });
+    const b = makeLease({ command: "true" }, same(1));
+    const afterA = makeLease({ command: "true" }, same(2));
+    const afterB = makeLease({ command: "true" }, same(3));
+    server.nextQueue.push(afterB, afterA);
+    const answers = await Promise.all([
+      client.complete(a.leaseId, { ...result(a.token), next: ask }, undefined, afterA.leaseId),
+      client.complete(b.leaseId, { ...result(b.token), next: ask }, undefined, afterB.leaseId),
+    ]);
+    expect(server.callsTo("/completions")).toHaveLength(1);
+    expect(answers.map((x) => x.next.map((l) => l.leaseId))).toEqual([[afterA.leaseId], [afterB.leaseId]]);
+  });
+
+  it("leave a completion that offered a successor out of a call led by another run's", async () => {
+    const [a, b] = [1, 2].map(() => makeLease({ command: "true" }));
+    if (!a || !b) throw new Error("no leases");
+    // The server leases next steps from the call's first run only: b's successor must come with b.
+    await Promise.all([
+      client.complete(a.leaseId, { ...result(a.token), next: ask }),
+      client.complete(b.leaseId, { ...result(b.token), next: ask }, undefined, `${b.runId}.1.1`),
+    ]);
+    expect(completionCalls()).toEqual([[a.leaseId], [b.leaseId]]);
+  });
+
   it("refuse only the stale lease among them", async () => {
     const [a, b] = [1, 2].map(() => makeLease({ command: "true" }));
     if (!a || !b) throw new Error("no leases");

@@ -53,6 +53,16 @@ describe("the runner's flags", () => {
     expect(parseConfig([], { DAGFLARE_RUNNER_SHELL_ALWAYS: "1" })).toMatchObject({ shellAlways: true });
   });
 
+  it("start a chain's next step early unless told --no-early-start, by flag or environment", () => {
+    expect(parseConfig([], {})).toMatchObject({ earlyStart: true });
+    expect(parseConfig(["--no-early-start"], {})).toMatchObject({ earlyStart: false });
+    expect(parseConfig([], { DAGFLARE_RUNNER_EARLY_START: "0" })).toMatchObject({ earlyStart: false });
+    expect(parseConfig(["--early-start"], { DAGFLARE_RUNNER_EARLY_START: "0" })).toMatchObject({ earlyStart: true });
+    expect(() => parseConfig([], { DAGFLARE_RUNNER_EARLY_START: "yes" })).toThrow(
+      'DAGFLARE_RUNNER_EARLY_START "yes" must be 0 or 1',
+    );
+  });
+
   it("make a runner id from the host name, the pid and 4 random hex digits", () => {
     const config = parseConfig([], {});
     expect(config !== "help" && config.runnerId).toMatch(new RegExp(`-${process.pid}-[0-9a-f]{4}$`));

@@ -3,6 +3,7 @@
 // status. See src/run/README.md for the glossary, the diagrams and how to add an event.
 import { Draft } from "./draft";
 import { handle } from "./handlers";
+import { voidOffer } from "./offers";
 import { settle } from "./settle";
 import type { MachineContext, RunEvent, RunState, Transition } from "./types";
 
@@ -11,6 +12,7 @@ export function transition(ctx: MachineContext, state: RunState, event: RunEvent
   try {
     const reply = handle(d, event);
     settle(d);
+    if (reply.kind !== "stale") voidOffer(d, event);
     return { ...d.done(), context: d.ctx, effects: d.effects, reply };
   } catch (err) {
     d.abandon();

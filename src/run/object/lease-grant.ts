@@ -2,9 +2,12 @@
 // and dispatch, a fresh fencing token), and the lease handed to the runner once the machine
 // granted that claim, with everything the runner needs to run the step.
 import { buildExecSpec } from "../../dag/exec-spec";
+import type { StepRefValues } from "../../dag/refs";
+import type { StepDef } from "../../dag/types";
 import { MAX_OUTPUT_BYTES } from "../../limits";
 import { formatLeaseId } from "../../shared/lease-id";
-import type { Lease } from "../../shared/protocol";
+import type { ExecSpec, Lease, LeaseOffer } from "../../shared/protocol";
+import { checkSuccessor } from "../chain-successor";
 import { DAG_ENV_STEP, type MachineContext, type RunEvent, type RunState } from "../engine";
 import { stepRefValues } from "../step-refs";
 import type { StoredInit } from "./run-store";
@@ -36,12 +39,17 @@ export function claimEvent(
   return { type: "claim", step, dispatchSeq, runnerId, leaseId, token: randomToken() };
 }
 
-/** The lease handed to a runner for a claim the machine granted. */
+/**
+ * The lease handed to a runner for a claim the machine granted, with the chain successor the
+ * runner may start when this step exits 0 (`successor`, src/run/chain-successor.ts). Nothing is
+ * stored for an offer: it is what the completion would lease, computed now.
+ */
 export function leaseFor(run: HeldRun, claim: ClaimEvent, attempt: number): Lease | undefined {
   const def = run.machine.stepsByName.get(claim.step);
   const { init, state } = run;
   if (!init || !state || !def) return undefined;
-  return {
+  const steps = stepRefValues(init.dag, state);
+  const lease: Lease = {
     leaseId: claim.leaseId,
     token: claim.token,
     runId: init.runId,
@@ -50,18 +58,49 @@ export function leaseFor(run: HeldRun, claim: ClaimEvent, attempt: number): Leas
     attempt,
     ttlMs: init.leaseTtlMs,
     heartbeatIntervalMs: Math.max(100, Math.floor(init.leaseTtlMs / 3)),
-    exec: buildExecSpec(init.dag, def, {
-      runId: init.runId,
-      params: init.params,
-      outputs: state.outputs,
-      maxOutputBytes: init.dag.maxOutputSize ?? MAX_OUTPUT_BYTES,
-      runStatus: state.handlers?.status,
-      steps: stepRefValues(init.dag, state),
-      evaluatedEnv: state.steps[DAG_ENV_STEP]?.envValues,
-      stepEnv: state.steps[claim.step]?.envValues,
-      reportDagEnv: claim.step === DAG_ENV_STEP,
-    }),
+    exec: execSpecOf(init, state, def, steps),
   };
+  const successor = offerAfter(run.machine, init, state, claim.step, steps);
+  if (successor) lease.successor = successor;
+  return lease;
+}
+
+/** The lease the successor of `step` would get if `step` succeeded now, when it may start early. */
+function offerAfter(
+  machine: MachineContext,
+  init: StoredInit,
+  state: RunState,
+  step: string,
+  steps: Record<string, StepRefValues>,
+): LeaseOffer | undefined {
+  const check = checkSuccessor(machine, state, step);
+  if (!("successor" in check)) return undefined;
+  const name = check.successor;
+  const def = machine.stepsByName.get(name);
+  const stepIndex = machine.indexOf.get(name);
+  const s = state.steps[name];
+  if (!def || stepIndex === undefined || !s) return undefined;
+  // What dispatch (dispatchSeq + 1) and the claim (attempt + 1) will give it.
+  return {
+    leaseId: formatLeaseId({ runId: init.runId, stepIndex, dispatchSeq: s.dispatchSeq + 1 }),
+    stepName: name,
+    attempt: s.attempt + 1,
+    exec: execSpecOf(init, state, def, steps),
+  };
+}
+
+function execSpecOf(init: StoredInit, state: RunState, def: StepDef, steps: Record<string, StepRefValues>): ExecSpec {
+  return buildExecSpec(init.dag, def, {
+    runId: init.runId,
+    params: init.params,
+    outputs: state.outputs,
+    maxOutputBytes: init.dag.maxOutputSize ?? MAX_OUTPUT_BYTES,
+    runStatus: state.handlers?.status,
+    steps,
+    evaluatedEnv: state.steps[DAG_ENV_STEP]?.envValues,
+    stepEnv: state.steps[def.name]?.envValues,
+    reportDagEnv: def.name === DAG_ENV_STEP,
+  });
 }
 
 function randomToken(): string {

@@ -1,0 +1,121 @@
+// A chain's next step started early: when a step whose lease offers its successor (`successor`)
+// exits 0, the runner starts the successor at once, in the slot it freed, while the step's
+// completion is on its way; the reply to that completion grants the successor's lease. Until a
+// reply confirms it, everything the successor would tell the server (heartbeats, log batches, its
+// completion) and every line the runner logs about it waits here. A reply that grants a lease of
+// the offered id, attempt and spec confirms it: what waited goes out under that lease. Any other
+// reply discards it: the lease loop kills its group and nothing of it is ever reported.
+// docs/runner-protocol.md#a-chains-next-step-started-early.
+import type { ExecSpec, Lease, LeaseOffer } from "../../src/shared/protocol.ts";
+import { AbortedError, type Log, type RunnerClient } from "./client.ts";
+
+/** The calls a step makes about its own lease. */
+export type LeaseCalls = Pick<RunnerClient, "heartbeat" | "appendLogs" | "complete">;
+
+type State = { kind: "held" } | { kind: "confirmed"; lease: Lease } | { kind: "discarded" };
+
+export class HeldLease {
+  /** The lease the successor runs under until confirmed: the offer's, with no token yet. */
+  readonly lease: Lease;
+  private state: State = { kind: "held" };
+  private readonly spec: string;
+  private waiting: Array<{ resolve: (lease: Lease) => void; reject: (err: Error) => void }> = [];
+  private lines: Array<{ log: Log; line: string }> = [];
+  private confirmedHooks: Array<() => void> = [];
+
+  /** `from`: the lease of the step that exited 0, whose offer this is. */
+  constructor(from: Lease, offer: LeaseOffer) {
+    this.spec = canonicalJson(offer.exec);
+    this.lease = {
+      leaseId: offer.leaseId,
+      token: "",
+      runId: from.runId,
+      dagName: from.dagName,
+      stepName: offer.stepName,
+      attempt: offer.attempt,
+      ttlMs: from.ttlMs,
+      heartbeatIntervalMs: from.heartbeatIntervalMs,
+      // Its own copy: the step resolves its dir and env in place, the offer stays as it came.
+      exec: structuredClone(offer.exec) as ExecSpec,
+    };
+  }
+
+  /** Why `lease` is not the offered one, or undefined when it is (same id, step, attempt, spec). */
+  differs(lease: Lease): string | undefined {
+    const o = this.lease;
+    if (lease.leaseId !== o.leaseId || lease.runId !== o.runId || lease.stepName !== o.stepName)
+      return "another dispatch";
+    if (lease.attempt !== o.attempt) return `attempt ${lease.attempt}, not ${o.attempt}`;
+    if (canonicalJson(lease.exec) !== this.spec) return "another exec spec";
+    return undefined;
+  }
+
+  /** The server granted the offered lease: what waited goes out under it. */
+  confirm(real: Lease): void {
+    if (this.state.kind !== "held") return;
+    this.state = { kind: "confirmed", lease: real };
+    // The step goes on under the real lease, and uses the successor that lease offers in turn.
+    Object.assign(this.lease, { token: real.token, ttlMs: real.ttlMs, heartbeatIntervalMs: real.heartbeatIntervalMs });
+    if (real.successor) this.lease.successor = real.successor;
+    for (const { log, line } of this.lines.splice(0)) log(line);
+    for (const w of this.waiting.splice(0)) w.resolve(real);
+    for (const hook of this.confirmedHooks.splice(0)) hook();
+  }
+
+  /** Runs `hook` once the lease is confirmed (now, if it is); never if it is discarded. */
+  onConfirmed(hook: () => void): void {
+    if (this.state.kind === "confirmed") hook();
+    else if (this.state.kind === "held") this.confirmedHooks.push(hook);
+  }
+
+  /** No such lease came: nothing that waited is ever sent. */
+  discard(): void {
+    if (this.state.kind !== "held") return;
+    this.state = { kind: "discarded" };
+    this.lines = [];
+    this.confirmedHooks = [];
+    for (const w of this.waiting.splice(0)) w.reject(new AbortedError(`${this.lease.leaseId}: not confirmed`));
+  }
+
+  get confirmed(): boolean {
+    return this.state.kind === "confirmed";
+  }
+
+  /** The step's calls, each sent once the lease is confirmed, with its token. */
+  calls(inner: LeaseCalls): LeaseCalls {
+    return {
+      heartbeat: async (leaseId, _token, timeoutMs) => inner.heartbeat(leaseId, (await this.real()).token, timeoutMs),
+      appendLogs: async (leaseId, _token, entries) => inner.appendLogs(leaseId, (await this.real()).token, entries),
+      complete: async (leaseId, req, signal, prefer) => {
+        const real = await this.real();
+        return inner.complete(leaseId, { ...req, token: real.token }, signal, prefer ?? real.successor?.leaseId);
+      },
+    };
+  }
+
+  /** Lines about the step: logged once it is confirmed, dropped if it is discarded. */
+  log(inner: Log): Log {
+    return (line) => {
+      if (this.state.kind === "confirmed") inner(line);
+      else if (this.state.kind === "held") this.lines.push({ log: inner, line });
+    };
+  }
+
+  private real(): Promise<Lease> {
+    const s = this.state;
+    if (s.kind === "confirmed") return Promise.resolve(s.lease);
+    if (s.kind === "discarded") return Promise.reject(new AbortedError(`${this.lease.leaseId}: not confirmed`));
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+}
+
+/** JSON with every object's keys sorted: two specs are equal when their texts are. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : v,
+  );
+}
