@@ -50,6 +50,13 @@ export class HeldLease {
     return undefined;
   }
 
+  /** The lease of `leases` that confirms this one, or why none does. */
+  match(leases: Lease[]): { real: Lease } | { why: string } {
+    const real = leases.find((l) => l.leaseId === this.lease.leaseId);
+    const why = real ? this.differs(real) : "the reply granted no lease for it";
+    return real && why === undefined ? { real } : { why: why ?? "" };
+  }
+
   /** The server granted the offered lease: what waited goes out under it. */
   confirm(real: Lease): void {
     if (this.state.kind !== "held") return;

@@ -1,21 +1,15 @@
-// The runner's one lease loop. It asks /lease for as many leases as it has free slots (over its
-// socket, answered when work arrives; over HTTP, a long poll) and starts each; a finishing step asks for its successor in its completion call, so a chain of
-// steps costs one round trip per step. Slots promised to a request in flight are reserved, so
-// the runner never holds more leases than its concurrency. A step whose lease offers its
-// successor starts that successor in its own slot the moment it exits 0 (early-start.ts); the
-// completion's reply confirms it or has it discarded.
+// The runner's one lease loop: it asks /lease for as many leases as it has free slots (over its
+// socket, or a long poll over HTTP) and starts each, reserving the slots a request in flight was
+// promised. A finishing step asks for its successor in its completion call, and a step whose lease
+// offers its successor starts it in its own slot the moment it exits 0 (early-start.ts).
 import { type Lease, MAX_LEASE_WAIT_MS, MAX_LEASES_PER_REQUEST } from "../../src/shared/protocol.ts";
 import { AbortedError, AuthError, type Log, type RunnerClient } from "./client.ts";
 import { HeldLease } from "./early-start.ts";
 import { StepRun } from "./exec.ts";
 import { startFleetReports } from "./fleet-report.ts";
+import { LeaseReleases, RELEASE_ON_ABORT_WAIT_MS, RELEASE_WAIT_MS } from "./lease-release.ts";
 import { type Backoff, DEFAULT_BACKOFF, sleep } from "./retries.ts";
 import type { RunFiles } from "./run-files.ts";
-
-/** Upper bound on giving a lease back; past it the lease simply expires on the server. */
-const RELEASE_WAIT_MS = 10_000;
-/** A forced shutdown should end within seconds, so it waits less. */
-const RELEASE_ON_ABORT_WAIT_MS = 2_000;
 
 export interface LoopOptions {
   client: RunnerClient;
@@ -53,7 +47,7 @@ export class LeaseLoop {
   private readonly early = new Set<Launched>();
   /** Early steps discarded, until their process is gone and their files removed. */
   private readonly discards = new Set<Promise<void>>();
-  private readonly releases = new Set<Promise<void>>();
+  private readonly releases: LeaseReleases;
   /** Slots promised to requests in flight: the poll's `max`, and completions' extra `next` slots. */
   private reserved = 0;
   private draining = false;
@@ -61,7 +55,9 @@ export class LeaseLoop {
   private wake: (() => void) | undefined;
   private rejectRun: ((err: Error) => void) | undefined;
 
-  constructor(private readonly opts: LoopOptions) {}
+  constructor(private readonly opts: LoopOptions) {
+    this.releases = new LeaseReleases(opts.client, opts.log);
+  }
 
   get runningSteps(): number {
     return this.running.size;
@@ -98,7 +94,9 @@ export class LeaseLoop {
     await Promise.race([Promise.all(runs.map((run) => run.exited())), sleep(opts.graceMs)]);
     for (const run of runs) run.killNow();
     if (opts.release)
-      await Promise.all(runs.map((run) => this.giveBack(run.lease, "runner stopped", RELEASE_ON_ABORT_WAIT_MS)));
+      await Promise.all(
+        runs.map((run) => this.releases.giveBack(run.lease, "runner stopped", RELEASE_ON_ABORT_WAIT_MS)),
+      );
   }
 
   private async loop(): Promise<void> {
@@ -165,7 +163,7 @@ export class LeaseLoop {
       if (pending.length === 0) break;
       await Promise.all(pending);
     }
-    await Promise.all(this.releases);
+    await this.releases.settled();
   }
 
   private waitMs(): number {
@@ -185,24 +183,22 @@ export class LeaseLoop {
     let rest = leases;
     // Not discarded meanwhile (a forced shutdown discards every step started early).
     if (successor?.held && this.early.has(successor)) {
-      const held = successor.held;
-      const real = leases.find((l) => l.leaseId === held.lease.leaseId);
-      const why = real ? held.differs(real) : "the reply granted no lease for it";
+      const found = successor.held.match(leases);
       this.early.delete(successor);
-      if (real && why === undefined) {
-        rest = leases.filter((l) => l !== real);
+      if ("real" in found) {
+        rest = leases.filter((l) => l !== found.real);
         this.running.set(successor.run, successor.finished);
         this.opts.log(`${successor.run.label}: leased by ${this.opts.runnerId} (started early)`);
-        held.confirm(real);
+        successor.held.confirm(found.real);
       } else {
         // Before a lease of the same id with another spec starts below, in files of the same names.
-        this.discard(successor, why ?? "");
+        this.discard(successor, found.why);
       }
     }
     for (const lease of rest) {
       // A lease that arrives after draining began (or beyond our slots) is handed back unstarted.
-      if (this.draining) void this.giveBack(lease, "runner draining", RELEASE_WAIT_MS);
-      else if (this.freeSlots() <= 0) void this.giveBack(lease, "runner has no free slot", RELEASE_WAIT_MS);
+      if (this.draining) void this.releases.giveBack(lease, "runner draining", RELEASE_WAIT_MS);
+      else if (this.freeSlots() <= 0) void this.releases.giveBack(lease, "runner has no free slot", RELEASE_WAIT_MS);
       else this.start(lease);
     }
   }
@@ -287,17 +283,6 @@ export class LeaseLoop {
     // Confirmed after it exited 0: its own successor starts now, with the lease that offers it.
     held?.onConfirmed(startSuccessor);
     return step;
-  }
-
-  private giveBack(lease: Lease, reason: string, waitMs: number): Promise<void> {
-    const released = this.opts.client.release(lease.leaseId, lease.token, reason, AbortSignal.timeout(waitMs)).then(
-      () => this.opts.log(`lease ${lease.leaseId}: released (${reason})`),
-      // Not released in time: the lease expires on the server and the step is dispatched again.
-      () => this.opts.log(`lease ${lease.leaseId}: could not be released; it will expire`),
-    );
-    this.releases.add(released);
-    void released.finally(() => this.releases.delete(released));
-    return released;
   }
 
   private fail(err: AuthError): void {
