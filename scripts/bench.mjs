@@ -235,33 +235,19 @@ async function main() {
   for (const r of results) r.runnerPeakRssMb = round(peakRssKb / 1024);
   runner.child.kill("SIGTERM");
   await worker.stop();
-  console.table(
-    results.map(
-      ({
-        id,
-        wallMs,
-        steps,
-        stepsPerSec,
-        startP50Ms,
-        startP99Ms,
-        handoffP50Ms,
-        handoffP99Ms,
-        gapP50Ms,
-        executionShare,
-      }) => ({
-        id,
-        wallMs,
-        steps,
-        stepsPerSec,
-        startP50Ms,
-        startP99Ms,
-        handoffP50Ms,
-        handoffP99Ms,
-        gapP50Ms,
-        executionShare,
-      }),
-    ),
-  );
+  const shown = [
+    "id",
+    "wallMs",
+    "steps",
+    "stepsPerSec",
+    "startP50Ms",
+    "startP99Ms",
+    "handoffP50Ms",
+    "handoffP99Ms",
+    "gapP50Ms",
+    "executionShare",
+  ];
+  console.table(results.map((r) => Object.fromEntries(shown.map((k) => [k, r[k]]))));
   for (const r of results) {
     const extra = Object.entries(r).filter(([k]) =>
       [

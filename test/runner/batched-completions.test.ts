@@ -30,20 +30,10 @@ function completionCalls(): string[][] {
     );
 }
 
-/** Holds every completion call until the returned function is called. */
-function holdCompletions(): () => void {
-  let release: () => void = () => {};
-  server.holdCompletions = new Promise<void>((r) => (release = r));
-  return () => {
-    server.holdCompletions = undefined;
-    release();
-  };
-}
-
 describe("completions that end together", () => {
   it("leave in one call when several steps end while a completion call is in flight", async () => {
     const leases = [1, 2, 3, 4].map(() => makeLease({ command: "true" }));
-    const release = holdCompletions();
+    const release = server.pauseCompletions();
     const handedOver = vi.spyOn(client, "complete");
     const runs = leases.map((lease) => new StepRun(lease, { client, log: () => {}, backoff }).execute());
     await until(() => handedOver.mock.calls.length === leases.length);

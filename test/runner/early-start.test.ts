@@ -39,16 +39,6 @@ function chainOf(successorCommand: string): { a: Lease; b: Lease } {
   return { a, b };
 }
 
-/** Holds every completion call until the returned function is called. */
-function holdCompletions(): () => void {
-  let release: () => void = () => {};
-  server.holdCompletions = new Promise<void>((r) => (release = r));
-  return () => {
-    server.holdCompletions = undefined;
-    release();
-  };
-}
-
 const callsAbout = (lease: Lease) => server.calls.filter((c) => c.path.includes(encodeURIComponent(lease.leaseId)));
 
 describe("a chain's next step started early", () => {
@@ -58,7 +48,7 @@ describe("a chain's next step started early", () => {
     const lines: string[] = [];
     const loop = leaseLoop(lines);
     const done = loop.run();
-    const release = holdCompletions();
+    const release = server.pauseCompletions();
     server.nextQueue.push(b);
     server.offer(a);
     await until(() => server.calls.some((c) => c.path.endsWith(`${a.leaseId}/complete`)));
@@ -86,7 +76,7 @@ describe("a chain's next step started early", () => {
     const runFiles = new RunFiles({ dir: path.join(dir, "logs") });
     const loop = leaseLoop(lines, { runFiles });
     const done = loop.run();
-    const release = holdCompletions();
+    const release = server.pauseCompletions();
     server.offer(a);
     const pid = Number(
       await until(() => existsSync(path.join(dir, "b.pid")) && readFileSync(path.join(dir, "b.pid"), "utf8").trim()),
@@ -108,7 +98,7 @@ describe("a chain's next step started early", () => {
     const runFiles = new RunFiles({ dir: path.join(dir, "logs") });
     const loop = leaseLoop([], { earlyStart: false, runFiles });
     const done = loop.run();
-    const release = holdCompletions();
+    const release = server.pauseCompletions();
     server.nextQueue.push(b);
     server.offer(a);
     await until(() => server.calls.some((c) => c.path.endsWith(`${a.leaseId}/complete`)));

@@ -43,6 +43,16 @@ export class FakeServer {
     this.server = createServer((req, res) => void this.handle(req, res));
   }
 
+  /** Holds every completion call until the returned function is called. */
+  pauseCompletions(): () => void {
+    let release: () => void = () => {};
+    this.holdCompletions = new Promise<void>((r) => (release = r));
+    return () => {
+      this.holdCompletions = undefined;
+      release();
+    };
+  }
+
   async start(): Promise<this> {
     await new Promise<void>((r) => this.server.listen(0, "127.0.0.1", r));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
