@@ -80,7 +80,8 @@ export function leaseExpired(d: Draft, name: string, lease: StepLease): void {
     return;
   }
   if (!confirmed) {
-    // The runner never called about this lease: it cannot have started the step.
+    // The runner never called about this lease: it did not start the step, or (a chain successor
+    // it started early, docs/runner.md) was cut off before it could say so; not an attempt.
     d.log(`step ${name}: runner ${lease.runnerId} never confirmed its lease; dispatching again`);
     giveBackAttempt(d, name);
     d.ready.push(name);
