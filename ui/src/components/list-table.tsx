@@ -21,27 +21,29 @@ export function ListTable<T>(props: {
 }) {
   if (props.rows.length === 0) return <p className="muted">{props.empty}</p>;
   return (
-    <table className="list" aria-label={props.label}>
-      <thead>
-        <tr>
-          {props.columns.map((c, i) => (
-            <th key={c.head || i} scope="col">
-              {c.head}
-            </th>
-          ))}
-        </tr>
-      </thead>
-      <tbody>
-        {props.rows.map((row) => (
-          <tr key={props.rowKey(row)}>
+    <div className="table-scroll">
+      <table className="list" aria-label={props.label}>
+        <thead>
+          <tr>
             {props.columns.map((c, i) => (
-              <td key={c.head || i} className={c.className}>
-                {c.cell(row)}
-              </td>
+              <th key={c.head || i} scope="col">
+                {c.head}
+              </th>
             ))}
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {props.rows.map((row) => (
+            <tr key={props.rowKey(row)}>
+              {props.columns.map((c, i) => (
+                <td key={c.head || i} className={c.className}>
+                  {c.cell(row)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

@@ -103,57 +103,59 @@ function Users() {
         </button>
       </form>
       <ErrorBox error={create.error ?? change.error ?? users.error} />
-      <table className="list" aria-label="users">
-        <thead>
-          <tr>
-            <th>User</th>
-            <th>Role</th>
-            <th>Created</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {users.data?.users.map((u) => {
-            const self = me?.credential === "session" && me.user.id === u.id;
-            return (
-              <tr key={u.id}>
-                <td>{u.username}</td>
-                <td>
-                  <RoleSelect
-                    label={`role of ${u.username}`}
-                    value={u.role}
-                    disabled={self}
-                    onChange={(role) => change.mutate({ id: u.id, role })}
-                  />
-                </td>
-                <td>{formatTime(u.createdAt)}</td>
-                <td className="row">
-                  <button
-                    type="button"
-                    onClick={() => {
-                      const password = window.prompt(`New password for ${u.username} (at least 8 characters)`);
-                      if (password) change.mutate({ id: u.id, password });
-                    }}
-                  >
-                    Reset password
-                  </button>
-                  {!self && (
+      <div className="table-scroll">
+        <table className="list" aria-label="users">
+          <thead>
+            <tr>
+              <th>User</th>
+              <th>Role</th>
+              <th>Created</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {users.data?.users.map((u) => {
+              const self = me?.credential === "session" && me.user.id === u.id;
+              return (
+                <tr key={u.id}>
+                  <td>{u.username}</td>
+                  <td>
+                    <RoleSelect
+                      label={`role of ${u.username}`}
+                      value={u.role}
+                      disabled={self}
+                      onChange={(role) => change.mutate({ id: u.id, role })}
+                    />
+                  </td>
+                  <td>{formatTime(u.createdAt)}</td>
+                  <td className="row">
                     <button
                       type="button"
-                      className="danger"
-                      onClick={() =>
-                        window.confirm(`Delete ${u.username}?`) && change.mutate({ id: u.id, remove: true })
-                      }
+                      onClick={() => {
+                        const password = window.prompt(`New password for ${u.username} (at least 8 characters)`);
+                        if (password) change.mutate({ id: u.id, password });
+                      }}
                     >
-                      Delete
+                      Reset password
                     </button>
-                  )}
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
+                    {!self && (
+                      <button
+                        type="button"
+                        className="danger"
+                        onClick={() =>
+                          window.confirm(`Delete ${u.username}?`) && change.mutate({ id: u.id, remove: true })
+                        }
+                      >
+                        Delete
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
     </section>
   );
 }

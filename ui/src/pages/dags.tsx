@@ -90,27 +90,29 @@ export function DagsPage() {
       <ErrorBox error={list.error ?? tags.error} />
       {list.data && (
         <>
-          <table className="list" aria-label="DAGs">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Tags</th>
-                <th>Schedule</th>
-                <th>Latest run</th>
-                <th>Recent runs</th>
-                <th>Schedule state</th>
-                <th>
-                  <span className="muted">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <VirtualTbody
-              rows={list.data.dags}
-              rowKey={(d) => d.fileName}
-              columns={COLUMNS}
-              renderRow={(d, measure) => <DagRow dag={d} measure={measure} />}
-            />
-          </table>
+          <div className="table-scroll">
+            <table className="list" aria-label="DAGs">
+              <thead>
+                <tr>
+                  <th>Name</th>
+                  <th>Tags</th>
+                  <th>Schedule</th>
+                  <th>Latest run</th>
+                  <th>Recent runs</th>
+                  <th>Schedule state</th>
+                  <th>
+                    <span className="muted">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <VirtualTbody
+                rows={list.data.dags}
+                rowKey={(d) => d.fileName}
+                columns={COLUMNS}
+                renderRow={(d, measure) => <DagRow dag={d} measure={measure} />}
+              />
+            </table>
+          </div>
           {list.data.dags.length === 0 &&
             (search.name || search.tag || search.status !== undefined || (search.page ?? 1) > 1 ? (
               <p className="muted">No DAG matches.</p>

@@ -85,47 +85,49 @@ function QueueCard({ queue: q }: { queue: Queue }) {
 function RunTable(props: { caption: string; runs: RunSummary[]; waiting?: boolean; onChange?: () => void }) {
   if (props.runs.length === 0) return null;
   return (
-    <table className="list" aria-label={props.caption}>
-      <caption className="muted small" style={{ textAlign: "left" }}>
-        {props.caption}
-      </caption>
-      <thead>
-        <tr>
-          <th>DAG</th>
-          <th>Run</th>
-          <th>Status</th>
-          <th>{props.waiting ? "Queued" : "Started"}</th>
-          <th>{props.waiting ? "Waiting for" : "Duration"}</th>
-          {props.waiting && <th>Actions</th>}
-        </tr>
-      </thead>
-      <tbody>
-        {props.runs.map((r) => (
-          <tr key={r.dagRunId}>
-            <td>{r.name}</td>
-            <RunIdCells run={r} />
-            <td title={formatTime(props.waiting ? r.queuedAt : r.startedAt)}>
-              {fromNow(props.waiting ? r.queuedAt : r.startedAt)}
-            </td>
-            <td>{props.waiting ? (r.waitingFor ?? "-") : formatDuration(durationOf(r.startedAt, r.finishedAt))}</td>
-            {props.waiting && (
-              <td className="actions">
-                <ConfirmButton
-                  label={`Dequeue ${r.dagRunId}`}
-                  title="Dequeue run"
-                  question={`Take run ${r.dagRunId} of ${r.name} out of line? It ends aborted without running.`}
-                  confirm="Dequeue"
-                  action={() => api.get(`/dag-runs/${seg(r.name)}/${seg(r.dagRunId)}/dequeue`)}
-                  onDone={props.onChange}
-                >
-                  Dequeue
-                </ConfirmButton>
-              </td>
-            )}
+    <div className="table-scroll">
+      <table className="list" aria-label={props.caption}>
+        <caption className="muted small" style={{ textAlign: "left" }}>
+          {props.caption}
+        </caption>
+        <thead>
+          <tr>
+            <th>DAG</th>
+            <th>Run</th>
+            <th>Status</th>
+            <th>{props.waiting ? "Queued" : "Started"}</th>
+            <th>{props.waiting ? "Waiting for" : "Duration"}</th>
+            {props.waiting && <th>Actions</th>}
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {props.runs.map((r) => (
+            <tr key={r.dagRunId}>
+              <td>{r.name}</td>
+              <RunIdCells run={r} />
+              <td title={formatTime(props.waiting ? r.queuedAt : r.startedAt)}>
+                {fromNow(props.waiting ? r.queuedAt : r.startedAt)}
+              </td>
+              <td>{props.waiting ? (r.waitingFor ?? "-") : formatDuration(durationOf(r.startedAt, r.finishedAt))}</td>
+              {props.waiting && (
+                <td className="actions">
+                  <ConfirmButton
+                    label={`Dequeue ${r.dagRunId}`}
+                    title="Dequeue run"
+                    question={`Take run ${r.dagRunId} of ${r.name} out of line? It ends aborted without running.`}
+                    confirm="Dequeue"
+                    action={() => api.get(`/dag-runs/${seg(r.name)}/${seg(r.dagRunId)}/dequeue`)}
+                    onDone={props.onChange}
+                  >
+                    Dequeue
+                  </ConfirmButton>
+                </td>
+              )}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 

@@ -31,56 +31,58 @@ export function RunnersPage() {
       </div>
       <ErrorBox error={fleet.error} />
       {fleet.data && (
-        <table className="list" aria-label="runners">
-          <thead>
-            <tr>
-              <th>Runner</th>
-              <th>Labels</th>
-              <th>Slots in use</th>
-              <th>Running steps</th>
-              <th>Last heartbeat</th>
-              <th>Health</th>
-            </tr>
-          </thead>
-          <tbody>
-            {fleet.data.workers.map((w) => (
-              <tr key={w.id}>
-                <td className="mono">{w.id}</td>
-                <td>
-                  {Object.entries(w.labels).map(([k, v]) => (
-                    <span key={k} className="tag">
-                      {k}={v}
-                    </span>
-                  ))}
-                </td>
-                <td>
-                  {w.busyPollers} / {w.totalPollers}
-                </td>
-                <td>
-                  {w.runningTasks.map((t) => (
-                    <span key={`${t.dagRunId}/${t.stepName}`} className="cell-sub">
-                      <Link
-                        to="/dags/$name/runs/$runId"
-                        params={{ name: t.dagName, runId: t.dagRunId }}
-                        search={t.stepName ? { step: t.stepName } : {}}
-                      >
-                        {t.dagName}
-                        {t.stepName ? ` / ${t.stepName}` : ""}
-                      </Link>{" "}
-                      since {fromNow(t.startedAt)}
-                    </span>
-                  ))}
-                </td>
-                <td title={formatTime(w.lastHeartbeatAt)}>{fromNow(w.lastHeartbeatAt)}</td>
-                <td>
-                  <span className="badge" style={{ "--c": HEALTH_COLOR[w.healthStatus] } as React.CSSProperties}>
-                    {w.healthStatus}
-                  </span>
-                </td>
+        <div className="table-scroll">
+          <table className="list" aria-label="runners">
+            <thead>
+              <tr>
+                <th>Runner</th>
+                <th>Labels</th>
+                <th>Slots in use</th>
+                <th>Running steps</th>
+                <th>Last heartbeat</th>
+                <th>Health</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {fleet.data.workers.map((w) => (
+                <tr key={w.id}>
+                  <td className="mono">{w.id}</td>
+                  <td>
+                    {Object.entries(w.labels).map(([k, v]) => (
+                      <span key={k} className="tag">
+                        {k}={v}
+                      </span>
+                    ))}
+                  </td>
+                  <td>
+                    {w.busyPollers} / {w.totalPollers}
+                  </td>
+                  <td>
+                    {w.runningTasks.map((t) => (
+                      <span key={`${t.dagRunId}/${t.stepName}`} className="cell-sub">
+                        <Link
+                          to="/dags/$name/runs/$runId"
+                          params={{ name: t.dagName, runId: t.dagRunId }}
+                          search={t.stepName ? { step: t.stepName } : {}}
+                        >
+                          {t.dagName}
+                          {t.stepName ? ` / ${t.stepName}` : ""}
+                        </Link>{" "}
+                        since {fromNow(t.startedAt)}
+                      </span>
+                    ))}
+                  </td>
+                  <td title={formatTime(w.lastHeartbeatAt)}>{fromNow(w.lastHeartbeatAt)}</td>
+                  <td>
+                    <span className="badge" style={{ "--c": HEALTH_COLOR[w.healthStatus] } as React.CSSProperties}>
+                      {w.healthStatus}
+                    </span>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       {fleet.data?.workers.length === 0 && (
         <p className="muted">No runner has reported. Start one with a runner token (below) on any host.</p>
@@ -107,44 +109,46 @@ function RunnerTokens() {
       </div>
       <ErrorBox error={tokens.error} />
       {tokens.data && (
-        <table className="list" aria-label="runner tokens">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Id</th>
-              <th>Created</th>
-              <th>State</th>
-              <th>
-                <span className="muted">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {tokens.data.tokens.map((t) => (
-              <tr key={t.id}>
-                <td>{t.name}</td>
-                <td className="mono">{t.id}</td>
-                <td>{formatTime(t.createdAt)}</td>
-                <td>{t.revokedAt ? `revoked ${fromNow(t.revokedAt)}` : "active"}</td>
-                <td className="actions">
-                  {!t.revokedAt && (
-                    <ConfirmButton
-                      danger
-                      label={`Revoke ${t.name}`}
-                      title={`Revoke ${t.name}`}
-                      question="Runners using this token are refused from their next call. This cannot be undone."
-                      confirm="Revoke"
-                      action={() => api.delete(`/runner-tokens/${seg(t.id)}`)}
-                      onDone={refresh}
-                    >
-                      Revoke
-                    </ConfirmButton>
-                  )}
-                </td>
+        <div className="table-scroll">
+          <table className="list" aria-label="runner tokens">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Id</th>
+                <th>Created</th>
+                <th>State</th>
+                <th>
+                  <span className="muted">Actions</span>
+                </th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {tokens.data.tokens.map((t) => (
+                <tr key={t.id}>
+                  <td>{t.name}</td>
+                  <td className="mono">{t.id}</td>
+                  <td>{formatTime(t.createdAt)}</td>
+                  <td>{t.revokedAt ? `revoked ${fromNow(t.revokedAt)}` : "active"}</td>
+                  <td className="actions">
+                    {!t.revokedAt && (
+                      <ConfirmButton
+                        danger
+                        label={`Revoke ${t.name}`}
+                        title={`Revoke ${t.name}`}
+                        question="Runners using this token are refused from their next call. This cannot be undone."
+                        confirm="Revoke"
+                        action={() => api.delete(`/runner-tokens/${seg(t.id)}`)}
+                        onDone={refresh}
+                      >
+                        Revoke
+                      </ConfirmButton>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       {tokens.data?.tokens.length === 0 && <p className="muted">No runner token yet.</p>}
     </section>

@@ -93,24 +93,26 @@ export function RunsPage() {
       <ErrorBox error={runs.error} />
       {runs.data && (
         <>
-          <table className="list" aria-label="runs">
-            <thead>
-              <tr>
-                <th>DAG</th>
-                <th>Run</th>
-                <th>Status</th>
-                <th>Started</th>
-                <th>Duration</th>
-                <th>Params</th>
-              </tr>
-            </thead>
-            <VirtualTbody
-              rows={runs.data.dagRuns}
-              rowKey={(r) => r.dagRunId}
-              columns={6}
-              renderRow={(r, measure) => <RunRow run={r} measure={measure} />}
-            />
-          </table>
+          <div className="table-scroll">
+            <table className="list" aria-label="runs">
+              <thead>
+                <tr>
+                  <th>DAG</th>
+                  <th>Run</th>
+                  <th>Status</th>
+                  <th>Started</th>
+                  <th>Duration</th>
+                  <th>Params</th>
+                </tr>
+              </thead>
+              <VirtualTbody
+                rows={runs.data.dagRuns}
+                rowKey={(r) => r.dagRunId}
+                columns={6}
+                renderRow={(r, measure) => <RunRow run={r} measure={measure} />}
+              />
+            </table>
+          </div>
           {runs.data.dagRuns.length === 0 && <p className="muted">No run matches.</p>}
           <Pager
             pagination={runs.data.pagination}

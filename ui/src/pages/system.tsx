@@ -57,69 +57,73 @@ export function SystemPage() {
       <h2>Next schedule firings</h2>
       {next.data && firings.length === 0 && <p className="muted">No DAG has an active schedule.</p>}
       {firings.length > 0 && (
-        <table className="list" aria-label="next schedule firings">
+        <div className="table-scroll">
+          <table className="list" aria-label="next schedule firings">
+            <thead>
+              <tr>
+                <th>DAG</th>
+                <th>Schedule</th>
+                <th>Next run</th>
+              </tr>
+            </thead>
+            <tbody>
+              {firings.map((d) => (
+                <tr key={d.fileName}>
+                  <td>
+                    <Link to="/dags/$name" params={{ name: d.fileName }}>
+                      {d.dag.name}
+                    </Link>
+                  </td>
+                  <td className="mono">{d.dag.schedule.map((s) => s.expression).join(", ")}</td>
+                  <td>
+                    {formatTime(d.nextRun)} <span className="muted">({fromNow(d.nextRun)})</span>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+
+      <h2>Services</h2>
+      <div className="table-scroll">
+        <table className="list" aria-label="services">
           <thead>
             <tr>
-              <th>DAG</th>
-              <th>Schedule</th>
-              <th>Next run</th>
+              <th>Service</th>
+              <th>What plays it</th>
+              <th>Status</th>
+              <th>Since</th>
+              <th>Details</th>
             </tr>
           </thead>
           <tbody>
-            {firings.map((d) => (
-              <tr key={d.fileName}>
+            {scheduler.data?.schedulers.map((s) => (
+              <tr key={`scheduler-${s.instanceId}`}>
+                <td>Scheduler</td>
+                <td>{s.description ?? s.kind ?? s.instanceId}</td>
+                <td>{s.status}</td>
+                <td title={formatTime(s.startedAt)}>{fromNow(s.startedAt)}</td>
                 <td>
-                  <Link to="/dags/$name" params={{ name: d.fileName }}>
-                    {d.dag.name}
-                  </Link>
+                  {s.scheduledDags ?? 0} scheduled, {s.suspendedDags ?? 0} suspended
+                  {s.nextRun && <span className="cell-sub">next firing {formatTime(s.nextRun)}</span>}
                 </td>
-                <td className="mono">{d.dag.schedule.map((s) => s.expression).join(", ")}</td>
+              </tr>
+            ))}
+            {coordinator.data?.coordinators.map((s) => (
+              <tr key={`coordinator-${s.instanceId}`}>
+                <td>Dispatcher</td>
+                <td>{s.description ?? s.kind ?? s.instanceId}</td>
+                <td>{s.status}</td>
+                <td title={formatTime(s.startedAt)}>{fromNow(s.startedAt)}</td>
                 <td>
-                  {formatTime(d.nextRun)} <span className="muted">({fromNow(d.nextRun)})</span>
+                  <Link to="/runners">the runner fleet</Link>
                 </td>
               </tr>
             ))}
           </tbody>
         </table>
-      )}
-
-      <h2>Services</h2>
-      <table className="list" aria-label="services">
-        <thead>
-          <tr>
-            <th>Service</th>
-            <th>What plays it</th>
-            <th>Status</th>
-            <th>Since</th>
-            <th>Details</th>
-          </tr>
-        </thead>
-        <tbody>
-          {scheduler.data?.schedulers.map((s) => (
-            <tr key={`scheduler-${s.instanceId}`}>
-              <td>Scheduler</td>
-              <td>{s.description ?? s.kind ?? s.instanceId}</td>
-              <td>{s.status}</td>
-              <td title={formatTime(s.startedAt)}>{fromNow(s.startedAt)}</td>
-              <td>
-                {s.scheduledDags ?? 0} scheduled, {s.suspendedDags ?? 0} suspended
-                {s.nextRun && <span className="cell-sub">next firing {formatTime(s.nextRun)}</span>}
-              </td>
-            </tr>
-          ))}
-          {coordinator.data?.coordinators.map((s) => (
-            <tr key={`coordinator-${s.instanceId}`}>
-              <td>Dispatcher</td>
-              <td>{s.description ?? s.kind ?? s.instanceId}</td>
-              <td>{s.status}</td>
-              <td title={formatTime(s.startedAt)}>{fromNow(s.startedAt)}</td>
-              <td>
-                <Link to="/runners">the runner fleet</Link>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      </div>
     </>
   );
 }
@@ -174,20 +178,22 @@ function ByStatus<S extends (typeof STEP_STATUS_LABELS)[number] | (typeof RUN_ST
   rows: Array<[S, number | undefined]>;
 }) {
   return (
-    <table className="list" aria-label={props.title} style={{ width: "auto" }}>
-      <caption className="muted small" style={{ textAlign: "left" }}>
-        {props.title}
-      </caption>
-      <tbody>
-        {props.rows.map(([s, n]) => (
-          <tr key={s}>
-            <td>
-              <StatusBadge status={s} />
-            </td>
-            <td style={{ textAlign: "right" }}>{(n ?? 0).toLocaleString()}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <div className="table-scroll">
+      <table className="list" aria-label={props.title} style={{ width: "auto" }}>
+        <caption className="muted small" style={{ textAlign: "left" }}>
+          {props.title}
+        </caption>
+        <tbody>
+          {props.rows.map(([s, n]) => (
+            <tr key={s}>
+              <td>
+                <StatusBadge status={s} />
+              </td>
+              <td style={{ textAlign: "right" }}>{(n ?? 0).toLocaleString()}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

@@ -17,26 +17,28 @@ export function RunsTab({ dagName }: { dagName: string }) {
   if (list.length === 0) return <p className="muted">No runs yet.</p>;
   return (
     <>
-      <table className="list" aria-label={`runs of ${dagName}`}>
-        <thead>
-          <tr>
-            <th>Run</th>
-            <th>Status</th>
-            <th>Started</th>
-            <th>Duration</th>
-            <th>Params</th>
-          </tr>
-        </thead>
-        <tbody>
-          {list.map((r) => (
-            <tr key={r.dagRunId}>
-              <RunIdCells run={r} />
-              <RunTimeCells run={r} />
-              <td className="mono">{r.params || <span className="muted">-</span>}</td>
+      <div className="table-scroll">
+        <table className="list" aria-label={`runs of ${dagName}`}>
+          <thead>
+            <tr>
+              <th>Run</th>
+              <th>Status</th>
+              <th>Started</th>
+              <th>Duration</th>
+              <th>Params</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {list.map((r) => (
+              <tr key={r.dagRunId}>
+                <RunIdCells run={r} />
+                <RunTimeCells run={r} />
+                <td className="mono">{r.params || <span className="muted">-</span>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       {list.length === limit && limit < MAX && (
         <div className="pager">
           <button type="button" onClick={() => setLimit((l) => Math.min(MAX, l + PAGE))}>

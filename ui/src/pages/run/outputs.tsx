@@ -22,47 +22,51 @@ export function Outputs(props: { actionPath: string; version: string }) {
   if (steps.length === 0) return <p className="muted">No step of this run declares an output.</p>;
   return (
     <>
-      <table className="list outputs-table" aria-label="outputs by step">
-        <thead>
-          <tr>
-            <th scope="col">Step</th>
-            <th scope="col">Status</th>
-            <th scope="col">Variable</th>
-            <th scope="col">Value</th>
-          </tr>
-        </thead>
-        <tbody>
-          {steps.flatMap((s) => {
-            const entries = Object.entries(s.outputs);
-            const rows = entries.length > 0 ? entries : [["", ""] as [string, string]];
-            return rows.map(([k, v], i) => (
-              <tr key={`${s.step}\u0000${k}`}>
-                <td>{i === 0 ? s.step : ""}</td>
-                <td>{i === 0 && <StatusBadge status={s.status as StepStatusLabel} />}</td>
-                <td>{k || <span className="muted">not captured</span>}</td>
+      <div className="table-scroll">
+        <table className="list outputs-table" aria-label="outputs by step">
+          <thead>
+            <tr>
+              <th scope="col">Step</th>
+              <th scope="col">Status</th>
+              <th scope="col">Variable</th>
+              <th scope="col">Value</th>
+            </tr>
+          </thead>
+          <tbody>
+            {steps.flatMap((s) => {
+              const entries = Object.entries(s.outputs);
+              const rows = entries.length > 0 ? entries : [["", ""] as [string, string]];
+              return rows.map(([k, v], i) => (
+                <tr key={`${s.step}\u0000${k}`}>
+                  <td>{i === 0 ? s.step : ""}</td>
+                  <td>{i === 0 && <StatusBadge status={s.status as StepStatusLabel} />}</td>
+                  <td>{k || <span className="muted">not captured</span>}</td>
+                  <td>{v}</td>
+                </tr>
+              ));
+            })}
+          </tbody>
+        </table>
+      </div>
+      <h2>Variables later steps see</h2>
+      <div className="table-scroll">
+        <table className="list outputs-table" aria-label="variables">
+          <thead>
+            <tr>
+              <th scope="col">Variable</th>
+              <th scope="col">Value</th>
+            </tr>
+          </thead>
+          <tbody>
+            {Object.entries(variables).map(([k, v]) => (
+              <tr key={k}>
+                <td>{k}</td>
                 <td>{v}</td>
               </tr>
-            ));
-          })}
-        </tbody>
-      </table>
-      <h2>Variables later steps see</h2>
-      <table className="list outputs-table" aria-label="variables">
-        <thead>
-          <tr>
-            <th scope="col">Variable</th>
-            <th scope="col">Value</th>
-          </tr>
-        </thead>
-        <tbody>
-          {Object.entries(variables).map(([k, v]) => (
-            <tr key={k}>
-              <td>{k}</td>
-              <td>{v}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </>
   );
 }

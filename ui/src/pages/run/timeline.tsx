@@ -10,7 +10,12 @@ import "./timeline.css";
 
 const ROW_PX = 22;
 const BAR_PX = 14;
+/** The step names' column at most; in a narrow window, a share of the width. */
 const LABEL_PX = 200;
+const LABEL_SHARE = 0.4;
+/** Room for one tick's time ("05:47:40.6 PM"), so that neighbouring ticks never overlap. */
+const TICK_PX = 85;
+const MIN_WIDTH_PX = 280;
 const AXIS_PX = 24;
 const TICK_STEPS_MS = [
   100, 200, 500, 1_000, 2_000, 5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000,
@@ -39,7 +44,7 @@ export function Timeline({ nodes }: { nodes: ListedNode[] }) {
   useEffect(() => {
     const el = box.current;
     if (!el) return;
-    const ro = new ResizeObserver(() => setWidth(Math.max(el.clientWidth, LABEL_PX + 200)));
+    const ro = new ResizeObserver(() => setWidth(Math.max(el.clientWidth, MIN_WIDTH_PX)));
     ro.observe(el);
     return () => ro.disconnect();
   }, []);
@@ -56,9 +61,11 @@ export function Timeline({ nodes }: { nodes: ListedNode[] }) {
   if (started.length === 0) return <p className="muted">No step has started yet.</p>;
   const t0 = Math.min(...started.map((b) => b.start as number));
   const t1 = Math.max(t0 + 100, ...started.map((b) => b.end as number));
-  const chartPx = width - LABEL_PX - 16;
-  const x = (t: number) => LABEL_PX + ((t - t0) / (t1 - t0)) * chartPx;
-  const step = tickStep(t1 - t0);
+  const labelPx = Math.min(LABEL_PX, Math.round(width * LABEL_SHARE));
+  const maxChars = Math.round(labelPx * 0.14);
+  const chartPx = width - labelPx - 16;
+  const x = (t: number) => labelPx + ((t - t0) / (t1 - t0)) * chartPx;
+  const step = tickStep(t1 - t0, Math.min(8, Math.max(2, Math.floor(chartPx / TICK_PX))));
   const ticks: number[] = [];
   for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) ticks.push(t);
   const height = AXIS_PX + bars.length * ROW_PX + 4;
@@ -105,8 +112,8 @@ export function Timeline({ nodes }: { nodes: ListedNode[] }) {
               onMouseLeave={() => setHover((h) => (h === i ? null : h))}
             >
               <rect className="timeline-band" x={0} y={y} width={width} height={ROW_PX} />
-              <text x={LABEL_PX - 8} y={y + ROW_PX / 2 + 4} textAnchor="end" className="timeline-label">
-                {name.length > 28 ? `${name.slice(0, 27)}…` : name}
+              <text x={labelPx - 8} y={y + ROW_PX / 2 + 4} textAnchor="end" className="timeline-label">
+                {name.length > maxChars ? `${name.slice(0, maxChars - 1)}…` : name}
               </text>
               {b.start !== null && b.end !== null && (
                 <rect
