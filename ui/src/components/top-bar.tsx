@@ -72,9 +72,9 @@ export function TopBar() {
         )}
       </div>
       <div className="topbar-end">
-        {who && (
+        {me && (
           <span className="muted signed-in" title={`Signed in as ${who}`} data-testid="signed-in">
-            {who}
+            <span className="signed-in-name">{me.user.username}</span> <span>({me.user.role})</span>
           </span>
         )}
         <button
