@@ -5,7 +5,8 @@ import { readFileSync } from "node:fs";
 import type { ExecSpec } from "../../src/shared/protocol.ts";
 import { parseDotenv } from "./dotenv.ts";
 import { hostPath } from "./host-paths.ts";
-import { PRIVATE_ENV, stepUserEnv } from "./process-group.ts";
+import { stepUserEnv } from "./process-group.ts";
+import { PRIVATE_ENV } from "./runner-env.ts";
 
 /**
  * What the step's variables mean on this host: `~` and `$HOME` are the step user's. A lookup,
