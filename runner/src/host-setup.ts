@@ -48,7 +48,8 @@ export function loadDotenv(exec: ExecSpec, note: (text: string) => void): string
   }
   // The runner's own credential stays the runner's, whatever a file on its host says.
   for (const name of PRIVATE_ENV) loaded.delete(name);
-  exec.env = { ...Object.fromEntries(loaded), ...exec.env };
+  // Nothing loaded (no .env file, the usual case): no copy of the step's env.
+  if (loaded.size > 0) exec.env = { ...Object.fromEntries(loaded), ...exec.env };
   return undefined;
 }
 
