@@ -60,8 +60,11 @@ function processParts(runnerPid) {
     workerds.map((p, i) => [`workerd${workerds.length > 1 ? ` ${i + 1}` : ""}`, [p.pid, "own"]]),
   );
   // wrangler dev's own Node (its proxy and the dev server), beside the runner's.
-  for (const p of ours.filter((q) => q.comm === "node" && q.pid !== runnerPid))
-    parts[`node ${p.pid} (wrangler)`] = [p.pid, "own"];
+  ours
+    .filter((q) => q.comm === "node" && q.pid !== runnerPid)
+    .forEach((p, i) => {
+      parts[`wrangler's node ${i + 1}`] = [p.pid, "own"];
+    });
   parts.runner = [runnerPid, "own"];
   if (helper) {
     parts["fork helper"] = [helper.pid, "own"];
