@@ -3,7 +3,7 @@ import type { ChildProcess } from "node:child_process";
 export const ROOT: string;
 export const RUNNER_BUNDLE: string;
 export const QUIET_ENV: Record<string, string>;
-export function buildRunner(outfile?: string): void;
+export function buildRunner(outfile?: string, opts?: { readable?: boolean }): void;
 export function applyMigrations(persistTo?: string): void;
 export function startWorker(opts: {
   port: number;
@@ -22,6 +22,12 @@ export function startRunner(opts: {
   logDir?: string;
   /** More flags of the runner (`--launcher spawn`, `--no-early-start`, ...). */
   args?: string[];
+  /** Flags of Node itself, before the bundle (`--inspect=...`). */
+  nodeArgs?: string[];
+  /** Variables added to the runner's environment (`DAGFLARE_RUNNER_TRACE`). */
+  env?: Record<string, string>;
+  /** Another runner bundle than runner/dist/runner.mjs. */
+  bundle?: string;
   log?: (line: string) => void;
 }): { child: ChildProcess; output: string[]; tokenFile: string | undefined };
 export function writeTokenFile(token: string): string;

@@ -34,7 +34,7 @@ export function toolEnv(extra = {}) {
  * Bundles the runner into one file that any Node >= 20 can run: `runner/dist/runner.mjs`, or
  * `outfile` (the tests build their own copy with the same options).
  */
-export function buildRunner(outfile = RUNNER_BUNDLE) {
+export function buildRunner(outfile = RUNNER_BUNDLE, { readable = false } = {}) {
   buildSync({
     entryPoints: [path.join(ROOT, "runner", "src", "bin.ts")],
     bundle: true,
@@ -45,7 +45,9 @@ export function buildRunner(outfile = RUNNER_BUNDLE) {
     // No comments or blank lines (names kept, for readable stack traces): a smaller source for
     // V8 to keep, and all ASCII, which V8 stores at one byte a character instead of two (one
     // accented letter in a dependency's comment doubles the whole source in memory).
-    minifyWhitespace: true,
+    // `readable`: one statement a line with esbuild's `// path` marks, for a CPU profile ranked
+    // by source module (`npm run bench:profile`).
+    minifyWhitespace: !readable,
     minifySyntax: true,
     // CommonJS dependencies (ws) require Node's built-ins; an ESM bundle needs `require` made.
     banner: {
@@ -163,11 +165,11 @@ export function writeTokenFile(token) {
  * Starts one runner process from the bundle. Its token goes through a private file, never the
  * command line or the environment. Steps run as `runAs`; by default as this user, which for
  * root is said explicitly (`--run-as root`): this stack runs tests and local development.
- * @param {{ server: string, token?: string, concurrency?: number, labels?: string, id?: string, runAs?: string, logDir?: string, args?: string[], log?: (line: string) => void }} opts
+ * @param {{ server: string, token?: string, concurrency?: number, labels?: string, id?: string, runAs?: string, logDir?: string, args?: string[], nodeArgs?: string[], env?: Record<string,string>, bundle?: string, log?: (line: string) => void }} opts
  */
 export function startRunner(opts) {
   if (!existsSync(RUNNER_BUNDLE)) buildRunner();
-  const args = [RUNNER_BUNDLE, "--server", opts.server, "--concurrency", String(opts.concurrency ?? 4)];
+  const args = ["--server", opts.server, "--concurrency", String(opts.concurrency ?? 4)];
   const tokenFile = opts.token ? writeTokenFile(opts.token) : undefined;
   if (tokenFile) args.push("--token-file", tokenFile);
   const runAs = opts.runAs ?? (process.getuid?.() === 0 ? "root" : undefined);
@@ -180,7 +182,12 @@ export function startRunner(opts) {
   // fresh temporary one, never the developer's own state directory.
   args.push("--log-dir", opts.logDir ?? mkdtempSync(path.join(tmpdir(), "dagflare-runner-logs-")));
   const { DAGFLARE_RUNNER_TOKEN: _refusedByTheRunner, ...env } = process.env;
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const bundle = opts.bundle ?? RUNNER_BUNDLE;
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), bundle, ...args], {
+    cwd: ROOT,
+    env: { ...env, ...opts.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const output = collectOutput(child, opts.log);
   return { child, output, tokenFile };
 }

@@ -8,6 +8,7 @@ import { setLauncher } from "./launch.ts";
 import { LeaseLoop } from "./lease-loop.ts";
 import { prepareLauncher, setGroupWatcher, setStepUser } from "./process-group.ts";
 import { RunFiles, SWEEP_INTERVAL_MS } from "./run-files.ts";
+import { flushLog, logLine } from "./runner-log.ts";
 import { chooseStepUser, type StepUser } from "./step-user.ts";
 import { applyRunnerV8Flags, RUNNER_V8_FLAGS } from "./v8-flags.ts";
 import { Watchdog } from "./watchdog.ts";
@@ -26,9 +27,7 @@ const EXIT_BUG = 70;
 process.stderr.on("error", () => {});
 process.stdout.on("error", () => {});
 
-function log(line: string): void {
-  process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-}
+const log = logLine;
 
 /** Runs the runner with `argv` (the arguments after the program name); exits the process when done. */
 export async function main(argv: string[]): Promise<void> {
@@ -49,6 +48,7 @@ export async function main(argv: string[]): Promise<void> {
     }
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
+    flushLog();
     process.stderr.write(`dagflare-runner: ${err.message}\nRun dagflare-runner --help for the flags.\n`);
     process.exit(EXIT_USAGE);
   }

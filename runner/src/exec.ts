@@ -20,6 +20,8 @@ const FIRST_HEARTBEAT_MS = 500;
 const MAX_HEARTBEAT_WAIT_MS = 10_000;
 /** Floor of the renewal interval, so a tiny TTL cannot make the runner spin. */
 const MIN_HEARTBEAT_INTERVAL_MS = 50;
+/** Given when heartbeats end, so that no AbortError (a DOMException and its stack) is built per step. */
+const RENEWALS_ENDED = "renewals ended";
 
 export interface StepRunOptions {
   client: LeaseCalls;
@@ -119,14 +121,14 @@ export class StepRun {
         this.opts.log(`${this.label}: lease lost; result dropped (another attempt owns the step)`);
         return [];
       }
-      this.renewals.abort();
+      this.renewals.abort(RENEWALS_ENDED);
       return await this.report(outcome);
     } finally {
       // A turn later: the lease loop starts the step this completion brought back first, so the
       // next step of a chain finds its run still active here, its log open and its folder made.
       if (this.files) setImmediate((files: RunFiles | undefined) => files?.release(this.lease), this.opts.runFiles);
       // Not awaited: a heartbeat still on the wire is ignored once renewals have ended.
-      this.renewals.abort();
+      this.renewals.abort(RENEWALS_ENDED);
       void heartbeats;
     }
   }
@@ -134,7 +136,7 @@ export class StepRun {
   /** The runner is quitting: stop the group, stop shipping and reporting. */
   abort(): void {
     this.aborted = true;
-    this.renewals.abort();
+    this.renewals.abort(RENEWALS_ENDED);
     this.shutdown.abort();
     this.shipper.stop();
     this.process?.stop();
@@ -166,7 +168,7 @@ export class StepRun {
   private loseLease(err: LeaseLostError): void {
     if (this.lost) return;
     this.lost = true;
-    this.renewals.abort();
+    this.renewals.abort(RENEWALS_ENDED);
     this.shipper.stop();
     const running = !this.hasExited && this.process !== undefined;
     this.opts.log(

@@ -5,7 +5,8 @@ import { readFileSync } from "node:fs";
 import type { ExecSpec } from "../../src/shared/protocol.ts";
 import { parseDotenv } from "./dotenv.ts";
 import { hostPath } from "./host-paths.ts";
-import { PRIVATE_ENV, stepUserEnv } from "./process-group.ts";
+import { stepUserEnv } from "./process-group.ts";
+import { PRIVATE_ENV } from "./runner-env.ts";
 
 /**
  * What the step's variables mean on this host: `~` and `$HOME` are the step user's. A lookup,
@@ -47,7 +48,8 @@ export function loadDotenv(exec: ExecSpec, note: (text: string) => void): string
   }
   // The runner's own credential stays the runner's, whatever a file on its host says.
   for (const name of PRIVATE_ENV) loaded.delete(name);
-  exec.env = { ...Object.fromEntries(loaded), ...exec.env };
+  // Nothing loaded (no .env file, the usual case): no copy of the step's env.
+  if (loaded.size > 0) exec.env = { ...Object.fromEntries(loaded), ...exec.env };
   return undefined;
 }
 

@@ -11,6 +11,7 @@ import { directCommand } from "./direct-exec.ts";
 import { execFailure } from "./exec-failure.ts";
 import type { Command } from "./fork-helper.ts";
 import { type LaunchedChild, launch, resetHelper, spawnChild, warmUpLauncher } from "./launch.ts";
+import { PRIVATE_ENV, runnerEnv } from "./runner-env.ts";
 import type { StepUser } from "./step-user.ts";
 import { trace } from "./trace.ts";
 import type { GroupWatcher } from "./watchdog.ts";
@@ -19,11 +20,6 @@ import type { GroupWatcher } from "./watchdog.ts";
 export const KILL_GRACE_MS = 5_000;
 /** How long output pipes may stay open once the group is done (held by a process that left it). */
 const PIPE_CLOSE_WAIT_MS = 2_000;
-/**
- * The runner's own credential and where it is kept: never passed to a step. (The runner refuses
- * to start with the token itself in its environment; the names are dropped all the same.)
- */
-export const PRIVATE_ENV = ["DAGFLARE_RUNNER_TOKEN", "DAGFLARE_RUNNER_TOKEN_FILE", "CREDENTIALS_DIRECTORY"];
 
 export type Stream = LogEntry["stream"];
 
@@ -96,11 +92,18 @@ export function killGroup(pgid: number, signal: NodeJS.Signals): void {
 
 /** True while any process of the group exists (including zombies not reaped yet). */
 export function groupAlive(pgid: number): boolean {
+  // The usual answer is ESRCH (a step's group is gone once its process exits), which Node
+  // throws: without a stack trace the exception costs a fraction (capturing it was about 3% of
+  // the runner's CPU in a wide run, BENCHMARKS.md "A wide run's cost per step").
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   try {
     process.kill(-pgid, 0);
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
+  } finally {
+    Error.stackTraceLimit = stackTraceLimit;
   }
 }
 
@@ -137,10 +140,7 @@ export function startProcess(exec: ExecSpec, opts: StartOptions): StepProcess {
     }
   }
   const { file, args } = commandLine(exec, scriptPath);
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of PRIVATE_ENV) delete env[name];
-  Object.assign(env, stepUserEnv());
-  Object.assign(env, exec.env);
+  const env: NodeJS.ProcessEnv = { ...runnerEnv(), ...stepUserEnv(), ...exec.env };
   const direct = directCommand(exec, scriptPath, env, cwd);
   const cmd: Command = direct
     ? { file: direct.file, args: direct.args, cwd, env: direct.env, direct: direct.name }
@@ -192,7 +192,8 @@ export function startProcess(exec: ExecSpec, opts: StartOptions): StepProcess {
       clearTimeout(pipeTimer);
       for (const p of pipes) p?.destroy();
       for (const flush of flushDecoders) flush();
-      if (pgid === undefined || !groupAlive(pgid)) clearTimeout(killTimer);
+      // A stop under way goes on to SIGKILL while anything of the group is left.
+      if (killTimer !== undefined && (pgid === undefined || !groupAlive(pgid))) clearTimeout(killTimer);
       removeDir(scriptDir);
       if (pgid !== undefined) watcher?.unwatch(pgid);
       onStarted(undefined);

@@ -29,6 +29,7 @@ export interface GroupWatcher {
 
 export class Watchdog implements GroupWatcher {
   private readonly child: ChildProcess;
+  private pending = "";
 
   constructor() {
     // Detached: a signal to the runner's process group (Ctrl-C) does not reach it.
@@ -43,10 +44,27 @@ export class Watchdog implements GroupWatcher {
   }
 
   watch(pgid: number): void {
-    this.child.stdin?.write(`+${pgid}\n`);
+    this.send(`+${pgid}\n`);
   }
 
   unwatch(pgid: number): void {
-    this.child.stdin?.write(`-${pgid}\n`);
+    this.send(`-${pgid}\n`);
+  }
+
+  /**
+   * The lines of one turn of the event loop go in one write when it ends: a wide run starts and
+   * ends several groups per turn, and a write to the pipe is a system call each. A group is
+   * watched a turn after its start at the latest, as a step's group already is watched only
+   * once its pid is known; the fork helper also kills its live groups when the runner dies.
+   */
+  private send(line: string): void {
+    this.pending += line;
+    if (this.pending.length === line.length) setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    const text = this.pending;
+    this.pending = "";
+    if (text) this.child.stdin?.write(text);
   }
 }
