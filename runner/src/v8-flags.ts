@@ -13,7 +13,7 @@
 // `--bytecode-old-age=1`: V8 drops the bytecode of a function that did not run since the last
 // full collection (by default, since the last 6 on Node 22, 5 on Node 20), and compiles it again
 // if it is called. An idle runner has run its start-up code (flags, configuration, the
-// protocol's schemas) once and never again: about 1 MiB less on Node 22. A step's path runs
+// protocol's schemas) once and never again: 0.8 MiB less on Node 22. A step's path runs
 // between full collections while steps come, so it keeps its bytecode; after a quiet spell, the
 // first step compiles the functions it calls again, which the benchmark could not tell from its
 // spread. V8 reads it at each full collection, so it works from inside.
