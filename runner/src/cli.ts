@@ -31,7 +31,7 @@ const log = logLine;
 
 /** Runs the runner with `argv` (the arguments after the program name); exits the process when done. */
 export async function main(argv: string[]): Promise<void> {
-  // First, before anything loads undici: the runner's V8 settings (v8-flags.ts).
+  // First: the runner's V8 settings (v8-flags.ts).
   applyRunnerV8Flags();
   let config: RunnerConfig | "help";
   let token = "";

@@ -1,5 +1,5 @@
-// The runner's client: HTTP, or the runner's socket (socket.ts) while it is open, for the
-// lease calls; a call the socket cannot carry goes over HTTP. Every reply is zod-parsed. The status decides what happens next:
+// The runner's client: HTTP (http-post.ts), or the runner's socket (socket.ts) while it is open,
+// for the lease calls; a call the socket cannot carry goes over HTTP. Every reply is zod-parsed. The status decides what happens next:
 // 5xx, 408, 429, network errors and timeouts are transient (retried with jittered backoff, or
 // handed back to callers that keep their own rhythm); 409 means the lease is no longer ours;
 // 401/403 mean the token is wrong; any other 4xx is a bug that retrying would not fix.
@@ -19,6 +19,7 @@ import {
 } from "../../src/shared/protocol.ts";
 import { AbortedError, AuthError, LeaseLostError, RejectedError, UnreachableError } from "./client-errors.ts";
 import { CompletionBatcher } from "./completion-batcher.ts";
+import { type HttpReply, postJson } from "./http-post.ts";
 import { type Backoff, backoffMs, DEFAULT_BACKOFF, sleep } from "./retries.ts";
 import { RunnerSocket, SocketDownError } from "./socket.ts";
 
@@ -198,27 +199,24 @@ export class RunnerClient {
     path: string,
     body: unknown,
     opts: CallOptions,
-  ): Promise<{ res: Response; text: string } | UnreachableError> {
+  ): Promise<{ res: { status: number; ok: boolean }; text: string } | UnreachableError> {
     const timeout = AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    let res: Response;
-    let text: string;
+    let reply: HttpReply;
     try {
-      res = await fetch(this.baseUrl + path, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
+      reply = await postJson(
+        this.baseUrl + path,
+        {
           "user-agent": "dagflare-runner",
           ...(this.opts.token !== "" && { authorization: `Bearer ${this.opts.token}` }),
         },
-        body: JSON.stringify(body),
-        signal: opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout,
-      });
-      text = await res.text();
+        JSON.stringify(body),
+        opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout,
+      );
     } catch (err) {
       if (opts.signal?.aborted) throw new AbortedError(`${path}: gave up`);
       return new UnreachableError(timeout.aborted ? "timed out" : describeNetworkError(err));
     }
-    return { res, text };
+    return { res: { status: reply.status, ok: reply.status >= 200 && reply.status < 300 }, text: reply.text };
   }
 
   /** The status decides; a 2xx body is parsed with the call's schema. */
@@ -255,7 +253,7 @@ export class RunnerClient {
 /** A reply's body: as the HTTP response's text, or already parsed (a socket message). */
 type Reply = { text: string } | { json: unknown };
 
+/** The system's error code (ECONNREFUSED, ENOTFOUND, ...) when there is one: what an operator searches for. */
 function describeNetworkError(err: unknown): string {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (err as Error).message;
+  return (err as { code?: string }).code ?? (err as Error).message;
 }

@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { RUNNER_V8_FLAGS } from "../../runner/src/v8-flags.ts";
 import { buildCli } from "../../scripts/build-cli.mjs";
@@ -201,10 +202,37 @@ describe("the runner command", () => {
     expect(r.stderr()).not.toMatch(/unrecognized flag|unknown flag/i);
     r.child.kill("SIGTERM");
     expect(await r.exited).toBe(0);
-    // ...and undici's HTTP parser, compiled under them, read every reply: lease, logs, completion.
+    // ...and its calls went through under them: lease, logs, completion.
     expect(server.completions.get(lease.leaseId)?.exitCode).toBe(0);
     expect(server.logText(lease.leaseId)).toBe("hi\n");
   });
+
+  it.each([
+    ["node runner.mjs", () => [bundle]],
+    ["dagflare runner (the package)", () => [packageEntry, "runner"]],
+  ])(
+    "started as `%s`, runs a step without loading undici (Node's fetch and WebSocket), the 12 MiB it would keep",
+    async (_form, program) => {
+      const lease = makeLease({ command: "echo hi" });
+      server.offer(lease);
+      const modulesFile = path.join(mkdtempSync(path.join(tmpdir(), "runner-modules-")), "loaded");
+      const preload = pathToFileURL(path.join(import.meta.dirname, "..", "support", "loaded-modules.mjs")).href;
+      const r = cli(["--server", server.url, "--concurrency", "2", ...self], { LOADED_MODULES_FILE: modulesFile }, [
+        "--import",
+        preload,
+        ...program(),
+      ]);
+      await until(() => server.completions.has(lease.leaseId));
+      r.child.kill("SIGTERM");
+      expect(await r.exited).toBe(0);
+      const loaded = readFileSync(modulesFile, "utf8").split("\n");
+      // Its calls went over node:http, and its socket (which this server refuses) tried `ws`...
+      expect(loaded).toContain("NativeModule http");
+      expect(r.stderr()).toContain("socket could not open");
+      // ...and nothing loaded undici.
+      expect(loaded.filter((m) => m.includes("undici"))).toEqual([]);
+    },
+  );
 
   it("drains on SIGTERM: the running step finishes and reports, then the runner exits 0", async () => {
     const lease = makeLease({ command: "echo started; sleep 0.5; echo done" });

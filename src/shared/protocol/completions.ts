@@ -1,0 +1,110 @@
+// What an attempt came to: one completion, or several in one call, with the next leases.
+import * as z from "zod";
+import { ErrorBody } from "./errors.ts";
+import { Lease, MAX_LEASES_PER_REQUEST } from "./leases.ts";
+
+/** Env values a runner sends back with one completion (`reportEnv`), names and values in UTF-8 bytes. */
+export const MAX_REPORTED_ENV_BYTES = 64 * 1024;
+
+/** UTF-8 bytes of env names and values together. */
+export function envBytes(env: Record<string, string>): number {
+  const encoder = new TextEncoder();
+  let bytes = 0;
+  for (const [k, v] of Object.entries(env)) bytes += encoder.encode(k).length + encoder.encode(v).length;
+  return bytes;
+}
+
+/**
+ * What one attempt of a step came to, as the runner saw it: the one shape of a result, parsed
+ * once at the edge and handed to the run's state machine as it is.
+ */
+export const StepOutcome = z.object({
+  /** Exit code of the process, null when it was ended by a signal or never started. */
+  exitCode: z.number().int().nullable(),
+  signal: z.string().nullable().default(null),
+  timedOut: z.boolean().default(false),
+  cancelled: z.boolean().default(false),
+  /** Why the process could not run (spawn failure, bad dir, ...). */
+  error: z.string().optional(),
+  output: z.string().optional(),
+  /** Set when a precondition was not met: the command did not run, and this says why. */
+  preconditionUnmet: z.string().optional(),
+  /** Whether the repeat condition held after this execution. */
+  repeatConditionMet: z.boolean().optional(),
+  /** The output matched one of continueOn.output's patterns. */
+  outputMatched: z.boolean().optional(),
+  /**
+   * The files on the runner's host holding this attempt's stdout and stderr (what the step saw
+   * as DAG_RUN_STEP_STDOUT_FILE / _STDERR_FILE): what `${id.stdout}` and `${id.stderr}` name.
+   */
+  stdoutPath: z.string().max(4096).optional(),
+  stderrPath: z.string().max(4096).optional(),
+  /** The values of the lease's `reportEnv` variables, when every env value could be evaluated. */
+  env: z
+    .record(z.string(), z.string())
+    .refine((env) => envBytes(env) <= MAX_REPORTED_ENV_BYTES, {
+      message: `env values sent back come to more than ${MAX_REPORTED_ENV_BYTES} bytes`,
+    })
+    .optional(),
+  /** The runner's clock (epoch ms): when the process started and exited. For overhead figures. */
+  processStartedAt: z.number().int().positive().optional(),
+  processExitedAt: z.number().int().positive().optional(),
+});
+/** As the server holds it (defaults applied). */
+export type StepOutcome = z.output<typeof StepOutcome>;
+
+/** Ask for the runner's next leases in the same round trip as a completion (no waiting). */
+export const NextAsk = z.object({
+  runnerId: z.string().min(1).max(200),
+  labels: z.record(z.string(), z.string()).default({}),
+  max: z.number().int().min(1).max(MAX_LEASES_PER_REQUEST),
+});
+export type NextAsk = z.output<typeof NextAsk>;
+
+export const CompleteRequest = StepOutcome.extend({
+  token: z.string(),
+  /** The runner cut `output` at the exec spec's maxOutputBytes (its step log says so too). */
+  outputTruncated: z.boolean().default(false),
+  /** Last log seq the runner sent for this lease (0 when none). */
+  lastLogSeq: z.number().int().nonnegative().default(0),
+  /** Log entries the runner had to drop (buffer overflow while cut off). */
+  droppedLogBytes: z.number().int().nonnegative().default(0),
+  next: NextAsk.optional(),
+});
+export type CompleteRequest = z.input<typeof CompleteRequest>;
+
+export const CompleteResponse = z.object({
+  /** False when this exact completion had already been accepted (a safe repeat). */
+  accepted: z.boolean(),
+  next: z.array(Lease).default([]),
+});
+export type CompleteResponse = z.infer<typeof CompleteResponse>;
+
+/**
+ * Several completions in one call (`POST /runners/completions`): a runner that finished several
+ * steps reports them together, and the completions of one run are accepted in one storage
+ * transaction. Each is answered on its own; `next` asks for leases after all of them.
+ */
+export const Completion = CompleteRequest.omit({ next: true }).extend({ leaseId: z.string().min(1).max(300) });
+export type Completion = z.input<typeof Completion>;
+
+export const CompletionsRequest = z.object({
+  completions: z.array(Completion).min(1).max(MAX_LEASES_PER_REQUEST),
+  next: NextAsk.optional(),
+});
+export type CompletionsRequest = z.input<typeof CompletionsRequest>;
+
+/** One completion's answer: the status and body its own `complete` call would have had. */
+export const CompletionResult = z.object({
+  leaseId: z.string(),
+  status: z.number().int(),
+  body: z.union([CompleteResponse.omit({ next: true }), ErrorBody]),
+});
+export type CompletionResult = z.infer<typeof CompletionResult>;
+
+export const CompletionsResponse = z.object({
+  /** In the order of the request's completions. */
+  results: z.array(CompletionResult),
+  next: z.array(Lease).default([]),
+});
+export type CompletionsResponse = z.infer<typeof CompletionsResponse>;

@@ -1,0 +1,73 @@
+// Leases: asking for work, the lease a runner holds, its heartbeat and its release.
+import * as z from "zod";
+import { ExecSpec } from "./exec-spec.ts";
+
+export const RUNNER_API_PREFIX = "/api/v2/runners";
+/** Longest a lease request may wait for work before it returns empty. */
+export const MAX_LEASE_WAIT_MS = 25_000;
+export const MAX_LEASES_PER_REQUEST = 64;
+
+/**
+ * The step a runner may start as soon as the leased step exits 0, before its completion's reply
+ * (docs/runner-protocol.md#a-chains-next-step-started-early): what its lease will be. The runner
+ * goes on with it only once a reply grants a lease of this id, attempt and spec.
+ */
+export const LeaseOffer = z.object({
+  /** The lease id its lease will have (`<runId>.<stepIndex>.<dispatchSeq>`). */
+  leaseId: z.string(),
+  stepName: z.string(),
+  attempt: z.number().int().positive(),
+  exec: ExecSpec,
+});
+export type LeaseOffer = z.infer<typeof LeaseOffer>;
+
+export const Lease = z.object({
+  /** `<runId>.<stepIndex>.<dispatchSeq>`: names the run, so calls route without a lookup. */
+  leaseId: z.string(),
+  /** Fencing token: only calls carrying the current token for this lease are accepted. */
+  token: z.string(),
+  runId: z.string(),
+  dagName: z.string(),
+  stepName: z.string(),
+  /** Attempt number of this step, from 1. */
+  attempt: z.number().int().positive(),
+  ttlMs: z.number().int().positive(),
+  heartbeatIntervalMs: z.number().int().positive(),
+  exec: ExecSpec,
+  /**
+   * The chain's next step, offered to start early; absent when the server offers none. (Not
+   * `then`: an object with a `then` is taken for a promise by `await`.)
+   */
+  successor: LeaseOffer.optional(),
+});
+export type Lease = z.infer<typeof Lease>;
+
+export const LeaseRequest = z.object({
+  /** Stable for the life of a runner process; shown in run details. */
+  runnerId: z.string().min(1).max(200),
+  labels: z.record(z.string(), z.string()).default({}),
+  /** Free slots: at most this many leases are returned. */
+  max: z.number().int().min(1).max(MAX_LEASES_PER_REQUEST),
+  /** How long to wait for work when none is ready (long poll). */
+  waitMs: z.number().int().min(0).max(MAX_LEASE_WAIT_MS).default(MAX_LEASE_WAIT_MS),
+});
+export type LeaseRequest = z.input<typeof LeaseRequest>;
+
+export const LeaseResponse = z.object({ leases: z.array(Lease) });
+export type LeaseResponse = z.infer<typeof LeaseResponse>;
+
+export const HeartbeatRequest = z.object({ token: z.string() });
+export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
+
+export const HeartbeatResponse = z.object({
+  /** True when the step was stopped: kill the process group and complete with cancelled. */
+  cancel: z.boolean(),
+  ttlMs: z.number().int().positive(),
+});
+export type HeartbeatResponse = z.infer<typeof HeartbeatResponse>;
+
+export const ReleaseRequest = z.object({
+  token: z.string(),
+  reason: z.string().max(500).default("runner shutting down"),
+});
+export type ReleaseRequest = z.input<typeof ReleaseRequest>;
