@@ -98,14 +98,27 @@ export type ExecSpec = z.infer<typeof ExecSpec>;
  * (docs/runner-protocol.md#a-chains-next-step-started-early): what its lease will be. The runner
  * goes on with it only once a reply grants a lease of this id, attempt and spec.
  */
-export const LeaseOffer = z.object({
+export interface LeaseOffer {
   /** The lease id its lease will have (`<runId>.<stepIndex>.<dispatchSeq>`). */
+  leaseId: string;
+  stepName: string;
+  attempt: number;
+  exec: ExecSpec;
+  /**
+   * The step after it, which the runner may start when this one exits 0 in turn: the chain ahead,
+   * one offer inside the other, up to the server's depth. An older runner reads only the first.
+   */
+  successor?: LeaseOffer;
+}
+export const LeaseOffer: z.ZodType<LeaseOffer> = z.object({
   leaseId: z.string(),
   stepName: z.string(),
   attempt: z.number().int().positive(),
   exec: ExecSpec,
+  get successor() {
+    return LeaseOffer.optional();
+  },
 });
-export type LeaseOffer = z.infer<typeof LeaseOffer>;
 
 export const Lease = z.object({
   /** `<runId>.<stepIndex>.<dispatchSeq>`: names the run, so calls route without a lookup. */
@@ -361,7 +374,16 @@ export const SOCKET_CLOSE_UNAUTHORIZED = 4401;
  * steps reports them together, and the completions of one run are accepted in one storage
  * transaction. Each is answered on its own; `next` asks for leases after all of them.
  */
-export const Completion = CompleteRequest.omit({ next: true }).extend({ leaseId: z.string().min(1).max(300) });
+export const Completion = CompleteRequest.omit({ next: true }).extend({
+  leaseId: z.string().min(1).max(300),
+  /**
+   * A step the runner ran under an offer (`successor`) whose lease it has not been granted yet:
+   * sent without a token, right after the completion of the step that offered it. The server
+   * takes it only if that completion, in this same call, leased exactly this id and attempt to
+   * this runner (docs/runner-protocol.md#a-chains-steps-run-ahead).
+   */
+  offered: z.object({ attempt: z.number().int().positive() }).optional(),
+});
 export type Completion = z.input<typeof Completion>;
 
 export const CompletionsRequest = z.object({
@@ -374,7 +396,11 @@ export type CompletionsRequest = z.input<typeof CompletionsRequest>;
 export const CompletionResult = z.object({
   leaseId: z.string(),
   status: z.number().int(),
-  body: z.union([CompleteResponse.omit({ next: true }), ErrorBody]),
+  body: z.union([
+    // An offered completion taken: the token of the lease the call granted it.
+    CompleteResponse.omit({ next: true }).extend({ token: z.string().optional() }),
+    ErrorBody,
+  ]),
 });
 export type CompletionResult = z.infer<typeof CompletionResult>;
 
