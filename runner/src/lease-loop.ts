@@ -9,6 +9,7 @@ import { StepRun } from "./exec.ts";
 import { startFleetReports } from "./fleet-report.ts";
 import { LeaseReleases, RELEASE_ON_ABORT_WAIT_MS, RELEASE_WAIT_MS } from "./lease-release.ts";
 import { type Backoff, DEFAULT_BACKOFF, sleep } from "./retries.ts";
+import { type Launched, RunAhead } from "./run-ahead.ts";
 import type { RunFiles } from "./run-files.ts";
 
 export interface LoopOptions {
@@ -33,20 +34,10 @@ export interface LoopOptions {
   earlyStart?: boolean;
 }
 
-/** A step under way here, and what settles once it has reported. */
-interface Launched {
-  run: StepRun;
-  finished: Promise<void>;
-  /** Set for a step started early, until the reply to its predecessor's completion. */
-  held?: HeldLease;
-}
-
 export class LeaseLoop {
   private readonly running = new Map<StepRun, Promise<void>>();
   /** Steps started early and not confirmed yet: in their predecessor's slot, unknown to the server. */
-  private readonly early = new Set<Launched>();
-  /** Early steps discarded, until their process is gone and their files removed. */
-  private readonly discards = new Set<Promise<void>>();
+  private readonly early: RunAhead;
   private readonly releases: LeaseReleases;
   /** Slots promised to requests in flight: the poll's `max`, and completions' extra `next` slots. */
   private reserved = 0;
@@ -57,6 +48,7 @@ export class LeaseLoop {
 
   constructor(private readonly opts: LoopOptions) {
     this.releases = new LeaseReleases(opts.client, opts.log);
+    this.early = new RunAhead(opts.log, opts.runFiles);
   }
 
   get runningSteps(): number {
@@ -88,7 +80,7 @@ export class LeaseLoop {
    */
   async abort(opts: { graceMs: number; release: boolean }): Promise<void> {
     this.drain();
-    for (const step of [...this.early]) this.discard(step, "the runner is stopping");
+    this.early.discardAll("the runner is stopping");
     const runs = [...this.running.keys()];
     for (const run of runs) run.abort();
     await Promise.race([Promise.all(runs.map((run) => run.exited())), sleep(opts.graceMs)]);
@@ -159,7 +151,7 @@ export class LeaseLoop {
     }
     // A reply that comes while draining may confirm a step started early: it runs to its end too.
     for (;;) {
-      const pending = [...this.running.values(), ...[...this.early].map((s) => s.finished), ...this.discards];
+      const pending = [...this.running.values(), ...this.early.pending()];
       if (pending.length === 0) break;
       await Promise.all(pending);
     }
@@ -184,15 +176,16 @@ export class LeaseLoop {
     // Not discarded meanwhile (a forced shutdown discards every step started early).
     if (successor?.held && this.early.has(successor)) {
       const found = successor.held.match(leases);
-      this.early.delete(successor);
       if ("real" in found) {
         rest = leases.filter((l) => l !== found.real);
+        this.early.delete(successor);
         this.running.set(successor.run, successor.finished);
         this.opts.log(`${successor.run.label}: leased by ${this.opts.runnerId} (started early)`);
         successor.held.confirm(found.real);
-      } else {
-        // Before a lease of the same id with another spec starts below, in files of the same names.
-        this.discard(successor, found.why);
+      } else if (!successor.held.confirmed && !successor.held.sentOffered) {
+        // (Sent in the same call without a token, its own answer decides.) Before a lease of the
+        // same id with another spec starts below, in files of the same names.
+        this.early.discard(successor, found.why);
       }
     }
     for (const lease of rest) {
@@ -218,27 +211,17 @@ export class LeaseLoop {
     return step;
   }
 
-  /** Kills an early step's group; nothing of it is reported, and its files on this host go. */
-  private discard(step: Launched, why: string): void {
-    this.early.delete(step);
-    this.opts.log(`${step.run.label}: started early, stopped unreported: ${why}`);
-    step.held?.discard();
-    step.run.discard();
-    // Its files were made when it started; what it still writes goes to the files it holds open.
-    this.opts.runFiles?.remove(step.run.lease);
-    const gone = step.finished;
-    this.discards.add(gone);
-    void gone.finally(() => this.discards.delete(gone));
-  }
-
   private launch(lease: Lease, held?: HeldLease): Launched {
     let extra = 0;
     // The step this one's exit 0 started early, and whether it exited 0 (a step started early
     // may exit before its own lease, and so its own offer, is confirmed).
     let successor: Launched | undefined;
     let exited0 = false;
+    // Set below, before the step can end.
+    let step: Launched | undefined;
     const startSuccessor = () => {
-      if (successor || !exited0 || (held && !held.confirmed)) return;
+      // A step not confirmed yet goes on down the chain its offer holds, and no further.
+      if (successor || !exited0 || (held && !held.confirmed && !lease.successor)) return;
       successor = this.startEarly(lease);
     };
     const run = new StepRun(lease, {
@@ -276,10 +259,22 @@ export class LeaseLoop {
       .then((next) => {
         this.running.delete(run);
         this.reserved -= extra;
+        // Run ahead and reported: taken (its answer confirmed it), or refused with what followed it.
+        if (held && step && this.early.has(step)) {
+          if (held.confirmed) this.early.delete(step);
+          else this.early.discard(step, "its completion was refused");
+        }
         this.accept(next, successor);
         this.wakeUp();
       });
-    const step: Launched = { run, finished, held };
+    step = {
+      run,
+      finished,
+      held,
+      get next() {
+        return successor;
+      },
+    };
     // Confirmed after it exited 0: its own successor starts now, with the lease that offers it.
     held?.onConfirmed(startSuccessor);
     return step;
