@@ -261,8 +261,10 @@ export class LeaseLoop {
         this.reserved -= extra;
         // Run ahead and reported: taken (its answer confirmed it), or refused with what followed it.
         if (held && step && this.early.has(step)) {
-          if (held.confirmed) this.early.delete(step);
-          else this.early.discard(step, "its completion was refused");
+          if (held.confirmed) {
+            this.early.delete(step);
+            this.opts.log(`${run.label}: leased by ${this.opts.runnerId} (ran ahead, completed with its predecessor)`);
+          } else this.early.discard(step, "its completion was refused");
         }
         this.accept(next, successor);
         this.wakeUp();
