@@ -32,8 +32,15 @@ export class HeldLease {
   /** Aborts its completion while it waits for a token, once it is discarded. */
   private readonly discarded = new AbortController();
 
-  /** `from`: the lease of the step that exited 0, whose offer this is. */
-  constructor(from: Lease, offer: LeaseOffer) {
+  /**
+   * `from`: the lease of the step that exited 0, whose offer this is; `depth`: how many steps
+   * ahead of the last leased one it runs (1: the successor of a leased step).
+   */
+  constructor(
+    from: Lease,
+    offer: LeaseOffer,
+    readonly depth = 1,
+  ) {
     this.after = from.leaseId;
     this.spec = canonicalJson(offer.exec);
     this.lease = {

@@ -1,7 +1,7 @@
 // The runner's one lease loop: it asks /lease for as many leases as it has free slots (over its
 // socket, or a long poll over HTTP) and starts each, reserving the slots a request in flight was
-// promised. A finishing step asks for its successor in its completion call, and a step whose lease
-// offers its successor starts it in its own slot the moment it exits 0 (early-start.ts).
+// promised. A finishing step asks for its successor in its completion call; a step whose lease
+// offers the chain ahead runs it in its own slot from the moment it exits 0 (early-start.ts).
 import { type Lease, MAX_LEASE_WAIT_MS, MAX_LEASES_PER_REQUEST } from "../../src/shared/protocol.ts";
 import { AbortedError, AuthError, type Log, type RunnerClient } from "./client.ts";
 import { HeldLease } from "./early-start.ts";
@@ -32,6 +32,8 @@ export interface LoopOptions {
   runFiles?: RunFiles;
   /** Start a chain's offered successor when its predecessor exits 0 (default: on). */
   earlyStart?: boolean;
+  /** At most this many steps run ahead of the last one the server leased (default: as offered). */
+  earlyStartDepth?: number;
 }
 
 export class LeaseLoop {
@@ -203,9 +205,10 @@ export class LeaseLoop {
   }
 
   /** The offered successor of `from`, started in its slot; it waits in `early` for the reply. */
-  private startEarly(from: Lease): Launched | undefined {
+  private startEarly(from: Lease, fromHeld?: HeldLease): Launched | undefined {
     if (!from.successor || this.opts.earlyStart === false || this.draining) return undefined;
-    const held = new HeldLease(from, from.successor);
+    const depth = fromHeld && !fromHeld.confirmed ? fromHeld.depth + 1 : 1;
+    const held = new HeldLease(from, from.successor, depth);
     const step = this.launch(held.lease, held);
     this.early.add(step);
     return step;
@@ -220,9 +223,11 @@ export class LeaseLoop {
     // Set below, before the step can end.
     let step: Launched | undefined;
     const startSuccessor = () => {
-      // A step not confirmed yet goes on down the chain its offer holds, and no further.
-      if (successor || !exited0 || (held && !held.confirmed && !lease.successor)) return;
-      successor = this.startEarly(lease);
+      if (successor || !exited0) return;
+      // A step not confirmed yet goes on down the chain its offer holds, within the depth.
+      const depth = this.opts.earlyStartDepth ?? Number.POSITIVE_INFINITY;
+      if (held && !held.confirmed && (!lease.successor || held.depth >= depth)) return;
+      successor = this.startEarly(lease, held);
     };
     const run = new StepRun(lease, {
       client: this.opts.client,
@@ -259,13 +264,7 @@ export class LeaseLoop {
       .then((next) => {
         this.running.delete(run);
         this.reserved -= extra;
-        // Run ahead and reported: taken (its answer confirmed it), or refused with what followed it.
-        if (held && step && this.early.has(step)) {
-          if (held.confirmed) {
-            this.early.delete(step);
-            this.opts.log(`${run.label}: leased by ${this.opts.runnerId} (ran ahead, completed with its predecessor)`);
-          } else this.early.discard(step, "its completion was refused");
-        }
+        if (step) this.early.ended(step, this.opts.runnerId);
         this.accept(next, successor);
         this.wakeUp();
       });

@@ -64,6 +64,14 @@ export class RunAhead {
     }
   }
 
+  /** Its completion was answered while it was run ahead: taken (which confirmed it), or refused. */
+  ended(step: Launched, runnerId: string): void {
+    if (!step.held || !this.steps.has(step)) return;
+    if (!step.held.confirmed) return this.discard(step, "its completion was refused");
+    this.steps.delete(step);
+    this.log(`${step.run.label}: leased by ${runnerId} (ran ahead, completed with its predecessor)`);
+  }
+
   discardAll(why: string): void {
     for (const step of [...this.steps]) this.discard(step, why);
   }
