@@ -91,7 +91,9 @@ export async function completeOutcomes(
       results[k.i] = k.report.offered ? refusedOffer(run, k, next) : staleFrom(reply ?? { kind: "none" });
       return;
     }
-    if (reply.accepted && k.attempt !== undefined) countRunnerDrops(run, k.step, k.attempt, k.report.droppedLogBytes);
+    // An offered completion's attempt is the one its claim in this call granted.
+    const attempt = k.report.offered?.attempt ?? k.attempt;
+    if (reply.accepted && attempt !== undefined) countRunnerDrops(run, k.step, attempt, k.report.droppedLogBytes);
     const token = tokens.get(j);
     results[k.i] = ok({ accepted: reply.accepted, ...(token !== undefined && { token }) });
   });
