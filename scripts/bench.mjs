@@ -1,5 +1,5 @@
 // `npm run bench [-- --quick] [-- --direct] [-- --out FILE] [-- --only S1,S3] [-- --lists] [-- --cmd CMD]
-// [-- --no-early-start]`: the benchmark of
+// [-- --no-early-start] [-- --early-start-depth N]`: the benchmark of
 // BENCHMARKS.md. Starts the local stack (wrangler dev, or with --direct workerd through Miniflare
 // without the dev proxy, and a real runner process), runs the scenarios, prints a table and
 // writes the figures to a JSON file. Figures, never assertions.
@@ -20,8 +20,13 @@ const direct = flag("--direct");
 // What each light step runs: the shell builtin `true` by default (the figures of BENCHMARKS.md
 // so far); `--cmd /bin/true` is a real process, as the peer benchmark runs, exec'd without a shell.
 const cmd = option("--cmd") ?? "true";
-// The runner's early start of a chain's next step (on by default), off for an A/B comparison.
-const runnerArgs = flag("--no-early-start") ? ["--no-early-start"] : [];
+// The runner's early start of a chain's next step (on by default), off for an A/B comparison, or
+// held to a depth (`--early-start-depth N`: how far a chain runs ahead of its last leased step).
+const depth = option("--early-start-depth");
+const runnerArgs = [
+  ...(flag("--no-early-start") ? ["--no-early-start"] : []),
+  ...(depth ? ["--early-start-depth", depth] : []),
+];
 const yamlCmd = JSON.stringify(cmd);
 const host = direct ? "workerd through Miniflare" : "wrangler dev";
 

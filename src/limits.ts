@@ -91,6 +91,12 @@ export const MAX_RETRY_LIMIT = 100;
 export const MAX_REPEAT_LIMIT = 10_000;
 /** Any other count a DAG sets (maxActiveSteps, maxActiveRuns, maxConcurrent, histRetentionDays). */
 export const MAX_COUNT = 100_000;
+/**
+ * Steps of a chain a lease offers ahead of it (`successor`, nested): a runner may run that many
+ * before the server has leased them, so a run stopped meanwhile may have had that many run whose
+ * results are dropped.
+ */
+export const MAX_OFFER_DEPTH = 16;
 
 const encoder = new TextEncoder();
 /** Size in UTF-8 (a character may take up to 4 bytes; `length` counts UTF-16 units). */

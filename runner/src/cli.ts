@@ -57,7 +57,8 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
 
-  const { server, concurrency, labels, runnerId, transport, launcher, shellAlways, earlyStart } = config;
+  const { server, concurrency, labels, runnerId, transport, launcher, shellAlways, earlyStart, earlyStartDepth } =
+    config;
   // Steps must not outlive a runner that is killed outright (SIGKILL): see watchdog.ts.
   setGroupWatcher(new Watchdog());
   setStepUser(stepUser);
@@ -75,6 +76,7 @@ export async function main(argv: string[]): Promise<void> {
     transport,
     runFiles,
     earlyStart,
+    earlyStartDepth,
   });
   const sweep = (files: RunFiles) => {
     const { removed } = files.sweep();

@@ -20,6 +20,7 @@ import {
 import { AbortedError, AuthError, LeaseLostError, RejectedError, UnreachableError } from "./client-errors.ts";
 import { CompletionBatcher } from "./completion-batcher.ts";
 import { type HttpReply, postJson } from "./http-post.ts";
+import type { OfferedSend } from "./offered-send.ts";
 import { type Backoff, backoffMs, DEFAULT_BACKOFF, sleep } from "./retries.ts";
 import { RunnerSocket, SocketDownError } from "./socket.ts";
 
@@ -108,9 +109,10 @@ export class RunnerClient {
   /**
    * Retried until answered; completions that end together go in one call. `prefer`: the lease
    * id this completion's `next` should hold when the server grants it (its offered successor).
+   * `offered`: a step run under an offer, not leased yet (completion-batcher.ts).
    */
-  complete(leaseId: string, req: CompleteRequest, signal?: AbortSignal, prefer?: string) {
-    return this.completions.complete(leaseId, req, signal, prefer);
+  complete(leaseId: string, req: CompleteRequest, signal?: AbortSignal, prefer?: string, offered?: OfferedSend) {
+    return this.completions.complete(leaseId, req, signal, prefer, offered);
   }
 
   async release(leaseId: string, token: string, reason: string, signal?: AbortSignal): Promise<void> {

@@ -1,13 +1,14 @@
 // Coalesces the runner's completions: one that becomes ready while a completion call is in
 // flight (or in the same event-loop turn as another) waits for that call and then leaves with
 // the others in one `POST /completions`, over the socket or HTTP. A completion with nothing else
-// pending leaves at once as its own `complete` call, so a chain pays no added latency. Every
+// pending leaves at once as its own `complete` call, so a chain pays no added latency. A chain's
+// step run ahead under an offer (early-start.ts) leaves without a token right after its
+// predecessor's completion in one call (`offered`), or, once a reply leased it, as any other. Every
 // fault rule of a single completion holds per lease: a transient failure (for the call or for
 // one lease) is sent again after a backoff, a refusal ends only its own lease, and a server
 // without `/completions` (404) gets one call per completion from then on.
 // docs/runner-protocol.md#several-completions-in-one-call.
 
-import { parseLeaseId } from "../../src/shared/lease-id.ts";
 import {
   type CompleteRequest,
   type CompleteResponse,
@@ -18,6 +19,7 @@ import {
   MAX_LEASES_PER_REQUEST,
 } from "../../src/shared/protocol.ts";
 import { AbortedError, AuthError, RejectedError, UnreachableError } from "./client-errors.ts";
+import type { CompletionAnswer, OfferedSend } from "./offered-send.ts";
 import { type Backoff, backoffMs, DEFAULT_BACKOFF } from "./retries.ts";
 import { trace } from "./trace.ts";
 
@@ -39,6 +41,8 @@ interface Item {
   req: CompleteRequest;
   /** The lease its `next` should hold if granted: the successor it offered, maybe started early. */
   prefer?: string;
+  /** Run under an offer and not granted yet: it goes only right after its predecessor. */
+  offered?: OfferedSend;
   /** Its size as JSON, measured only when it might share a call (a chain's completion goes alone). */
   bytes?: number;
   /** Transient failures so far: the backoff before this one is sent again. */
@@ -46,7 +50,7 @@ interface Item {
   /** Not sent again before this time (epoch ms). */
   notBefore: number;
   settled: boolean;
-  resolve: (res: CompleteResponse) => void;
+  resolve: (res: CompletionAnswer) => void;
   reject: (err: Error) => void;
 }
 
@@ -61,13 +65,22 @@ export class CompletionBatcher {
   constructor(private readonly transport: CompletionTransport) {}
 
   /** Reports one lease's completion; settles as its own `complete` call would. */
-  complete(leaseId: string, req: CompleteRequest, signal?: AbortSignal, prefer?: string): Promise<CompleteResponse> {
+  complete(
+    leaseId: string,
+    req: CompleteRequest,
+    signal?: AbortSignal,
+    prefer?: string,
+    offered?: OfferedSend,
+  ): Promise<CompletionAnswer> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(new AbortedError(`${leaseId}: completion given up`));
+      // Granted meanwhile: it may then leave in any call, with its token.
+      offered?.onToken(() => this.kick());
       const item: Item = {
         leaseId,
         req,
         prefer,
+        offered,
         failures: 0,
         notBefore: 0,
         settled: false,
@@ -95,9 +108,11 @@ export class CompletionBatcher {
 
   /** Sends what is due once the current turn ends, unless a call is in flight (it sends after). */
   private kick(): void {
-    if (this.busy || this.scheduled || this.queue.length === 0) return;
+    // An offered completion waiting for its lease leaves with its predecessor, or once granted.
+    const ready = this.queue.filter((i) => !waiting(i));
+    if (this.busy || this.scheduled || ready.length === 0) return;
     const now = Date.now();
-    const due = Math.min(...this.queue.map((i) => i.notBefore));
+    const due = Math.min(...ready.map((i) => i.notBefore));
     clearTimeout(this.retryTimer);
     if (due > now) {
       this.retryTimer = setTimeout(() => this.kick(), due - now);
@@ -129,17 +144,15 @@ export class CompletionBatcher {
   }
 
   /**
-   * The due items, oldest first, up to the call's limits; the rest wait for the next call. The
-   * server leases the runner's next steps from the first run of a call only: a completion whose
-   * offered successor it wants leased (maybe started early) goes only in a call led by its run.
+   * The due items, oldest first, up to the call's limits; the rest wait for the next call. A
+   * completion run under an offer and not granted yet goes only right behind its predecessor's.
    */
   private take(now: number): Item[] {
     const batch: Item[] = [];
     let bytes = 0;
     for (const item of this.queue) {
       if (item.notBefore > now || batch.length === MAX_LEASES_PER_REQUEST) continue;
-      const lead = batch[0];
-      if (lead && item.prefer !== undefined && runOf(item.leaseId) !== runOf(lead.leaseId)) continue;
+      if (waiting(item) && (this.oneByOne || batch.at(-1)?.leaseId !== item.offered?.after)) continue;
       if (batch.length > 0) {
         if (batch.length === 1) bytes = sizeOf(batch[0] as Item);
         if (bytes + sizeOf(item) > MAX_BATCH_BYTES) continue;
@@ -152,8 +165,17 @@ export class CompletionBatcher {
   }
 
   private async sendOne(item: Item): Promise<void> {
+    // Never alone without a token: it waits for a reply to grant its lease.
+    if (waiting(item)) {
+      this.queue.push(item);
+      return;
+    }
+    const token = item.offered?.token();
     try {
-      const res = await this.transport.completeOne(item.leaseId, item.req);
+      const res = await this.transport.completeOne(
+        item.leaseId,
+        token === undefined ? item.req : { ...item.req, token },
+      );
       if (res instanceof UnreachableError) return this.retryLater([item]);
       settle(item, res);
     } catch (err) {
@@ -164,10 +186,16 @@ export class CompletionBatcher {
   private async sendMany(batch: Item[]): Promise<void> {
     const asks = batch.map((i) => i.req.next);
     const first = asks.find((a) => a !== undefined);
-    const max = asks.reduce((sum, a) => sum + (a?.max ?? 0), 0);
+    // A step run ahead took its predecessor's slot: only its further free slots are asked for.
+    const max = batch.reduce((sum, i) => sum + Math.max(0, (i.req.next?.max ?? 0) - (waiting(i) ? 1 : 0)), 0);
     const req: CompletionsRequest = {
-      completions: batch.map(({ leaseId, req: { next: _, ...rest } }): Completion => ({ leaseId, ...rest })),
-      ...(first && { next: { ...first, max: Math.min(max, MAX_LEASES_PER_REQUEST) } }),
+      completions: batch.map(({ leaseId, offered, req: { next: _, ...rest } }): Completion => {
+        const token = offered?.token();
+        if (!offered || token !== undefined) return { leaseId, ...rest, ...(token !== undefined && { token }) };
+        offered.sent();
+        return { leaseId, ...rest, token: "", offered: { attempt: offered.attempt } };
+      }),
+      ...(first && { next: { ...first, max: Math.max(1, Math.min(max, MAX_LEASES_PER_REQUEST)) } }),
     };
     let res: CompletionsResponse | UnreachableError;
     try {
@@ -207,9 +235,11 @@ export class CompletionBatcher {
       else if (failure) settle(item, failure);
       else {
         const accepted = "accepted" in result.body && result.body.accepted;
-        if (item.settled || !item.req.next) settle(item, { accepted, next: [] });
+        const token = "accepted" in result.body ? result.body.token : undefined;
+        const answer = token === undefined ? {} : { token };
+        if (item.settled || !item.req.next) settle(item, { accepted, next: [], ...answer });
         else {
-          settle(item, { accepted, next: nextOf(item, own.get(item), leases) });
+          settle(item, { accepted, next: nextOf(item, own.get(item), leases), ...answer });
           own.delete(item);
         }
       }
@@ -231,9 +261,9 @@ export class CompletionBatcher {
   }
 }
 
-/** The run a lease id names (`<runId>.<stepIndex>.<dispatchSeq>`). */
-function runOf(leaseId: string): string | undefined {
-  return parseLeaseId(leaseId)?.runId;
+/** An offered completion whose lease no reply has granted yet. */
+function waiting(item: Item): boolean {
+  return item.offered !== undefined && item.offered.token() === undefined;
 }
 
 /** A completion's share of the granted leases: its own successor's, then up to its ask. */
@@ -255,7 +285,7 @@ function sizeOf(item: Item): number {
   return bytes;
 }
 
-function settle(item: Item, outcome: CompleteResponse | Error): void {
+function settle(item: Item, outcome: CompletionAnswer | Error): void {
   if (item.settled) return;
   item.settled = true;
   if (outcome instanceof Error) item.reject(outcome);

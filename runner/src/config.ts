@@ -41,6 +41,9 @@ export const USAGE = `usage: dagflare-runner [options]
   --no-early-start   start a chain's next step only once the server leased it, not as soon as
                      the step before exits 0 (default: early start on, off when
                      $DAGFLARE_RUNNER_EARLY_START is 0; --early-start turns it on)
+  --early-start-depth N
+                     run at most N steps of a chain ahead of the last one the server leased,
+                     1-64 (default: as many as the server offers, 16)
   --help             show this text
 
 SIGTERM or SIGINT: stop leasing, let running steps finish and report, exit 0.
@@ -68,6 +71,8 @@ export interface RunnerConfig {
   shellAlways: boolean;
   /** Start a chain's offered successor when its predecessor exits 0 (early-start.ts). */
   earlyStart: boolean;
+  /** At most this many steps run ahead of a leased one; undefined: as many as offered. */
+  earlyStartDepth: number | undefined;
 }
 
 export class UsageError extends Error {
@@ -104,6 +109,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
         "shell-always": { type: "boolean" },
         "early-start": { type: "boolean" },
         "no-early-start": { type: "boolean" },
+        "early-start-depth": { type: "string" },
         help: { type: "boolean" },
       },
       strict: true,
@@ -140,6 +146,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     launcher: parseLauncher(str("launcher") ?? env.DAGFLARE_RUNNER_LAUNCHER),
     shellAlways: values["shell-always"] === true || env.DAGFLARE_RUNNER_SHELL_ALWAYS === "1",
     earlyStart: parseEarlyStart(values["early-start"] === true, values["no-early-start"] === true, env),
+    earlyStartDepth: parseDepth(str("early-start-depth")),
   };
 }
 
@@ -200,6 +207,13 @@ function parseEarlyStart(on: boolean, off: boolean, env: Record<string, string |
   if (text === undefined || text === "1") return true;
   if (text === "0") return false;
   throw new UsageError(`DAGFLARE_RUNNER_EARLY_START "${text}" must be 0 or 1`);
+}
+
+function parseDepth(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = /^\d+$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
+  if (!(n >= 1 && n <= 64)) throw new UsageError(`--early-start-depth "${text}" must be a whole number from 1 to 64`);
+  return n;
 }
 
 function parseTransport(text: string | undefined): "socket" | "http" {

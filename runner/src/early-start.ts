@@ -1,13 +1,16 @@
-// A chain's next step started early: when a step whose lease offers its successor (`successor`)
-// exits 0, the runner starts the successor at once, in the slot it freed, while the step's
-// completion is on its way; the reply to that completion grants the successor's lease. Until a
-// reply confirms it, everything the successor would tell the server (heartbeats, log batches, its
-// completion) and every line the runner logs about it waits here. A reply that grants a lease of
-// the offered id, attempt and spec confirms it: what waited goes out under that lease. Any other
-// reply discards it: the lease loop kills its group and nothing of it is ever reported.
-// docs/runner-protocol.md#a-chains-next-step-started-early.
-import type { ExecSpec, Lease, LeaseOffer } from "../../src/shared/protocol.ts";
+// A chain's steps run ahead: when a step whose lease offers its successor (`successor`) exits 0,
+// the runner starts the successor at once, in the slot it freed, while the step's completion is
+// on its way; and when that successor exits 0 in turn, the offer nested in its offer, and so on
+// down the chain the server offered. Until a reply confirms a step, everything it would tell the
+// server (heartbeats, log batches) and every line the runner logs about it waits here. A reply
+// that grants a lease of the offered id, attempt and spec confirms it: what waited goes out under
+// that lease. Its completion need not wait: it leaves without a token right behind its
+// predecessor's in one call, and the server's answer to it is its confirmation (its token) or
+// its refusal. Any other reply discards it: the lease loop kills its group and nothing of it is
+// ever reported. docs/runner-protocol.md#a-chains-steps-run-ahead.
+import type { CompleteRequest, ExecSpec, Lease, LeaseOffer } from "../../src/shared/protocol.ts";
 import { AbortedError, type Log, type RunnerClient } from "./client.ts";
+import type { OfferedSend } from "./offered-send.ts";
 
 /** The calls a step makes about its own lease. */
 export type LeaseCalls = Pick<RunnerClient, "heartbeat" | "appendLogs" | "complete">;
@@ -22,9 +25,23 @@ export class HeldLease {
   private waiting: Array<{ resolve: (lease: Lease) => void; reject: (err: Error) => void }> = [];
   private lines: Array<{ log: Log; line: string }> = [];
   private confirmedHooks: Array<() => void> = [];
+  /** The lease of the step before it, whose completion its own may follow in one call. */
+  private readonly after: string;
+  /** Its completion left without a token; that call's answer confirms or refuses it. */
+  private offeredSent = false;
+  /** Aborts its completion while it waits for a token, once it is discarded. */
+  private readonly discarded = new AbortController();
 
-  /** `from`: the lease of the step that exited 0, whose offer this is. */
-  constructor(from: Lease, offer: LeaseOffer) {
+  /**
+   * `from`: the lease of the step that exited 0, whose offer this is; `depth`: how many steps
+   * ahead of the last leased one it runs (1: the successor of a leased step).
+   */
+  constructor(
+    from: Lease,
+    offer: LeaseOffer,
+    readonly depth = 1,
+  ) {
+    this.after = from.leaseId;
     this.spec = canonicalJson(offer.exec);
     this.lease = {
       leaseId: offer.leaseId,
@@ -38,6 +55,8 @@ export class HeldLease {
       // Its own copy: the step resolves its dir and env in place, the offer stays as it came.
       exec: structuredClone(offer.exec) as ExecSpec,
     };
+    // The chain offered further: its own exit 0 starts the next one, confirmed or not.
+    if (offer.successor) this.lease.successor = offer.successor;
   }
 
   /** Why `lease` is not the offered one, or undefined when it is (same id, step, attempt, spec). */
@@ -81,11 +100,17 @@ export class HeldLease {
     this.state = { kind: "discarded" };
     this.lines = [];
     this.confirmedHooks = [];
+    this.discarded.abort();
     for (const w of this.waiting.splice(0)) w.reject(new AbortedError(`${this.lease.leaseId}: not confirmed`));
   }
 
   get confirmed(): boolean {
     return this.state.kind === "confirmed";
+  }
+
+  /** Its completion went without a token: its answer, not its predecessor's reply, decides. */
+  get sentOffered(): boolean {
+    return this.offeredSent;
   }
 
   /** The step's calls, each sent once the lease is confirmed, with its token. */
@@ -94,10 +119,37 @@ export class HeldLease {
       heartbeat: async (leaseId, _token, timeoutMs) => inner.heartbeat(leaseId, (await this.real()).token, timeoutMs),
       appendLogs: async (leaseId, _token, entries) => inner.appendLogs(leaseId, (await this.real()).token, entries),
       complete: async (leaseId, req, signal, prefer) => {
+        if (this.state.kind === "held") return this.completeOffered(inner, leaseId, req, signal, prefer);
         const real = await this.real();
         return inner.complete(leaseId, { ...req, token: real.token }, signal, prefer ?? real.successor?.leaseId);
       },
     };
+  }
+
+  /**
+   * The completion of a step not confirmed yet: queued to leave right behind its predecessor's,
+   * without a token, or with one once a reply grants its lease. Taken, it confirms the lease.
+   */
+  private async completeOffered(
+    inner: LeaseCalls,
+    leaseId: string,
+    req: CompleteRequest,
+    signal: AbortSignal | undefined,
+    prefer: string | undefined,
+  ) {
+    const offered: OfferedSend = {
+      attempt: this.lease.attempt,
+      after: this.after,
+      token: () => (this.state.kind === "confirmed" ? this.state.lease.token : undefined),
+      onToken: (hook) => this.onConfirmed(hook),
+      sent: () => {
+        this.offeredSent = true;
+      },
+    };
+    const stop = signal ? AbortSignal.any([signal, this.discarded.signal]) : this.discarded.signal;
+    const res = await inner.complete(leaseId, req, stop, prefer ?? this.lease.successor?.leaseId, offered);
+    if (res.token !== undefined) this.confirm({ ...this.lease, token: res.token });
+    return res;
   }
 
   /** Lines about the step: logged once it is confirmed, dropped if it is discarded. */

@@ -1,7 +1,7 @@
 // The runner's one lease loop: it asks /lease for as many leases as it has free slots (over its
 // socket, or a long poll over HTTP) and starts each, reserving the slots a request in flight was
-// promised. A finishing step asks for its successor in its completion call, and a step whose lease
-// offers its successor starts it in its own slot the moment it exits 0 (early-start.ts).
+// promised. A finishing step asks for its successor in its completion call; a step whose lease
+// offers the chain ahead runs it in its own slot from the moment it exits 0 (early-start.ts).
 import { type Lease, MAX_LEASE_WAIT_MS, MAX_LEASES_PER_REQUEST } from "../../src/shared/protocol.ts";
 import { AbortedError, AuthError, type Log, type RunnerClient } from "./client.ts";
 import { HeldLease } from "./early-start.ts";
@@ -9,6 +9,7 @@ import { StepRun } from "./exec.ts";
 import { startFleetReports } from "./fleet-report.ts";
 import { LeaseReleases, RELEASE_ON_ABORT_WAIT_MS, RELEASE_WAIT_MS } from "./lease-release.ts";
 import { type Backoff, DEFAULT_BACKOFF, sleep } from "./retries.ts";
+import { type Launched, RunAhead } from "./run-ahead.ts";
 import type { RunFiles } from "./run-files.ts";
 
 export interface LoopOptions {
@@ -31,22 +32,14 @@ export interface LoopOptions {
   runFiles?: RunFiles;
   /** Start a chain's offered successor when its predecessor exits 0 (default: on). */
   earlyStart?: boolean;
-}
-
-/** A step under way here, and what settles once it has reported. */
-interface Launched {
-  run: StepRun;
-  finished: Promise<void>;
-  /** Set for a step started early, until the reply to its predecessor's completion. */
-  held?: HeldLease;
+  /** At most this many steps run ahead of the last one the server leased (default: as offered). */
+  earlyStartDepth?: number;
 }
 
 export class LeaseLoop {
   private readonly running = new Map<StepRun, Promise<void>>();
   /** Steps started early and not confirmed yet: in their predecessor's slot, unknown to the server. */
-  private readonly early = new Set<Launched>();
-  /** Early steps discarded, until their process is gone and their files removed. */
-  private readonly discards = new Set<Promise<void>>();
+  private readonly early: RunAhead;
   private readonly releases: LeaseReleases;
   /** Slots promised to requests in flight: the poll's `max`, and completions' extra `next` slots. */
   private reserved = 0;
@@ -57,6 +50,7 @@ export class LeaseLoop {
 
   constructor(private readonly opts: LoopOptions) {
     this.releases = new LeaseReleases(opts.client, opts.log);
+    this.early = new RunAhead(opts.log, opts.runFiles);
   }
 
   get runningSteps(): number {
@@ -88,7 +82,7 @@ export class LeaseLoop {
    */
   async abort(opts: { graceMs: number; release: boolean }): Promise<void> {
     this.drain();
-    for (const step of [...this.early]) this.discard(step, "the runner is stopping");
+    this.early.discardAll("the runner is stopping");
     const runs = [...this.running.keys()];
     for (const run of runs) run.abort();
     await Promise.race([Promise.all(runs.map((run) => run.exited())), sleep(opts.graceMs)]);
@@ -159,7 +153,7 @@ export class LeaseLoop {
     }
     // A reply that comes while draining may confirm a step started early: it runs to its end too.
     for (;;) {
-      const pending = [...this.running.values(), ...[...this.early].map((s) => s.finished), ...this.discards];
+      const pending = [...this.running.values(), ...this.early.pending()];
       if (pending.length === 0) break;
       await Promise.all(pending);
     }
@@ -184,15 +178,16 @@ export class LeaseLoop {
     // Not discarded meanwhile (a forced shutdown discards every step started early).
     if (successor?.held && this.early.has(successor)) {
       const found = successor.held.match(leases);
-      this.early.delete(successor);
       if ("real" in found) {
         rest = leases.filter((l) => l !== found.real);
+        this.early.delete(successor);
         this.running.set(successor.run, successor.finished);
         this.opts.log(`${successor.run.label}: leased by ${this.opts.runnerId} (started early)`);
         successor.held.confirm(found.real);
-      } else {
-        // Before a lease of the same id with another spec starts below, in files of the same names.
-        this.discard(successor, found.why);
+      } else if (!successor.held.confirmed && !successor.held.sentOffered) {
+        // (Sent in the same call without a token, its own answer decides.) Before a lease of the
+        // same id with another spec starts below, in files of the same names.
+        this.early.discard(successor, found.why);
       }
     }
     for (const lease of rest) {
@@ -210,25 +205,13 @@ export class LeaseLoop {
   }
 
   /** The offered successor of `from`, started in its slot; it waits in `early` for the reply. */
-  private startEarly(from: Lease): Launched | undefined {
+  private startEarly(from: Lease, fromHeld?: HeldLease): Launched | undefined {
     if (!from.successor || this.opts.earlyStart === false || this.draining) return undefined;
-    const held = new HeldLease(from, from.successor);
+    const depth = fromHeld && !fromHeld.confirmed ? fromHeld.depth + 1 : 1;
+    const held = new HeldLease(from, from.successor, depth);
     const step = this.launch(held.lease, held);
     this.early.add(step);
     return step;
-  }
-
-  /** Kills an early step's group; nothing of it is reported, and its files on this host go. */
-  private discard(step: Launched, why: string): void {
-    this.early.delete(step);
-    this.opts.log(`${step.run.label}: started early, stopped unreported: ${why}`);
-    step.held?.discard();
-    step.run.discard();
-    // Its files were made when it started; what it still writes goes to the files it holds open.
-    this.opts.runFiles?.remove(step.run.lease);
-    const gone = step.finished;
-    this.discards.add(gone);
-    void gone.finally(() => this.discards.delete(gone));
   }
 
   private launch(lease: Lease, held?: HeldLease): Launched {
@@ -237,9 +220,14 @@ export class LeaseLoop {
     // may exit before its own lease, and so its own offer, is confirmed).
     let successor: Launched | undefined;
     let exited0 = false;
+    // Set below, before the step can end.
+    let step: Launched | undefined;
     const startSuccessor = () => {
-      if (successor || !exited0 || (held && !held.confirmed)) return;
-      successor = this.startEarly(lease);
+      if (successor || !exited0) return;
+      // A step not confirmed yet goes on down the chain its offer holds, within the depth.
+      const depth = this.opts.earlyStartDepth ?? Number.POSITIVE_INFINITY;
+      if (held && !held.confirmed && (!lease.successor || held.depth >= depth)) return;
+      successor = this.startEarly(lease, held);
     };
     const run = new StepRun(lease, {
       client: this.opts.client,
@@ -276,10 +264,18 @@ export class LeaseLoop {
       .then((next) => {
         this.running.delete(run);
         this.reserved -= extra;
+        if (step) this.early.ended(step, this.opts.runnerId);
         this.accept(next, successor);
         this.wakeUp();
       });
-    const step: Launched = { run, finished, held };
+    step = {
+      run,
+      finished,
+      held,
+      get next() {
+        return successor;
+      },
+    };
     // Confirmed after it exited 0: its own successor starts now, with the lease that offers it.
     held?.onConfirmed(startSuccessor);
     return step;

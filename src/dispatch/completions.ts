@@ -14,6 +14,7 @@ import {
   type CompletionsResponse,
   type ErrorBody,
   type Lease,
+  type NextAsk,
 } from "../shared/protocol";
 import { runStub } from "../stubs";
 import { checkOutput, type LeaseCallHooks } from "./lease-calls";
@@ -41,7 +42,7 @@ export async function completeMany(env: Env, body: unknown, hooks: LeaseCallHook
   const results: CompletionResult[] = [];
   const byRun = new Map<string, Item[]>();
   req.completions.forEach((c, at) => {
-    const { leaseId, token, lastLogSeq: _seq, droppedLogBytes, outputTruncated: _cut, ...outcome } = c;
+    const { leaseId, token, offered, lastLogSeq: _seq, droppedLogBytes, outputTruncated: _cut, ...outcome } = c;
     const parts = parseLeaseId(leaseId);
     try {
       if (!parts) throw new AppError("not_found", 404, `unknown lease ${leaseId}`);
@@ -51,16 +52,22 @@ export async function completeMany(env: Env, body: unknown, hooks: LeaseCallHook
       return;
     }
     const items = byRun.get(parts.runId) ?? [];
-    items.push({ at, leaseId, stepIndex: parts.stepIndex, report: { token, outcome, droppedLogBytes } });
+    const report: CompletionReport = { token, outcome, droppedLogBytes };
+    if (offered) report.offered = { dispatchSeq: parts.dispatchSeq, attempt: offered.attempt };
+    items.push({ at, leaseId, stepIndex: parts.stepIndex, report });
     byRun.set(parts.runId, items);
   });
 
-  // The runner's next leases ride on the first run's completions (over the socket, with the
-  // waiting tasks taken along for that run); the other runs only take their results.
+  // Every run of the call may lease the runner its next steps, within `next.max` between them:
+  // each run up to its own completions, the first run the rest (over the socket, with the waiting
+  // tasks taken along for that run).
   const [leadRun] = byRun.keys();
   const next = req.next;
-  const along = next && leadRun !== undefined ? hooks.takeAlong?.(leadRun, next) : undefined;
-  let granted: Lease[] = [];
+  const asks = next ? shareOf(next, byRun, leadRun) : new Map<string, NextAsk>();
+  const leadAsk = leadRun === undefined ? undefined : asks.get(leadRun);
+  const along = leadRun !== undefined && leadAsk ? hooks.takeAlong?.(leadRun, leadAsk) : undefined;
+  let leadGranted: Lease[] = [];
+  const otherGranted: Lease[] = [];
   let untried: Claim[] | "all" = "all";
   await Promise.all(
     [...byRun].map(async ([runId, items]) => {
@@ -68,17 +75,18 @@ export async function completeMany(env: Env, body: unknown, hooks: LeaseCallHook
       try {
         const done = await runStub(env, runId).completeMany(
           items.map((i) => ({ stepIndex: i.stepIndex, report: i.report })),
-          lead ? next : undefined,
+          asks.get(runId),
           lead ? along?.claims : undefined,
         );
         items.forEach((item, k) => {
           const r = done.results[k];
           results[item.at] =
             r && "accepted" in r
-              ? { leaseId: item.leaseId, status: 200, body: { accepted: r.accepted } }
+              ? { leaseId: item.leaseId, status: 200, body: r }
               : { leaseId: item.leaseId, status: r?.refused.status ?? 500, body: refusedBody(r?.refused) };
         });
-        if (lead) ({ next: granted, untried } = done);
+        if (lead) ({ next: leadGranted, untried } = done);
+        else otherGranted.push(...done.next);
       } catch (err) {
         // The run could not be reached: these completions are answered 500 and sent again.
         console.error(`completions: run ${runId} failed`, err);
@@ -86,10 +94,30 @@ export async function completeMany(env: Env, body: unknown, hooks: LeaseCallHook
       }
     }),
   );
-  if (along) return { results, next: await along.settle(granted, untried) };
+  if (along) return { results, next: [...(await along.settle(leadGranted, untried)), ...otherGranted] };
+  const granted = [...leadGranted, ...otherGranted];
   // As for one completion: with no step of its run for the runner, any ready step of the pool.
   const leases = next && granted.length === 0 ? await hooks.takeNext(next) : granted;
   return { results, next: leases };
+}
+
+/**
+ * How `next.max` is shared between the runs of a call: each run, in the call's order, up to the
+ * completions it holds that free a slot (those under a real lease), then the first run what is
+ * left; never more in all.
+ */
+function shareOf(next: NextAsk, byRun: Map<string, Item[]>, leadRun: string | undefined): Map<string, NextAsk> {
+  const shares = new Map<string, number>();
+  let left = next.max;
+  for (const [runId, items] of byRun) {
+    const max = Math.min(left, items.filter((i) => !i.report.offered).length);
+    left -= max;
+    shares.set(runId, max);
+  }
+  if (leadRun !== undefined) shares.set(leadRun, (shares.get(leadRun) ?? 0) + left);
+  const asks = new Map<string, NextAsk>();
+  for (const [runId, max] of shares) if (max > 0) asks.set(runId, { ...next, max });
+  return asks;
 }
 
 function refusedBody(refused: { code: ErrorCode; message: string } | undefined): ErrorBody {

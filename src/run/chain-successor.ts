@@ -34,6 +34,25 @@ export function checkSuccessor(ctx: MachineContext, state: RunState, step: strin
   return why === undefined ? { successor: name } : { none: why };
 }
 
+/**
+ * The chain ahead of `step`, in order, each step the successor of the one before by the rules of
+ * `checkSuccessor`, at most `depth` long. Each is checked on the state as it is now, which stands
+ * for the state after the steps before it succeeded: a step the chain runs through is idle and
+ * neither captures an output nor repeats (the predecessor rule), so the run rules (running, no
+ * maxActiveSteps, the env evaluated, no output that may arrive first) and the spec each is leased
+ * with hold for it as they hold for the first; the step, successor and label rules are static.
+ */
+export function offerChain(ctx: MachineContext, state: RunState, step: string, depth: number): string[] {
+  const chain: string[] = [];
+  for (let from = step; chain.length < depth; ) {
+    const check = checkSuccessor(ctx, state, from);
+    if (!("successor" in check) || chain.includes(check.successor)) break;
+    chain.push(check.successor);
+    from = check.successor;
+  }
+  return chain;
+}
+
 /** Rules on the step that exits: its exit 0 must mean "succeeded, go on" and nothing else. */
 function predecessorRule(a: StepDef): string | undefined {
   // Its output would become the successor's env; under a repeatPolicy exit 0 may mean "again".

@@ -9,6 +9,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { startRunner } from "../../scripts/stack.mjs";
+import { MAX_OFFER_DEPTH } from "../../src/limits";
 import { RUNNER_TOKEN, type Stack, startStack, tempDir } from "../e2e/harness";
 import { CutProxy } from "../support/cut-proxy";
 
@@ -54,6 +55,22 @@ const DEPENDS: Record<string, string[]> = {
 
 /** How many steps depend on `step`. */
 const dependentsOf = (step: string) => Object.values(DEPENDS).filter((deps) => deps.includes(step)).length;
+
+/**
+ * The steps whose lease may have offered `step`: up the chain of steps that each have one
+ * dependency, whose one dependent is the next, at most MAX_OFFER_DEPTH of them.
+ */
+function chainBefore(step: string): string[] {
+  const chain: string[] = [];
+  for (let at = step; chain.length < MAX_OFFER_DEPTH; ) {
+    const deps = DEPENDS[at] ?? [];
+    const before = deps[0];
+    if (deps.length !== 1 || before === undefined || dependentsOf(before) !== 1) break;
+    chain.push(before);
+    at = before;
+  }
+  return chain;
+}
 
 function dagSpec(effectsDir: string): string {
   // Each step records "start <lease>" and, at its end, "end <lease>" in the run's effects file,
@@ -219,10 +236,10 @@ it(`runs ${RUNS} twelve-step DAGs through runner kills, a network cut and a serv
       ).toHaveLength(1);
       // Any other finished side effect belongs to a lease the server took back before accepting
       // its result (its runner was killed or cut off after the process ended), or to a chain
-      // successor its runner started early as its predecessor exited, under the lease of a
-      // predecessor the server then took back (docs/runner.md#a-chains-next-step-started-early).
-      const deps = DEPENDS[step] ?? [];
-      const offeredBy = deps.length === 1 && dependentsOf(deps[0] as string) === 1 ? deps : [];
+      // step its runner ran ahead under an offer, as the steps before it in the chain exited,
+      // under the lease of one of them that the server then took back (a lease offers up to
+      // MAX_OFFER_DEPTH steps ahead: docs/runner.md#a-chains-steps-run-ahead).
+      const offeredBy = chainBefore(step);
       const takenBack = [step, ...offeredBy].flatMap(
         (name) =>
           runLog.match(new RegExp(` step ${name}(:| released)[^\\n]*(expired|never confirmed|released)`, "g")) ?? [],

@@ -66,6 +66,21 @@ describe("a chain's next step started early", () => {
       expect(said(pool, `${name}/s${i}#1`).some((l) => l.includes("(started early)"))).toBe(true);
   });
 
+  it("runs a chain of silent steps ahead, their completions taken together with their predecessors'", async () => {
+    const dir = tempDir("ahead");
+    const name = "ahead-chain";
+    const steps = Array.from({ length: 12 }, (_, i) => `  - name: s${i}\n    command: echo s${i} >> ${dir}/order\n`);
+    const spec = `type: chain\nworkerSelector:\n  pool: helper\nsteps:\n${steps.join("")}`;
+    const runId = await startDagRun(stack, name, spec);
+    const d = await runEnded(stack, name, runId, 60_000);
+    expect(d.statusLabel).toBe("succeeded");
+    expect(readFileSync(path.join(dir, "order"), "utf8")).toBe(steps.map((_, i) => `s${i}\n`).join(""));
+    expect(said("helper", `${name}/`).some((l) => l.includes("(ran ahead, completed with its predecessor)"))).toBe(
+      true,
+    );
+    expect(said("helper", `${name}/`).some((l) => l.includes("stopped unreported"))).toBe(false);
+  });
+
   it("kills the step started early and reports nothing of it when the run was stopped as its predecessor ended", async () => {
     const dir = tempDir("stopped");
     const name = "early-stopped";

@@ -63,6 +63,14 @@ describe("the runner's flags", () => {
     );
   });
 
+  it("run a chain ahead as deep as the server offers, or within --early-start-depth from 1 to 64", () => {
+    expect(parseConfig([], {})).toMatchObject({ earlyStartDepth: undefined });
+    expect(parseConfig(["--early-start-depth", "3"], {})).toMatchObject({ earlyStartDepth: 3 });
+    expect(() => parseConfig(["--early-start-depth", "0"], {})).toThrow(
+      '--early-start-depth "0" must be a whole number from 1 to 64',
+    );
+  });
+
   it("make a runner id from the host name, the pid and 4 random hex digits", () => {
     const config = parseConfig([], {});
     expect(config !== "help" && config.runnerId).toMatch(new RegExp(`-${process.pid}-[0-9a-f]{4}$`));

@@ -112,3 +112,90 @@ describe("a chain's next step started early", () => {
     await done;
   });
 });
+
+/** A chain of leases, each offering every step after it, nested, as the server offers them. */
+function longChain(commands: string[]): Lease[] {
+  const first = makeLease({ command: commands[0] ?? "true" }, { stepName: "s0" });
+  const leases = commands.map((command, i) =>
+    i === 0
+      ? first
+      : makeLease({ command }, { runId: first.runId, leaseId: `${first.runId}.${i}.1`, stepName: `s${i}` }),
+  );
+  const offersFrom = (i: number): Lease["successor"] => {
+    const l = leases[i];
+    if (!l) return undefined;
+    const offer: NonNullable<Lease["successor"]> = {
+      leaseId: l.leaseId,
+      stepName: l.stepName,
+      attempt: l.attempt,
+      exec: structuredClone(l.exec),
+    };
+    const after = offersFrom(i + 1);
+    if (after) offer.successor = after;
+    return offer;
+  };
+  leases.forEach((l, i) => {
+    const offer = offersFrom(i + 1);
+    if (offer) l.successor = offer;
+  });
+  return leases;
+}
+
+/** Waits until the pid a step wrote to `file` names a process group that is gone: the step exited. */
+async function exited(file: string): Promise<void> {
+  const pid = Number(await until(() => existsSync(file) && readFileSync(file, "utf8").trim()));
+  await until(() => !groupAlive(pid));
+}
+
+describe("a chain's steps run ahead, several deep", () => {
+  it("runs the offered chain while the first completion waits, and reports the rest in one call without tokens", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "ahead-"));
+    const [s0, s1, s2, s3] = longChain(["true", ...["s1", "s2", "s3"].map((n) => `echo $$ > ${dir}/${n}.pid`)]);
+    if (!s0 || !s1 || !s2 || !s3) throw new Error("expected four leases");
+    const loop = leaseLoop([]);
+    const done = loop.run();
+    const release = server.pauseCompletions();
+    server.nextQueue.push(s1, s2, s3);
+    server.offer(s0);
+    // All three ran to their end while the first step's completion was held.
+    await exited(path.join(dir, "s3.pid"));
+    expect([s1, s2, s3].flatMap(callsAbout)).toEqual([]);
+    release();
+    await until(() => server.completions.has(s3.leaseId));
+    const batch = server.callsTo("/completions").at(-1)?.body.completions;
+    expect(batch.map((c: { leaseId: string }) => c.leaseId)).toEqual([s1.leaseId, s2.leaseId, s3.leaseId]);
+    expect(batch.map((c: { offered?: unknown }) => c.offered)).toEqual([undefined, { attempt: 1 }, { attempt: 1 }]);
+    // Each step's result arrives, under the token of the lease the call granted it.
+    for (const l of [s1, s2, s3])
+      expect(server.completions.get(l.leaseId)).toMatchObject({ token: l.token, exitCode: 0 });
+    loop.drain();
+    await done;
+  });
+
+  it("kills the steps run ahead and reports nothing of them when the first completion is refused", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "ahead-"));
+    const [s0, s1, s2] = longChain(["true", `echo $$ > ${dir}/s1.pid`, `echo $$ > ${dir}/s2.pid; sleep 30`]);
+    if (!s0 || !s1 || !s2) throw new Error("expected three leases");
+    const lines: string[] = [];
+    const loop = leaseLoop(lines);
+    const done = loop.run();
+    const release = server.pauseCompletions();
+    server.lost.set(s0.leaseId, ["complete"]);
+    server.offer(s0);
+    await exited(path.join(dir, "s1.pid"));
+    const pid = Number(
+      await until(() => existsSync(path.join(dir, "s2.pid")) && readFileSync(path.join(dir, "s2.pid"), "utf8").trim()),
+    );
+    release();
+    await until(() => !groupAlive(pid));
+    loop.drain();
+    await done;
+    expect([s1, s2].flatMap(callsAbout)).toEqual([]);
+    expect(server.callsTo("/completions")).toEqual([]);
+    // One line names every step it ran ahead and dropped.
+    const dropped = lines.filter((l) => l.includes("started early, stopped unreported"));
+    expect(dropped).toHaveLength(1);
+    expect(dropped[0]).toContain(s1.leaseId);
+    expect(dropped[0]).toContain(s2.leaseId);
+  });
+});

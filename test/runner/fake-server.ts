@@ -139,14 +139,25 @@ export class FakeServer {
     return accepted;
   }
 
-  /** Each completion answered as its own `complete` would be; `next` after all of them. */
-  private completeMany(body: { completions: Array<CompleteRequest & { leaseId: string }>; next?: { max: number } }) {
-    const results = body.completions.map(({ leaseId, ...req }) => {
+  /**
+   * Each completion answered as its own `complete` would be; `next` after all of them. An
+   * offered completion (a step run ahead, no token) is taken right behind a taken completion,
+   * with the token of its lease in `nextQueue` (which it leaves), as the server's hand-off would.
+   */
+  private completeMany(body: {
+    completions: Array<CompleteRequest & { leaseId: string; offered?: { attempt: number } }>;
+    next?: { max: number };
+  }) {
+    let taken = false;
+    const results = body.completions.map(({ leaseId, offered, ...req }) => {
       const lostOn = this.lost.get(leaseId);
-      if (lostOn && (lostOn.length === 0 || lostOn.includes("complete"))) {
-        return { leaseId, status: 409, body: { code: "not_running", message: "lease is not current" } };
-      }
-      return { leaseId, status: 200, body: { accepted: this.accept(leaseId, req) } };
+      const refused = (lostOn && (lostOn.length === 0 || lostOn.includes("complete"))) || (offered && !taken);
+      taken = !refused;
+      if (refused) return { leaseId, status: 409, body: { code: "not_running", message: "lease is not current" } };
+      if (!offered) return { leaseId, status: 200, body: { accepted: this.accept(leaseId, req) } };
+      const at = this.nextQueue.findIndex((l) => l.leaseId === leaseId);
+      const token = at >= 0 ? (this.nextQueue.splice(at, 1)[0] as Lease).token : `offered-${leaseId}`;
+      return { leaseId, status: 200, body: { accepted: this.accept(leaseId, { ...req, token }), token } };
     });
     return { results, next: body.next ? this.nextQueue.splice(0, body.next.max) : [] };
   }

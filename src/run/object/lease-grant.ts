@@ -4,10 +4,10 @@
 import { buildExecSpec } from "../../dag/exec-spec";
 import type { StepRefValues } from "../../dag/refs";
 import type { StepDef } from "../../dag/types";
-import { MAX_OUTPUT_BYTES } from "../../limits";
+import { MAX_OFFER_DEPTH, MAX_OUTPUT_BYTES } from "../../limits";
 import { formatLeaseId } from "../../shared/lease-id";
 import type { ExecSpec, Lease, LeaseOffer } from "../../shared/protocol";
-import { checkSuccessor } from "../chain-successor";
+import { offerChain } from "../chain-successor";
 import { DAG_ENV_STEP, type MachineContext, type RunEvent, type RunState } from "../engine";
 import { stepRefValues } from "../step-refs";
 import type { StoredInit } from "./run-store";
@@ -40,9 +40,9 @@ export function claimEvent(
 }
 
 /**
- * The lease handed to a runner for a claim the machine granted, with the chain successor the
- * runner may start when this step exits 0 (`successor`, src/run/chain-successor.ts). Nothing is
- * stored for an offer: it is what the completion would lease, computed now.
+ * The lease handed to a runner for a claim the machine granted, with the chain ahead that the
+ * runner may run when this step exits 0 (`successor`, nested, src/run/chain-successor.ts).
+ * Nothing is stored for an offer: it is what the completions would lease, computed now.
  */
 export function leaseFor(run: HeldRun, claim: ClaimEvent, attempt: number): Lease | undefined {
   const def = run.machine.stepsByName.get(claim.step);
@@ -60,33 +60,38 @@ export function leaseFor(run: HeldRun, claim: ClaimEvent, attempt: number): Leas
     heartbeatIntervalMs: Math.max(100, Math.floor(init.leaseTtlMs / 3)),
     exec: execSpecOf(init, state, def, steps),
   };
-  const successor = offerAfter(run.machine, init, state, claim.step, steps);
+  const successor = offersAfter(run.machine, init, state, claim.step, steps);
   if (successor) lease.successor = successor;
   return lease;
 }
 
-/** The lease the successor of `step` would get if `step` succeeded now, when it may start early. */
-function offerAfter(
+/** The leases the chain after `step` would get if each step before succeeded now, nested. */
+function offersAfter(
   machine: MachineContext,
   init: StoredInit,
   state: RunState,
   step: string,
   steps: Record<string, StepRefValues>,
 ): LeaseOffer | undefined {
-  const check = checkSuccessor(machine, state, step);
-  if (!("successor" in check)) return undefined;
-  const name = check.successor;
-  const def = machine.stepsByName.get(name);
-  const stepIndex = machine.indexOf.get(name);
-  const s = state.steps[name];
-  if (!def || stepIndex === undefined || !s) return undefined;
-  // What dispatch (dispatchSeq + 1) and the claim (attempt + 1) will give it.
-  return {
-    leaseId: formatLeaseId({ runId: init.runId, stepIndex, dispatchSeq: s.dispatchSeq + 1 }),
-    stepName: name,
-    attempt: s.attempt + 1,
-    exec: execSpecOf(init, state, def, steps),
-  };
+  let first: LeaseOffer | undefined;
+  let last: LeaseOffer | undefined;
+  for (const name of offerChain(machine, state, step, MAX_OFFER_DEPTH)) {
+    const def = machine.stepsByName.get(name);
+    const stepIndex = machine.indexOf.get(name);
+    const s = state.steps[name];
+    if (!def || stepIndex === undefined || !s) break;
+    // What dispatch (dispatchSeq + 1) and the claim (attempt + 1) will give it.
+    const offer: LeaseOffer = {
+      leaseId: formatLeaseId({ runId: init.runId, stepIndex, dispatchSeq: s.dispatchSeq + 1 }),
+      stepName: name,
+      attempt: s.attempt + 1,
+      exec: execSpecOf(init, state, def, steps),
+    };
+    if (last) last.successor = offer;
+    else first = offer;
+    last = offer;
+  }
+  return first;
 }
 
 function execSpecOf(init: StoredInit, state: RunState, def: StepDef, steps: Record<string, StepRefValues>): ExecSpec {

@@ -18,7 +18,7 @@ export async function claimMany(run: RunCore, claims: Claim[], runnerId: string)
     (c) => claimEvent(run.init, run.machine, c.step, c.dispatchSeq, runnerId) ?? [],
   );
   if (!first) return [];
-  const { granted } = await run.fire(first, Date.now(), () => rest);
+  const { granted } = await run.fire(first, Date.now(), { also: rest });
   return granted;
 }
 

@@ -49,11 +49,13 @@ export interface CompletionReport {
   token: string;
   outcome: StepOutcome;
   droppedLogBytes: number;
+  /** Run under an offer: the dispatch and attempt the lease before it in the call must grant. */
+  offered?: { dispatchSeq: number; attempt: number };
 }
 
 /** One completion's answer, as `completeMany` gives it. */
 export type CompletionResultData =
-  | { accepted: boolean }
+  | { accepted: boolean; token?: string }
   | { refused: { code: ErrorCode; status: number; message: string } };
 
 export interface RunSnapshot {

@@ -14,6 +14,7 @@ import { type Selector, selectorOf } from "../../shared/selector";
 import { webhookSubscriptions } from "../../webhooks/registry";
 import {
   createContext,
+  type Effect,
   initialState,
   inStepOrder,
   type MachineContext,
@@ -32,6 +33,19 @@ import * as schema from "./schema";
 import { firedTimer } from "./timer-keys";
 import { TimerTable } from "./timers";
 import { WebhookOutbox } from "./webhook-outbox";
+
+/** A claim an event of the call granted: its event and the attempt it leased. */
+export interface GrantedClaim {
+  event: ClaimEvent;
+  attempt: number;
+}
+
+/** The rest of a call's events, for `fire`. */
+export interface Batch {
+  also?: Array<RunEvent | ((granted: readonly GrantedClaim[]) => RunEvent | undefined)>;
+  follow?: (t: Transition, granted: readonly GrantedClaim[]) => RunEvent[];
+  last?: (context: MachineContext, replies: readonly Reply[], granted: readonly GrantedClaim[]) => RunEvent[];
+}
 
 /** What `fire` answers: the first event's reply, every event's reply, the leases granted. */
 export interface Fired {
@@ -150,17 +164,16 @@ export class RunCore {
   }
 
   /**
-   * Applies one event and the events `also` of the same call (a runner's further completions),
-   * then the claims `follow` derives from their transitions (a completion's hand-off of the steps
-   * it made ready to the same runner), and stores it all in one transaction. Dispatched steps
-   * that no claim took go to the dispatcher.
+   * Applies one event and the further events of the same call (`batch.also`: a runner's further
+   * completions), each followed at once by the claims `batch.follow` derives from it (a
+   * completion's hand-off of the steps it made ready to the same runner), then the claims of
+   * `batch.last`, and stores it all in one transaction. An event of `also` given as a function is
+   * built when its turn comes, from the claims granted so far in the call (an offered completion
+   * takes its claim's token); undefined refuses it. A claim completed later in the same call is
+   * not handed out. Dispatched steps that no claim took go to the dispatcher.
    */
-  async fire(
-    event: RunEvent,
-    now = Date.now(),
-    follow?: (t: Transition, replies: Reply[]) => RunEvent[],
-    also: RunEvent[] = [],
-  ): Promise<Fired> {
+  async fire(event: RunEvent, now = Date.now(), batch: Batch = {}): Promise<Fired> {
+    const also = batch.also ?? [];
     // The isolate's list, at once; only an isolate that has none yet waits for D1 (before the
     // state is read, since another call may run meanwhile).
     const found = webhookSubscriptions(this.env);
@@ -170,30 +183,42 @@ export class RunCore {
       const reply: Reply = { kind: "stale", reason: "run not found" };
       return { reply, replies: [event, ...also].map(() => reply), granted: [] };
     }
-    const first = transition(this.machine, before, event, now);
-    let { state, context } = first;
-    const effects = [...first.effects];
+    let state = before;
+    let context = this.machine;
+    const effects: Effect[] = [];
     // What the events wrote: only these steps are stored and sent to live sockets.
-    const changed = new Set(first.changed);
-    const claims: Array<{ event: ClaimEvent; attempt: number }> = [];
-    const replies = [first.reply];
-    const apply = (e: RunEvent, t: Transition) => {
-      if (e.type === "claim" && t.reply.kind === "claimed") claims.push({ event: e, attempt: t.reply.attempt });
+    const changed = new Set<string>();
+    const claims: GrantedClaim[] = [];
+    // Every step a claim of the call took, handed out or completed: its dispatch stays here.
+    const claimed = new Set<string>();
+    const apply = (e: RunEvent): Transition => {
+      const t = transition(context, state, e, now);
+      if (e.type === "claim" && t.reply.kind === "claimed") {
+        claims.push({ event: e, attempt: t.reply.attempt });
+        claimed.add(e.step);
+      }
+      // A lease this call granted and then completed is not the runner's to be handed.
+      if (e.type === "complete" && t.reply.kind === "completed" && t.reply.accepted) {
+        const at = claims.findIndex((c) => c.event.step === e.step && c.event.token === e.token);
+        if (at >= 0) claims.splice(at, 1);
+      }
       ({ state, context } = t);
       effects.push(...t.effects);
       for (const name of t.changed) changed.add(name);
+      return t;
     };
-    if (event.type === "claim" && first.reply.kind === "claimed") claims.push({ event, attempt: first.reply.attempt });
-    // Events of the same call (further completions of one runner), each with its own reply.
-    for (const e of also) {
-      const t = transition(context, state, e, now);
+    const replies: Reply[] = [];
+    for (const item of [event, ...also]) {
+      const e = typeof item === "function" ? item(claims) : item;
+      if (!e) {
+        replies.push({ kind: "stale", reason: "no lease of this call grants it" });
+        continue;
+      }
+      const t = apply(e);
       replies.push(t.reply);
-      apply(e, t);
+      for (const c of batch.follow?.(t, claims) ?? []) apply(c);
     }
-    for (const e of follow?.({ ...first, state, context, effects }, replies) ?? []) {
-      apply(e, transition(context, state, e, now));
-    }
-    const claimed = new Set(claims.map((c) => c.event.step));
+    for (const c of batch.last?.(context, replies, claims) ?? []) apply(c);
     let hookEvents = false;
     const deliveries = this.atomically((): Deliveries => {
       this.store.persist(state, { steps: changed, outputs: before.outputs !== state.outputs });
@@ -210,7 +235,7 @@ export class RunCore {
     await this.outbox.deliver(deliveries);
     if (hookEvents) await this.webhooks.deliver();
     await this.timers.arm();
-    return { reply: first.reply, replies, granted };
+    return { reply: replies[0] as Reply, replies, granted };
   }
 
   /**

@@ -85,7 +85,16 @@ export type CompleteResponse = z.infer<typeof CompleteResponse>;
  * steps reports them together, and the completions of one run are accepted in one storage
  * transaction. Each is answered on its own; `next` asks for leases after all of them.
  */
-export const Completion = CompleteRequest.omit({ next: true }).extend({ leaseId: z.string().min(1).max(300) });
+export const Completion = CompleteRequest.omit({ next: true }).extend({
+  leaseId: z.string().min(1).max(300),
+  /**
+   * A step the runner ran under an offer (`successor`) whose lease it has not been granted yet:
+   * sent without a token, right after the completion of the step that offered it. The server
+   * takes it only if that completion, in this same call, leased exactly this id and attempt to
+   * this runner (docs/runner-protocol.md#a-chains-steps-run-ahead).
+   */
+  offered: z.object({ attempt: z.number().int().positive() }).optional(),
+});
 export type Completion = z.input<typeof Completion>;
 
 export const CompletionsRequest = z.object({
@@ -98,7 +107,11 @@ export type CompletionsRequest = z.input<typeof CompletionsRequest>;
 export const CompletionResult = z.object({
   leaseId: z.string(),
   status: z.number().int(),
-  body: z.union([CompleteResponse.omit({ next: true }), ErrorBody]),
+  body: z.union([
+    // An offered completion taken: the token of the lease the call granted it.
+    CompleteResponse.omit({ next: true }).extend({ token: z.string().optional() }),
+    ErrorBody,
+  ]),
 });
 export type CompletionResult = z.infer<typeof CompletionResult>;
 

@@ -12,14 +12,27 @@ export const MAX_LEASES_PER_REQUEST = 64;
  * (docs/runner-protocol.md#a-chains-next-step-started-early): what its lease will be. The runner
  * goes on with it only once a reply grants a lease of this id, attempt and spec.
  */
-export const LeaseOffer = z.object({
+export interface LeaseOffer {
   /** The lease id its lease will have (`<runId>.<stepIndex>.<dispatchSeq>`). */
+  leaseId: string;
+  stepName: string;
+  attempt: number;
+  exec: ExecSpec;
+  /**
+   * The step after it, which the runner may start when this one exits 0 in turn: the chain ahead,
+   * one offer inside the other, up to the server's depth. An older runner reads only the first.
+   */
+  successor?: LeaseOffer;
+}
+export const LeaseOffer: z.ZodType<LeaseOffer> = z.object({
   leaseId: z.string(),
   stepName: z.string(),
   attempt: z.number().int().positive(),
   exec: ExecSpec,
+  get successor() {
+    return LeaseOffer.optional();
+  },
 });
-export type LeaseOffer = z.infer<typeof LeaseOffer>;
 
 export const Lease = z.object({
   /** `<runId>.<stepIndex>.<dispatchSeq>`: names the run, so calls route without a lookup. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { DagDef, StepDef } from "../../../src/dag/types";
-import { checkSuccessor } from "../../../src/run/chain-successor";
+import { MAX_OFFER_DEPTH } from "../../../src/limits";
+import { checkSuccessor, offerChain } from "../../../src/run/chain-successor";
 import { dag, exit, Harness, ok, step } from "./harness";
 
 /** a -> b, with `a` claimed (leased) and `b` waiting: what the offer is decided on. */
@@ -118,5 +119,75 @@ describe("the dispatch number a successor was offered under", () => {
     expect(h.status("b")).toBe("aborted");
     // A retry of the run dispatches it with the number after this one.
     expect(seq(h, "b")).toBe(offered);
+  });
+});
+
+/** A chain-type DAG of `n` plain steps s0, s1, ... with `over` applied to some of them. */
+function longChain(n: number, over: Record<string, Partial<StepDef>> = {}) {
+  const steps = Array.from({ length: n }, (_, i) =>
+    step(`s${i}`, { depends: i ? [`s${i - 1}`] : [], ...over[`s${i}`] }),
+  );
+  const h = new Harness({ ...dag(...steps), type: "chain" });
+  h.fire({ type: "start" });
+  h.claim("s0");
+  return h;
+}
+
+describe("the chain a lease offers ahead of its step", () => {
+  it("holds every following step of a plain chain, in order", () => {
+    const h = longChain(5);
+    expect(offerChain(h.ctx, h.state, "s0", MAX_OFFER_DEPTH)).toEqual(["s1", "s2", "s3", "s4"]);
+  });
+
+  it("stops at the depth limit", () => {
+    const h = longChain(MAX_OFFER_DEPTH + 5);
+    const chain = offerChain(h.ctx, h.state, "s0", MAX_OFFER_DEPTH);
+    expect(chain).toHaveLength(MAX_OFFER_DEPTH);
+    expect(chain.at(-1)).toBe(`s${MAX_OFFER_DEPTH}`);
+  });
+
+  it("ends with a step that captures an output, which offers nothing after it", () => {
+    const h = longChain(6, { s2: { output: "OUT" } });
+    expect(offerChain(h.ctx, h.state, "s0", MAX_OFFER_DEPTH)).toEqual(["s1", "s2"]);
+  });
+
+  it("ends before a step that reads a step's result", () => {
+    const h = longChain(6, { s3: { command: "echo ${s1.stdout}" } });
+    expect(offerChain(h.ctx, h.state, "s0", MAX_OFFER_DEPTH)).toEqual(["s1", "s2"]);
+  });
+
+  it("ends before a step with preconditions", () => {
+    const h = longChain(6, { s2: { preconditions: [{ condition: "test -f /x" }] } });
+    expect(offerChain(h.ctx, h.state, "s0", MAX_OFFER_DEPTH)).toEqual(["s1"]);
+  });
+
+  it("ends before a step that needs other runner labels", () => {
+    const h = longChain(6, { s3: { workerSelector: { gpu: "true" } } });
+    expect(offerChain(h.ctx, h.state, "s0", MAX_OFFER_DEPTH)).toEqual(["s1", "s2"]);
+  });
+});
+
+describe("the dispatch numbers a chain was offered under", () => {
+  const seqs = (h: Harness, from: number, to: number) =>
+    Array.from({ length: to - from }, (_, i) => h.state.steps[`s${from + i}`]?.dispatchSeq ?? -1);
+
+  it("are each skipped, down the chain, when the first step's lease ends without dispatching its successor", () => {
+    const h = longChain(MAX_OFFER_DEPTH + 3);
+    const before = seqs(h, 1, MAX_OFFER_DEPTH + 3);
+    const token = h.state.steps.s0?.phase.kind === "leased" ? h.state.steps.s0.phase.lease.token : "";
+    h.fire({ type: "complete", step: "s0", token, result: exit(1) });
+    const after = seqs(h, 1, MAX_OFFER_DEPTH + 3);
+    // Every step a lease of s0 could offer skips its number; the ones past the depth keep theirs.
+    expect(after.slice(0, MAX_OFFER_DEPTH)).toEqual(before.slice(0, MAX_OFFER_DEPTH).map((n) => n + 1));
+    expect(after.slice(MAX_OFFER_DEPTH)).toEqual(before.slice(MAX_OFFER_DEPTH));
+  });
+
+  it("are kept when the first step's completion dispatches its successor", () => {
+    const h = longChain(6);
+    const before = seqs(h, 2, 6);
+    const token = h.state.steps.s0?.phase.kind === "leased" ? h.state.steps.s0.phase.lease.token : "";
+    h.fire({ type: "complete", step: "s0", token, result: ok });
+    expect(h.queued("s1")).toBe(true);
+    expect(seqs(h, 2, 6)).toEqual(before);
   });
 });
