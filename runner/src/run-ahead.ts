@@ -67,7 +67,10 @@ export class RunAhead {
   /** Its completion was answered while it was run ahead: taken (which confirmed it), or refused. */
   ended(step: Launched, runnerId: string): void {
     if (!step.held || !this.steps.has(step)) return;
-    if (!step.held.confirmed) return this.discard(step, "its completion was refused");
+    if (!step.held.confirmed) {
+      this.discard(step, "its completion was refused");
+      return;
+    }
     this.steps.delete(step);
     this.log(`${step.run.label}: leased by ${runnerId} (ran ahead, completed with its predecessor)`);
   }
