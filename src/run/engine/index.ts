@@ -12,7 +12,9 @@ export function transition(ctx: MachineContext, state: RunState, event: RunEvent
   try {
     const reply = handle(d, event);
     settle(d);
-    if (reply.kind !== "stale") voidOffer(d, event);
+    // A stale event, or a completion already accepted coming again (its answer was lost), ended
+    // no lease: the dispatch numbers down the chain stay, as do those of steps done under them.
+    if (reply.kind !== "stale" && !(reply.kind === "completed" && !reply.accepted)) voidOffer(d, event);
     return { ...d.done(), context: d.ctx, effects: d.effects, reply };
   } catch (err) {
     d.abandon();

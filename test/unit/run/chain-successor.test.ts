@@ -111,6 +111,20 @@ describe("the dispatch number a successor was offered under", () => {
     expect(seq(h, "b")).toBeGreaterThan(offered);
   });
 
+  it("is kept, with the lease id of the successor's accepted attempt, when the predecessor's accepted completion comes again", () => {
+    const h = chain();
+    const token = h.state.steps.a?.phase.kind === "leased" ? h.state.steps.a.phase.lease.token : "";
+    h.fire({ type: "complete", step: "a", token, result: ok });
+    h.claim("b");
+    const bToken = h.state.steps.b?.phase.kind === "leased" ? h.state.steps.b.phase.lease.token : "";
+    h.fire({ type: "complete", step: "b", token: bToken, result: ok });
+    const accepted = seq(h, "b");
+    // The runner never heard the answer to a's completion and sends it again.
+    h.fire({ type: "complete", step: "a", token, result: ok });
+    expect(h.status("b")).toBe("succeeded");
+    expect(seq(h, "b")).toBe(accepted);
+  });
+
   it("is skipped when the predecessor fails", () => {
     const h = chain();
     const offered = (seq(h, "b") ?? 0) + 1;
