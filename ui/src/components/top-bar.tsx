@@ -2,7 +2,7 @@
 // It stays one line at every width: in a narrow window (shell.css's breakpoints) the navigation
 // moves into a menu button's panel, the signed-in name shortens with an ellipsis (whole in its
 // title and in the panel) and the theme switch shows only its symbol.
-import { Link } from "@tanstack/react-router";
+import { Link, useRouterState } from "@tanstack/react-router";
 import { useEffect, useId, useRef, useState } from "react";
 import { useCan, useMe } from "../api/me";
 import { getToken, setToken } from "../api/token";
@@ -15,9 +15,25 @@ const NAV = [
   { to: "/runners", label: "Runners" },
   { to: "/system", label: "System" },
   { to: "/api-docs", label: "API" },
+  { to: "/webhooks", label: "Webhooks", role: "manager" },
+  { to: "/access", label: "Users", role: "admin" },
 ] as const;
 
-const ACTIVE = { className: "active", "aria-current": "page" } as const;
+// The router's own marking of an active link (any page under its path) would mark DAGs on a
+// run's page: a link is marked by sectionOf alone, the router marks at most the same link.
+const EXACT = { exact: true, includeSearch: false } as const;
+const NO_PROPS = {};
+
+/**
+ * The link of the section a page belongs to. A run's page sits under its DAG's path
+ * (/dags/<name>/runs/<id>) but is one of the runs, so it is Runs'; a DAG's page is DAGs'; every
+ * other page is its first path segment's. (Matching links by path prefix would mark DAGs on a
+ * run's page.)
+ */
+export function sectionOf(pathname: string): string {
+  if (/^\/dags\/[^/]+\/runs\//.test(pathname)) return "/runs";
+  return `/${pathname.split("/")[1] ?? ""}`;
+}
 
 export function TopBar() {
   const me = useMe().data;
@@ -30,6 +46,7 @@ export function TopBar() {
     setTheme(next);
   };
   const menu = useMenu();
+  const section = sectionOf(useRouterState({ select: (s) => s.location.pathname }));
   const who = me ? `${me.user.username} (${me.user.role})` : undefined;
   const themeName = theme === "dark" ? "Light" : "Dark";
   return (
@@ -49,21 +66,18 @@ export function TopBar() {
       </button>
       <div className="topbar-menu" id={menu.panelId} data-open={menu.open || undefined}>
         <nav aria-label="main">
-          {NAV.map((n) => (
-            <Link key={n.to} to={n.to} activeProps={ACTIVE} onClick={menu.close}>
+          {NAV.filter((n) => !("role" in n) || (n.role === "admin" ? admin : manager)).map((n) => (
+            <Link
+              key={n.to}
+              to={n.to}
+              onClick={menu.close}
+              activeOptions={EXACT}
+              activeProps={NO_PROPS}
+              {...(section === n.to && { className: "active", "aria-current": "page" as const })}
+            >
               {n.label}
             </Link>
           ))}
-          {manager && (
-            <Link to="/webhooks" activeProps={ACTIVE} onClick={menu.close}>
-              Webhooks
-            </Link>
-          )}
-          {admin && (
-            <Link to="/access" activeProps={ACTIVE} onClick={menu.close}>
-              Users
-            </Link>
-          )}
         </nav>
         {who && (
           <p className="menu-account">
