@@ -3,7 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { type Stack, startStack, tempDir, USER_TOKEN } from "../../test/e2e/harness";
 
 export { USER_TOKEN };
@@ -32,8 +32,8 @@ const CHROMIUM_FLAGS = [
 export interface UiStack {
   stack: Stack;
   browser: BrowserContext;
-  /** A new tab, signed in with the API token. */
-  page(): Promise<Page>;
+  /** A new tab, signed in with the API token; `width` sets the window's width before it signs in. */
+  page(opts?: { width?: number }): Promise<Page>;
   stop(): Promise<void>;
 }
 
@@ -61,8 +61,9 @@ export async function startUiStack(
   return {
     stack,
     browser,
-    async page() {
+    async page(opts = {}) {
       const page = await browser.newPage();
+      if (opts.width) await page.setViewportSize({ width: opts.width, height: 800 });
       await page.goto("/");
       await signIn(page);
       return page;
@@ -74,12 +75,31 @@ export async function startUiStack(
   };
 }
 
-/** Signs in on the sign-in screen (the stack requires a token). */
+/**
+ * Signs in on the sign-in screen (the stack requires a token), at any window width: it is done
+ * when the main navigation can be reached, in the bar or, in a narrow window, through the Menu
+ * button (whose panel it closes again).
+ */
 export async function signIn(page: Page, token = USER_TOKEN): Promise<void> {
   await page.getByLabel("With an API token or key").check();
   await page.getByLabel("API token", { exact: true }).fill(token);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("navigation", { name: "main" }).waitFor();
+  await openNavigation(page);
+  const menu = page.getByRole("button", { name: "Menu" });
+  if ((await menu.isVisible()) && (await menu.getAttribute("aria-expanded")) === "true") await menu.click();
+}
+
+/**
+ * The main navigation, shown: in a window wide enough it is in the bar; in a narrow one it is
+ * folded into the Menu button, which this opens.
+ */
+export async function openNavigation(page: Page): Promise<Locator> {
+  await page.getByRole("link", { name: "dagflare home" }).waitFor();
+  const menu = page.getByRole("button", { name: "Menu" });
+  if ((await menu.isVisible()) && (await menu.getAttribute("aria-expanded")) !== "true") await menu.click();
+  const nav = page.getByRole("navigation", { name: "main" });
+  await nav.waitFor();
+  return nav;
 }
 
 /** Saves a screenshot for the README under docs/screenshots/ when UI_SCREENSHOTS is set. */
