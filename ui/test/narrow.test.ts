@@ -1,13 +1,15 @@
 // The UI in a narrow window (a small laptop at 800 px, a phone at 390 px): no page scrolls
-// sideways, and the top bar's controls stay in the window and work.
+// sideways, the top bar's controls stay in the window and work, and a list's rows, as cards on a
+// phone, keep their actions in reach; and the top bar marks the current page at every width.
 import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runEnded, startDagRun } from "../../test/e2e/harness";
-import { startUiStack, type UiStack } from "./browser";
+import { openNavigation, signIn, startUiStack, type UiStack } from "./browser";
 
 let ui: UiStack;
 let page: Page;
 let runId: string;
+let waitingRunId: string;
 
 // The longest DAG name the server takes (40 characters) and a step name longer than any column.
 const DAG = "nightly-warehouse-refresh-europe-orders1";
@@ -29,8 +31,10 @@ steps:
 `,
   );
   await runEnded(ui.stack, DAG, runId);
-  // A run still going, so that the queues page has its tables.
-  await startDagRun(ui.stack, "sleeper", "steps:\n  - name: nap\n    command: sleep 600\n");
+  // A run still going and one waiting behind it, so that the queues page has both its tables.
+  await startDagRun(ui.stack, "sleeper", "maxActiveRuns: 1\nsteps:\n  - name: nap\n    command: sleep 600\n");
+  waitingRunId = (await ui.stack.api("POST", "/dags/sleeper/start", {})).body.dagRunId;
+  expect((await ui.stack.api("POST", "/runner-tokens", { name: "phone-token" })).status).toBe(201);
   page = await ui.page();
 });
 afterAll(async () => {
@@ -58,13 +62,17 @@ async function insideWindow(control: Locator): Promise<boolean> {
   return box !== null && box.x >= 0 && box.x + box.width <= width;
 }
 
-/** Opens the top bar's menu if the window is narrow enough to have one. */
-async function mainNavigation(): Promise<Locator> {
-  await page.getByRole("link", { name: "dagflare home" }).waitFor();
-  const menu = page.getByRole("button", { name: "Menu" });
-  if ((await menu.isVisible()) && (await menu.getAttribute("aria-expanded")) !== "true") await menu.click();
-  return page.getByRole("navigation", { name: "main" });
-}
+const SECTIONS: Record<string, string> = {
+  "/runs": "Runs",
+  "/queues": "Queues",
+  "/runners": "Runners",
+  "/system": "System",
+  "/webhooks": "Webhooks",
+  "/access": "Users",
+};
+
+/** A list's row (a card on a phone) that links to `name`. */
+const rowOf = (name: string) => page.getByRole("row").filter({ has: page.getByRole("link", { name, exact: true }) });
 
 for (const width of [800, 390]) {
   describe(`at ${width} px wide`, () => {
@@ -97,7 +105,7 @@ for (const width of [800, 390]) {
         ["Users", "Users"],
         ["DAGs", "DAGs"],
       ]) {
-        const target = (await mainNavigation()).getByRole("link", { name: link, exact: true });
+        const target = (await openNavigation(page)).getByRole("link", { name: link, exact: true });
         expect(await insideWindow(target), `${link} inside the window`).toBe(true);
         await target.click();
         await expect.poll(() => page.getByRole("heading", { level: 1 }).first().textContent()).toContain(heading);
@@ -117,17 +125,85 @@ for (const width of [800, 390]) {
       expect(await menu.getAttribute("aria-expanded")).toBe("false");
     });
 
-    it("signs out from the top bar", async () => {
-      const tab = await ui.page();
-      await tab.setViewportSize({ width, height: 800 });
+    it("signs out from the top bar and back in", async () => {
+      const tab = await ui.page({ width });
       // The bar is full once it knows who is signed in (the name may be left to the menu).
       await tab.getByTestId("signed-in").waitFor({ state: "attached" });
       const signOut = tab.getByRole("button", { name: "Sign out" });
       const box = await signOut.boundingBox();
       expect(box !== null && box.x + box.width <= width).toBe(true);
       await signOut.click();
-      await tab.getByRole("button", { name: "Sign in" }).waitFor();
+      await signIn(tab);
+      expect(await (await openNavigation(tab)).getByRole("link", { name: "Runs", exact: true }).isVisible()).toBe(true);
       await tab.close();
     });
   });
 }
+
+for (const width of [1280, 1024, 800, 390]) {
+  describe(`the top bar at ${width} px wide`, () => {
+    beforeAll(async () => {
+      await page.setViewportSize({ width, height: 800 });
+    });
+
+    it("marks the section of the page shown: Runs on a run's page, DAGs on a DAG's page", async () => {
+      const current: string[] = [];
+      for (const [path, ready] of PAGES()) {
+        await page.goto(path);
+        await page.getByRole("main").getByText(ready).first().waitFor();
+        const nav = await openNavigation(page);
+        const marked = await nav.locator('a[aria-current="page"]').allTextContents();
+        current.push(`${path}: ${marked.join(", ")}`);
+      }
+      // A run's page belongs to Runs, a DAG's page to DAGs, every other page to its own link.
+      const section = (path: string) =>
+        path.includes("/runs/") ? "Runs" : path.startsWith("/dags") ? "DAGs" : SECTIONS[path];
+      expect(current).toEqual(PAGES().map(([path]) => `${path}: ${section(path)}`));
+    });
+  });
+}
+
+describe("a list on a phone (390 px)", () => {
+  beforeAll(async () => {
+    await page.setViewportSize({ width: 390, height: 800 });
+  });
+
+  it("shows a DAG's latest status and schedule with its Suspend and Start buttons, none past the window's edge", async () => {
+    await page.goto("/dags");
+    const row = rowOf(DAG);
+    await expect.poll(() => row.textContent()).toContain("succeeded");
+    expect(await row.textContent()).toContain("0 2 * * *");
+    for (const control of [
+      row,
+      row.getByRole("button", { name: `Suspend ${DAG}` }),
+      row.getByRole("button", { name: `Start ${DAG}` }),
+    ]) {
+      expect(await insideWindow(control)).toBe(true);
+    }
+  });
+
+  it("shows a run's DAG, status and start inside the window, and opens the run on a tap of its card", async () => {
+    await page.goto("/runs");
+    const row = rowOf(runId);
+    await row.waitFor();
+    expect(await insideWindow(row)).toBe(true);
+    expect(await insideWindow(row.getByText("succeeded"))).toBe(true);
+    expect(await insideWindow(row.getByRole("link", { name: DAG, exact: true }))).toBe(true);
+    // A tap on the card away from its links (its bottom right corner) opens the run, as on any phone list.
+    const box = await row.boundingBox();
+    await row.click({ position: { x: (box?.width ?? 0) - 8, y: (box?.height ?? 0) - 8 } });
+    await expect.poll(() => new URL(page.url()).pathname).toBe(`/dags/${DAG}/runs/${runId}`);
+  });
+
+  it("reaches a waiting run's Dequeue button and a runner token's Revoke button without scrolling sideways", async () => {
+    await page.goto("/queues");
+    const dequeue = page.getByRole("button", { name: `Dequeue ${waitingRunId}` });
+    await dequeue.waitFor();
+    expect(await insideWindow(dequeue)).toBe(true);
+    await page.goto("/runners");
+    const revoke = page.getByRole("button", { name: "Revoke phone-token" });
+    await revoke.waitFor();
+    expect(await insideWindow(revoke)).toBe(true);
+    expect(await insideWindow(page.getByRole("row").filter({ hasText: "ui-runner" }))).toBe(true);
+  });
+});

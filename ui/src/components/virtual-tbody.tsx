@@ -67,7 +67,7 @@ function Keyed({ children }: { children: ReactNode }) {
 
 function Spacer({ height, columns }: { height: number; columns: number }) {
   return (
-    <tr>
+    <tr className="spacer-row">
       <td colSpan={columns} style={{ height, padding: 0, border: "none" }} />
     </tr>
   );

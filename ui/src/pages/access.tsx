@@ -78,6 +78,8 @@ function Users() {
     e.preventDefault();
     create.mutate();
   };
+  // Signed in as this user: its own role and account are not its to change here.
+  const isSelf = (u: User) => me?.credential === "session" && me.user.id === u.id;
   return (
     <section aria-label="users">
       <h2>Users</h2>
@@ -103,59 +105,57 @@ function Users() {
         </button>
       </form>
       <ErrorBox error={create.error ?? change.error ?? users.error} />
-      <div className="table-scroll">
-        <table className="list" aria-label="users">
-          <thead>
-            <tr>
-              <th>User</th>
-              <th>Role</th>
-              <th>Created</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {users.data?.users.map((u) => {
-              const self = me?.credential === "session" && me.user.id === u.id;
-              return (
-                <tr key={u.id}>
-                  <td>{u.username}</td>
-                  <td>
-                    <RoleSelect
-                      label={`role of ${u.username}`}
-                      value={u.role}
-                      disabled={self}
-                      onChange={(role) => change.mutate({ id: u.id, role })}
-                    />
-                  </td>
-                  <td>{formatTime(u.createdAt)}</td>
-                  <td className="row">
+      {users.data && (
+        <ListTable
+          label="users"
+          rows={users.data.users}
+          rowKey={(u) => u.id}
+          empty="No users yet. Create one above: each signs in with a name and password and acts with its role."
+          columns={[
+            { head: "User", card: "title", cell: (u) => u.username },
+            {
+              head: "Role",
+              cell: (u) => (
+                <RoleSelect
+                  label={`role of ${u.username}`}
+                  value={u.role}
+                  disabled={isSelf(u)}
+                  onChange={(role) => change.mutate({ id: u.id, role })}
+                />
+              ),
+            },
+            { head: "Created", cell: (u) => formatTime(u.createdAt) },
+            {
+              head: "Actions",
+              card: "actions",
+              cell: (u) => (
+                <>
+                  <button
+                    type="button"
+                    onClick={() => {
+                      const password = window.prompt(`New password for ${u.username} (at least 8 characters)`);
+                      if (password) change.mutate({ id: u.id, password });
+                    }}
+                  >
+                    Reset password
+                  </button>
+                  {!isSelf(u) && (
                     <button
                       type="button"
-                      onClick={() => {
-                        const password = window.prompt(`New password for ${u.username} (at least 8 characters)`);
-                        if (password) change.mutate({ id: u.id, password });
-                      }}
+                      className="danger"
+                      onClick={() =>
+                        window.confirm(`Delete ${u.username}?`) && change.mutate({ id: u.id, remove: true })
+                      }
                     >
-                      Reset password
+                      Delete
                     </button>
-                    {!self && (
-                      <button
-                        type="button"
-                        className="danger"
-                        onClick={() =>
-                          window.confirm(`Delete ${u.username}?`) && change.mutate({ id: u.id, remove: true })
-                        }
-                      >
-                        Delete
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+                  )}
+                </>
+              ),
+            },
+          ]}
+        />
+      )}
     </section>
   );
 }
@@ -205,12 +205,13 @@ function ApiKeys() {
           rowKey={(k) => k.id}
           empty="No API keys yet. Create one above for a script or a CI system: it acts with the role you give it."
           columns={[
-            { head: "Name", cell: (k) => k.name },
+            { head: "Name", card: "title", cell: (k) => k.name },
             { head: "Role", cell: (k) => k.role },
             { head: "Created", cell: (k) => formatTime(k.createdAt) },
             { head: "By", cell: (k) => k.createdBy },
             {
-              head: "",
+              head: "Actions",
+              card: "actions",
               cell: (k) =>
                 k.revokedAt ? (
                   <span className="muted">revoked {formatTime(k.revokedAt)}</span>

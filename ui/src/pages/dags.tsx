@@ -5,11 +5,11 @@ import { type FormEvent, useCallback, useState } from "react";
 import { api, seg } from "../api/client";
 import type { DagFile, DagList } from "../api/types";
 import { ErrorBox } from "../components/error-box";
+import { type Column, ListTable } from "../components/list-table";
 import { Modal } from "../components/modal";
 import { Pager } from "../components/pager";
 import { StartDialog } from "../components/start-dialog";
 import { StatusBadge, StatusDot } from "../components/status-badge";
-import { type RowMeasure, VirtualTbody } from "../components/virtual-tbody";
 import { formatTime, fromNow } from "../lib/format";
 import { backoff } from "../lib/poll";
 import { RUN_STATUS_CODES, RUN_STATUS_LABELS, statusText } from "../lib/status";
@@ -18,7 +18,6 @@ import { FilterInput } from "./filter-input";
 import "./lists.css";
 
 const PER_PAGE_CHOICES = [25, 50, 100, 500, 1000] as const;
-const COLUMNS = 7;
 
 export function DagsPage() {
   const search = useSearch({ from: "/dags" });
@@ -90,38 +89,23 @@ export function DagsPage() {
       <ErrorBox error={list.error ?? tags.error} />
       {list.data && (
         <>
-          <div className="table-scroll">
-            <table className="list" aria-label="DAGs">
-              <thead>
-                <tr>
-                  <th>Name</th>
-                  <th>Tags</th>
-                  <th>Schedule</th>
-                  <th>Latest run</th>
-                  <th>Recent runs</th>
-                  <th>Schedule state</th>
-                  <th>
-                    <span className="muted">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <VirtualTbody
-                rows={list.data.dags}
-                rowKey={(d) => d.fileName}
-                columns={COLUMNS}
-                renderRow={(d, measure) => <DagRow dag={d} measure={measure} />}
-              />
-            </table>
-          </div>
-          {list.data.dags.length === 0 &&
-            (search.name || search.tag || search.status !== undefined || (search.page ?? 1) > 1 ? (
-              <p className="muted">No DAG matches.</p>
-            ) : (
-              <p className="muted">
-                No DAGs yet. Create one with <strong>New DAG</strong>, or push YAML files with{" "}
-                <code>dagflare push dags/</code>.
-              </p>
-            ))}
+          <ListTable
+            label="DAGs"
+            columns={COLUMNS}
+            rows={list.data.dags}
+            rowKey={(d) => d.fileName}
+            rowLink={(d) => ({ to: "/dags/$name", params: { name: d.fileName } })}
+            empty={
+              search.name || search.tag || search.status !== undefined || (search.page ?? 1) > 1 ? (
+                "No DAG matches."
+              ) : (
+                <>
+                  No DAGs yet. Create one with <strong>New DAG</strong>, or push YAML files with{" "}
+                  <code>dagflare push dags/</code>.
+                </>
+              )
+            }
+          />
           <Pager
             pagination={list.data.pagination}
             onPage={(page) => navigate({ search: (s: DagsSearch) => ({ ...s, page }) })}
@@ -133,63 +117,90 @@ export function DagsPage() {
   );
 }
 
-function DagRow({ dag: d, measure }: { dag: DagFile; measure?: RowMeasure }) {
-  const latest = d.latestDAGRun;
-  const ran = latest && latest.dagRunId !== "" && latest.startedAt !== "";
-  return (
-    <tr {...measure}>
-      <td>
+// On a phone a DAG's card is titled by its name, its latest run's status beside it.
+const COLUMNS: Array<Column<DagFile>> = [
+  {
+    head: "Name",
+    card: "title",
+    cell: (d) => (
+      <>
         <Link to="/dags/$name" params={{ name: d.fileName }}>
           {d.dag.name}
         </Link>
         {d.dag.description && <span className="cell-sub">{d.dag.description}</span>}
         {d.errors.length > 0 && <span className="cell-sub error-text">{d.errors.length} error(s)</span>}
-      </td>
-      <td>
-        {d.dag.group && <span className="cell-sub">{d.dag.group}</span>}
-        {d.dag.tags.map((t) => (
-          <span key={t} className="tag">
-            {t}
-          </span>
-        ))}
-      </td>
-      <td>
-        {d.dag.schedule.map((s) => (
-          <code key={s.expression} className="cell-sub">
-            {s.expression}
-          </code>
-        ))}
-        {d.nextRun && !d.suspended && <span title={formatTime(d.nextRun)}>next {fromNow(d.nextRun)}</span>}
-      </td>
-      <td>
-        {ran ? (
-          <>
-            <StatusBadge status={latest.statusLabel} />
-            <span className="cell-sub" title={formatTime(latest.startedAt)}>
-              {fromNow(latest.startedAt)}
+      </>
+    ),
+  },
+  {
+    head: "Tags",
+    cell: (d) =>
+      (d.dag.group || d.dag.tags.length > 0) && (
+        <>
+          {d.dag.group && <span className="cell-sub">{d.dag.group}</span>}
+          {d.dag.tags.map((t) => (
+            <span key={t} className="tag">
+              {t}
             </span>
-          </>
-        ) : (
-          <span className="muted">never run</span>
-        )}
-      </td>
-      <td>
-        {d.recentRuns && (
-          <span className="strip">
-            {[...d.recentRuns].reverse().map((r) => (
-              <Link key={r.dagRunId} to="/dags/$name/runs/$runId" params={{ name: d.dag.name, runId: r.dagRunId }}>
-                <StatusDot status={r.statusLabel} title={`${statusText(r.statusLabel)}, ${formatTime(r.startedAt)}`} />
-              </Link>
-            ))}
-          </span>
-        )}
-      </td>
-      <td>{d.suspended ? <span className="tag">suspended</span> : <span className="muted">active</span>}</td>
-      <td className="actions">
+          ))}
+        </>
+      ),
+  },
+  {
+    head: "Schedule",
+    cell: (d) =>
+      d.dag.schedule.length > 0 && (
+        <>
+          {d.dag.schedule.map((s) => (
+            <code key={s.expression} className="cell-sub">
+              {s.expression}
+            </code>
+          ))}
+          {d.nextRun && !d.suspended && <span title={formatTime(d.nextRun)}>next {fromNow(d.nextRun)}</span>}
+        </>
+      ),
+  },
+  { head: "Latest run", card: "badge", cell: (d) => <LatestRun dag={d} /> },
+  {
+    head: "Recent runs",
+    cell: (d) =>
+      d.recentRuns &&
+      d.recentRuns.length > 0 && (
+        <span className="strip">
+          {[...d.recentRuns].reverse().map((r) => (
+            <Link key={r.dagRunId} to="/dags/$name/runs/$runId" params={{ name: d.dag.name, runId: r.dagRunId }}>
+              <StatusDot status={r.statusLabel} title={`${statusText(r.statusLabel)}, ${formatTime(r.startedAt)}`} />
+            </Link>
+          ))}
+        </span>
+      ),
+  },
+  {
+    head: "Schedule state",
+    cell: (d) => (d.suspended ? <span className="tag">suspended</span> : <span className="muted">active</span>),
+  },
+  {
+    head: "Actions",
+    card: "actions",
+    cell: (d) => (
+      <>
         <SuspendButton dag={d} />
         <StartDialog dag={d.dag} fileName={d.fileName} />
-      </td>
-    </tr>
+      </>
+    ),
+  },
+];
+
+function LatestRun({ dag: d }: { dag: DagFile }) {
+  const latest = d.latestDAGRun;
+  if (!latest || latest.dagRunId === "" || latest.startedAt === "") return <span className="muted">never run</span>;
+  return (
+    <>
+      <StatusBadge status={latest.statusLabel} />
+      <span className="cell-sub" title={formatTime(latest.startedAt)}>
+        {fromNow(latest.startedAt)}
+      </span>
+    </>
   );
 }
 

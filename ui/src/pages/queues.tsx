@@ -5,8 +5,9 @@ import { api, seg } from "../api/client";
 import type { Queue, QueuesResponse, RunSummary } from "../api/types";
 import { ConfirmButton } from "../components/confirm-button";
 import { ErrorBox } from "../components/error-box";
+import { type Column, ListTable } from "../components/list-table";
 import { Modal } from "../components/modal";
-import { RunIdCells } from "../components/run-cells";
+import { dagColumn, runIdColumn, runLink, statusColumn } from "../components/run-cells";
 import { durationOf, formatDuration, formatTime, fromNow } from "../lib/format";
 import { backoff } from "../lib/poll";
 import "./lists.css";
@@ -82,52 +83,51 @@ function QueueCard({ queue: q }: { queue: Queue }) {
   );
 }
 
+const RUNNING: Array<Column<RunSummary>> = [
+  dagColumn,
+  runIdColumn,
+  statusColumn,
+  { head: "Started", cell: (r) => <span title={formatTime(r.startedAt)}>{fromNow(r.startedAt)}</span> },
+  { head: "Duration", cell: (r) => formatDuration(durationOf(r.startedAt, r.finishedAt)) },
+];
+
+function waitingColumns(onChange?: () => void): Array<Column<RunSummary>> {
+  return [
+    dagColumn,
+    runIdColumn,
+    statusColumn,
+    { head: "Queued", cell: (r) => <span title={formatTime(r.queuedAt)}>{fromNow(r.queuedAt)}</span> },
+    { head: "Waiting for", cell: (r) => r.waitingFor ?? "-" },
+    {
+      head: "Actions",
+      card: "actions",
+      cell: (r) => (
+        <ConfirmButton
+          label={`Dequeue ${r.dagRunId}`}
+          title="Dequeue run"
+          question={`Take run ${r.dagRunId} of ${r.name} out of line? It ends aborted without running.`}
+          confirm="Dequeue"
+          action={() => api.get(`/dag-runs/${seg(r.name)}/${seg(r.dagRunId)}/dequeue`)}
+          onDone={onChange}
+        >
+          Dequeue
+        </ConfirmButton>
+      ),
+    },
+  ];
+}
+
 function RunTable(props: { caption: string; runs: RunSummary[]; waiting?: boolean; onChange?: () => void }) {
-  if (props.runs.length === 0) return null;
   return (
-    <div className="table-scroll">
-      <table className="list" aria-label={props.caption}>
-        <caption className="muted small" style={{ textAlign: "left" }}>
-          {props.caption}
-        </caption>
-        <thead>
-          <tr>
-            <th>DAG</th>
-            <th>Run</th>
-            <th>Status</th>
-            <th>{props.waiting ? "Queued" : "Started"}</th>
-            <th>{props.waiting ? "Waiting for" : "Duration"}</th>
-            {props.waiting && <th>Actions</th>}
-          </tr>
-        </thead>
-        <tbody>
-          {props.runs.map((r) => (
-            <tr key={r.dagRunId}>
-              <td>{r.name}</td>
-              <RunIdCells run={r} />
-              <td title={formatTime(props.waiting ? r.queuedAt : r.startedAt)}>
-                {fromNow(props.waiting ? r.queuedAt : r.startedAt)}
-              </td>
-              <td>{props.waiting ? (r.waitingFor ?? "-") : formatDuration(durationOf(r.startedAt, r.finishedAt))}</td>
-              {props.waiting && (
-                <td className="actions">
-                  <ConfirmButton
-                    label={`Dequeue ${r.dagRunId}`}
-                    title="Dequeue run"
-                    question={`Take run ${r.dagRunId} of ${r.name} out of line? It ends aborted without running.`}
-                    confirm="Dequeue"
-                    action={() => api.get(`/dag-runs/${seg(r.name)}/${seg(r.dagRunId)}/dequeue`)}
-                    onDone={props.onChange}
-                  >
-                    Dequeue
-                  </ConfirmButton>
-                </td>
-              )}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <ListTable
+      label={props.caption}
+      caption={props.caption}
+      columns={props.waiting ? waitingColumns(props.onChange) : RUNNING}
+      rows={props.runs}
+      rowKey={(r) => r.dagRunId}
+      rowLink={runLink}
+      empty={null}
+    />
   );
 }
 

@@ -6,6 +6,7 @@ import { api, seg } from "../api/client";
 import type { RunnerToken, Worker } from "../api/types";
 import { ConfirmButton } from "../components/confirm-button";
 import { ErrorBox } from "../components/error-box";
+import { type Column, ListTable } from "../components/list-table";
 import { Modal } from "../components/modal";
 import { formatTime, fromNow } from "../lib/format";
 import { backoff } from "../lib/poll";
@@ -17,6 +18,51 @@ const HEALTH_COLOR: Record<Worker["healthStatus"], string> = {
   warning: "var(--status-partially-succeeded)",
   unhealthy: "var(--status-failed)",
 };
+
+// On a phone a runner's card is titled by its id, its health beside it.
+const FLEET: Array<Column<Worker>> = [
+  { head: "Runner", card: "title", className: "mono", cell: (w) => w.id },
+  {
+    head: "Labels",
+    cell: (w) =>
+      Object.entries(w.labels).map(([k, v]) => (
+        <span key={k} className="tag">
+          {k}={v}
+        </span>
+      )),
+  },
+  { head: "Slots in use", cell: (w) => `${w.busyPollers} / ${w.totalPollers}` },
+  {
+    head: "Running steps",
+    cell: (w) =>
+      w.runningTasks.map((t) => (
+        <span key={`${t.dagRunId}/${t.stepName}`} className="cell-sub">
+          <Link
+            to="/dags/$name/runs/$runId"
+            params={{ name: t.dagName, runId: t.dagRunId }}
+            search={t.stepName ? { step: t.stepName } : {}}
+          >
+            {t.dagName}
+            {t.stepName ? ` / ${t.stepName}` : ""}
+          </Link>{" "}
+          since {fromNow(t.startedAt)}
+        </span>
+      )),
+  },
+  {
+    head: "Last heartbeat",
+    cell: (w) => <span title={formatTime(w.lastHeartbeatAt)}>{fromNow(w.lastHeartbeatAt)}</span>,
+  },
+  {
+    head: "Health",
+    card: "badge",
+    cell: (w) => (
+      <span className="badge" style={{ "--c": HEALTH_COLOR[w.healthStatus] } as React.CSSProperties}>
+        {w.healthStatus}
+      </span>
+    ),
+  },
+];
 
 export function RunnersPage() {
   const fleet = useQuery({
@@ -31,61 +77,13 @@ export function RunnersPage() {
       </div>
       <ErrorBox error={fleet.error} />
       {fleet.data && (
-        <div className="table-scroll">
-          <table className="list" aria-label="runners">
-            <thead>
-              <tr>
-                <th>Runner</th>
-                <th>Labels</th>
-                <th>Slots in use</th>
-                <th>Running steps</th>
-                <th>Last heartbeat</th>
-                <th>Health</th>
-              </tr>
-            </thead>
-            <tbody>
-              {fleet.data.workers.map((w) => (
-                <tr key={w.id}>
-                  <td className="mono">{w.id}</td>
-                  <td>
-                    {Object.entries(w.labels).map(([k, v]) => (
-                      <span key={k} className="tag">
-                        {k}={v}
-                      </span>
-                    ))}
-                  </td>
-                  <td>
-                    {w.busyPollers} / {w.totalPollers}
-                  </td>
-                  <td>
-                    {w.runningTasks.map((t) => (
-                      <span key={`${t.dagRunId}/${t.stepName}`} className="cell-sub">
-                        <Link
-                          to="/dags/$name/runs/$runId"
-                          params={{ name: t.dagName, runId: t.dagRunId }}
-                          search={t.stepName ? { step: t.stepName } : {}}
-                        >
-                          {t.dagName}
-                          {t.stepName ? ` / ${t.stepName}` : ""}
-                        </Link>{" "}
-                        since {fromNow(t.startedAt)}
-                      </span>
-                    ))}
-                  </td>
-                  <td title={formatTime(w.lastHeartbeatAt)}>{fromNow(w.lastHeartbeatAt)}</td>
-                  <td>
-                    <span className="badge" style={{ "--c": HEALTH_COLOR[w.healthStatus] } as React.CSSProperties}>
-                      {w.healthStatus}
-                    </span>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {fleet.data?.workers.length === 0 && (
-        <p className="muted">No runner has reported. Start one with a runner token (below) on any host.</p>
+        <ListTable
+          label="runners"
+          columns={FLEET}
+          rows={fleet.data.workers}
+          rowKey={(w) => w.id}
+          empty="No runner has reported. Start one with a runner token (below) on any host."
+        />
       )}
       <RunnerTokens />
     </>
@@ -109,50 +107,43 @@ function RunnerTokens() {
       </div>
       <ErrorBox error={tokens.error} />
       {tokens.data && (
-        <div className="table-scroll">
-          <table className="list" aria-label="runner tokens">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Id</th>
-                <th>Created</th>
-                <th>State</th>
-                <th>
-                  <span className="muted">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {tokens.data.tokens.map((t) => (
-                <tr key={t.id}>
-                  <td>{t.name}</td>
-                  <td className="mono">{t.id}</td>
-                  <td>{formatTime(t.createdAt)}</td>
-                  <td>{t.revokedAt ? `revoked ${fromNow(t.revokedAt)}` : "active"}</td>
-                  <td className="actions">
-                    {!t.revokedAt && (
-                      <ConfirmButton
-                        danger
-                        label={`Revoke ${t.name}`}
-                        title={`Revoke ${t.name}`}
-                        question="Runners using this token are refused from their next call. This cannot be undone."
-                        confirm="Revoke"
-                        action={() => api.delete(`/runner-tokens/${seg(t.id)}`)}
-                        onDone={refresh}
-                      >
-                        Revoke
-                      </ConfirmButton>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ListTable
+          label="runner tokens"
+          columns={tokenColumns(refresh)}
+          rows={tokens.data.tokens}
+          rowKey={(t) => t.id}
+          empty="No runner token yet."
+        />
       )}
-      {tokens.data?.tokens.length === 0 && <p className="muted">No runner token yet.</p>}
     </section>
   );
+}
+
+function tokenColumns(refresh: () => void): Array<Column<RunnerToken>> {
+  return [
+    { head: "Name", card: "title", cell: (t) => t.name },
+    { head: "Id", className: "mono", cell: (t) => t.id },
+    { head: "Created", cell: (t) => formatTime(t.createdAt) },
+    { head: "State", cell: (t) => (t.revokedAt ? `revoked ${fromNow(t.revokedAt)}` : "active") },
+    {
+      head: "Actions",
+      card: "actions",
+      cell: (t) =>
+        !t.revokedAt && (
+          <ConfirmButton
+            danger
+            label={`Revoke ${t.name}`}
+            title={`Revoke ${t.name}`}
+            question="Runners using this token are refused from their next call. This cannot be undone."
+            confirm="Revoke"
+            action={() => api.delete(`/runner-tokens/${seg(t.id)}`)}
+            onDone={refresh}
+          >
+            Revoke
+          </ConfirmButton>
+        ),
+    },
+  ];
 }
 
 function CreateToken({ onCreated }: { onCreated: () => void }) {

@@ -1,18 +1,26 @@
 // Every run across DAGs, newest first: filters and page in the URL, paginated by the server.
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { Link, useNavigate, useSearch } from "@tanstack/react-router";
+import { useNavigate, useSearch } from "@tanstack/react-router";
 import { useCallback } from "react";
 import { api } from "../api/client";
 import type { Pagination, RunSummary } from "../api/types";
 import { ErrorBox } from "../components/error-box";
+import { type Column, ListTable } from "../components/list-table";
 import { Pager } from "../components/pager";
-import { RunIdCells, RunTimeCells } from "../components/run-cells";
-import { type RowMeasure, VirtualTbody } from "../components/virtual-tbody";
+import { dagColumn, runIdColumn, runLink, runTimeColumns, statusColumn } from "../components/run-cells";
 import { backoff } from "../lib/poll";
 import { RUN_STATUS_CODES, RUN_STATUS_LABELS, statusText } from "../lib/status";
 import type { RunsSearch } from "../router";
 import { FilterInput } from "./filter-input";
 import "./lists.css";
+
+const COLUMNS: Array<Column<RunSummary>> = [
+  dagColumn,
+  runIdColumn,
+  statusColumn,
+  ...runTimeColumns,
+  { head: "Params", className: "mono", cell: (r) => r.params },
+];
 
 /** The API serves at most 500 runs a page. */
 const PER_PAGE_CHOICES = [25, 50, 100, 500] as const;
@@ -93,27 +101,14 @@ export function RunsPage() {
       <ErrorBox error={runs.error} />
       {runs.data && (
         <>
-          <div className="table-scroll">
-            <table className="list" aria-label="runs">
-              <thead>
-                <tr>
-                  <th>DAG</th>
-                  <th>Run</th>
-                  <th>Status</th>
-                  <th>Started</th>
-                  <th>Duration</th>
-                  <th>Params</th>
-                </tr>
-              </thead>
-              <VirtualTbody
-                rows={runs.data.dagRuns}
-                rowKey={(r) => r.dagRunId}
-                columns={6}
-                renderRow={(r, measure) => <RunRow run={r} measure={measure} />}
-              />
-            </table>
-          </div>
-          {runs.data.dagRuns.length === 0 && <p className="muted">No run matches.</p>}
+          <ListTable
+            label="runs"
+            columns={COLUMNS}
+            rows={runs.data.dagRuns}
+            rowKey={(r) => r.dagRunId}
+            rowLink={runLink}
+            empty="No run matches."
+          />
           <Pager
             pagination={runs.data.pagination}
             onPage={(page) => navigate({ search: (s: RunsSearch) => ({ ...s, page }) })}
@@ -122,20 +117,5 @@ export function RunsPage() {
       )}
       {runs.isPending && <p className="muted">Loading…</p>}
     </>
-  );
-}
-
-function RunRow({ run: r, measure }: { run: RunSummary; measure?: RowMeasure }) {
-  return (
-    <tr {...measure}>
-      <td>
-        <Link to="/dags/$name" params={{ name: r.name }}>
-          {r.name}
-        </Link>
-      </td>
-      <RunIdCells run={r} />
-      <RunTimeCells run={r} />
-      <td className="mono">{r.params}</td>
-    </tr>
   );
 }

@@ -2,8 +2,9 @@
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { api } from "../api/client";
-import type { DagList } from "../api/types";
+import type { DagFile, DagList } from "../api/types";
 import { ErrorBox } from "../components/error-box";
+import { type Column, ListTable } from "../components/list-table";
 import { StatusBadge } from "../components/status-badge";
 import { formatDuration, formatTime, fromNow } from "../lib/format";
 import { metricValue, parseMetrics, type Sample, samplesOf } from "../lib/metrics";
@@ -24,6 +25,55 @@ interface Service {
 }
 
 const NEXT_FIRINGS = 10;
+
+const FIRINGS: Array<Column<DagFile>> = [
+  {
+    head: "DAG",
+    card: "title",
+    cell: (d) => (
+      <Link to="/dags/$name" params={{ name: d.fileName }}>
+        {d.dag.name}
+      </Link>
+    ),
+  },
+  { head: "Schedule", className: "mono", cell: (d) => d.dag.schedule.map((s) => s.expression).join(", ") },
+  {
+    head: "Next run",
+    cell: (d) => (
+      <>
+        {formatTime(d.nextRun)} <span className="muted">({fromNow(d.nextRun)})</span>
+      </>
+    ),
+  },
+];
+
+/** A service with the part of dagflare that plays it. */
+interface ServiceRow {
+  name: "Scheduler" | "Dispatcher";
+  service: Service;
+}
+
+const SERVICES: Array<Column<ServiceRow>> = [
+  { head: "Service", card: "title", cell: (r) => r.name },
+  { head: "What plays it", cell: ({ service: s }) => s.description ?? s.kind ?? s.instanceId },
+  { head: "Status", card: "badge", cell: (r) => r.service.status },
+  {
+    head: "Since",
+    cell: ({ service: s }) => <span title={formatTime(s.startedAt)}>{fromNow(s.startedAt)}</span>,
+  },
+  {
+    head: "Details",
+    cell: ({ name, service: s }) =>
+      name === "Dispatcher" ? (
+        <Link to="/runners">the runner fleet</Link>
+      ) : (
+        <>
+          {s.scheduledDags ?? 0} scheduled, {s.suspendedDags ?? 0} suspended
+          {s.nextRun && <span className="cell-sub">next firing {formatTime(s.nextRun)}</span>}
+        </>
+      ),
+  },
+];
 
 export function SystemPage() {
   const metrics = useQuery({
@@ -46,6 +96,10 @@ export function SystemPage() {
     refetchInterval: backoff(15_000, 60_000),
   });
   const firings = (next.data?.dags ?? []).filter((d) => d.nextRun && !d.suspended);
+  const services: ServiceRow[] = [
+    ...(scheduler.data?.schedulers ?? []).map((service) => ({ name: "Scheduler" as const, service })),
+    ...(coordinator.data?.coordinators ?? []).map((service) => ({ name: "Dispatcher" as const, service })),
+  ];
   return (
     <>
       <div className="page-head">
@@ -55,75 +109,24 @@ export function SystemPage() {
       {metrics.data && <Metrics samples={metrics.data} />}
 
       <h2>Next schedule firings</h2>
-      {next.data && firings.length === 0 && <p className="muted">No DAG has an active schedule.</p>}
-      {firings.length > 0 && (
-        <div className="table-scroll">
-          <table className="list" aria-label="next schedule firings">
-            <thead>
-              <tr>
-                <th>DAG</th>
-                <th>Schedule</th>
-                <th>Next run</th>
-              </tr>
-            </thead>
-            <tbody>
-              {firings.map((d) => (
-                <tr key={d.fileName}>
-                  <td>
-                    <Link to="/dags/$name" params={{ name: d.fileName }}>
-                      {d.dag.name}
-                    </Link>
-                  </td>
-                  <td className="mono">{d.dag.schedule.map((s) => s.expression).join(", ")}</td>
-                  <td>
-                    {formatTime(d.nextRun)} <span className="muted">({fromNow(d.nextRun)})</span>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+      {next.data && (
+        <ListTable
+          label="next schedule firings"
+          columns={FIRINGS}
+          rows={firings}
+          rowKey={(d) => d.fileName}
+          empty="No DAG has an active schedule."
+        />
       )}
 
       <h2>Services</h2>
-      <div className="table-scroll">
-        <table className="list" aria-label="services">
-          <thead>
-            <tr>
-              <th>Service</th>
-              <th>What plays it</th>
-              <th>Status</th>
-              <th>Since</th>
-              <th>Details</th>
-            </tr>
-          </thead>
-          <tbody>
-            {scheduler.data?.schedulers.map((s) => (
-              <tr key={`scheduler-${s.instanceId}`}>
-                <td>Scheduler</td>
-                <td>{s.description ?? s.kind ?? s.instanceId}</td>
-                <td>{s.status}</td>
-                <td title={formatTime(s.startedAt)}>{fromNow(s.startedAt)}</td>
-                <td>
-                  {s.scheduledDags ?? 0} scheduled, {s.suspendedDags ?? 0} suspended
-                  {s.nextRun && <span className="cell-sub">next firing {formatTime(s.nextRun)}</span>}
-                </td>
-              </tr>
-            ))}
-            {coordinator.data?.coordinators.map((s) => (
-              <tr key={`coordinator-${s.instanceId}`}>
-                <td>Dispatcher</td>
-                <td>{s.description ?? s.kind ?? s.instanceId}</td>
-                <td>{s.status}</td>
-                <td title={formatTime(s.startedAt)}>{fromNow(s.startedAt)}</td>
-                <td>
-                  <Link to="/runners">the runner fleet</Link>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <ListTable
+        label="services"
+        columns={SERVICES}
+        rows={services}
+        rowKey={(r) => `${r.name}/${r.service.instanceId}`}
+        empty={null}
+      />
     </>
   );
 }
@@ -178,22 +181,19 @@ function ByStatus<S extends (typeof STEP_STATUS_LABELS)[number] | (typeof RUN_ST
   rows: Array<[S, number | undefined]>;
 }) {
   return (
-    <div className="table-scroll">
-      <table className="list" aria-label={props.title} style={{ width: "auto" }}>
-        <caption className="muted small" style={{ textAlign: "left" }}>
-          {props.title}
-        </caption>
-        <tbody>
-          {props.rows.map(([s, n]) => (
-            <tr key={s}>
-              <td>
-                <StatusBadge status={s} />
-              </td>
-              <td style={{ textAlign: "right" }}>{(n ?? 0).toLocaleString()}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <ListTable
+      label={props.title}
+      caption={props.title}
+      noHead
+      layout="table"
+      className="by-status"
+      columns={[
+        { head: "Status", cell: ([s]) => <StatusBadge status={s} /> },
+        { head: "Count", className: "count", cell: ([, n]) => (n ?? 0).toLocaleString() },
+      ]}
+      rows={props.rows}
+      rowKey={([s]) => s}
+      empty={null}
+    />
   );
 }

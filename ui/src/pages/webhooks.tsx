@@ -159,7 +159,7 @@ export function WebhooksPage() {
             </>
           }
           columns={[
-            { head: "Name", cell: (w) => w.name },
+            { head: "Name", card: "title", cell: (w) => w.name },
             { head: "URL", cell: (w) => <code>{w.url}</code> },
             { head: "Events", cell: (w) => w.events.join(", ") },
             { head: "Filters", cell: filtersOf },
@@ -173,8 +173,8 @@ export function WebhooksPage() {
               ),
             },
             {
-              head: "",
-              className: "row",
+              head: "Actions",
+              card: "actions",
               cell: (w) => (
                 <>
                   <button
@@ -227,10 +227,11 @@ function Deliveries(props: { id: string; name: string }) {
           rowKey={(d) => d.id}
           empty="No delivery yet."
           columns={[
-            { head: "Event", cell: (d) => d.event },
+            { head: "Event", card: "title", cell: (d) => d.event },
             { head: "Created", cell: (d) => formatTime(d.createdAt) },
             {
               head: "Status",
+              card: "badge",
               cell: (d) => (
                 <>
                   {d.status}

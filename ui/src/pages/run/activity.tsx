@@ -53,7 +53,7 @@ export function ActivityView(props: { actionPath: string; version: string }) {
         empty="Nobody has acted on this run through the API."
         columns={[
           { head: "When", cell: (a) => formatTime(a.at) },
-          { head: "Action", cell: (a) => a.action },
+          { head: "Action", card: "title", cell: (a) => a.action },
           { head: "Step", cell: (a) => a.step ?? "" },
           {
             head: "By",
@@ -74,7 +74,7 @@ export function ActivityView(props: { actionPath: string; version: string }) {
             rowKey={(n) => `${n.kind}\u0000${n.subject}`}
             empty={null}
             columns={[
-              { head: "Subject", cell: (n) => n.subject },
+              { head: "Subject", card: "title", cell: (n) => n.subject },
               { head: "To", cell: (n) => n.to.join(", ") },
               { head: "Status", cell: (n) => n.status },
               { head: "Attempts", cell: (n) => n.attempts },
