@@ -4,7 +4,7 @@
 import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runEnded, startDagRun } from "../../test/e2e/harness";
-import { openNavigation, signIn, startUiStack, type UiStack } from "./browser";
+import { openNavigation, screenshot, signIn, startUiStack, type UiStack } from "./browser";
 
 let ui: UiStack;
 let page: Page;
@@ -180,6 +180,14 @@ describe("a list on a phone (390 px)", () => {
     ]) {
       expect(await insideWindow(control)).toBe(true);
     }
+    await screenshot(page, "dags-phone");
+  });
+
+  it("shows a DAG whose latest run waits in its queue as queued, not as never run", async () => {
+    await page.goto("/dags");
+    const row = rowOf("sleeper");
+    await expect.poll(() => row.textContent()).toContain("queued");
+    expect(await row.textContent()).not.toContain("never run");
   });
 
   it("shows a run's DAG, status and start inside the window, and opens the run on a tap of its card", async () => {

@@ -85,6 +85,12 @@ describe("the runners page", () => {
     await screenshot(page, "runners");
   });
 
+  it("says in one line that there is no runner token yet, with no empty table", async () => {
+    await page.goto("/runners");
+    await page.getByText("No runner token yet.").waitFor();
+    expect(await page.getByRole("table", { name: "runner tokens" }).count()).toBe(0);
+  });
+
   it("creates a runner token, shows its secret once, and revokes it", async () => {
     await page.goto("/runners");
     await page.getByRole("button", { name: "New runner token" }).click();

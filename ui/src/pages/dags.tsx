@@ -191,14 +191,16 @@ const COLUMNS: Array<Column<DagFile>> = [
   },
 ];
 
+/** The latest run's status and when it started, or, while it waits in a queue, when it was queued. */
 function LatestRun({ dag: d }: { dag: DagFile }) {
   const latest = d.latestDAGRun;
-  if (!latest || latest.dagRunId === "" || latest.startedAt === "") return <span className="muted">never run</span>;
+  const at = latest?.startedAt || latest?.queuedAt;
+  if (!latest || latest.dagRunId === "" || !at) return <span className="muted">never run</span>;
   return (
     <>
       <StatusBadge status={latest.statusLabel} />
-      <span className="cell-sub" title={formatTime(latest.startedAt)}>
-        {fromNow(latest.startedAt)}
+      <span className="cell-sub" title={formatTime(at)}>
+        {latest.startedAt ? fromNow(at) : `queued ${fromNow(at)}`}
       </span>
     </>
   );
