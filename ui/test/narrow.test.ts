@@ -55,6 +55,15 @@ const PAGES = (): Array<[path: string, ready: string]> => [
   ["/access", "No API keys yet"],
 ];
 
+/** Opens each page in turn, yielding its path once its content has arrived. */
+async function* eachPage(): AsyncGenerator<string> {
+  for (const [path, ready] of PAGES()) {
+    await page.goto(path);
+    await page.getByRole("main").getByText(ready).first().waitFor();
+    yield path;
+  }
+}
+
 /** Whether a control lies wholly inside the window, so it can be seen and reached without scrolling sideways. */
 async function insideWindow(control: Locator): Promise<boolean> {
   const box = await control.boundingBox();
@@ -82,9 +91,7 @@ for (const width of [800, 390]) {
 
     it("has no page that scrolls sideways", async () => {
       const wide: string[] = [];
-      for (const [path, ready] of PAGES()) {
-        await page.goto(path);
-        await page.getByRole("main").getByText(ready).first().waitFor();
+      for await (const path of eachPage()) {
         // A string, as the page's own globals are not the test's.
         const [scrollWidth, innerWidth] = await page.evaluate<[number, number]>(
           "[document.documentElement.scrollWidth, window.innerWidth]",
@@ -148,9 +155,7 @@ for (const width of [1280, 1024, 800, 390]) {
 
     it("marks the section of the page shown: Runs on a run's page, DAGs on a DAG's page", async () => {
       const current: string[] = [];
-      for (const [path, ready] of PAGES()) {
-        await page.goto(path);
-        await page.getByRole("main").getByText(ready).first().waitFor();
+      for await (const path of eachPage()) {
         const nav = await openNavigation(page);
         const marked = await nav.locator('a[aria-current="page"]').allTextContents();
         current.push(`${path}: ${marked.join(", ")}`);
