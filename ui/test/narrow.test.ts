@@ -220,3 +220,21 @@ describe("a list on a phone (390 px)", () => {
     expect(await insideWindow(page.getByRole("row").filter({ hasText: "ui-runner" }))).toBe(true);
   });
 });
+
+describe("a list in a window too narrow for its table (680 px)", () => {
+  beforeAll(async () => {
+    await page.setViewportSize({ width: 680, height: 800 });
+  });
+
+  it("keeps a DAG's Suspend and Start buttons in view while its table scrolls sideways", async () => {
+    await page.goto("/dags");
+    const row = rowOf(DAG);
+    await row.waitFor();
+    // The table is wider than its box, so it scrolls sideways...
+    const box = page.locator(".table-scroll", { has: page.getByRole("table", { name: "DAGs" }) });
+    expect(await box.evaluate((el) => el.scrollWidth > el.clientWidth)).toBe(true);
+    // ...and its actions stay at the box's right edge.
+    expect(await insideWindow(row.getByRole("button", { name: `Suspend ${DAG}` }))).toBe(true);
+    expect(await insideWindow(row.getByRole("button", { name: `Start ${DAG}` }))).toBe(true);
+  });
+});
