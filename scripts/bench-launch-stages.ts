@@ -17,7 +17,11 @@ const work = mkdtempSync(path.join(tmpdir(), "bench-launch-"));
 // The exit mark comes from the runner's own trace (trace.ts), read when the run is over.
 const traceFile = path.join(work, "trace.jsonl");
 process.env.DAGFLARE_RUNNER_TRACE = traceFile;
-const { setLauncher } = await import("../runner/src/launch.ts");
+const { helperPid, setLauncher } = await import("../runner/src/launch.ts");
+// @ts-expect-error: a plain module of the scripts, without types
+const { cpuTimes } = (await import("./process-cpu.mjs")) as {
+  cpuTimes: (pid: number) => { ownMs: number; childrenMs: number };
+};
 const { prepareLauncher, startProcess } = await import("../runner/src/process-group.ts");
 const { traceNow } = await import("../runner/src/trace.ts");
 
@@ -58,21 +62,44 @@ writeFileSync(
 );
 
 const totals = { helper: 0, make: 0, spawn: 0 };
+/** CPU ms: this process (the runner's part), the helper, and the processes each way forks. */
+const cpu = { helperRunner: 0, helperSelf: 0, helperSteps: 0, make: 0, spawnRunner: 0, spawnSteps: 0 };
+const ownCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 setLauncher("helper");
 prepareLauncher();
 await helperStep(); // not counted: the helper starting Perl
 const loads: number[] = [];
 for (let done = 0; done < count; done += BLOCK) {
   loads.push(loadavg()[0] as number);
+  const helper = helperPid() as number;
+  const h0 = cpuTimes(helper);
+  let own = ownCpuMs();
   let t = performance.now();
   for (let i = 0; i < BLOCK; i++) steps.push(await helperStep());
   totals.helper += performance.now() - t;
+  cpu.helperRunner += ownCpuMs() - own;
+  const h1 = cpuTimes(helper);
+  cpu.helperSelf += h1.ownMs - h0.ownMs;
+  cpu.helperSteps += h1.childrenMs - h0.childrenMs;
   t = performance.now();
-  execFileSync("make", ["-s", "-j1", "-f", makefile, "-C", work]);
+  // The shell's reaped children's CPU, printed once make is done: make's and its recipes'.
+  const made = execFileSync("sh", ["-c", 'make -s -j1 -f "$1" -C "$2" && cat /proc/$$/stat', "sh", makefile, work]);
   totals.make += performance.now() - t;
+  const fields = made
+    .toString()
+    .replace(/^.*\) /, "")
+    .split(" ");
+  cpu.make += (Number(fields[13]) + Number(fields[14])) * 10;
+  const s0 = cpuTimes(process.pid);
+  own = ownCpuMs();
   t = performance.now();
   for (let i = 0; i < BLOCK; i++) await nodeSpawn();
   totals.spawn += performance.now() - t;
+  cpu.spawnRunner += ownCpuMs() - own;
+  cpu.spawnSteps += cpuTimes(process.pid).childrenMs - s0.childrenMs;
 }
 setLauncher("spawn");
 // Written at exit by the trace module: flush it by waiting for its interval.
@@ -110,5 +137,9 @@ process.stdout.write(
     "\n| sequential total | ms | per step |\n| --- | --- | --- |\n" +
     Object.entries(totals)
       .map(([k, ms]) => `| ${k} | ${ms.toFixed(0)} | ${(ms / count).toFixed(2)} ms |\n`)
+      .join("") +
+    "\n| CPU per step | ms |\n| --- | --- |\n" +
+    Object.entries(cpu)
+      .map(([k, ms]) => `| ${k} | ${(ms / count).toFixed(2)} |\n`)
       .join(""),
 );
