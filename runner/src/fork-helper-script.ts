@@ -98,8 +98,9 @@ sub set_env {
 }
 sub start {
   run_step(@_);
-  # Off the step's path: it is running by now (or never will).
-  make_ahead($_[0] + $PAIRS_AHEAD);
+  # Off the step's path: it is running by now (or never will). Half the pairs at a time, so one
+  # "R" in PAIRS_AHEAD / 2 starts wakes the runner.
+  make_ahead($_[0] + $PAIRS_AHEAD) if $made - $_[0] < $PAIRS_AHEAD / 2;
 }
 sub run_step {
   my ($id, $cwd, $direct, $argc, @rest) = @_;
