@@ -137,7 +137,7 @@ export class HelperChild extends EventEmitter {
 /**
  * A private directory for the steps' FIFOs: in /dev/shm (a tmpfs) where there is one, since a
  * FIFO made on a disk file system such as ext4 costs an inode allocated and freed per stream (a
- * tenth of the helper's CPU per step, BENCHMARKS.md "A step's process, start to exit"); a FIFO's
+ * fifth of the helper's CPU, BENCHMARKS.md "A step's process, start to exit"); a FIFO's
  * data never touches the file system either way. Else the temporary directory.
  */
 function pipesDir(): string {
