@@ -31,7 +31,16 @@ use POSIX ();
 my ($dir, $first) = @ARGV;
 my %live;
 sub say_ { my $line = shift; syswrite(STDOUT, $line) }
-$SIG{PIPE} = 'IGNORE';
+# A write to a runner that is gone fails (EPIPE) instead of killing the helper, which must still
+# kill its steps. A handler, not 'IGNORE': exec resets a handled signal, so a step starts with
+# SIGPIPE's default without its child touching it.
+$SIG{PIPE} = sub {};
+# Perl's fork gives the child the helper's signal mask: only a mask inherited from whatever
+# started the helper (not Node's spawn, which clears it) needs clearing in each child.
+my $inherited_mask = POSIX::SigSet->new();
+POSIX::sigprocmask(POSIX::SIG_BLOCK(), POSIX::SigSet->new(), $inherited_mask);
+my $no_signals = POSIX::SigSet->new();
+my $masked = grep { $inherited_mask->ismember($_) > 0 } 1 .. 64;
 # Opened once, close-on-exec (Perl sets it above fd 2): what every child needs before its exec.
 open(my $devnull, '<', '/dev/null') or die "fork helper: /dev/null: $!\n";
 open(my $report, '>&', \*STDOUT) or die "fork helper: stdout: $!\n";
@@ -121,9 +130,8 @@ sub run_step {
     # step's: if the helper dies now, the runner still knows what to kill. (A report is one
     # write, shorter than a pipe's atomic size: it never mixes with the helper's.)
     syswrite($report, "S $id $$\n") or POSIX::_exit(127);
-    $SIG{PIPE} = 'DEFAULT';
     # As spawn does: the step starts with no signal blocked, whatever the helper inherited.
-    POSIX::sigprocmask(POSIX::SIG_SETMASK(), POSIX::SigSet->new());
+    POSIX::sigprocmask(POSIX::SIG_SETMASK(), $no_signals) if $masked;
     chdir($cwd) or fail($id, "working directory $cwd: $!");
     # dup2 clears close-on-exec on the copy: these three, and nothing else of the helper's, pass.
     defined POSIX::dup2(fileno($devnull), 0) && defined POSIX::dup2(fileno($out_w), 1)

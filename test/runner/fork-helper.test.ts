@@ -63,6 +63,13 @@ describe("steps started by the fork helper", () => {
     expect(r.stdout).toBe("end\n");
   });
 
+  it("start with no signal ignored, as with spawn", async () => {
+    // The helper survives a runner that is gone by not dying of SIGPIPE: its steps must not
+    // inherit that (a pipeline such as `yes | head` relies on SIGPIPE's default).
+    const r = await run("grep SigIgn /proc/self/status");
+    expect(r.stdout).toMatch(/^SigIgn:\s*0+$/m);
+  });
+
   it("are started by a helper whose environment holds none of the runner's credentials", async () => {
     process.env.DAGFLARE_RUNNER_TOKEN_FILE = "/the/runner/token";
     try {
