@@ -90,11 +90,12 @@ sub open_writer {
 }
 # The environment as last set, its entries as the runner sent them ("K=V"). Consecutive steps
 # mostly share their variables, in the same order: then only the values that differ are set.
-my $env_now = [];
+# Undefined until the first step: the helper's own environment is not a step's.
+my $env_now;
 sub name_of { substr($_[0], 0, index($_[0], '=')) }
 sub set_env {
   my $want = shift;
-  if (@$want == @$env_now) {
+  if ($env_now && @$want == @$env_now) {
     my @changed = grep { $want->[$_] ne $env_now->[$_] } 0 .. $#$want;
     if (!grep { name_of($want->[$_]) ne name_of($env_now->[$_]) } @changed) {
       for (@changed) { my ($k, $v) = split(/=/, $want->[$_], 2); $ENV{$k} = $v }

@@ -197,6 +197,15 @@ describe("a step's output and environment", () => {
   });
 });
 
+describe("a step given no environment", () => {
+  it("has none, not the helper's own, even as the helper's first step", async () => {
+    const helper = new ForkHelper({ privateEnv: [] });
+    const r = await launched(helper, { file: "/usr/bin/env", args: [], cwd: tmpdir(), env: {} });
+    expect(r).toEqual({ ended: 0, stdout: "" });
+    helper.stop();
+  });
+});
+
 describe("a step whose output pipes cannot be opened", () => {
   it("does not run, and its error says why", async () => {
     const helper = new ForkHelper({ privateEnv: [] });
