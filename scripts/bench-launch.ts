@@ -6,11 +6,20 @@
 // all share the machine's load. For each: how long the start call holds the runner's event loop,
 // and the time to the process's end with its output pipes closed (one process group each, as a
 // step runs). Figures, never assertions. BENCHMARKS.md "A simple command without a shell".
-import { LAUNCHERS, type Launcher } from "../runner/src/config.ts";
-import { setShellAlways } from "../runner/src/direct-exec.ts";
-import { setLauncher } from "../runner/src/launch.ts";
-import { prepareLauncher, startProcess } from "../runner/src/process-group.ts";
+// With `--stages`: a step's process stage by stage against make and a plain spawn loop
+// (bench-launch-stages.ts).
+import type { Launcher } from "../runner/src/config.ts";
 import type { ExecSpec } from "../src/shared/protocol.ts";
+
+if (process.argv.includes("--stages")) {
+  // Its own module: it turns the runner's trace on, which is read when the runner's modules load.
+  await import("./bench-launch-stages.ts");
+  process.exit(0);
+}
+const { LAUNCHERS } = await import("../runner/src/config.ts");
+const { setShellAlways } = await import("../runner/src/direct-exec.ts");
+const { setLauncher } = await import("../runner/src/launch.ts");
+const { prepareLauncher, startProcess } = await import("../runner/src/process-group.ts");
 
 const rounds = Number(process.argv[2] ?? 200);
 const base = { args: [], env: {}, dir: "/tmp", maxOutputBytes: 1024 };

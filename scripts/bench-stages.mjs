@@ -1,7 +1,7 @@
 // `npm run bench:stages [-- --direct] [-- --rounds N] [-- --sizes 40,100] [-- --bundle A.mjs --bundle B.mjs]
-// [-- --runner-args "--no-early-start" --runner-args ""]`:
+// [-- --runner-args "--no-early-start" --runner-args ""] [-- --cmd /bin/true]`:
 // where a chain step's time goes, stage by stage. Starts the local stack (wrangler dev, or with
-// --direct workerd through Miniflare), runs chains of `true` with the runner's trace on
+// --direct workerd through Miniflare), runs chains of `true` (or of `--cmd`) with the runner's trace on
 // (DAGFLARE_RUNNER_TRACE, runner/src/trace.ts), joins the trace with the run's own times
 // (`readyAt` is stamped by the run's object) and prints the p50 of each stage. With several
 // `--bundle`s (runner bundles built from different commits) the runners take turns on the same
@@ -40,8 +40,9 @@ const STAGES = [
   ["on the socket -> next step ready (socket, dispatcher, run's object)", "sockOut", "nextReady"],
 ];
 
+const cmd = option("--cmd") ?? "true";
 const chain = (n) =>
-  `steps:\n${Array.from({ length: n }, (_, i) => `  - name: s${i}\n    command: "true"\n`).join("")}`;
+  `steps:\n${Array.from({ length: n }, (_, i) => `  - name: s${i}\n    command: ${JSON.stringify(cmd)}\n`).join("")}`;
 
 function p50(xs) {
   const s = xs.filter(Number.isFinite).sort((a, b) => a - b);

@@ -8,90 +8,150 @@
 // "K=V"... The direct name is empty for a step run through its shell (a failed exec is an "E"
 // report: the shell itself could not start); for a command exec'd without its shell it is the
 // command as written, and a failed exec answers as the shell would (direct-exec.ts): a line
-// "dagflare: NAME: ..." on the step's stderr and exit status 127 (not found) or 126.
+// "dagflare: NAME: ..." on the step's stderr and exit status 127 (not found) or 126. A request
+// of the id alone starts nothing: the runner could not open that id's pipes and skips it.
 // Reports, on stdout, one line each (short enough for the pipe to keep them whole):
-//   "S id pid"          forked; the child waits for the helper's go before it does anything
+//   "R id"              the output pipes of every id up to this one are made
+//   "S id pid"          forked: written by the child itself, before anything else it does
 //   "F id message"      not forked: nothing ran
-//   "E id message"      the child could not become the step (pipes, directory, exec)
+//   "E id message"      the child could not become the step (directory, exec)
 //   "X id code signal"  reaped; code -1 when a signal ended it
-// Each step's stdout and stderr are FIFOs the helper makes in its directory ("<id>.o", "<id>.e")
-// and the child opens for writing (blocking until the runner has opened them for reading, which
-// it does once it reads "S") and then unlinks.
+// Each step's stdout and stderr are FIFOs in the helper's directory ("<id>.o", "<id>.e"), made
+// AHEAD of the step (the next PAIRS_AHEAD ids'): the runner opens their read ends before it sends
+// the request, so the helper opens the write ends at once (never blocking: a missing reader is an
+// "F"), unlinks the names and forks a child that has only to dup2 them and exec. The helper's
+// own environment is set to the step's before the fork, changing only the variables that differ
+// from the step before, so the child has nothing to build.
 // On end of file on stdin (the runner is gone or stopping) it SIGKILLs every live step's group,
 // reports their ends and exits.
 export const FORK_HELPER_SCRIPT = String.raw`
 use strict;
 use warnings;
 use POSIX ();
-my $dir = shift @ARGV;
+my ($dir, $first) = @ARGV;
 my %live;
 sub say_ { my $line = shift; syswrite(STDOUT, $line) }
-$SIG{PIPE} = 'IGNORE';
+# A write to a runner that is gone fails (EPIPE) instead of killing the helper, which must still
+# kill its steps. A handler, not 'IGNORE': exec resets a handled signal, so a step starts with
+# SIGPIPE's default without its child touching it.
+$SIG{PIPE} = sub {};
+# Perl's fork gives the child the helper's signal mask: only a mask inherited from whatever
+# started the helper (not Node's spawn, which clears it) needs clearing in each child.
+my $inherited_mask = POSIX::SigSet->new();
+POSIX::sigprocmask(POSIX::SIG_BLOCK(), POSIX::SigSet->new(), $inherited_mask);
+my $no_signals = POSIX::SigSet->new();
+my $masked = grep { $inherited_mask->ismember($_) > 0 } 1 .. 64;
+# Opened once, close-on-exec (Perl sets it above fd 2): what every child needs before its exec.
+open(my $devnull, '<', '/dev/null') or die "fork helper: /dev/null: $!\n";
+open(my $report, '>&', \*STDOUT) or die "fork helper: stdout: $!\n";
 # Called by the read loop and by SIGCHLD, whose handler Perl may run between any two of the
 # loop's operations: a nested call returns at once (the outer one reaps on, and the loop's
 # next pass catches what it missed), so no waitpid's $? is overwritten by another's.
 my $reaping = 0;
+# Children reaped before fork() returned their pid to us (a step can end that fast): pid => status.
+my %early;
 sub reap {
   return if $reaping;
   $reaping = 1;
   while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) {
-    my $status = $?;
     my $id = delete $live{$pid};
-    next unless defined $id;
-    unlink "$dir/$id.o", "$dir/$id.e";
-    my $sig = $status & 127;
-    say_($sig ? "X $id -1 $sig\n" : "X $id " . ($status >> 8) . " 0\n");
+    if (defined $id) { ended($id, $?) } else { $early{$pid} = $? }
   }
   $reaping = 0;
 }
+sub ended {
+  my ($id, $status) = @_;
+  my $sig = $status & 127;
+  say_($sig ? "X $id -1 $sig\n" : "X $id " . ($status >> 8) . " 0\n");
+}
 $SIG{CHLD} = \&reap;
-sub start {
-  my ($id, $cwd, $direct, $argc, @rest) = @_;
-  my @argv = splice(@rest, 0, $argc);
-  my ($out, $err) = ("$dir/$id.o", "$dir/$id.e");
-  POSIX::mkfifo($out, 0600) && POSIX::mkfifo($err, 0600)
-    or return say_("F $id could not make its output pipes: $!\n");
-  my ($go_r, $go_w);
-  pipe($go_r, $go_w) or return say_("F $id could not make a pipe: $!\n");
-  my $pid = fork();
-  if (!defined $pid) {
-    unlink $out, $err;
-    return say_("F $id could not fork: $!\n");
+# Output pipes are made this many ids ahead, so a burst of starts finds them ready.
+my $PAIRS_AHEAD = 16;
+my $made = $first - 1;
+sub make_ahead {
+  my $upto = shift;
+  my $before = $made;
+  while ($made < $upto) {
+    my $id = $made + 1;
+    # A pair that cannot be made is reported at its start: its reader cannot open.
+    POSIX::mkfifo("$dir/$id.o", 0600) && POSIX::mkfifo("$dir/$id.e", 0600);
+    $made = $id;
   }
+  say_("R $made\n") if $made > $before;
+}
+sub open_writer {
+  my $file = shift;
+  # Non-blocking, so a pipe whose reader is not open fails (ENXIO) instead of hanging the
+  # helper; then blocking again, as a step expects its stdout to be.
+  sysopen(my $fh, $file, POSIX::O_WRONLY() | POSIX::O_NONBLOCK()) or return;
+  my $flags = fcntl($fh, POSIX::F_GETFL(), 0) or return;
+  fcntl($fh, POSIX::F_SETFL(), $flags & ~POSIX::O_NONBLOCK()) or return;
+  return $fh;
+}
+# The environment as last set, its entries as the runner sent them ("K=V"). Consecutive steps
+# mostly share their variables, in the same order: then only the values that differ are set.
+# Undefined until the first step: the helper's own environment is not a step's.
+my $env_now;
+sub name_of { substr($_[0], 0, index($_[0], '=')) }
+sub set_env {
+  my $want = shift;
+  if ($env_now && @$want == @$env_now) {
+    my @changed = grep { $want->[$_] ne $env_now->[$_] } 0 .. $#$want;
+    if (!grep { name_of($want->[$_]) ne name_of($env_now->[$_]) } @changed) {
+      for (@changed) { my ($k, $v) = split(/=/, $want->[$_], 2); $ENV{$k} = $v }
+      $env_now = $want;
+      return;
+    }
+  }
+  %ENV = map { split(/=/, $_, 2) } @$want;
+  $env_now = $want;
+}
+sub start {
+  run_step(@_);
+  # Off the step's path: it is running by now (or never will). Half the pairs at a time, so one
+  # "R" in PAIRS_AHEAD / 2 starts wakes the runner.
+  make_ahead($_[0] + $PAIRS_AHEAD) if $made - $_[0] < $PAIRS_AHEAD / 2;
+}
+sub run_step {
+  my ($id, $cwd, $direct, $argc, @rest) = @_;
+  my ($out, $err) = ("$dir/$id.o", "$dir/$id.e");
+  return unlink($out, $err) unless defined $cwd;
+  my @argv = splice(@rest, 0, $argc);
+  my $out_w = open_writer($out);
+  my $err_w = $out_w && open_writer($err);
+  my $why = "$!";
+  unlink $out, $err;
+  return say_("F $id could not open its output pipes: $why\n") unless $err_w;
+  set_env(\@rest);
+  my $pid = fork();
+  return say_("F $id could not fork: $!\n") unless defined $pid;
   if ($pid == 0) {
-    close $go_w;
     POSIX::setsid();
-    # No go: the helper died before the runner heard of this process, so it must not run.
-    my $go = '';
-    POSIX::_exit(127) unless sysread($go_r, $go, 1) == 1;
-    $SIG{$_} = 'DEFAULT' for qw(PIPE CHLD);
+    # The runner hears of this process from the process itself, before it runs anything of the
+    # step's: if the helper dies now, the runner still knows what to kill. (A report is one
+    # write, shorter than a pipe's atomic size: it never mixes with the helper's.)
+    syswrite($report, "S $id $$\n") or POSIX::_exit(127);
     # As spawn does: the step starts with no signal blocked, whatever the helper inherited.
-    POSIX::sigprocmask(POSIX::SIG_SETMASK(), POSIX::SigSet->new());
-    open(my $report, '>&', \*STDOUT) or POSIX::_exit(127);
-    my $fail = sub { syswrite($report, "E $id $_[0]\n"); POSIX::_exit(127) };
-    open(STDIN, '<', '/dev/null') or $fail->("/dev/null: $!");
-    # Without O_CREAT: a FIFO that is gone is an error, not a new file the output vanishes into.
-    sysopen(STDOUT, $out, POSIX::O_WRONLY()) or $fail->("stdout pipe: $!");
-    sysopen(STDERR, $err, POSIX::O_WRONLY()) or $fail->("stderr pipe: $!");
-    unlink $out, $err;
-    chdir($cwd) or $fail->("working directory $cwd: $!");
-    %ENV = map { split(/=/, $_, 2) } @rest;
+    POSIX::sigprocmask(POSIX::SIG_SETMASK(), $no_signals) if $masked;
+    chdir($cwd) or fail($id, "working directory $cwd: $!");
+    # dup2 clears close-on-exec on the copy: these three, and nothing else of the helper's, pass.
+    defined POSIX::dup2(fileno($devnull), 0) && defined POSIX::dup2(fileno($out_w), 1)
+      && defined POSIX::dup2(fileno($err_w), 2) or fail($id, "output pipes: $!");
     # Without the shell, argv[0] is still the word as written, as the shell would pass it.
-    my @args = @argv;
-    $args[0] = $direct if length $direct;
-    { no warnings 'exec'; exec { $argv[0] } @args; }
-    $fail->("$!") unless length $direct;
+    { no warnings 'exec'; exec { $argv[0] } length $direct ? ($direct, @argv[1 .. $#argv]) : @argv; }
+    fail($id, "$!") unless length $direct;
     my $notfound = $!{ENOENT};
     my $why = $notfound && index($direct, '/') < 0 ? 'command not found' : "$!";
     syswrite(STDERR, "dagflare: $direct: $why\n");
     POSIX::_exit($notfound ? 127 : 126);
   }
-  close $go_r;
+  close $out_w;
+  close $err_w;
   $live{$pid} = $id;
-  say_("S $id $pid\n");
-  syswrite($go_w, 'g');
-  close $go_w;
+  ended(delete $live{$pid}, delete $early{$pid}) if exists $early{$pid};
 }
+sub fail { syswrite($report, "E $_[0] $_[1]\n"); POSIX::_exit(127) }
+make_ahead($first + $PAIRS_AHEAD - 1);
 my $buf = '';
 my $stdin = '';
 vec($stdin, fileno(STDIN), 1) = 1;

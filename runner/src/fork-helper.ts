@@ -6,7 +6,9 @@
 // The guarantees are those of `spawn` with `detached: true`: each step is the leader of a new
 // session and process group (setsid), so stops reach the whole group; it gets exactly the
 // environment, working directory and argv the runner computed, /dev/null as stdin, and its
-// stdout and stderr as two FIFOs the runner reads (so they stay separate and stream); the exit
+// stdout and stderr as two FIFOs the runner reads (so they stay separate and stream). The
+// helper makes each step's FIFOs ahead of it and the runner opens their read ends before it asks
+// for the step, so the child never waits on the runner before its exec; the exit
 // code or signal is the helper's `waitpid` status. The helper runs as the step user (when there
 // is one), with the runner's credentials removed from its environment, and keeps no file of
 // the runner's open. When the runner dies, the helper's stdin reaches end of file and it kills
@@ -57,34 +59,40 @@ export class HelperChild extends EventEmitter {
     super();
   }
 
-  /** "S": the child waits for our FIFO readers to open its writers, so open them now. */
+  /** "S", from the child itself before it becomes the step; its pipes are open on both ends. */
   onStarted(pid: number): void {
     this.pid = pid;
-    try {
-      this.openStreams();
-    } catch (err) {
-      // Without its pipes the step cannot be watched: it must not run.
-      this.startError = `could not open its output pipes: ${(err as Error).message}`;
-      process.kill(-pid, "SIGKILL");
-    }
     this.emit("spawn");
   }
 
-  private openStreams(): void {
+  /** Opens the read ends of the step's FIFOs, which the helper made ahead (throws when it cannot). */
+  openStreams(): void {
     const streams: Socket[] = [];
-    for (const suffix of ["o", "e"]) {
-      const file = path.join(this.dir, `${this.id}.${suffix}`);
-      // Non-blocking: no writer yet. epoll reports no hang-up until a writer has come and gone.
-      const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
-      const s = new Socket({ fd, readable: true, writable: false });
+    try {
+      for (const suffix of ["o", "e"]) {
+        const file = path.join(this.dir, `${this.id}.${suffix}`);
+        // Non-blocking: no writer yet. epoll reports no hang-up until a writer has come and gone.
+        const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+        streams.push(new Socket({ fd, readable: true, writable: false }));
+      }
+    } catch (err) {
+      for (const s of streams) s.destroy();
+      throw err;
+    }
+    for (const s of streams) {
       this.openPipes++;
       s.once("close", () => {
         this.openPipes--;
         this.maybeClose();
       });
-      streams.push(s);
     }
     [this.stdout, this.stderr] = streams as [Socket, Socket];
+  }
+
+  /** Nothing was forked: no writer will ever come and close the pipes, so close them here. */
+  private dropStreams(): void {
+    this.stdout?.destroy();
+    this.stderr?.destroy();
   }
 
   onStartError(message: string): void {
@@ -94,6 +102,7 @@ export class HelperChild extends EventEmitter {
   onExit(code: number, signal: number): void {
     if (this.exited) return;
     this.exited = true;
+    if (this.pid === undefined) this.dropStreams();
     if (this.startError !== undefined) {
       this.emit("error", new Error(this.startError));
       return;
@@ -107,6 +116,7 @@ export class HelperChild extends EventEmitter {
     if (this.exited) return;
     if (this.pid === undefined) {
       this.exited = true;
+      this.dropStreams();
       this.emit("unstarted");
       return;
     }
@@ -124,12 +134,31 @@ export class HelperChild extends EventEmitter {
   }
 }
 
+/**
+ * A private directory for the steps' FIFOs: in /dev/shm (a tmpfs) where there is one, since a
+ * FIFO made on a disk file system such as ext4 costs an inode allocated and freed per stream (a
+ * fifth of the helper's CPU, BENCHMARKS.md "A step's process, start to exit"); a FIFO's
+ * data never touches the file system either way. Else the temporary directory.
+ */
+function pipesDir(): string {
+  try {
+    return mkdtempSync("/dev/shm/dagflare-fork-");
+  } catch {
+    // No /dev/shm (not Linux) or not writable here.
+    return mkdtempSync(path.join(tmpdir(), "dagflare-fork-"));
+  }
+}
+
 export class ForkHelper {
   private child: ChildProcess | undefined;
   private dir: string | undefined;
   private nextId = 1;
   private deaths = 0;
   private readonly inFlight = new Map<number, HelperChild>();
+  /** The helper has made the output pipes of every id up to this one ("R" reports). */
+  private pipesMadeUpTo = 0;
+  /** Requests whose pipes are not made yet, in id order. */
+  private waiting: Array<{ step: HelperChild; body: Buffer }> = [];
 
   constructor(
     private readonly opts: {
@@ -164,9 +193,37 @@ export class ForkHelper {
     const env = Object.entries(cmd.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
     const fields = [String(id), cmd.cwd, cmd.direct ?? "", String(cmd.args.length + 1), cmd.file, ...cmd.args, ...env];
     const body = Buffer.from(fields.join("\0"));
-    child.stdin?.write(Buffer.concat([Buffer.from(`${body.length}\n`), body]));
+    if (id <= this.pipesMadeUpTo) this.send(child, step, body);
+    else this.waiting.push({ step, body });
     this.refWhileBusy(child);
     return step;
+  }
+
+  /** Opens the step's pipes, then asks for it: its child finds their readers there and execs. */
+  private send(child: ChildProcess, step: HelperChild, body: Buffer): void {
+    try {
+      step.openStreams();
+    } catch (err) {
+      // Without its pipes the step cannot be watched: it must not run. The helper is told to
+      // skip its id (a request of the id alone), so the pipes ahead of it are still made.
+      child.stdin?.write(`${String(step.id).length}\n${step.id}`);
+      const why = `could not open its output pipes: ${(err as Error).message}`;
+      // After the caller has listened: launch() returns first.
+      process.nextTick(() => this.onReport(`F ${step.id} ${why}`));
+      return;
+    }
+    child.stdin?.write(Buffer.concat([Buffer.from(`${body.length}\n`), body]));
+  }
+
+  /** "R": the pipes of every id up to `upTo` are made; send the requests that waited for them. */
+  private onPipesMade(upTo: number): void {
+    this.pipesMadeUpTo = upTo;
+    const child = this.child;
+    if (!child) return;
+    while (this.waiting[0] && this.waiting[0].step.id <= upTo) {
+      const { step, body } = this.waiting.shift() as { step: HelperChild; body: Buffer };
+      this.send(child, step, body);
+    }
   }
 
   /** Stops the helper (its live steps' groups are killed: the runner is quitting). */
@@ -176,12 +233,15 @@ export class ForkHelper {
   }
 
   private startHelper(): ChildProcess {
-    this.dir = mkdtempSync(path.join(tmpdir(), "dagflare-fork-"));
+    this.dir = pipesDir();
     const user = this.opts.user;
     if (user) chownSync(this.dir, user.uid, user.gid);
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const name of this.opts.privateEnv) delete env[name];
-    const child = spawn("perl", ["-e", FORK_HELPER_SCRIPT, this.dir], {
+    // Ids go on across helpers; this one makes the pipes of the ids from the next one on.
+    this.pipesMadeUpTo = this.nextId - 1;
+    this.waiting = [];
+    const child = spawn("perl", ["-e", FORK_HELPER_SCRIPT, this.dir, String(this.nextId)], {
       // What ps shows first. (Setting $0 in Perl would also overwrite /proc/PID/environ.)
       argv0: "dagflare-fork-helper",
       // Its own session, like the watchdog: a Ctrl-C to the runner's terminal does not reach it.
@@ -208,6 +268,7 @@ export class ForkHelper {
         this.opts.log?.(`fork helper ${why}; steps are started with spawn from now on`);
       const orphans = [...this.inFlight.values()];
       this.inFlight.clear();
+      this.waiting = [];
       for (const step of orphans) step.onHelperDeath();
       rmSync(dir, { recursive: true, force: true });
     };
@@ -235,6 +296,10 @@ export class ForkHelper {
   private onReport(line: string): void {
     const [kind, idText, ...rest] = line.split(" ");
     const id = Number(idText);
+    if (kind === "R") {
+      this.onPipesMade(id);
+      return;
+    }
     const step = this.inFlight.get(id);
     if (!step) return;
     switch (kind) {

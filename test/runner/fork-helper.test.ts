@@ -2,11 +2,11 @@
 // checked on real processes. exec.test.ts runs every other process behaviour through it too,
 // as the helper is the default launcher.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { ForkHelper } from "../../runner/src/fork-helper.ts";
+import { type Command, ForkHelper } from "../../runner/src/fork-helper.ts";
 import { helperPid, resetHelper, setLauncher } from "../../runner/src/launch.ts";
 import { startProcess } from "../../runner/src/process-group.ts";
 import type { ExecSpec } from "../../src/shared/protocol.ts";
@@ -61,6 +61,13 @@ describe("steps started by the fork helper", () => {
   it("read /dev/null as stdin", async () => {
     const r = await run("cat; echo end");
     expect(r.stdout).toBe("end\n");
+  });
+
+  it("start with no signal ignored, as with spawn", async () => {
+    // The helper survives a runner that is gone by not dying of SIGPIPE: its steps must not
+    // inherit that (a pipeline such as `yes | head` relies on SIGPIPE's default).
+    const r = await run("grep SigIgn /proc/self/status");
+    expect(r.stdout).toMatch(/^SigIgn:\s*0+$/m);
   });
 
   it("are started by a helper whose environment holds none of the runner's credentials", async () => {
@@ -142,6 +149,84 @@ describe("a step's end", () => {
     step.stdout?.on("data", (d: Buffer) => (out += d.toString()));
     await new Promise((resolve) => step.once("close", resolve));
     expect(out).toMatch(/^SigBlk:\s*0+$/m);
+    helper.stop();
+  });
+});
+
+/** Runs `cmd` through `helper` to its end, with what it wrote on stdout. */
+async function launched(helper: ForkHelper, cmd: Command) {
+  const step = helper.launch(cmd);
+  let stdout = "";
+  step.once("spawn", () => step.stdout?.on("data", (d: Buffer) => (stdout += d.toString())));
+  const error = new Promise<Error>((resolve) => step.once("error", resolve));
+  const exit = new Promise<number | null>((resolve) => step.once("exit", (code) => resolve(code)));
+  const closed = new Promise((resolve) => step.once("close", resolve));
+  const ended = await Promise.race([
+    error,
+    exit.then(async (code) => {
+      await closed;
+      return code;
+    }),
+  ]);
+  return { ended, stdout };
+}
+
+describe("a step's output and environment", () => {
+  it("arrive whole and in order when the output is many times a pipe's buffer", async () => {
+    // 1.3 MB on stdout (a pipe holds 64 KiB): the step blocks on its writes until the runner reads.
+    const r = await run("seq 1 200000; echo done >&2");
+    expect(r).toMatchObject({ exitCode: 0, stderr: "done\n" });
+    expect(r.stdout).toBe(`${Array.from({ length: 200000 }, (_, i) => i + 1).join("\n")}\n`);
+  });
+
+  it("is exactly each step's own, whatever the step before it had", async () => {
+    const helper = new ForkHelper({ privateEnv: [] });
+    const PATH = process.env.PATH as string;
+    const show = { file: "sh", args: ["-c", "echo ${X-unset} ${Y-unset} ${Z-unset}"], cwd: tmpdir() };
+    // The same names with another value; then one name swapped for another; then one fewer.
+    const envs = [
+      { PATH, X: "1", Y: "a" },
+      { PATH, X: "2", Y: "a" },
+      { PATH, Z: "z", Y: "b" },
+      { PATH, Y: "c" },
+    ];
+    const seen = [];
+    for (const env of envs) seen.push((await launched(helper, { ...show, env })).stdout);
+    expect(seen).toEqual(["1 a unset\n", "2 a unset\n", "unset b z\n", "unset c unset\n"]);
+    helper.stop();
+  });
+});
+
+describe("a step given no environment", () => {
+  it("has none, not the helper's own, even as the helper's first step", async () => {
+    const helper = new ForkHelper({ privateEnv: [] });
+    const r = await launched(helper, { file: "/usr/bin/env", args: [], cwd: tmpdir(), env: {} });
+    expect(r).toEqual({ ended: 0, stdout: "" });
+    helper.stop();
+  });
+});
+
+describe("a step whose output pipes cannot be opened", () => {
+  it("does not run, and its error says why", async () => {
+    const helper = new ForkHelper({ privateEnv: [] });
+    const where = await launched(helper, {
+      file: "sh",
+      args: ["-c", "readlink /proc/$$/fd/1"],
+      cwd: tmpdir(),
+      env: process.env,
+    });
+    const dir = path.dirname(where.stdout.trim().replace(/ \(deleted\)$/, ""));
+    // The pipes made ahead for the next steps are gone.
+    for (const f of readdirSync(dir)) rmSync(path.join(dir, f));
+    const g = scratch();
+    const r = await launched(helper, {
+      file: "sh",
+      args: ["-c", `echo ran > ${g.path}`],
+      cwd: tmpdir(),
+      env: process.env,
+    });
+    expect(String(r.ended)).toMatch(/could not open its output pipes/);
+    expect(g.read()).toBe("");
     helper.stop();
   });
 });
