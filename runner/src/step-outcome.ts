@@ -1,0 +1,27 @@
+// How one attempt of a step ended, as the runner reports it (step-report.ts): the process's
+// result and what the runner evaluated around it.
+import type { ProcessResult } from "./process-group.ts";
+
+export type Outcome = ProcessResult & {
+  output?: string;
+  /** The `reportEnv` values, evaluated here once for the whole run (or step). */
+  env?: Record<string, string>;
+  outputTruncated: boolean;
+  preconditionUnmet?: string;
+  repeatConditionMet?: boolean;
+  outputMatched?: boolean;
+};
+
+/** A step that ended before its process ran: `error` says why. */
+export function notRun(error: string): Outcome {
+  return { exitCode: null, signal: null, outputTruncated: false, error };
+}
+
+export function succeeded(o: Outcome): boolean {
+  return o.exitCode === 0 && o.signal === null && o.error === undefined;
+}
+
+export function describeExit(r: ProcessResult): string {
+  if (r.error !== undefined) return `could not run: ${r.error}`;
+  return r.signal ? `exited by ${r.signal}` : `exited with ${r.exitCode}`;
+}
