@@ -4,7 +4,7 @@
 // and what a stop, a lost lease or the runner's abort means for each of those parts.
 import type { Lease } from "../../src/shared/protocol.ts";
 import type { LeaseLostError } from "./client.ts";
-import { renewLease } from "./lease-renewal.ts";
+import { LeaseRenewal } from "./lease-renewal.ts";
 import { killGroup } from "./process-group.ts";
 import type { RunFiles } from "./run-files.ts";
 import type { StepRunOptions } from "./step-options.ts";
@@ -17,16 +17,13 @@ import { trace } from "./trace.ts";
 
 export type { StepRunOptions } from "./step-options.ts";
 
-/** Given when heartbeats end, so that no AbortError (a DOMException and its stack) is built per step. */
-const RENEWALS_ENDED = "renewals ended";
-
 export class StepRun {
   readonly lease: Lease;
   /** When this runner took the step on (epoch ms). */
   readonly startedAt = Date.now();
   private readonly state: StepState;
-  /** Ends the heartbeats: at completion, on a lost lease, on abort. */
-  private readonly renewals = new AbortController();
+  /** The heartbeats, from `execute` on; ended at completion, on a lost lease, on abort. */
+  private renewal: LeaseRenewal | undefined;
   /** Ends everything that waits for the server (completion retries): on abort. */
   private readonly shutdown = new AbortController();
 
@@ -45,7 +42,9 @@ export class StepRun {
   /** Runs the attempt to its end and reports it; returns the leases that came back with the completion. */
   async execute(): Promise<Lease[]> {
     const s = this.state;
-    const heartbeats = renewLease(s, this.renewals.signal, (err) => this.loseLease(err));
+    this.renewal = new LeaseRenewal(s, (err) => this.loseLease(err));
+    // Aborted before it began: no heartbeat at all.
+    if (s.aborted || s.lost) this.renewal.end();
     try {
       const shared = await prepareStep(s);
       const envError = typeof shared === "string" ? shared : undefined;
@@ -66,22 +65,20 @@ export class StepRun {
         s.opts.log(`${this.label}: lease lost; result dropped (another attempt owns the step)`);
         return [];
       }
-      this.renewals.abort(RENEWALS_ENDED);
+      this.renewal.end();
       return await report(s, outcome, this.shutdown.signal);
     } finally {
       // A turn later: the lease loop starts the step this completion brought back first, so the
       // next step of a chain finds its run still active here, its log open and its folder made.
       if (s.files) setImmediate((files: RunFiles | undefined) => files?.release(this.lease), s.opts.runFiles);
-      // Not awaited: a heartbeat still on the wire is ignored once renewals have ended.
-      this.renewals.abort(RENEWALS_ENDED);
-      void heartbeats;
+      this.renewal.end();
     }
   }
 
   /** The runner is quitting: stop the group, stop shipping and reporting. */
   abort(): void {
     this.state.aborted = true;
-    this.renewals.abort(RENEWALS_ENDED);
+    this.renewal?.end();
     this.shutdown.abort();
     this.state.shipper.stop();
     this.state.process?.stop();
@@ -107,7 +104,7 @@ export class StepRun {
     const s = this.state;
     if (s.lost) return;
     s.lost = true;
-    this.renewals.abort(RENEWALS_ENDED);
+    this.renewal?.end();
     s.shipper.stop();
     const running = !s.hasExited && s.process !== undefined;
     s.opts.log(
