@@ -164,7 +164,10 @@ async function main() {
   const results = bundles.map(() => new Map(sizes.map((n) => [n, []])));
   try {
     for (let round = 0; round < rounds; round++) {
-      for (const [b, bundle] of bundles.entries()) {
+      // Each round in the other order, so that neither side always runs after the other.
+      const turns = [...bundles.entries()];
+      if (round % 2 === 1) turns.reverse();
+      for (const [b, bundle] of turns) {
         const traceFile = path.join(mkdtempSync(path.join(tmpdir(), "dagflare-trace-")), "trace.jsonl");
         const runner = startTracedRunner(bundle, worker.url, traceFile, flagsOf[b]);
         await runChain("stages-warmup", 3);
