@@ -68,6 +68,7 @@ export class StepRun {
       this.renewal.end();
       return await report(s, outcome, this.shutdown.signal);
     } finally {
+      s.closeOwnFiles();
       // A turn later: the lease loop starts the step this completion brought back first, so the
       // next step of a chain finds its run still active here, its log open and its folder made.
       if (s.files) setImmediate((files: RunFiles | undefined) => files?.release(this.lease), s.opts.runFiles);

@@ -23,7 +23,7 @@ export async function runProcess(s: StepState): Promise<Outcome> {
   const dirProblem = workingDirProblem(exec.dir);
   const files: OutputFiles | { error: string } = dirProblem
     ? { error: dirProblem }
-    : OutputFiles.open(outputFilePaths(exec), s.files);
+    : OutputFiles.open(outputFilePaths(exec), s.takeOwnFiles());
   if ("error" in files) {
     s.note(files.error);
     return notRun(files.error);

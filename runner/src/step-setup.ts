@@ -31,14 +31,15 @@ function prepareHost(s: StepState): string | undefined {
 
 /** The attempt's files on this host, named to the step as Dagu names them (run-files.ts). */
 function createFiles(s: StepState): string | undefined {
-  const created = s.opts.runFiles?.create(s.lease);
+  const created = s.opts.runFiles?.open(s.lease);
   if (created === undefined) return undefined;
   if ("error" in created) return created.error;
-  s.files = created;
+  const { paths } = created;
+  s.setFiles(paths, created.fds);
   Object.assign(s.lease.exec.env, {
-    DAG_RUN_LOG_FILE: created.runLog,
-    DAG_RUN_STEP_STDOUT_FILE: created.stdout,
-    DAG_RUN_STEP_STDERR_FILE: created.stderr,
+    DAG_RUN_LOG_FILE: paths.runLog,
+    DAG_RUN_STEP_STDOUT_FILE: paths.stdout,
+    DAG_RUN_STEP_STDERR_FILE: paths.stderr,
   });
   return undefined;
 }

@@ -6,6 +6,7 @@ import type { Lease } from "../../src/shared/protocol.ts";
 import { AuthError, type LeaseLostError } from "./client.ts";
 import { LogShipper } from "./log-shipper.ts";
 import { Masker } from "./mask.ts";
+import { closeQuietly, type OwnFile } from "./output-files.ts";
 import type { StepProcess } from "./process-group.ts";
 import type { StepFilePaths } from "./run-files.ts";
 import type { StepRunOptions } from "./step-options.ts";
@@ -17,6 +18,8 @@ export class StepState {
   masker: Masker;
   /** This attempt's files on this host, once created. */
   files: StepFilePaths | undefined;
+  /** Their descriptors, open from their creation until the process's output is written. */
+  private ownFiles: OwnFile[] = [];
   process: StepProcess | undefined;
   /** The first reason is the one reported: a step that timed out and was then cancelled timed out. */
   stopReason: StopReason | undefined;
@@ -63,6 +66,27 @@ export class StepState {
   /** A note of the runner's in the step's stderr log (`[dagflare runner: ...]`), secrets masked. */
   note(text: string): void {
     this.shipper.push("stderr", `[dagflare runner: ${this.masker.text(text)}]\n`);
+  }
+
+  /** The attempt's files, created (and opened) once (run-files.ts). */
+  setFiles(paths: StepFilePaths, fds: { stdout: number; stderr: number }): void {
+    this.files = paths;
+    this.ownFiles = [
+      { stream: "stdout", fd: fds.stdout, file: paths.stdout },
+      { stream: "stderr", fd: fds.stderr, file: paths.stderr },
+    ];
+  }
+
+  /** Hands the attempt's open files to the one who writes the output and closes them. */
+  takeOwnFiles(): OwnFile[] {
+    const files = this.ownFiles;
+    this.ownFiles = [];
+    return files;
+  }
+
+  /** Closes the attempt's files if no process took them (the step ended before it ran). */
+  closeOwnFiles(): void {
+    for (const { fd } of this.takeOwnFiles()) closeQuietly(fd);
   }
 
   /** Stops the step's process group (if it still runs), remembering the first reason. */
