@@ -58,7 +58,7 @@ export class StepRun {
       if (typeof shared === "object" && Object.keys(shared).length) outcome.env = shared;
       const ranToExit0 = envError === undefined && unmet === undefined && succeeded(outcome);
       // Before the log's last batch and the completion: the chain's next step need not wait for them.
-      if (ranToExit0 && !s.lost && !s.stopping) s.opts.onSucceeded?.();
+      if (ranToExit0) s.tellSucceeded();
       if (!s.lost && !s.aborted) await s.shipper.drain();
       if (s.aborted) return [];
       if (s.lost) {

@@ -11,7 +11,7 @@ export interface StepRunOptions {
   log: Log;
   /** A step started early (early-start.ts): its calls and lines wait until its lease is confirmed. */
   held?: HeldLease;
-  /** The process exited 0 and its output is collected; the completion is about to be sent. */
+  /** The process exited 0 and its output is in its files; its bookkeeping and completion come after. */
   onSucceeded?: () => void;
   /** Asked when the completion goes out: a `next` request rides on it when this returns one. */
   askNext?: () => CompleteRequest["next"];

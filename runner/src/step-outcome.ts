@@ -17,7 +17,8 @@ export function notRun(error: string): Outcome {
   return { exitCode: null, signal: null, outputTruncated: false, error };
 }
 
-export function succeeded(o: Outcome): boolean {
+/** Exited 0 by itself: what lets a chain's next step, run ahead, start. */
+export function succeeded(o: ProcessResult): boolean {
   return o.exitCode === 0 && o.signal === null && o.error === undefined;
 }
 

@@ -6,7 +6,7 @@ import { outputFilePaths } from "./host-setup.ts";
 import { OutputCapture } from "./output-capture.ts";
 import { OutputFiles } from "./output-files.ts";
 import { startProcess, workingDirProblem } from "./process-group.ts";
-import { describeExit, notRun, type Outcome } from "./step-outcome.ts";
+import { describeExit, notRun, type Outcome, succeeded } from "./step-outcome.ts";
 import type { StepState } from "./step-state.ts";
 import { trace } from "./trace.ts";
 
@@ -66,6 +66,10 @@ export async function runProcess(s: StepState): Promise<Outcome> {
   trace?.("closed", { lease: lease.leaseId });
   masked.stdout.end();
   masked.stderr.end();
+  // Its output is all in its files now: the chain's next step, run ahead, starts before this
+  // step's own bookkeeping (files closed, lines logged, the report). A repeat condition is
+  // evaluated first, as the step may run again.
+  if (!exec.repeatCondition && succeeded(result)) s.tellSucceeded();
   files.close();
   clearTimeout(timeout);
   s.hasExited = true;

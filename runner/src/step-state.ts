@@ -24,6 +24,8 @@ export class StepState {
   /** The first reason is the one reported: a step that timed out and was then cancelled timed out. */
   stopReason: StopReason | undefined;
   hasExited = false;
+  /** `onSucceeded` was called: the chain's next step may run. */
+  private toldSucceeded = false;
   /** The server gave the lease to another attempt: nothing more is sent. */
   lost = false;
   /** The runner is quitting (or discards a step started early): nothing more is sent. */
@@ -87,6 +89,16 @@ export class StepState {
   /** Closes the attempt's files if no process took them (the step ended before it ran). */
   closeOwnFiles(): void {
     for (const { fd } of this.takeOwnFiles()) closeQuietly(fd);
+  }
+
+  /**
+   * The step exited 0 with its output in its files: tells the lease loop once (a chain's next
+   * step, run ahead, starts), unless the step is stopping or its lease is lost.
+   */
+  tellSucceeded(): void {
+    if (this.toldSucceeded || this.lost || this.stopping) return;
+    this.toldSucceeded = true;
+    this.opts.onSucceeded?.();
   }
 
   /** Stops the step's process group (if it still runs), remembering the first reason. */
