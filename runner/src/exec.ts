@@ -46,9 +46,13 @@ export class StepRun {
     // Aborted before it began: no heartbeat at all.
     if (s.aborted || s.lost) this.renewal.end();
     try {
-      const shared = await prepareStep(s);
+      // Awaited only when there is something to wait for: a step without shell-expanded values
+      // or preconditions reaches its process's start in the turn it was leased (or run ahead).
+      const prepared = prepareStep(s);
+      const shared = prepared instanceof Promise ? await prepared : prepared;
       const envError = typeof shared === "string" ? shared : undefined;
-      const unmet = envError === undefined ? await checkPreconditions(s) : undefined;
+      const unmet =
+        envError === undefined && s.lease.exec.preconditions?.length ? await checkPreconditions(s) : undefined;
       const outcome: Outcome =
         envError !== undefined
           ? notRun(envError)

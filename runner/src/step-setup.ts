@@ -10,11 +10,20 @@ import type { StepState } from "./step-state.ts";
 
 /**
  * Prepares the step's environment. Returns the `reportEnv` values to share with the run, or the
- * error that ends the step.
+ * error that ends the step: at once when nothing needs the step's shell (the usual case), so
+ * that a chain's next step, run ahead, is started before its predecessor's bookkeeping resumes;
+ * a promise of them when a value or a file's path runs a command first.
  */
-export async function prepareStep(s: StepState): Promise<Record<string, string> | string> {
-  return prepareHost(s) ?? (await expandShellEnv(s)) ?? (await expandShellFilePaths(s)) ?? sharedEnv(s);
+export function prepareStep(s: StepState): Prepared | Promise<Prepared> {
+  const error = prepareHost(s);
+  if (error !== undefined) return error;
+  const { shellEnv, shellFiles } = s.lease.exec;
+  if (!shellEnv?.length && !shellFiles?.length) return sharedEnv(s);
+  return (async () => (await expandShellEnv(s)) ?? (await expandShellFilePaths(s)) ?? sharedEnv(s))();
 }
+
+/** The `reportEnv` values to share with the run, or the error that ends the step. */
+export type Prepared = Record<string, string> | string;
 
 /** The step's setup on this host (see host-setup.ts); an error is noted and ends the step. */
 function prepareHost(s: StepState): string | undefined {
