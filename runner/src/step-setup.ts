@@ -32,7 +32,10 @@ function prepareHost(s: StepState): string | undefined {
   const error =
     createFiles(s) ??
     loadDotenv(exec, (text) => s.note(text)) ??
-    resolveSecrets(exec, (values) => (s.masker = new Masker([...values, ...s.hidden()]))) ??
+    resolveSecrets(exec, (values) => {
+      // No secret (the usual case): the mask of the runner's token stays as it is.
+      if (values.length > 0) s.masker = new Masker([...values, ...s.hidden()]);
+    }) ??
     tokenInEnv(s);
   if (error !== undefined) s.note(error);
   return error;
