@@ -61,7 +61,8 @@ export class StepRun {
             : { exitCode: null, signal: null, outputTruncated: false, preconditionUnmet: unmet };
       if (typeof shared === "object" && Object.keys(shared).length) outcome.env = shared;
       const ranToExit0 = envError === undefined && unmet === undefined && succeeded(outcome);
-      // Before the log's last batch and the completion: the chain's next step need not wait for them.
+      // Before the log's last batch and the completion: the chain's next step need not wait for
+      // them. (Told already as the process ended, unless a repeat condition was evaluated first.)
       if (ranToExit0) s.tellSucceeded();
       if (!s.lost && !s.aborted) await s.shipper.drain();
       if (s.aborted) return [];
