@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import type { LeaseCalls } from "../runner/src/early-start.ts";
 import { StepRun } from "../runner/src/exec.ts";
 import { prepareLauncher, setGroupWatcher } from "../runner/src/process-group.ts";
 import { RunFiles } from "../runner/src/run-files.ts";
@@ -31,9 +32,9 @@ const blocks = Number(option("--blocks") ?? 40);
 const bundles = argv.flatMap((a, i) => (a === "--bundle" ? [path.resolve(argv[i + 1] ?? "")] : []));
 
 /** A client whose every call succeeds at once: the server's part is not measured here. */
-const client = {
+const client: LeaseCalls = {
   heartbeat: async () => ({ ttlMs: 30_000, cancel: false }),
-  appendLogs: async () => ({ accepted: 0 }),
+  appendLogs: async (_leaseId, _token, entries) => ({ ackedSeq: entries.at(-1)?.seq ?? 0 }),
   complete: async () => ({ accepted: true, next: [] }),
 };
 
