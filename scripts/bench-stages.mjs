@@ -41,6 +41,12 @@ const STAGES = [
 ];
 
 const cmd = option("--cmd") ?? "true";
+/** Across two steps of the chain: [name, mark of step i, mark of step i + 1]. */
+const BETWEEN = [
+  ["output read -> successor's start asked (the runner between two steps)", "closed", "spawn"],
+  ["output read -> successor taken on (its predecessor's work first)", "closed", "leased"],
+];
+
 const chain = (n) =>
   `steps:\n${Array.from({ length: n }, (_, i) => `  - name: s${i}\n    command: ${JSON.stringify(cmd)}\n`).join("")}`;
 
@@ -85,7 +91,13 @@ function stageFigures(details, lines) {
   const perStep = p50(steps.slice(0, -1).map((s) => s.nextReady - s.ready));
   // A step's exit to its successor's process running: the whole gap between two processes.
   const gap = p50(steps.slice(0, -1).map((s, i) => steps[i + 1].pid - s.exit));
-  return { rows, perStep, gap, wallMs: Date.parse(details.finishedAt) - Date.parse(details.startedAt) };
+  // The runner's own part of that gap: a step's output closed to its successor's start asked
+  // (run ahead, no round trip lies on it), and of it, the time before the successor is taken on.
+  const between = BETWEEN.map(([label, from, to]) => [
+    label,
+    p50(steps.slice(0, -1).map((s, i) => steps[i + 1][to] - s[from])),
+  ]);
+  return { rows, perStep, gap, between, wallMs: Date.parse(details.finishedAt) - Date.parse(details.startedAt) };
 }
 
 function startTracedRunner(bundle, server, traceFile, extra = []) {
@@ -153,7 +165,10 @@ async function main() {
   const results = bundles.map(() => new Map(sizes.map((n) => [n, []])));
   try {
     for (let round = 0; round < rounds; round++) {
-      for (const [b, bundle] of bundles.entries()) {
+      // Each round in the other order, so that neither side always runs after the other.
+      const turns = [...bundles.entries()];
+      if (round % 2 === 1) turns.reverse();
+      for (const [b, bundle] of turns) {
         const traceFile = path.join(mkdtempSync(path.join(tmpdir(), "dagflare-trace-")), "trace.jsonl");
         const runner = startTracedRunner(bundle, worker.url, traceFile, flagsOf[b]);
         await runChain("stages-warmup", 3);
@@ -195,6 +210,9 @@ async function main() {
   console.log(
     `| a chain step, ready -> next ready | ${columns.map((c) => cell(c, (f) => f.perStep).toFixed(1)).join(" | ")} |`,
   );
+  for (const [k, [label]] of BETWEEN.entries()) {
+    console.log(`| ${label} | ${columns.map((c) => cell(c, (f) => f.between[k][1]).toFixed(2)).join(" | ")} |`);
+  }
   console.log(
     `| a process's exit -> its successor's process running | ${columns.map((c) => cell(c, (f) => f.gap).toFixed(1)).join(" | ")} |`,
   );

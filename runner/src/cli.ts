@@ -8,6 +8,7 @@ import { setLauncher } from "./launch.ts";
 import { LeaseLoop } from "./lease-loop.ts";
 import { prepareLauncher, setGroupWatcher, setStepUser } from "./process-group.ts";
 import { RunFiles, SWEEP_INTERVAL_MS } from "./run-files.ts";
+import { keepRunnerEnv } from "./runner-env.ts";
 import { flushLog, logLine } from "./runner-log.ts";
 import { chooseStepUser, type StepUser } from "./step-user.ts";
 import { applyRunnerV8Flags, RUNNER_V8_FLAGS } from "./v8-flags.ts";
@@ -65,6 +66,7 @@ export async function main(argv: string[]): Promise<void> {
   setLauncher(launcher, log);
   setShellAlways(shellAlways);
   prepareLauncher();
+  keepRunnerEnv();
   const client = new RunnerClient({ server, token, log });
   const loop = new LeaseLoop({
     client,

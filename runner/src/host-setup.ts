@@ -1,7 +1,7 @@
 // What a step needs from the runner's host before anything of it runs: its working directory
 // made absolute, the variables of its .env files, its secrets. Each reads this machine only; a
 // problem is returned as the step's error (the step then fails without running).
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import type { ExecSpec } from "../../src/shared/protocol.ts";
 import { parseDotenv } from "./dotenv.ts";
 import { hostPath } from "./host-paths.ts";
@@ -31,16 +31,21 @@ export function loadDotenv(exec: ExecSpec, note: (text: string) => void): string
   const loaded = new Map<string, string>();
   for (const f of exec.dotenv ?? []) {
     const file = hostPath(f.path, hostEnv(exec));
-    let text: string;
+    let text: string | undefined;
     try {
-      text = readFileSync(file, "utf8");
+      // Most steps have no .env file: a read that fails throws, and building the exception cost
+      // about 0.1 ms per step; a stat that finds nothing answers without one (Node 22 answers so
+      // for a path through a file too, ENOTDIR, which Node 20 throws: both are a missing file
+      // here). Any other failure (unreadable, a folder) still throws, from the stat or the read.
+      text = statSync(file, { throwIfNoEntry: false }) && readFileSync(file, "utf8");
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === "ENOENT") {
-        if (f.required) note(`dotenv file ${file} not found; skipped`);
-        continue;
-      }
-      return `dotenv file ${file}: ${code ?? (err as Error).message}`;
+      // Or removed between the stat and the read.
+      if (code !== "ENOENT" && code !== "ENOTDIR") return `dotenv file ${file}: ${code ?? (err as Error).message}`;
+    }
+    if (text === undefined) {
+      if (f.required) note(`dotenv file ${file} not found; skipped`);
+      continue;
     }
     const r = parseDotenv(text, (name) => loaded.get(name) ?? process.env[name]);
     if ("error" in r) return `dotenv file ${file}, ${r.error}`;

@@ -23,35 +23,39 @@ export async function expandShellFiles(exec: ExecSpec): Promise<string | undefin
   return undefined;
 }
 
+/** A file the step's output is appended to, open. */
+export interface OwnFile {
+  stream: Stream;
+  fd: number;
+  file: string;
+}
+
 export class OutputFiles {
-  private readonly fds: Array<{ stream: Stream; fd: number; file: string }> = [];
+  private readonly fds: OwnFile[] = [];
 
   private constructor() {}
 
   /**
-   * Opens (creating, appending) each file given by absolute path: the step's `stdout`/`stderr`
-   * files, then this host's copies of its output (`own`, run-files.ts); the first failure is
-   * described.
+   * Opens (creating, appending) each file given by absolute path, the step's `stdout`/`stderr`
+   * files; the first failure is described. Then `own`, this host's copies of its output, opened
+   * already (run-files.ts): they are closed with the others, or at once on a failure.
    */
-  static open(
-    files: Partial<Record<Stream, string>>,
-    own: Partial<Record<Stream, string>> = {},
-  ): OutputFiles | { error: string } {
+  static open(files: Partial<Record<Stream, string>>, own: OwnFile[] = []): OutputFiles | { error: string } {
     const out = new OutputFiles();
-    for (const set of [files, own]) {
-      for (const stream of ["stdout", "stderr"] as const) {
-        const file = set[stream];
-        if (file === undefined) continue;
-        try {
-          out.fds.push({ stream, fd: openSync(file, "a"), file });
-        } catch (err) {
-          out.close();
-          return {
-            error: `cannot open the ${stream} file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-          };
-        }
+    for (const stream of ["stdout", "stderr"] as const) {
+      const file = files[stream];
+      if (file === undefined) continue;
+      try {
+        out.fds.push({ stream, fd: openSync(file, "a"), file });
+      } catch (err) {
+        out.close();
+        for (const f of own) closeQuietly(f.fd);
+        return {
+          error: `cannot open the ${stream} file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        };
       }
     }
+    out.fds.push(...own);
     return out;
   }
 
@@ -77,7 +81,7 @@ export class OutputFiles {
   }
 }
 
-function closeQuietly(fd: number): void {
+export function closeQuietly(fd: number): void {
   try {
     closeSync(fd);
   } catch {

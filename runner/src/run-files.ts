@@ -32,6 +32,12 @@ export interface StepFilePaths {
   stderr: string;
 }
 
+/** An attempt's output files, created and left open for appending its output: opened once. */
+export interface OpenStepFiles {
+  paths: StepFilePaths;
+  fds: { stdout: number; stderr: number };
+}
+
 export interface RunFilesOptions {
   dir: string;
   retentionDays?: number;
@@ -92,22 +98,30 @@ export class RunFiles {
    * run active until `release`. Returns their paths, or why they could not be made.
    */
   create(lease: Lease): StepFilePaths | { error: string } {
+    const created = this.open(lease);
+    if ("error" in created) return created;
+    closeQuietly(created.fds.stdout);
+    closeQuietly(created.fds.stderr);
+    return created.paths;
+  }
+
+  /** As `create`, the attempt's files left open: the caller appends the step's output and closes them. */
+  open(lease: Lease): OpenStepFiles | { error: string } {
     const paths = this.pathsOf(lease);
     const run = this.active.get(lease.runId) ?? { steps: 0 };
     run.steps++;
     this.active.set(lease.runId, run);
     try {
       try {
-        this.createStepFiles(run, lease, paths);
+        return { paths, fds: this.createStepFiles(run, lease, paths) };
       } catch (err) {
         // The run's folder is made once while the run is active here; one removed meanwhile
         // (by hand) is made again.
         if ((err as NodeJS.ErrnoException).code !== "ENOENT" || run.logFd === undefined) throw err;
         closeQuietly(run.logFd);
         run.logFd = undefined;
-        this.createStepFiles(run, lease, paths);
+        return { paths, fds: this.createStepFiles(run, lease, paths) };
       }
-      return paths;
     } catch (err) {
       this.release(lease);
       return { error: `cannot create the step's files under ${this.dir}: ${(err as Error).message}` };
@@ -165,13 +179,19 @@ export class RunFiles {
     return { removed };
   }
 
-  /** The attempt's (empty) files, and the run's log, opened once while the run is active. */
-  private createStepFiles(run: ActiveRun, lease: Lease, paths: StepFilePaths): void {
+  /** The attempt's (empty) files, open; the run's log opened once while the run is active. */
+  private createStepFiles(run: ActiveRun, lease: Lease, paths: StepFilePaths): OpenStepFiles["fds"] {
     if (run.logFd === undefined) {
       this.ensureRunDir(lease);
       run.logFd = this.openForStep(paths.runLog);
     }
-    for (const file of [paths.stdout, paths.stderr]) closeSync(this.openForStep(file));
+    const stdout = this.openForStep(paths.stdout);
+    try {
+      return { stdout, stderr: this.openForStep(paths.stderr) };
+    } catch (err) {
+      closeQuietly(stdout);
+      throw err;
+    }
   }
 
   /** Opens (creating, appending) a file the step's user may read. */

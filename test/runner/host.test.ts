@@ -1,6 +1,6 @@
 // What a step finds or leaves on the runner's host: stdout/stderr files, .env files, secrets.
 // Real processes, a fake server.
-import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -78,7 +78,14 @@ describe(".env files", () => {
 
   it("skips a missing file, as Dagu does, saying so in the step's log when the DAG named it", async () => {
     const dir = scratch("dotenv-missing");
-    const quiet = await run({ command: "echo ran", dotenv: [{ path: `${dir}/.env`, required: false }] });
+    writeFileSync(`${dir}/a-file`, "");
+    const quiet = await run({
+      command: "echo ran",
+      dotenv: [
+        { path: `${dir}/.env`, required: false },
+        { path: `${dir}/a-file/.env`, required: false },
+      ],
+    });
     expect(quiet.stdout).toBe("ran\n");
     expect(quiet.stderr).toBe("");
     writeFileSync(`${dir}/there.env`, "FROM_FILE=there\n");
@@ -92,6 +99,14 @@ describe(".env files", () => {
     expect(named.done.exitCode).toBe(0);
     expect(named.stdout).toBe("ran with there\n");
     expect(named.stderr).toBe(`[dagflare runner: dotenv file ${dir}/prod.env not found; skipped]\n`);
+  });
+
+  it("fails the step on a file it cannot read, saying why", async () => {
+    const dir = scratch("dotenv-folder");
+    mkdirSync(path.join(dir, ".env"));
+    const r = await run({ command: "echo never", dotenv: [{ path: `${dir}/.env`, required: false }] });
+    expect(r.done.error).toBe(`dotenv file ${dir}/.env: EISDIR`);
+    expect(r.stdout).toBe("");
   });
 
   it("fails the step on a malformed file, naming the line", async () => {

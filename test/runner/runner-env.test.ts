@@ -1,7 +1,7 @@
 // The environment a step starts from: the runner's own, read once per turn of its event loop.
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
-import { PRIVATE_ENV, runnerEnv } from "../../runner/src/runner-env";
+import { keepRunnerEnv, PRIVATE_ENV, runnerEnv } from "../../runner/src/runner-env";
 
 afterEach(() => {
   delete process.env.RUNNER_ENV_PROBE;
@@ -33,5 +33,19 @@ describe("the runner's environment for steps", () => {
     process.env.RUNNER_ENV_PROBE = "later in the same turn";
     expect(runnerEnv()).toBe(first);
     expect(Object.isFrozen(first)).toBe(true);
+  });
+});
+
+// Last in this file: keeping the environment lasts for the module's life, as in the runner program.
+describe("the runner program's environment for steps", () => {
+  it("is read once for the runner's life once kept: a later change is not seen", async () => {
+    await nextTurn();
+    keepRunnerEnv();
+    process.env.RUNNER_ENV_PROBE = "at start";
+    const first = runnerEnv();
+    process.env.RUNNER_ENV_PROBE = "changed later";
+    await nextTurn();
+    expect(runnerEnv()).toBe(first);
+    expect(runnerEnv().RUNNER_ENV_PROBE).toBe("at start");
   });
 });

@@ -4,7 +4,9 @@ import {
   chmodSync,
   existsSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
+  readlinkSync,
   realpathSync,
   rmSync,
   utimesSync,
@@ -133,6 +135,31 @@ describe("a run's files on the runner's host", () => {
     expect(readFileSync(stdout, "utf8")).toBe("out\n");
     expect(readFileSync(stderr, "utf8")).toBe(`err\n${runLog}|${stdout}|${stderr}\n`);
     expect(r.done).toMatchObject({ stdoutPath: stdout, stderrPath: stderr });
+  });
+
+  it("are left open by no step once it ended: run, unable to start, or failed before its process", async () => {
+    const files = new RunFiles({ dir: temp("logs") });
+    const openStepFiles = () =>
+      readdirSync("/proc/self/fd").flatMap((fd) => {
+        try {
+          const target = readlinkSync(`/proc/self/fd/${fd}`);
+          return target.startsWith(files.dir) && /\.(out|err)$/.test(target) ? [target] : [];
+        } catch {
+          // The descriptor readdir itself used, closed since.
+          return [];
+        }
+      });
+    const steps: Array<Partial<Lease["exec"]>> = [
+      { command: "echo ran" },
+      { command: "echo never", dir: "/no/such/dir" },
+      { command: "echo never", stdoutFile: "/no/such/dir/out.txt" },
+      { command: "echo never", secrets: [{ name: "S", provider: "env", key: "RUNNER_TEST_UNSET_SECRET" }] },
+    ];
+    for (const [i, exec] of steps.entries()) {
+      await run(exec, files, { dagName: "etl", runId: "r-fd", leaseId: `r-fd.${i}.1`, stepName: `s${i}` });
+    }
+    expect(existsSync(path.join(files.dir, "etl", "r-fd", "s3.3.1.err"))).toBe(true);
+    expect(openStepFiles()).toEqual([]);
   });
 
   it("keep in the run's log what this runner did with the run's steps", async () => {
