@@ -6,7 +6,8 @@ import { spawn } from "node:child_process";
 import type { EventEmitter } from "node:events";
 import type { Readable } from "node:stream";
 import type { Launcher } from "./config.ts";
-import { type Command, ForkHelper } from "./fork-helper.ts";
+import { ForkHelper } from "./fork-helper.ts";
+import type { Command } from "./helper-child.ts";
 import type { StepUser } from "./step-user.ts";
 
 export type LaunchedChild = EventEmitter & {

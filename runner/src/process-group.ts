@@ -9,7 +9,7 @@ import type { ExecSpec, LogEntry } from "../../src/shared/protocol.ts";
 import { commandLine } from "./command-line.ts";
 import { directCommand } from "./direct-exec.ts";
 import { execFailure } from "./exec-failure.ts";
-import type { Command } from "./fork-helper.ts";
+import type { Command } from "./helper-child.ts";
 import { type LaunchedChild, launch, resetHelper, spawnChild, warmUpLauncher } from "./launch.ts";
 import { PRIVATE_ENV, runnerEnv } from "./runner-env.ts";
 import type { StepUser } from "./step-user.ts";

@@ -6,7 +6,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { type Command, ForkHelper } from "../../runner/src/fork-helper.ts";
+import { ForkHelper } from "../../runner/src/fork-helper.ts";
+import type { Command } from "../../runner/src/helper-child.ts";
 import { helperPid, resetHelper, setLauncher } from "../../runner/src/launch.ts";
 import { startProcess } from "../../runner/src/process-group.ts";
 import type { ExecSpec } from "../../src/shared/protocol.ts";
