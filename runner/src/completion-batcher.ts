@@ -6,7 +6,9 @@
 // predecessor's completion in one call (`offered`), or, once a reply leased it, as any other. Every
 // fault rule of a single completion holds per lease: a transient failure (for the call or for
 // one lease) is sent again after a backoff, a refusal ends only its own lease, and a server
-// without `/completions` (404) gets one call per completion from then on.
+// without `/completions` (404) gets one call per completion from then on. A completion that
+// brings its step's log entries (`logs`) goes in a `/completions` call, even alone: a lease's
+// own `complete` takes none.
 // docs/runner-protocol.md#several-completions-in-one-call.
 
 import {
@@ -19,7 +21,7 @@ import {
   MAX_LEASES_PER_REQUEST,
 } from "../../src/shared/protocol.ts";
 import { AbortedError, AuthError, RejectedError, UnreachableError } from "./client-errors.ts";
-import type { CompletionAnswer, OfferedSend } from "./offered-send.ts";
+import type { CompleteWithLogs, CompletionAnswer, OfferedSend } from "./offered-send.ts";
 import { type Backoff, backoffMs, DEFAULT_BACKOFF } from "./retries.ts";
 import { trace } from "./trace.ts";
 
@@ -38,7 +40,7 @@ export interface CompletionTransport {
 
 interface Item {
   leaseId: string;
-  req: CompleteRequest;
+  req: CompleteWithLogs;
   /** The lease its `next` should hold if granted: the successor it offered, maybe started early. */
   prefer?: string;
   /** Run under an offer and not granted yet: it goes only right after its predecessor. */
@@ -67,7 +69,7 @@ export class CompletionBatcher {
   /** Reports one lease's completion; settles as its own `complete` call would. */
   complete(
     leaseId: string,
-    req: CompleteRequest,
+    req: CompleteWithLogs,
     signal?: AbortSignal,
     prefer?: string,
     offered?: OfferedSend,
@@ -132,7 +134,8 @@ export class CompletionBatcher {
     this.busy = true;
     if (trace) for (const item of batch) trace("sent", { lease: item.leaseId });
     try {
-      if (batch.length === 1 || this.oneByOne) await Promise.all(batch.map((item) => this.sendOne(item)));
+      const alone = batch.length === 1 && !batch[0]?.req.logs?.length;
+      if (alone || this.oneByOne) await Promise.all(batch.map((item) => this.sendOne(item)));
       else await this.sendMany(batch);
     } catch (err) {
       // Not expected (every failure is settled per item), but a stuck item must not stay pending.
@@ -171,11 +174,9 @@ export class CompletionBatcher {
       return;
     }
     const token = item.offered?.token();
+    const req = this.withoutLogs(item);
     try {
-      const res = await this.transport.completeOne(
-        item.leaseId,
-        token === undefined ? item.req : { ...item.req, token },
-      );
+      const res = await this.transport.completeOne(item.leaseId, token === undefined ? req : { ...req, token });
       if (res instanceof UnreachableError) return this.retryLater([item]);
       settle(item, res);
     } catch (err) {
@@ -248,6 +249,20 @@ export class CompletionBatcher {
     // An item to be sent again gives up its successor's lease too: its next call asks anew.
     leases.push(...own.values());
     if (leases.length > 0) this.transport.orphanLeases(leases);
+  }
+
+  /**
+   * A lease's own `complete` takes no log entries (a server without `/completions`, or a call
+   * refused whole): they are counted as dropped, and the runner's log says so.
+   */
+  private withoutLogs(item: Item): CompleteRequest {
+    const { logs, ...req } = item.req;
+    const bytes = (logs ?? []).reduce((n, e) => n + Buffer.byteLength(e.text), 0);
+    if (bytes === 0) return req;
+    this.transport.log(`${item.leaseId}: ${bytes} bytes of output could not go with its completion; dropped`);
+    // Once: sent again, it goes as it is now.
+    item.req = { ...req, droppedLogBytes: (req.droppedLogBytes ?? 0) + bytes };
+    return item.req;
   }
 
   /** Sent again together after one backoff, longer the more often any of them failed. */

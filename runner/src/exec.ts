@@ -90,6 +90,7 @@ export class StepRun {
       // The step writes no faster than its output is shipped.
       onPressure: (pause) => (pause ? this.process?.pause() : this.process?.resume()),
     });
+    opts.held?.holdLogs(this.shipper);
   }
 
   get label(): string {
@@ -115,6 +116,8 @@ export class StepRun {
       const ranToExit0 = envError === undefined && unmet === undefined && succeeded(outcome);
       // Before the log's last batch and the completion: the chain's next step need not wait for them.
       if (ranToExit0 && !this.lost && !this.aborted && !this.stopReason) this.opts.onSucceeded?.();
+      // Run ahead and not confirmed yet: its completion may take its output along.
+      this.opts.held?.takeLogs(this.shipper);
       if (!this.lost && !this.aborted) await this.shipper.drain();
       if (this.aborted) return [];
       if (this.lost) {

@@ -6,7 +6,10 @@
 // nothing is dropped while the server answers. Only once the server has been unreachable for
 // `dropAfterMs` does a full buffer keep the newest text and drop the oldest, so that a step is
 // not held for a whole outage (its lease may well survive it); the next batch the server takes
-// says how much was lost and why.
+// says how much was lost and why. A step run ahead under an offer has no token to ship under:
+// its shipper is held (nothing is sent) until its lease is granted, and at its exit its
+// completion may take what is held instead (`takeHeld`), so each entry goes once, one way or
+// the other (docs/runner-protocol.md#a-steps-output-with-its-completion).
 import type { LogEntry } from "../../src/shared/protocol.ts";
 import { AuthError, LeaseLostError, type Log, RejectedError, type RunnerClient } from "./client.ts";
 import { type Backoff, backoffMs, DEFAULT_BACKOFF } from "./retries.ts";
@@ -69,6 +72,8 @@ export class LogShipper {
   private sending = false;
   private closing = false;
   private stopped = false;
+  /** Nothing is sent while held: the lease has no token yet. */
+  private held = false;
   private idleWaiters: Array<() => void> = [];
 
   constructor(private readonly opts: LogShipperOptions) {}
@@ -95,6 +100,33 @@ export class LogShipper {
     this.pendingBytes += bytes;
     this.applyBound();
     this.schedule();
+  }
+
+  /** Sends nothing until `release`: the step runs ahead of its lease. */
+  hold(): void {
+    this.held = true;
+  }
+
+  /** The lease was granted: what is held goes out, and what follows as it comes. */
+  release(): void {
+    this.held = false;
+    this.schedule();
+  }
+
+  /**
+   * Everything held, as entries with their seqs, handed over to go with the completion instead:
+   * the shipper will never send them. Undefined (and nothing taken) when it is not held, or when
+   * the entries would be over `bound`; an empty list when nothing was written.
+   */
+  takeHeld(bound: { maxBytes: number; maxEntries: number }): LogEntry[] | undefined {
+    if (!this.held || this.stopped || this.unreported.size > 0) return undefined;
+    if (this.pendingBytes > bound.maxBytes || this.pending.length > bound.maxEntries) return undefined;
+    const entries = this.pending.map(({ stream, text }) => ({ seq: this.nextSeq++, stream, text }));
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.setPaused(false);
+    this.settle();
+    return entries;
   }
 
   /** Sends everything without batching pauses; resolves once all is stored or shipping stopped. */
@@ -178,7 +210,7 @@ export class LogShipper {
   }
 
   private schedule(): void {
-    if (this.stopped || this.sending || this.pausedForBackoff) return;
+    if (this.stopped || this.held || this.sending || this.pausedForBackoff) return;
     if (!this.inFlight && this.pending.length === 0) return;
     if (this.closing || this.inFlight || this.pendingBytes >= SEND_AT_BYTES) {
       clearTimeout(this.timer);
