@@ -1,5 +1,5 @@
 // `npm run bench:stages [-- --direct] [-- --rounds N] [-- --sizes 40,100] [-- --bundle A.mjs --bundle B.mjs]
-// [-- --runner-args "--no-early-start" --runner-args ""]`:
+// [-- --runner-args "--no-early-start" --runner-args ""] [-- --command "echo one line"]`:
 // where a chain step's time goes, stage by stage. Starts the local stack (wrangler dev, or with
 // --direct workerd through Miniflare), runs chains of `true` with the runner's trace on
 // (DAGFLARE_RUNNER_TRACE, runner/src/trace.ts), joins the trace with the run's own times
@@ -22,6 +22,8 @@ const rounds = Number(option("--rounds") ?? 1);
 const sizes = (option("--sizes") ?? "40,100").split(",").map(Number);
 const bundles = argv.flatMap((a, i) => (a === "--bundle" ? [path.resolve(argv[i + 1])] : []));
 const runnerArgs = argv.flatMap((a, i) => (a === "--runner-args" ? [argv[i + 1].split(" ").filter(Boolean)] : []));
+// Each step's command: `true` by default; `echo ...` for a chain whose steps each write a line.
+const command = option("--command") ?? "true";
 
 const TOKEN = "bench-user";
 const RUNNER_TOKEN = "bench-runner";
@@ -41,7 +43,7 @@ const STAGES = [
 ];
 
 const chain = (n) =>
-  `steps:\n${Array.from({ length: n }, (_, i) => `  - name: s${i}\n    command: "true"\n`).join("")}`;
+  `steps:\n${Array.from({ length: n }, (_, i) => `  - name: s${i}\n    command: ${JSON.stringify(command)}\n`).join("")}`;
 
 function p50(xs) {
   const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
@@ -179,7 +181,7 @@ async function main() {
   }
 
   console.log(
-    `\nChains of \`true\` on ${direct ? "workerd through Miniflare" : "wrangler dev"}, ${rounds} round(s); ` +
+    `\nChains of \`${command}\` on ${direct ? "workerd through Miniflare" : "wrangler dev"}, ${rounds} round(s); ` +
       "each figure is the median over rounds of a run's p50 (ms).\n",
   );
   const columns = bundles.flatMap((_bundle, b) =>
