@@ -6,9 +6,8 @@
 // predecessor's completion in one call (`offered`), or, once a reply leased it, as any other. Every
 // fault rule of a single completion holds per lease: a transient failure (for the call or for
 // one lease) is sent again after a backoff, a refusal ends only its own lease, and a server
-// without `/completions` (404) gets one call per completion from then on. A completion that
-// brings its step's log entries (`logs`) goes in a `/completions` call, even alone: a lease's
-// own `complete` takes none.
+// without `/completions` (404) gets one call per completion from then on. One that brings log
+// entries (`logs`) goes in a `/completions` call even alone: a lease's own `complete` takes none.
 // docs/runner-protocol.md#several-completions-in-one-call.
 
 import {
@@ -169,10 +168,7 @@ export class CompletionBatcher {
 
   private async sendOne(item: Item): Promise<void> {
     // Never alone without a token: it waits for a reply to grant its lease.
-    if (waiting(item)) {
-      this.queue.push(item);
-      return;
-    }
+    if (waiting(item)) return void this.queue.push(item);
     const token = item.offered?.token();
     const req = this.withoutLogs(item);
     try {
@@ -251,16 +247,12 @@ export class CompletionBatcher {
     if (leases.length > 0) this.transport.orphanLeases(leases);
   }
 
-  /**
-   * A lease's own `complete` takes no log entries (a server without `/completions`, or a call
-   * refused whole): they are counted as dropped, and the runner's log says so.
-   */
+  /** A lease's own `complete` takes no log entries: they are dropped, counted and said, once. */
   private withoutLogs(item: Item): CompleteRequest {
     const { logs, ...req } = item.req;
     const bytes = (logs ?? []).reduce((n, e) => n + Buffer.byteLength(e.text), 0);
     if (bytes === 0) return req;
     this.transport.log(`${item.leaseId}: ${bytes} bytes of output could not go with its completion; dropped`);
-    // Once: sent again, it goes as it is now.
     item.req = { ...req, droppedLogBytes: (req.droppedLogBytes ?? 0) + bytes };
     return item.req;
   }

@@ -105,8 +105,8 @@ export class HeldLease {
   /** The step's shipper sends nothing until the lease is confirmed (never, if it is discarded). */
   holdLogs(shipper: LogShipper): void {
     if (this.state.kind !== "held") return;
-    shipper.hold();
-    this.onConfirmed(() => shipper.release());
+    shipper.hold(true);
+    this.onConfirmed(() => shipper.hold(false));
   }
 
   /**

@@ -6,10 +6,8 @@
 // nothing is dropped while the server answers. Only once the server has been unreachable for
 // `dropAfterMs` does a full buffer keep the newest text and drop the oldest, so that a step is
 // not held for a whole outage (its lease may well survive it); the next batch the server takes
-// says how much was lost and why. A step run ahead under an offer has no token to ship under:
-// its shipper is held (nothing is sent) until its lease is granted, and at its exit its
-// completion may take what is held instead (`takeHeld`), so each entry goes once, one way or
-// the other (docs/runner-protocol.md#a-steps-output-with-its-completion).
+// says how much was lost and why. A step run ahead of its lease is held (sends nothing); its
+// completion may take what it holds (docs/runner-protocol.md#a-steps-output-with-its-completion).
 import type { LogEntry } from "../../src/shared/protocol.ts";
 import { AuthError, LeaseLostError, type Log, RejectedError, type RunnerClient } from "./client.ts";
 import { type Backoff, backoffMs, DEFAULT_BACKOFF } from "./retries.ts";
@@ -102,21 +100,15 @@ export class LogShipper {
     this.schedule();
   }
 
-  /** Sends nothing until `release`: the step runs ahead of its lease. */
-  hold(): void {
-    this.held = true;
-  }
-
-  /** The lease was granted: what is held goes out, and what follows as it comes. */
-  release(): void {
-    this.held = false;
+  /** Held (its step runs ahead of its lease), it sends nothing; released, what waited goes out. */
+  hold(held: boolean): void {
+    this.held = held;
     this.schedule();
   }
 
   /**
-   * Everything held, as entries with their seqs, handed over to go with the completion instead:
-   * the shipper will never send them. Undefined (and nothing taken) when it is not held, or when
-   * the entries would be over `bound`; an empty list when nothing was written.
+   * Everything held, as entries with their seqs, for the completion: never sent from here.
+   * Undefined (nothing taken) when not held or over `bound`; empty when nothing was written.
    */
   takeHeld(bound: { maxBytes: number; maxEntries: number }): LogEntry[] | undefined {
     if (!this.held || this.stopped || this.unreported.size > 0) return undefined;

@@ -186,7 +186,7 @@ describe("a held log shipper (a step run ahead of its lease)", () => {
   it("sends nothing while held, and hands everything over with seqs to the completion", async () => {
     const f = fakeClient();
     const { s } = shipper(f.client);
-    s.hold();
+    s.hold(true);
     s.push("stdout", "a");
     s.push("stderr", "b");
     expect(s.takeHeld(bound)).toEqual([
@@ -195,7 +195,7 @@ describe("a held log shipper (a step run ahead of its lease)", () => {
     ]);
     expect(s.lastSeq).toBe(2);
     // Released afterwards (its lease granted), it never sends what it handed over.
-    s.release();
+    s.hold(false);
     await s.drain();
     expect(f.state.batches).toEqual([]);
   });
@@ -205,7 +205,7 @@ describe("a held log shipper (a step run ahead of its lease)", () => {
     const { s } = shipper(f.client);
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     try {
-      s.hold();
+      s.hold(true);
       s.push("stdout", "0123456789x");
       expect(s.takeHeld(bound)).toBeUndefined();
       // Past the flush interval, held: nothing was sent.
@@ -214,14 +214,14 @@ describe("a held log shipper (a step run ahead of its lease)", () => {
     } finally {
       vi.useRealTimers();
     }
-    s.release();
+    s.hold(false);
     await s.drain();
     expect(f.text()).toBe("0123456789x");
   });
 
   it("keeps output in more entries than the bound", () => {
     const { s } = shipper(fakeClient().client);
-    s.hold();
+    s.hold(true);
     for (const stream of ["stdout", "stderr", "stdout"] as const) s.push(stream, "a");
     expect(s.takeHeld(bound)).toBeUndefined();
   });
@@ -229,9 +229,9 @@ describe("a held log shipper (a step run ahead of its lease)", () => {
   it("hands nothing over once released: its output is shipped", async () => {
     const f = fakeClient();
     const { s } = shipper(f.client);
-    s.hold();
+    s.hold(true);
     s.push("stdout", "a");
-    s.release();
+    s.hold(false);
     expect(s.takeHeld(bound)).toBeUndefined();
     await s.drain();
     expect(f.text()).toBe("a");

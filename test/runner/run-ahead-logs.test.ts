@@ -1,11 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { RunnerClient } from "../../runner/src/client.ts";
 import { LeaseLoop } from "../../runner/src/lease-loop.ts";
 import type { Lease, LogsInCompletion } from "../../src/shared/protocol";
-import { FakeServer, groupAlive, makeLease, until } from "./fake-server";
+import { FakeServer, makeLease, until } from "./fake-server";
 
 let server: FakeServer;
 const backoff = { firstMs: 10, maxMs: 50 };
@@ -16,9 +16,12 @@ beforeEach(async () => {
 });
 afterEach(() => server.stop());
 
+/** A lease loop, and `handed(lease)`: whether the runner has handed that lease's completion over. */
 function leaseLoop(lines: string[]) {
   const client = new RunnerClient({ server: server.url, token: "", log: () => {}, backoff });
-  return new LeaseLoop({
+  const complete = vi.spyOn(client, "complete");
+  const handed = (lease: Lease) => complete.mock.calls.some(([leaseId]) => leaseId === lease.leaseId);
+  const loop = new LeaseLoop({
     client,
     runnerId: "r1",
     labels: {},
@@ -27,6 +30,7 @@ function leaseLoop(lines: string[]) {
     waitMs: 25_000,
     backoff,
   });
+  return { loop, handed };
 }
 
 /**
@@ -61,28 +65,22 @@ function chain(commands: string[], bound?: LogsInCompletion): Lease[] {
   return leases;
 }
 
-/** Waits until the pid a step wrote to `file` names a process group that is gone: the step exited. */
-async function exited(file: string): Promise<void> {
-  const pid = Number(await until(() => existsSync(file) && readFileSync(file, "utf8").trim()));
-  await until(() => !groupAlive(pid));
-}
-
 const callsAbout = (lease: Lease, action: string) =>
   server.calls.filter((c) => c.path === `/leases/${lease.leaseId}/${action}`);
 /** Each step prints a line and says its pid. */
-const printing = (dir: string, names: string[]) => names.map((n) => `echo out-${n}; echo $$ > ${dir}/${n}.pid`);
+const printing = (names: string[]) => names.map((n) => `echo out-${n}`);
 
 describe("a chain's steps with output run ahead", () => {
   it("reports a chain of steps that each print a line in one call, each with its line", async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "ahead-logs-"));
-    const [s0, s1, s2, s3] = chain(["true", ...printing(dir, ["s1", "s2", "s3"])], BOUND);
+    const [s0, s1, s2, s3] = chain(["true", ...printing(["s1", "s2", "s3"])], BOUND);
     if (!s0 || !s1 || !s2 || !s3) throw new Error("expected four leases");
-    const loop = leaseLoop([]);
+    const { loop, handed } = leaseLoop([]);
     const done = loop.run();
     const release = server.pauseCompletions();
     server.nextQueue.push(s1);
     server.offer(s0);
-    await exited(path.join(dir, "s3.pid"));
+    // Every step ran to its end and its completion waits, while the first step's is held.
+    await until(() => handed(s3));
     release();
     await until(() => server.completions.has(s3.leaseId));
     const calls = server.callsTo("/completions");
@@ -106,7 +104,7 @@ describe("a chain's steps with output run ahead", () => {
     const s1Command = `echo before; touch ${dir}/s1-up; while [ ! -e ${dir}/go ]; do sleep 0.01; done; echo after`;
     const [s0, s1] = chain(["true", s1Command], BOUND);
     if (!s0 || !s1) throw new Error("expected two leases");
-    const loop = leaseLoop([]);
+    const { loop } = leaseLoop([]);
     const done = loop.run();
     server.nextQueue.push(s1);
     server.offer(s0);
@@ -125,17 +123,17 @@ describe("a chain's steps with output run ahead", () => {
   });
 
   it("drops the lines of a step whose offered completion was refused, and ships none of them later", async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "ahead-logs-"));
-    const [s0, s1, s2, s3] = chain(["true", ...printing(dir, ["s1", "s2", "s3"])], BOUND);
+    const [s0, s1, s2, s3] = chain(["true", ...printing(["s1", "s2", "s3"])], BOUND);
     if (!s0 || !s1 || !s2 || !s3) throw new Error("expected four leases");
     const lines: string[] = [];
-    const loop = leaseLoop(lines);
+    const { loop, handed } = leaseLoop(lines);
     const done = loop.run();
     const release = server.pauseCompletions();
     server.nextQueue.push(s1);
     server.lost.set(s2.leaseId, ["complete"]);
     server.offer(s0);
-    await exited(path.join(dir, "s3.pid"));
+    // Every step ran to its end and its completion waits, while the first step's is held.
+    await until(() => handed(s3));
     release();
     await until(() => lines.some((l) => l.includes("stopped unreported")));
     loop.drain();
@@ -150,14 +148,15 @@ describe("a chain's steps with output run ahead", () => {
 
   it("ships a step's output under its lease before completing it when the server takes no log with a completion", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "ahead-logs-"));
-    const [s0, s1, s2] = chain(["true", ...printing(dir, ["s1", "s2"])]);
+    const [s0, s1, s2] = chain(["true", ...printing(["s1", "s2"]).map((c, i) => `${c}; touch ${dir}/s${i + 1}`)]);
     if (!s0 || !s1 || !s2) throw new Error("expected three leases");
-    const loop = leaseLoop([]);
+    const { loop } = leaseLoop([]);
     const done = loop.run();
     const release = server.pauseCompletions();
     server.nextQueue.push(s1, s2);
     server.offer(s0);
-    await exited(path.join(dir, "s2.pid"));
+    // Both ran ahead while the first step's completion was held; neither could ship or report.
+    await until(() => existsSync(path.join(dir, "s2")));
     release();
     await until(() => server.completions.has(s2.leaseId));
     for (const [i, l] of [s1, s2].entries()) {
