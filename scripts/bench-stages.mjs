@@ -1,5 +1,5 @@
 // `npm run bench:stages [-- --direct] [-- --rounds N] [-- --sizes 40,100] [-- --bundle A.mjs --bundle B.mjs]
-// [-- --runner-args "--no-early-start" --runner-args ""] [-- --cmd /bin/true]`:
+// [-- --runner-args "--no-early-start" --runner-args ""] [-- --cmd "echo one line"]`:
 // where a chain step's time goes, stage by stage. Starts the local stack (wrangler dev, or with
 // --direct workerd through Miniflare), runs chains of `true` (or of `--cmd`) with the runner's trace on
 // (DAGFLARE_RUNNER_TRACE, runner/src/trace.ts), joins the trace with the run's own times
@@ -22,6 +22,9 @@ const rounds = Number(option("--rounds") ?? 1);
 const sizes = (option("--sizes") ?? "40,100").split(",").map(Number);
 const bundles = argv.flatMap((a, i) => (a === "--bundle" ? [path.resolve(argv[i + 1])] : []));
 const runnerArgs = argv.flatMap((a, i) => (a === "--runner-args" ? [argv[i + 1].split(" ").filter(Boolean)] : []));
+// Each step's command (`--cmd`, as `npm run bench` names it; `--command` too): `true` by default,
+// `/bin/true` for a process without a shell, `echo ...` for a chain whose steps each write a line.
+const cmd = option("--cmd") ?? option("--command") ?? "true";
 
 const TOKEN = "bench-user";
 const RUNNER_TOKEN = "bench-runner";
@@ -40,7 +43,6 @@ const STAGES = [
   ["on the socket -> next step ready (socket, dispatcher, run's object)", "sockOut", "nextReady"],
 ];
 
-const cmd = option("--cmd") ?? "true";
 /** Across two steps of the chain: [name, mark of step i, mark of step i + 1]. */
 const BETWEEN = [
   ["output read -> successor's start asked (the runner between two steps)", "closed", "spawn"],
@@ -195,7 +197,7 @@ async function main() {
   }
 
   console.log(
-    `\nChains of \`true\` on ${direct ? "workerd through Miniflare" : "wrangler dev"}, ${rounds} round(s); ` +
+    `\nChains of \`${cmd}\` on ${direct ? "workerd through Miniflare" : "wrangler dev"}, ${rounds} round(s); ` +
       "each figure is the median over rounds of a run's p50 (ms).\n",
   );
   const columns = bundles.flatMap((_bundle, b) =>

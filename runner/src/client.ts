@@ -5,7 +5,6 @@
 // 401/403 mean the token is wrong; any other 4xx is a bug that retrying would not fix.
 import type { z } from "zod";
 import {
-  type CompleteRequest,
   CompleteResponse,
   CompletionsResponse,
   HeartbeatResponse,
@@ -20,7 +19,7 @@ import {
 import { AbortedError, AuthError, LeaseLostError, RejectedError, UnreachableError } from "./client-errors.ts";
 import { CompletionBatcher } from "./completion-batcher.ts";
 import { type HttpReply, postJson } from "./http-post.ts";
-import type { OfferedSend } from "./offered-send.ts";
+import type { CompleteWithLogs, OfferedSend } from "./offered-send.ts";
 import { type Backoff, backoffMs, DEFAULT_BACKOFF, sleep } from "./retries.ts";
 import { RunnerSocket, SocketDownError } from "./socket.ts";
 
@@ -111,7 +110,7 @@ export class RunnerClient {
    * id this completion's `next` should hold when the server grants it (its offered successor).
    * `offered`: a step run under an offer, not leased yet (completion-batcher.ts).
    */
-  complete(leaseId: string, req: CompleteRequest, signal?: AbortSignal, prefer?: string, offered?: OfferedSend) {
+  complete(leaseId: string, req: CompleteWithLogs, signal?: AbortSignal, prefer?: string, offered?: OfferedSend) {
     return this.completions.complete(leaseId, req, signal, prefer, offered);
   }
 

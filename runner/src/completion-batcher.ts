@@ -6,7 +6,8 @@
 // predecessor's completion in one call (`offered`), or, once a reply leased it, as any other. Every
 // fault rule of a single completion holds per lease: a transient failure (for the call or for
 // one lease) is sent again after a backoff, a refusal ends only its own lease, and a server
-// without `/completions` (404) gets one call per completion from then on.
+// without `/completions` (404) gets one call per completion from then on. One that brings log
+// entries (`logs`) goes in a `/completions` call even alone: a lease's own `complete` takes none.
 // docs/runner-protocol.md#several-completions-in-one-call.
 
 import {
@@ -19,7 +20,7 @@ import {
   MAX_LEASES_PER_REQUEST,
 } from "../../src/shared/protocol.ts";
 import { AbortedError, AuthError, RejectedError, UnreachableError } from "./client-errors.ts";
-import type { CompletionAnswer, OfferedSend } from "./offered-send.ts";
+import type { CompleteWithLogs, CompletionAnswer, OfferedSend } from "./offered-send.ts";
 import { type Backoff, backoffMs, DEFAULT_BACKOFF } from "./retries.ts";
 import { trace } from "./trace.ts";
 
@@ -38,7 +39,7 @@ export interface CompletionTransport {
 
 interface Item {
   leaseId: string;
-  req: CompleteRequest;
+  req: CompleteWithLogs;
   /** The lease its `next` should hold if granted: the successor it offered, maybe started early. */
   prefer?: string;
   /** Run under an offer and not granted yet: it goes only right after its predecessor. */
@@ -67,7 +68,7 @@ export class CompletionBatcher {
   /** Reports one lease's completion; settles as its own `complete` call would. */
   complete(
     leaseId: string,
-    req: CompleteRequest,
+    req: CompleteWithLogs,
     signal?: AbortSignal,
     prefer?: string,
     offered?: OfferedSend,
@@ -132,7 +133,8 @@ export class CompletionBatcher {
     this.busy = true;
     if (trace) for (const item of batch) trace("sent", { lease: item.leaseId });
     try {
-      if (batch.length === 1 || this.oneByOne) await Promise.all(batch.map((item) => this.sendOne(item)));
+      const alone = batch.length === 1 && !batch[0]?.req.logs?.length;
+      if (alone || this.oneByOne) await Promise.all(batch.map((item) => this.sendOne(item)));
       else await this.sendMany(batch);
     } catch (err) {
       // Not expected (every failure is settled per item), but a stuck item must not stay pending.
@@ -166,16 +168,11 @@ export class CompletionBatcher {
 
   private async sendOne(item: Item): Promise<void> {
     // Never alone without a token: it waits for a reply to grant its lease.
-    if (waiting(item)) {
-      this.queue.push(item);
-      return;
-    }
+    if (waiting(item)) return void this.queue.push(item);
     const token = item.offered?.token();
+    const req = this.withoutLogs(item);
     try {
-      const res = await this.transport.completeOne(
-        item.leaseId,
-        token === undefined ? item.req : { ...item.req, token },
-      );
+      const res = await this.transport.completeOne(item.leaseId, token === undefined ? req : { ...req, token });
       if (res instanceof UnreachableError) return this.retryLater([item]);
       settle(item, res);
     } catch (err) {
@@ -248,6 +245,16 @@ export class CompletionBatcher {
     // An item to be sent again gives up its successor's lease too: its next call asks anew.
     leases.push(...own.values());
     if (leases.length > 0) this.transport.orphanLeases(leases);
+  }
+
+  /** A lease's own `complete` takes no log entries: they are dropped, counted and said, once. */
+  private withoutLogs(item: Item): CompleteRequest {
+    const { logs, ...req } = item.req;
+    const bytes = (logs ?? []).reduce((n, e) => n + Buffer.byteLength(e.text), 0);
+    if (bytes === 0) return req;
+    this.transport.log(`${item.leaseId}: ${bytes} bytes of output could not go with its completion; dropped`);
+    item.req = { ...req, droppedLogBytes: (req.droppedLogBytes ?? 0) + bytes };
+    return item.req;
   }
 
   /** Sent again together after one backoff, longer the more often any of them failed. */

@@ -7,10 +7,13 @@
 // that lease. Its completion need not wait: it leaves without a token right behind its
 // predecessor's in one call, and the server's answer to it is its confirmation (its token) or
 // its refusal. Any other reply discards it: the lease loop kills its group and nothing of it is
-// ever reported. docs/runner-protocol.md#a-chains-steps-run-ahead.
-import type { CompleteRequest, ExecSpec, Lease, LeaseOffer } from "../../src/shared/protocol.ts";
+// ever reported. docs/runner-protocol.md#a-chains-steps-run-ahead. Its output waits in its
+// log shipper, held; at its exit, still unconfirmed, its completion takes it along when the
+// offer allows (docs/runner-protocol.md#a-steps-output-with-its-completion).
+import type { ExecSpec, Lease, LeaseOffer, LogEntry, LogsInCompletion } from "../../src/shared/protocol.ts";
 import { AbortedError, type Log, type RunnerClient } from "./client.ts";
-import type { OfferedSend } from "./offered-send.ts";
+import type { LogShipper } from "./log-shipper.ts";
+import type { CompleteWithLogs, OfferedSend } from "./offered-send.ts";
 
 /** The calls a step makes about its own lease. */
 export type LeaseCalls = Pick<RunnerClient, "heartbeat" | "appendLogs" | "complete">;
@@ -31,6 +34,10 @@ export class HeldLease {
   private offeredSent = false;
   /** Aborts its completion while it waits for a token, once it is discarded. */
   private readonly discarded = new AbortController();
+  /** What its completion may bring of its log; undefined from a server that takes none. */
+  private readonly logBound: LogsInCompletion | undefined;
+  /** Its output, taken from its shipper at its exit: sent with its completion, and only so. */
+  private logs: LogEntry[] = [];
 
   /**
    * `from`: the lease of the step that exited 0, whose offer this is; `depth`: how many steps
@@ -43,6 +50,7 @@ export class HeldLease {
   ) {
     this.after = from.leaseId;
     this.spec = canonicalJson(offer.exec);
+    this.logBound = offer.logsInCompletion;
     this.lease = {
       leaseId: offer.leaseId,
       token: "",
@@ -94,11 +102,29 @@ export class HeldLease {
     else if (this.state.kind === "held") this.confirmedHooks.push(hook);
   }
 
+  /** The step's shipper sends nothing until the lease is confirmed (never, if it is discarded). */
+  holdLogs(shipper: LogShipper): void {
+    if (this.state.kind !== "held") return;
+    shipper.hold(true);
+    this.onConfirmed(() => shipper.hold(false));
+  }
+
+  /**
+   * At the step's exit: still unconfirmed, its completion takes what its shipper holds, within
+   * the offer's bound. Otherwise (confirmed, an older server, too much output) the shipper keeps
+   * it, and ships it under the lease before the completion leaves, as for any step.
+   */
+  takeLogs(shipper: LogShipper): void {
+    if (this.state.kind !== "held" || !this.logBound) return;
+    this.logs = shipper.takeHeld(this.logBound) ?? [];
+  }
+
   /** No such lease came: nothing that waited is ever sent. */
   discard(): void {
     if (this.state.kind !== "held") return;
     this.state = { kind: "discarded" };
     this.lines = [];
+    this.logs = [];
     this.confirmedHooks = [];
     this.discarded.abort();
     for (const w of this.waiting.splice(0)) w.reject(new AbortedError(`${this.lease.leaseId}: not confirmed`));
@@ -118,7 +144,9 @@ export class HeldLease {
     return {
       heartbeat: async (leaseId, _token, timeoutMs) => inner.heartbeat(leaseId, (await this.real()).token, timeoutMs),
       appendLogs: async (leaseId, _token, entries) => inner.appendLogs(leaseId, (await this.real()).token, entries),
-      complete: async (leaseId, req, signal, prefer) => {
+      complete: async (leaseId, bare, signal, prefer) => {
+        // Its output goes with it, whichever way it leaves (confirmed meanwhile: with its token).
+        const req = this.logs.length > 0 ? { ...bare, logs: this.logs } : bare;
         if (this.state.kind === "held") return this.completeOffered(inner, leaseId, req, signal, prefer);
         const real = await this.real();
         return inner.complete(leaseId, { ...req, token: real.token }, signal, prefer ?? real.successor?.leaseId);
@@ -133,7 +161,7 @@ export class HeldLease {
   private async completeOffered(
     inner: LeaseCalls,
     leaseId: string,
-    req: CompleteRequest,
+    req: CompleteWithLogs,
     signal: AbortSignal | undefined,
     prefer: string | undefined,
   ) {

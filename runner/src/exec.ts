@@ -33,6 +33,8 @@ export class StepRun {
     const own = withRunLog(lease, opts);
     const calls = opts.held ? { ...own, client: opts.held.calls(own.client), log: opts.held.log(own.log) } : own;
     this.state = new StepState(lease, calls, (err) => this.loseLease(err));
+    // Run ahead under an offer: its output waits for the lease, or goes with its completion.
+    opts.held?.holdLogs(this.state.shipper);
   }
 
   get label(): string {
@@ -64,6 +66,8 @@ export class StepRun {
       // Before the log's last batch and the completion: the chain's next step need not wait for
       // them. (Told already as the process ended, unless a repeat condition was evaluated first.)
       if (ranToExit0) s.tellSucceeded();
+      // Run ahead and not confirmed yet: its completion may take its output along.
+      s.opts.held?.takeLogs(s.shipper);
       if (!s.lost && !s.aborted) await s.shipper.drain();
       if (s.aborted) return [];
       if (s.lost) {

@@ -6,7 +6,8 @@
 // nothing is dropped while the server answers. Only once the server has been unreachable for
 // `dropAfterMs` does a full buffer keep the newest text and drop the oldest, so that a step is
 // not held for a whole outage (its lease may well survive it); the next batch the server takes
-// says how much was lost and why.
+// says how much was lost and why. A step run ahead of its lease is held (sends nothing); its
+// completion may take what it holds (docs/runner-protocol.md#a-steps-output-with-its-completion).
 import type { LogEntry } from "../../src/shared/protocol.ts";
 import { AuthError, LeaseLostError, type Log, RejectedError, type RunnerClient } from "./client.ts";
 import { type Backoff, backoffMs, DEFAULT_BACKOFF } from "./retries.ts";
@@ -69,6 +70,8 @@ export class LogShipper {
   private sending = false;
   private closing = false;
   private stopped = false;
+  /** Nothing is sent while held: the lease has no token yet. */
+  private held = false;
   private idleWaiters: Array<() => void> = [];
 
   constructor(private readonly opts: LogShipperOptions) {}
@@ -95,6 +98,27 @@ export class LogShipper {
     this.pendingBytes += bytes;
     this.applyBound();
     this.schedule();
+  }
+
+  /** Held (its step runs ahead of its lease), it sends nothing; released, what waited goes out. */
+  hold(held: boolean): void {
+    this.held = held;
+    this.schedule();
+  }
+
+  /**
+   * Everything held, as entries with their seqs, for the completion: never sent from here.
+   * Undefined (nothing taken) when not held or over `bound`; empty when nothing was written.
+   */
+  takeHeld(bound: { maxBytes: number; maxEntries: number }): LogEntry[] | undefined {
+    if (!this.held || this.stopped || this.unreported.size > 0) return undefined;
+    if (this.pendingBytes > bound.maxBytes || this.pending.length > bound.maxEntries) return undefined;
+    const entries = this.pending.map(({ stream, text }) => ({ seq: this.nextSeq++, stream, text }));
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.setPaused(false);
+    this.settle();
+    return entries;
   }
 
   /** Sends everything without batching pauses; resolves once all is stored or shipping stopped. */
@@ -178,7 +202,7 @@ export class LogShipper {
   }
 
   private schedule(): void {
-    if (this.stopped || this.sending || this.pausedForBackoff) return;
+    if (this.stopped || this.held || this.sending || this.pausedForBackoff) return;
     if (!this.inFlight && this.pending.length === 0) return;
     if (this.closing || this.inFlight || this.pendingBytes >= SEND_AT_BYTES) {
       clearTimeout(this.timer);

@@ -1,7 +1,13 @@
 // The completion of a chain's step the runner ran ahead under an offer (early-start.ts), as the
 // completion batcher takes it: without a token, it may only leave right behind its predecessor's
 // completion in one call (docs/runner-protocol.md#a-chains-steps-run-ahead).
-import type { CompleteResponse } from "../../src/shared/protocol.ts";
+import type { CompleteRequest, CompleteResponse, LogEntry } from "../../src/shared/protocol.ts";
+
+/**
+ * A completion as the runner hands it over: the request, and the log entries that go with it
+ * (a step run ahead, whose held output its completion took: never shipped any other way).
+ */
+export type CompleteWithLogs = CompleteRequest & { logs?: LogEntry[] };
 
 /** The completion of a step run under an offer, whose lease has not been granted yet. */
 export interface OfferedSend {

@@ -5,6 +5,7 @@
 // and body its own `complete` call would have had, so one stale lease refuses only itself.
 import type { Env } from "../env";
 import { AppError, type ErrorCode } from "../errors";
+import { showBytes, utf8Bytes } from "../limits";
 import { parseBody } from "../parse-input";
 import type { Claim, CompletionReport } from "../run/object/rpc";
 import { parseLeaseId } from "../shared/lease-id";
@@ -14,6 +15,10 @@ import {
   type CompletionsResponse,
   type ErrorBody,
   type Lease,
+  type LogEntry,
+  MAX_COMPLETION_LOG_BYTES,
+  MAX_COMPLETION_LOG_ENTRIES,
+  MAX_LOG_BATCH_BYTES,
   type NextAsk,
 } from "../shared/protocol";
 import { runStub } from "../stubs";
@@ -39,14 +44,25 @@ export async function completeMany(env: Env, body: unknown, hooks: LeaseCallHook
     }
     seen.add(c.leaseId);
   }
+  // The log text the call brings is held to a log batch's limit, as an append's would be.
+  const logBytes = req.completions.reduce((n, c) => n + textBytes(c.logs ?? []), 0);
+  if (logBytes > MAX_LOG_BATCH_BYTES) {
+    throw new AppError(
+      "bad_request",
+      413,
+      `the completions' log entries come to ${logBytes} bytes, over the limit of ${showBytes(MAX_LOG_BATCH_BYTES)} for one call`,
+      { fields: ["completions"] },
+    );
+  }
   const results: CompletionResult[] = [];
   const byRun = new Map<string, Item[]>();
   req.completions.forEach((c, at) => {
-    const { leaseId, token, offered, lastLogSeq: _seq, droppedLogBytes, outputTruncated: _cut, ...outcome } = c;
+    const { leaseId, token, offered, logs, lastLogSeq: _seq, droppedLogBytes, outputTruncated: _cut, ...outcome } = c;
     const parts = parseLeaseId(leaseId);
     try {
       if (!parts) throw new AppError("not_found", 404, `unknown lease ${leaseId}`);
       checkOutput(outcome);
+      if (logs) checkLogs(logs, at);
     } catch (err) {
       results[at] = refusal(leaseId, err);
       return;
@@ -54,6 +70,7 @@ export async function completeMany(env: Env, body: unknown, hooks: LeaseCallHook
     const items = byRun.get(parts.runId) ?? [];
     const report: CompletionReport = { token, outcome, droppedLogBytes };
     if (offered) report.offered = { dispatchSeq: parts.dispatchSeq, attempt: offered.attempt };
+    if (logs?.length) report.logs = logs;
     items.push({ at, leaseId, stepIndex: parts.stepIndex, report });
     byRun.set(parts.runId, items);
   });
@@ -118,6 +135,38 @@ function shareOf(next: NextAsk, byRun: Map<string, Item[]>, leadRun: string | un
   const asks = new Map<string, NextAsk>();
   for (const [runId, max] of shares) if (max > 0) asks.set(runId, { ...next, max });
   return asks;
+}
+
+/**
+ * The log entries one completion brings: within its bounds and in increasing seq order, or the
+ * completion is refused (it alone), naming the field.
+ */
+function checkLogs(logs: LogEntry[], at: number): void {
+  const field = `completions.${at}.logs`;
+  const bytes = textBytes(logs);
+  if (bytes > MAX_COMPLETION_LOG_BYTES) {
+    throw new AppError(
+      "bad_request",
+      413,
+      `log entries of ${bytes} bytes are over the limit of ${showBytes(MAX_COMPLETION_LOG_BYTES)} for one completion`,
+      { field },
+    );
+  }
+  if (logs.length > MAX_COMPLETION_LOG_ENTRIES) {
+    throw new AppError(
+      "bad_request",
+      413,
+      `${logs.length} log entries are over the limit of ${MAX_COMPLETION_LOG_ENTRIES} for one completion`,
+      { field },
+    );
+  }
+  if (logs.some((e, i) => i > 0 && e.seq <= (logs[i - 1]?.seq ?? 0))) {
+    throw new AppError("bad_request", 400, "log entries must be in increasing seq order", { field });
+  }
+}
+
+function textBytes(logs: LogEntry[]): number {
+  return logs.reduce((n, e) => n + utf8Bytes(e.text), 0);
 }
 
 function refusedBody(refused: { code: ErrorCode; message: string } | undefined): ErrorBody {

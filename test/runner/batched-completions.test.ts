@@ -139,4 +139,23 @@ describe("completions that end together", () => {
     expect(server.callsTo("/complete")).toHaveLength(4);
     expect(server.completions.size).toBe(4);
   });
+
+  it("send a completion that brings log entries in a /completions call, even alone", async () => {
+    const lease = makeLease({ command: "true" });
+    const logs = [{ seq: 1, stream: "stdout" as const, text: "hi\n" }];
+    await client.complete(lease.leaseId, { ...result(lease.token), logs });
+    expect(server.callsTo("/complete")).toEqual([]);
+    expect(server.callsTo("/completions")[0]?.body.completions[0]).toMatchObject({ leaseId: lease.leaseId, logs });
+    expect(server.logText(lease.leaseId)).toBe("hi\n");
+  });
+
+  it("count the log entries of a completion a server without /completions cannot take as dropped", async () => {
+    server.batchCompletions = false;
+    const lease = makeLease({ command: "true" });
+    const logs = [{ seq: 1, stream: "stdout" as const, text: "hi\n" }];
+    await client.complete(lease.leaseId, { ...result(lease.token), logs });
+    const sent = server.callsTo("/complete")[0]?.body;
+    expect(sent).toMatchObject({ token: lease.token, droppedLogBytes: 3 });
+    expect(sent).not.toHaveProperty("logs");
+  });
 });

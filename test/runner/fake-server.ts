@@ -132,10 +132,12 @@ export class FakeServer {
     }
   }
 
-  private accept(leaseId: string, body: CompleteRequest): boolean {
+  /** Takes a completion once; the log entries it brings (`logs`) are stored with it. */
+  private accept(leaseId: string, body: CompleteRequest & { logs?: LogEntry[] }): boolean {
     this.onComplete?.(leaseId);
     const accepted = !this.completions.has(leaseId);
     if (accepted) this.completions.set(leaseId, body);
+    if (accepted && body.logs) this.logs.set(leaseId, [...(this.logs.get(leaseId) ?? []), ...body.logs]);
     return accepted;
   }
 
@@ -145,7 +147,7 @@ export class FakeServer {
    * with the token of its lease in `nextQueue` (which it leaves), as the server's hand-off would.
    */
   private completeMany(body: {
-    completions: Array<CompleteRequest & { leaseId: string; offered?: { attempt: number } }>;
+    completions: Array<CompleteRequest & { leaseId: string; offered?: { attempt: number }; logs?: LogEntry[] }>;
     next?: { max: number };
   }) {
     let taken = false;

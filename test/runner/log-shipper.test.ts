@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { AuthError, LeaseLostError, RejectedError, UnreachableError } from "../../runner/src/client.ts";
-import { LogShipper, MAX_BATCH_BYTES } from "../../runner/src/log-shipper.ts";
+import { FLUSH_INTERVAL_MS, LogShipper, MAX_BATCH_BYTES } from "../../runner/src/log-shipper.ts";
 import type { LogEntry } from "../../src/shared/protocol";
 
 /** A client whose log appends succeed, fail as unreachable, or answer with an error, on demand. */
@@ -177,6 +177,64 @@ describe("the log shipper", () => {
     s.push("stdout", "x");
     await s.drain();
     expect(fatal.map((e) => e.name)).toEqual(["AuthError"]);
+  });
+});
+
+describe("a held log shipper (a step run ahead of its lease)", () => {
+  const bound = { maxBytes: 10, maxEntries: 2 };
+
+  it("sends nothing while held, and hands everything over with seqs to the completion", async () => {
+    const f = fakeClient();
+    const { s } = shipper(f.client);
+    s.hold(true);
+    s.push("stdout", "a");
+    s.push("stderr", "b");
+    expect(s.takeHeld(bound)).toEqual([
+      { seq: 1, stream: "stdout", text: "a" },
+      { seq: 2, stream: "stderr", text: "b" },
+    ]);
+    expect(s.lastSeq).toBe(2);
+    // Released afterwards (its lease granted), it never sends what it handed over.
+    s.hold(false);
+    await s.drain();
+    expect(f.state.batches).toEqual([]);
+  });
+
+  it("keeps output over the bound, and ships it once released", async () => {
+    const f = fakeClient();
+    const { s } = shipper(f.client);
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      s.hold(true);
+      s.push("stdout", "0123456789x");
+      expect(s.takeHeld(bound)).toBeUndefined();
+      // Past the flush interval, held: nothing was sent.
+      vi.advanceTimersByTime(FLUSH_INTERVAL_MS * 2);
+      expect(f.state.batches).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
+    s.hold(false);
+    await s.drain();
+    expect(f.text()).toBe("0123456789x");
+  });
+
+  it("keeps output in more entries than the bound", () => {
+    const { s } = shipper(fakeClient().client);
+    s.hold(true);
+    for (const stream of ["stdout", "stderr", "stdout"] as const) s.push(stream, "a");
+    expect(s.takeHeld(bound)).toBeUndefined();
+  });
+
+  it("hands nothing over once released: its output is shipped", async () => {
+    const f = fakeClient();
+    const { s } = shipper(f.client);
+    s.hold(true);
+    s.push("stdout", "a");
+    s.hold(false);
+    expect(s.takeHeld(bound)).toBeUndefined();
+    await s.drain();
+    expect(f.text()).toBe("a");
   });
 });
 

@@ -5,11 +5,14 @@
 // result the runner got under an offer (`offered`: a chain's step it ran ahead) is taken only
 // when a result before it in the call leased exactly that step, dispatch and attempt to this
 // runner; it then takes that lease's token, and the chain's steps cost one call between them.
+// A completion may bring the attempt's log entries not shipped yet (`logs`, a step run ahead):
+// they are stored in the transaction that takes the completion, and dropped with a refused one.
 import { type Outcome, ok } from "../../errors";
+import { utf8Bytes } from "../../limits";
 import type { Lease, NextAsk } from "../../shared/protocol";
 import { matches } from "../../shared/selector";
 import type { Reply, RunEvent } from "../engine";
-import { addDroppedBytes } from "../log-store";
+import { addDroppedBytes, appendLog } from "../log-store";
 import { staleFrom, staleLease } from "./lease-errors";
 import { claimEvent } from "./lease-grant";
 import type { Claim, CompletionReport, CompletionResultData } from "./rpc";
@@ -61,6 +64,8 @@ export async function completeOutcomes(
   const [first, ...rest] = lead < 0 ? [] : events.slice(lead);
   if (!first || typeof first === "function") return { results, next: [], untried: claims };
   let untried = claims;
+  // The steps whose log a completion brought: told to live sockets once stored.
+  const logged: string[] = [];
   const roomLeft = (granted: readonly GrantedClaim[]) => (next ? Math.max(0, next.max - granted.length) : 0);
   const batch: Batch = {
     also: rest,
@@ -82,8 +87,19 @@ export async function completeOutcomes(
         .slice(0, room)
         .flatMap((c) => claimEvent(run.init, context, c.step, c.dispatchSeq, next.runnerId) ?? []);
     },
+    write: (replies) => {
+      known.forEach((k, j) => {
+        const reply = j < lead ? undefined : replies[j - lead];
+        const attempt = k.report.offered?.attempt ?? k.attempt;
+        // Only with the result it belongs to: a repeat already stored it, a refusal drops it.
+        if (!k.report.logs?.length || reply?.kind !== "completed" || !reply.accepted || attempt === undefined) return;
+        appendLog(run.sql, { step: k.step, attempt }, k.report.logs);
+        logged.push(k.step);
+      });
+    },
   };
   const { replies, granted } = await run.fire(first, Date.now(), batch);
+  for (const step of logged) run.live.logsAppended(step);
   known.forEach((k, j) => {
     if (j < lead) return;
     const reply: Reply | undefined = replies[j - lead];
@@ -116,8 +132,10 @@ function refusedOffer(
   const taken =
     o && s && s.runnerId === runner && s.dispatchSeq === o.dispatchSeq && s.attempt === o.attempt && s.doneCount;
   if (taken && s.phase.kind !== "leased" && s.phase.kind !== "running") return ok({ accepted: false });
+  const bytes = (k.report.logs ?? []).reduce((n, e) => n + utf8Bytes(e.text), 0);
+  const output = bytes > 0 ? `, nor its ${bytes} bytes of output` : "";
   run.store.appendRunLog(
-    `step ${k.step} ran on runner ${runner} under an offer the run withdrew; its result was not taken`,
+    `step ${k.step} ran on runner ${runner} under an offer the run withdrew; its result was not taken${output}`,
   );
   return staleLease("offered lease not granted: the completion before it in the call did not lease it");
 }

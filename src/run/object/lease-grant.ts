@@ -6,11 +6,24 @@ import type { StepRefValues } from "../../dag/refs";
 import type { StepDef } from "../../dag/types";
 import { MAX_OFFER_DEPTH, MAX_OUTPUT_BYTES } from "../../limits";
 import { formatLeaseId } from "../../shared/lease-id";
-import type { ExecSpec, Lease, LeaseOffer } from "../../shared/protocol";
+import {
+  type ExecSpec,
+  type Lease,
+  type LeaseOffer,
+  type LogsInCompletion,
+  MAX_COMPLETION_LOG_BYTES,
+  MAX_COMPLETION_LOG_ENTRIES,
+} from "../../shared/protocol";
 import { offerChain } from "../chain-successor";
 import { DAG_ENV_STEP, type MachineContext, type RunEvent, type RunState } from "../engine";
 import { stepRefValues } from "../step-refs";
 import type { StoredInit } from "./run-store";
+
+/** What an offered step's completion may carry of its log (src/run/object/completions.ts). */
+const LOGS_IN_COMPLETION: LogsInCompletion = {
+  maxBytes: MAX_COMPLETION_LOG_BYTES,
+  maxEntries: MAX_COMPLETION_LOG_ENTRIES,
+};
 
 /** A claim event, as the machine takes it. */
 export type ClaimEvent = Extract<RunEvent, { type: "claim" }>;
@@ -86,6 +99,8 @@ function offersAfter(
       stepName: name,
       attempt: s.attempt + 1,
       exec: execSpecOf(init, state, def, steps),
+      // Its completion may bring its output along, taken with it or dropped with it.
+      logsInCompletion: LOGS_IN_COMPLETION,
     };
     if (last) last.successor = offer;
     else first = offer;

@@ -3,7 +3,7 @@
 // of their own, so that a caller never imports the object that calls it back.
 import type { DagDef } from "../../dag/types";
 import type { ErrorCode } from "../../errors";
-import type { StepOutcome } from "../../shared/protocol";
+import type { LogEntry, StepOutcome } from "../../shared/protocol";
 import type { RunStatus } from "../../status";
 import type { RunState } from "../engine";
 
@@ -51,6 +51,8 @@ export interface CompletionReport {
   droppedLogBytes: number;
   /** Run under an offer: the dispatch and attempt the lease before it in the call must grant. */
   offered?: { dispatchSeq: number; attempt: number };
+  /** The attempt's log entries not shipped yet: stored with the completion, or not at all. */
+  logs?: LogEntry[];
 }
 
 /** One completion's answer, as `completeMany` gives it. */

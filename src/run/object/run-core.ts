@@ -45,6 +45,8 @@ export interface Batch {
   also?: Array<RunEvent | ((granted: readonly GrantedClaim[]) => RunEvent | undefined)>;
   follow?: (t: Transition, granted: readonly GrantedClaim[]) => RunEvent[];
   last?: (context: MachineContext, replies: readonly Reply[], granted: readonly GrantedClaim[]) => RunEvent[];
+  /** The call's own writes, given every event's reply, in the transaction that stores the run. */
+  write?: (replies: readonly Reply[]) => void;
 }
 
 /** What `fire` answers: the first event's reply, every event's reply, the leases granted. */
@@ -226,6 +228,7 @@ export class RunCore {
       if (hooks.length) hookEvents = this.webhooks.record(hooks, before, state, now, inStepOrder(context, changed));
       // An attempt number given back: what its lease logged is not the next lease's.
       for (const e of effects) if (e.type === "clearLog") clearLog(this.sql, e);
+      batch.write?.(replies);
       return out;
     });
     this.runState = state;

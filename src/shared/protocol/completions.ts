@@ -2,9 +2,19 @@
 import * as z from "zod";
 import { ErrorBody } from "./errors.ts";
 import { Lease, MAX_LEASES_PER_REQUEST } from "./leases.ts";
+import { LogEntry } from "./logs.ts";
 
 /** Env values a runner sends back with one completion (`reportEnv`), names and values in UTF-8 bytes. */
 export const MAX_REPORTED_ENV_BYTES = 64 * 1024;
+
+/**
+ * Log text one completion may carry (`logs`: a step run ahead, its output not shipped yet), in
+ * UTF-8 bytes: what the runner's shipper holds before it sends at once. A chain offered 16 deep
+ * then fits the 1 MiB of a log batch in one call.
+ */
+export const MAX_COMPLETION_LOG_BYTES = 64 * 1024;
+/** Log entries one completion may carry (each stream's run of text is one entry). */
+export const MAX_COMPLETION_LOG_ENTRIES = 1024;
 
 /** UTF-8 bytes of env names and values together. */
 export function envBytes(env: Record<string, string>): number {
@@ -94,6 +104,13 @@ export const Completion = CompleteRequest.omit({ next: true }).extend({
    * this runner (docs/runner-protocol.md#a-chains-steps-run-ahead).
    */
   offered: z.object({ attempt: z.number().int().positive() }).optional(),
+  /**
+   * The attempt's log entries not shipped yet (a step run ahead, whose lease it had no token to
+   * append them under), as a log append's, in increasing seq order: stored with the completion in
+   * its transaction, or dropped with it. Within MAX_COMPLETION_LOG_BYTES and _ENTRIES, and the
+   * call's within a log batch's limit (docs/runner-protocol.md#a-steps-output-with-its-completion).
+   */
+  logs: z.array(LogEntry).optional(),
 });
 export type Completion = z.input<typeof Completion>;
 

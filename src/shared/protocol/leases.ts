@@ -23,6 +23,16 @@ export interface LeaseOffer {
    * one offer inside the other, up to the server's depth. An older runner reads only the first.
    */
   successor?: LeaseOffer;
+  /**
+   * Its completion may carry its log entries not shipped yet, up to these bounds
+   * (docs/runner-protocol.md#a-steps-output-with-its-completion); absent from an older server,
+   * which takes none: the step then ships its log under its lease first.
+   */
+  logsInCompletion?: LogsInCompletion;
+}
+export interface LogsInCompletion {
+  maxBytes: number;
+  maxEntries: number;
 }
 export const LeaseOffer: z.ZodType<LeaseOffer> = z.object({
   leaseId: z.string(),
@@ -32,6 +42,9 @@ export const LeaseOffer: z.ZodType<LeaseOffer> = z.object({
   get successor() {
     return LeaseOffer.optional();
   },
+  logsInCompletion: z
+    .object({ maxBytes: z.number().int().nonnegative(), maxEntries: z.number().int().nonnegative() })
+    .optional(),
 });
 
 export const Lease = z.object({
