@@ -4,11 +4,19 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRunner } from "../../scripts/stack.mjs";
+import { CutProxy } from "../support/cut-proxy";
 import { RUNNER_TOKEN, runEnded, type Stack, startDagRun, startStack, stepLogText, tempDir, waitFor } from "./harness";
 
 let stack: Stack;
 const runners: Record<string, ReturnType<typeof startRunner>> = {};
 const logDirs: Record<string, string> = {};
+let slowLink: CutProxy | undefined;
+
+// Behind a link whose replies take this long, a chain's instant steps always end before the
+// reply to their predecessor's completion: their completions go with it, never on their own.
+const SLOW_REPLY_MS = 150;
+/** What the runner says of a step once the server's answer to its completion came back. */
+const answered = ["completion accepted", "(ran ahead, completed with its predecessor)"];
 
 // A long lease: a step's heartbeats come 20 s apart, so a stop reaches the runner only at its
 // next heartbeat, well after the test has let the step end.
@@ -16,10 +24,14 @@ const LEASE_TTL_MS = 60_000;
 
 beforeAll(async () => {
   stack = await startStack({ runners: [], leaseTtlMs: LEASE_TTL_MS });
-  const start = (pool: string, args: string[]) => {
+  const url = new URL(stack.url);
+  slowLink = new CutProxy({ host: url.hostname, port: Number(url.port) });
+  slowLink.replyDelayMs = SLOW_REPLY_MS;
+  const slowUrl = await slowLink.start();
+  const start = (pool: string, args: string[], server = stack.url) => {
     logDirs[pool] = tempDir(`runner-${pool}`);
     runners[pool] = startRunner({
-      server: stack.url,
+      server,
       token: RUNNER_TOKEN,
       concurrency: 2,
       id: `early-${pool}`,
@@ -30,10 +42,12 @@ beforeAll(async () => {
   start("helper", []);
   start("spawn", ["--launcher", "spawn", "--transport", "http"]);
   start("late", ["--no-early-start"]);
+  start("slow", [], slowUrl);
 });
 
 afterAll(async () => {
   for (const r of Object.values(runners)) r.child.kill("SIGKILL");
+  await slowLink?.stop();
   await stack?.stop();
 });
 
@@ -72,29 +86,33 @@ describe("a chain's next step started early", () => {
     const dir = tempDir("ahead");
     const name = "ahead-chain";
     const steps = Array.from({ length: 12 }, (_, i) => `  - name: s${i}\n    command: echo s${i} >> ${dir}/order\n`);
-    const spec = `type: chain\nworkerSelector:\n  pool: helper\nsteps:\n${steps.join("")}`;
+    const spec = `type: chain\nworkerSelector:\n  pool: slow\nsteps:\n${steps.join("")}`;
     const runId = await startDagRun(stack, name, spec);
     const d = await runEnded(stack, name, runId, 60_000);
     expect(d.statusLabel).toBe("succeeded");
     expect(readFileSync(path.join(dir, "order"), "utf8")).toBe(steps.map((_, i) => `s${i}\n`).join(""));
-    expect(said("helper", `${name}/`).some((l) => l.includes("(ran ahead, completed with its predecessor)"))).toBe(
-      true,
+    // The runner hears the last answers after the run has ended: the slow link holds them.
+    await waitFor("every step's completion answered on the runner", async () =>
+      steps.every((_, i) => said("slow", `${name}/s${i}#1`).some((l) => answered.some((a) => l.includes(a)))),
     );
-    expect(said("helper", `${name}/`).some((l) => l.includes("stopped unreported"))).toBe(false);
+    expect(said("slow", `${name}/`).some((l) => l.includes("(ran ahead, completed with its predecessor)"))).toBe(true);
+    expect(said("slow", `${name}/`).some((l) => l.includes("stopped unreported"))).toBe(false);
   });
 
   it("runs a chain of steps that each print a line ahead, each step's line kept with its completion", async () => {
     const name = "ahead-echo";
     const steps = Array.from({ length: 12 }, (_, i) => `  - name: s${i}\n    command: echo line-s${i}\n`);
-    const spec = `type: chain\nworkerSelector:\n  pool: helper\nsteps:\n${steps.join("")}`;
+    const spec = `type: chain\nworkerSelector:\n  pool: slow\nsteps:\n${steps.join("")}`;
     const runId = await startDagRun(stack, name, spec);
     const d = await runEnded(stack, name, runId, 60_000);
     expect(d.statusLabel).toBe("succeeded");
     for (let i = 0; i < 12; i++) expect(await stepLogText(stack, name, runId, `s${i}`)).toBe(`line-s${i}`);
-    expect(said("helper", `${name}/`).some((l) => l.includes("(ran ahead, completed with its predecessor)"))).toBe(
-      true,
+    // The runner hears the last answers after the run has ended: the slow link holds them.
+    await waitFor("every step's completion answered on the runner", async () =>
+      steps.every((_, i) => said("slow", `${name}/s${i}#1`).some((l) => answered.some((a) => l.includes(a)))),
     );
-    expect(said("helper", `${name}/`).some((l) => l.includes("stopped unreported"))).toBe(false);
+    expect(said("slow", `${name}/`).some((l) => l.includes("(ran ahead, completed with its predecessor)"))).toBe(true);
+    expect(said("slow", `${name}/`).some((l) => l.includes("stopped unreported"))).toBe(false);
   });
 
   it("kills the step started early and reports nothing of it when the run was stopped as its predecessor ended", async () => {

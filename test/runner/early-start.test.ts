@@ -152,13 +152,22 @@ describe("a chain's steps run ahead, several deep", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "ahead-"));
     const [s0, s1, s2, s3] = longChain(["true", ...["s1", "s2", "s3"].map((n) => `echo $$ > ${dir}/${n}.pid`)]);
     if (!s0 || !s1 || !s2 || !s3) throw new Error("expected four leases");
-    const loop = leaseLoop([]);
+    // Which completions the steps have handed to the client: the last one's exit is seen.
+    const client = new RunnerClient({ server: server.url, token: "", log: () => {}, backoff });
+    const handed = new Set<string>();
+    const complete = client.complete.bind(client);
+    client.complete = (leaseId, ...rest) => {
+      handed.add(leaseId);
+      return complete(leaseId, ...rest);
+    };
+    const loop = leaseLoop([], { client });
     const done = loop.run();
     const release = server.pauseCompletions();
     server.nextQueue.push(s1, s2, s3);
     server.offer(s0);
     // All three ran to their end while the first step's completion was held.
     await exited(path.join(dir, "s3.pid"));
+    await until(() => handed.has(s3.leaseId));
     expect([s1, s2, s3].flatMap(callsAbout)).toEqual([]);
     release();
     await until(() => server.completions.has(s3.leaseId));

@@ -2,6 +2,7 @@
 // resets every connection (open ones and new ones) at once; "blackhole" accepts connections and
 // swallows what they send, so calls hang until their own timeouts, as behind a dead link.
 // `refuseSockets` drops WebSocket upgrades only, as a proxy that does not pass them would.
+// `replyDelayMs` holds what the server sends back for that long, in order, as a slow link would.
 import { connect, createServer, type Server, type Socket } from "node:net";
 
 export type CutMode = "refuse" | "blackhole";
@@ -12,6 +13,8 @@ export class CutProxy {
   private mode: CutMode | undefined;
   /** Drop connections that ask for a WebSocket upgrade; plain HTTP passes. */
   refuseSockets = false;
+  /** Every byte from the server reaches the runner this much later (a slow link back). */
+  replyDelayMs = 0;
   /** Figures for reports: connections forwarded, and connections dropped while cut. */
   readonly stats = { forwarded: 0, dropped: 0, cuts: 0 };
 
@@ -67,7 +70,7 @@ export class CutProxy {
     const upstream = connect(this.target.port, this.target.host, () => {
       if (!this.refuseSockets) {
         client.pipe(upstream);
-        upstream.pipe(client);
+        this.back(upstream, client);
         return;
       }
       client.once("data", (first: Buffer) => {
@@ -78,7 +81,7 @@ export class CutProxy {
         }
         upstream.write(first);
         client.pipe(upstream);
-        upstream.pipe(client);
+        this.back(upstream, client);
       });
     });
     upstream.on("error", () => client.destroy());
@@ -86,8 +89,21 @@ export class CutProxy {
     this.open.add(upstream);
     upstream.once("close", () => {
       this.open.delete(upstream);
-      client.destroy();
+      // What the server sent last is still on its way back.
+      if (this.replyDelayMs > 0) setTimeout(() => client.destroy(), this.replyDelayMs + 1);
+      else client.destroy();
     });
     client.once("close", () => upstream.destroy());
+  }
+
+  /** The server's bytes to the runner, held `replyDelayMs` each (timers of one delay keep their order). */
+  private back(upstream: Socket, client: Socket): void {
+    const delay = this.replyDelayMs;
+    if (delay <= 0) {
+      upstream.pipe(client);
+      return;
+    }
+    upstream.on("data", (chunk: Buffer) => setTimeout(() => client.write(chunk), delay));
+    upstream.on("end", () => setTimeout(() => client.end(), delay));
   }
 }
