@@ -6,7 +6,7 @@ import { RunnerClient } from "../../runner/src/client.ts";
 import { LeaseLoop, type LoopOptions } from "../../runner/src/lease-loop.ts";
 import { RunFiles } from "../../runner/src/run-files.ts";
 import type { Lease } from "../../src/shared/protocol";
-import { FakeServer, groupAlive, makeLease, until } from "./fake-server";
+import { FakeServer, groupAlive, leaseChain, makeLease, until } from "./fake-server";
 
 let server: FakeServer;
 const backoff = { firstMs: 10, maxMs: 50 };
@@ -113,34 +113,6 @@ describe("a chain's next step started early", () => {
   });
 });
 
-/** A chain of leases, each offering every step after it, nested, as the server offers them. */
-function longChain(commands: string[]): Lease[] {
-  const first = makeLease({ command: commands[0] ?? "true" }, { stepName: "s0" });
-  const leases = commands.map((command, i) =>
-    i === 0
-      ? first
-      : makeLease({ command }, { runId: first.runId, leaseId: `${first.runId}.${i}.1`, stepName: `s${i}` }),
-  );
-  const offersFrom = (i: number): Lease["successor"] => {
-    const l = leases[i];
-    if (!l) return undefined;
-    const offer: NonNullable<Lease["successor"]> = {
-      leaseId: l.leaseId,
-      stepName: l.stepName,
-      attempt: l.attempt,
-      exec: structuredClone(l.exec),
-    };
-    const after = offersFrom(i + 1);
-    if (after) offer.successor = after;
-    return offer;
-  };
-  leases.forEach((l, i) => {
-    const offer = offersFrom(i + 1);
-    if (offer) l.successor = offer;
-  });
-  return leases;
-}
-
 /** Waits until the pid a step wrote to `file` names a process group that is gone: the step exited. */
 async function exited(file: string): Promise<void> {
   const pid = Number(await until(() => existsSync(file) && readFileSync(file, "utf8").trim()));
@@ -150,7 +122,7 @@ async function exited(file: string): Promise<void> {
 describe("a chain's steps run ahead, several deep", () => {
   it("runs the offered chain while the first completion waits, and reports the rest in one call without tokens", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "ahead-"));
-    const [s0, s1, s2, s3] = longChain(["true", ...["s1", "s2", "s3"].map((n) => `echo $$ > ${dir}/${n}.pid`)]);
+    const [s0, s1, s2, s3] = leaseChain(["true", ...["s1", "s2", "s3"].map((n) => `echo $$ > ${dir}/${n}.pid`)]);
     if (!s0 || !s1 || !s2 || !s3) throw new Error("expected four leases");
     // Which completions the steps have handed to the client: the last one's exit is seen.
     const client = new RunnerClient({ server: server.url, token: "", log: () => {}, backoff });
@@ -183,7 +155,7 @@ describe("a chain's steps run ahead, several deep", () => {
 
   it("kills the steps run ahead and reports nothing of them when the first completion is refused", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "ahead-"));
-    const [s0, s1, s2] = longChain(["true", `echo $$ > ${dir}/s1.pid`, `echo $$ > ${dir}/s2.pid; sleep 30`]);
+    const [s0, s1, s2] = leaseChain(["true", `echo $$ > ${dir}/s1.pid`, `echo $$ > ${dir}/s2.pid; sleep 30`]);
     if (!s0 || !s1 || !s2) throw new Error("expected three leases");
     const lines: string[] = [];
     const loop = leaseLoop(lines);

@@ -5,7 +5,13 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll } from "vitest";
 import { RunnerClient } from "../../runner/src/client.ts";
 import { StepRun } from "../../runner/src/exec.ts";
-import type { CompleteRequest, Lease, LogEntry, RunnerHeartbeatRequest } from "../../src/shared/protocol";
+import type {
+  CompleteRequest,
+  Lease,
+  LogEntry,
+  LogsInCompletion,
+  RunnerHeartbeatRequest,
+} from "../../src/shared/protocol";
 
 type Action = "heartbeat" | "logs" | "complete" | "release";
 
@@ -244,4 +250,36 @@ export function withFakeServer() {
     return { done, stdout: ctx.server.logText(lease.leaseId), stderr: ctx.server.logText(lease.leaseId, "stderr") };
   };
   return { ctx, run };
+}
+
+/**
+ * A chain of leases, each offering every step after it, nested, as the server offers them;
+ * `bound`: what each offered step's completion may bring of its log (none: an older server).
+ */
+export function leaseChain(commands: string[], bound?: LogsInCompletion): Lease[] {
+  const first = makeLease({ command: commands[0] ?? "true" }, { stepName: "s0" });
+  const leases = commands.map((command, i) =>
+    i === 0
+      ? first
+      : makeLease({ command }, { runId: first.runId, leaseId: `${first.runId}.${i}.1`, stepName: `s${i}` }),
+  );
+  const offersFrom = (i: number): Lease["successor"] => {
+    const l = leases[i];
+    if (!l) return undefined;
+    const offer: NonNullable<Lease["successor"]> = {
+      leaseId: l.leaseId,
+      stepName: l.stepName,
+      attempt: l.attempt,
+      exec: structuredClone(l.exec),
+      ...(bound && { logsInCompletion: bound }),
+    };
+    const after = offersFrom(i + 1);
+    if (after) offer.successor = after;
+    return offer;
+  };
+  leases.forEach((l, i) => {
+    const offer = offersFrom(i + 1);
+    if (offer) l.successor = offer;
+  });
+  return leases;
 }

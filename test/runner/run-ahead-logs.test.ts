@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { RunnerClient } from "../../runner/src/client.ts";
 import { LeaseLoop } from "../../runner/src/lease-loop.ts";
 import type { Lease, LogsInCompletion } from "../../src/shared/protocol";
-import { FakeServer, makeLease, until } from "./fake-server";
+import { FakeServer, leaseChain, until } from "./fake-server";
 
 let server: FakeServer;
 const backoff = { firstMs: 10, maxMs: 50 };
@@ -33,38 +33,6 @@ function leaseLoop(lines: string[]) {
   return { loop, handed };
 }
 
-/**
- * A chain of leases, each offering every step after it, nested, as the server offers them;
- * `bound`: what each offered step's completion may bring of its log (none: an older server).
- */
-function chain(commands: string[], bound?: LogsInCompletion): Lease[] {
-  const first = makeLease({ command: commands[0] ?? "true" }, { stepName: "s0" });
-  const leases = commands.map((command, i) =>
-    i === 0
-      ? first
-      : makeLease({ command }, { runId: first.runId, leaseId: `${first.runId}.${i}.1`, stepName: `s${i}` }),
-  );
-  const offersFrom = (i: number): Lease["successor"] => {
-    const l = leases[i];
-    if (!l) return undefined;
-    const offer: NonNullable<Lease["successor"]> = {
-      leaseId: l.leaseId,
-      stepName: l.stepName,
-      attempt: l.attempt,
-      exec: structuredClone(l.exec),
-      ...(bound && { logsInCompletion: bound }),
-    };
-    const after = offersFrom(i + 1);
-    if (after) offer.successor = after;
-    return offer;
-  };
-  leases.forEach((l, i) => {
-    const offer = offersFrom(i + 1);
-    if (offer) l.successor = offer;
-  });
-  return leases;
-}
-
 const callsAbout = (lease: Lease, action: string) =>
   server.calls.filter((c) => c.path === `/leases/${lease.leaseId}/${action}`);
 /** Each step prints a line and says its pid. */
@@ -72,7 +40,7 @@ const printing = (names: string[]) => names.map((n) => `echo out-${n}`);
 
 describe("a chain's steps with output run ahead", () => {
   it("reports a chain of steps that each print a line in one call, each with its line", async () => {
-    const [s0, s1, s2, s3] = chain(["true", ...printing(["s1", "s2", "s3"])], BOUND);
+    const [s0, s1, s2, s3] = leaseChain(["true", ...printing(["s1", "s2", "s3"])], BOUND);
     if (!s0 || !s1 || !s2 || !s3) throw new Error("expected four leases");
     const { loop, handed } = leaseLoop([]);
     const done = loop.run();
@@ -102,7 +70,7 @@ describe("a chain's steps with output run ahead", () => {
   it("ships the output of a step confirmed while it runs in appends, and none of it with its completion", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "ahead-logs-"));
     const s1Command = `echo before; touch ${dir}/s1-up; while [ ! -e ${dir}/go ]; do sleep 0.01; done; echo after`;
-    const [s0, s1] = chain(["true", s1Command], BOUND);
+    const [s0, s1] = leaseChain(["true", s1Command], BOUND);
     if (!s0 || !s1) throw new Error("expected two leases");
     const { loop } = leaseLoop([]);
     const done = loop.run();
@@ -123,7 +91,7 @@ describe("a chain's steps with output run ahead", () => {
   });
 
   it("drops the lines of a step whose offered completion was refused, and ships none of them later", async () => {
-    const [s0, s1, s2, s3] = chain(["true", ...printing(["s1", "s2", "s3"])], BOUND);
+    const [s0, s1, s2, s3] = leaseChain(["true", ...printing(["s1", "s2", "s3"])], BOUND);
     if (!s0 || !s1 || !s2 || !s3) throw new Error("expected four leases");
     const lines: string[] = [];
     const { loop, handed } = leaseLoop(lines);
@@ -148,7 +116,7 @@ describe("a chain's steps with output run ahead", () => {
 
   it("ships a step's output under its lease before completing it when the server takes no log with a completion", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "ahead-logs-"));
-    const [s0, s1, s2] = chain(["true", ...printing(["s1", "s2"]).map((c, i) => `${c}; touch ${dir}/s${i + 1}`)]);
+    const [s0, s1, s2] = leaseChain(["true", ...printing(["s1", "s2"]).map((c, i) => `${c}; touch ${dir}/s${i + 1}`)]);
     if (!s0 || !s1 || !s2) throw new Error("expected three leases");
     const { loop } = leaseLoop([]);
     const done = loop.run();
