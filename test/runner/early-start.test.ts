@@ -2,33 +2,19 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { RunnerClient } from "../../runner/src/client.ts";
-import { LeaseLoop, type LoopOptions } from "../../runner/src/lease-loop.ts";
+import type { LoopOptions } from "../../runner/src/lease-loop.ts";
 import { RunFiles } from "../../runner/src/run-files.ts";
 import type { Lease } from "../../src/shared/protocol";
-import { FakeServer, groupAlive, leaseChain, makeLease, until } from "./fake-server";
+import { FakeServer, groupAlive, leaseChain, makeLease, testLeaseLoop, until } from "./fake-server";
 
 let server: FakeServer;
-const backoff = { firstMs: 10, maxMs: 50 };
 
 beforeEach(async () => {
   server = await new FakeServer().start();
 });
 afterEach(() => server.stop());
 
-function leaseLoop(lines: string[], over: Partial<LoopOptions> = {}) {
-  const client = new RunnerClient({ server: server.url, token: "", log: () => {}, backoff });
-  return new LeaseLoop({
-    client,
-    runnerId: "r1",
-    labels: {},
-    concurrency: 1,
-    log: (line) => lines.push(line),
-    waitMs: 25_000,
-    backoff,
-    ...over,
-  });
-}
+const leaseLoop = (lines: string[], over: Partial<LoopOptions> = {}) => testLeaseLoop(server, lines, over).loop;
 
 /** A step and its successor, offered with the step's lease exactly as the successor's lease will be. */
 function chainOf(successorCommand: string): { a: Lease; b: Lease } {
@@ -124,22 +110,15 @@ describe("a chain's steps run ahead, several deep", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "ahead-"));
     const [s0, s1, s2, s3] = leaseChain(["true", ...["s1", "s2", "s3"].map((n) => `echo $$ > ${dir}/${n}.pid`)]);
     if (!s0 || !s1 || !s2 || !s3) throw new Error("expected four leases");
-    // Which completions the steps have handed to the client: the last one's exit is seen.
-    const client = new RunnerClient({ server: server.url, token: "", log: () => {}, backoff });
-    const handed = new Set<string>();
-    const complete = client.complete.bind(client);
-    client.complete = (leaseId, ...rest) => {
-      handed.add(leaseId);
-      return complete(leaseId, ...rest);
-    };
-    const loop = leaseLoop([], { client });
+    const { loop, handed } = testLeaseLoop(server, []);
     const done = loop.run();
     const release = server.pauseCompletions();
     server.nextQueue.push(s1, s2, s3);
     server.offer(s0);
     // All three ran to their end while the first step's completion was held.
     await exited(path.join(dir, "s3.pid"));
-    await until(() => handed.has(s3.leaseId));
+    // The last step's exit was seen and its completion handed over: the call can take all three.
+    await until(() => handed(s3));
     expect([s1, s2, s3].flatMap(callsAbout)).toEqual([]);
     release();
     await until(() => server.completions.has(s3.leaseId));

@@ -2,9 +2,10 @@
 // protocol from memory and records every call. The real server is exercised by test/e2e.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, vi } from "vitest";
 import { RunnerClient } from "../../runner/src/client.ts";
 import { StepRun } from "../../runner/src/exec.ts";
+import { LeaseLoop, type LoopOptions } from "../../runner/src/lease-loop.ts";
 import type {
   CompleteRequest,
   Lease,
@@ -282,4 +283,26 @@ export function leaseChain(commands: string[], bound?: LogsInCompletion): Lease[
     if (offer) l.successor = offer;
   });
   return leases;
+}
+
+/**
+ * A lease loop of one slot on `server`, its lines in `lines`, and `handed(lease)`: whether a step
+ * has handed that lease's completion to the runner's client (its exit was seen and reported).
+ */
+export function testLeaseLoop(server: FakeServer, lines: string[], over: Partial<LoopOptions> = {}) {
+  const backoff = { firstMs: 10, maxMs: 50 };
+  const client = new RunnerClient({ server: server.url, token: "", log: () => {}, backoff });
+  const complete = vi.spyOn(client, "complete");
+  const handed = (lease: Lease) => complete.mock.calls.some(([leaseId]) => leaseId === lease.leaseId);
+  const loop = new LeaseLoop({
+    client,
+    runnerId: "r1",
+    labels: {},
+    concurrency: 1,
+    log: (line) => lines.push(line),
+    waitMs: 25_000,
+    backoff,
+    ...over,
+  });
+  return { loop, handed };
 }

@@ -1,14 +1,11 @@
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { RunnerClient } from "../../runner/src/client.ts";
-import { LeaseLoop } from "../../runner/src/lease-loop.ts";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Lease, LogsInCompletion } from "../../src/shared/protocol";
-import { FakeServer, leaseChain, until } from "./fake-server";
+import { FakeServer, leaseChain, testLeaseLoop, until } from "./fake-server";
 
 let server: FakeServer;
-const backoff = { firstMs: 10, maxMs: 50 };
 const BOUND: LogsInCompletion = { maxBytes: 64 * 1024, maxEntries: 1024 };
 
 beforeEach(async () => {
@@ -16,22 +13,7 @@ beforeEach(async () => {
 });
 afterEach(() => server.stop());
 
-/** A lease loop, and `handed(lease)`: whether the runner has handed that lease's completion over. */
-function leaseLoop(lines: string[]) {
-  const client = new RunnerClient({ server: server.url, token: "", log: () => {}, backoff });
-  const complete = vi.spyOn(client, "complete");
-  const handed = (lease: Lease) => complete.mock.calls.some(([leaseId]) => leaseId === lease.leaseId);
-  const loop = new LeaseLoop({
-    client,
-    runnerId: "r1",
-    labels: {},
-    concurrency: 1,
-    log: (line) => lines.push(line),
-    waitMs: 25_000,
-    backoff,
-  });
-  return { loop, handed };
-}
+const leaseLoop = (lines: string[]) => testLeaseLoop(server, lines);
 
 const callsAbout = (lease: Lease, action: string) =>
   server.calls.filter((c) => c.path === `/leases/${lease.leaseId}/${action}`);
