@@ -1,11 +1,11 @@
 // `npm run bench:launch -- --stages [N]`: a step's process as the runner sees it, stage by stage,
 // against the floor. N (400) sequential `/bin/true` starts through the runner's `startProcess`
-// (fork helper, no shell: what a chain of `/bin/true` steps runs), each timed from the start
-// asked to the pid known, to the exit reported and to the output pipes closed; and, for the
-// sequential total, the same N `/bin/true` run by GNU make (`make -j1`, a fork and exec each) and
-// by a plain Node loop of `spawn` awaiting `close`. The three take turns in blocks of 50 so they
-// share the machine's load. Figures, never assertions. BENCHMARKS.md "A step's process, start to
-// exit".
+// with each launcher (posix_spawn and the fork helper, no shell: what a chain of `/bin/true`
+// steps runs), each timed from the start asked to the pid known, to the exit reported and to the
+// output pipes closed; and, for the sequential total, the same N `/bin/true` run by GNU make
+// (`make -j1`, a fork and exec each) and by a plain Node loop of `spawn` awaiting `close`. The
+// four take turns in blocks of 50 so they share the machine's load. Figures, never assertions.
+// BENCHMARKS.md "A step's process, start to exit" and "A step's process through posix_spawn".
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -32,9 +32,10 @@ interface Marks {
   running: number;
   closed: number;
 }
-const steps: Marks[] = [];
+const LAUNCHED = ["posix-spawn", "helper"] as const;
+const steps: Record<(typeof LAUNCHED)[number], Marks[]> = { "posix-spawn": [], helper: [] };
 
-async function helperStep(): Promise<Marks> {
+async function launchedStep(): Promise<Marks> {
   const asked = traceNow();
   let running = 0;
   const proc = startProcess(exec, { onOutput: () => {} });
@@ -61,24 +62,44 @@ writeFileSync(
   `all: ${targets.join(" ")}\n${targets.map((t) => `${t}:\n\t/bin/true\n`).join("")}.PHONY: all ${targets.join(" ")}\n`,
 );
 
-const totals = { helper: 0, make: 0, spawn: 0 };
+const totals = { "posix-spawn": 0, helper: 0, make: 0, spawn: 0 };
 /** CPU ms: this process (the runner's part), the helper, and the processes each way forks. */
-const cpu = { helperRunner: 0, helperSelf: 0, helperSteps: 0, make: 0, spawnRunner: 0, spawnSteps: 0 };
+const cpu = {
+  posixSpawnRunner: 0,
+  posixSpawnSteps: 0,
+  helperRunner: 0,
+  helperSelf: 0,
+  helperSteps: 0,
+  make: 0,
+  spawnRunner: 0,
+  spawnSteps: 0,
+};
 const ownCpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
-setLauncher("helper");
-prepareLauncher();
-await helperStep(); // not counted: the helper starting Perl
+for (const launcher of LAUNCHED) {
+  setLauncher(launcher);
+  prepareLauncher();
+  await launchedStep(); // not counted: the helper starting Perl, the FFI module loading
+}
 const loads: number[] = [];
 for (let done = 0; done < count; done += BLOCK) {
   loads.push(loadavg()[0] as number);
-  const helper = helperPid() as number;
-  const h0 = cpuTimes(helper);
+  setLauncher("posix-spawn");
+  const n0 = cpuTimes(process.pid);
   let own = ownCpuMs();
   let t = performance.now();
-  for (let i = 0; i < BLOCK; i++) steps.push(await helperStep());
+  for (let i = 0; i < BLOCK; i++) steps["posix-spawn"].push(await launchedStep());
+  totals["posix-spawn"] += performance.now() - t;
+  cpu.posixSpawnRunner += ownCpuMs() - own;
+  cpu.posixSpawnSteps += cpuTimes(process.pid).childrenMs - n0.childrenMs;
+  setLauncher("helper");
+  const helper = helperPid() as number;
+  const h0 = cpuTimes(helper);
+  own = ownCpuMs();
+  t = performance.now();
+  for (let i = 0; i < BLOCK; i++) steps.helper.push(await launchedStep());
   totals.helper += performance.now() - t;
   cpu.helperRunner += ownCpuMs() - own;
   const h1 = cpuTimes(helper);
@@ -113,27 +134,18 @@ for (const line of readFileSync(traceFile, "utf8").split("\n")) {
 rmSync(work, { recursive: true, force: true });
 
 const pct = (xs: number[], p: number) => ([...xs].sort((a, b) => a - b)[Math.floor(p * xs.length)] ?? NaN).toFixed(2);
-const row = (name: string, xs: number[]) => `| ${name} | ${pct(xs, 0.5)} / ${pct(xs, 0.9)} ms |\n`;
 const exitOf = (s: Marks) => exits.get(s.pid) ?? NaN;
+const row = (name: string, of: (s: Marks) => number) =>
+  `| ${name} | ${LAUNCHED.map((l) => steps[l].map(of))
+    .map((xs) => `${pct(xs, 0.5)} / ${pct(xs, 0.9)} ms`)
+    .join(" | ")} |\n`;
 process.stdout.write(
   `${count} sequential \`/bin/true\`, load ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads).toFixed(1)}\n\n` +
-    "| stage | p50 / p90 |\n| --- | --- |\n" +
-    row(
-      "start asked -> pid known",
-      steps.map((s) => s.running - s.asked),
-    ) +
-    row(
-      "pid known -> exit reported",
-      steps.map((s) => exitOf(s) - s.running),
-    ) +
-    row(
-      "exit reported -> pipes closed",
-      steps.map((s) => s.closed - exitOf(s)),
-    ) +
-    row(
-      "start asked -> pipes closed",
-      steps.map((s) => s.closed - s.asked),
-    ) +
+    `| stage, p50 / p90 | ${LAUNCHED.join(" | ")} |\n| --- | --- | --- |\n` +
+    row("start asked -> pid known", (s) => s.running - s.asked) +
+    row("pid known -> exit reported", (s) => exitOf(s) - s.running) +
+    row("exit reported -> pipes closed", (s) => s.closed - exitOf(s)) +
+    row("start asked -> pipes closed", (s) => s.closed - s.asked) +
     "\n| sequential total | ms | per step |\n| --- | --- | --- |\n" +
     Object.entries(totals)
       .map(([k, ms]) => `| ${k} | ${ms.toFixed(0)} | ${(ms / count).toFixed(2)} ms |\n`)

@@ -1,5 +1,6 @@
 // Bundles the dagflare command (cli/src, the runner included) into cli/dist: dagflare.mjs and the
-// chunks it loads, plain files that any Node >= 20 runs, so the package has no dependencies.
+// chunks it loads, plain files that any Node >= 20 runs, so the package has no dependencies but the
+// optional koffi (posix_spawn for the runner: runner/src/posix-spawn.ts), which stays outside.
 import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";

@@ -65,7 +65,7 @@ export async function main(argv: string[]): Promise<void> {
   setStepUser(stepUser);
   setLauncher(launcher, log);
   setShellAlways(shellAlways);
-  prepareLauncher();
+  log(`steps are started with ${prepareLauncher()}`);
   keepRunnerEnv();
   const client = new RunnerClient({ server, token, log });
   const loop = new LeaseLoop({

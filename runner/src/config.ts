@@ -32,9 +32,11 @@ export const USAGE = `usage: dagflare-runner [options]
                      1-3650 (default: ${DEFAULT_RETENTION_DAYS})
   --transport T      socket: one WebSocket carries leases and results, HTTP when it cannot open
                      or drops; http: HTTP only (default: $DAGFLARE_RUNNER_TRANSPORT, else socket)
-  --launcher L       helper: a small long-lived helper process forks the steps (needs perl);
+  --launcher L       posix-spawn: the runner starts each step with the C library's posix_spawn
+                     (Linux, steps of the runner's own user; else helper);
+                     helper: a small long-lived helper process forks the steps (needs perl);
                      spawn: Node's spawn, which holds the runner up for each start
-                     (default: $DAGFLARE_RUNNER_LAUNCHER, else helper; spawn when perl is missing)
+                     (default: $DAGFLARE_RUNNER_LAUNCHER, else posix-spawn; spawn when perl is missing)
   --shell-always     run every step through its shell, even a simple command such as
                      \`/usr/bin/make all\` that is otherwise exec'd directly
                      (default: on when $DAGFLARE_RUNNER_SHELL_ALWAYS is 1)
@@ -50,7 +52,7 @@ SIGTERM or SIGINT: stop leasing, let running steps finish and report, exit 0.
 A second one: stop running steps, give their leases back, exit 1.`;
 
 /** How steps are started: see launch.ts. */
-export const LAUNCHERS = ["helper", "spawn"] as const;
+export const LAUNCHERS = ["posix-spawn", "helper", "spawn"] as const;
 export type Launcher = (typeof LAUNCHERS)[number];
 
 export interface RunnerConfig {
@@ -222,9 +224,9 @@ function parseTransport(text: string | undefined): "socket" | "http" {
 }
 
 function parseLauncher(text: string | undefined): Launcher {
-  if (text === undefined) return "helper";
+  if (text === undefined) return "posix-spawn";
   const launcher = LAUNCHERS.find((l) => l === text);
-  if (launcher === undefined) throw new UsageError(`--launcher "${text}" must be ${LAUNCHERS.join(" or ")}`);
+  if (launcher === undefined) throw new UsageError(`--launcher "${text}" must be ${LAUNCHERS.join(", ")}`);
   return launcher;
 }
 

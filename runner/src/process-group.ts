@@ -72,9 +72,9 @@ export function stepUserEnv(): Record<string, string> {
   return stepUser ? { HOME: stepUser.home, USER: stepUser.name, LOGNAME: stepUser.name } : {};
 }
 
-/** Makes ready what starts steps (the fork helper), so the first step does not wait for it. */
-export function prepareLauncher(): void {
-  warmUpLauncher({ user: stepUser, privateEnv: PRIVATE_ENV });
+/** Makes ready what starts steps, so the first step does not wait for it; says which it is. */
+export function prepareLauncher(): string {
+  return warmUpLauncher({ user: stepUser, privateEnv: PRIVATE_ENV });
 }
 
 /** Every group started from now on is registered with `w` while it runs (see watchdog.ts). */

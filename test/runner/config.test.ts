@@ -40,11 +40,14 @@ describe("the runner's flags", () => {
     expect(parseConfig(["--token-file", "/x"], { CREDENTIALS_DIRECTORY: dir })).toMatchObject({ tokenFile: "/x" });
   });
 
-  it("start steps through the fork helper unless told spawn, by flag or environment", () => {
-    expect(parseConfig([], {})).toMatchObject({ launcher: "helper" });
+  it("start steps with posix_spawn unless told helper or spawn, by flag or environment", () => {
+    expect(parseConfig([], {})).toMatchObject({ launcher: "posix-spawn" });
+    expect(parseConfig(["--launcher", "helper"], {})).toMatchObject({ launcher: "helper" });
     expect(parseConfig(["--launcher", "spawn"], {})).toMatchObject({ launcher: "spawn" });
     expect(parseConfig([], { DAGFLARE_RUNNER_LAUNCHER: "spawn" })).toMatchObject({ launcher: "spawn" });
-    expect(() => parseConfig(["--launcher", "fork"], {})).toThrow('--launcher "fork" must be helper or spawn');
+    expect(() => parseConfig(["--launcher", "fork"], {})).toThrow(
+      '--launcher "fork" must be posix-spawn, helper, spawn',
+    );
   });
 
   it("exec simple commands without their shell unless told --shell-always, by flag or environment", () => {

@@ -61,7 +61,7 @@ async function run(command: string, exec: Partial<Lease["exec"]> = {}) {
   };
 }
 
-describe.each(["helper", "spawn"] as const)("through the %s launcher", (launcher) => {
+describe.each(["posix-spawn", "helper", "spawn"] as const)("through the %s launcher", (launcher) => {
   afterEach(() => setLauncher(launcher));
   const use = () => setLauncher(launcher);
 

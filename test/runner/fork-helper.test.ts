@@ -1,11 +1,11 @@
 // The fork helper (runner/src/fork-helper.ts) in place of Node's spawn: the same guarantees,
-// checked on real processes. exec.test.ts runs every other process behaviour through it too,
-// as the helper is the default launcher.
+// checked on real processes (the launcher where posix_spawn cannot be had, and for steps of
+// another user than the runner's).
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ForkHelper } from "../../runner/src/fork-helper.ts";
 import type { Command } from "../../runner/src/helper-child.ts";
 import { helperPid, resetHelper, setLauncher } from "../../runner/src/launch.ts";
@@ -14,6 +14,7 @@ import type { ExecSpec } from "../../src/shared/protocol.ts";
 import { groupAlive, makeLease, until } from "./fake-server";
 
 // Each test starts with a helper of its own (and no deaths counted against it).
+beforeEach(() => setLauncher("helper"));
 afterEach(() => {
   setLauncher("helper");
   resetHelper();
