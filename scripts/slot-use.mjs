@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 
 export const SLOT_STAGES = [
   ["lease taken on -> start asked (step's setup)", "leased", "spawn"],
-  ["start asked -> process running (fork helper)", "spawn", "pid"],
+  ["start asked -> process running (the launcher)", "spawn", "pid"],
   ["process running -> exit seen", "pid", "exit"],
   ["exit seen -> output read to its end", "exit", "closed"],
   ["output read -> completion handed to the transport", "closed", "sent"],
