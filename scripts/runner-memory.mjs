@@ -1,4 +1,4 @@
-// `npm run bench:memory`: the resident memory (RSS) of an idle runner. Starts the Worker under
+// `npm run bench:memory`: the resident memory (RSS) of an idle runner, with each launcher. Starts the Worker under
 // `wrangler dev`, starts each runner form below against it with no work to do, lets it settle
 // for 30 s (more than one 25 s lease long-poll), then samples the RSS of the runner and of its
 // helper processes (the watchdog and the fork helper) from /proc once a second for 10 s and
@@ -16,9 +16,15 @@ const SETTLE_MS = 30_000;
 const SAMPLES = 10;
 const RUNNER_TOKEN = "memory-bench-runner-token";
 
+// Steps of the runner's own user start with posix_spawn (koffi loaded, no fork helper); steps of
+// another user go through the fork helper (a root runner with `--run-as` an unprivileged user).
+const OWN = process.getuid?.() === 0 ? ["--run-as", "root"] : [];
+const OTHER = process.getuid?.() === 0 ? ["--run-as", "nobody"] : ["--launcher", "helper"];
 const FORMS = [
-  { name: "runner/dist/runner.mjs", args: [RUNNER_BUNDLE] },
-  { name: "dagflare runner (the npm package)", args: [CLI_BUNDLE, "runner"] },
+  { name: "runner/dist/runner.mjs, posix_spawn", args: [RUNNER_BUNDLE, ...OWN] },
+  { name: "dagflare runner (the npm package), posix_spawn", args: [CLI_BUNDLE, "runner", ...OWN] },
+  { name: "runner/dist/runner.mjs, fork helper", args: [RUNNER_BUNDLE, ...OTHER] },
+  { name: "dagflare runner (the npm package), fork helper", args: [CLI_BUNDLE, "runner", ...OTHER] },
 ];
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -59,13 +65,11 @@ const worker = await startWorker({
 });
 const tokenFile = path.join(mkdtempSync(path.join(tmpdir(), "memory-bench-")), "runner-token");
 writeFileSync(tokenFile, `${RUNNER_TOKEN}\n`, { mode: 0o600 });
-// A runner started as root must be told which user runs its steps.
-const asUser = process.getuid?.() === 0 ? ["--run-as", "nobody"] : [];
 const rows = [];
 try {
   for (const form of FORMS) {
     // The runner refuses a token in its environment (its steps could read it): a file, as in production.
-    const child = spawn(process.execPath, [...form.args, "--server", worker.url, "--id", "memory-bench", ...asUser], {
+    const child = spawn(process.execPath, [...form.args, "--server", worker.url, "--id", "memory-bench"], {
       env: { ...process.env, DAGFLARE_RUNNER_TOKEN_FILE: tokenFile },
       stdio: "ignore",
     });
