@@ -69,7 +69,7 @@ const SERVER = [
   "objectUp",
   "inserted",
   "stubStarted",
-  "actionRecorded",
+  "answered",
   "enqueued",
   "claimCalled",
   "taken",
