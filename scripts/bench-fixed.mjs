@@ -69,7 +69,7 @@ const SERVER = [
   "objectUp",
   "inserted",
   "stubStarted",
-  "answered",
+  "actionRecorded",
   "enqueued",
   "claimCalled",
   "taken",

@@ -2,7 +2,7 @@
 import { and, count, desc, eq, gte, inArray, isNotNull, isNull, lt, lte, or, type SQL, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import type { RunStatus } from "../status";
-import { type DagRow, type DagRunRow, dagRuns, dags, runActions } from "./schema";
+import { type DagRow, type DagRunRow, dagRuns, dags } from "./schema";
 
 export const db = (d1: D1Database) => drizzle(d1);
 type Db = ReturnType<typeof db>;
@@ -35,27 +35,9 @@ export async function deleteDag(d: Db, name: string): Promise<boolean> {
   return res.meta.changes === 1;
 }
 
-/**
- * Inserts a run's index row; false when the run id is taken. With `action`, who started it goes
- * to run_actions in the same D1 batch (one round trip), written only when the row was.
- */
-export async function insertRun(
-  d: Db,
-  row: typeof dagRuns.$inferInsert,
-  action?: Omit<typeof runActions.$inferInsert, "id" | "runId">,
-): Promise<boolean> {
-  const insert = d.insert(dagRuns).values(row).onConflictDoNothing();
-  if (!action) return (await insert.run()).meta.changes === 1;
-  const [res] = await d.batch([
-    insert,
-    // Every column in the table's order, the id (NULL) made by SQLite. changes(): the rows the
-    // insert above wrote, in the batch's own transaction (0 when the id was taken).
-    d
-      .insert(runActions)
-      .select(
-        sql`SELECT NULL, ${row.runId}, ${action.step ?? null}, ${action.action}, ${action.actor}, ${action.actorKind}, ${action.at} WHERE changes() = 1`,
-      ),
-  ]);
+/** Inserts a run's index row; false when the run id is taken. */
+export async function insertRun(d: Db, row: typeof dagRuns.$inferInsert): Promise<boolean> {
+  const res = await d.insert(dagRuns).values(row).onConflictDoNothing().run();
   return res.meta.changes === 1;
 }
 

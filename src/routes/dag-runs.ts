@@ -67,8 +67,9 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
     async (c) => {
       const body = c.req.valid("json");
       const { dag } = parseOrThrow(body.spec, body.name);
-      const { runId } = await startRun(c.env, dag, { ...body, action: { action: "start", by: actedBy(c) } });
-      timingMark(c.env, "answered", runId);
+      const { runId } = await startRun(c.env, dag, body);
+      await recordRunAction(c.env, { runId, action: "start", by: actedBy(c) });
+      timingMark(c.env, "actionRecorded", runId);
       return c.json({ dagRunId: runId });
     },
   )
@@ -80,11 +81,8 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
       const body = c.req.valid("json");
       checkQueueOverride(body.queue);
       const { dag } = parseOrThrow(body.spec, body.name);
-      const { runId } = await startRun(c.env, dag, {
-        ...body,
-        enqueue: true,
-        action: { action: "enqueue", by: actedBy(c) },
-      });
+      const { runId } = await startRun(c.env, dag, { ...body, enqueue: true });
+      await recordRunAction(c.env, { runId, action: "enqueue", by: actedBy(c) });
       return c.json({ dagRunId: runId });
     },
   )

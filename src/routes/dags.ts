@@ -227,10 +227,8 @@ export const dags = new Hono<{ Bindings: Env }>()
     async (c) => {
       const { dag } = await loadDag(c.env, c.req.valid("param").fileName);
       const body = c.req.valid("json");
-      const { runId } = await startRun(c.env, runAs(dag, body.dagName), {
-        ...body,
-        action: { action: "start", by: actedBy(c) },
-      });
+      const { runId } = await startRun(c.env, runAs(dag, body.dagName), body);
+      await recordRunAction(c.env, { runId, action: "start", by: actedBy(c) });
       return c.json({ dagRunId: runId });
     },
   )
@@ -243,11 +241,8 @@ export const dags = new Hono<{ Bindings: Env }>()
       const { dag } = await loadDag(c.env, c.req.valid("param").fileName);
       const body = c.req.valid("json");
       checkQueueOverride(body.queue);
-      const { runId } = await startRun(c.env, runAs(dag, body.dagName), {
-        ...body,
-        enqueue: true,
-        action: { action: "enqueue", by: actedBy(c) },
-      });
+      const { runId } = await startRun(c.env, runAs(dag, body.dagName), { ...body, enqueue: true });
+      await recordRunAction(c.env, { runId, action: "enqueue", by: actedBy(c) });
       return c.json({ dagRunId: runId });
     },
   )

@@ -10,7 +10,6 @@ import type { Env } from "../env";
 import { AppError, type Outcome, unwrap } from "../errors";
 import { applyStartInputs, forgetRunInputs, recordRunInputs, type StartInputs } from "../inputs/start-inputs";
 import { MAX_PARAMS_BYTES, showBytes, utf8Bytes } from "../limits";
-import { type ActedBy, forgetRunActions, type RunActionName } from "../run-actions";
 import { admission, runStub } from "../stubs";
 import { timingMark } from "../timing";
 import type { RunSnapshot } from "./object/rpc";
@@ -30,11 +29,6 @@ export interface StartOptions extends StartInputs {
    * Dagu's default of 1 (its own DAG-based queue); `start` leaves such a DAG unbounded.
    */
   enqueue?: boolean;
-  /**
-   * Who starts the run, recorded in run_actions with the run's row (one D1 batch), so that the
-   * start costs one D1 round trip before the run's object is called, not two.
-   */
-  action?: { action: RunActionName; by: ActedBy };
 }
 
 export interface Started {
@@ -99,26 +93,17 @@ export async function startRun(env: Env, given: DagDef, startOpts: StartOptions)
   const maxActiveRuns = dag.maxActiveRuns ?? (opts.enqueue && queue === null ? 1 : null);
   const limited = queue !== null || maxActiveRuns !== null;
   const now = Date.now();
-  const inserted = await insertRun(
-    d,
-    {
-      runId,
-      dagName: dag.name,
-      queue,
-      status: "queued",
-      params: opts.params ?? "",
-      queuedAt: now,
-      startedAt: null,
-      finishedAt: null,
-      updatedAt: now,
-    },
-    opts.action && {
-      action: opts.action.action,
-      actor: opts.action.by.name,
-      actorKind: opts.action.by.kind,
-      at: now,
-    },
-  );
+  const inserted = await insertRun(d, {
+    runId,
+    dagName: dag.name,
+    queue,
+    status: "queued",
+    params: opts.params ?? "",
+    queuedAt: now,
+    startedAt: null,
+    finishedAt: null,
+    updatedAt: now,
+  });
   if (!inserted) throw new AppError("already_exists", 409, `a DAG-run with id ${runId} already exists`);
   timingMark(env, "inserted", runId);
   const init = {
@@ -137,7 +122,6 @@ export async function startRun(env: Env, given: DagDef, startOpts: StartOptions)
     unwrap(await runStub(env, runId).prepare(init, "queued"));
   } catch (err) {
     await deleteRun(d, runId);
-    if (opts.action) await forgetRunActions(env, [runId]);
     if (inputs.record) await forgetRunInputs(env.DB, [runId]);
     throw err;
   }

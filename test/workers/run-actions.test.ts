@@ -99,20 +99,4 @@ describe("who did what", () => {
     }
     expect((await actions("acted-purge", running)).map((a) => a.action)).toEqual(["start"]);
   });
-
-  it("records the start of an inline spec and its enqueue, and once for a run id that was taken", async () => {
-    const started = await api("POST", "/dag-runs", { spec: SPEC, name: "acted-inline", dagRunId: "acted-inline-1" });
-    expect(started.status, JSON.stringify(started.body)).toBe(200);
-    const again = await api("POST", "/dag-runs", { spec: SPEC, name: "acted-inline", dagRunId: "acted-inline-1" });
-    expect(again.status).toBe(409);
-    const session = await userSession("ingrid", "developer");
-    const queued = await api("POST", "/dag-runs/enqueue", { spec: SPEC, name: "acted-inline" }, session);
-    expect(queued.status, JSON.stringify(queued.body)).toBe(200);
-    expect((await actions("acted-inline", "acted-inline-1")).map((a) => [a.action, a.actor])).toEqual([
-      ["start", "DAGFLARE_API_TOKEN"],
-    ]);
-    expect((await actions("acted-inline", queued.body.dagRunId)).map((a) => [a.action, a.actor, a.actorKind])).toEqual([
-      ["enqueue", "ingrid", "user"],
-    ]);
-  });
 });
