@@ -3,4 +3,5 @@ export function startDirectWorker(opts: {
   persistTo?: string;
   vars?: Record<string, string>;
   inspectorPort?: number;
+  log?: (line: string) => void;
 }): Promise<{ url: string; bundle: string; stop: () => Promise<void> }>;

@@ -56,7 +56,7 @@ async function applyMigrations(mf) {
  * `persistTo` (a fresh temporary folder when omitted); migrations are applied to it. With
  * `inspectorPort`, workerd's V8 inspector listens there (`npm run bench:profile` reads CPU
  * profiles through it).
- * @param {{ port: number, persistTo?: string, vars?: Record<string,string>, inspectorPort?: number }} opts
+ * @param {{ port: number, persistTo?: string, vars?: Record<string,string>, inspectorPort?: number, log?: (line: string) => void }} opts
  */
 export async function startDirectWorker(opts) {
   const { Miniflare, convertV4MiniflareOptions } = await import("miniflare");
@@ -86,6 +86,8 @@ export async function startDirectWorker(opts) {
       bindings: { DAGFLARE_AUTH: "required", LEASE_TTL_MS: toml.leaseTtlMs, ...opts.vars },
       d1Databases: { DB: "dagflare" },
       durableObjects: toml.durableObjects,
+      // With `log`, the Worker's console lines go to it (as startWorker's `log` under wrangler dev).
+      ...(opts.log && { handleStructuredLogs: ({ message }) => opts.log(message) }),
     }),
   );
   const url = (await mf.ready).toString().replace(/\/$/, "");

@@ -32,6 +32,8 @@ export interface Env {
   DAGFLARE_ADMIN_USERNAME?: string;
   /** "on": count Durable Object calls and D1 queries for GET /metrics (src/call-counts.ts). */
   DAGFLARE_CALL_COUNTS?: string;
+  /** "on": log marks of each run's start and end for `npm run bench:fixed -- --timing` (src/timing.ts). */
+  DAGFLARE_TIMING?: string;
   /** The operator's SMTP server, for DAGs whose `smtp` names no host (README, "Mail"). */
   DAGFLARE_SMTP_HOST?: string;
   DAGFLARE_SMTP_PORT?: string;

@@ -9,6 +9,7 @@ import { openStorage } from "../do-storage";
 import type { Env } from "../env";
 import { type Lease, SOCKET_PING, SOCKET_PONG } from "../shared/protocol";
 import type { Selector } from "../shared/selector";
+import { timingMark } from "../timing";
 import { announceSilentRunners, runnerReported } from "../webhooks/runner-events";
 import type { RunnerReport } from "./fleet";
 import { RunnerSockets } from "./runner-socket";
@@ -45,6 +46,7 @@ export class DispatchObject extends DurableObject<Env> {
   }
 
   enqueue(tasks: DispatchTask[]): void {
+    for (const runId of new Set(tasks.map((t) => t.runId))) timingMark(this.env, "enqueued", runId);
     this.tasks.enqueue(tasks);
   }
 

@@ -10,6 +10,7 @@ import type { Env } from "../env";
 import { AppError } from "../errors";
 import { MAX_RUNNER_BODY_BYTES } from "../limits";
 import { parseBody } from "../parse-input";
+import { parseLeaseId } from "../shared/lease-id";
 import {
   type Lease,
   LeaseRequest,
@@ -20,6 +21,7 @@ import {
   SocketClientMessage,
   type SocketReply,
 } from "../shared/protocol";
+import { timingMark } from "../timing";
 import { completeMany } from "./completions";
 import { LEASE_ACTIONS, type LeaseAction, leaseCall, runnerPool } from "./lease-calls";
 import { type TaskQueue, takeAlong } from "./take-along";
@@ -173,7 +175,9 @@ export class RunnerSockets {
           ws.serializeAttachment({ ...now, ask: att.ask } satisfies Attachment);
       }
       if (leases.length === 0) continue;
+      for (const l of leases) timingMark(this.env, "taken", l.runId);
       if (!send(ws, { id: att.ask.id, status: 200, body: { leases } })) await this.giveBack(leases);
+      for (const l of leases) timingMark(this.env, "pushed", l.runId);
     }
   }
 
@@ -199,6 +203,7 @@ export class RunnerSockets {
         takeNext: (next: NextAsk) => this.host.take({ ...next, askedAt: Date.now() }),
         takeAlong: (runId: string, next: NextAsk) => takeAlong(this.host, runId, next),
       };
+      if (this.env.DAGFLARE_TIMING === "on") markCompletions(this.env, call);
       if (call.path === "/completions") {
         return { id: call.id, status: 200, body: await completeMany(this.env, call.body, hooks) };
       }
@@ -251,5 +256,17 @@ function send(ws: WebSocket, reply: SocketReply): boolean {
   } catch {
     // Closed or closing: the caller decides what becomes of the reply.
     return false;
+  }
+}
+
+/** A completion arriving on the socket, marked for its run (src/timing.ts). */
+function markCompletions(env: Env, call: SocketCall): void {
+  const body = call.body as { completions?: Array<{ leaseId?: unknown }> } | undefined;
+  const m = LEASE_PATH.exec(call.path);
+  const ids =
+    m?.[2] === "complete" ? [decodeURIComponent(m[1] ?? "")] : (body?.completions ?? []).map((c) => c.leaseId);
+  for (const id of ids) {
+    const runId = typeof id === "string" ? parseLeaseId(id)?.runId : undefined;
+    if (runId) timingMark(env, "complete", runId);
   }
 }

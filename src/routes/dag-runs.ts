@@ -13,6 +13,7 @@ import { actedBy, recordRunAction, runActionsOf } from "../run-actions";
 import { RunOutputs } from "../shared/protocol";
 import { isTerminalRun } from "../status";
 import { admission, runStub } from "../stubs";
+import { timingMark } from "../timing";
 import { emptyOk } from "./empty";
 import { findRun } from "./find-run";
 import { presentOutputs } from "./present/run-outputs";
@@ -68,6 +69,7 @@ export const dagRuns = new Hono<{ Bindings: Env }>()
       const { dag } = parseOrThrow(body.spec, body.name);
       const { runId } = await startRun(c.env, dag, body);
       await recordRunAction(c.env, { runId, action: "start", by: actedBy(c) });
+      timingMark(c.env, "actionRecorded", runId);
       return c.json({ dagRunId: runId });
     },
   )

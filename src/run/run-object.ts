@@ -8,6 +8,7 @@ import type { Env } from "../env";
 import { type Outcome, ok } from "../errors";
 import type { Lease, LogEntry, NextAsk } from "../shared/protocol";
 import type { FinalStepStatus } from "../status";
+import { timingMark } from "../timing";
 import type { RunState } from "./engine";
 import type { LogSlice, LogWindow } from "./log-slice";
 import type { LogStream } from "./log-store";
@@ -107,6 +108,7 @@ export class RunObject extends DurableObject<Env> {
    * transaction; stale ones are left out.
    */
   claimMany(claims: Claim[], runnerId: string): Promise<Lease[]> {
+    if (this.run.init) timingMark(this.env, "claimCalled", this.run.init.runId);
     return leases.claimMany(this.run, claims, runnerId);
   }
 

@@ -11,6 +11,7 @@ import { AppError, type Outcome, unwrap } from "../errors";
 import { applyStartInputs, forgetRunInputs, recordRunInputs, type StartInputs } from "../inputs/start-inputs";
 import { MAX_PARAMS_BYTES, showBytes, utf8Bytes } from "../limits";
 import { admission, runStub } from "../stubs";
+import { timingMark } from "../timing";
 import type { RunSnapshot } from "./object/rpc";
 
 const RUN_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -104,6 +105,7 @@ export async function startRun(env: Env, given: DagDef, startOpts: StartOptions)
     updatedAt: now,
   });
   if (!inserted) throw new AppError("already_exists", 409, `a DAG-run with id ${runId} already exists`);
+  timingMark(env, "inserted", runId);
   const init = {
     runId,
     dag,
@@ -114,6 +116,7 @@ export async function startRun(env: Env, given: DagDef, startOpts: StartOptions)
     if (inputs.record) await recordRunInputs(env.DB, runId, inputs.record);
     if (!limited) {
       unwrap(await runStub(env, runId).start(init));
+      timingMark(env, "stubStarted", runId);
       return { runId, queued: false };
     }
     unwrap(await runStub(env, runId).prepare(init, "queued"));

@@ -11,6 +11,7 @@ import { mailAfterFinish } from "../../mail/after-finish";
 import { poolOf, type Selector } from "../../shared/selector";
 import { isTerminalRun } from "../../status";
 import { admission, dispatcherFor, runStub } from "../../stubs";
+import { timingMark } from "../../timing";
 import type { Effect, MachineContext, Phase, RunEvent, RunState } from "../engine";
 import { retainAfterFinish } from "../retention";
 import { stepStats } from "../step-stats";
@@ -222,6 +223,7 @@ export class Outbox {
         steps: isTerminalRun(s.status) ? JSON.stringify(stepStats(s)) : null,
         updatedAt: Date.now(),
       });
+      if (isTerminalRun(s.status)) timingMark(env, "summary", s.runId);
       // A finished run's mail (mailOn) is handed to its MailObject, which sends it.
       if (isTerminalRun(s.status) && run.init.dag.mail) await mailAfterFinish(env, run.init.dag, s);
       const parent = run.init.parent;

@@ -11,6 +11,7 @@ import { fail, type Outcome, ok } from "../../errors";
 import { LiveRun } from "../../live/live-run";
 import type { Lease } from "../../shared/protocol";
 import { type Selector, selectorOf } from "../../shared/selector";
+import { timingMark } from "../../timing";
 import { webhookSubscriptions } from "../../webhooks/registry";
 import {
   createContext,
@@ -89,8 +90,12 @@ export class RunCore {
     });
     this.webhooks = new WebhookOutbox(env, this.sql, this.timers);
     this.live = new LiveRun(ctx, env, this.sql, () => unwrapOr(this.snapshot()));
+    timingMark(env, "objectNew", ctx.id.name ?? "");
     // Migrations (migrations/do/run) and the load run before any call or alarm arrives.
-    migrateOnStart(ctx, this.db, migrations, () => this.load());
+    migrateOnStart(ctx, this.db, migrations, () => {
+      this.load();
+      timingMark(env, "objectUp", ctx.id.name ?? "");
+    });
   }
 
   /** What the run was created with; undefined while this object holds no run. */
