@@ -8,12 +8,11 @@
 // processExitedAt, finishedAt) and the runner's trace. `--timing` also turns on the server's
 // own marks (DAGFLARE_TIMING=on, src/timing.ts), printed in the Worker's log and joined here.
 // Figures, never assertions.
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { startDirectWorker } from "./direct-worker.mjs";
-import { apiClient, applyMigrations, buildRunner, RUNNER_BUNDLE, startWorker, writeTokenFile } from "./stack.mjs";
+import { apiClient, applyMigrations, buildRunner, startTracedRunner, startWorker } from "./stack.mjs";
 
 const argv = process.argv.slice(2);
 const option = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
@@ -115,22 +114,6 @@ function marksOf(t0, answeredAt, d, lines) {
   return m;
 }
 
-function startTracedRunner(server, traceFile) {
-  const args = [RUNNER_BUNDLE, "--server", server, "--concurrency", "10", "--id", "bench-fixed"];
-  args.push("--token-file", writeTokenFile(RUNNER_TOKEN));
-  args.push("--log-dir", mkdtempSync(path.join(tmpdir(), "dagflare-runner-logs-")));
-  if (process.getuid?.() === 0) args.push("--run-as", "root");
-  const { DAGFLARE_RUNNER_TOKEN: _refused, ...env } = process.env;
-  const child = spawn(process.execPath, args, { env: { ...env, DAGFLARE_RUNNER_TRACE: traceFile }, stdio: "ignore" });
-  return {
-    stop: () =>
-      new Promise((resolve) => {
-        child.once("exit", resolve);
-        child.kill("SIGTERM");
-      }),
-  };
-}
-
 async function main() {
   buildRunner();
   const stateDir = mkdtempSync(path.join(tmpdir(), "dagflare-fixed-"));
@@ -141,7 +124,7 @@ async function main() {
   const worker = direct ? await startDirectWorker(workerOpts) : await startWorker(workerOpts);
   const api = apiClient(worker.url, TOKEN);
   const traceFile = path.join(mkdtempSync(path.join(tmpdir(), "dagflare-trace-")), "trace.jsonl");
-  const runner = startTracedRunner(worker.url, traceFile);
+  const runner = startTracedRunner({ server: worker.url, token: RUNNER_TOKEN, traceFile, id: "bench-fixed" });
   const runs = [];
   try {
     async function runW1(name, n) {

@@ -8,12 +8,11 @@
 // server, round after round, so that the figures of an A/B comparison share the machine's load;
 // several `--runner-args` (flags of the runner, "" for none) do the same with one bundle.
 // Figures, never assertions.
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { startDirectWorker } from "./direct-worker.mjs";
-import { apiClient, applyMigrations, buildRunner, RUNNER_BUNDLE, startWorker, writeTokenFile } from "./stack.mjs";
+import { apiClient, applyMigrations, buildRunner, RUNNER_BUNDLE, startTracedRunner, startWorker } from "./stack.mjs";
 
 const argv = process.argv.slice(2);
 const option = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
@@ -35,7 +34,7 @@ const STAGES = [
   ["ready -> reply at the runner's socket (run's transaction, dispatcher, socket)", "ready", "sockIn"],
   ["reply -> lease taken on (parse, completion settled, lease loop)", "sockIn", "leased"],
   ["lease -> start asked (step's setup on the host: files, env, masks)", "leased", "spawn"],
-  ["start asked -> process running (fork helper)", "spawn", "pid"],
+  ["start asked -> process running (the launcher)", "spawn", "pid"],
   ["process running -> exit seen (the process)", "pid", "exit"],
   ["exit -> output read to its end (pipes closed)", "exit", "closed"],
   ["output read -> completion handed to the transport", "closed", "sent"],
@@ -102,22 +101,6 @@ function stageFigures(details, lines) {
   return { rows, perStep, gap, between, wallMs: Date.parse(details.finishedAt) - Date.parse(details.startedAt) };
 }
 
-function startTracedRunner(bundle, server, traceFile, extra = []) {
-  const args = [bundle, "--server", server, "--concurrency", "10", "--id", "bench-runner", ...extra];
-  args.push("--token-file", writeTokenFile(RUNNER_TOKEN));
-  args.push("--log-dir", mkdtempSync(path.join(tmpdir(), "dagflare-runner-logs-")));
-  if (process.getuid?.() === 0) args.push("--run-as", "root");
-  const { DAGFLARE_RUNNER_TOKEN: _refused, ...env } = process.env;
-  const child = spawn(process.execPath, args, { env: { ...env, DAGFLARE_RUNNER_TRACE: traceFile }, stdio: "ignore" });
-  return {
-    stop: () =>
-      new Promise((resolve) => {
-        child.once("exit", resolve);
-        child.kill("SIGTERM");
-      }),
-  };
-}
-
 async function main() {
   if (bundles.length === 0) {
     buildRunner();
@@ -172,7 +155,13 @@ async function main() {
       if (round % 2 === 1) turns.reverse();
       for (const [b, bundle] of turns) {
         const traceFile = path.join(mkdtempSync(path.join(tmpdir(), "dagflare-trace-")), "trace.jsonl");
-        const runner = startTracedRunner(bundle, worker.url, traceFile, flagsOf[b]);
+        const runner = startTracedRunner({
+          bundle,
+          server: worker.url,
+          token: RUNNER_TOKEN,
+          traceFile,
+          extra: flagsOf[b],
+        });
         await runChain("stages-warmup", 3);
         const runs = [];
         for (const n of sizes) runs.push([n, await runChain(`stages-${n}`, n), loadavg()[0], await healthP50()]);

@@ -193,6 +193,33 @@ export function startRunner(opts) {
 }
 
 /** Ends a process group (wrangler starts workerd as a child) and waits for the leader to exit. */
+/**
+ * A runner for the stage benchmarks (bench-stages.mjs, bench-fixed.mjs): `bundle` against
+ * `server`, 10 slots, its trace written to `traceFile`, `extra` flags; `stop()` drains it.
+ */
+export function startTracedRunner({
+  bundle = RUNNER_BUNDLE,
+  server,
+  token,
+  traceFile,
+  extra = [],
+  id = "bench-runner",
+}) {
+  const args = [bundle, "--server", server, "--concurrency", "10", "--id", id, ...extra];
+  args.push("--token-file", writeTokenFile(token));
+  args.push("--log-dir", mkdtempSync(path.join(tmpdir(), "dagflare-runner-logs-")));
+  if (process.getuid?.() === 0) args.push("--run-as", "root");
+  const { DAGFLARE_RUNNER_TOKEN: _refused, ...env } = process.env;
+  const child = spawn(process.execPath, args, { env: { ...env, DAGFLARE_RUNNER_TRACE: traceFile }, stdio: "ignore" });
+  return {
+    stop: () =>
+      new Promise((resolve) => {
+        child.once("exit", resolve);
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
 export function stopGroup(child, signal = "SIGTERM") {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();

@@ -1,11 +1,11 @@
 // One step started through the fork helper (fork-helper.ts), seen from the runner: its pid once
 // the child reports itself, its two output FIFOs, and the events of a ChildProcess that
 // process-group.ts listens to.
-import { EventEmitter } from "node:events";
 import { constants, openSync } from "node:fs";
 import { Socket } from "node:net";
 import { constants as osConstants } from "node:os";
 import path from "node:path";
+import { PipedChild } from "./piped-child.ts";
 
 const SIGNAL_NAMES = new Map(Object.entries(osConstants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
 
@@ -25,13 +25,8 @@ export interface Command {
  * (exited and both output pipes closed), and "unstarted" when the helper died before it forked
  * the step (nothing ran; the caller may start it another way).
  */
-export class HelperChild extends EventEmitter {
-  pid: number | undefined;
-  stdout: Socket | null = null;
-  stderr: Socket | null = null;
+export class HelperChild extends PipedChild {
   private startError: string | undefined;
-  private exited = false;
-  private openPipes = 0;
 
   constructor(
     readonly id: number,
@@ -60,14 +55,7 @@ export class HelperChild extends EventEmitter {
       for (const s of streams) s.destroy();
       throw err;
     }
-    for (const s of streams) {
-      this.openPipes++;
-      s.once("close", () => {
-        this.openPipes--;
-        this.maybeClose();
-      });
-    }
-    [this.stdout, this.stderr] = streams as [Socket, Socket];
+    this.watchPipes(streams as [Socket, Socket]);
   }
 
   /** Nothing was forked: no writer will ever come and close the pipes, so close them here. */
@@ -108,9 +96,5 @@ export class HelperChild extends EventEmitter {
       // ESRCH: the group ended already.
     }
     this.onExit(-1, 0);
-  }
-
-  private maybeClose(): void {
-    if (this.exited && this.openPipes === 0) this.emit("close");
   }
 }

@@ -7,13 +7,12 @@
 // other descriptor of the runner's, every signal at its default and none blocked; its exit code
 // or signal is its own `waitpid` status. The runner learns of the exit from SIGCHLD, as a shell
 // does, and checks every live step once a second besides.
-import { EventEmitter } from "node:events";
 import { accessSync, closeSync, constants, openSync, statSync } from "node:fs";
-import { Socket } from "node:net";
 import { constants as osConstants } from "node:os";
 import path from "node:path";
 import { getSystemErrorMap, getSystemErrorName } from "node:util";
 import type { Command } from "./helper-child.ts";
+import { PipedChild } from "./piped-child.ts";
 import { type Libc, libc } from "./posix-spawn.ts";
 
 const SIGNAL_NAMES = new Map(Object.entries(osConstants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
@@ -26,13 +25,7 @@ const DEFAULT_PATH = "/bin:/usr/bin";
  * uses: "error" (could not start: an Error with spawn's `code`), "exit" (code, signal) and
  * "close" (exited and both output pipes closed). Its pid is known when it is returned.
  */
-export class NativeChild extends EventEmitter {
-  pid: number | undefined;
-  stdout: Socket | null = null;
-  stderr: Socket | null = null;
-  private exited = false;
-  private openPipes = 0;
-
+export class NativeChild extends PipedChild {
   /** Called once the process ended: its wait status. */
   onStatus(status: number): void {
     if (this.exited) return;
@@ -40,22 +33,6 @@ export class NativeChild extends EventEmitter {
     const signal = status & 0x7f;
     this.emit("exit", signal ? null : (status >> 8) & 0xff, signal ? (SIGNAL_NAMES.get(signal) ?? null) : null);
     this.maybeClose();
-  }
-
-  attachPipes(out: number, err: number): void {
-    const streams = [out, err].map((fd) => new Socket({ fd, readable: true, writable: false }));
-    for (const s of streams) {
-      this.openPipes++;
-      s.once("close", () => {
-        this.openPipes--;
-        this.maybeClose();
-      });
-    }
-    [this.stdout, this.stderr] = streams as [Socket, Socket];
-  }
-
-  private maybeClose(): void {
-    if (this.exited && this.openPipes === 0) this.emit("close");
   }
 }
 
@@ -103,7 +80,7 @@ export function launchNative(cmd: Command): NativeChild {
     return fail(dir ? new Error(`working directory ${cmd.cwd}: ${dir}`) : spawnError(cmd.file, rc));
   }
   child.pid = pid;
-  child.attachPipes(out[0], err[0]);
+  child.readPipes(out[0], err[0]);
   live.set(pid, child);
   watchExits();
   return child;

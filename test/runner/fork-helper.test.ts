@@ -1,6 +1,6 @@
 // The fork helper (runner/src/fork-helper.ts) in place of Node's spawn: the same guarantees,
 // checked on real processes (the launcher where posix_spawn cannot be had, and for steps of
-// another user than the runner's).
+// another user than the runner's). launchers.test.ts checks what all launchers share.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -43,33 +43,6 @@ describe("steps started by the fork helper", () => {
     const r = await run("echo $PPID");
     expect(Number(r.stdout)).toBe(helperPid());
     expect(Number(r.stdout)).not.toBe(process.pid);
-  });
-
-  it("report exit code 130 and a death by SIGINT apart", async () => {
-    const exited = await run("exit 130");
-    const killed = await run("kill -INT $$");
-    expect(exited).toMatchObject({ exitCode: 130, signal: null });
-    expect(killed).toMatchObject({ exitCode: null, signal: "SIGINT" });
-  });
-
-  it("each lead a process group of their own, in a session of their own", async () => {
-    // Fields 5 and 6 of /proc/PID/stat: the process group and the session.
-    const r = await run("cut -d' ' -f5,6 /proc/$$/stat");
-    const [pgid, sid] = r.stdout.trim().split(/\s+/).map(Number);
-    expect(pgid).toBe(r.pid);
-    expect(sid).toBe(r.pid);
-  });
-
-  it("read /dev/null as stdin", async () => {
-    const r = await run("cat; echo end");
-    expect(r.stdout).toBe("end\n");
-  });
-
-  it("start with no signal ignored, as with spawn", async () => {
-    // The helper survives a runner that is gone by not dying of SIGPIPE: its steps must not
-    // inherit that (a pipeline such as `yes | head` relies on SIGPIPE's default).
-    const r = await run("grep SigIgn /proc/self/status");
-    expect(r.stdout).toMatch(/^SigIgn:\s*0+$/m);
   });
 
   it("are started by a helper whose environment holds none of the runner's credentials", async () => {

@@ -1,6 +1,7 @@
 // Steps started by the runner itself with posix_spawn (runner/src/native-child.ts), the default
 // launcher: the guarantees of spawn and of the fork helper, checked on real processes.
-// exec.test.ts runs every other process behaviour through it too.
+// exec.test.ts runs every other process behaviour through it too, and launchers.test.ts what
+// all launchers share.
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -48,29 +49,6 @@ describe("steps started with posix_spawn", () => {
     const r = await run("echo $PPID");
     expect(Number(r.stdout)).toBe(process.pid);
     expect(helperPid()).toBeUndefined();
-  });
-
-  it("report exit code 130 and a death by SIGINT apart", async () => {
-    expect(await run("exit 130")).toMatchObject({ exitCode: 130, signal: null });
-    expect(await run("kill -INT $$")).toMatchObject({ exitCode: null, signal: "SIGINT" });
-  });
-
-  it("each lead a process group of their own, in a session of their own", async () => {
-    const r = await run("cut -d' ' -f5,6 /proc/$$/stat");
-    const [pgid, sid] = r.stdout.trim().split(/\s+/).map(Number);
-    expect(pgid).toBe(r.pid);
-    expect(sid).toBe(r.pid);
-  });
-
-  it("read /dev/null as stdin", async () => {
-    expect((await run("cat; echo end")).stdout).toBe("end\n");
-  });
-
-  it("start with no signal ignored or blocked, though the runner ignores SIGPIPE", async () => {
-    // Exec'd without a shell (a shell sets its own mask): what the step's own program gets.
-    const r = await run("grep ^Sig /proc/self/status");
-    expect(r.stdout).toMatch(/^SigIgn:\s*0+$/m);
-    expect(r.stdout).toMatch(/^SigBlk:\s*0+$/m);
   });
 
   it("get no descriptor of the runner's but their stdin, stdout and stderr", async () => {
