@@ -50,7 +50,7 @@ export function ListTable<T>(props: {
     return (
       <tr {...measure} className={to ? "linked" : undefined} onClick={to && ((e) => follow(e, () => navigate(to)))}>
         {columns.map((c, i) => (
-          <Cell key={c.head || i} column={c} value={c.cell(row)} />
+          <Cell key={c.head || i} column={c} value={c.cell(row)} labelled={props.layout !== "table"} />
         ))}
       </tr>
     );
@@ -80,14 +80,15 @@ export function ListTable<T>(props: {
  * One cell. A field's label is an element of its own, shown only in a card (list-table.css): in
  * the table it is left out, for eyes and screen readers alike, as the column's head names it
  * there; in a card, where the heads are left out, it is read and can be selected like any text.
- * An empty field has no label, so that a card leaves it out.
+ * An empty field has no label, so that a card leaves it out; a list that stays a table on a phone
+ * has none at all.
  */
-function Cell<T>({ column: c, value }: { column: Column<T>; value: ReactNode }) {
+function Cell<T>({ column: c, value, labelled }: { column: Column<T>; value: ReactNode; labelled: boolean }) {
   const card = c.card ?? "field";
   const empty = value === null || value === undefined || value === false || value === "";
   return (
     <td className={cellClass(c)} data-card={card}>
-      {card === "field" && c.head && !empty && <span className="card-label">{c.head}</span>}
+      {labelled && card === "field" && c.head && !empty && <span className="card-label">{c.head}</span>}
       {value}
     </td>
   );
