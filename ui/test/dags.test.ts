@@ -157,7 +157,7 @@ describe("the runs list", () => {
     await runEnded(ui.stack, "bad-job", badRun);
   });
 
-  const runIds = () => page.getByRole("table", { name: "runs" }).locator("tbody tr td:nth-child(2)").allTextContents();
+  const runIds = () => page.getByRole("table", { name: "runs" }).locator("tbody tr td:nth-child(2)").allInnerTexts();
 
   it("lists the runs of every DAG, newest first, each linking to its page", async () => {
     await page.goto("/runs");

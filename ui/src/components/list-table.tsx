@@ -50,9 +50,7 @@ export function ListTable<T>(props: {
     return (
       <tr {...measure} className={to ? "linked" : undefined} onClick={to && ((e) => follow(e, () => navigate(to)))}>
         {columns.map((c, i) => (
-          <td key={c.head || i} className={cellClass(c)} data-card={c.card ?? "field"} data-label={c.head}>
-            {c.cell(row)}
-          </td>
+          <Cell key={c.head || i} column={c} value={c.cell(row)} labelled={props.layout !== "table"} />
         ))}
       </tr>
     );
@@ -75,6 +73,24 @@ export function ListTable<T>(props: {
         <VirtualTbody rows={props.rows} rowKey={props.rowKey} columns={columns.length} renderRow={renderRow} />
       </table>
     </div>
+  );
+}
+
+/**
+ * One cell. A field's label is an element of its own, shown only in a card (list-table.css): in
+ * the table it is left out, for eyes and screen readers alike, as the column's head names it
+ * there; in a card, where the heads are left out, it is read and can be selected like any text.
+ * An empty field has no label, so that a card leaves it out; a list that stays a table on a phone
+ * has none at all.
+ */
+function Cell<T>({ column: c, value, labelled }: { column: Column<T>; value: ReactNode; labelled: boolean }) {
+  const card = c.card ?? "field";
+  const empty = value === null || value === undefined || value === false || value === "";
+  return (
+    <td className={cellClass(c)} data-card={card}>
+      {labelled && card === "field" && c.head && !empty && <span className="card-label">{c.head}</span>}
+      {value}
+    </td>
   );
 }
 

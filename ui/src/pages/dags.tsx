@@ -152,7 +152,7 @@ const COLUMNS: Array<Column<DagFile>> = [
       d.dag.schedule.length > 0 && (
         <>
           {d.dag.schedule.map((s) => (
-            <code key={s.expression} className="cell-sub">
+            <code key={s.expression} className="cell-sub cron" title={s.expression}>
               {s.expression}
             </code>
           ))}

@@ -127,6 +127,7 @@ function RunTable(props: { caption: string; runs: RunSummary[]; waiting?: boolea
       rowKey={(r) => r.dagRunId}
       rowLink={runLink}
       empty={null}
+      className="queue-runs"
     />
   );
 }

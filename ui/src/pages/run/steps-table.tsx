@@ -1,5 +1,6 @@
 // Every node of the run with its status, attempt, runner, times and error; a parallel step's
-// instances indented under it, handler nodes below.
+// instances indented under it, handler nodes below. In a box too narrow for the columns (a phone)
+// each row is a card instead: name and status, then the other values labelled (steps-table.css).
 // Virtualised (only the rows in view are in the DOM), so a 2,000-step run scrolls smoothly.
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useRef } from "react";
@@ -12,6 +13,9 @@ import { useNow } from "./use-now";
 import "./steps-table.css";
 
 const ROW_PX = 34;
+/** A card's usual height, and the box's width below which rows are cards (36rem). */
+const CARD_PX = 64;
+const CARDS_BELOW_PX = 576;
 
 // Within a run the day is known from the header: the table shows the time, the date is in its title.
 const clock = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
@@ -26,7 +30,10 @@ export function StepsTable(props: { nodes: ListedNode[]; selected?: string; onSe
   const rows = useVirtualizer({
     count: nodes.length,
     getScrollElement: () => scroller.current,
-    estimateSize: () => ROW_PX,
+    // Cards vary in height (a long error wraps): each row's height is measured as it is drawn.
+    estimateSize: () =>
+      (scroller.current?.clientWidth ?? Number.POSITIVE_INFINITY) < CARDS_BELOW_PX ? CARD_PX : ROW_PX,
+    measureElement: (el) => el.getBoundingClientRect().height,
     overscan: 12,
   });
   const now = useNow(nodes.some((l) => l.node.statusLabel === "running" || l.node.statusLabel === "retrying"));
@@ -62,6 +69,7 @@ export function StepsTable(props: { nodes: ListedNode[]; selected?: string; onSe
                 key={listed.node.step.name}
                 listed={listed}
                 index={item.index}
+                measure={rows.measureElement}
                 now={now}
                 selected={listed.node.step.name === selected}
                 onSelect={onSelect}
@@ -82,6 +90,7 @@ export function StepsTable(props: { nodes: ListedNode[]; selected?: string; onSe
 function StepRow(props: {
   listed: ListedNode;
   index: number;
+  measure: (el: Element | null) => void;
   now: number;
   selected: boolean;
   onSelect: (stepName: string) => void;
@@ -90,6 +99,8 @@ function StepRow(props: {
   const name = node.step.name;
   return (
     <tr
+      ref={props.measure}
+      data-index={props.index}
       aria-rowindex={props.index + 2}
       aria-selected={props.selected}
       className={handler ? "handler-row" : instanceOf !== undefined ? "instance-row" : undefined}
@@ -111,23 +122,42 @@ function StepRow(props: {
         {handler && <span className="tag">on {HANDLER_NAMES[handler]}</span>}
         {node.instances && <span className="tag">parallel, {node.instances.length} instances</span>}
       </td>
-      <td>
+      <td className="step-status">
         <StatusBadge status={node.statusLabel} />
       </td>
-      <td>{node.attempt > 0 ? node.attempt : "-"}</td>
+      <Field label="Attempt">{node.attempt > 0 ? node.attempt : undefined}</Field>
       {/* A narrow column cuts a long runner id: the title gives it whole. */}
-      <td className="mono" title={node.runnerId}>
-        {node.runnerId ?? "-"}
-      </td>
-      <td title={formatTime(node.startedAt)}>{clockTime(node.startedAt)}</td>
-      <td>{formatDuration(stepDuration(node, props.now))}</td>
-      <td>{node.exitCode ?? "-"}</td>
+      <Field label="Runner" mono title={node.runnerId}>
+        {node.runnerId}
+      </Field>
+      <Field label="Started" title={formatTime(node.startedAt)}>
+        {parseTime(node.startedAt) === null ? undefined : clockTime(node.startedAt)}
+      </Field>
+      <Field label="Duration">{nonEmpty(formatDuration(stepDuration(node, props.now)))}</Field>
+      <Field label="Exit">{node.exitCode}</Field>
       <td className="step-error" title={node.error}>
         {node.error ?? ""}
       </td>
     </tr>
   );
 }
+
+/**
+ * A value of a step: "-" when it has none. Its label is shown only when the row is a card, where
+ * no column head names it (in the table it is left out, for screen readers too); a card leaves an
+ * empty value out.
+ */
+function Field(props: { label: string; mono?: boolean; title?: string; children: string | number | undefined }) {
+  const empty = props.children === undefined;
+  return (
+    <td title={props.title} data-empty={empty || undefined}>
+      <span className="card-label">{props.label}</span>
+      {props.mono && !empty ? <span className="mono">{props.children}</span> : empty ? "-" : props.children}
+    </td>
+  );
+}
+
+const nonEmpty = (s: string): string | undefined => (s === "-" || s === "" ? undefined : s);
 
 /** A running step's duration runs to now; a finished one's to its end. */
 export function stepDuration(node: RunNode, tick: number): number | null {
