@@ -3,11 +3,8 @@
 // process-group.ts listens to.
 import { constants, openSync } from "node:fs";
 import { Socket } from "node:net";
-import { constants as osConstants } from "node:os";
 import path from "node:path";
 import { PipedChild } from "./piped-child.ts";
-
-const SIGNAL_NAMES = new Map(Object.entries(osConstants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
 
 /** What to run: the argv, directory and full environment, as for `spawn`. */
 export interface Command {
@@ -76,8 +73,7 @@ export class HelperChild extends PipedChild {
       this.emit("error", new Error(this.startError));
       return;
     }
-    this.emit("exit", signal ? null : code, signal ? (SIGNAL_NAMES.get(signal) ?? null) : null);
-    this.maybeClose();
+    this.emitExit(code, signal);
   }
 
   /** The helper died: a step it never forked did not run; one it forked is killed and unknown. */

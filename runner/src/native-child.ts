@@ -15,7 +15,6 @@ import type { Command } from "./helper-child.ts";
 import { PipedChild } from "./piped-child.ts";
 import { type Libc, libc } from "./posix-spawn.ts";
 
-const SIGNAL_NAMES = new Map(Object.entries(osConstants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
 const { ENOENT, EACCES, ENOEXEC } = osConstants.errno;
 /** execvp's search path when PATH is unset (glibc's and musl's). */
 const DEFAULT_PATH = "/bin:/usr/bin";
@@ -30,9 +29,7 @@ export class NativeChild extends PipedChild {
   onStatus(status: number): void {
     if (this.exited) return;
     this.exited = true;
-    const signal = status & 0x7f;
-    this.emit("exit", signal ? null : (status >> 8) & 0xff, signal ? (SIGNAL_NAMES.get(signal) ?? null) : null);
-    this.maybeClose();
+    this.emitExit((status >> 8) & 0xff, status & 0x7f);
   }
 }
 

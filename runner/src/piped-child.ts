@@ -3,6 +3,9 @@
 // both pipes have closed, as a ChildProcess emits it.
 import { EventEmitter } from "node:events";
 import { Socket } from "node:net";
+import { constants as osConstants } from "node:os";
+
+const SIGNAL_NAMES = new Map(Object.entries(osConstants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
 
 export class PipedChild extends EventEmitter {
   pid: number | undefined;
@@ -25,6 +28,12 @@ export class PipedChild extends EventEmitter {
       });
     }
     [this.stdout, this.stderr] = streams;
+  }
+
+  /** "exit" with ChildProcess's arguments, from an exit code or a signal's number (0: none). */
+  protected emitExit(code: number, signal: number): void {
+    this.emit("exit", signal ? null : code, signal ? (SIGNAL_NAMES.get(signal) ?? null) : null);
+    this.maybeClose();
   }
 
   protected maybeClose(): void {

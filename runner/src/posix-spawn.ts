@@ -15,7 +15,7 @@ const O_CLOEXEC = 0o2000000;
 const F_GETFD = 1;
 const F_SETFD = 2;
 const FD_CLOEXEC = 1;
-export const WNOHANG = 1;
+const WNOHANG = 1;
 /** Room for the C library's opaque structures (glibc's largest, the attributes, is 336 bytes). */
 const OPAQUE_BYTES = 1024;
 
