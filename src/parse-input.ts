@@ -1,7 +1,7 @@
 // Input checked against a zod schema, zod's issues turned into the contract's error body naming
 // the field at fault. Below the routes: the HTTP validators (routes/validate.ts) and the runner
 // protocol's calls over HTTP or the runner's socket (dispatch/) all refuse bad input this way.
-import type { z } from "zod";
+import { z } from "zod";
 import { AppError } from "./errors";
 
 /** Where the input came from: a JSON body (or a socket message), a query string, a path. */
@@ -24,8 +24,8 @@ export function refuse(target: InputTarget, issues: z.core.$ZodIssue[]): never {
 }
 
 /** A parsed body (HTTP, or a runner's socket message), or 400 naming the fields at fault. */
-export function parseBody<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
-  const parsed = schema.safeParse(raw);
+export function parseBody<S extends z.core.$ZodType>(schema: S, raw: unknown): z.output<S> {
+  const parsed = z.safeParse(schema, raw);
   if (!parsed.success) refuse("json", parsed.error.issues);
   return parsed.data;
 }

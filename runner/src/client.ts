@@ -3,7 +3,7 @@
 // 5xx, 408, 429, network errors and timeouts are transient (retried with jittered backoff, or
 // handed back to callers that keep their own rhythm); 409 means the lease is no longer ours;
 // 401/403 mean the token is wrong; any other 4xx is a bug that retrying would not fix.
-import type { z } from "zod";
+import type * as z from "zod/mini";
 import {
   CompleteResponse,
   CompletionsResponse,
@@ -134,7 +134,7 @@ export class RunnerClient {
     return `/leases/${encodeURIComponent(leaseId)}/${action}`;
   }
 
-  private async call<S extends z.ZodType>(
+  private async call<S extends z.ZodMiniType>(
     path: string,
     body: unknown,
     schema: S | undefined,
@@ -150,7 +150,7 @@ export class RunnerClient {
   }
 
   /** One try; a transient failure is returned (and an outage logged once), not retried. */
-  private async tryOnce<S extends z.ZodType>(
+  private async tryOnce<S extends z.ZodMiniType>(
     path: string,
     body: unknown,
     schema: S | undefined,
@@ -165,7 +165,7 @@ export class RunnerClient {
   }
 
   /** One request. Returns the parsed reply, or an UnreachableError for a transient failure. */
-  private async attempt<S extends z.ZodType>(
+  private async attempt<S extends z.ZodMiniType>(
     path: string,
     body: unknown,
     schema: S | undefined,
@@ -221,7 +221,7 @@ export class RunnerClient {
   }
 
   /** The status decides; a 2xx body is parsed with the call's schema. */
-  private handle<S extends z.ZodType>(
+  private handle<S extends z.ZodMiniType>(
     path: string,
     res: { status: number; ok: boolean },
     reply: Reply,

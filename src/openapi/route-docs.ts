@@ -37,7 +37,7 @@ export const dagflare = (operation: Operation & { summary: string; responses: Js
   describeRoute({ security: [{ apiToken: [] }], ...operation, "x-dagflare": true } as DescribeRouteOptions);
 
 /** A JSON answer whose body is a zod schema's. */
-export const jsonResponse = (description: string, s: z.ZodType): Json => ({
+export const jsonResponse = (description: string, s: z.core.$ZodType): Json => ({
   description,
   content: { "application/json": { schema: schema(s) } },
 });

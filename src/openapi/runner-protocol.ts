@@ -20,7 +20,7 @@ import {
 import { runnerSocketPaths } from "./runner-socket";
 import { schema } from "./zod-schema";
 
-function post(summary: string, request: z.ZodType, response: z.ZodType | null, withLease: boolean) {
+function post(summary: string, request: z.core.$ZodType, response: z.core.$ZodType | null, withLease: boolean) {
   return {
     post: {
       summary,

@@ -3,7 +3,7 @@ import { z } from "zod";
 
 type Json = Record<string, unknown>;
 
-export const schema = (s: z.ZodType): Json => {
+export const schema = (s: z.core.$ZodType): Json => {
   const out = z.toJSONSchema(s, { io: "input", unrepresentable: "any", target: "openapi-3.0" }) as Json;
   const defs = out.definitions as Record<string, unknown> | undefined;
   if (!defs) return out;

@@ -13,7 +13,7 @@ import { type InputTarget, parseBody, refuse } from "../parse-input";
 type Target = InputTarget;
 
 /** Marks a validator with its schema, as hono-openapi's own validator does, for the document. */
-function documented<M extends MiddlewareHandler>(middleware: M, target: Target, schema: z.ZodType): M {
+function documented<M extends MiddlewareHandler>(middleware: M, target: Target, schema: z.core.$ZodType): M {
   return Object.assign(middleware, {
     [uniqueSymbol]: { target, toOpenAPISchema: async () => ({ schema: openApiSchema(schema) }) },
   });
@@ -46,7 +46,7 @@ async function readBody(c: Context): Promise<void> {
   }
 }
 
-function validator<T extends Target, S extends z.ZodType>(target: T, schema: S) {
+function validator<T extends Target, S extends z.core.$ZodType>(target: T, schema: S) {
   return documented(
     zValidator(target, schema, (result) => {
       if (!result.success) refuse(target, result.error.issues);
@@ -57,7 +57,7 @@ function validator<T extends Target, S extends z.ZodType>(target: T, schema: S) 
 }
 
 /** The JSON body, validated: `c.req.valid("json")`. */
-export function json<S extends z.ZodType>(schema: S) {
+export function json<S extends z.core.$ZodType>(schema: S) {
   const validate = validator("json", schema);
   const middleware: typeof validate = async (c, next) => {
     await readBody(c);
@@ -67,16 +67,16 @@ export function json<S extends z.ZodType>(schema: S) {
 }
 
 /** The query string, validated: `c.req.valid("query")`. */
-export const query = <S extends z.ZodType>(schema: S) => validator("query", schema);
+export const query = <S extends z.core.$ZodType>(schema: S) => validator("query", schema);
 
 /** The path parameters, validated: `c.req.valid("param")`. */
-export const param = <S extends z.ZodType>(schema: S) => validator("param", schema);
+export const param = <S extends z.core.$ZodType>(schema: S) => validator("param", schema);
 
 /**
  * The older helper, for routes that read a body by hand (the runner protocol's): parses the
  * body (empty is `{}`) and validates it with the same error body as `json()`.
  */
-export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
+export async function readJson<S extends z.core.$ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
   let raw: unknown;
   const text = await c.req.text();
   try {
@@ -92,8 +92,8 @@ export const pathSegment = (pattern: RegExp, message: (value: string) => string)
   z.string().regex(pattern, { error: (iss) => message(String(iss.input)) });
 
 /** A query string parsed by hand (the runner's socket upgrade), with the same error body as `query()`. */
-export function readQuery<S extends z.ZodType>(c: Context, schema: S): z.infer<S> {
-  const parsed = schema.safeParse(c.req.query());
+export function readQuery<S extends z.core.$ZodType>(c: Context, schema: S): z.infer<S> {
+  const parsed = z.safeParse(schema, c.req.query());
   if (!parsed.success) refuse("query", parsed.error.issues);
   return parsed.data;
 }

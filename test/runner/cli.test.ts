@@ -234,6 +234,14 @@ describe("the runner command", () => {
     },
   );
 
+  it("the bundle makes its schemas with zod/mini only: no classic zod, whose methods on every schema an idle runner would keep (2.5 MiB)", () => {
+    // Each zod schema class is made by `$constructor("<name>", ...)`: classic ones are `ZodString`,
+    // `ZodObject`, ...; zod/mini's `ZodMini...`; the core's `$Zod...`.
+    const made = [...readFileSync(bundle, "utf8").matchAll(/\$constructor\("(Zod\w+)"/g)].map((m) => m[1]);
+    expect(made).toContain("ZodMiniObject");
+    expect(made.filter((name) => !name?.startsWith("ZodMini"))).toEqual([]);
+  });
+
   it("drains on SIGTERM: the running step finishes and reports, then the runner exits 0", async () => {
     const lease = makeLease({ command: "echo started; sleep 0.5; echo done" });
     server.offer(lease);

@@ -2,7 +2,7 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { expect } from "vitest";
-import type { z } from "zod";
+import { z } from "zod";
 import { runStub } from "../../src/stubs";
 import { apiContract } from "../support/contract-document";
 
@@ -44,11 +44,11 @@ export async function extApi<T = any>(
   method: string,
   path: string,
   body: unknown,
-  schema: z.ZodType,
+  schema: z.core.$ZodType,
   token: string | null = USER_TOKEN,
 ) {
   const r = await call(method, `/api/v2${path}`, body, token);
-  if (r.status < 400) schema.parse(r.body);
+  if (r.status < 400) z.parse(schema, r.body);
   else expect(r.body).toMatchObject({ code: expect.any(String), message: expect.any(String) });
   return r as Reply<T>;
 }

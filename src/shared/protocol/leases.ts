@@ -1,5 +1,5 @@
 // Leases: asking for work, the lease a runner holds, its heartbeat and its release.
-import * as z from "zod";
+import * as z from "zod/mini";
 import { ExecSpec } from "./exec-spec.ts";
 
 export const RUNNER_API_PREFIX = "/api/v2/runners";
@@ -34,17 +34,17 @@ export interface LogsInCompletion {
   maxBytes: number;
   maxEntries: number;
 }
-export const LeaseOffer: z.ZodType<LeaseOffer> = z.object({
+export const LeaseOffer: z.ZodMiniType<LeaseOffer> = z.object({
   leaseId: z.string(),
   stepName: z.string(),
-  attempt: z.number().int().positive(),
+  attempt: z.int().check(z.positive()),
   exec: ExecSpec,
   get successor() {
-    return LeaseOffer.optional();
+    return z.optional(LeaseOffer);
   },
-  logsInCompletion: z
-    .object({ maxBytes: z.number().int().nonnegative(), maxEntries: z.number().int().nonnegative() })
-    .optional(),
+  logsInCompletion: z.optional(
+    z.object({ maxBytes: z.int().check(z.nonnegative()), maxEntries: z.int().check(z.nonnegative()) }),
+  ),
 });
 
 export const Lease = z.object({
@@ -56,26 +56,26 @@ export const Lease = z.object({
   dagName: z.string(),
   stepName: z.string(),
   /** Attempt number of this step, from 1. */
-  attempt: z.number().int().positive(),
-  ttlMs: z.number().int().positive(),
-  heartbeatIntervalMs: z.number().int().positive(),
+  attempt: z.int().check(z.positive()),
+  ttlMs: z.int().check(z.positive()),
+  heartbeatIntervalMs: z.int().check(z.positive()),
   exec: ExecSpec,
   /**
    * The chain's next step, offered to start early; absent when the server offers none. (Not
    * `then`: an object with a `then` is taken for a promise by `await`.)
    */
-  successor: LeaseOffer.optional(),
+  successor: z.optional(LeaseOffer),
 });
 export type Lease = z.infer<typeof Lease>;
 
 export const LeaseRequest = z.object({
   /** Stable for the life of a runner process; shown in run details. */
-  runnerId: z.string().min(1).max(200),
-  labels: z.record(z.string(), z.string()).default({}),
+  runnerId: z.string().check(z.minLength(1), z.maxLength(200)),
+  labels: z._default(z.record(z.string(), z.string()), {}),
   /** Free slots: at most this many leases are returned. */
-  max: z.number().int().min(1).max(MAX_LEASES_PER_REQUEST),
+  max: z.int().check(z.gte(1), z.lte(MAX_LEASES_PER_REQUEST)),
   /** How long to wait for work when none is ready (long poll). */
-  waitMs: z.number().int().min(0).max(MAX_LEASE_WAIT_MS).default(MAX_LEASE_WAIT_MS),
+  waitMs: z._default(z.int().check(z.gte(0), z.lte(MAX_LEASE_WAIT_MS)), MAX_LEASE_WAIT_MS),
 });
 export type LeaseRequest = z.input<typeof LeaseRequest>;
 
@@ -88,12 +88,12 @@ export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
 export const HeartbeatResponse = z.object({
   /** True when the step was stopped: kill the process group and complete with cancelled. */
   cancel: z.boolean(),
-  ttlMs: z.number().int().positive(),
+  ttlMs: z.int().check(z.positive()),
 });
 export type HeartbeatResponse = z.infer<typeof HeartbeatResponse>;
 
 export const ReleaseRequest = z.object({
   token: z.string(),
-  reason: z.string().max(500).default("runner shutting down"),
+  reason: z._default(z.string().check(z.maxLength(500)), "runner shutting down"),
 });
 export type ReleaseRequest = z.input<typeof ReleaseRequest>;

@@ -1,5 +1,5 @@
 // Shapes of dagflare's own run endpoints (outputs, approvals), beside the runner protocol's.
-import * as z from "zod";
+import * as z from "zod/mini";
 
 /** GET /dag-runs/{name}/{dagRunId}/outputs (dagflare's addition): each step's output variables. */
 export const RunOutputs = z.object({
@@ -22,7 +22,7 @@ export type RunOutputs = z.infer<typeof RunOutputs>;
 /** POST /dag-runs/{name}/{dagRunId}/steps/{stepName}/approve and /reject (a dagflare addition). */
 export const ApprovalRequest = z.object({
   /** Why; written to the run log (and, on rejection, is the step's error). */
-  reason: z.string().max(2000).optional(),
+  reason: z.optional(z.string().check(z.maxLength(2000))),
 });
 export type ApprovalRequest = z.infer<typeof ApprovalRequest>;
 
