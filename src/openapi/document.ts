@@ -3,8 +3,7 @@
 // route serves it. Each route describes itself (route-docs.ts) and its validators describe its
 // input; Dagu's operations take their words, parameters, bodies and answers from Dagu's v2
 // contract (a JSON copy in dagu-api-v2.json, checked against the contract by
-// test/unit/openapi-copy.test.ts), with what dagflare adds to them. The runner protocol, whose
-// routes do not describe themselves, is listed in runner-protocol.ts.
+// test/unit/openapi-copy.test.ts), with what dagflare adds to them.
 import type { Hono } from "hono";
 import { generateSpecs } from "hono-openapi";
 import { VERSION } from "../routes/system";
@@ -14,7 +13,6 @@ import { extendRoles } from "./access";
 import contract from "./dagu-api-v2.json";
 import { SCHEMA_EXTENSIONS } from "./extended";
 import type { DaguAdditions } from "./route-docs";
-import { runnerProtocolPaths } from "./runner-protocol";
 import { schema } from "./zod-schema";
 
 // An OpenAPI document is free-form JSON here.
@@ -89,7 +87,6 @@ async function build(api: Hono<any, any, any>): Promise<Json> {
       paths[path][method] = op["x-dagu-operation"] ? daguWithAdditions(path, method, op) : op;
     }
   }
-  Object.assign(paths, runnerProtocolPaths());
   // The runner protocol is served under /api/v2 only (src/app.ts): say so where it is listed.
   for (const [path, item] of Object.entries(paths)) {
     if (path === "/runners" || path.startsWith("/runners/")) (item as Json).servers = [V2_SERVER];

@@ -10,6 +10,8 @@ import { idInUse, type LeaseAction, type LeaseCallHooks, leaseCall, runnerPool }
 import { longPollLeases } from "../dispatch/long-poll";
 import { RUNNER_SOCKET_HEADER, RunnerSocketQuery } from "../dispatch/runner-socket";
 import { AppError } from "../errors";
+import { runnerDocs } from "../openapi/runner-protocol";
+import { runnerSocketDoc } from "../openapi/runner-socket";
 import { LeaseRequest, type LeaseResponse, RunnerHeartbeatRequest } from "../shared/protocol";
 import { DEFAULT_POOL, poolOf } from "../shared/selector";
 import { dispatcherFor } from "../stubs";
@@ -20,7 +22,7 @@ function poolOfRunner(c: Context<RunnerVars>, labels: Record<string, string>): s
 }
 
 export const runners = new Hono<RunnerVars>()
-  .post("/lease", async (c) => {
+  .post("/lease", runnerDocs.lease, async (c) => {
     const askedAt = Date.now();
     const { waitMs, ...ask } = await readJson(c, LeaseRequest);
     const pool = poolOfRunner(c, ask.labels);
@@ -31,7 +33,7 @@ export const runners = new Hono<RunnerVars>()
     const leases = await longPollLeases(c.env, { ...ask, askedAt }, waitMs, auth.recheck);
     return c.json({ leases } satisfies LeaseResponse);
   })
-  .get("/socket", async (c) => {
+  .get("/socket", runnerSocketDoc, async (c) => {
     if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {
       throw new AppError("bad_request", 426, "this endpoint takes a WebSocket upgrade (Upgrade: websocket)");
     }
@@ -44,7 +46,7 @@ export const runners = new Hono<RunnerVars>()
     headers.set(RUNNER_SOCKET_HEADER, JSON.stringify({ runnerId, labels, tokenId, pools }));
     return dispatcherFor(c.env, pool).fetch(new Request(c.req.raw, { headers }));
   })
-  .post("/heartbeat", async (c) => {
+  .post("/heartbeat", runnerDocs.heartbeat, async (c) => {
     const req = await readJson(c, RunnerHeartbeatRequest);
     const pool = poolOfRunner(c, req.labels);
     const { tokenId } = c.get("runnerAuth");
@@ -54,13 +56,16 @@ export const runners = new Hono<RunnerVars>()
     if (seen === "new" && pool !== DEFAULT_POOL) await dispatcherFor(c.env).addPool(pool);
     return c.json({});
   })
-  // One route per call, so the OpenAPI document and the roles table name each one.
-  .post("/leases/:leaseId/heartbeat", (c) => leaseRoute(c, "heartbeat"))
-  .post("/leases/:leaseId/logs", (c) => leaseRoute(c, "logs"))
-  .post("/leases/:leaseId/complete", (c) => leaseRoute(c, "complete"))
-  .post("/leases/:leaseId/release", (c) => leaseRoute(c, "release"))
+  // One route per call, so the OpenAPI document and the roles table name each one; each route's
+  // first middleware describes it in the document (openapi/runner-protocol.ts).
+  .post("/leases/:leaseId/heartbeat", runnerDocs.leaseHeartbeat, (c) => leaseRoute(c, "heartbeat"))
+  .post("/leases/:leaseId/logs", runnerDocs.logs, (c) => leaseRoute(c, "logs"))
+  .post("/leases/:leaseId/complete", runnerDocs.complete, (c) => leaseRoute(c, "complete"))
+  .post("/leases/:leaseId/release", runnerDocs.release, (c) => leaseRoute(c, "release"))
   // Several completions of one runner in one call (src/dispatch/completions.ts).
-  .post("/completions", async (c) => c.json(await completeMany(c.env, await readJson(c, z.unknown()), hooksOf(c))));
+  .post("/completions", runnerDocs.completions, async (c) =>
+    c.json(await completeMany(c.env, await readJson(c, z.unknown()), hooksOf(c))),
+  );
 
 /** A call about a lease, the same as over the runner's socket (src/dispatch/lease-calls.ts). */
 async function leaseRoute(c: Context<RunnerVars>, action: LeaseAction): Promise<Response> {
