@@ -3,6 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { api } from "../api/client";
 import type { DagFile, DagList } from "../api/types";
+import { CronExpressions } from "../components/cron";
 import { ErrorBox } from "../components/error-box";
 import { type Column, ListTable } from "../components/list-table";
 import { StatusBadge } from "../components/status-badge";
@@ -36,7 +37,7 @@ const FIRINGS: Array<Column<DagFile>> = [
       </Link>
     ),
   },
-  { head: "Schedule", className: "mono", cell: (d) => d.dag.schedule.map((s) => s.expression).join(", ") },
+  { head: "Schedule", cell: (d) => <CronExpressions expressions={d.dag.schedule.map((s) => s.expression)} /> },
   {
     head: "Next run",
     cell: (d) => (
