@@ -123,6 +123,7 @@ const COLUMNS: Array<Column<DagFile>> = [
   {
     head: "Name",
     card: "title",
+    className: "name",
     cell: (d) => (
       <>
         <Link to="/dags/$name" params={{ name: d.fileName }}>
@@ -135,6 +136,7 @@ const COLUMNS: Array<Column<DagFile>> = [
   },
   {
     head: "Tags",
+    className: "name",
     cell: (d) =>
       (d.dag.group || d.dag.tags.length > 0) && (
         <>

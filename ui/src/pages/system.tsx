@@ -31,6 +31,7 @@ const FIRINGS: Array<Column<DagFile>> = [
   {
     head: "DAG",
     card: "title",
+    className: "name",
     cell: (d) => (
       <Link to="/dags/$name" params={{ name: d.fileName }}>
         {d.dag.name}
