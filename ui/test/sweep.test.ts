@@ -5,7 +5,7 @@
 import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runEnded, startDagRun, waitFor } from "../../test/e2e/harness";
-import { clippedControls, startUiStack, tooWide, type UiStack } from "./browser";
+import { clippedControls, screenshot, startUiStack, tooWide, type UiStack } from "./browser";
 
 let ui: UiStack;
 let page: Page;
@@ -178,6 +178,11 @@ describe("a spec's lines longer than the editor", () => {
       const saved = (await ui.stack.api("GET", `/dags/${DAG}/spec`)).body.spec as string;
       const lines = await page.locator(".spec-editor .cm-line").allTextContents();
       expect(lines.join("\n")).toBe(saved);
+      if (width === 390) {
+        await page.setViewportSize({ width, height: 800 });
+        await page.locator(".spec-editor .cm-line", { hasText: "command: python3" }).scrollIntoViewIfNeeded();
+        await screenshot(page, "spec-phone");
+      }
     });
   }
 });
