@@ -109,3 +109,53 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: path.join(dir, `${name}.png`) });
 }
+
+/**
+ * What in the page's main part or an open dialog is wider than the window or scrolls sideways:
+ * each as a short description (a string, as the page's own globals are not the test's).
+ */
+export function tooWide(page: Page): Promise<string[]> {
+  return page.evaluate<string[]>(`(() => {
+    const wide = [];
+    const name = (el) => el.tagName.toLowerCase() + (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\\s+/).join(".") : "");
+    for (const el of document.querySelectorAll("main *, dialog[open] *")) {
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) continue;
+      if (r.width > window.innerWidth) wide.push(name(el) + " is " + Math.round(r.width) + " px wide");
+      const x = getComputedStyle(el).overflowX;
+      if ((x === "auto" || x === "scroll") && el.scrollWidth > el.clientWidth + 1)
+        wide.push(name(el) + " scrolls sideways (" + el.scrollWidth + " in " + el.clientWidth + " px)");
+    }
+    return wide;
+  })()`);
+}
+
+/**
+ * The controls (buttons, links, fields) cut off: partly outside the window, or outside a box
+ * that hides what overflows it, where no scrolling brings them into view. A control in a box
+ * that scrolls sideways is reached by scrolling it; the graph's canvas pans instead.
+ */
+export function clippedControls(page: Page): Promise<string[]> {
+  return page.evaluate<string[]>(`(() => {
+    const cut = [];
+    const controls = document.querySelectorAll("main :is(a, button, input, select, textarea), dialog[open] :is(a, button, input, select, textarea)");
+    for (const el of controls) {
+      if (el.closest(".react-flow")) continue;
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 || r.height === 0) continue;
+      let left = 0, right = window.innerWidth, scrolls = false;
+      for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+        const x = getComputedStyle(a).overflowX;
+        if (x === "auto" || x === "scroll") { scrolls = true; break; }
+        if (x === "hidden" || x === "clip") {
+          const b = a.getBoundingClientRect();
+          left = Math.max(left, b.left);
+          right = Math.min(right, b.right);
+        }
+      }
+      if (!scrolls && (r.left < left - 1 || r.right > right + 1))
+        cut.push(el.tagName.toLowerCase() + ' "' + (el.getAttribute("aria-label") || el.textContent || el.getAttribute("name") || "").trim().slice(0, 40) + '" spans ' + Math.round(r.left) + "-" + Math.round(r.right) + " px, visible " + Math.round(left) + "-" + Math.round(right));
+    }
+    return cut;
+  })()`);
+}

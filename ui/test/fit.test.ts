@@ -4,14 +4,15 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runEnded, startDagRun } from "../../test/e2e/harness";
-import { screenshot, startUiStack, type UiStack } from "./browser";
+import { screenshot, startUiStack, tooWide, type UiStack } from "./browser";
 
 let ui: UiStack;
 let page: Page;
 let runId: string;
 
 const DAG = "weekday-orders-refresh";
-const CRON = "*/15 6-22 * * MON-FRI";
+// Longer than the 24 characters a list shows whole: cut with an ellipsis, whole in its title.
+const CRON = "0,15,30,45 6-22 1-7,15-21 * MON-FRI";
 const STEP = "extract-customer-orders-from-the-legacy-warehouse-and-normalise-currencies";
 
 beforeAll(async () => {
@@ -40,26 +41,6 @@ afterAll(async () => {
   await ui?.stop();
 });
 
-/**
- * What on the page is wider than the window or scrolls sideways: each as a short description
- * (a string, as the page's own globals are not the test's).
- */
-function tooWide(): Promise<string[]> {
-  return page.evaluate<string[]>(`(() => {
-    const wide = [];
-    const name = (el) => el.tagName.toLowerCase() + (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\\s+/).join(".") : "");
-    for (const el of document.querySelectorAll("main *")) {
-      const r = el.getBoundingClientRect();
-      if (r.width === 0 && r.height === 0) continue;
-      if (r.width > window.innerWidth) wide.push(name(el) + " is " + Math.round(r.width) + " px wide");
-      const x = getComputedStyle(el).overflowX;
-      if ((x === "auto" || x === "scroll") && el.scrollWidth > el.clientWidth + 1)
-        wide.push(name(el) + " scrolls sideways (" + el.scrollWidth + " in " + el.clientWidth + " px)");
-    }
-    return wide;
-  })()`);
-}
-
 /** How many lines an element's text takes. */
 function linesOf(selector: string): Promise<number> {
   return page.evaluate<number>(`(() => {
@@ -79,7 +60,7 @@ describe("a run's steps on a phone (390 px)", () => {
     const steps = page.getByRole("table", { name: "steps" });
     const load = steps.getByRole("row").filter({ has: page.getByRole("button", { name: "load", exact: true }) });
     await load.waitFor();
-    expect(await tooWide()).toEqual([]);
+    expect(await tooWide(page)).toEqual([]);
     expect(await load.getByText("failed", { exact: true }).isVisible()).toBe(true);
     for (const [label, value] of [
       ["Attempt", "1"],
@@ -105,20 +86,28 @@ describe("a run's steps on a phone (390 px)", () => {
     await expect.poll(() => panel.textContent()).toContain("exit code 3");
     await panel.getByText("loading").waitFor();
     expect(await panel.getByRole("group", { name: "actions on load" }).isVisible()).toBe(true);
-    expect(await tooWide()).toEqual([]);
+    expect(await tooWide(page)).toEqual([]);
   });
 });
 
+/** The lists that show a DAG's schedule: where, and the table's name. */
+const SCHEDULES = [
+  ["the DAG list", "/dags", "DAGs"],
+  ["the system's next firings", "/system", "next schedule firings"],
+] as const;
+
 describe("a DAG's schedule", () => {
-  for (const width of [1280, 800, 390]) {
-    it(`stays on one line at ${width} px, the whole expression in its title`, async () => {
-      await page.setViewportSize({ width, height: 800 });
-      await page.goto("/dags");
-      const cron = page.getByRole("table", { name: "DAGs" }).getByText(CRON, { exact: true });
-      await cron.waitFor();
-      expect(await cron.getAttribute("title")).toBe(CRON);
-      expect(await linesOf(`code[title="${CRON}"]`)).toBe(1);
-    });
+  for (const [list, path, table] of SCHEDULES) {
+    for (const width of [1280, 800, 390]) {
+      it(`stays on one line in ${list} at ${width} px, the whole expression in its title`, async () => {
+        await page.setViewportSize({ width, height: 800 });
+        await page.goto(path);
+        const cron = page.getByRole("table", { name: table }).getByText(CRON, { exact: true });
+        await cron.waitFor();
+        expect(await cron.getAttribute("title")).toBe(CRON);
+        expect(await linesOf(`table[aria-label="${table}"] code[title="${CRON}"]`)).toBe(1);
+      });
+    }
   }
 });
 

@@ -18,6 +18,7 @@ export const runLink = (run: Run): NavigateOptions => ({
 export const dagColumn: Column<Run> = {
   head: "DAG",
   card: "title",
+  className: "name",
   cell: (run) => (
     <Link to="/dags/$name" params={{ name: run.name }}>
       {run.name}
@@ -28,6 +29,7 @@ export const dagColumn: Column<Run> = {
 /** The run's id, linking to its page. */
 export const runIdColumn: Column<Run> = {
   head: "Run",
+  className: "name",
   cell: (run) => (
     <Link to="/dags/$name/runs/$runId" params={{ name: run.name, runId: run.dagRunId }} className="mono">
       {run.dagRunId}

@@ -112,7 +112,7 @@ function Users() {
           rowKey={(u) => u.id}
           empty="No users yet. Create one above: each signs in with a name and password and acts with its role."
           columns={[
-            { head: "User", card: "title", cell: (u) => u.username },
+            { head: "User", card: "title", className: "name", cell: (u) => u.username },
             {
               head: "Role",
               cell: (u) => (
@@ -205,10 +205,10 @@ function ApiKeys() {
           rowKey={(k) => k.id}
           empty="No API keys yet. Create one above for a script or a CI system: it acts with the role you give it."
           columns={[
-            { head: "Name", card: "title", cell: (k) => k.name },
+            { head: "Name", card: "title", className: "name", cell: (k) => k.name },
             { head: "Role", cell: (k) => k.role },
             { head: "Created", cell: (k) => formatTime(k.createdAt) },
-            { head: "By", cell: (k) => k.createdBy },
+            { head: "By", className: "name", cell: (k) => k.createdBy },
             {
               head: "Actions",
               card: "actions",

@@ -4,6 +4,7 @@ import { Link, useNavigate, useSearch } from "@tanstack/react-router";
 import { type FormEvent, useCallback, useState } from "react";
 import { api, seg } from "../api/client";
 import type { DagFile, DagList } from "../api/types";
+import { CronExpressions } from "../components/cron";
 import { ErrorBox } from "../components/error-box";
 import { type Column, ListTable } from "../components/list-table";
 import { Modal } from "../components/modal";
@@ -122,6 +123,7 @@ const COLUMNS: Array<Column<DagFile>> = [
   {
     head: "Name",
     card: "title",
+    className: "name",
     cell: (d) => (
       <>
         <Link to="/dags/$name" params={{ name: d.fileName }}>
@@ -134,6 +136,7 @@ const COLUMNS: Array<Column<DagFile>> = [
   },
   {
     head: "Tags",
+    className: "name",
     cell: (d) =>
       (d.dag.group || d.dag.tags.length > 0) && (
         <>
@@ -151,11 +154,7 @@ const COLUMNS: Array<Column<DagFile>> = [
     cell: (d) =>
       d.dag.schedule.length > 0 && (
         <>
-          {d.dag.schedule.map((s) => (
-            <code key={s.expression} className="cell-sub cron" title={s.expression}>
-              {s.expression}
-            </code>
-          ))}
+          <CronExpressions expressions={d.dag.schedule.map((s) => s.expression)} className="cell-sub" />
           {d.nextRun && !d.suspended && <span title={formatTime(d.nextRun)}>next {fromNow(d.nextRun)}</span>}
         </>
       ),

@@ -97,7 +97,7 @@ function waitingColumns(onChange?: () => void): Array<Column<RunSummary>> {
     runIdColumn,
     statusColumn,
     { head: "Queued", cell: (r) => <span title={formatTime(r.queuedAt)}>{fromNow(r.queuedAt)}</span> },
-    { head: "Waiting for", cell: (r) => r.waitingFor ?? "-" },
+    { head: "Waiting for", className: "name", cell: (r) => r.waitingFor ?? "-" },
     {
       head: "Actions",
       card: "actions",

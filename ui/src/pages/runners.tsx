@@ -21,9 +21,10 @@ const HEALTH_COLOR: Record<Worker["healthStatus"], string> = {
 
 // On a phone a runner's card is titled by its id, its health beside it.
 const FLEET: Array<Column<Worker>> = [
-  { head: "Runner", card: "title", className: "mono", cell: (w) => w.id },
+  { head: "Runner", card: "title", className: "mono name", cell: (w) => w.id },
   {
     head: "Labels",
+    className: "name",
     cell: (w) =>
       Object.entries(w.labels).map(([k, v]) => (
         <span key={k} className="tag">
@@ -34,6 +35,7 @@ const FLEET: Array<Column<Worker>> = [
   { head: "Slots in use", cell: (w) => `${w.busyPollers} / ${w.totalPollers}` },
   {
     head: "Running steps",
+    className: "name",
     cell: (w) =>
       w.runningTasks.map((t) => (
         <span key={`${t.dagRunId}/${t.stepName}`} className="cell-sub">
@@ -121,8 +123,8 @@ function RunnerTokens() {
 
 function tokenColumns(refresh: () => void): Array<Column<RunnerToken>> {
   return [
-    { head: "Name", card: "title", cell: (t) => t.name },
-    { head: "Id", className: "mono", cell: (t) => t.id },
+    { head: "Name", card: "title", className: "name", cell: (t) => t.name },
+    { head: "Id", className: "mono name", cell: (t) => t.id },
     { head: "Created", cell: (t) => formatTime(t.createdAt) },
     { head: "State", cell: (t) => (t.revokedAt ? `revoked ${fromNow(t.revokedAt)}` : "active") },
     {

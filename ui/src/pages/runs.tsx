@@ -19,7 +19,7 @@ const COLUMNS: Array<Column<RunSummary>> = [
   runIdColumn,
   statusColumn,
   ...runTimeColumns,
-  { head: "Params", className: "mono", cell: (r) => r.params },
+  { head: "Params", className: "mono name", cell: (r) => r.params },
 ];
 
 /** The API serves at most 500 runs a page. */

@@ -3,6 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { Link } from "@tanstack/react-router";
 import { api } from "../api/client";
 import type { DagFile, DagList } from "../api/types";
+import { CronExpressions } from "../components/cron";
 import { ErrorBox } from "../components/error-box";
 import { type Column, ListTable } from "../components/list-table";
 import { StatusBadge } from "../components/status-badge";
@@ -30,13 +31,14 @@ const FIRINGS: Array<Column<DagFile>> = [
   {
     head: "DAG",
     card: "title",
+    className: "name",
     cell: (d) => (
       <Link to="/dags/$name" params={{ name: d.fileName }}>
         {d.dag.name}
       </Link>
     ),
   },
-  { head: "Schedule", className: "mono", cell: (d) => d.dag.schedule.map((s) => s.expression).join(", ") },
+  { head: "Schedule", cell: (d) => <CronExpressions expressions={d.dag.schedule.map((s) => s.expression)} /> },
   {
     head: "Next run",
     cell: (d) => (

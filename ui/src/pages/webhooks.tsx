@@ -159,13 +159,14 @@ export function WebhooksPage() {
             </>
           }
           columns={[
-            { head: "Name", card: "title", cell: (w) => w.name },
-            { head: "URL", cell: (w) => <code>{w.url}</code> },
+            { head: "Name", card: "title", className: "name", cell: (w) => w.name },
+            { head: "URL", className: "name", cell: (w) => <code>{w.url}</code> },
             { head: "Events", cell: (w) => w.events.join(", ") },
-            { head: "Filters", cell: filtersOf },
+            { head: "Filters", className: "name", cell: filtersOf },
             { head: "Format", cell: (w) => w.format },
             {
               head: "Created",
+              className: "name",
               cell: (w) => (
                 <>
                   {formatTime(w.createdAt)} by {w.createdBy}
@@ -241,6 +242,7 @@ function Deliveries(props: { id: string; name: string }) {
             },
             {
               head: "Attempts",
+              className: "name",
               cell: (d) =>
                 d.attempts.map((a) => (
                   <div key={a.attempt}>

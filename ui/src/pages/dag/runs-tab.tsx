@@ -15,7 +15,7 @@ const COLUMNS: Array<Column<RunSummary>> = [
   { ...runIdColumn, card: "title" },
   statusColumn,
   ...runTimeColumns,
-  { head: "Params", className: "mono", cell: (r) => r.params || <span className="muted">-</span> },
+  { head: "Params", className: "mono name", cell: (r) => r.params || <span className="muted">-</span> },
 ];
 
 export function RunsTab({ dagName }: { dagName: string }) {

@@ -1,5 +1,6 @@
 // The spec tab: the DAG's YAML in an editor that validates as you type, with save, rename and
-// delete.
+// delete. Long lines wrap at every width, each continuation under its line's indentation
+// (hanging-indent.ts), so that a spec reads and edits on a phone without sideways scrolling.
 import { yaml } from "@codemirror/lang-yaml";
 import { lintGutter } from "@codemirror/lint";
 import { EditorView } from "@codemirror/view";
@@ -10,6 +11,7 @@ import { useMemo, useState } from "react";
 import { api, seg } from "../../api/client";
 import { ErrorBox } from "../../components/error-box";
 import { useTheme } from "../../lib/use-theme";
+import { wrapUnderIndent } from "./hanging-indent";
 import { dagKey, useSpec } from "./queries";
 import { SpecActions } from "./spec-actions";
 import { type SpecCheck, specLinter } from "./spec-lint";
@@ -38,6 +40,7 @@ function SpecEditor({ fileName, saved }: { fileName: string; saved: string }) {
   const extensions = useMemo(
     () => [
       yaml(),
+      wrapUnderIndent,
       lintGutter(),
       specLinter(fileName, (c, err) => {
         setCheck(c);

@@ -54,9 +54,10 @@ export function ActivityView(props: { actionPath: string; version: string }) {
         columns={[
           { head: "When", cell: (a) => formatTime(a.at) },
           { head: "Action", card: "title", cell: (a) => a.action },
-          { head: "Step", cell: (a) => a.step ?? "" },
+          { head: "Step", className: "name", cell: (a) => a.step ?? "" },
           {
             head: "By",
+            className: "name",
             cell: (a) => (
               <>
                 {a.actor} <span className="muted">({BY[a.actorKind] ?? a.actorKind})</span>
@@ -75,10 +76,10 @@ export function ActivityView(props: { actionPath: string; version: string }) {
             empty={null}
             columns={[
               { head: "Subject", card: "title", cell: (n) => n.subject },
-              { head: "To", cell: (n) => n.to.join(", ") },
+              { head: "To", className: "name", cell: (n) => n.to.join(", ") },
               { head: "Status", cell: (n) => n.status },
               { head: "Attempts", cell: (n) => n.attempts },
-              { head: "Last error", cell: (n) => n.lastError ?? "" },
+              { head: "Last error", className: "name", cell: (n) => n.lastError ?? "" },
             ]}
           />
         </>
