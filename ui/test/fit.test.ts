@@ -90,6 +90,18 @@ describe("a run's steps on a phone (390 px)", () => {
   });
 });
 
+describe("a run's steps on a laptop (1280 px)", () => {
+  it("cut a name longer than its column with an ellipsis, the whole name in its tooltip", async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(`/dags/${DAG}/runs/${runId}`);
+    const name = page.getByRole("table", { name: "steps" }).getByRole("button", { name: STEP, exact: true });
+    await name.waitFor();
+    // Cut: its text is wider than the room it is shown in.
+    expect(await name.evaluate((b) => b.scrollWidth > b.clientWidth)).toBe(true);
+    expect(await name.getAttribute("title")).toBe(STEP);
+  });
+});
+
 /** The lists that show a DAG's schedule: where, and the table's name. */
 const SCHEDULES = [
   ["the DAG list", "/dags", "DAGs"],

@@ -112,6 +112,8 @@ function StepRow(props: {
         <button
           type="button"
           className="linkish"
+          // A name longer than its column ends in an ellipsis: whole in the tooltip.
+          title={name}
           onClick={(e) => {
             e.stopPropagation();
             props.onSelect(name);
