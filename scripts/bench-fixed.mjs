@@ -8,11 +8,11 @@
 // processExitedAt, finishedAt) and the runner's trace. `--timing` also turns on the server's
 // own marks (DAGFLARE_TIMING=on, src/timing.ts), printed in the Worker's log and joined here.
 // Figures, never assertions.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { startDirectWorker } from "./direct-worker.mjs";
-import { apiClient, applyMigrations, buildRunner, startTracedRunner, startWorker } from "./stack.mjs";
+import { apiClient, applyMigrations, buildRunner, chainSpec, p50, startTracedRunner, startWorker } from "./stack.mjs";
 
 const argv = process.argv.slice(2);
 const option = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
@@ -25,12 +25,6 @@ const cmd = option("--cmd") ?? "/bin/true";
 const TOKEN = "bench-user";
 const RUNNER_TOKEN = "bench-runner";
 const TERMINAL = ["succeeded", "failed", "aborted", "partially_succeeded"];
-const chain = (n) =>
-  `steps:\n${Array.from({ length: n }, (_, i) => `  - name: s${i}\n    command: ${JSON.stringify(cmd)}\n`).join("")}`;
-const p50 = (xs) => {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  return s.length ? s[Math.floor(s.length / 2)] : Number.NaN;
-};
 
 /** The ms of a uuidv7's first 48 bits: when the server made the run id. */
 const uuidv7Time = (id) => Number.parseInt(id.replaceAll("-", "").slice(0, 12), 16);
@@ -123,13 +117,13 @@ async function main() {
   if (!direct) applyMigrations(stateDir);
   const worker = direct ? await startDirectWorker(workerOpts) : await startWorker(workerOpts);
   const api = apiClient(worker.url, TOKEN);
-  const traceFile = path.join(mkdtempSync(path.join(tmpdir(), "dagflare-trace-")), "trace.jsonl");
-  const runner = startTracedRunner({ server: worker.url, token: RUNNER_TOKEN, traceFile, id: "bench-fixed" });
+  const runner = startTracedRunner({ server: worker.url, token: RUNNER_TOKEN, id: "bench-fixed" });
   const runs = [];
+  let lines;
   try {
     async function runW1(name, n) {
       const t0 = Date.now();
-      const { dagRunId } = await api("POST", "/dag-runs", { spec: chain(n), name });
+      const { dagRunId } = await api("POST", "/dag-runs", { spec: chainSpec(n, cmd), name });
       const answeredAt = Date.now();
       for (;;) {
         const { dagRuns } = await api("GET", `/dag-runs?name=${name}&dagRunId=${dagRunId}`);
@@ -149,16 +143,10 @@ async function main() {
       const wall = Date.parse(run.d.finishedAt) - run.t0;
       process.stderr.write(`round ${round + 1}: wall ${wall} ms, load ${run.load.toFixed(2)}\n`);
     }
-    // The trace is written once a second and at the runner's exit.
-    await runner.stop();
+    lines = await runner.stop();
   } finally {
     await worker.stop();
   }
-  const lines = readFileSync(traceFile, "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l));
-  rmSync(path.dirname(traceFile), { recursive: true, force: true });
   const all = runs.map((r) => ({ ...marksOf(r.t0, r.answeredAt, r.d, lines), load: r.load }));
   const cell = (from, to) => p50(all.map((m) => m[to] - m[from])).toFixed(1);
   console.log(

@@ -8,11 +8,20 @@
 // server, round after round, so that the figures of an A/B comparison share the machine's load;
 // several `--runner-args` (flags of the runner, "" for none) do the same with one bundle.
 // Figures, never assertions.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { startDirectWorker } from "./direct-worker.mjs";
-import { apiClient, applyMigrations, buildRunner, RUNNER_BUNDLE, startTracedRunner, startWorker } from "./stack.mjs";
+import {
+  apiClient,
+  applyMigrations,
+  buildRunner,
+  chainSpec,
+  p50,
+  RUNNER_BUNDLE,
+  startTracedRunner,
+  startWorker,
+} from "./stack.mjs";
 
 const argv = process.argv.slice(2);
 const option = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
@@ -48,13 +57,6 @@ const BETWEEN = [
   ["output read -> successor taken on (its predecessor's work first)", "closed", "leased"],
 ];
 
-const chain = (n) =>
-  `steps:\n${Array.from({ length: n }, (_, i) => `  - name: s${i}\n    command: ${JSON.stringify(cmd)}\n`).join("")}`;
-
-function p50(xs) {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  return s.length ? s[Math.floor(s.length / 2)] : Number.NaN;
-}
 const median = p50;
 
 /** Per step of a finished chain, the time of each mark (epoch ms). */
@@ -127,7 +129,7 @@ async function main() {
   const worker = direct ? await startDirectWorker(workerOpts) : await startWorker(workerOpts);
   const api = apiClient(worker.url, TOKEN);
   async function runChain(name, n) {
-    const { dagRunId } = await api("POST", "/dag-runs", { spec: chain(n), name });
+    const { dagRunId } = await api("POST", "/dag-runs", { spec: chainSpec(n, cmd), name });
     for (;;) {
       const { dagRunDetails: d } = await api("GET", `/dag-runs/${name}/${dagRunId}`);
       if (TERMINAL.includes(d.statusLabel)) return d;
@@ -154,23 +156,11 @@ async function main() {
       const turns = [...bundles.entries()];
       if (round % 2 === 1) turns.reverse();
       for (const [b, bundle] of turns) {
-        const traceFile = path.join(mkdtempSync(path.join(tmpdir(), "dagflare-trace-")), "trace.jsonl");
-        const runner = startTracedRunner({
-          bundle,
-          server: worker.url,
-          token: RUNNER_TOKEN,
-          traceFile,
-          extra: flagsOf[b],
-        });
+        const runner = startTracedRunner({ bundle, server: worker.url, token: RUNNER_TOKEN, extra: flagsOf[b] });
         await runChain("stages-warmup", 3);
         const runs = [];
         for (const n of sizes) runs.push([n, await runChain(`stages-${n}`, n), loadavg()[0], await healthP50()]);
-        await runner.stop();
-        const lines = readFileSync(traceFile, "utf8")
-          .trim()
-          .split("\n")
-          .map((l) => JSON.parse(l));
-        rmSync(path.dirname(traceFile), { recursive: true, force: true });
+        const lines = await runner.stop();
         for (const [n, details, load, healthMs] of runs) {
           const figures = { ...stageFigures(details, lines), load, healthMs };
           results[b].get(n).push(figures);

@@ -2,7 +2,7 @@
 // Durable Objects) and runner processes. Used by `npm start`, the end-to-end tests and the
 // benchmark, so all three run the same stack.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -195,16 +195,11 @@ export function startRunner(opts) {
 /** Ends a process group (wrangler starts workerd as a child) and waits for the leader to exit. */
 /**
  * A runner for the stage benchmarks (bench-stages.mjs, bench-fixed.mjs): `bundle` against
- * `server`, 10 slots, its trace written to `traceFile`, `extra` flags; `stop()` drains it.
+ * `server`, 10 slots, `extra` flags, its trace on (DAGFLARE_RUNNER_TRACE) in a file of its own;
+ * `stop()` drains it and resolves to the trace's lines, parsed (the file is then removed).
  */
-export function startTracedRunner({
-  bundle = RUNNER_BUNDLE,
-  server,
-  token,
-  traceFile,
-  extra = [],
-  id = "bench-runner",
-}) {
+export function startTracedRunner({ bundle = RUNNER_BUNDLE, server, token, extra = [], id = "bench-runner" }) {
+  const traceFile = path.join(mkdtempSync(path.join(tmpdir(), "dagflare-trace-")), "trace.jsonl");
   const args = [bundle, "--server", server, "--concurrency", "10", "--id", id, ...extra];
   args.push("--token-file", writeTokenFile(token));
   args.push("--log-dir", mkdtempSync(path.join(tmpdir(), "dagflare-runner-logs-")));
@@ -212,12 +207,30 @@ export function startTracedRunner({
   const { DAGFLARE_RUNNER_TOKEN: _refused, ...env } = process.env;
   const child = spawn(process.execPath, args, { env: { ...env, DAGFLARE_RUNNER_TRACE: traceFile }, stdio: "ignore" });
   return {
-    stop: () =>
-      new Promise((resolve) => {
+    // The trace is written once a second and at the runner's exit.
+    stop: async () => {
+      await new Promise((resolve) => {
         child.once("exit", resolve);
         child.kill("SIGTERM");
-      }),
+      });
+      const lines = readFileSync(traceFile, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
+      rmSync(path.dirname(traceFile), { recursive: true, force: true });
+      return lines;
+    },
   };
+}
+
+/** A chain of `n` steps `s0`, `s1`, ..., each running `cmd` (the stage benchmarks' DAG). */
+export const chainSpec = (n, cmd) =>
+  `steps:\n${Array.from({ length: n }, (_, i) => `  - name: s${i}\n    command: ${JSON.stringify(cmd)}\n`).join("")}`;
+
+/** The median of the finite figures among `xs` (NaN when there are none). */
+export function p50(xs) {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)] : Number.NaN;
 }
 
 export function stopGroup(child, signal = "SIGTERM") {
